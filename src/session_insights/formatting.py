@@ -1,0 +1,63 @@
+"""Numbers as people read them: separators, units, short durations. Shared by the
+panel, the report and the summary so they never disagree on a figure's look."""
+
+from __future__ import annotations
+
+import time
+
+
+def tokens(n: int | float | None) -> str:
+    if n is None:
+        return "—"
+    return f"{round(n):,}"
+
+
+def tokens_short(n: int | float | None) -> str:
+    """1,234 -> '1.2K', 3,400,000 -> '3.4M' (plot axes and cards)."""
+    if n is None:
+        return "—"
+    n = float(n)
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if abs(n) >= limit:
+            return f"{n / limit:,.1f}{suffix}"
+    return f"{n:,.0f}"
+
+
+def usd(x: float | None, unknown: str = "unknown") -> str:
+    if x is None:
+        return unknown
+    if x != 0 and abs(x) < 0.01:
+        return f"${x:,.4f}" if x > 0 else f"-${-x:,.4f}"
+    return f"${x:,.2f}" if x >= 0 else f"-${-x:,.2f}"
+
+
+def percent(x: float | None, digits: int = 1) -> str:
+    return "—" if x is None else f"{x:,.{digits}f}%"
+
+
+def rate(x: float | None, unit: str) -> str:
+    return "—" if x is None else f"{x:,.0f} {unit}"
+
+
+def duration(seconds: float | None) -> str:
+    """'45s', '12m 30s', '3h 05m', '2d 4h'."""
+    if seconds is None:
+        return "—"
+    s = max(0, round(seconds))
+    if s < 60:
+        return f"{s}s"
+    m, s = divmod(s, 60)
+    if m < 60:
+        return f"{m}m {s:02d}s"
+    h, m = divmod(m, 60)
+    if h < 48:
+        return f"{h}h {m:02d}m"
+    d, h = divmod(h, 24)
+    return f"{d}d {h}h"
+
+
+def clock(ts: float | None) -> str:
+    """Local date and time of an epoch timestamp."""
+    if ts is None:
+        return "—"
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))

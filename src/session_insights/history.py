@@ -1,0 +1,800 @@
+"""TokenHistory: the inbox producers push to, and the incremental aggregates it feeds.
+
+Producers (hooks, sources, any thread) only validate and append to a deque, which is
+atomic under the GIL. ``drain()``, called by the render loop or by ``report``, applies
+queued records in O(1) each. Every aggregate is a sum, a min or a max, or a
+keep-the-latest by (time, rank) — so the result is the same for any order or
+interleaving of the same records, and a request seen twice under one ``request_key``
+counts once, at its largest copy. Memory stays bounded: sessions, tickets and tools are
+capped (the oldest fold into one row), the timeline coarsens, the burn window prunes.
+
+Nothing here imports dearpygui.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from . import metrics, normalize
+from . import state as state_file
+from .events import (
+    MAX_TOKENS_PER_REQUEST,
+    TICKET_STATUSES,
+    Rating,
+    TicketUpdate,
+    ToolCall,
+    UsageEvent,
+    check_cost_usd,
+    check_duration_ms,
+    check_label,
+    check_name,
+    check_score,
+    check_status,
+    check_ts,
+    usage_event,
+)
+from .pricing import PUSD_PER_USD, PriceBook, usd
+from .series import BucketSeries, RecentSeconds
+
+# Counters kept per (model, tier, session): one list, so an event costs one dict look-up.
+REQ, IN, CR, CW5, CW1H, OUT, REASON, COST, UNPRICED, REPORTED = range(10)
+N_COUNTERS = 10
+# Timeline bucket fields.
+T_IN, T_OUT, T_CR, T_CW, T_COST, T_REQ = range(6)
+# Day rollup fields.
+D_TOKENS, D_COST, D_REQ, D_RATING_MILLI, D_RATINGS = range(5)
+
+NO_TIER = "(no tier)"
+NO_SESSION = "(no session)"
+EARLIER_SESSIONS = "(earlier sessions)"
+OTHER_TOOLS = "(other tools)"
+
+TIMELINE_CAPACITY = 720
+MAX_SESSIONS = 400
+MAX_TICKETS = 1500
+MAX_TOOLS = 200
+MAX_DEDUP_KEYS = 200_000
+MAX_BAD_LINE_FILES = 100
+MAX_NOTICES = 50
+DAY_S = metrics.DAY_S
+_STATUS_RANK = {status: rank for rank, status in enumerate(TICKET_STATUSES)}
+_MISSING = object()
+_new_usage = tuple.__new__  # builds a UsageEvent from already-checked fields
+
+
+def _size(ev: UsageEvent) -> tuple:
+    """Order of copies of one request: the largest token total wins, ties broken by the
+    other fields so the winner does not depend on arrival order."""
+    return (ev.total_tokens, ev.output, ev.input, ev.cache_read, ev.cache_write_5m,
+            ev.cache_write_1h, ev.reasoning, ev.ts, ev.model, ev.reported_cost_usd or 0.0)
+
+
+class TokenHistory:
+    """Everything known about the session(s) being watched, fed from any thread.
+
+    ``TokenHistory()`` lives in memory; ``TokenHistory(state_path=p)`` loads ``p`` if it
+    exists (a corrupt file is moved aside, see ``notices``) and ``save()`` writes it.
+    """
+
+    def __init__(
+        self,
+        state_path: str | Path | None = None,
+        *,
+        budget_usd: float | None = None,
+        window_s: int = metrics.DEFAULT_WINDOW_S,
+        price_overrides: Mapping[str, Mapping[str, float]] | None = None,
+    ):
+        self.state_path = Path(state_path) if state_path is not None else None
+        self._lock = threading.RLock()
+        self._usage_inbox: deque[UsageEvent] = deque()
+        self._other_inbox: deque[ToolCall | TicketUpdate | Rating] = deque()
+        self._clean_labels: set[str] = set()  # names known to pass check_name / check_label as they are
+        self.prices = PriceBook(price_overrides)
+        self._reset()
+        self.window_s = window_s
+        self._budget_usd = self._check_budget(budget_usd)
+        self.notices: list[str] = []
+        self.offsets: dict[str, dict] = {}  # per-source read positions, kept by sources
+        self.ui: dict[str, Any] = {}  # panel preferences (open headers, scale), kept by the UI
+        self.source_labels: set[str] = set()
+        self.applied = 0  # records applied since start; the status bar's events/s
+        if self.state_path is not None:
+            loaded = state_file.load(self.state_path)
+            if loaded.notice:
+                self.notice(loaded.notice)
+            if loaded.data is not None:
+                try:
+                    self._load_state(loaded.data, keep_budget=budget_usd is not None,
+                                     keep_overrides=price_overrides is not None)
+                except (KeyError, TypeError, ValueError, IndexError) as exc:
+                    self._reset()
+                    self.notice(f"{self.state_path} has an unexpected shape ({exc}); started clean")
+
+    def _reset(self) -> None:
+        self._combos: dict[tuple[str, str | None, str | None], list[int]] = {}
+        self._model_provider: dict[str, str | None] = {}
+        self._pricing_cache: dict[tuple[str, str | None], Any] = {}
+        self._seen: OrderedDict[str, UsageEvent] = OrderedDict()
+        self._timeline = BucketSeries(TIMELINE_CAPACITY, fields=6)
+        self._recent = RecentSeconds(retention_s=3600, fields=2)
+        self._days: dict[int, list[int]] = {}
+        self._sessions: dict[str, list[float]] = {}  # session -> [first_ts, last_ts]
+        self._tools: dict[str, list[int]] = {}  # name -> [calls, failures, total_us, max_us]
+        self._tickets: dict[str, list] = {}  # id -> [status, ts, track, first_ts, reason]
+        self._retired_tickets = dict.fromkeys(TICKET_STATUSES, 0)
+        self._first_ts: float | None = None
+        self._last_ts: float | None = None
+        self._first_ts_or_max = math.inf
+        self._last_ts_or_min = -math.inf
+        self._last_labels: tuple | None = None
+        self._last_context: tuple = ()
+        self._last_day_index = -1
+        self._last_day: list[int] = []
+        self._ticket_first_ts: float | None = None
+        self.bad_lines: dict[str, int] = {}
+        self.version = 0  # bumped whenever an aggregate changes
+
+    # --- producers: any thread ----------------------------------------------------
+
+    def record_usage(
+        self,
+        model: str,
+        input_tokens: int,
+        output_tokens: int,
+        cache_read_tokens: int = 0,
+        cache_write_tokens: int = 0,
+        ts: float | None = None,
+        tier: str | None = None,
+        session: str | None = None,
+        provider: str | None = None,
+        *,
+        cache_write_1h_tokens: int = 0,
+        reasoning_tokens: int = 0,
+        request_key: str | None = None,
+        reported_cost_usd: float | None = None,
+    ) -> None:
+        """Queue one model request. Counts are already normalised: input excludes cache.
+
+        Raises ValueError, naming the field, for a bad value; nothing is queued then.
+        """
+        # Fast path for the common call (plain ints, a clean model name, float or no ts):
+        # the same checks as usage_event, without its keyword plumbing.
+        if (type(input_tokens) is int and type(output_tokens) is int and type(cache_read_tokens) is int
+                and type(cache_write_tokens) is int and type(cache_write_1h_tokens) is int
+                and type(reasoning_tokens) is int
+                and 0 <= input_tokens <= MAX_TOKENS_PER_REQUEST and 0 <= output_tokens <= MAX_TOKENS_PER_REQUEST
+                and 0 <= cache_read_tokens <= MAX_TOKENS_PER_REQUEST
+                and 0 <= cache_write_tokens <= MAX_TOKENS_PER_REQUEST
+                and 0 <= cache_write_1h_tokens <= MAX_TOKENS_PER_REQUEST and 0 <= reasoning_tokens <= output_tokens
+                and model in self._clean_labels and (tier is None or tier in self._clean_labels)
+                and (session is None or session in self._clean_labels)
+                and provider is None and request_key is None and reported_cost_usd is None):
+            if ts is None:
+                ts = time.time()
+            elif type(ts) is not float or not 0.0 <= ts < math.inf:
+                ts = check_ts(ts)
+            self._usage_inbox.append(_new_usage(UsageEvent, (
+                ts, model, None, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens,
+                output_tokens, reasoning_tokens, tier, session, None, None, None)))
+            return
+        ev = usage_event(
+            model=model, input_tokens=input_tokens, output_tokens=output_tokens,
+            cache_read_tokens=cache_read_tokens, cache_write_tokens=cache_write_tokens,
+            cache_write_1h_tokens=cache_write_1h_tokens, reasoning_tokens=reasoning_tokens,
+            ts=ts, tier=tier, session=session, provider=provider,
+            request_key=request_key, reported_cost_usd=reported_cost_usd,
+        )
+        self._usage_inbox.append(ev)
+        # Labels that passed the checks unchanged take the fast path next time.
+        if len(self._clean_labels) < 10_000:
+            for raw, checked in ((model, ev.model), (tier, ev.tier), (session, ev.session)):
+                if type(raw) is str and raw == checked:
+                    self._clean_labels.add(raw)
+
+    def record_response(
+        self,
+        response: Mapping[str, Any],
+        provider: str,
+        *,
+        model: str | None = None,
+        ts: float | None = None,
+        tier: str | None = None,
+        session: str | None = None,
+    ) -> None:
+        """Queue the usage of a raw Anthropic / OpenAI / Google / DeepSeek response body,
+        normalised per DESIGN §2. The response's own id de-duplicates repeats."""
+        provider_id, found_model, counts = normalize.response_usage(response, provider)
+        model = model or found_model
+        if not model:
+            raise ValueError("model is missing: the response names none, so pass model=...")
+        key = response.get("id") or response.get("responseId")
+        self._usage_inbox.append(usage_event(
+            model=model, ts=ts, tier=tier, session=session, provider=provider_id,
+            request_key=key if isinstance(key, str) else None, **counts,
+        ))
+
+    def record_tool_call(self, name: str, duration_ms: float, ok: bool = True, ts: float | None = None,
+                         session: str | None = None) -> None:
+        """Queue one tool call and whether it succeeded."""
+        if not isinstance(ok, bool):
+            raise ValueError(f"ok must be True or False, got {ok!r}")
+        self._other_inbox.append(ToolCall(check_ts(ts), check_name("name", name), check_duration_ms(duration_ms),
+                                          ok, check_label("session", session)))
+
+    def update_ticket(self, ticket_id: str, status: str, ts: float | None = None, *,
+                      track: str | None = None, reason: str | None = None) -> None:
+        """Queue a ticket entering ``status``: todo, in_progress, blocked or completed."""
+        if isinstance(ticket_id, int) and not isinstance(ticket_id, bool):
+            ticket_id = str(ticket_id)
+        self._other_inbox.append(TicketUpdate(check_ts(ts), check_name("ticket_id", ticket_id),
+                                              check_status(status), check_label("track", track),
+                                              check_label("reason", reason)))
+
+    def rate(self, score: float, ts: float | None = None, session: str | None = None) -> None:
+        """Queue a satisfaction score from 0 to 10."""
+        self._other_inbox.append(Rating(check_ts(ts), check_score(score), check_label("session", session)))
+
+    def add(self, record: UsageEvent | ToolCall | TicketUpdate | Rating) -> None:
+        """Queue a record a source has already built and validated."""
+        if type(record) is UsageEvent:
+            self._usage_inbox.append(record)
+        else:
+            self._other_inbox.append(record)
+
+    def add_many(self, records: Iterable[UsageEvent | ToolCall | TicketUpdate | Rating]) -> None:
+        for record in records:
+            self.add(record)
+
+    def note_bad_line(self, file: str, count: int = 1) -> None:
+        """Count a source line that could not be read (shown in the panel and report)."""
+        with self._lock:
+            if file not in self.bad_lines and len(self.bad_lines) >= MAX_BAD_LINE_FILES:
+                file = "(other files)"
+            self.bad_lines[file] = self.bad_lines.get(file, 0) + count
+            self.version += 1
+
+    def notice(self, text: str) -> None:
+        """Tell the user something went wrong without stopping (panel notices, report)."""
+        with self._lock:
+            if text not in self.notices:
+                self.notices.append(text)
+                del self.notices[:-MAX_NOTICES]
+                self.version += 1
+
+    @property
+    def pending(self) -> int:
+        return len(self._usage_inbox) + len(self._other_inbox)
+
+    # --- consumer: one thread at a time -----------------------------------------
+
+    def drain(self, max_records: int | None = None, budget_s: float | None = None) -> int:
+        """Apply queued records; returns how many. Stops early after ``max_records`` or
+        once ``budget_s`` of wall time is spent, leaving the rest queued."""
+        deadline = None if budget_s is None else time.perf_counter() + budget_s
+        limit = math.inf if max_records is None else max_records
+        with self._lock:
+            applied = self._drain_usage(limit, deadline)
+            if applied < limit and (deadline is None or time.perf_counter() < deadline):
+                inbox, apply = self._other_inbox, self._apply_other
+                while inbox and applied < limit:
+                    try:
+                        record = inbox.popleft()
+                    except IndexError:
+                        break
+                    apply(record)
+                    applied += 1
+            if applied:
+                self.applied += applied
+                self.version += 1
+        return applied
+
+    def _drain_usage(self, limit: float, deadline: float | None) -> int:
+        pop = self._usage_inbox.popleft
+        add, add_keyed = self._add_usage, self._apply_keyed_usage
+        n = 0
+        while n < limit:
+            try:
+                ev = pop()
+            except IndexError:
+                break
+            if ev[12] is None:  # no request_key: nothing to de-duplicate against
+                add(ev, 1)
+            else:
+                add_keyed(ev)
+            n += 1
+            if deadline is not None and not n & 255 and time.perf_counter() > deadline:
+                break
+        return n
+
+    def _apply_keyed_usage(self, ev: UsageEvent) -> None:
+        key = ev.request_key
+        seen = self._seen
+        old = seen.get(key)
+        if old is not None:
+            if _size(ev) <= _size(old):
+                return
+            self._add_usage(old, -1)
+            seen[key] = ev
+            seen.move_to_end(key)
+        else:
+            seen[key] = ev
+            if len(seen) > MAX_DEDUP_KEYS:
+                seen.popitem(last=False)
+        self._add_usage(ev, 1)
+
+    def _context(self, model: str, provider: str | None, tier: str | None, session: str | None) -> tuple:
+        """(pricing, its flat rates if it has no tiers or periods, combo counters, session span)
+        for a request's labels, created on first use."""
+        pricing = self._pricing_cache.get((model, provider), _MISSING)
+        if pricing is _MISSING:
+            pricing = self._pricing_cache[(model, provider)] = self.prices.pricing(model, provider)
+            if provider is not None or model not in self._model_provider:
+                self._model_provider[model] = provider
+        if session is not None and session not in self._sessions:
+            self._new_session(session)  # may fold old sessions, so before the combo look-up
+        combo = self._combos.get((model, tier, session))
+        if combo is None:
+            combo = self._combos[(model, tier, session)] = [0] * N_COUNTERS
+        return pricing, pricing.flat_rates() if pricing is not None else None, combo, self._sessions.get(session)
+
+    def _add_usage(self, ev: UsageEvent, sign: int) -> None:
+        ts, model, provider, inp, cr, cw5, cw1h, out, reasoning, tier, session, _, _, reported = ev
+        # Consecutive requests nearly always share their labels: reuse the last look-ups.
+        labels = (model, provider, tier, session)
+        if labels == self._last_labels:
+            pricing, rates, combo, span = self._last_context
+        else:
+            pricing, rates, combo, span = self._last_context = self._context(model, provider, tier, session)
+            self._last_labels = labels
+        if rates is not None:
+            cost = inp * rates[0] + out * rates[1] + cr * rates[2] + cw5 * rates[3] + cw1h * rates[4] + rates[5]
+        elif pricing is not None:
+            cost = pricing.cost_pusd(ts, inp, cr, cw5, cw1h, out)
+        else:
+            cost = 0
+        reported_pusd = round(reported * PUSD_PER_USD) if reported else 0
+        if sign < 0:
+            inp, cr, cw5, cw1h, out, reasoning, cost, reported_pusd = (
+                -inp, -cr, -cw5, -cw1h, -out, -reasoning, -cost, -reported_pusd)
+        combo[REQ] += sign
+        combo[IN] += inp
+        combo[CR] += cr
+        combo[CW5] += cw5
+        combo[CW1H] += cw1h
+        combo[OUT] += out
+        combo[REASON] += reasoning
+        combo[COST] += cost
+        if pricing is None:
+            combo[UNPRICED] += sign
+        if reported_pusd:
+            combo[REPORTED] += reported_pusd
+
+        tokens = inp + cr + cw5 + cw1h + out
+        b = self._timeline.bucket(ts)
+        b[T_IN] += inp
+        b[T_OUT] += out
+        b[T_CR] += cr
+        b[T_CW] += cw5 + cw1h
+        b[T_COST] += cost
+        b[T_REQ] += sign
+        r = self._recent.bucket(ts)
+        if r is not None:
+            r[0] += tokens
+            r[1] += cost
+        day_index = int(ts // DAY_S)
+        if day_index == self._last_day_index:
+            day = self._last_day
+        else:
+            day = self._days.get(day_index)
+            if day is None:
+                day = self._days[day_index] = [0, 0, 0, 0, 0]
+            self._last_day_index, self._last_day = day_index, day
+        day[D_TOKENS] += tokens
+        day[D_COST] += cost
+        day[D_REQ] += sign
+
+        if ts > self._last_ts_or_min:
+            self._last_ts = self._last_ts_or_min = ts
+        if ts < self._first_ts_or_max:
+            self._first_ts = self._first_ts_or_max = ts
+        if span is not None:
+            if ts < span[0]:
+                span[0] = ts
+            if ts > span[1]:
+                span[1] = ts
+
+    def _new_session(self, session: str) -> None:
+        if len(self._sessions) >= MAX_SESSIONS:
+            self._fold_sessions(len(self._sessions) - MAX_SESSIONS + 1)
+        self._sessions[session] = [math.inf, -math.inf]
+
+    def _fold_sessions(self, n: int) -> None:
+        """Merge the ``n`` least recently active sessions into one row, totals intact."""
+        self._last_labels = None  # cached look-ups may point at rows folded here
+        candidates = sorted((span[1], s) for s, span in self._sessions.items() if s != EARLIER_SESSIONS)
+        folded = {s for _, s in candidates[:n]}
+        if not folded:
+            return
+        spans = [self._sessions.pop(s) for s in folded]
+        merged = self._sessions.setdefault(EARLIER_SESSIONS, [math.inf, -math.inf])
+        merged[0] = min([merged[0], *(sp[0] for sp in spans)])
+        merged[1] = max([merged[1], *(sp[1] for sp in spans)])
+        for key in [k for k in self._combos if k[2] in folded]:
+            counters = self._combos.pop(key)
+            target = self._combos.setdefault((key[0], key[1], EARLIER_SESSIONS), [0] * N_COUNTERS)
+            for i, value in enumerate(counters):
+                target[i] += value
+
+    def _apply_other(self, record: ToolCall | TicketUpdate | Rating) -> None:
+        kind = type(record)
+        if kind is ToolCall:
+            name = record.name
+            tool = self._tools.get(name)
+            if tool is None:
+                if len(self._tools) >= MAX_TOOLS:
+                    name = OTHER_TOOLS
+                tool = self._tools.setdefault(name, [0, 0, 0, 0])
+            duration_us = round(record.duration_ms * 1000)
+            tool[0] += 1
+            tool[1] += not record.ok
+            tool[2] += duration_us
+            if duration_us > tool[3]:
+                tool[3] = duration_us
+        elif kind is TicketUpdate:
+            self._apply_ticket(record)
+        else:
+            day = self._days.get(int(record.ts // DAY_S))
+            if day is None:
+                day = self._days[int(record.ts // DAY_S)] = [0, 0, 0, 0, 0]
+            day[D_RATING_MILLI] += round(record.score * 1000)
+            day[D_RATINGS] += 1
+
+    def _apply_ticket(self, up: TicketUpdate) -> None:
+        if self._ticket_first_ts is None or up.ts < self._ticket_first_ts:
+            self._ticket_first_ts = up.ts
+        ticket = self._tickets.get(up.ticket_id)
+        if ticket is None:
+            if len(self._tickets) >= MAX_TICKETS:
+                self._retire_ticket()
+            self._tickets[up.ticket_id] = [up.status, up.ts, up.track, up.ts, up.reason]
+            return
+        ticket[3] = min(ticket[3], up.ts)
+        if (up.ts, _STATUS_RANK[up.status]) > (ticket[1], _STATUS_RANK[ticket[0]]):
+            ticket[0], ticket[1], ticket[4] = up.status, up.ts, up.reason
+            ticket[2] = up.track or ticket[2]
+
+    def _retire_ticket(self) -> None:
+        """Keep the ticket table bounded: the longest-finished ticket leaves it but still counts."""
+        oldest = min(self._tickets.items(), key=lambda kv: (kv[1][0] != "completed", kv[1][1]))
+        del self._tickets[oldest[0]]
+        self._retired_tickets[oldest[1][0]] += 1
+
+    # --- settings ---------------------------------------------------------------
+
+    @staticmethod
+    def _check_budget(value: object) -> float | None:
+        if value is None:
+            return None
+        budget = check_cost_usd("budget_usd", value)
+        return budget
+
+    @property
+    def budget_usd(self) -> float | None:
+        return self._budget_usd
+
+    @budget_usd.setter
+    def budget_usd(self, value: float | None) -> None:
+        self._budget_usd = self._check_budget(value)
+        self.version += 1
+
+    def set_price_overrides(self, overrides: Mapping[str, Mapping[str, float]] | None) -> None:
+        """Replace price overrides (USD per million tokens) for requests applied from now on.
+
+        Requests already applied keep their cost: per-request counts are not kept (that is
+        what keeps memory bounded), and re-pricing sums would get long-context tiers wrong.
+        """
+        with self._lock:
+            self.prices.set_overrides(overrides)
+            self._pricing_cache.clear()
+            self.version += 1
+
+    # --- readers ----------------------------------------------------------------
+
+    def snapshot(self, now_ts: float | None = None) -> dict:
+        """Every figure, in the shape of ``report --format json``.
+
+        ``now_ts`` is the time rates and projections are taken at; by default the
+        latest request, which suits a finished log. The live panel passes the clock.
+        """
+        with self._lock:
+            return self._snapshot(now_ts)
+
+    def _rollup(self, key_index: int | None) -> dict[Any, list[int]]:
+        out: dict[Any, list[int]] = {}
+        for key, counters in self._combos.items():
+            k = None if key_index is None else key[key_index]
+            acc = out.get(k)
+            if acc is None:
+                out[k] = list(counters)
+            else:
+                for i, v in enumerate(counters):
+                    acc[i] += v
+        return out
+
+    @staticmethod
+    def _figures(c: list[int]) -> dict:
+        nothing_priced = c[REQ] > 0 and c[UNPRICED] == c[REQ]
+        return {
+            "requests": c[REQ],
+            "input_tokens": c[IN],
+            "output_tokens": c[OUT],
+            "cache_read_tokens": c[CR],
+            "cache_write_tokens": c[CW5] + c[CW1H],
+            "cache_write_1h_tokens": c[CW1H],
+            "reasoning_tokens": c[REASON],
+            "total_tokens": c[IN] + c[CR] + c[CW5] + c[CW1H] + c[OUT],
+            # Unknown (None) when nothing of it could be priced, never $0; a partly priced
+            # row carries the priced part and says how many requests are not in it.
+            "cost_usd": None if nothing_priced else usd(c[COST]),
+            "unpriced_requests": c[UNPRICED],
+            "reported_cost_usd": usd(c[REPORTED]) if c[REPORTED] else None,
+        }
+
+    def _snapshot(self, now_ts: float | None) -> dict:
+        last = self._last_ts
+        now = now_ts if now_ts is not None else (last if last is not None else time.time())
+        totals_c = self._rollup(None).get(None, [0] * N_COUNTERS)
+        totals = self._figures(totals_c)
+        totals["cost_usd"] = usd(totals_c[COST])
+        spent = usd(totals_c[COST])
+
+        by_model_c = self._rollup(0)
+        by_model: dict[str, dict] = {}
+        for model, c in sorted(by_model_c.items(), key=lambda kv: (-kv[1][COST], -sum(kv[1][IN:OUT + 1]), kv[0])):
+            fig = self._figures(c)
+            pricing = self._pricing_cache.get((model, self._model_provider.get(model)))
+            fig["provider"] = self._model_provider.get(model)
+            fig["priced"] = c[UNPRICED] == 0
+            fig["price_source"] = getattr(pricing, "source", None)
+            fig["share_pct"] = 100.0 * c[COST] / totals_c[COST] if totals_c[COST] else None
+            by_model[model] = fig
+        unpriced = sorted(m for m, c in by_model_c.items() if c[UNPRICED])
+
+        tier_models: dict[str, set[str]] = {}
+        for model, tier, _ in self._combos:
+            tier_models.setdefault(tier or NO_TIER, set()).add(model)
+        by_tier = {}
+        for tier, c in sorted(self._rollup(1).items(), key=lambda kv: (-kv[1][COST], str(kv[0]))):
+            fig = self._figures(c)
+            fig["models"] = sorted(tier_models.get(tier or NO_TIER, ()))
+            by_tier[tier or NO_TIER] = fig
+
+        sessions = {}
+        for session, c in sorted(self._rollup(2).items(), key=lambda kv: str(kv[0])):
+            fig = self._figures(c)
+            span = self._sessions.get(session) if session is not None else None
+            fig["first_ts"] = span[0] if span and math.isfinite(span[0]) else None
+            fig["last_ts"] = span[1] if span and math.isfinite(span[1]) else None
+            sessions[session or NO_SESSION] = fig
+
+        recent = self._recent
+        window = recent.window(now - self.window_s, now)
+        previous = recent.before(now - self.window_s, metrics.IDLE_GAP_S + 1)
+        window_rate = metrics.window_burn_rate(window, now, self.window_s, previous)
+        session_rate = metrics.session_burn_rate(totals["total_tokens"], spent, self._first_ts, now)
+
+        tickets = self._ticket_figures()
+        left = tickets["by_status"]["todo"] + tickets["by_status"]["in_progress"] + tickets["by_status"]["blocked"]
+        completed = tickets["by_status"]["completed"]
+        last_done = tickets.pop("_last_completed_ts")
+        span = (last_done - self._ticket_first_ts) if last_done is not None and self._ticket_first_ts is not None else None
+        proj = metrics.projection(
+            now_ts=now, spent_usd=spent, usd_per_hour=window_rate.usd_per_hour, budget_usd=self._budget_usd,
+            tickets_left=left, tickets_completed=completed, ticket_span_s=span,
+        )
+
+        day_rows = []
+        completed_by_day: dict[int, int] = {}
+        for t in self._tickets.values():
+            if t[0] == "completed":
+                completed_by_day[int(t[1] // DAY_S)] = completed_by_day.get(int(t[1] // DAY_S), 0) + 1
+        for day in sorted(set(self._days) | set(completed_by_day)):
+            d = self._days.get(day, [0, 0, 0, 0, 0])
+            day_rows.append(metrics.DayRollup(day, d[D_TOKENS], d[D_RATINGS], d[D_RATING_MILLI] / 1000,
+                                              completed_by_day.get(day, 0)))
+        ratings = sum(d.ratings for d in day_rows)
+        rating_sum = sum(d.rating_sum for d in day_rows)
+        mean_rating = rating_sum / ratings if ratings else None
+        efficiency = {
+            "tokens_per_completed_ticket": metrics.per_unit(totals["total_tokens"], completed),
+            "cost_per_completed_ticket_usd": metrics.per_unit(spent, completed),
+            "ratings": ratings,
+            "mean_satisfaction": mean_rating,
+            "tokens_per_satisfaction_point": (
+                totals["total_tokens"] / ratings / mean_rating if ratings and mean_rating else None),
+            "over_time": metrics.efficiency_over_time(day_rows),
+        }
+
+        tools = {}
+        for name, (calls, failures, total_us, max_us) in sorted(self._tools.items(), key=lambda kv: (-kv[1][0], kv[0])):
+            tools[name] = {
+                "calls": calls,
+                "failures": failures,
+                "failure_rate_pct": 100.0 * failures / calls if calls else None,
+                "total_ms": total_us / 1000,
+                "mean_ms": total_us / 1000 / calls if calls else None,
+                "max_ms": max_us / 1000,
+            }
+
+        return {
+            "schema": state_file.SCHEMA,
+            "now_ts": now,
+            "session": {"first_ts": self._first_ts, "last_ts": last},
+            "totals": totals,
+            "by_model": by_model,
+            "by_tier": by_tier,
+            "unpriced_models": unpriced,
+            "burn_rate": {
+                "window_s": self.window_s,
+                "window": window_rate.as_dict(),
+                "session": session_rate.as_dict(),
+            },
+            "projection": proj.as_dict(),
+            "efficiency": efficiency,
+            "tools": tools,
+            "tickets": tickets,
+            "sessions": sessions,
+            "sources": sorted(self.source_labels),
+            "errors": {"bad_lines": sum(self.bad_lines.values()), "files": dict(sorted(self.bad_lines.items()))},
+            "notices": list(self.notices),
+        }
+
+    def _ticket_figures(self) -> dict:
+        by_status = dict(self._retired_tickets)
+        blocked = []
+        tracks: dict[str, dict[str, int]] = {}
+        last_done = None
+        for tid, (status, ts, track, _, reason) in self._tickets.items():
+            by_status[status] += 1
+            if status == "blocked":
+                blocked.append({"id": tid, "reason": reason, "since_ts": ts})
+            if status == "completed" and (last_done is None or ts > last_done):
+                last_done = ts
+            if track:
+                tracks.setdefault(track, dict.fromkeys(TICKET_STATUSES, 0))[status] += 1
+        total = sum(by_status.values())
+        return {
+            "total": total,
+            "by_status": by_status,
+            "progress_pct": 100.0 * by_status["completed"] / total if total else None,
+            "blocked": sorted(blocked, key=lambda b: b["id"]),
+            "tracks": dict(sorted(tracks.items())),
+            "_last_completed_ts": last_done,
+        }
+
+    def timeline(self) -> tuple[float, list[tuple[float, list[int]]]]:
+        """(bucket width in seconds, [(bucket start ts, [input, output, cache_read,
+        cache_write, cost_pusd, requests])]) in time order; per-bucket sums."""
+        with self._lock:
+            return self._timeline.width_s, [(ts, list(v)) for ts, v in self._timeline.items()]
+
+    @property
+    def timeline_version(self) -> int:
+        return self._timeline.version
+
+    # --- persistence ------------------------------------------------------------
+
+    def save(self) -> int:
+        """Write state_path now (atomically); returns the file's size in bytes."""
+        if self.state_path is None:
+            raise ValueError("this TokenHistory has no state_path to save to")
+        with self._lock:
+            payload = state_file.encode(self.to_state())
+            while len(payload) > state_file.MAX_STATE_BYTES and self._shrink_for_state():
+                payload = state_file.encode(self.to_state())
+        state_file.write_atomic(self.state_path, payload)
+        return len(payload)
+
+    def _shrink_for_state(self) -> bool:
+        """Fold detail (oldest sessions, then tickets) until the state fits its budget."""
+        sessions = [s for s in self._sessions if s != EARLIER_SESSIONS]
+        if len(sessions) > 8:
+            self._fold_sessions(len(sessions) // 2)
+            return True
+        if len(self._tickets) > 50:
+            for _ in range(len(self._tickets) // 2):
+                self._retire_ticket()
+            return True
+        return False
+
+    def to_state(self) -> dict:
+        """Aggregates as plain TOML-able data: no prompt or response text, ever."""
+        with self._lock:
+            def label(x: str | None) -> str:
+                return "" if x is None else x
+
+            window_start = (self._last_ts or 0) - self.window_s - metrics.IDLE_GAP_S
+            data: dict[str, Any] = {
+                "saved_ts": time.time(),
+                "window_s": self.window_s,
+                "span": {k: v for k, v in (("first_ts", self._first_ts), ("last_ts", self._last_ts),
+                                           ("ticket_first_ts", self._ticket_first_ts)) if v is not None},
+                "usage": [
+                    {"model": m, "tier": label(t), "session": label(s),
+                     "provider": label(self._model_provider.get(m)),
+                     "counts": [c if abs(c) < 2**62 else str(c) for c in counters]}
+                    for (m, t, s), counters in self._combos.items()
+                ],
+                "timeline": self._timeline.to_state(),
+                "recent": [[sec, *v] for sec, v in sorted(self._recent.seconds.items()) if sec >= window_start],
+                "days": [[day, *v] for day, v in sorted(self._days.items())],
+                "sessions": [{"name": s, "first_ts": sp[0], "last_ts": sp[1]}
+                             for s, sp in self._sessions.items() if math.isfinite(sp[0])],
+                "tools": [{"name": n, "counts": v} for n, v in self._tools.items()],
+                "tickets": [{"id": tid, "status": st, "ts": ts, "track": label(tr), "first_ts": f,
+                             "reason": label(r)} for tid, (st, ts, tr, f, r) in self._tickets.items()],
+                "tickets_retired": dict(self._retired_tickets),
+                "errors": {"files": dict(self.bad_lines)},
+                "offsets": self.offsets,
+                "ui": self.ui,
+                "notices": list(self.notices[-10:]),
+            }
+            if self._budget_usd is not None:
+                data["budget_usd"] = self._budget_usd
+            overrides = self.prices.overrides
+            if overrides:
+                data["pricing"] = {"overrides": overrides}
+            return data
+
+    def _load_state(self, data: dict, *, keep_budget: bool, keep_overrides: bool) -> None:
+        def opt(x: str) -> str | None:
+            return x or None
+
+        if not keep_overrides and "pricing" in data:
+            self.prices.set_overrides(data["pricing"].get("overrides"))
+        if not keep_budget and "budget_usd" in data:
+            self._budget_usd = self._check_budget(data["budget_usd"])
+        self.window_s = int(data.get("window_s", self.window_s))
+        span = data.get("span", {})
+        self._first_ts = span.get("first_ts")
+        self._last_ts = span.get("last_ts")
+        self._first_ts_or_max = math.inf if self._first_ts is None else self._first_ts
+        self._last_ts_or_min = -math.inf if self._last_ts is None else self._last_ts
+        self._ticket_first_ts = span.get("ticket_first_ts")
+        for row in data.get("usage", []):
+            counts = [int(c) for c in row["counts"]]
+            if len(counts) != N_COUNTERS:
+                raise ValueError(f"usage row has {len(counts)} counters, expected {N_COUNTERS}")
+            self._combos[(row["model"], opt(row["tier"]), opt(row["session"]))] = counts
+            if row.get("provider") or row["model"] not in self._model_provider:
+                self._model_provider[row["model"]] = opt(row.get("provider", ""))
+        for model, provider in self._model_provider.items():
+            self._pricing_cache[(model, provider)] = self.prices.pricing(model, provider)
+        if "timeline" in data:
+            self._timeline = BucketSeries.from_state(data["timeline"], fields=6)
+        for sec, *v in data.get("recent", []):
+            bucket = self._recent.bucket(sec)
+            if bucket is not None:
+                bucket[:] = [int(x) for x in v]
+        self._days = {int(day): [int(x) for x in v] for day, *v in data.get("days", [])}
+        self._sessions = {s["name"]: [float(s["first_ts"]), float(s["last_ts"])] for s in data.get("sessions", [])}
+        self._tools = {t["name"]: [int(x) for x in t["counts"]] for t in data.get("tools", [])}
+        for t in data.get("tickets", []):
+            check_status(t["status"])
+            self._tickets[t["id"]] = [t["status"], float(t["ts"]), opt(t["track"]), float(t["first_ts"]),
+                                      opt(t["reason"])]
+        for status, n in data.get("tickets_retired", {}).items():
+            check_status(status)
+            self._retired_tickets[status] = int(n)
+        self.bad_lines = {str(k): int(v) for k, v in data.get("errors", {}).get("files", {}).items()}
+        self.offsets = dict(data.get("offsets", {}))
+        self.ui = dict(data.get("ui", {}))
+        self._last_labels = None
+        self._last_day_index = -1
+        self.version += 1

@@ -1,0 +1,283 @@
+"""Metrics as pure functions of aggregates (DESIGN §3). The panel and `report` both call
+these, so they cannot disagree; none of them reads a clock or touches state.
+
+Conventions: ``*_ts`` epoch seconds, ``*_s`` seconds, costs in USD unless a name says
+picodollars (``_pusd``). A figure that cannot be known yet is None, never 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+
+from . import formatting as fmt
+
+DEFAULT_WINDOW_S = 300
+# A gap between requests longer than this is idle time: it does not count towards the
+# active time a window rate divides by, so a coffee break does not dilute the rate.
+IDLE_GAP_S = 120
+# Rates divide by at least a minute of activity, so one large request does not read as a
+# runaway rate of tokens per minute.
+MIN_ACTIVE_S = 60.0
+# A change in efficiency smaller than this, in percent, is UNCHANGED.
+UNCHANGED_WITHIN_PCT = 1.0
+DAY_S = 86_400
+
+
+@dataclass(frozen=True, slots=True)
+class BurnRate:
+    tokens: int
+    cost_usd: float
+    active_s: float
+    tokens_per_min: float | None
+    usd_per_hour: float | None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _rate(tokens: int, cost_usd: float, active_s: float) -> BurnRate:
+    if tokens == 0 and cost_usd == 0:
+        return BurnRate(0, 0.0, active_s, 0.0 if active_s else None, 0.0 if active_s else None)
+    span = max(active_s, MIN_ACTIVE_S)
+    return BurnRate(tokens, cost_usd, active_s, tokens * 60.0 / span, cost_usd * 3600.0 / span)
+
+
+def window_burn_rate(
+    seconds: Sequence[tuple[int, Sequence[int]]],
+    now_ts: float,
+    window_s: float = DEFAULT_WINDOW_S,
+    previous_s: int | None = None,
+    idle_gap_s: float = IDLE_GAP_S,
+    pusd_per_usd: int = 10**12,
+) -> BurnRate:
+    """Tokens/min and $/hour over the last ``window_s`` of activity before ``now_ts``.
+
+    ``seconds`` are (second, (tokens, cost_pusd)) with requests in the window, in time
+    order; ``previous_s`` is the last second with a request before the window, if any.
+    Active time sums the gaps between requests (and from the last one to now), each
+    capped at ``idle_gap_s``.
+    """
+    start = now_ts - window_s
+    tokens = sum(v[0] for _, v in seconds)
+    cost_pusd = sum(v[1] for _, v in seconds)
+    active = 0.0
+    cursor: float | None = start if previous_s is not None and start - previous_s <= idle_gap_s else None
+    for sec, _ in seconds:
+        if cursor is not None:
+            active += min(sec - cursor, idle_gap_s)
+        cursor = sec
+    if cursor is not None:
+        active += min(max(now_ts - cursor, 0.0), idle_gap_s)
+    return _rate(tokens, cost_pusd / pusd_per_usd, active)
+
+
+def session_burn_rate(tokens: int, cost_usd: float, first_ts: float | None, now_ts: float) -> BurnRate:
+    """Tokens/min and $/hour averaged over the whole session, idle time included."""
+    if first_ts is None:
+        return BurnRate(0, 0.0, 0.0, None, None)
+    return _rate(tokens, cost_usd, max(now_ts - first_ts, 0.0))
+
+
+@dataclass(frozen=True, slots=True)
+class Projection:
+    budget_usd: float | None
+    spent_usd: float
+    budget_left_usd: float | None
+    time_to_exhaustion_s: float | None
+    exhaustion_ts: float | None
+    tickets_left: int
+    cost_per_ticket_usd: float | None
+    cost_to_finish_usd: float | None
+    time_per_ticket_s: float | None
+    eta_s: float | None
+    eta_ts: float | None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def projection(
+    *,
+    now_ts: float,
+    spent_usd: float,
+    usd_per_hour: float | None,
+    budget_usd: float | None,
+    tickets_left: int,
+    tickets_completed: int,
+    ticket_span_s: float | None,
+) -> Projection:
+    """Budget left and when it runs out; cost and time to finish the remaining tickets.
+
+    Exhaustion uses the current (window) burn rate: while idle it is None, as nothing is
+    being spent. Cost to finish = tickets left x cost per completed ticket; ETA = tickets
+    left x mean time per completed ticket (``ticket_span_s`` / completed).
+    """
+    left = None if budget_usd is None else budget_usd - spent_usd
+    to_exhaustion = None
+    if left is not None:
+        if left <= 0:
+            to_exhaustion = 0.0
+        elif usd_per_hour:
+            to_exhaustion = left / usd_per_hour * 3600.0
+    per_ticket = spent_usd / tickets_completed if tickets_completed else None
+    time_per_ticket = ticket_span_s / tickets_completed if tickets_completed and ticket_span_s else None
+    eta = tickets_left * time_per_ticket if time_per_ticket is not None else None
+    return Projection(
+        budget_usd=budget_usd,
+        spent_usd=spent_usd,
+        budget_left_usd=left,
+        time_to_exhaustion_s=to_exhaustion,
+        exhaustion_ts=None if to_exhaustion is None else now_ts + to_exhaustion,
+        tickets_left=tickets_left,
+        cost_per_ticket_usd=per_ticket,
+        cost_to_finish_usd=None if per_ticket is None else tickets_left * per_ticket,
+        time_per_ticket_s=time_per_ticket,
+        eta_s=eta if tickets_left else (0.0 if tickets_completed else None),
+        eta_ts=None if eta is None else now_ts + eta,
+    )
+
+
+def per_unit(amount: float, units: float) -> float | None:
+    return amount / units if units else None
+
+
+def interval_days(span_days: int) -> tuple[str, int]:
+    """Interval name and length in days for a span of days (DESIGN §3)."""
+    if span_days <= 7:
+        return "daily", 1
+    if span_days <= 30:
+        return "3-day", 3
+    if span_days <= 90:
+        return "weekly", 7
+    return "30-day", 30
+
+
+@dataclass(frozen=True, slots=True)
+class DayRollup:
+    """What one UTC day added: the input to efficiency over time."""
+
+    day: int  # days since the epoch, UTC
+    tokens: int
+    ratings: int
+    rating_sum: float
+    completed: int
+
+
+def efficiency_over_time(days: Iterable[DayRollup]) -> dict:
+    """Average tokens / average satisfaction per interval, and the verdict.
+
+    Each rating scores the work of its interval: avg tokens = interval tokens / ratings,
+    so score = avg tokens / avg satisfaction (lower is better). Where there are no
+    ratings at all, tokens per completed ticket per interval stands in.
+    """
+    rows = sorted((d for d in days if d.tokens or d.ratings or d.completed), key=lambda d: d.day)
+    if not rows:
+        return {"interval": None, "measure": None, "buckets": [], "verdict": None, "change_pct": None}
+    first, last = rows[0].day, rows[-1].day
+    name, length = interval_days(last - first + 1)
+    rated = any(d.ratings for d in rows)
+    buckets: list[dict] = []
+    for start in range(first, last + 1, length):
+        members = [d for d in rows if start <= d.day < start + length]
+        tokens = sum(d.tokens for d in members)
+        ratings = sum(d.ratings for d in members)
+        rating_sum = sum(d.rating_sum for d in members)
+        completed = sum(d.completed for d in members)
+        bucket = {
+            "start_ts": start * DAY_S,
+            "end_ts": (start + length) * DAY_S,
+            "tokens": tokens,
+            "ratings": ratings,
+            "completed": completed,
+        }
+        if rated:
+            avg_tokens = tokens / ratings if ratings else None
+            avg_sat = rating_sum / ratings if ratings else None
+            bucket.update(avg_tokens=avg_tokens, avg_satisfaction=avg_sat,
+                          score=(avg_tokens / avg_sat) if ratings and avg_sat else None)
+        else:
+            bucket["score"] = tokens / completed if completed else None
+        buckets.append(bucket)
+    verdict, change = compare_first_last([b["score"] for b in buckets])
+    return {
+        "interval": name,
+        "measure": "tokens_per_satisfaction_point" if rated else "tokens_per_completed_ticket",
+        "buckets": buckets,
+        "verdict": verdict,
+        "change_pct": change,
+    }
+
+
+def compare_first_last(scores: Sequence[float | None]) -> tuple[str | None, float | None]:
+    """IMPROVED / DECLINED / UNCHANGED from the first to the last known score (lower is
+    better), with change_pct = (first - last) / first x 100; (None, None) with fewer than two."""
+    known = [s for s in scores if s is not None]
+    if len(known) < 2 or known[0] == 0:
+        return None, None
+    change = (known[0] - known[-1]) / known[0] * 100.0
+    if abs(change) < UNCHANGED_WITHIN_PCT:
+        return "UNCHANGED", change
+    return ("IMPROVED" if change > 0 else "DECLINED"), change
+
+
+def summary_text(snap: dict) -> str:
+    """The copyable session summary, from a snapshot (``TokenHistory.snapshot``)."""
+    t = snap["totals"]
+    lines = []
+    start, end = snap["session"]["first_ts"], snap["session"]["last_ts"]
+    if start is None:
+        return "No model requests recorded yet."
+    lines.append(f"Session: {fmt.clock(start)} to {fmt.clock(end)} ({fmt.duration(end - start)})")
+    lines.append(
+        f"Tokens: {fmt.tokens(t['total_tokens'])} in {t['requests']:,} requests "
+        f"(input {fmt.tokens(t['input_tokens'])}, output {fmt.tokens(t['output_tokens'])}, "
+        f"cache read {fmt.tokens(t['cache_read_tokens'])}, cache write {fmt.tokens(t['cache_write_tokens'])})"
+    )
+    cost = f"Cost so far: {fmt.usd(t['cost_usd'])}"
+    if snap["unpriced_models"]:
+        cost += f" + unpriced: {', '.join(snap['unpriced_models'])} (tokens counted, cost unknown)"
+    lines.append(cost)
+    w, s = snap["burn_rate"]["window"], snap["burn_rate"]["session"]
+    lines.append(
+        f"Burn rate: {fmt.rate(w['tokens_per_min'], 'tokens/min')}, {fmt.usd(w['usd_per_hour'], '—')}/hour "
+        f"(last {snap['burn_rate']['window_s'] // 60:.0f} min); "
+        f"{fmt.rate(s['tokens_per_min'], 'tokens/min')}, {fmt.usd(s['usd_per_hour'], '—')}/hour (session)"
+    )
+    p = snap["projection"]
+    if p["budget_usd"] is not None:
+        runs_out = ("exhausted" if p["time_to_exhaustion_s"] == 0 else
+                    f"runs out in {fmt.duration(p['time_to_exhaustion_s'])}" if p["time_to_exhaustion_s"]
+                    else "not being spent right now")
+        lines.append(f"Budget: {fmt.usd(p['budget_usd'])}, {fmt.usd(p['budget_left_usd'])} left, {runs_out}")
+    k = snap["tickets"]
+    if k["total"]:
+        by = k["by_status"]
+        line = (f"Tickets: {by['completed']:,}/{k['total']:,} completed, {by['in_progress']:,} in progress, "
+                f"{by['blocked']:,} blocked, {by['todo']:,} todo")
+        if p["tickets_left"] and p["eta_s"] is not None:
+            line += f"; ETA {fmt.duration(p['eta_s'])}, about {fmt.usd(p['cost_to_finish_usd'])} to finish"
+        lines.append(line)
+    e = snap["efficiency"]
+    eff = []
+    if e["tokens_per_completed_ticket"] is not None:
+        eff.append(f"{fmt.tokens(e['tokens_per_completed_ticket'])} tokens per completed ticket "
+                   f"({fmt.usd(e['cost_per_completed_ticket_usd'])})")
+    if e["tokens_per_satisfaction_point"] is not None:
+        eff.append(f"{fmt.tokens(e['tokens_per_satisfaction_point'])} tokens per satisfaction point")
+    over = e["over_time"]
+    if over["verdict"]:
+        eff.append(f"{over['verdict']} {over['change_pct']:+.1f}% ({over['interval']})")
+    if eff:
+        lines.append("Efficiency: " + "; ".join(eff))
+    models = list(snap["by_model"].items())[:3]
+    if models:
+        lines.append("Models: " + ", ".join(
+            f"{m} {fmt.usd(v['cost_usd'])}" + (f" ({v['share_pct']:.0f}%)" if v["share_pct"] is not None else "")
+            for m, v in models))
+    tools = snap["tools"]
+    if tools:
+        calls = sum(v["calls"] for v in tools.values())
+        failed = sum(v["failures"] for v in tools.values())
+        lines.append(f"Tools: {calls:,} calls, {failed:,} failed ({fmt.percent(per_unit(100.0 * failed, calls))})")
+    return "\n".join(lines)

@@ -1,0 +1,166 @@
+"""What each provider's usage block means, turned into our token fields (DESIGN §2).
+
+Providers disagree about "input": Anthropic excludes cache traffic, OpenAI and Gemini
+include cached tokens, DeepSeek includes cache hits, and OpenTelemetry includes both
+cache reads and cache writes. Every function here returns the same dict of keyword
+arguments for ``events.usage_event``: input never includes cache, output includes
+reasoning. Inconsistent blocks (a cached count above the input it is part of) raise
+ValueError rather than yield negative tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .events import check_tokens
+
+Counts = dict[str, int]
+
+
+def _count(block: Mapping[str, Any] | None, key: str, where: str) -> int:
+    if not block:
+        return 0
+    value = block.get(key)
+    return 0 if value is None else check_tokens(f"{where}.{key}", value)
+
+
+def _part_of(whole: int, whole_name: str, part: int, part_name: str) -> int:
+    """``whole`` minus a ``part`` the provider counts inside it."""
+    if part > whole:
+        raise ValueError(f"{part_name} ({part:,}) exceeds {whole_name} ({whole:,}) that includes it")
+    return whole - part
+
+
+def anthropic_usage(usage: Mapping[str, Any]) -> Counts:
+    """Anthropic Messages API / Claude Code ``message.usage``: input excludes cache."""
+    cache_write = _count(usage, "cache_creation_input_tokens", "usage")
+    split = usage.get("cache_creation") or {}
+    write_5m = _count(split, "ephemeral_5m_input_tokens", "usage.cache_creation")
+    write_1h = _count(split, "ephemeral_1h_input_tokens", "usage.cache_creation")
+    if write_5m + write_1h == 0:
+        write_5m = cache_write  # older responses carry only the total: 5-minute writes
+    return {
+        "input_tokens": _count(usage, "input_tokens", "usage"),
+        "cache_read_tokens": _count(usage, "cache_read_input_tokens", "usage"),
+        "cache_write_tokens": write_5m,
+        "cache_write_1h_tokens": write_1h,
+        "output_tokens": _count(usage, "output_tokens", "usage"),
+    }
+
+
+def openai_usage(usage: Mapping[str, Any]) -> Counts:
+    """OpenAI Chat Completions, Responses and Codex ``token_count``: input includes cached."""
+    if "prompt_tokens" in usage:  # Chat Completions
+        prompt = _count(usage, "prompt_tokens", "usage")
+        cached = _count(usage.get("prompt_tokens_details"), "cached_tokens", "usage.prompt_tokens_details")
+        output = _count(usage, "completion_tokens", "usage")
+        reasoning = _count(
+            usage.get("completion_tokens_details"), "reasoning_tokens", "usage.completion_tokens_details"
+        )
+    else:  # Responses API, Codex CLI
+        prompt = _count(usage, "input_tokens", "usage")
+        cached = _count(usage, "cached_input_tokens", "usage") or _count(
+            usage.get("input_tokens_details"), "cached_tokens", "usage.input_tokens_details"
+        )
+        output = _count(usage, "output_tokens", "usage")
+        reasoning = _count(usage, "reasoning_output_tokens", "usage") or _count(
+            usage.get("output_tokens_details"), "reasoning_tokens", "usage.output_tokens_details"
+        )
+    return {
+        "input_tokens": _part_of(prompt, "input tokens", cached, "cached tokens"),
+        "cache_read_tokens": cached,
+        "output_tokens": output,
+        "reasoning_tokens": min(reasoning, output),
+    }
+
+
+def gemini_usage(usage: Mapping[str, Any]) -> Counts:
+    """Gemini API ``usageMetadata``: prompt includes cached; thoughts bill as output."""
+    prompt = _count(usage, "promptTokenCount", "usageMetadata")
+    cached = _count(usage, "cachedContentTokenCount", "usageMetadata")
+    thoughts = _count(usage, "thoughtsTokenCount", "usageMetadata")
+    # Tool-use prompt tokens are counted beside the prompt and billed as input.
+    tool_prompt = _count(usage, "toolUsePromptTokenCount", "usageMetadata")
+    return {
+        "input_tokens": _part_of(prompt, "promptTokenCount", cached, "cachedContentTokenCount") + tool_prompt,
+        "cache_read_tokens": cached,
+        "output_tokens": _count(usage, "candidatesTokenCount", "usageMetadata") + thoughts,
+        "reasoning_tokens": thoughts,
+    }
+
+
+def deepseek_usage(usage: Mapping[str, Any]) -> Counts:
+    """DeepSeek API: prompt_tokens includes prompt_cache_hit_tokens."""
+    prompt = _count(usage, "prompt_tokens", "usage")
+    hit = _count(usage, "prompt_cache_hit_tokens", "usage")
+    output = _count(usage, "completion_tokens", "usage")
+    reasoning = _count(usage.get("completion_tokens_details"), "reasoning_tokens", "usage.completion_tokens_details")
+    return {
+        "input_tokens": _part_of(prompt, "prompt_tokens", hit, "prompt_cache_hit_tokens"),
+        "cache_read_tokens": hit,
+        "output_tokens": output,
+        "reasoning_tokens": min(reasoning, output),
+    }
+
+
+def otel_usage(attributes: Mapping[str, Any]) -> Counts:
+    """OpenTelemetry GenAI ``gen_ai.usage.*``: input includes cache reads and creation."""
+    total_in = _count(attributes, "gen_ai.usage.input_tokens", "attributes")
+    read = _count(attributes, "gen_ai.usage.cache_read.input_tokens", "attributes")
+    write = _count(attributes, "gen_ai.usage.cache_creation.input_tokens", "attributes")
+    output = _count(attributes, "gen_ai.usage.output_tokens", "attributes")
+    reasoning = _count(attributes, "gen_ai.usage.reasoning.output_tokens", "attributes")
+    return {
+        "input_tokens": _part_of(total_in, "gen_ai.usage.input_tokens", read + write, "cache read + creation"),
+        "cache_read_tokens": read,
+        "cache_write_tokens": write,
+        "output_tokens": output,
+        "reasoning_tokens": min(reasoning, output),
+    }
+
+
+# Provider names as hosts spell them -> (canonical provider id, where usage lives,
+# where the model name lives, its normaliser).
+_RESPONSE_SHAPES = {
+    "anthropic": ("anthropic", "usage", "model", anthropic_usage),
+    "openai": ("openai", "usage", "model", openai_usage),
+    "google": ("google", "usageMetadata", "modelVersion", gemini_usage),
+    "deepseek": ("deepseek", "usage", "model", deepseek_usage),
+}
+_PROVIDER_ALIASES = {
+    "claude": "anthropic",
+    "azure": "openai",
+    "azure-openai": "openai",
+    "codex": "openai",
+    "gemini": "google",
+    "google-gla": "google",
+    "google-vertex": "google",
+    "vertex": "google",
+    "vertexai": "google",
+}
+
+
+def canonical_provider(provider: str) -> str:
+    """The provider id we price under, or ValueError naming the ones we know."""
+    if not isinstance(provider, str):
+        raise ValueError(f"provider must be a string, got {provider!r}")
+    key = provider.strip().lower()
+    key = _PROVIDER_ALIASES.get(key, key)
+    if key not in _RESPONSE_SHAPES:
+        known = ", ".join(sorted({*_RESPONSE_SHAPES, *_PROVIDER_ALIASES}))
+        raise ValueError(f"provider {provider!r} is not one we read responses of; known: {known}")
+    return key
+
+
+def response_usage(response: Mapping[str, Any], provider: str) -> tuple[str, str | None, Counts]:
+    """(canonical provider, model or None, counts) from a raw response body."""
+    if not isinstance(response, Mapping):
+        raise ValueError(f"response must be a dict (the JSON body), got {type(response).__name__}")
+    provider_id = canonical_provider(provider)
+    _, usage_key, model_key, normalise = _RESPONSE_SHAPES[provider_id]
+    usage = response.get(usage_key)
+    if not isinstance(usage, Mapping):
+        raise ValueError(f"response has no {usage_key!r} block to read token counts from")
+    model = response.get(model_key)
+    return provider_id, model if isinstance(model, str) else None, normalise(usage)

@@ -1,0 +1,155 @@
+"""Bounded time series: per-bucket sums that coarsen as the span grows.
+
+Keeps at most ``capacity`` buckets between the earliest and the latest event; when an
+event would stretch the span past that, the bucket width doubles and neighbours merge.
+Widths are powers of two seconds aligned to the epoch, so a bucket's sums are exact and
+the same whatever order the events came in; cumulative sums over buckets equal totals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+
+class BucketSeries:
+    """Sums of ``fields`` numbers per time bucket, at most ``capacity`` buckets wide."""
+
+    __slots__ = ("capacity", "fields", "level", "width_s", "_buckets", "_lo", "_hi",
+                 "_last_idx", "_last_bucket", "version")
+
+    def __init__(self, capacity: int = 1024, fields: int = 1, level: int = 0):
+        if capacity < 2:
+            raise ValueError(f"capacity must be at least 2 buckets, got {capacity}")
+        self.capacity = capacity
+        self.fields = fields
+        self.level = level
+        self.width_s = float(2**level)
+        self._buckets: dict[int, list[int]] = {}
+        self._lo = self._hi = 0
+        self._last_idx: int | None = None
+        self._last_bucket: list[int] = []
+        self.version = 0  # bumped on every change, so readers can skip unchanged series
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def bucket(self, ts: float) -> list[int]:
+        """The mutable sums of the bucket holding ``ts``; add into it in place."""
+        self.version += 1
+        idx = int(ts // self.width_s)
+        if idx == self._last_idx:
+            return self._last_bucket
+        bucket = self._buckets.get(idx)
+        if bucket is None:
+            if not self._buckets:
+                self._lo = self._hi = idx
+            elif idx < self._lo or idx > self._hi:
+                lo, hi = min(idx, self._lo), max(idx, self._hi)
+                shift = 0
+                while (hi >> shift) - (lo >> shift) + 1 > self.capacity:
+                    shift += 1
+                if shift:
+                    self._coarsen(shift)
+                    idx >>= shift
+                    lo >>= shift
+                    hi >>= shift
+                self._lo, self._hi = lo, hi
+                bucket = self._buckets.get(idx)
+            if bucket is None:
+                bucket = self._buckets[idx] = [0] * self.fields
+        self._last_idx = idx
+        self._last_bucket = bucket
+        return bucket
+
+    def _coarsen(self, shift: int) -> None:
+        merged: dict[int, list[int]] = {}
+        for idx, sums in self._buckets.items():
+            target = merged.get(idx >> shift)
+            if target is None:
+                merged[idx >> shift] = list(sums)
+            else:
+                for i, value in enumerate(sums):
+                    target[i] += value
+        self._buckets = merged
+        self.level += shift
+        self.width_s = float(2**self.level)
+        self._last_idx = None
+
+    def items(self) -> Iterator[tuple[float, list[int]]]:
+        """(bucket start in epoch seconds, sums) in time order."""
+        width = self.width_s
+        for idx in sorted(self._buckets):
+            yield idx * width, self._buckets[idx]
+
+    def to_state(self) -> dict:
+        return {
+            "level": self.level,
+            "capacity": self.capacity,
+            "buckets": [[idx, *sums] for idx, sums in sorted(self._buckets.items())],
+        }
+
+    @classmethod
+    def from_state(cls, state: dict, fields: int) -> BucketSeries:
+        series = cls(capacity=int(state["capacity"]), fields=fields, level=int(state["level"]))
+        for row in state["buckets"]:
+            idx, sums = int(row[0]), [int(v) for v in row[1:]]
+            if len(sums) != fields:
+                raise ValueError(f"series bucket has {len(sums)} fields, expected {fields}")
+            series.bucket(idx * series.width_s)[:] = sums
+        return series
+
+
+class RecentSeconds:
+    """Per-second sums over the last ``retention_s`` seconds before the latest event.
+
+    Feeds the sliding-window burn rate. Pruning is lazy, so a reader filters by its own
+    window; a reader can rely on every second within ``retention_s`` of the latest event.
+    """
+
+    __slots__ = ("retention_s", "fields", "seconds", "latest", "_last_sec", "_last_bucket")
+
+    def __init__(self, retention_s: int = 3600, fields: int = 2):
+        self.retention_s = retention_s
+        self.fields = fields
+        self.seconds: dict[int, list[int]] = {}
+        self.latest = -1
+        self._last_sec = -1
+        self._last_bucket: list[int] = []
+
+    def bucket(self, ts: float) -> list[int] | None:
+        """The mutable sums of the second holding ``ts``, or None if it is too old to keep."""
+        sec = int(ts)
+        if sec == self._last_sec:
+            return self._last_bucket
+        if sec > self.latest:
+            self.latest = sec
+            if len(self.seconds) > self.retention_s + 256:
+                self._prune()
+        elif sec < self.latest - self.retention_s:
+            return None
+        bucket = self.seconds.get(sec)
+        if bucket is None:
+            bucket = self.seconds[sec] = [0] * self.fields
+        self._last_sec = sec
+        self._last_bucket = bucket
+        return bucket
+
+    def _prune(self) -> None:
+        oldest = self.latest - self.retention_s
+        self.seconds = {sec: sums for sec, sums in self.seconds.items() if sec >= oldest}
+        self._last_sec = -1
+
+    def window(self, start_s: float, end_s: float) -> list[tuple[int, list[int]]]:
+        """(second, sums) with start_s <= second <= end_s, in time order."""
+        lo, hi = int(start_s), int(end_s)
+        if hi - lo < len(self.seconds):
+            return [(s, self.seconds[s]) for s in range(lo, hi + 1) if s in self.seconds]
+        return sorted((s, v) for s, v in self.seconds.items() if lo <= s <= hi)
+
+    def before(self, sec: float, within_s: int) -> int | None:
+        """The latest occupied second in [sec - within_s, sec), if any."""
+        hi = int(sec) - 1
+        for s in range(hi, max(hi - within_s, -1), -1):
+            if s in self.seconds:
+                return s
+        return None
