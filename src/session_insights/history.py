@@ -562,7 +562,7 @@ class TokenHistory:
             fig["provider"] = self._model_provider.get(model)
             fig["priced"] = c[UNPRICED] == 0
             fig["price_source"] = getattr(pricing, "source", None)
-            fig["share_pct"] = 100.0 * c[COST] / totals_c[COST] if totals_c[COST] else None
+            fig["share_pct"] = 100.0 * c[COST] / totals_c[COST] if totals_c[COST] and fig["cost_usd"] is not None else None
             by_model[model] = fig
         unpriced = sorted(m for m, c in by_model_c.items() if c[UNPRICED])
 

@@ -153,6 +153,12 @@ def canonical_provider(provider: str) -> str:
     return key
 
 
+def usage_counts(usage: Mapping[str, Any], provider: str) -> tuple[str, Counts]:
+    """(canonical provider, counts) from a provider's bare usage block."""
+    provider_id = canonical_provider(provider)
+    return provider_id, _RESPONSE_SHAPES[provider_id][3](usage)
+
+
 def response_usage(response: Mapping[str, Any], provider: str) -> tuple[str, str | None, Counts]:
     """(canonical provider, model or None, counts) from a raw response body."""
     if not isinstance(response, Mapping):

@@ -1,0 +1,140 @@
+"""A JSONL session logger for host apps, which also feeds a TokenHistory live.
+
+One session writes two files under the folder it is given:
+``<session>.comms.jsonl`` (model calls, ticket updates, ratings) and
+``<session>.tools.jsonl`` (tool calls). Lines hold counts, names and times only — never
+prompt or response text. ``comms:FOLDER`` (or ``comms:FILE``) reads them back, so any
+logged session can be reported on or replayed. Each line is flushed as it is written,
+so a tailing panel sees it at once. Safe to call from any thread.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from . import normalize
+from .events import Rating, TicketUpdate, ToolCall, UsageEvent, check_duration_ms, check_label, check_name, \
+    check_score, check_status, check_ts, usage_event
+from .history import TokenHistory
+
+FORMAT_VERSION = 1
+
+
+class SessionLogger:
+    """Logs one session to JSONL and, if given a history, records it there too."""
+
+    def __init__(self, folder: str | os.PathLike, session_id: str | None = None, *,
+                 history: TokenHistory | None = None, project: str | None = None):
+        self.folder = Path(folder).expanduser()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.session_id = check_label("session_id", session_id) or time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8]
+        if any(c in self.session_id for c in "/\\\0"):
+            raise ValueError(f"session_id must not contain path separators, got {self.session_id!r}")
+        self.history = history
+        self.comms_path = self.folder / f"{self.session_id}.comms.jsonl"
+        self.tools_path = self.folder / f"{self.session_id}.tools.jsonl"
+        self._lock = threading.Lock()
+        self._comms = open(self.comms_path, "ab")
+        self._tools = open(self.tools_path, "ab")
+        self._write(self._comms, {"kind": "session_start", "ts": time.time(), "session": self.session_id,
+                                  "project": check_label("project", project)})
+
+    def _write(self, f: Any, obj: dict) -> None:
+        line = orjson.dumps({"v": FORMAT_VERSION, **{k: v for k, v in obj.items() if v is not None}}) + b"\n"
+        with self._lock:
+            if f.closed:
+                raise ValueError(f"session {self.session_id} is closed")
+            f.write(line)
+            f.flush()
+
+    def model_call(
+        self,
+        model: str,
+        usage: Mapping[str, Any] | None = None,
+        *,
+        provider: str | None = None,
+        tier: str | None = None,
+        ticket: str | None = None,
+        started_ts: float | None = None,
+        ended_ts: float | None = None,
+        request_key: str | None = None,
+        **counts: int,
+    ) -> UsageEvent:
+        """Log one model call: either the provider's raw ``usage`` block with ``provider``,
+        or normalised counts (input_tokens=..., output_tokens=..., cache_read_tokens=...,
+        cache_write_tokens=..., cache_write_1h_tokens=..., reasoning_tokens=...)."""
+        if usage is not None:
+            if counts:
+                raise ValueError("pass either usage=<provider block> or token counts, not both")
+            if provider is None:
+                raise ValueError("provider is needed to read a raw usage block (anthropic, openai, google, deepseek)")
+            provider, counts = normalize.usage_counts(usage, provider)
+        ended = check_ts(ended_ts, "ended_ts")
+        started = check_ts(started_ts, "started_ts") if started_ts is not None else None
+        if started is not None and started > ended:
+            raise ValueError(f"started_ts ({started}) is after ended_ts ({ended})")
+        event = usage_event(model=model, ts=ended, tier=tier, session=self.session_id, provider=provider,
+                            source="comms", request_key=request_key, **counts)
+        self._write(self._comms, {
+            "kind": "model_call", "ts": event.ts, "started_ts": started, "session": self.session_id,
+            "model": event.model, "provider": event.provider, "tier": event.tier,
+            "ticket": check_label("ticket", ticket), "request_key": event.request_key,
+            "usage": {
+                "input_tokens": event.input, "cache_read_tokens": event.cache_read,
+                "cache_write_tokens": event.cache_write_5m, "cache_write_1h_tokens": event.cache_write_1h,
+                "output_tokens": event.output, "reasoning_tokens": event.reasoning,
+            },
+        })
+        if self.history is not None:
+            self.history.add(event)
+        return event
+
+    def tool_call(self, name: str, duration_ms: float, ok: bool = True, *, ts: float | None = None,
+                  ticket: str | None = None) -> ToolCall:
+        if not isinstance(ok, bool):
+            raise ValueError(f"ok must be True or False, got {ok!r}")
+        call = ToolCall(check_ts(ts), check_name("name", name), check_duration_ms(duration_ms), ok, self.session_id)
+        self._write(self._tools, {"kind": "tool_call", "ts": call.ts, "session": self.session_id, "name": call.name,
+                                  "duration_ms": call.duration_ms, "ok": ok,
+                                  "ticket": check_label("ticket", ticket)})
+        if self.history is not None:
+            self.history.add(call)
+        return call
+
+    def ticket(self, ticket_id: str, status: str, *, ts: float | None = None, track: str | None = None,
+               reason: str | None = None) -> TicketUpdate:
+        update = TicketUpdate(check_ts(ts), check_name("ticket_id", ticket_id), check_status(status),
+                              check_label("track", track), check_label("reason", reason))
+        self._write(self._comms, {"kind": "ticket", "ts": update.ts, "session": self.session_id,
+                                  "ticket_id": update.ticket_id, "status": update.status, "track": update.track,
+                                  "reason": update.reason})
+        if self.history is not None:
+            self.history.add(update)
+        return update
+
+    def rate(self, score: float, *, ts: float | None = None) -> Rating:
+        rating = Rating(check_ts(ts), check_score(score), self.session_id)
+        self._write(self._comms, {"kind": "rating", "ts": rating.ts, "session": self.session_id,
+                                  "score": rating.score})
+        if self.history is not None:
+            self.history.add(rating)
+        return rating
+
+    def close(self) -> None:
+        with self._lock:
+            self._comms.close()
+            self._tools.close()
+
+    def __enter__(self) -> SessionLogger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,81 @@
+"""What every log source shares: finding its files, tailing each by byte offset with the
+position kept in the history (so state.toml carries it), and counting bad lines.
+
+An adapter subclasses LineSource and implements ``parse(line, file)``, returning the
+normalised records a line holds; format quirks stay in the adapter.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import orjson
+
+from ..events import Rating, TicketUpdate, ToolCall, UsageEvent
+from ..history import TokenHistory
+from .tail import FileTail, Position
+
+Record = UsageEvent | ToolCall | TicketUpdate | Rating
+
+
+class SourceError(Exception):
+    """A source that cannot be read at all (missing path, bad spec): one line for the user."""
+
+
+class LineSource:
+    """Lines of JSON from one file, or from the matching files under a folder."""
+
+    kind = "lines"
+    pattern = "*.jsonl"
+
+    def __init__(self, path: str | os.PathLike, history: TokenHistory, *, must_exist: bool = True):
+        self.root = Path(path).expanduser()
+        self.history = history
+        if must_exist and not self.root.exists():
+            raise SourceError(f"{self.kind}: {self.root} does not exist")
+        self.tails: dict[str, FileTail] = {}
+        self.label = f"{self.kind}:{self.root}"
+        history.source_labels.add(self.label)
+
+    def files(self) -> list[Path]:
+        if self.root.is_file():
+            return [self.root]
+        if self.root.is_dir():
+            return sorted(p for p in self.root.rglob(self.pattern) if p.is_file())
+        return []
+
+    def parse(self, line: bytes, file: str) -> Iterable[Record]:
+        raise NotImplementedError
+
+    def poll(self, max_bytes_per_file: int | None = None) -> int:
+        """Read what was appended since the last poll; returns the records queued."""
+        queued = 0
+        try:
+            files = self.files()
+        except OSError as exc:
+            self.history.notice(f"{self.label}: cannot list files ({exc.strerror or exc})")
+            return 0
+        for path in files:
+            key = str(path)
+            tail = self.tails.get(key)
+            if tail is None:
+                tail = self.tails[key] = FileTail(path, Position.from_dict(self.history.offsets.get(key)))
+            bad = 0
+            try:
+                for line in tail.read_lines(max_bytes_per_file):
+                    if not line.strip():
+                        continue
+                    try:
+                        for record in self.parse(line, key):
+                            self.history.add(record)
+                            queued += 1
+                    except (ValueError, TypeError, KeyError, AttributeError, orjson.JSONDecodeError):
+                        bad += 1
+            except OSError as exc:
+                self.history.notice(f"{self.label}: cannot read {key} ({exc.strerror or exc})")
+            if bad:
+                self.history.note_bad_line(key, bad)
+            self.history.offsets[key] = tail.position()
+        return queued

@@ -1,0 +1,70 @@
+"""``comms:FILE`` — the JSONL files our session_logger writes (and host comms entries).
+
+Each line is one object with a ``kind``: ``model_call`` (normalised usage), ``tool_call``,
+``ticket``, ``rating``, or ``session_start`` (informational). A line in the host's
+comms-entry shape (``direction`` + ``payload``) is read through hooks, so a host that
+dumps its comms log as JSONL can be reported on directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import orjson
+
+from ..events import Rating, TicketUpdate, ToolCall, check_duration_ms, check_name, check_score, check_status, \
+    check_ts, check_label, usage_event
+from ..hooks import usage_from_comms_entry
+from .base import LineSource, Record
+
+USAGE_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+                "cache_write_1h_tokens", "reasoning_tokens")
+
+
+def parse_comms_line(line: bytes) -> list[Record]:
+    """The records one comms line holds; ValueError if it is not a line we can read."""
+    obj = orjson.loads(line)
+    if not isinstance(obj, dict):
+        raise ValueError("a comms line must be a JSON object")
+    kind = obj.get("kind")
+    ts = check_ts(obj.get("ts"), "ts") if obj.get("ts") is not None else None
+    if ts is None and kind in ("model_call", "tool_call", "ticket", "rating"):
+        raise ValueError(f"{kind} line without ts")
+    session = check_label("session", obj.get("session"))
+    if kind == "model_call":
+        usage = obj.get("usage") or {}
+        if not isinstance(usage, dict):
+            raise ValueError("usage must be an object")
+        unknown = set(usage) - set(USAGE_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown usage fields {sorted(unknown)}")
+        return [usage_event(model=obj.get("model"), ts=ts, tier=obj.get("tier"), session=session,
+                            provider=obj.get("provider"), source="comms", request_key=obj.get("request_key"),
+                            reported_cost_usd=obj.get("cost_usd"), **usage)]
+    if kind == "tool_call":
+        ok = obj.get("ok", True)
+        if not isinstance(ok, bool):
+            raise ValueError("ok must be true or false")
+        return [ToolCall(ts, check_name("name", obj.get("name")), check_duration_ms(obj.get("duration_ms")), ok,
+                         session)]
+    if kind == "ticket":
+        ticket_id = obj.get("ticket_id")
+        return [TicketUpdate(ts, check_name("ticket_id", str(ticket_id) if isinstance(ticket_id, int) else ticket_id),
+                             check_status(obj.get("status")), check_label("track", obj.get("track")),
+                             check_label("reason", obj.get("reason")))]
+    if kind == "rating":
+        return [Rating(ts, check_score(obj.get("score")), session)]
+    if kind == "session_start":
+        return []
+    if "direction" in obj and "payload" in obj:
+        event = usage_from_comms_entry(obj)
+        return [event] if event is not None else []
+    raise ValueError(f"unknown line kind {kind!r}")
+
+
+class CommsSource(LineSource):
+    kind = "comms"
+    pattern = "*.jsonl"
+
+    def parse(self, line: bytes, file: str) -> Iterable[Record]:
+        return parse_comms_line(line)
