@@ -55,6 +55,7 @@ def window_parser() -> argparse.ArgumentParser:
     p.add_argument("--state", type=Path, default=None, help="state file (default: ./state.toml)")
     p.add_argument("--budget", type=_budget, help="budget in USD")
     p.add_argument("--demo", action="store_true", help="play the built-in demo session live")
+    p.add_argument("--demo-speed", type=float, default=30.0, help=argparse.SUPPRESS)
     p.add_argument("--frames", type=int, help="render this many frames, then exit")
     p.add_argument("--screenshot", type=Path, help="save the window as PNG near the end (with --frames)")
     p.add_argument("--frame-stats", type=Path, help="write frame-time statistics as JSON (with --frames)")

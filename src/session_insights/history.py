@@ -267,6 +267,11 @@ class TokenHistory:
                 del self.notices[:-MAX_NOTICES]
                 self.version += 1
 
+    def set_offset(self, key: str, position: dict) -> None:
+        """Remember a source's read position (saved with the state; a restart resumes)."""
+        with self._lock:
+            self.offsets[key] = position
+
     @property
     def pending(self) -> int:
         return len(self._usage_inbox) + len(self._other_inbox)

@@ -138,6 +138,44 @@ def projection(
     )
 
 
+def timeline_view(buckets: Sequence[tuple[float, Sequence[int]]], width_s: float, max_points: int = 512) -> dict:
+    """Cumulative input, output, cache-read and total tokens, and tokens/min per bucket,
+    against bucket end times, at most ``max_points`` per series for drawing.
+
+    ``buckets`` are (start_ts, [input, output, cache_read, cache_write, cost_pusd,
+    requests]) in time order, as ``TokenHistory.timeline()`` gives them. Cumulative
+    series are monotone, so keeping every n-th point (and always the last) loses no
+    shape; the rate series keeps each stride's maximum so a spike is never hidden.
+    """
+    xs: list[float] = []
+    cum_in: list[float] = []
+    cum_out: list[float] = []
+    cum_cr: list[float] = []
+    cum_total: list[float] = []
+    rate: list[float] = []
+    rate_xs: list[float] = []
+    a = b = c = t = 0
+    stride = max(1, -(-len(buckets) // max_points))
+    peak = 0.0
+    for i, (start, v) in enumerate(buckets):
+        a += v[0]
+        b += v[1]
+        c += v[2]
+        t += v[0] + v[1] + v[2] + v[3]
+        peak = max(peak, (v[0] + v[1] + v[2] + v[3]) * 60.0 / width_s)
+        if (i + 1) % stride == 0 or i == len(buckets) - 1:
+            xs.append(start + width_s)
+            cum_in.append(float(a))
+            cum_out.append(float(b))
+            cum_cr.append(float(c))
+            cum_total.append(float(t))
+            rate_xs.append(start + width_s)
+            rate.append(peak)
+            peak = 0.0
+    return {"x": xs, "input": cum_in, "output": cum_out, "cache_read": cum_cr, "total": cum_total,
+            "rate_x": rate_xs, "tokens_per_min": rate}
+
+
 def per_unit(amount: float, units: float) -> float | None:
     return amount / units if units else None
 

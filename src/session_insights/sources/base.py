@@ -77,5 +77,5 @@ class LineSource:
                 self.history.notice(f"{self.label}: cannot read {key} ({exc.strerror or exc})")
             if bad:
                 self.history.note_bad_line(key, bad)
-            self.history.offsets[key] = tail.position()
+            self.history.set_offset(key, tail.position())
         return queued

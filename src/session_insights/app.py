@@ -1,0 +1,300 @@
+"""The desktop host: viewport, docking, layout init file, menu, status bar, render loop.
+
+Sources are polled and state is saved on a background thread (file I/O never stalls a
+frame); the render thread drains the history and draws. With no X display the app
+says how to get one and exits, because Dear PyGui aborts the process without one.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import threading
+import time
+from argparse import Namespace
+from pathlib import Path
+
+import orjson
+
+from .history import TokenHistory
+from .sources import LineSource, SourceError, open_source
+
+EXIT_NO_DISPLAY = 3
+POLL_INTERVAL_S = 0.5
+SAVE_INTERVAL_S = 30.0
+UI_SCALES = (0.8, 1.0, 1.25, 1.5, 2.0)
+
+
+def display_problem() -> str | None:
+    """Why no window can open here, or None if an X display looks reachable."""
+    if sys.platform != "linux":
+        return None
+    display = os.environ.get("DISPLAY", "")
+    if not display:
+        return "no X display (DISPLAY is not set)"
+    host, _, number = display.rpartition(":")
+    number = number.split(".")[0]
+    if host in ("", "unix") and number.isdigit() and not Path(f"/tmp/.X11-unix/X{number}").exists():
+        return f"no X server answers on DISPLAY={display}"
+    return None
+
+
+def no_display_message(problem: str) -> str:
+    return (f"session-insights: {problem}. Run it on a virtual display with "
+            "xvfb-run -s '-screen 0 1280x800x24' session-insights ..., "
+            "or print the figures without a window: session-insights report SOURCE ...")
+
+
+class SourcePoller:
+    """Reads every source on a background thread; records go to the history's inbox."""
+
+    def __init__(self, sources: list[LineSource]):
+        self.sources = sources
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="session-insights-sources", daemon=True)
+
+    def start(self) -> None:
+        if self.sources:
+            self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for source in self.sources:
+                source.poll()
+            self._stop.wait(POLL_INTERVAL_S)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+class Saver:
+    """Saves the state periodically on a background thread, and once more on close."""
+
+    def __init__(self, history: TokenHistory):
+        self.history = history
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="session-insights-saver", daemon=True)
+
+    def start(self) -> None:
+        if self.history.state_path is not None:
+            self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(SAVE_INTERVAL_S):
+            self.save()
+
+    def save(self) -> None:
+        try:
+            self.history.save()
+        except OSError as exc:
+            self.history.notice(f"could not save {self.history.state_path}: {exc.strerror or exc}")
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+class App:
+    """The standalone window around one InsightsPanel."""
+
+    def __init__(self, args: Namespace):
+        import dearpygui.dearpygui as dpg
+
+        from .ui import InsightsPanel
+        from .ui.theme import Fonts
+
+        self.dpg = dpg
+        self.args = args
+        state_path = args.state if args.state is not None else Path(
+            os.environ.get("SESSION_INSIGHTS_STATE", "state.toml"))
+        self.history = TokenHistory(state_path=state_path, budget_usd=args.budget)
+        self.layout_path = state_path.with_name(state_path.stem + ".layout.ini")
+        self.sources = [open_source(spec, self.history) for spec in args.sources]
+        self.demo = None
+        clock = time.time
+        if args.demo or not self.sources:
+            from .demo import DemoSession
+
+            self.demo = DemoSession(self.history, speed=getattr(args, "demo_speed", None) or 30.0)
+            if self.history.budget_usd is None:
+                self.history.budget_usd = self.demo.budget_usd
+            clock = self.demo.sim_now
+
+        dpg.create_context()
+        first_run = not self.layout_path.exists()
+        dpg.configure_app(docking=True, docking_space=False, init_file=str(self.layout_path),
+                          load_init_file=not first_run)
+        self.viewport_w, self.viewport_h = 1280, 800
+        dpg.create_viewport(title="Session Insights", width=self.viewport_w, height=self.viewport_h,
+                            vsync=args.frames is None)
+        self.fonts = Fonts()
+        scale = self.history.ui.get("scale", 1.0)
+        dpg.set_global_font_scale(scale if scale in UI_SCALES else 1.0)
+        self._build_menu()
+        self.panel = InsightsPanel(self.history, clock=clock, fonts=self.fonts,
+                                   width=self.viewport_w, height=self.viewport_h - 50)
+        if first_run:
+            self.reset_layout()
+        self.poller = SourcePoller(self.sources)
+        self.saver = Saver(self.history)
+        self._frame_times: list[float] = []
+        self._python_ms: list[float] = []
+        self._events_window: list[tuple[float, int]] = []
+
+    # --- chrome -----------------------------------------------------------------
+
+    def _build_menu(self) -> None:
+        dpg = self.dpg
+        with dpg.viewport_menu_bar():
+            with dpg.menu(label="File"):
+                dpg.add_menu_item(label="Add source...", callback=self._ask_source)
+                dpg.add_menu_item(label="Save state", callback=lambda: self.saver.save())
+                dpg.add_menu_item(label="Quit", callback=lambda: dpg.stop_dearpygui())
+            with dpg.menu(label="View"):
+                dpg.add_menu_item(label="Reset layout", callback=self.reset_layout)
+                dpg.add_menu_item(label="Open all headers", callback=lambda: self._all_headers(True))
+                dpg.add_menu_item(label="Close all headers", callback=lambda: self._all_headers(False))
+                with dpg.menu(label="UI scale"):
+                    for s in UI_SCALES:
+                        dpg.add_menu_item(label=f"{s:.0%}", callback=self._set_scale, user_data=s)
+            with dpg.menu(label="Budget"):
+                dpg.add_menu_item(label="Set budget...", callback=self._ask_budget)
+            self.status = dpg.add_text("", color=(150, 150, 160))
+        with dpg.window(label="Add source", modal=True, show=False, width=520, no_resize=True) as self.source_dialog:
+            dpg.add_text("SOURCE: comms:FILE (a file or folder written by SessionLogger)")
+            self.source_input = dpg.add_input_text(width=-1, hint="comms:/path/to/logs", on_enter=True,
+                                                   callback=self._add_source)
+            self.source_error = dpg.add_text("", color=(235, 100, 90))
+            dpg.add_button(label="Add", callback=self._add_source)
+        with dpg.window(label="Set budget", modal=True, show=False, width=320, no_resize=True) as self.budget_dialog:
+            self.budget_input = dpg.add_input_double(label="USD", format="%.2f", step=0, min_value=0.0,
+                                                     min_clamped=True, on_enter=True, callback=self._set_budget)
+            dpg.add_button(label="Set", callback=self._set_budget)
+
+    def _ask_source(self) -> None:
+        self.dpg.set_value(self.source_error, "")
+        self.dpg.configure_item(self.source_dialog, show=True)
+
+    def _add_source(self) -> None:
+        spec = self.dpg.get_value(self.source_input).strip()
+        try:
+            source = open_source(spec, self.history)
+        except SourceError as exc:
+            self.dpg.set_value(self.source_error, str(exc))
+            return
+        self.sources.append(source)
+        if not self.poller._thread.is_alive():
+            self.poller = SourcePoller(self.sources)
+            self.poller.start()
+        self.dpg.configure_item(self.source_dialog, show=False)
+
+    def _ask_budget(self) -> None:
+        self.dpg.set_value(self.budget_input, self.history.budget_usd or 0.0)
+        self.dpg.configure_item(self.budget_dialog, show=True)
+
+    def _set_budget(self) -> None:
+        self.panel.set_budget(float(self.dpg.get_value(self.budget_input)))
+        self.dpg.configure_item(self.budget_dialog, show=False)
+
+    def _set_scale(self, _sender: object, _data: object, scale: float) -> None:
+        self.dpg.set_global_font_scale(scale)
+        self.history.ui["scale"] = scale
+
+    def _all_headers(self, open_: bool) -> None:
+        for key in self.panel.headers:
+            self.panel.set_header_open(key, open_)
+
+    def reset_layout(self) -> None:
+        """The panel fills the viewport below the menu bar."""
+        if self.panel.window is not None:
+            self.dpg.configure_item(self.panel.window, pos=(0, 22), width=self.viewport_w,
+                                    height=self.viewport_h - 22)
+
+    def _update_status(self, now: float) -> None:
+        applied = self.history.applied
+        self._events_window.append((now, applied))
+        while self._events_window and now - self._events_window[0][0] > 2.0:
+            self._events_window.pop(0)
+        t0, a0 = self._events_window[0]
+        rate = (applied - a0) / (now - t0) if now > t0 else 0.0
+        fps = self.dpg.get_frame_rate()
+        names = [s.label for s in self.sources] + (["demo"] if self.demo is not None else [])
+        self.dpg.set_value(self.status, f"    {fps:,.0f} fps   {rate:,.0f} events/s   "
+                                        f"reading: {', '.join(names) if names else 'nothing'}")
+
+    # --- loop -------------------------------------------------------------------
+
+    def run(self) -> int:
+        dpg = self.dpg
+        dpg.setup_dearpygui()
+        dpg.show_viewport()
+        self.poller.start()
+        self.saver.start()
+        frames = self.args.frames
+        shot_at = max(frames - 3, 0) if frames else None
+        n = 0
+        last = time.perf_counter()
+        status_every = 15
+        try:
+            while dpg.is_dearpygui_running():
+                if self.demo is not None:
+                    self.demo.advance()
+                self.panel.tick()
+                if n % status_every == 0:
+                    self._update_status(time.perf_counter())
+                if shot_at is not None and n == shot_at and self.args.screenshot:
+                    self.args.screenshot.parent.mkdir(parents=True, exist_ok=True)
+                    dpg.output_frame_buffer(file=str(self.args.screenshot))
+                dpg.render_dearpygui_frame()
+                now = time.perf_counter()
+                self._frame_times.append((now - last) * 1000)
+                self._python_ms.append(self.panel.python_ms)
+                last = now
+                n += 1
+                if frames is not None and n >= frames:
+                    break
+        finally:
+            self.poller.stop()
+            self.saver.stop()
+            self.history.drain()
+            dpg.save_init_file(str(self.layout_path))
+            self.saver.save()
+            dpg.destroy_context()
+        if self.args.frame_stats:
+            self._write_frame_stats(self.args.frame_stats)
+        return 0
+
+    def _write_frame_stats(self, path: Path) -> None:
+        frames = self._frame_times[5:] or self._frame_times  # the first frames build fonts and atlases
+        python = self._python_ms[5:] or self._python_ms
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(orjson.dumps(frame_stats(frames, python), option=orjson.OPT_INDENT_2))
+
+
+def quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+def frame_stats(frame_ms: list[float], python_ms: list[float]) -> dict:
+    return {
+        "frames": len(frame_ms),
+        "frame_ms": {"median": statistics.median(frame_ms) if frame_ms else 0.0,
+                     "p95": quantile(frame_ms, 0.95), "p99": quantile(frame_ms, 0.99)},
+        "python_ms": {"median": statistics.median(python_ms) if python_ms else 0.0,
+                      "p95": quantile(python_ms, 0.95), "p99": quantile(python_ms, 0.99)},
+    }
+
+
+def run(args: Namespace) -> int:
+    """Open the window (see ``cli.window_parser`` for the arguments)."""
+    problem = display_problem()
+    if problem:
+        print(no_display_message(problem), file=sys.stderr)
+        return EXIT_NO_DISPLAY
+    try:
+        app = App(args)
+    except SourceError as exc:
+        print(f"session-insights: {exc}", file=sys.stderr)
+        return 2
+    return app.run()

@@ -1,0 +1,61 @@
+"""The row of summary cards: total tokens, cost so far, burn rate, efficiency, budget left."""
+
+from __future__ import annotations
+
+import dearpygui.dearpygui as dpg
+
+from .. import formatting as fmt
+from .theme import COLOURS, Fonts
+from .widgets import BoundText
+
+CARDS = (
+    ("tokens", "Total tokens"),
+    ("cost", "Cost so far"),
+    ("burn", "Burn rate"),
+    ("efficiency", "Tokens / ticket"),
+    ("budget", "Budget left"),
+)
+
+
+class SummaryCards:
+    def __init__(self, parent: int | str, fonts: Fonts | None):
+        self.table = dpg.add_table(parent=parent, header_row=False, policy=dpg.mvTable_SizingStretchSame,
+                                   borders_innerV=True, borders_outerV=False)
+        for _ in CARDS:
+            dpg.add_table_column(parent=self.table)
+        row = dpg.add_table_row(parent=self.table)
+        self.values: dict[str, BoundText] = {}
+        self.subs: dict[str, BoundText] = {}
+        for key, label in CARDS:
+            cell = dpg.add_group(parent=row)
+            dpg.add_text(label, parent=cell, color=COLOURS["dim"])
+            self.values[key] = BoundText(cell, "—")
+            if fonts is not None:
+                dpg.bind_item_font(self.values[key].item, fonts.card)
+            self.subs[key] = BoundText(cell, "", color=COLOURS["dim"])
+
+    def update(self, snap: dict) -> None:
+        t = snap["totals"]
+        self.values["tokens"].set(fmt.tokens_short(t["total_tokens"]) if t["requests"] else "—")
+        self.subs["tokens"].set(f"{t['requests']:,} requests" if t["requests"] else "no requests yet")
+        self.values["cost"].set(fmt.usd(t["cost_usd"]) if t["requests"] else "—")
+        unpriced = snap["unpriced_models"]
+        self.subs["cost"].set(f"+ {len(unpriced)} unpriced model{'s' if len(unpriced) > 1 else ''}" if unpriced
+                              else "all models priced" if t["requests"] else "")
+        w = snap["burn_rate"]["window"]
+        self.values["burn"].set(f"{fmt.usd(w['usd_per_hour'], '—')}/h" if w["usd_per_hour"] is not None else "—")
+        self.subs["burn"].set(f"{fmt.tokens_short(w['tokens_per_min'])} tokens/min"
+                              if w["tokens_per_min"] is not None else "idle")
+        e = snap["efficiency"]
+        self.values["efficiency"].set(fmt.tokens_short(e["tokens_per_completed_ticket"]))
+        self.subs["efficiency"].set(f"{fmt.usd(e['cost_per_completed_ticket_usd'])} per ticket"
+                                    if e["cost_per_completed_ticket_usd"] is not None else "no ticket completed")
+        p = snap["projection"]
+        if p["budget_usd"] is None:
+            self.values["budget"].set("—")
+            self.subs["budget"].set("no budget set")
+        else:
+            self.values["budget"].set(fmt.usd(p["budget_left_usd"]))
+            left = p["time_to_exhaustion_s"]
+            self.subs["budget"].set("exhausted" if left == 0 else
+                                    f"runs out in {fmt.duration(left)}" if left is not None else "not spending now")

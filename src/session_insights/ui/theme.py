@@ -1,0 +1,51 @@
+"""Fonts and colours: one table of roles -> colours, one bundled font at two sizes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dearpygui.dearpygui as dpg
+
+FONT_PATH = Path(__file__).with_name("fonts") / "DejaVuSans.ttf"
+BASE_FONT_PX = 15
+CARD_FONT_PX = 22
+
+COLOURS = {
+    "dim": (150, 150, 160),
+    "good": (110, 200, 120),
+    "warn": (235, 190, 80),
+    "bad": (235, 100, 90),
+    "input": (90, 150, 240),
+    "output": (240, 150, 70),
+    "cache_read": (110, 200, 120),
+    "total": (225, 225, 230),
+    "rate": (200, 120, 230),
+}
+
+# Notice level -> colour of its text.
+LEVELS = {"info": COLOURS["dim"], "warning": COLOURS["warn"], "error": COLOURS["bad"]}
+
+
+class Fonts:
+    """The bundled font, registered once per Dear PyGui context."""
+
+    def __init__(self) -> None:
+        with dpg.font_registry():
+            self.base = dpg.add_font(str(FONT_PATH), BASE_FONT_PX)
+            self.card = dpg.add_font(str(FONT_PATH), CARD_FONT_PX)
+        dpg.bind_font(self.base)
+
+
+def series_theme(colour: tuple[int, int, int], weight: float = 2.0) -> int:
+    with dpg.theme() as theme:
+        with dpg.theme_component(dpg.mvLineSeries):
+            dpg.add_theme_color(dpg.mvPlotCol_Line, colour, category=dpg.mvThemeCat_Plots)
+            dpg.add_theme_style(dpg.mvPlotStyleVar_LineWeight, weight, category=dpg.mvThemeCat_Plots)
+    return theme
+
+
+def bar_theme(colour: tuple[int, int, int]) -> int:
+    with dpg.theme() as theme:
+        with dpg.theme_component(dpg.mvProgressBar):
+            dpg.add_theme_color(dpg.mvThemeCol_PlotHistogram, colour)
+    return theme

@@ -1,0 +1,71 @@
+"""Small components every header uses: text bound to a value, and a table whose rows
+follow a list. Each owns the items it creates and calls ``set_value`` only for what
+changed, so a steady panel costs almost nothing per frame."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import dearpygui.dearpygui as dpg
+
+
+class BoundText:
+    """A text item that is only written when its string changes."""
+
+    __slots__ = ("item", "_last")
+
+    def __init__(self, parent: int | str, default: str = "", **kwargs):
+        self.item = dpg.add_text(default, parent=parent, **kwargs)
+        self._last = default
+
+    def set(self, text: str) -> None:
+        if text != self._last:
+            dpg.set_value(self.item, text)
+            self._last = text
+
+    @property
+    def value(self) -> str:
+        return self._last
+
+    def configure(self, **kwargs: object) -> None:
+        dpg.configure_item(self.item, **kwargs)
+
+
+class RowTable:
+    """A table whose rows follow ``set_rows``: cells are reused and rewritten only when
+    their text changes; rows are added or removed as the list grows or shrinks."""
+
+    def __init__(self, parent: int | str, columns: Sequence[str], *, first_stretch: bool = True,
+                 empty_text: str = "Nothing yet."):
+        self.columns = list(columns)
+        self.empty = dpg.add_text(empty_text, parent=parent, color=(150, 150, 150))
+        self.table = dpg.add_table(parent=parent, header_row=True, row_background=True, borders_innerH=False,
+                                   borders_outerH=True, borders_innerV=False, borders_outerV=True,
+                                   policy=dpg.mvTable_SizingStretchProp, show=False)
+        for i, name in enumerate(self.columns):
+            dpg.add_table_column(label=name, parent=self.table, width_stretch=True,
+                                 init_width_or_weight=3.0 if i == 0 and first_stretch else 1.0)
+        self._rows: list[tuple[int, list[int], list[str]]] = []  # (row, cells, texts)
+
+    def set_rows(self, rows: Sequence[Sequence[str]]) -> None:
+        while len(self._rows) > len(rows):
+            row, _, _ = self._rows.pop()
+            dpg.delete_item(row)
+        for i, values in enumerate(rows):
+            if i == len(self._rows):
+                row = dpg.add_table_row(parent=self.table)
+                cells = [dpg.add_text(v, parent=row) for v in values]
+                self._rows.append((row, cells, list(values)))
+                continue
+            _, cells, texts = self._rows[i]
+            for j, v in enumerate(values):
+                if texts[j] != v:
+                    dpg.set_value(cells[j], v)
+                    texts[j] = v
+        has_rows = bool(rows)
+        dpg.configure_item(self.table, show=has_rows)
+        dpg.configure_item(self.empty, show=not has_rows)
+
+    def texts(self) -> list[list[str]]:
+        """What the table shows, row by row (for tests and copy)."""
+        return [list(texts) for _, _, texts in self._rows]

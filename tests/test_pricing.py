@@ -1,0 +1,389 @@
+"""Cost of one request: exactly what genai-prices says, in integer picodollars.
+
+genai-prices' own ``calc_price`` is the oracle: for every model, provider, timestamp
+and token mix below, ``cost_pusd / 10**12`` must equal its ``total_price`` as Decimals,
+not approximately. Our token fields (DESIGN §2) exclude cache from ``input``, while
+genai-prices' ``input_tokens`` includes every prompt token, so the oracle is called
+with input + cache read + cache writes.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from genai_prices import Usage, calc_price
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from session_insights.pricing import PUSD_PER_USD, PriceBook, usd
+
+
+def _utc(*args: int) -> float:
+    return datetime(*args, tzinfo=UTC).timestamp()
+
+
+# Timestamps with a reason each.
+TS_2025_10 = _utc(2025, 10, 1, 10, 0)  # an ordinary date for models with one price
+O3_BEFORE_CUT = _utc(2025, 6, 9, 23, 59, 59)  # o3 cost $10/$40 until 2025-06-10
+O3_AFTER_CUT = _utc(2025, 6, 10, 0, 0, 0)  # and $2/$8 from that day on
+DEEPSEEK_PEAK = _utc(2025, 10, 1, 10, 0)  # 00:30-16:30 UTC is standard price
+DEEPSEEK_OFF_PEAK = _utc(2025, 10, 1, 20, 0)  # 16:30-00:30 UTC is discounted
+
+
+def genai_prices_usd(model: str, provider: str | None, ts: float, input: int, cache_read: int,
+                     cache_write_5m: int, cache_write_1h: int, output: int) -> Decimal:
+    """The oracle: genai-prices' total price for the same request."""
+    usage = Usage(
+        input_tokens=input + cache_read + cache_write_5m + cache_write_1h,
+        cache_read_tokens=cache_read,
+        cache_write_tokens=cache_write_5m + cache_write_1h,
+        cache_write_1h_tokens=cache_write_1h,
+        output_tokens=output,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an unsupported usage key would silently price 0
+        result = calc_price(usage, model, provider_id=provider,
+                            genai_request_timestamp=datetime.fromtimestamp(ts, UTC))
+    return result.total_price
+
+
+def our_pusd(book: PriceBook, model: str, provider: str | None, ts: float, *counts: int) -> int:
+    pricing = book.pricing(model, provider)
+    assert pricing is not None, f"{model} should be priced by genai-prices"
+    return pricing.cost_pusd(ts, *counts)
+
+
+# (input, cache_read, cache_write_5m, cache_write_1h, output), input excluding cache.
+PLAIN = (12_345, 0, 0, 0, 2_345)
+WITH_CACHE_READ = (1_200, 48_000, 0, 0, 900)
+WITH_CACHE_WRITES = (800, 30_000, 4_000, 2_500, 1_100)
+PROMPT_AT_200K = (150_000, 40_000, 6_000, 4_000, 3_000)  # prompt == 200,000: still base
+PROMPT_ABOVE_200K = (150_001, 40_000, 6_000, 4_000, 3_000)  # 200,001: every token at tier
+INPUT_ONLY_AT_200K = (200_000, 0, 0, 0, 1)
+INPUT_ONLY_ABOVE_200K = (200_001, 0, 0, 0, 1)
+NOTHING = (0, 0, 0, 0, 0)
+
+COST_CASES = [
+    # Claude: 5m and 1h cache writes priced separately; Sonnet 4.5 has a >200k tier.
+    pytest.param("claude-sonnet-4-5", "anthropic", TS_2025_10, PLAIN, id="sonnet-4.5-plain"),
+    pytest.param("claude-sonnet-4-5", "anthropic", TS_2025_10, WITH_CACHE_READ, id="sonnet-4.5-cache-read"),
+    pytest.param("claude-sonnet-4-5", "anthropic", TS_2025_10, WITH_CACHE_WRITES, id="sonnet-4.5-cache-writes"),
+    pytest.param("claude-sonnet-4-5", "anthropic", TS_2025_10, PROMPT_AT_200K, id="sonnet-4.5-prompt-at-200k"),
+    pytest.param("claude-sonnet-4-5", "anthropic", TS_2025_10, PROMPT_ABOVE_200K, id="sonnet-4.5-prompt-above-200k"),
+    pytest.param("claude-sonnet-4-5", "anthropic", TS_2025_10, INPUT_ONLY_AT_200K, id="sonnet-4.5-input-at-200k"),
+    pytest.param("claude-sonnet-4-5", "anthropic", TS_2025_10, INPUT_ONLY_ABOVE_200K, id="sonnet-4.5-input-above-200k"),
+    pytest.param("claude-sonnet-4-5-20250929", "anthropic", TS_2025_10, PROMPT_ABOVE_200K, id="sonnet-4.5-dated-above-200k"),
+    pytest.param("claude-opus-4-1", "anthropic", TS_2025_10, PLAIN, id="opus-4.1-plain"),
+    pytest.param("claude-opus-4-1", "anthropic", TS_2025_10, WITH_CACHE_WRITES, id="opus-4.1-cache-writes"),
+    pytest.param("claude-opus-4-1", "anthropic", TS_2025_10, (100, 0, 0, 50_000, 10), id="opus-4.1-1h-writes-only"),
+    pytest.param("claude-opus-4-1-20250805", "anthropic", TS_2025_10, WITH_CACHE_WRITES, id="opus-4.1-dated"),
+    pytest.param("claude-haiku-4-5", "anthropic", TS_2025_10, PLAIN, id="haiku-4.5-plain"),
+    pytest.param("claude-haiku-4-5", "anthropic", TS_2025_10, WITH_CACHE_WRITES, id="haiku-4.5-cache-writes"),
+    pytest.param("claude-sonnet-4-20250514", "anthropic", TS_2025_10, PLAIN, id="sonnet-4-dated-plain"),
+    pytest.param("claude-sonnet-4-20250514", "anthropic", TS_2025_10, WITH_CACHE_WRITES, id="sonnet-4-dated-cache-writes"),
+    pytest.param("claude-3-5-haiku-20241022", "anthropic", TS_2025_10, WITH_CACHE_WRITES, id="haiku-3.5-dated"),
+    # OpenAI: cached input is a cache read; no cache-write price, so writes bill as input.
+    pytest.param("gpt-5", "openai", TS_2025_10, PLAIN, id="gpt-5-plain"),
+    pytest.param("gpt-5", "openai", TS_2025_10, WITH_CACHE_READ, id="gpt-5-cache-read"),
+    pytest.param("gpt-5", "openai", TS_2025_10, WITH_CACHE_WRITES, id="gpt-5-cache-writes-bill-as-input"),
+    pytest.param("gpt-4o-mini", "openai", TS_2025_10, PLAIN, id="gpt-4o-mini-plain"),
+    pytest.param("gpt-4o-mini", "openai", TS_2025_10, WITH_CACHE_READ, id="gpt-4o-mini-cache-read"),
+    pytest.param("o3", "openai", O3_BEFORE_CUT, PLAIN, id="o3-before-price-cut"),
+    pytest.param("o3", "openai", O3_AFTER_CUT, PLAIN, id="o3-after-price-cut"),
+    pytest.param("o3", "openai", O3_BEFORE_CUT, WITH_CACHE_READ, id="o3-before-price-cut-cache-read"),
+    pytest.param("o3", "openai", O3_AFTER_CUT, WITH_CACHE_READ, id="o3-after-price-cut-cache-read"),
+    # Gemini: 2.5 Pro has a >200k tier; 2.5 Flash has one price.
+    pytest.param("gemini-2.5-pro", "google", TS_2025_10, PLAIN, id="gemini-2.5-pro-plain"),
+    pytest.param("gemini-2.5-pro", "google", TS_2025_10, WITH_CACHE_READ, id="gemini-2.5-pro-cache-read"),
+    pytest.param("gemini-2.5-pro", "google", TS_2025_10, WITH_CACHE_WRITES, id="gemini-2.5-pro-cache-writes"),
+    pytest.param("gemini-2.5-pro", "google", TS_2025_10, PROMPT_AT_200K, id="gemini-2.5-pro-prompt-at-200k"),
+    pytest.param("gemini-2.5-pro", "google", TS_2025_10, PROMPT_ABOVE_200K, id="gemini-2.5-pro-prompt-above-200k"),
+    pytest.param("gemini-2.5-pro", "google", TS_2025_10, INPUT_ONLY_ABOVE_200K, id="gemini-2.5-pro-input-above-200k"),
+    pytest.param("gemini-2.5-flash", "google", TS_2025_10, PLAIN, id="gemini-2.5-flash-plain"),
+    pytest.param("gemini-2.5-flash", "google", TS_2025_10, WITH_CACHE_READ, id="gemini-2.5-flash-cache-read"),
+    pytest.param("gemini-2.5-flash", "google", TS_2025_10, PROMPT_ABOVE_200K, id="gemini-2.5-flash-no-tier"),
+    # DeepSeek: the price depends on the UTC time of day.
+    pytest.param("deepseek-chat", "deepseek", DEEPSEEK_PEAK, PLAIN, id="deepseek-chat-peak"),
+    pytest.param("deepseek-chat", "deepseek", DEEPSEEK_OFF_PEAK, PLAIN, id="deepseek-chat-off-peak"),
+    pytest.param("deepseek-chat", "deepseek", DEEPSEEK_PEAK, WITH_CACHE_READ, id="deepseek-chat-peak-cache-read"),
+    pytest.param("deepseek-chat", "deepseek", DEEPSEEK_OFF_PEAK, WITH_CACHE_READ, id="deepseek-chat-off-peak-cache-read"),
+]
+
+
+# One book for many tests: it has already resolved (and cached) other models and times.
+SHARED_BOOK = PriceBook()
+
+
+@pytest.mark.parametrize(("model", "provider", "ts", "counts"), COST_CASES)
+def test_cost_equals_genai_prices_exactly(model, provider, ts, counts):
+    pusd = our_pusd(PriceBook(), model, provider, ts, *counts)
+    assert type(pusd) is int
+    assert Decimal(pusd) / PUSD_PER_USD == genai_prices_usd(model, provider, ts, *counts)
+
+
+@pytest.mark.parametrize(("model", "provider", "ts", "counts"), COST_CASES)
+def test_one_shared_price_book_prices_every_case_like_a_fresh_one(model, provider, ts, counts):
+    pusd = our_pusd(SHARED_BOOK, model, provider, ts, *counts)
+    assert Decimal(pusd) / PUSD_PER_USD == genai_prices_usd(model, provider, ts, *counts)
+
+
+def test_empty_request_costs_nothing_for_a_priced_model():
+    assert our_pusd(PriceBook(), "claude-sonnet-4-5", "anthropic", TS_2025_10, *NOTHING) == 0
+
+
+@pytest.mark.parametrize(("model", "provider"), [
+    ("claude-sonnet-4-5", "anthropic"),
+    ("gemini-2.5-pro", "google"),
+])
+def test_long_context_tier_is_a_cliff_that_reprices_every_token(model, provider):
+    book = PriceBook()
+    at_threshold = our_pusd(book, model, provider, TS_2025_10, *INPUT_ONLY_AT_200K)
+    one_more = our_pusd(book, model, provider, TS_2025_10, *INPUT_ONLY_ABOVE_200K)
+    # One extra prompt token moves all 200,001 tokens to the higher rate.
+    assert one_more > at_threshold * 3 // 2
+
+
+def test_long_context_tier_counts_cache_tokens_in_the_prompt():
+    book = PriceBook()
+    # Same 200,001-token prompt, mostly cache reads: still above the threshold.
+    mostly_cached = (1, 200_000, 0, 0, 0)
+    assert Decimal(our_pusd(book, "claude-sonnet-4-5", "anthropic", TS_2025_10, *mostly_cached)) / PUSD_PER_USD \
+        == genai_prices_usd("claude-sonnet-4-5", "anthropic", TS_2025_10, *mostly_cached)
+    base_rate_read = our_pusd(book, "claude-sonnet-4-5", "anthropic", TS_2025_10, 0, 200_000, 0, 0, 0)
+    assert our_pusd(book, "claude-sonnet-4-5", "anthropic", TS_2025_10, *mostly_cached) > base_rate_read * 3 // 2
+
+
+def test_o3_price_changes_on_its_start_date():
+    book = PriceBook()
+    before = our_pusd(book, "o3", "openai", O3_BEFORE_CUT, *PLAIN)
+    after = our_pusd(book, "o3", "openai", O3_AFTER_CUT, *PLAIN)
+    assert after < before
+
+
+@pytest.mark.parametrize("ts", [
+    _utc(2025, 10, 1, 0, 29, 59),
+    _utc(2025, 10, 1, 0, 30, 0),
+    _utc(2025, 10, 1, 16, 29, 59),
+    _utc(2025, 10, 1, 16, 30, 0),
+    _utc(2025, 10, 1, 23, 59, 59),
+], ids=["00:29:59", "00:30:00", "16:29:59", "16:30:00", "23:59:59"])
+def test_deepseek_time_of_day_boundaries_match_genai_prices(ts):
+    pusd = our_pusd(SHARED_BOOK, "deepseek-chat", "deepseek", ts, *WITH_CACHE_READ)
+    assert Decimal(pusd) / PUSD_PER_USD == genai_prices_usd("deepseek-chat", "deepseek", ts, *WITH_CACHE_READ)
+
+
+def test_deepseek_off_peak_is_cheaper_than_peak_within_one_book():
+    book = PriceBook()
+    peak = our_pusd(book, "deepseek-chat", "deepseek", DEEPSEEK_PEAK, *PLAIN)
+    off_peak = our_pusd(book, "deepseek-chat", "deepseek", DEEPSEEK_OFF_PEAK, *PLAIN)
+    assert off_peak < peak
+    # Asking again, in the other order, gives the same answers (the per-minute cache).
+    assert our_pusd(book, "deepseek-chat", "deepseek", DEEPSEEK_OFF_PEAK, *PLAIN) == off_peak
+    assert our_pusd(book, "deepseek-chat", "deepseek", DEEPSEEK_PEAK, *PLAIN) == peak
+
+
+PROPERTY_MODELS = [
+    ("claude-sonnet-4-5", "anthropic"),
+    ("claude-opus-4-1", "anthropic"),
+    ("claude-haiku-4-5", "anthropic"),
+    ("gpt-5", "openai"),
+    ("o3", "openai"),
+    ("gemini-2.5-pro", "google"),
+    ("gemini-2.5-flash", "google"),
+    ("deepseek-chat", "deepseek"),
+]
+
+_tokens = st.integers(min_value=0, max_value=300_000)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    model_provider=st.sampled_from(PROPERTY_MODELS),
+    ts=st.integers(min_value=int(_utc(2025, 1, 1)), max_value=int(_utc(2026, 1, 1))).map(float),
+    counts=st.tuples(_tokens, _tokens, _tokens, _tokens, _tokens),
+)
+def test_any_request_costs_exactly_what_genai_prices_says(model_provider, ts, counts):
+    model, provider = model_provider
+    pusd = our_pusd(SHARED_BOOK, model, provider, ts, *counts)
+    assert Decimal(pusd) / PUSD_PER_USD == genai_prices_usd(model, provider, ts, *counts)
+
+
+def test_usd_converts_picodollars():
+    assert usd(3 * PUSD_PER_USD) == 3.0
+    assert usd(1_500_000) == pytest.approx(1.5e-6)
+
+
+# --- unpriced models ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("provider", [None, "acme", "openai"])
+def test_unknown_model_is_unpriced_never_free(provider):
+    assert PriceBook().pricing("acme-local-7b", provider) is None
+
+
+# --- overrides ---------------------------------------------------------------------
+
+
+def test_override_prices_an_unknown_model():
+    book = PriceBook({"acme-local-7b": {"input_mtok": 1.0, "output_mtok": 2.0}})
+    pricing = book.pricing("acme-local-7b")
+    assert pricing is not None
+    assert pricing.source == "override"
+    # 1M input at $1 + 500k output at $2 = $2.
+    assert pricing.cost_pusd(TS_2025_10, 1_000_000, 0, 0, 0, 500_000) == 2 * PUSD_PER_USD
+
+
+def test_override_cache_prices_default_to_the_input_price():
+    book = PriceBook({"acme-local-7b": {"input_mtok": 1.0, "output_mtok": 2.0}})
+    pricing = book.pricing("acme-local-7b")
+    # $1 per million tokens is 1,000,000 picodollars per token.
+    assert pricing.cost_pusd(TS_2025_10, 0, 1_000, 0, 0, 0) == 1_000 * 10**6
+    assert pricing.cost_pusd(TS_2025_10, 0, 0, 1_000, 0, 0) == 1_000 * 10**6
+    assert pricing.cost_pusd(TS_2025_10, 0, 0, 0, 1_000, 0) == 1_000 * 10**6
+
+
+def test_override_1h_cache_writes_default_to_the_cache_write_price():
+    book = PriceBook({"acme-local-7b": {"input_mtok": 1.0, "cache_write_mtok": 1.25, "cache_read_mtok": 0.1}})
+    pricing = book.pricing("acme-local-7b")
+    assert pricing.cost_pusd(TS_2025_10, 0, 0, 0, 1_000_000, 0) == 1_250_000 * 10**6
+    assert pricing.cost_pusd(TS_2025_10, 0, 1_000_000, 0, 0, 0) == 100_000 * 10**6
+
+
+def test_override_with_every_key_prices_each_token_kind_separately():
+    book = PriceBook({"acme-local-7b": {
+        "input_mtok": 1, "output_mtok": 2, "cache_read_mtok": 0.5,
+        "cache_write_mtok": 3, "cache_write_1h_mtok": 4,
+    }})
+    pricing = book.pricing("acme-local-7b")
+    million = 1_000_000
+    # $1 + $2 + $0.50 + $3 + $4 for a million of each.
+    assert pricing.cost_pusd(TS_2025_10, million, million, million, million, million) == 21 * PUSD_PER_USD // 2
+
+
+def test_override_wins_over_genai_prices():
+    book = PriceBook({"gpt-5": {"input_mtok": 100.0, "output_mtok": 0.0}})
+    pricing = book.pricing("gpt-5", "openai")
+    assert pricing.source == "override"
+    assert pricing.cost_pusd(TS_2025_10, 1_000_000, 0, 0, 0, 1_000_000) == 100 * PUSD_PER_USD
+
+
+@pytest.mark.parametrize("override_key", ["ACME-Local-7B", "acme-local-7b", "Acme-LOCAL-7b"])
+@pytest.mark.parametrize("asked_as", ["acme-local-7b", "ACME-LOCAL-7B"])
+def test_override_keys_match_the_model_case_insensitively(override_key, asked_as):
+    book = PriceBook({override_key: {"input_mtok": 1.0, "output_mtok": 2.0}})
+    assert set(book.overrides) == {"acme-local-7b"}
+    pricing = book.pricing(asked_as)
+    assert pricing is not None
+    assert pricing.cost_pusd(TS_2025_10, 1_000_000, 0, 0, 0, 0) == PUSD_PER_USD
+
+
+def test_unknown_override_key_raises_naming_the_key():
+    with pytest.raises(ValueError, match="input_per_mtok") as excinfo:
+        PriceBook({"acme-local-7b": {"input_per_mtok": 1.0}})
+    assert "acme-local-7b" in str(excinfo.value)
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    (-1.0, "-1.0"),
+    (-3, "-3"),
+    (math.nan, "nan"),
+    (math.inf, "inf"),
+    ("1.0", "'1.0'"),
+    (True, "True"),
+    (None, "None"),
+])
+def test_bad_override_value_raises_naming_the_key_and_value(value, shown):
+    with pytest.raises(ValueError) as excinfo:
+        PriceBook({"acme-local-7b": {"input_mtok": 1.0, "output_mtok": value}})
+    message = str(excinfo.value)
+    assert "output_mtok" in message
+    assert "acme-local-7b" in message
+    assert shown in message
+
+
+@pytest.mark.parametrize("raw", [["acme-local-7b"], "acme-local-7b", {"acme-local-7b": 1.0}])
+def test_overrides_that_are_not_tables_raise(raw):
+    with pytest.raises(ValueError, match="pricing.overrides"):
+        PriceBook(raw)
+
+
+def test_set_overrides_replaces_prices_and_forgets_cached_resolutions():
+    book = PriceBook()
+    assert book.pricing("acme-local-7b") is None
+    book.set_overrides({"acme-local-7b": {"input_mtok": 2.0}})
+    pricing = book.pricing("acme-local-7b")
+    assert pricing is not None
+    assert pricing.cost_pusd(TS_2025_10, 1_000_000, 0, 0, 0, 0) == 2 * PUSD_PER_USD
+    book.set_overrides(None)
+    assert book.pricing("acme-local-7b") is None
+
+
+def test_invalid_set_overrides_keeps_the_previous_overrides():
+    book = PriceBook({"acme-local-7b": {"input_mtok": 2.0}})
+    with pytest.raises(ValueError, match="cache_mtok"):
+        book.set_overrides({"acme-local-7b": {"cache_mtok": 1.0}})
+    assert book.overrides == {"acme-local-7b": {"input_mtok": 2.0}}
+    assert book.pricing("acme-local-7b") is not None
+
+
+def test_overrides_property_is_a_copy():
+    book = PriceBook({"acme-local-7b": {"input_mtok": 2.0}})
+    book.overrides["acme-local-7b"]["input_mtok"] = 0.0
+    assert book.overrides == {"acme-local-7b": {"input_mtok": 2.0}}
+
+
+# --- resolution ---------------------------------------------------------------------
+
+
+def test_provider_hint_genai_prices_does_not_know_still_resolves_by_model():
+    book = PriceBook()
+    pricing = book.pricing("claude-sonnet-4-5", "acme-cloud")
+    assert pricing is not None
+    assert pricing.model_id == "claude-sonnet-4-5"
+    assert pricing.provider_id == "anthropic"
+    assert pricing.cost_pusd(TS_2025_10, *WITH_CACHE_WRITES) == our_pusd(
+        book, "claude-sonnet-4-5", "anthropic", TS_2025_10, *WITH_CACHE_WRITES
+    )
+
+
+def test_dated_model_id_resolves_to_its_genai_prices_model():
+    pricing = PriceBook().pricing("claude-sonnet-4-20250514", "anthropic")
+    assert pricing is not None
+    assert pricing.provider_id == "anthropic"
+    assert pricing.model_id.startswith("claude-sonnet-4")
+
+
+def test_same_model_and_provider_resolve_once():
+    book = PriceBook()
+    first = book.pricing("claude-sonnet-4-5", "anthropic")
+    assert first is not None
+    assert book.pricing("claude-sonnet-4-5", "anthropic") is first
+
+
+def test_resolution_happens_once_per_model_and_provider(monkeypatch):
+    book = PriceBook()
+    calls = []
+    real_resolve = book._resolve
+
+    def counting_resolve(model, provider):
+        calls.append((model, provider))
+        return real_resolve(model, provider)
+
+    monkeypatch.setattr(book, "_resolve", counting_resolve)
+    for _ in range(3):
+        book.pricing("gpt-5", "openai")
+        book.pricing("acme-local-7b", None)
+    assert calls == [("gpt-5", "openai"), ("acme-local-7b", None)]
+
+
+def test_flat_rates_only_for_models_priced_the_same_whatever_the_time_and_size():
+    book = PriceBook({"acme-local-7b": {"input_mtok": 1.0}})
+    assert book.pricing("claude-haiku-4-5", "anthropic").flat_rates() is not None
+    assert book.pricing("acme-local-7b").flat_rates() == (10**6, 0, 10**6, 10**6, 10**6, 0)
+    assert book.pricing("claude-sonnet-4-5", "anthropic").flat_rates() is None  # >200k tier
+    assert book.pricing("o3", "openai").flat_rates() is None  # changed on a date
+    assert book.pricing("deepseek-chat", "deepseek").flat_rates() is None  # time of day
