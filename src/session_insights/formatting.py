@@ -3,6 +3,7 @@ panel, the report and the summary so they never disagree on a figure's look."""
 
 from __future__ import annotations
 
+import math
 import time
 
 
@@ -19,7 +20,7 @@ def tokens_short(n: int | float | None) -> str:
     n = float(n)
     for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
         if abs(n) >= limit:
-            return f"{n / limit:,.1f}{suffix}"
+            return f"{n / limit:,.1f}".removesuffix(".0") + suffix
     return f"{n:,.0f}"
 
 
@@ -61,3 +62,20 @@ def clock(ts: float | None) -> str:
     if ts is None:
         return "—"
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+
+
+def axis_ticks(top: float, count: int = 5) -> tuple[tuple[str, float], ...]:
+    """Round tick values from 0 to about ``top`` labelled '20K', '1.5M' (plot axes)."""
+    if top <= 0:
+        return (("0", 0.0),)
+    raw = top / count
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    ticks = []
+    value = 0.0
+    while value <= top * 1.0001 + step:
+        ticks.append((tokens_short(value) if value >= 1000 or value == 0 else f"{value:,.0f}", value))
+        if value >= top:
+            break
+        value += step
+    return tuple(ticks)

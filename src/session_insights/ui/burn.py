@@ -39,6 +39,7 @@ class BurnHeader(Header):
         self.rate_series = dpg.add_line_series([], [], parent=self.y_axis, label="tokens/min")
         dpg.bind_item_theme(self.rate_series, series_theme(COLOURS["rate"], 1.5))
         self._version = -1
+        self._top_series = "tokens_per_min"
         self._budget_shown: float | None = None
 
     def _budget_entered(self, *_: object) -> None:
@@ -83,3 +84,5 @@ class BurnHeader(Header):
             dpg.set_value(self.rate_series, [timeline["rate_x"], timeline["tokens_per_min"]])
             dpg.fit_axis_data(self.x_axis)
             dpg.fit_axis_data(self.y_axis)
+            top = max(timeline[self._top_series], default=0.0)
+            dpg.set_axis_ticks(self.y_axis, fmt.axis_ticks(top))

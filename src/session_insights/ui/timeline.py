@@ -29,6 +29,7 @@ class TimelineHeader(Header):
             dpg.bind_item_theme(self.series[key], series_theme(COLOURS[key]))
         self.totals = BoundText(self.body, "")
         self._version = -1
+        self._top_series = "total"
 
     def update(self, snap: dict, timeline: dict) -> None:
         t = snap["totals"]
@@ -46,3 +47,5 @@ class TimelineHeader(Header):
                 dpg.set_value(self.series[key], [timeline["x"], timeline[key]])
             dpg.fit_axis_data(self.x_axis)
             dpg.fit_axis_data(self.y_axis)
+            top = max(timeline[self._top_series], default=0.0)
+            dpg.set_axis_ticks(self.y_axis, fmt.axis_ticks(top))
