@@ -29,7 +29,7 @@ import math
 import random
 import string
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from .history import TokenHistory
@@ -138,11 +138,12 @@ class _Script:
         }
         prompt = input_tokens + cache_read + write_5m + write_1h
         # Time to first token grows with the uncached part of the prompt; then streaming.
-        latency = 1.2 + (input_tokens + write_5m + write_1h) / 40_000 + prompt / 400_000 + output / tokens_per_s
+        latency = 2.0 + (input_tokens + write_5m + write_1h) / 30_000 + prompt / 150_000 + output / tokens_per_s
         payload = {"id": self.ident("msg_01", _ALNUM, 22), "model": model, "usage": usage}
         return self.call(t, tier, "anthropic", model, latency, payload)
 
     def plan(self, t: float, *, opening: bool = False) -> float:
+        """Tier 1: the opening plan, or a later decision (a block, the mid-session review)."""
         rng = self.rng
         if opening:
             # The planner's system prompt and repo map go in a 1-hour cache: it is
@@ -156,6 +157,7 @@ class _Script:
 
     def lead(self, t: float, *, prompt_range: tuple[int, int], cached_share: tuple[float, float],
              output_range: tuple[int, int]) -> float:
+        """Tier 2: breaking a track down, specifying a ticket or reviewing it."""
         rng = self.rng
         prompt = rng.randint(*prompt_range)
         cached = int(prompt * rng.uniform(*cached_share)) // 128 * 128  # OpenAI caches in 128-token steps
@@ -172,27 +174,29 @@ class _Script:
         latency = 2.5 + output / rng.uniform(55, 90)
         return self.call(t, TIER_2, "openai", LEAD, latency, payload)
 
-    def work_turn(self, t: float, context: int, new: int, *, coding: bool) -> tuple[float, int]:
+    def work_turn(self, t: float, context: int, new: int, *, coding: bool) -> tuple[float, int, int]:
         """One worker turn over a conversation whose first ``context`` tokens are cached and
-        whose last ``new`` tokens are not yet; returns (arrival time, tokens it adds)."""
+        whose last ``new`` tokens are not yet; returns (arrival time, cached prompt now,
+        output tokens), the output being new to the next turn."""
         rng = self.rng
-        write_1h = 0
+        cache_read, write_1h = context, 0
         if not self.worker_cache_written:
             # The first worker turn of the session caches the shared system prompt and tool
-            # definitions for an hour; every later worker reads it.
-            write_1h, self.worker_cache_written = rng.randint(16_000, 19_000), True
+            # definitions for an hour; every later worker turn reads it.
+            cache_read, write_1h, self.worker_cache_written = 0, context, True
         output = rng.randint(400, 3_200) if coding else rng.randint(80, 700)
         input_tokens = rng.randint(1, 40) if rng.random() < 0.8 else rng.randint(200, 1_500)
-        done = self.anthropic(t, TIER_3, WORKER, input_tokens=input_tokens, cache_read=context, write_5m=new,
-                              write_1h=write_1h, output=output, tokens_per_s=rng.uniform(60, 95))
-        return done, input_tokens + write_1h + output
+        done = self.anthropic(t, TIER_3, WORKER, input_tokens=input_tokens, cache_read=cache_read, write_5m=new,
+                              write_1h=write_1h, output=output, tokens_per_s=rng.uniform(35, 70))
+        return done, context + new + input_tokens, output
 
     def check(self, t: float) -> float:
         """Tier 4: sometimes a quick local pass first, then the Gemini review."""
         rng = self.rng
         if rng.random() < 0.4:
             prompt, completion = rng.randint(1_500, 6_000), rng.randint(60, 420)
-            # A local OpenAI-compatible server: Chat Completions usage, no provider named.
+            # A local OpenAI-compatible server: Chat Completions usage and no provider named,
+            # as hooks reject provider labels they cannot price under (e.g. "ollama").
             payload = {"id": self.ident("chatcmpl-", _ALNUM, 29), "model": LOCAL_CHECKER,
                        "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
                                  "total_tokens": prompt + completion}}
@@ -225,11 +229,12 @@ class _Script:
         result_tokens = 0
         for _ in range(rng.choice((1, 1, 2, 2, 3))):
             name = rng.choices(names, weights)[0]
-            t, tokens = self.run_tool(t + self.gap(0.1, 0.8), name)
+            t, tokens, _ = self.run_tool(t + self.gap(0.1, 0.8), name)
             result_tokens += tokens
         return t, result_tokens
 
-    def run_tool(self, t: float, name: str, *, fail_p: float | None = None) -> tuple[float, int]:
+    def run_tool(self, t: float, name: str, *, fail_p: float | None = None) -> tuple[float, int, bool]:
+        """Run one tool; returns (time it returned, tokens of its result, whether it succeeded)."""
         rng = self.rng
         # (median ms, spread of the log-normal, failure probability, result tokens low/high)
         median_ms, sigma, default_fail_p, lo, hi = {
@@ -244,7 +249,7 @@ class _Script:
         }[name]
         duration_ms = rng.lognormvariate(math.log(median_ms), sigma)
         ok = rng.random() >= (default_fail_p if fail_p is None else fail_p)
-        return self.tool(t, name, duration_ms, ok), rng.randint(lo, hi)
+        return self.tool(t, name, duration_ms, ok), rng.randint(lo, hi), ok
 
     # --- a ticket on one worker lane --------------------------------------------------
 
@@ -255,42 +260,170 @@ class _Script:
         self.ticket(t, ticket_id, "in_progress", track)
         t = self.lead(t + self.gap(), prompt_range=(9_000, 24_000), cached_share=(0.55, 0.9),
                       output_range=(700, 3_500))
-        # The worker starts from the cached system prompt and is handed the lead's spec.
-        context, new = 17_500, rng.randint(5_000, 11_000)
+        # A worker starts from the shared system prompt (cached) plus the lead's spec (new).
+        context, new = rng.randint(16_500, 18_500), rng.randint(5_000, 11_000)
         turns = rng.randint(3, 6) if resumed else rng.randint(8, 15)
         block_turn = rng.randint(3, turns - 2) if block else None
         for i in range(turns):
             phase = i / turns
-            t, added = self.work_turn(t + self.gap(), context, new, coding=phase >= 0.3)
-            context, new = context + new + added - (added - (added - 0)), 0
-            context += 0
+            t, context, output = self.work_turn(t + self.gap(1.0, 6.0), context, new, coding=phase >= 0.3)
             if i == block_turn:
-                t = self.plan(t + self.gap())
+                t = self.plan(t + self.gap())  # the planner decides to park it
                 t += self.gap()
                 self.ticket(t, ticket_id, "blocked", track, reason=block)
                 self.blocked_at.append(t)
                 return t + self.gap(), "blocked"
             if i == turns - 1:
                 break
-            t, new = self.tools_after_turn(t, phase)
+            t, results = self.tools_after_turn(t, phase)
+            new = output + results
             if large_context and i == 1:
                 # A generated schema dump gets read whole: every later turn of this ticket
-                # carries it, and the prompt crosses Sonnet's 200k long-context threshold.
-                t, _ = self.run_tool(t + self.gap(0.1, 0.8), "Read", fail_p=0.0)
+                # carries it, so its prompts cross Sonnet's 200k long-context threshold.
+                t, _, _ = self.run_tool(t + self.gap(0.1, 0.8), "Read", fail_p=0.0)
                 new += rng.randint(168_000, 176_000)
+        new = output
         for attempt in range(3):
-            t, _ = self.run_tool(t + self.gap(), "pytest", fail_p=0.3 if attempt == 0 else 0.08)
-            tests_ok = self.steps[-1].args["ok"] if self.steps and self.steps[-1].hook == "on_tool_call" else True
+            t, results, tests_ok = self.run_tool(t + self.gap(), "pytest", fail_p=0.3 if attempt == 0 else 0.08)
             t = self.check(t + self.gap())
             if tests_ok and rng.random() > 0.1:
                 break
+            new += results
             for _ in range(rng.randint(2, 4)):
-                t, added = self.work_turn(t + self.gap(), context, new, coding=True)
-                context, new = context + new + added, 0
-                t, new = self.run_tool(t + self.gap(0.1, 0.8), "Edit")
+                t, context, output = self.work_turn(t + self.gap(), context, new, coding=True)
+                t, results, _ = self.run_tool(t + self.gap(0.1, 0.8), "Edit")
+                new = output + results
         t = self.lead(t + self.gap(), prompt_range=(8_000, 20_000), cached_share=(0.6, 0.92),
                       output_range=(400, 1_800))
         t += self.gap()
         self.ticket(t, ticket_id, "completed", track)
         self.completed_at.append(t)
+        if rng.random() < 0.35:
+            # The conductor waits for the user to look at the diff: an idle gap, which the
+            # window burn rate must not be diluted by.
+            return t + rng.uniform(60, 300), "completed"
         return t + self.gap(), "completed"
+
+    # --- the whole session ------------------------------------------------------------
+
+    def build(self) -> list[DemoStep]:
+        rng = self.rng
+        tickets = [(f"{prefix}-{n}", track) for track, (prefix, count) in TRACKS.items()
+                   for n in range(1, count + 1)]
+        # Round-robin across tracks, as a conductor keeps every track moving.
+        queue = sorted(tickets, key=lambda tk: (int(tk[0].split("-")[1]), list(TRACKS).index(tk[1])))
+        blockers = rng.sample(range(2, 12), 2)
+        blocks = {queue[i][0]: reason for i, reason in zip(blockers, rng.sample(BLOCK_REASONS, 2))}
+        resumes = queue[blockers[0]][0]  # the first blocker is unblocked later; the other stays blocked
+        large = queue[rng.randint(1, 6)][0]
+
+        t = self.plan(self.gap(1.0, 4.0), opening=True)
+        for ticket_id, track in tickets:
+            t += rng.uniform(0.05, 0.4)
+            self.ticket(t, ticket_id, "todo", track)
+        for _ in TRACKS:  # the lead breaks each track down before workers start
+            t = self.lead(t + self.gap(), prompt_range=(14_000, 26_000), cached_share=(0.0, 0.5),
+                          output_range=(2_000, 5_500))
+        review_at = DURATION_S / 2 + rng.uniform(-120, 120)
+        self.plan(review_at)  # the mid-session review, on its own agent beside the workers
+
+        lanes = [t + self.gap() + lane * rng.uniform(20, 60) for lane in range(WORKER_LANES)]
+        parked: list[tuple[float, str, str]] = []  # (back in the queue at, ticket, track)
+        while lanes and min(lanes) < DURATION_S:
+            lane = lanes.index(min(lanes))
+            now = lanes[lane]
+            ready = [p for p in parked if p[0] <= now]
+            if ready:
+                parked.remove(ready[0])
+                _, ticket_id, track = ready[0]
+                resumed = True
+            elif queue:
+                ticket_id, track = queue.pop(0)
+                resumed = False
+            else:
+                break
+            lanes[lane], outcome = self.work_ticket(
+                now, ticket_id, track, block=None if resumed else blocks.get(ticket_id), resumed=resumed,
+                large_context=ticket_id == large and not resumed)
+            if outcome == "blocked" and ticket_id == resumes:
+                parked.append((lanes[lane] + rng.uniform(900, 1_500), ticket_id, track))
+
+        self.rate_session()
+        # Stable: steps at the same offset keep the order they were produced in.
+        return sorted(self.steps, key=lambda step: step.offset_s)
+
+    def rate_session(self) -> None:
+        """A rating every ten minutes or so, lower after a block, higher after a run of
+        completed tickets: the efficiency header then has a trend to judge."""
+        rng = self.rng
+        t, last = rng.uniform(480, 720), 0.0
+        while t <= DURATION_S:
+            blocks = sum(last < b <= t for b in self.blocked_at)
+            done = sum(last < c <= t for c in self.completed_at)
+            score = rng.gauss(6.5, 1.0) + 0.4 * min(done, 4) - 1.5 * blocks
+            self.emit(t, "on_rating", score=float(min(10, max(0, round(score)))), session=SESSION)
+            last, t = t, t + rng.uniform(480, 780)
+
+
+def build_script(seed: int = DEFAULT_SEED) -> list[DemoStep]:
+    """The demo session for ``seed``: every step in offset order (a pure function of the seed)."""
+    return _Script(seed).build()
+
+
+class DemoSession:
+    """Plays the demo script into ``history`` through ``Hooks`` on a simulated clock.
+
+    The simulated clock starts at ``start_ts`` (default: now) and runs ``speed``
+    simulated seconds per wall second, measured on ``time.monotonic()`` so a wall-clock
+    change cannot replay or skip steps. Records carry simulated times (``start_ts`` +
+    step offset). Call ``advance()`` from one thread, e.g. once per frame.
+    """
+
+    budget_usd = BUDGET_USD  # a budget the demo spends a good part of, but not all, in 90 minutes
+
+    def __init__(self, history: TokenHistory, *, seed: int = DEFAULT_SEED, start_ts: float | None = None,
+                 speed: float = 30.0):
+        if not (isinstance(speed, (int, float)) and math.isfinite(speed) and speed > 0):
+            raise ValueError(f"speed must be a positive number of simulated seconds per second, got {speed!r}")
+        self.history = history
+        self.hooks = Hooks(history)
+        self.seed = seed
+        self.speed = float(speed)
+        self.steps: tuple[DemoStep, ...] = tuple(build_script(seed))
+        self.start_ts = time.time() if start_ts is None else float(start_ts)
+        self.wall_start = time.monotonic()
+        self.pushed = 0  # steps[:pushed] have been handed to the hooks
+
+    @property
+    def duration_s(self) -> float:
+        return float(DURATION_S)
+
+    @property
+    def done(self) -> bool:
+        return self.pushed >= len(self.steps)
+
+    def elapsed_s(self, wall_now: float | None = None) -> float:
+        """Simulated seconds since the start, from 0 to ``duration_s``."""
+        wall = time.monotonic() if wall_now is None else wall_now
+        return min(max(wall - self.wall_start, 0.0) * self.speed, self.duration_s)
+
+    def sim_now(self, wall_now: float | None = None) -> float:
+        """The simulated clock, epoch seconds; ``wall_now`` is a ``time.monotonic()`` reading."""
+        return self.start_ts + self.elapsed_s(wall_now)
+
+    def advance(self, wall_now: float | None = None) -> int:
+        """Push every step that has happened by the simulated now; returns how many."""
+        return self._push_until(self.elapsed_s(wall_now))
+
+    def play_all(self) -> int:
+        """Push every remaining step at once; returns how many."""
+        return self._push_until(math.inf)
+
+    def _push_until(self, elapsed_s: float) -> int:
+        steps, hooks, start, first = self.steps, self.hooks, self.start_ts, self.pushed
+        i = first
+        while i < len(steps) and steps[i].offset_s <= elapsed_s:
+            steps[i].push(hooks, start + steps[i].offset_s)
+            i += 1
+            self.pushed = i  # kept current, so a step that raises is not pushed twice
+        return i - first
