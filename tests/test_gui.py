@@ -102,7 +102,8 @@ def test_app_renders_frames_saves_screenshot_stats_and_state(x_display, artifact
     assert figures["frames"] > 50
     for key in ("frame_ms", "python_ms"):
         assert set(figures[key]) == {"median", "p95", "p99"}
-    saved = tomllib.loads(state.read_text())
+    assert not state.exists(), "demo figures never go into the user's own state file"
+    saved = tomllib.loads((tmp_path / "state.demo.toml").read_text())
     assert saved["schema"] == 1 and saved["usage"], "the demo's requests are saved"
     assert set(saved["ui"]["open_headers"]) >= {"timeline", "summary"}
     assert (tmp_path / "state.layout.ini").exists()

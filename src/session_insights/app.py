@@ -107,14 +107,20 @@ class App:
         self.args = args
         state_path = args.state if args.state is not None else Path(
             os.environ.get("SESSION_INSIGHTS_STATE", "state.toml"))
-        self.history = TokenHistory(state_path=state_path, budget_usd=args.budget)
         self.layout_path = state_path.with_name(state_path.stem + ".layout.ini")
+        playing_demo = args.demo or not args.sources
+        if playing_demo:
+            # The demo keeps its own state file, started fresh each time, so its made-up
+            # spending never mixes with the user's real figures.
+            state_path = state_path.with_name(state_path.stem + ".demo.toml")
+        self.history = TokenHistory(state_path=state_path, budget_usd=args.budget)
         self.sources = [open_source(spec, self.history) for spec in args.sources]
         self.demo = None
         clock = time.time
-        if args.demo or not self.sources:
+        if playing_demo:
             from .demo import DemoSession
 
+            self.history.reset_aggregates()
             self.demo = DemoSession(self.history, speed=getattr(args, "demo_speed", None) or 30.0)
             if self.history.budget_usd is None:
                 self.history.budget_usd = self.demo.budget_usd

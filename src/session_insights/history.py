@@ -480,6 +480,15 @@ class TokenHistory:
         del self._tickets[oldest[0]]
         self._retired_tickets[oldest[1][0]] += 1
 
+    def reset_aggregates(self) -> None:
+        """Forget every figure (and read position) but keep budget, prices and UI prefs."""
+        with self._lock:
+            self._usage_inbox.clear()
+            self._other_inbox.clear()
+            self._reset()
+            self.offsets.clear()
+            self.source_labels.clear()
+
     # --- settings ---------------------------------------------------------------
 
     @staticmethod

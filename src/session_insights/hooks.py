@@ -51,7 +51,16 @@ def usage_from_comms_entry(entry: Mapping[str, Any]) -> UsageEvent | None:
             usage = payload
         else:
             return None
-    provider_id, counts = normalize.usage_counts(usage, entry.get("provider") or guess_provider(usage))
+    provider = entry.get("provider")
+    try:
+        provider_id, counts = normalize.usage_counts(usage, provider or guess_provider(usage))
+    except ValueError:
+        if not isinstance(provider, str):
+            raise
+        # A provider we do not know (a local server, a proxy): read the block by its
+        # shape and keep the host's label; pricing then goes by the model name alone.
+        counts = normalize.usage_counts(usage, guess_provider(usage))[1]
+        provider_id = provider
     model = entry.get("model") or payload.get("model") or payload.get("modelVersion")
     key = entry.get("request_id") or payload.get("id") or payload.get("responseId")
     return usage_event(
