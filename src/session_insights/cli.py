@@ -74,9 +74,8 @@ def run_report(argv: list[str]) -> int:
     if state_path is not None and not state_path.exists():
         print(f"session-insights report: state file {state_path} does not exist", file=sys.stderr)
         return EXIT_USAGE
-    # Read-only: the history loads the state but report never saves it.
-    history = TokenHistory(state_path=state_path, budget_usd=args.budget)
-    history.state_path = None
+    # Read-only: report never saves the state, nor moves an unreadable one aside.
+    history = TokenHistory(state_path=state_path, budget_usd=args.budget, read_only=True)
     try:
         sources = [open_source(spec, history) for spec in args.sources]
     except SourceError as exc:

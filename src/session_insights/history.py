@@ -13,6 +13,7 @@ Nothing here imports dearpygui.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 import time
@@ -68,6 +69,10 @@ _MISSING = object()
 _new_usage = tuple.__new__  # builds a UsageEvent from already-checked fields
 
 
+def _path_digest(path: str) -> str:
+    return hashlib.blake2b(path.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
 def _size(ev: UsageEvent) -> tuple:
     """Order of copies of one request: the largest token total wins, ties broken by the
     other fields so the winner does not depend on arrival order."""
@@ -89,6 +94,7 @@ class TokenHistory:
         budget_usd: float | None = None,
         window_s: int = metrics.DEFAULT_WINDOW_S,
         price_overrides: Mapping[str, Mapping[str, float]] | None = None,
+        read_only: bool = False,
     ):
         self.state_path = Path(state_path) if state_path is not None else None
         self._lock = threading.RLock()
@@ -104,17 +110,25 @@ class TokenHistory:
         self.ui: dict[str, Any] = {}  # panel preferences (open headers, scale), kept by the UI
         self.source_labels: set[str] = set()
         self.applied = 0  # records applied since start; the status bar's events/s
+        self._saved_offsets: dict[str, dict] = {}  # read positions from state.toml, by path digest
         if self.state_path is not None:
-            loaded = state_file.load(self.state_path)
+            loaded = state_file.load(self.state_path, move_corrupt=not read_only)
             if loaded.notice:
                 self.notice(loaded.notice)
             if loaded.data is not None:
                 try:
                     self._load_state(loaded.data, keep_budget=budget_usd is not None,
                                      keep_overrides=price_overrides is not None)
-                except (KeyError, TypeError, ValueError, IndexError) as exc:
+                except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
                     self._reset()
-                    self.notice(f"{self.state_path} has an unexpected shape ({exc}); started clean")
+                    self.offsets, self.ui, self._saved_offsets = {}, {}, {}
+                    why = f"has an unexpected shape ({exc})"
+                    if read_only:
+                        self.notice(f"{self.state_path} {why}; it was left as it is and not used")
+                    else:
+                        self.notice(state_file.move_aside(self.state_path, why).notice)
+        if read_only:
+            self.state_path = None  # never written
 
     def _reset(self) -> None:
         self._combos: dict[tuple[str, str | None, str | None], list[int]] = {}
@@ -126,7 +140,8 @@ class TokenHistory:
         self._days: dict[int, list[int]] = {}
         self._sessions: dict[str, list[float]] = {}  # session -> [first_ts, last_ts]
         self._tools: dict[str, list[int]] = {}  # name -> [calls, failures, total_us, max_us]
-        self._tickets: dict[str, list] = {}  # id -> [status, ts, track, first_ts, reason]
+        # id -> [status, ts, track, first_ts, reason, (ts, rank, track) of the track's update]
+        self._tickets: dict[str, list] = {}
         self._retired_tickets = dict.fromkeys(TICKET_STATUSES, 0)
         self._first_ts: float | None = None
         self._last_ts: float | None = None
@@ -137,6 +152,7 @@ class TokenHistory:
         self._last_day_index = -1
         self._last_day: list[int] = []
         self._ticket_first_ts: float | None = None
+        self._latest_other_ts: float | None = None  # latest tool call, ticket update or rating
         self.bad_lines: dict[str, int] = {}
         self.version = 0  # bumped whenever an aggregate changes
 
@@ -272,6 +288,11 @@ class TokenHistory:
         with self._lock:
             self.offsets[key] = position
 
+    def offset_for(self, key: str) -> dict | None:
+        """A source file's read position: this run's, or the one saved in state.toml."""
+        with self._lock:
+            return self.offsets.get(key) or self._saved_offsets.get(_path_digest(key))
+
     @property
     def pending(self) -> int:
         return len(self._usage_inbox) + len(self._other_inbox)
@@ -324,6 +345,8 @@ class TokenHistory:
         if old is not None:
             if _size(ev) <= _size(old):
                 return
+            if old.session is not None and old.session not in self._sessions:
+                old = old._replace(session=EARLIER_SESSIONS)  # its session was folded meanwhile
             self._add_usage(old, -1)
             seen[key] = ev
             seen.move_to_end(key)
@@ -437,6 +460,8 @@ class TokenHistory:
                 target[i] += value
 
     def _apply_other(self, record: ToolCall | TicketUpdate | Rating) -> None:
+        if self._latest_other_ts is None or record.ts > self._latest_other_ts:
+            self._latest_other_ts = record.ts
         kind = type(record)
         if kind is ToolCall:
             name = record.name
@@ -461,18 +486,24 @@ class TokenHistory:
             day[D_RATINGS] += 1
 
     def _apply_ticket(self, up: TicketUpdate) -> None:
+        # Keep-latest by (ts, status rank, text): the tie-break on the text makes two
+        # updates at one instant resolve the same whatever their arrival order. The track
+        # is kept from the latest update that names one.
         if self._ticket_first_ts is None or up.ts < self._ticket_first_ts:
             self._ticket_first_ts = up.ts
+        rank = _STATUS_RANK[up.status]
         ticket = self._tickets.get(up.ticket_id)
         if ticket is None:
             if len(self._tickets) >= MAX_TICKETS:
                 self._retire_ticket()
-            self._tickets[up.ticket_id] = [up.status, up.ts, up.track, up.ts, up.reason]
+            self._tickets[up.ticket_id] = [up.status, up.ts, up.track, up.ts, up.reason,
+                                           (up.ts, rank, up.track) if up.track else None]
             return
         ticket[3] = min(ticket[3], up.ts)
-        if (up.ts, _STATUS_RANK[up.status]) > (ticket[1], _STATUS_RANK[ticket[0]]):
+        if (up.ts, rank, up.reason or "") > (ticket[1], _STATUS_RANK[ticket[0]], ticket[4] or ""):
             ticket[0], ticket[1], ticket[4] = up.status, up.ts, up.reason
-            ticket[2] = up.track or ticket[2]
+        if up.track and (ticket[5] is None or (up.ts, rank, up.track) > ticket[5]):
+            ticket[2], ticket[5] = up.track, (up.ts, rank, up.track)
 
     def _retire_ticket(self) -> None:
         """Keep the ticket table bounded: the longest-finished ticket leaves it but still counts."""
@@ -487,6 +518,7 @@ class TokenHistory:
             self._other_inbox.clear()
             self._reset()
             self.offsets.clear()
+            self._saved_offsets.clear()
             self.source_labels.clear()
 
     # --- settings ---------------------------------------------------------------
@@ -562,7 +594,10 @@ class TokenHistory:
 
     def _snapshot(self, now_ts: float | None) -> dict:
         last = self._last_ts
-        now = now_ts if now_ts is not None else (last if last is not None else time.time())
+        if now_ts is not None:
+            now = now_ts
+        else:  # the latest thing recorded, so a report of a finished log is reproducible
+            now = last if last is not None else (self._latest_other_ts or 0.0)
         totals_c = self._rollup(None).get(None, [0] * N_COUNTERS)
         totals = self._figures(totals_c)
         totals["cost_usd"] = usd(totals_c[COST])
@@ -674,7 +709,7 @@ class TokenHistory:
         blocked = []
         tracks: dict[str, dict[str, int]] = {}
         last_done = None
-        for tid, (status, ts, track, _, reason) in self._tickets.items():
+        for tid, (status, ts, track, _, reason, _) in self._tickets.items():
             by_status[status] += 1
             if status == "blocked":
                 blocked.append({"id": tid, "reason": reason, "since_ts": ts})
@@ -738,7 +773,8 @@ class TokenHistory:
                 "saved_ts": time.time(),
                 "window_s": self.window_s,
                 "span": {k: v for k, v in (("first_ts", self._first_ts), ("last_ts", self._last_ts),
-                                           ("ticket_first_ts", self._ticket_first_ts)) if v is not None},
+                                           ("ticket_first_ts", self._ticket_first_ts),
+                                           ("latest_other_ts", self._latest_other_ts)) if v is not None},
                 "usage": [
                     {"model": m, "tier": label(t), "session": label(s),
                      "provider": label(self._model_provider.get(m)),
@@ -752,10 +788,15 @@ class TokenHistory:
                              for s, sp in self._sessions.items() if math.isfinite(sp[0])],
                 "tools": [{"name": n, "counts": v} for n, v in self._tools.items()],
                 "tickets": [{"id": tid, "status": st, "ts": ts, "track": label(tr), "first_ts": f,
-                             "reason": label(r)} for tid, (st, ts, tr, f, r) in self._tickets.items()],
+                             "reason": label(r), **({"track_ts": tk[0], "track_rank": tk[1]} if tk else {})}
+                            for tid, (st, ts, tr, f, r, tk) in self._tickets.items()],
                 "tickets_retired": dict(self._retired_tickets),
                 "errors": {"files": dict(self.bad_lines)},
-                "offsets": self.offsets,
+                # Keyed by a digest of the path and stored as [offset, inode, device]: a
+                # few dozen bytes a file, so thousands of log files fit the size budget.
+                "offsets": {**self._saved_offsets_rows(), **{
+                    _path_digest(k): [int(v.get("offset", 0)), int(v.get("inode", 0)), int(v.get("device", 0))]
+                    for k, v in self.offsets.items()}},
                 "ui": self.ui,
                 "notices": list(self.notices[-10:]),
             }
@@ -765,6 +806,9 @@ class TokenHistory:
             if overrides:
                 data["pricing"] = {"overrides": overrides}
             return data
+
+    def _saved_offsets_rows(self) -> dict[str, list[int]]:
+        return {d: [v["offset"], v["inode"], v["device"]] for d, v in self._saved_offsets.items()}
 
     def _load_state(self, data: dict, *, keep_budget: bool, keep_overrides: bool) -> None:
         def opt(x: str) -> str | None:
@@ -781,6 +825,7 @@ class TokenHistory:
         self._first_ts_or_max = math.inf if self._first_ts is None else self._first_ts
         self._last_ts_or_min = -math.inf if self._last_ts is None else self._last_ts
         self._ticket_first_ts = span.get("ticket_first_ts")
+        self._latest_other_ts = span.get("latest_other_ts")
         for row in data.get("usage", []):
             counts = [int(c) for c in row["counts"]]
             if len(counts) != N_COUNTERS:
@@ -801,13 +846,17 @@ class TokenHistory:
         self._tools = {t["name"]: [int(x) for x in t["counts"]] for t in data.get("tools", [])}
         for t in data.get("tickets", []):
             check_status(t["status"])
-            self._tickets[t["id"]] = [t["status"], float(t["ts"]), opt(t["track"]), float(t["first_ts"]),
-                                      opt(t["reason"])]
+            track = opt(t["track"])
+            self._tickets[t["id"]] = [t["status"], float(t["ts"]), track, float(t["first_ts"]), opt(t["reason"]),
+                                      (float(t["track_ts"]), int(t["track_rank"]), track)
+                                      if track and "track_ts" in t else None]
         for status, n in data.get("tickets_retired", {}).items():
             check_status(status)
             self._retired_tickets[status] = int(n)
         self.bad_lines = {str(k): int(v) for k, v in data.get("errors", {}).get("files", {}).items()}
-        self.offsets = dict(data.get("offsets", {}))
+        self._saved_offsets = {
+            str(digest): {"offset": int(row[0]), "inode": int(row[1]), "device": int(row[2])}
+            for digest, row in data.get("offsets", {}).items()}
         self.ui = dict(data.get("ui", {}))
         self._last_labels = None
         self._last_day_index = -1

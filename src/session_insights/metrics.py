@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from . import formatting as fmt
 
 DEFAULT_WINDOW_S = 300
-# A gap between requests longer than this is idle time: it does not count towards the
+# A gap between requests longer than this is idle time: none of it counts towards the
 # active time a window rate divides by, so a coffee break does not dilute the rate.
 IDLE_GAP_S = 120
 # Rates divide by at least a minute of activity, so one large request does not read as a
@@ -55,20 +55,20 @@ def window_burn_rate(
 
     ``seconds`` are (second, (tokens, cost_pusd)) with requests in the window, in time
     order; ``previous_s`` is the last second with a request before the window, if any.
-    Active time sums the gaps between requests (and from the last one to now), each
-    capped at ``idle_gap_s``.
+    Active time sums the gaps between requests (and from the last one to now) that are
+    at most ``idle_gap_s`` long; a longer gap is idle and counts nothing.
     """
     start = now_ts - window_s
     tokens = sum(v[0] for _, v in seconds)
     cost_pusd = sum(v[1] for _, v in seconds)
     active = 0.0
-    cursor: float | None = start if previous_s is not None and start - previous_s <= idle_gap_s else None
+    cursor: float | None = previous_s
     for sec, _ in seconds:
-        if cursor is not None:
-            active += min(sec - cursor, idle_gap_s)
+        if cursor is not None and sec - cursor <= idle_gap_s:
+            active += sec - max(cursor, start)
         cursor = sec
-    if cursor is not None:
-        active += min(max(now_ts - cursor, 0.0), idle_gap_s)
+    if cursor is not None and 0 < now_ts - cursor <= idle_gap_s:
+        active += now_ts - max(cursor, start)
     return _rate(tokens, cost_pusd / pusd_per_usd, active)
 
 

@@ -27,7 +27,8 @@ class Loaded:
     notice: str | None = None  # what the user should be told, if anything
 
 
-def _move_aside(path: Path, why: str) -> Loaded:
+def move_aside(path: Path, why: str) -> Loaded:
+    """Rename an unusable state file to ``<name>.corrupt-<timestamp>`` and say so."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     backup = path.with_name(f"{path.name}.corrupt-{stamp}")
     n = 1
@@ -41,9 +42,16 @@ def _move_aside(path: Path, why: str) -> Loaded:
     return Loaded(None, f"{path} {why}; moved it to {backup.name} and started clean")
 
 
-def load(path: str | os.PathLike) -> Loaded:
-    """Read a state file. Missing -> clean start; unreadable -> moved aside, with a notice."""
+def load(path: str | os.PathLike, *, move_corrupt: bool = True) -> Loaded:
+    """Read a state file. Missing -> clean start; unreadable -> moved aside (unless
+    ``move_corrupt`` is False, for read-only callers), with a notice."""
     path = Path(path)
+
+    def unusable(why: str) -> Loaded:
+        if move_corrupt:
+            return move_aside(path, why)
+        return Loaded(None, f"{path} {why}; it was left as it is and not used")
+
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -53,12 +61,12 @@ def load(path: str | os.PathLike) -> Loaded:
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        return _move_aside(path, f"is not valid TOML ({exc})")
+        return unusable(f"is not valid TOML ({exc})")
     schema = data.get("schema")
     if not isinstance(schema, int) or isinstance(schema, bool):
-        return _move_aside(path, "has no schema number")
+        return unusable("has no schema number")
     if schema > SCHEMA:
-        return _move_aside(path, f"was written by a newer session-insights (schema {schema} > {SCHEMA})")
+        return unusable(f"was written by a newer session-insights (schema {schema} > {SCHEMA})")
     return Loaded(migrate(data))
 
 

@@ -61,7 +61,7 @@ class LineSource:
             key = str(path)
             tail = self.tails.get(key)
             if tail is None:
-                tail = self.tails[key] = FileTail(path, Position.from_dict(self.history.offsets.get(key)))
+                tail = self.tails[key] = FileTail(path, Position.from_dict(self.history.offset_for(key)))
             bad = 0
             try:
                 for line in tail.read_lines(max_bytes_per_file):
