@@ -842,11 +842,6 @@ def test_state_file_round_trip_then_more_records_match_a_history_that_never_rest
     assert stable(after.snapshot(now_ts=now_ts)) == stable(never_restarted.snapshot(now_ts=now_ts))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: de-duplication does not survive a restart. request_key copies already counted "
-    "are not saved in state.toml (_seen is memory only), so a larger streaming copy of a "
-    "request that arrives after save() + reload is added on top of the earlier copy: "
-    "requests == 2 and output_tokens == 1 + 412 instead of 1 and 412"))
 def test_a_streaming_copy_arriving_after_a_restart_still_counts_once(tmp_path):
     path = tmp_path / "state.toml"
     first = TokenHistory(path)

@@ -61,6 +61,7 @@ MAX_SESSIONS = 400
 MAX_TICKETS = 1500
 MAX_TOOLS = 200
 MAX_DEDUP_KEYS = 200_000
+SAVED_DEDUP_KEYS = 64
 MAX_BAD_LINE_FILES = 100
 MAX_NOTICES = 50
 DAY_S = metrics.DAY_S
@@ -787,6 +788,13 @@ class TokenHistory:
                 "sessions": [{"name": s, "first_ts": sp[0], "last_ts": sp[1]}
                              for s, sp in self._sessions.items() if math.isfinite(sp[0])],
                 "tools": [{"name": n, "counts": v} for n, v in self._tools.items()],
+                # The last keyed requests, so a larger streaming copy arriving after a
+                # restart still replaces its earlier copy instead of counting twice.
+                "recent_requests": [
+                    [ev.request_key, ev.ts, ev.model, label(ev.provider), ev.input, ev.cache_read,
+                     ev.cache_write_5m, ev.cache_write_1h, ev.output, ev.reasoning, label(ev.tier),
+                     label(ev.session), ev.reported_cost_usd or 0.0]
+                    for ev in list(self._seen.values())[-SAVED_DEDUP_KEYS:]],
                 "tickets": [{"id": tid, "status": st, "ts": ts, "track": label(tr), "first_ts": f,
                              "reason": label(r), **({"track_ts": tk[0], "track_rank": tk[1]} if tk else {})}
                             for tid, (st, ts, tr, f, r, tk) in self._tickets.items()],
@@ -844,6 +852,10 @@ class TokenHistory:
         self._days = {int(day): [int(x) for x in v] for day, *v in data.get("days", [])}
         self._sessions = {s["name"]: [float(s["first_ts"]), float(s["last_ts"])] for s in data.get("sessions", [])}
         self._tools = {t["name"]: [int(x) for x in t["counts"]] for t in data.get("tools", [])}
+        for key, ts, model, provider, *counts, tier, session, reported in data.get("recent_requests", []):
+            inp, cr, cw5, cw1h, out, reasoning = (int(c) for c in counts)
+            self._seen[key] = UsageEvent(float(ts), model, opt(provider), inp, cr, cw5, cw1h, out, reasoning,
+                                         opt(tier), opt(session), None, key, float(reported) or None)
         for t in data.get("tickets", []):
             check_status(t["status"])
             track = opt(t["track"])
