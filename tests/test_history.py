@@ -507,10 +507,11 @@ def test_drain_max_records_applies_exactly_that_many_and_a_later_drain_applies_t
     queue_mixed(whole, 10, 5)
     whole.drain()
 
+    # Tool calls, tickets and ratings go first, so a backlog of requests never starves them.
     assert h.drain(max_records=12) == 12
     assert h.pending == 3
-    assert h.snapshot()["totals"]["requests"] == 10
-    assert h.snapshot()["tools"]["Bash"]["calls"] == 2
+    assert h.snapshot()["tools"]["Bash"]["calls"] == 5
+    assert h.snapshot()["totals"]["requests"] == 7
     assert h.drain(max_records=0) == 0
     assert h.drain() == 3
     assert h.pending == 0
@@ -526,7 +527,8 @@ def test_drain_with_a_spent_time_budget_leaves_the_rest_queued_and_a_later_drain
     applied = h.drain(budget_s=0.0)  # a budget already spent: stops at its first check
     assert 0 < applied < 5_050
     assert h.pending == 5_050 - applied
-    assert h.snapshot()["totals"]["requests"] == applied
+    assert h.snapshot()["tools"]["Bash"]["calls"] == 50  # the few non-request records all went first
+    assert h.snapshot()["totals"]["requests"] == applied - 50
     assert h.drain() == 5_050 - applied
     assert h.snapshot(now_ts=BASE_TS + 6_000) == whole.snapshot(now_ts=BASE_TS + 6_000)
 
@@ -577,6 +579,28 @@ def test_a_late_larger_copy_of_a_request_in_a_folded_session_leaves_no_empty_ses
     assert all(row["requests"] > 0 for row in snap["sessions"].values()), {
         name: (row["requests"], row["input_tokens"]) for name, row in snap["sessions"].items()
         if row["requests"] <= 0}
+
+
+def test_a_late_larger_copy_of_a_request_in_a_folded_then_revived_session_leaves_no_negative_row():
+    h = TokenHistory()
+    h.add(usage_event(model="gpt-4o", input_tokens=1_000, output_tokens=0, ts=BASE_TS, session="s-0",
+                      request_key="msg_1"))
+    h.drain()
+    for i in range(1, history.MAX_SESSIONS + 5):
+        h.record_usage("gpt-4o", 1, 1, ts=BASE_TS + i, session=f"s-{i}")
+    h.drain()
+    h.record_usage("gpt-4o", 1, 1, ts=BASE_TS + 5_000, session="s-0")  # s-0 is active again
+    h.drain()
+    h.add(usage_event(model="gpt-4o", input_tokens=0, output_tokens=1_001, ts=BASE_TS, session="s-0",
+                      request_key="msg_1"))
+    h.drain()
+    snap = h.snapshot()
+
+    assert snap["totals"]["input_tokens"] == history.MAX_SESSIONS + 5  # totals are right either way
+    assert snap["totals"]["output_tokens"] == 1_001 + history.MAX_SESSIONS + 5
+    negative = {name: row for name, row in snap["sessions"].items()
+                if min(row["input_tokens"], row["output_tokens"], row["requests"]) < 0}
+    assert not negative, {name: (row["requests"], row["input_tokens"]) for name, row in negative.items()}
 
 
 def test_many_tickets_stay_bounded_with_status_counts_intact():

@@ -139,8 +139,7 @@ class App:
         self._build_menu()
         self.panel = InsightsPanel(self.history, clock=clock, fonts=self.fonts,
                                    width=self.viewport_w, height=self.viewport_h - 50)
-        if first_run:
-            self.reset_layout()
+        self._first_run = first_run
         self.poller = SourcePoller(self.sources)
         self.saver = Saver(self.history)
         self._frame_times: list[float] = []
@@ -160,6 +159,11 @@ class App:
                 dpg.add_menu_item(label="Reset layout", callback=self.reset_layout)
                 dpg.add_menu_item(label="Open all headers", callback=lambda: self._all_headers(True))
                 dpg.add_menu_item(label="Close all headers", callback=lambda: self._all_headers(False))
+                with dpg.menu(label="Headers"):
+                    from .ui import HEADERS
+
+                    for cls in HEADERS:
+                        dpg.add_menu_item(label=cls.title, callback=self._toggle_header, user_data=cls.key)
                 with dpg.menu(label="UI scale"):
                     for s in UI_SCALES:
                         dpg.add_menu_item(label=f"{s:.0%}", callback=self._set_scale, user_data=s)
@@ -205,6 +209,10 @@ class App:
     def _set_scale(self, _sender: object, _data: object, scale: float) -> None:
         self.dpg.set_global_font_scale(scale)
         self.history.ui["scale"] = scale
+
+    def _toggle_header(self, _sender: object, _data: object, key: str) -> None:
+        header = self.panel.headers[key]
+        header.set_open(not header.is_open())
 
     def _all_headers(self, open_: bool) -> None:
         for key in self.panel.headers:
@@ -252,6 +260,8 @@ class App:
                     self.args.screenshot.parent.mkdir(parents=True, exist_ok=True)
                     dpg.output_frame_buffer(file=str(self.args.screenshot))
                 dpg.render_dearpygui_frame()
+                if n == 1 and self._first_run:
+                    self.reset_layout()  # needs a laid-out viewport, so after the first frame
                 now = time.perf_counter()
                 self._frame_times.append((now - last) * 1000)
                 self._python_ms.append(self.panel.python_ms)

@@ -306,16 +306,19 @@ class TokenHistory:
         deadline = None if budget_s is None else time.perf_counter() + budget_s
         limit = math.inf if max_records is None else max_records
         with self._lock:
-            applied = self._drain_usage(limit, deadline)
-            if applied < limit and (deadline is None or time.perf_counter() < deadline):
-                inbox, apply = self._other_inbox, self._apply_other
-                while inbox and applied < limit:
-                    try:
-                        record = inbox.popleft()
-                    except IndexError:
-                        break
-                    apply(record)
-                    applied += 1
+            # Tool calls, tickets and ratings first: they are few, and a backlog of
+            # requests must never starve them.
+            applied = 0
+            inbox, apply = self._other_inbox, self._apply_other
+            while inbox and applied < limit:
+                try:
+                    record = inbox.popleft()
+                except IndexError:
+                    break
+                apply(record)
+                applied += 1
+            if applied < limit:
+                applied += self._drain_usage(limit - applied, deadline)
             if applied:
                 self.applied += applied
                 self.version += 1
@@ -346,8 +349,6 @@ class TokenHistory:
         if old is not None:
             if _size(ev) <= _size(old):
                 return
-            if old.session is not None and old.session not in self._sessions:
-                old = old._replace(session=EARLIER_SESSIONS)  # its session was folded meanwhile
             self._add_usage(old, -1)
             seen[key] = ev
             seen.move_to_end(key)
@@ -440,7 +441,8 @@ class TokenHistory:
 
     def _new_session(self, session: str) -> None:
         if len(self._sessions) >= MAX_SESSIONS:
-            self._fold_sessions(len(self._sessions) - MAX_SESSIONS + 1)
+            # Fold an eighth at a time: folding walks the de-duplication keys, so do it rarely.
+            self._fold_sessions(max(len(self._sessions) - MAX_SESSIONS + 1, MAX_SESSIONS // 8))
         self._sessions[session] = [math.inf, -math.inf]
 
     def _fold_sessions(self, n: int) -> None:
@@ -454,6 +456,11 @@ class TokenHistory:
         merged = self._sessions.setdefault(EARLIER_SESSIONS, [math.inf, -math.inf])
         merged[0] = min([merged[0], *(sp[0] for sp in spans)])
         merged[1] = max([merged[1], *(sp[1] for sp in spans)])
+        # Copies remembered for de-duplication now live in the folded row: a larger copy
+        # must be subtracted from there, even if its session comes back later.
+        for key, ev in self._seen.items():
+            if ev.session in folded:
+                self._seen[key] = ev._replace(session=EARLIER_SESSIONS)
         for key in [k for k in self._combos if k[2] in folded]:
             counters = self._combos.pop(key)
             target = self._combos.setdefault((key[0], key[1], EARLIER_SESSIONS), [0] * N_COUNTERS)

@@ -156,6 +156,10 @@ def timeline_view(buckets: Sequence[tuple[float, Sequence[int]]], width_s: float
     rate_xs: list[float] = []
     a = b = c = t = 0
     stride = max(1, -(-len(buckets) // max_points))
+    if buckets:  # cumulative series start from zero where the first bucket starts
+        xs.append(buckets[0][0])
+        for series in (cum_in, cum_out, cum_cr, cum_total):
+            series.append(0.0)
     peak = 0.0
     for i, (start, v) in enumerate(buckets):
         a += v[0]
