@@ -150,8 +150,9 @@ class TokenHistory:
         self._last_ts_or_min = -math.inf
         self._last_labels: tuple | None = None
         self._last_context: tuple = ()
-        self._last_day_index = -1
-        self._last_day: list[int] = []
+        self._hot_sec = -1
+        self._hot_level = -1
+        self._hot_buckets: tuple = ()
         self._ticket_first_ts: float | None = None
         self._latest_other_ts: float | None = None  # latest tool call, ticket update or rating
         self.bad_lines: dict[str, int] = {}
@@ -406,25 +407,28 @@ class TokenHistory:
             combo[REPORTED] += reported_pusd
 
         tokens = inp + cr + cw5 + cw1h + out
-        b = self._timeline.bucket(ts)
+        # Requests within one second share their timeline bucket (widths are whole
+        # seconds), burn-window second and day: look those up once per second.
+        sec = int(ts)
+        if sec == self._hot_sec and self._timeline.level == self._hot_level:
+            b, r, day = self._hot_buckets
+        else:
+            b = self._timeline.bucket(ts)
+            r = self._recent.bucket(ts)
+            day_index = int(ts // DAY_S)
+            day = self._days.get(day_index)
+            if day is None:
+                day = self._days[day_index] = [0, 0, 0, 0, 0]
+            self._hot_sec, self._hot_level, self._hot_buckets = sec, self._timeline.level, (b, r, day)
         b[T_IN] += inp
         b[T_OUT] += out
         b[T_CR] += cr
         b[T_CW] += cw5 + cw1h
         b[T_COST] += cost
         b[T_REQ] += sign
-        r = self._recent.bucket(ts)
         if r is not None:
             r[0] += tokens
             r[1] += cost
-        day_index = int(ts // DAY_S)
-        if day_index == self._last_day_index:
-            day = self._last_day
-        else:
-            day = self._days.get(day_index)
-            if day is None:
-                day = self._days[day_index] = [0, 0, 0, 0, 0]
-            self._last_day_index, self._last_day = day_index, day
         day[D_TOKENS] += tokens
         day[D_COST] += cost
         day[D_REQ] += sign
@@ -743,7 +747,8 @@ class TokenHistory:
 
     @property
     def timeline_version(self) -> int:
-        return self._timeline.version
+        """Changes whenever the timeline may have: readers redraw only then."""
+        return self.version
 
     # --- persistence ------------------------------------------------------------
 
@@ -878,5 +883,5 @@ class TokenHistory:
             for digest, row in data.get("offsets", {}).items()}
         self.ui = dict(data.get("ui", {}))
         self._last_labels = None
-        self._last_day_index = -1
+        self._hot_sec = -1
         self.version += 1
