@@ -149,6 +149,7 @@ class TokenHistory:
         self._first_ts_or_max = math.inf
         self._last_ts_or_min = -math.inf
         self._last_labels: tuple | None = None
+        self._contexts: dict[tuple, tuple] = {}  # labels -> _context(), for interleaved labels
         self._last_context: tuple = ()
         self._hot_sec = -1
         self._hot_level = -1
@@ -381,7 +382,12 @@ class TokenHistory:
         if labels == self._last_labels:
             pricing, rates, combo, span = self._last_context
         else:
-            pricing, rates, combo, span = self._last_context = self._context(model, provider, tier, session)
+            context = self._contexts.get(labels)
+            if context is None:
+                if len(self._contexts) > 4096:
+                    self._contexts.clear()
+                context = self._contexts[labels] = self._context(model, provider, tier, session)
+            pricing, rates, combo, span = self._last_context = context
             self._last_labels = labels
         if rates is not None:
             cost = inp * rates[0] + out * rates[1] + cr * rates[2] + cw5 * rates[3] + cw1h * rates[4] + rates[5]
@@ -452,6 +458,7 @@ class TokenHistory:
     def _fold_sessions(self, n: int) -> None:
         """Merge the ``n`` least recently active sessions into one row, totals intact."""
         self._last_labels = None  # cached look-ups may point at rows folded here
+        self._contexts.clear()
         candidates = sorted((span[1], s) for s, span in self._sessions.items() if s != EARLIER_SESSIONS)
         folded = {s for _, s in candidates[:n]}
         if not folded:
@@ -560,6 +567,8 @@ class TokenHistory:
         with self._lock:
             self.prices.set_overrides(overrides)
             self._pricing_cache.clear()
+            self._contexts.clear()
+            self._last_labels = None
             self.version += 1
 
     # --- readers ----------------------------------------------------------------
@@ -883,5 +892,6 @@ class TokenHistory:
             for digest, row in data.get("offsets", {}).items()}
         self.ui = dict(data.get("ui", {}))
         self._last_labels = None
+        self._contexts.clear()
         self._hot_sec = -1
         self.version += 1
