@@ -1,0 +1,105 @@
+"""Pure metric functions and number formatting, checked against hand-computed figures."""
+
+import pytest
+
+from session_insights import formatting as fmt
+from session_insights import metrics
+from session_insights.metrics import DayRollup
+
+
+@pytest.mark.parametrize("span_days, expected", [
+    (1, ("daily", 1)), (7, ("daily", 1)), (8, ("3-day", 3)), (30, ("3-day", 3)),
+    (31, ("weekly", 7)), (90, ("weekly", 7)), (91, ("30-day", 30)), (400, ("30-day", 30)),
+])
+def test_interval_is_chosen_by_span_at_the_documented_boundaries(span_days, expected):
+    assert metrics.interval_days(span_days) == expected
+
+
+def test_lower_tokens_per_point_from_first_to_last_interval_is_improved_with_its_percentage():
+    assert metrics.compare_first_last([200.0, None, 150.0]) == ("IMPROVED", 25.0)
+    assert metrics.compare_first_last([100.0, 130.0]) == ("DECLINED", pytest.approx(-30.0))
+    assert metrics.compare_first_last([100.0, 100.5]) == ("UNCHANGED", pytest.approx(-0.5))
+    assert metrics.compare_first_last([100.0]) == (None, None)
+    assert metrics.compare_first_last([None, None]) == (None, None)
+
+
+def test_efficiency_over_time_averages_tokens_and_satisfaction_per_daily_interval():
+    days = [
+        # day 0: 10,000 tokens, two ratings 8 and 6 -> avg 5,000 tokens / avg 7 = 714.29
+        DayRollup(day=20_000, tokens=10_000, ratings=2, rating_sum=14.0, completed=0),
+        # day 2: 6,000 tokens, one rating 9 -> 6,000 / 9 = 666.67
+        DayRollup(day=20_002, tokens=6_000, ratings=1, rating_sum=9.0, completed=0),
+    ]
+    over = metrics.efficiency_over_time(days)
+    assert over["interval"] == "daily" and over["measure"] == "tokens_per_satisfaction_point"
+    first, middle, last = over["buckets"]
+    assert (first["avg_tokens"], first["avg_satisfaction"]) == (5_000, 7.0)
+    assert first["score"] == pytest.approx(5_000 / 7)
+    assert middle["score"] is None  # a day with nothing rated has no score
+    assert last["score"] == pytest.approx(6_000 / 9)
+    assert first["start_ts"] == 20_000 * 86_400 and first["end_ts"] == 20_001 * 86_400
+    assert over["verdict"] == "IMPROVED"
+    assert over["change_pct"] == pytest.approx((5_000 / 7 - 6_000 / 9) / (5_000 / 7) * 100)
+
+
+def test_without_ratings_tokens_per_completed_ticket_stands_in_over_3_day_intervals():
+    days = [DayRollup(100, 9_000, 0, 0.0, 3), DayRollup(109, 12_000, 0, 0.0, 2)]  # a 10-day span
+    over = metrics.efficiency_over_time(days)
+    assert over["interval"] == "3-day" and over["measure"] == "tokens_per_completed_ticket"
+    scores = [b["score"] for b in over["buckets"]]
+    assert scores == [3_000.0, None, None, 6_000.0]  # days 100-102, 103-105, 106-108, 109-111
+    assert over["verdict"] == "DECLINED" and over["change_pct"] == pytest.approx(-100.0)
+
+
+def test_no_data_gives_no_interval_and_no_verdict():
+    assert metrics.efficiency_over_time([]) == {"interval": None, "measure": None, "buckets": [],
+                                                "verdict": None, "change_pct": None}
+
+
+def test_projection_of_budget_and_tickets():
+    p = metrics.projection(now_ts=1_000.0, spent_usd=4.0, usd_per_hour=2.0, budget_usd=10.0,
+                           tickets_left=3, tickets_completed=2, ticket_span_s=1_200.0)
+    assert p.budget_left_usd == 6.0
+    assert p.time_to_exhaustion_s == 3 * 3600 and p.exhaustion_ts == 1_000.0 + 3 * 3600
+    assert p.cost_per_ticket_usd == 2.0 and p.cost_to_finish_usd == 6.0
+    assert p.time_per_ticket_s == 600.0 and p.eta_s == 1_800.0
+    idle = metrics.projection(now_ts=0.0, spent_usd=4.0, usd_per_hour=0.0, budget_usd=10.0, tickets_left=0,
+                              tickets_completed=0, ticket_span_s=None)
+    assert idle.time_to_exhaustion_s is None and idle.cost_to_finish_usd is None and idle.eta_s is None
+    over = metrics.projection(now_ts=0.0, spent_usd=12.0, usd_per_hour=5.0, budget_usd=10.0, tickets_left=0,
+                              tickets_completed=1, ticket_span_s=60.0)
+    assert over.budget_left_usd == -2.0 and over.time_to_exhaustion_s == 0.0 and over.eta_s == 0.0
+
+
+def test_window_rate_counts_short_gaps_and_the_tail_but_not_idle_gaps():
+    seconds = [(100, (1_000, 0)), (110, (1_000, 0)), (400, (1_000, 0))]  # 290 s idle before the last
+    rate = metrics.window_burn_rate(seconds, now_ts=430.0, window_s=400, previous_s=None)
+    assert rate.active_s == 10 + 30  # 100->110, then 400->now; the 290 s gap is idle
+    assert rate.tokens == 3_000 and rate.tokens_per_min == pytest.approx(3_000 * 60 / 60)  # floor: 1 min
+
+
+def test_session_rate_is_none_before_any_request():
+    assert metrics.session_burn_rate(0, 0.0, None, 10.0).tokens_per_min is None
+
+
+def test_timeline_view_is_cumulative_from_zero_and_keeps_the_last_point_when_thinning():
+    buckets = [(float(i), [1, 2, 3, 4, 0, 1]) for i in range(10)]
+    view = metrics.timeline_view(buckets, width_s=1.0, max_points=4)
+    assert view["x"][0] == 0.0 and view["total"][0] == 0.0
+    assert view["x"][-1] == 10.0 and view["total"][-1] == 100.0 and view["input"][-1] == 10.0
+    assert len(view["x"]) <= 5
+    assert max(view["tokens_per_min"]) == 10 * 60.0
+
+
+@pytest.mark.parametrize("value, text", [
+    (0, "0"), (999, "999"), (1_234, "1.2K"), (20_000_000, "20M"), (3_400_000_000, "3.4B")])
+def test_short_token_counts(value, text):
+    assert fmt.tokens_short(value) == text
+
+
+def test_money_durations_and_counts_read_with_units_and_separators():
+    assert fmt.tokens(1_234_567) == "1,234,567"
+    assert fmt.usd(1234.5) == "$1,234.50" and fmt.usd(0.0042) == "$0.0042" and fmt.usd(-2) == "-$2.00"
+    assert fmt.usd(None) == "unknown"
+    assert [fmt.duration(s) for s in (45, 750, 3 * 3600 + 300, 50 * 3600)] == ["45s", "12m 30s", "3h 05m", "2d 2h"]
+    assert fmt.axis_ticks(69_000_000)[:3] == (("0", 0.0), ("20M", 2e7), ("40M", 4e7))
