@@ -343,3 +343,11 @@ def test_bad_name_raises_naming_the_field(value, shown):
 
 def test_check_name_strips_whitespace():
     assert check_name("tool", "  Bash ") == "Bash"
+
+
+def test_a_long_blocked_reason_is_cut_so_prose_never_grows_the_state():
+    from session_insights.events import MAX_REASON_CHARS, check_reason
+
+    assert check_reason("waiting on API key") == "waiting on API key"
+    cut = check_reason("x" * 5_000)
+    assert len(cut) == MAX_REASON_CHARS and cut.endswith("…")

@@ -123,6 +123,18 @@ def check_label(field: str, value: object) -> str | None:
     return value.strip() or None
 
 
+MAX_REASON_CHARS = 200
+
+
+def check_reason(value: object) -> str | None:
+    """Why a ticket is blocked: a short label, cut to MAX_REASON_CHARS so free text from a
+    host can never grow the state (we keep names, not prose)."""
+    reason = check_label("reason", value)
+    if reason is not None and len(reason) > MAX_REASON_CHARS:
+        reason = reason[: MAX_REASON_CHARS - 1] + "…"
+    return reason
+
+
 def check_duration_ms(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"duration_ms must be a number of milliseconds, got {value!r}")

@@ -34,6 +34,7 @@ from .events import (
     check_cost_usd,
     check_duration_ms,
     check_label,
+    check_reason,
     check_name,
     check_score,
     check_status,
@@ -253,7 +254,7 @@ class TokenHistory:
             ticket_id = str(ticket_id)
         self._other_inbox.append(TicketUpdate(check_ts(ts), check_name("ticket_id", ticket_id),
                                               check_status(status), check_label("track", track),
-                                              check_label("reason", reason)))
+                                              check_reason(reason)))
 
     def rate(self, score: float, ts: float | None = None, session: str | None = None) -> None:
         """Queue a satisfaction score from 0 to 10."""

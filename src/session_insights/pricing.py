@@ -148,8 +148,6 @@ class ModelPricing:
             return self._fixed.base
         return None
 
-    def rates_now(self, ts: float) -> Rates:
-        return self.period(ts).base
 
 
 def _override_pricing(model: str, override: Mapping[str, float]) -> ModelPricing:

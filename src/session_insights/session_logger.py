@@ -22,7 +22,7 @@ import orjson
 
 from . import normalize
 from .events import Rating, TicketUpdate, ToolCall, UsageEvent, check_duration_ms, check_label, check_name, \
-    check_score, check_status, check_ts, usage_event
+    check_reason, check_score, check_status, check_ts, usage_event
 from .history import TokenHistory
 
 FORMAT_VERSION = 1
@@ -112,7 +112,7 @@ class SessionLogger:
     def ticket(self, ticket_id: str, status: str, *, ts: float | None = None, track: str | None = None,
                reason: str | None = None) -> TicketUpdate:
         update = TicketUpdate(check_ts(ts), check_name("ticket_id", ticket_id), check_status(status),
-                              check_label("track", track), check_label("reason", reason))
+                              check_label("track", track), check_reason(reason))
         self._write(self._comms, {"kind": "ticket", "ts": update.ts, "session": self.session_id,
                                   "ticket_id": update.ticket_id, "status": update.status, "track": update.track,
                                   "reason": update.reason})

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import orjson
 
 from ..events import Rating, TicketUpdate, ToolCall, check_duration_ms, check_name, check_score, check_status, \
-    check_ts, check_label, usage_event
+    check_ts, check_label, check_reason, usage_event
 from ..hooks import usage_from_comms_entry
 from .base import LineSource, Record
 
@@ -51,7 +51,7 @@ def parse_comms_line(line: bytes) -> list[Record]:
         ticket_id = obj.get("ticket_id")
         return [TicketUpdate(ts, check_name("ticket_id", str(ticket_id) if isinstance(ticket_id, int) else ticket_id),
                              check_status(obj.get("status")), check_label("track", obj.get("track")),
-                             check_label("reason", obj.get("reason")))]
+                             check_reason(obj.get("reason")))]
     if kind == "rating":
         return [Rating(ts, check_score(obj.get("score")), session)]
     if kind == "session_start":
