@@ -18,7 +18,7 @@ from pathlib import Path
 import orjson
 
 from .history import TokenHistory
-from .sources import LineSource, SourceError, open_source
+from .sources import LineSource, SourceError, discover, open_source
 
 EXIT_NO_DISPLAY = 3
 POLL_INTERVAL_S = 0.5
@@ -108,6 +108,8 @@ class App:
         state_path = args.state if args.state is not None else Path(
             os.environ.get("SESSION_INSIGHTS_STATE", "state.toml"))
         self.layout_path = state_path.with_name(state_path.stem + ".layout.ini")
+        if not args.sources and not args.demo:
+            args.sources = discover()  # the agents' own default log folders, if they hold logs
         playing_demo = args.demo or not args.sources
         if playing_demo:
             # The demo keeps its own state file, started fresh each time, so its made-up
@@ -171,8 +173,8 @@ class App:
                 dpg.add_menu_item(label="Set budget...", callback=self._ask_budget)
             self.status = dpg.add_text("", color=(150, 150, 160))
         with dpg.window(label="Add source", modal=True, show=False, width=520, no_resize=True) as self.source_dialog:
-            dpg.add_text("SOURCE: comms:FILE (a file or folder written by SessionLogger)")
-            self.source_input = dpg.add_input_text(width=-1, hint="comms:/path/to/logs", on_enter=True,
+            dpg.add_text("SOURCE: comms:FILE (SessionLogger files) or claude[:DIR] (Claude Code transcripts)")
+            self.source_input = dpg.add_input_text(width=-1, hint="comms:/path/to/logs  or  claude:~/.claude/projects", on_enter=True,
                                                    callback=self._add_source)
             self.source_error = dpg.add_text("", color=(235, 100, 90))
             dpg.add_button(label="Add", callback=self._add_source)

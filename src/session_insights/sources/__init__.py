@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from ..history import TokenHistory
 from .base import LineSource, SourceError
+from .claude import ClaudeSource, default_roots as claude_roots
 from .comms import CommsSource
 
 KINDS = ("claude", "codex", "gemini", "comms", "audit", "otel")
 _NEEDS_PATH = {"comms", "audit", "otel"}
-_ADAPTERS: dict[str, type[LineSource]] = {"comms": CommsSource}
+_ADAPTERS: dict[str, type[LineSource]] = {"comms": CommsSource, "claude": ClaudeSource}
 
 
 def parse_spec(spec: str) -> tuple[str, str | None]:
@@ -34,8 +35,17 @@ def open_source(spec: str, history: TokenHistory) -> LineSource:
     kind, path = parse_spec(spec)
     adapter = _ADAPTERS.get(kind)
     if adapter is None:
-        raise SourceError(f"reading {kind} logs is not available in this version; use comms:FILE")
+        raise SourceError(f"reading {kind} logs is not available in this version; "
+                          f"use one of {', '.join(sorted(_ADAPTERS))}")
     return adapter(path, history)
 
 
-__all__ = ["KINDS", "LineSource", "SourceError", "open_source", "parse_spec"]
+def discover() -> list[str]:
+    """SOURCE specs for the agents whose default log folders hold logs on this machine."""
+    specs = []
+    if any(next(root.rglob("*.jsonl"), None) is not None for root in claude_roots() if root.is_dir()):
+        specs.append("claude")
+    return specs
+
+
+__all__ = ["KINDS", "LineSource", "SourceError", "discover", "open_source", "parse_spec"]

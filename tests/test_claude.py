@@ -1,0 +1,150 @@
+"""Claude Code transcripts: streamed copies, synthetic lines, sidechains, tool pairs, todos."""
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from session_insights import TokenHistory
+from session_insights.cli import main
+from session_insights.sources import SourceError, open_source
+
+SESSION = "5b1c4e0f-0000-4000-8000-000000000001"
+
+
+def assistant(ts: str, msg_id: str, req: str, usage: dict, *, model="claude-sonnet-4-5-20250929",
+              sidechain=False, content=None, cost=None) -> dict:
+    line = {"type": "assistant", "sessionId": SESSION, "timestamp": ts, "requestId": req,
+            "isSidechain": sidechain, "uuid": f"u-{msg_id}-{ts}",
+            "message": {"id": msg_id, "model": model, "role": "assistant", "usage": usage,
+                        "content": content or [{"type": "text", "text": "I will look at the file."}]}}
+    if cost is not None:
+        line["costUSD"] = cost
+    return line
+
+
+def user_tool_result(ts: str, tool_use_id: str, is_error: bool = False) -> dict:
+    return {"type": "user", "sessionId": SESSION, "timestamp": ts,
+            "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": tool_use_id,
+                                                       "content": "file contents here", "is_error": is_error}]}}
+
+
+def write_transcript(folder: Path) -> Path:
+    project = folder / "-home-me-project"
+    project.mkdir(parents=True)
+    lines = [
+        {"type": "user", "sessionId": SESSION, "timestamp": "2025-11-20T10:00:00.000Z",
+         "message": {"role": "user", "content": "Please fix the failing test"}},
+        # Three streamed copies of one response: only the largest (the last) counts.
+        assistant("2025-11-20T10:00:05.000Z", "msg_1", "req_1",
+                  {"input_tokens": 4, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
+                   "output_tokens": 1}),
+        assistant("2025-11-20T10:00:06.000Z", "msg_1", "req_1",
+                  {"input_tokens": 4, "cache_creation_input_tokens": 2_000, "cache_read_input_tokens": 15_000,
+                   "cache_creation": {"ephemeral_5m_input_tokens": 1_500, "ephemeral_1h_input_tokens": 500},
+                   "output_tokens": 120},
+                  content=[{"type": "tool_use", "id": "toolu_1", "name": "Bash", "input": {"command": "make check-all-xyz"}}]),
+        assistant("2025-11-20T10:00:07.000Z", "msg_1", "req_1",
+                  {"input_tokens": 4, "cache_creation_input_tokens": 2_000, "cache_read_input_tokens": 15_000,
+                   "cache_creation": {"ephemeral_5m_input_tokens": 1_500, "ephemeral_1h_input_tokens": 500},
+                   "output_tokens": 350}),
+        user_tool_result("2025-11-20T10:00:09.500Z", "toolu_1", is_error=True),
+        # Claude Code's own message: not a request.
+        assistant("2025-11-20T10:00:10.000Z", "msg_syn", "req_syn", {"input_tokens": 0, "output_tokens": 0},
+                  model="<synthetic>"),
+        # A subagent turn.
+        assistant("2025-11-20T10:01:00.000Z", "msg_2", "req_2",
+                  {"input_tokens": 10, "cache_read_input_tokens": 8_000, "output_tokens": 200},
+                  model="claude-haiku-4-5-20251001", sidechain=True, cost=0.0123,
+                  content=[{"type": "tool_use", "id": "toolu_2", "name": "TodoWrite", "input": {"todos": [
+                      {"content": "Reproduce the failure", "status": "completed", "activeForm": "Reproducing"},
+                      {"content": "Fix the parser", "status": "in_progress", "activeForm": "Fixing"},
+                      {"content": "Add a regression test", "status": "pending", "activeForm": "Adding"}]}}]),
+        user_tool_result("2025-11-20T10:01:00.250Z", "toolu_2"),
+    ]
+    path = project / f"{SESSION}.jsonl"
+    # A line cut short mid-write; lines that cannot hold usage or a tool result are
+    # skipped unparsed, so only a broken line of interest counts as bad.
+    broken = b'{"type": "assistant", "message": {"usage": {"input_tokens": 12'
+    path.write_bytes(b"\n".join(orjson.dumps(line) for line in lines) + b"\n" + broken + b"\n{not json at all\n")
+    return path
+
+
+def read(folder: Path) -> dict:
+    h = TokenHistory()
+    open_source(f"claude:{folder}", h).poll()
+    h.drain()
+    return h.snapshot()
+
+
+def test_streamed_copies_count_once_keeping_the_largest(tmp_path):
+    write_transcript(tmp_path)
+    snap = read(tmp_path)
+    sonnet = snap["by_model"]["claude-sonnet-4-5-20250929"]
+    assert sonnet["requests"] == 1
+    assert (sonnet["input_tokens"], sonnet["output_tokens"]) == (4, 350)
+    assert (sonnet["cache_read_tokens"], sonnet["cache_write_tokens"], sonnet["cache_write_1h_tokens"]) == (
+        15_000, 2_000, 500)
+
+
+def test_synthetic_lines_are_not_requests_and_sidechains_get_their_own_tier(tmp_path):
+    write_transcript(tmp_path)
+    snap = read(tmp_path)
+    assert "<synthetic>" not in snap["by_model"]
+    assert snap["totals"]["requests"] == 2
+    assert snap["by_tier"]["subagent"]["models"] == ["claude-haiku-4-5-20251001"]
+    assert snap["by_tier"]["main agent"]["requests"] == 1
+    assert snap["by_model"]["claude-haiku-4-5-20251001"]["reported_cost_usd"] == pytest.approx(0.0123)
+    assert list(snap["sessions"]) == [SESSION]
+
+
+def test_tool_uses_pair_with_their_results_for_duration_and_failure(tmp_path):
+    write_transcript(tmp_path)
+    tools = read(tmp_path)["tools"]
+    assert tools["Bash"] == {"calls": 1, "failures": 1, "failure_rate_pct": 100.0, "total_ms": 3_500.0,
+                             "mean_ms": 3_500.0, "max_ms": 3_500.0}
+    assert tools["TodoWrite"]["calls"] == 1 and tools["TodoWrite"]["failures"] == 0
+    assert tools["TodoWrite"]["mean_ms"] == 250.0
+
+
+def test_todowrite_inputs_become_tickets_without_keeping_their_text(tmp_path):
+    write_transcript(tmp_path)
+    tickets = read(tmp_path)["tickets"]
+    assert tickets["by_status"] == {"todo": 1, "in_progress": 1, "blocked": 0, "completed": 1}
+    assert list(tickets["tracks"]) == [SESSION]
+
+
+def test_broken_lines_are_counted_and_no_text_reaches_the_state(tmp_path):
+    path = write_transcript(tmp_path / "logs")
+    h = TokenHistory(state_path=tmp_path / "state.toml")
+    open_source(f"claude:{tmp_path / 'logs'}", h).poll()
+    h.drain()
+    assert h.snapshot()["errors"] == {"bad_lines": 1, "files": {str(path): 1}}
+    h.save()
+    saved = (tmp_path / "state.toml").read_text()
+    for text in ("failing test", "Reproduce the failure", "file contents", "check-all-xyz"):
+        assert text not in saved
+
+
+def test_report_reads_a_claude_folder(tmp_path, capsys):
+    write_transcript(tmp_path)
+    assert main(["report", f"claude:{tmp_path}", "--format", "json"]) == 0
+    snap = orjson.loads(capsys.readouterr().out)
+    assert snap["totals"]["requests"] == 2 and snap["totals"]["cost_usd"] > 0
+
+
+def test_no_default_claude_folder_is_a_one_line_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("CLAUDE_CONFIG_DIR", raising=False)
+    with pytest.raises(SourceError, match="no Claude Code logs found"):
+        open_source("claude", TokenHistory())
+
+
+def test_claude_config_dir_is_searched_first(tmp_path, monkeypatch):
+    write_transcript(tmp_path / "custom" / "projects")
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "custom"))
+    monkeypatch.setenv("HOME", str(tmp_path / "nohome"))
+    h = TokenHistory()
+    open_source("claude", h).poll()
+    h.drain()
+    assert h.snapshot()["totals"]["requests"] == 2
