@@ -155,13 +155,6 @@ def test_bucket_series_doubles_its_width_when_an_event_would_stretch_it_past_cap
     assert [(start, sums[0]) for start, sums in series.items()] == [(1000.0, 2), (1002.0, 2), (1004.0, 1)]
 
 
-def test_bucket_series_version_changes_on_every_write():
-    series = BucketSeries(capacity=8, fields=1)
-    before = series.version
-    series.bucket(EPOCH_2024)[0] += 1
-    assert series.version > before
-
-
 # --- RecentSeconds ----------------------------------------------------------------
 
 seconds_adds = st.lists(

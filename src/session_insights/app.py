@@ -55,12 +55,16 @@ class SourcePoller:
         self._thread = threading.Thread(target=self._run, name="session-insights-sources", daemon=True)
 
     def start(self) -> None:
-        if self.sources:
+        if self.sources and not self._thread.is_alive():
             self._thread.start()
+
+    def add(self, source: LineSource) -> None:
+        self.sources.append(source)
+        self.start()
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            for source in self.sources:
+            for source in list(self.sources):
                 source.poll()
             self._stop.wait(POLL_INTERVAL_S)
 
@@ -194,10 +198,7 @@ class App:
         except SourceError as exc:
             self.dpg.set_value(self.source_error, str(exc))
             return
-        self.sources.append(source)
-        if not self.poller._thread.is_alive():
-            self.poller = SourcePoller(self.sources)
-            self.poller.start()
+        self.poller.add(source)
         self.dpg.configure_item(self.source_dialog, show=False)
 
     def _ask_budget(self) -> None:

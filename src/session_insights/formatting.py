@@ -57,6 +57,20 @@ def duration(seconds: float | None) -> str:
     return f"{d}d {h}h"
 
 
+def milliseconds(ms: float | None) -> str:
+    """Tool times: '1,234 ms' under a minute, then '2m 05s'."""
+    if ms is None:
+        return "—"
+    return f"{ms:,.0f} ms" if ms < 60_000 else duration(ms / 1000)
+
+
+def runs_out(seconds_left: float | None) -> str:
+    """When a budget runs out at the current burn rate (None: nothing is being spent)."""
+    if seconds_left is None:
+        return "not being spent right now"
+    return "exhausted" if seconds_left == 0 else f"runs out in {duration(seconds_left)}"
+
+
 def clock(ts: float | None) -> str:
     """Local date and time of an epoch timestamp."""
     if ts is None:

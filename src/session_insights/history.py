@@ -422,10 +422,7 @@ class TokenHistory:
         else:
             b = self._timeline.bucket(ts)
             r = self._recent.bucket(ts)
-            day_index = int(ts // DAY_S)
-            day = self._days.get(day_index)
-            if day is None:
-                day = self._days[day_index] = [0, 0, 0, 0, 0]
+            day = self._day(ts)
             self._hot_sec, self._hot_level, self._hot_buckets = sec, self._timeline.level, (b, r, day)
         b[T_IN] += inp
         b[T_OUT] += out
@@ -449,6 +446,14 @@ class TokenHistory:
                 span[0] = ts
             if ts > span[1]:
                 span[1] = ts
+
+    def _day(self, ts: float) -> list[int]:
+        """The rollup of the UTC day holding ``ts``, created on first use."""
+        index = int(ts // DAY_S)
+        day = self._days.get(index)
+        if day is None:
+            day = self._days[index] = [0, 0, 0, 0, 0]
+        return day
 
     def _new_session(self, session: str) -> None:
         if len(self._sessions) >= MAX_SESSIONS:
@@ -499,9 +504,7 @@ class TokenHistory:
         elif kind is TicketUpdate:
             self._apply_ticket(record)
         else:
-            day = self._days.get(int(record.ts // DAY_S))
-            if day is None:
-                day = self._days[int(record.ts // DAY_S)] = [0, 0, 0, 0, 0]
+            day = self._day(record.ts)
             day[D_RATING_MILLI] += round(record.score * 1000)
             day[D_RATINGS] += 1
 
@@ -545,10 +548,7 @@ class TokenHistory:
 
     @staticmethod
     def _check_budget(value: object) -> float | None:
-        if value is None:
-            return None
-        budget = check_cost_usd("budget_usd", value)
-        return budget
+        return check_cost_usd("budget_usd", value)
 
     @property
     def budget_usd(self) -> float | None:
@@ -596,7 +596,8 @@ class TokenHistory:
         return out
 
     @staticmethod
-    def _figures(c: list[int]) -> dict:
+    def _figures(c: list[int], total_cost_pusd: int = 0) -> dict:
+        """A row's figures; ``share_pct`` of ``total_cost_pusd`` when that is given."""
         nothing_priced = c[REQ] > 0 and c[UNPRICED] == c[REQ]
         return {
             "requests": c[REQ],
@@ -612,6 +613,7 @@ class TokenHistory:
             "cost_usd": None if nothing_priced else usd(c[COST]),
             "unpriced_requests": c[UNPRICED],
             "reported_cost_usd": usd(c[REPORTED]) if c[REPORTED] else None,
+            "share_pct": 100.0 * c[COST] / total_cost_pusd if total_cost_pusd and not nothing_priced else None,
         }
 
     def _snapshot(self, now_ts: float | None) -> dict:
@@ -628,12 +630,11 @@ class TokenHistory:
         by_model_c = self._rollup(0)
         by_model: dict[str, dict] = {}
         for model, c in sorted(by_model_c.items(), key=lambda kv: (-kv[1][COST], -sum(kv[1][IN:OUT + 1]), kv[0])):
-            fig = self._figures(c)
+            fig = self._figures(c, totals_c[COST])
             pricing = self._pricing_cache.get((model, self._model_provider.get(model)))
             fig["provider"] = self._model_provider.get(model)
             fig["priced"] = c[UNPRICED] == 0
             fig["price_source"] = getattr(pricing, "source", None)
-            fig["share_pct"] = 100.0 * c[COST] / totals_c[COST] if totals_c[COST] and fig["cost_usd"] is not None else None
             by_model[model] = fig
         unpriced = sorted(m for m, c in by_model_c.items() if c[UNPRICED])
 
@@ -642,7 +643,7 @@ class TokenHistory:
             tier_models.setdefault(tier or NO_TIER, set()).add(model)
         by_tier = {}
         for tier, c in sorted(self._rollup(1).items(), key=lambda kv: (-kv[1][COST], str(kv[0]))):
-            fig = self._figures(c)
+            fig = self._figures(c, totals_c[COST])
             fig["models"] = sorted(tier_models.get(tier or NO_TIER, ()))
             by_tier[tier or NO_TIER] = fig
 
@@ -754,11 +755,6 @@ class TokenHistory:
         cache_write, cost_pusd, requests])]) in time order; per-bucket sums."""
         with self._lock:
             return self._timeline.width_s, [(ts, list(v)) for ts, v in self._timeline.items()]
-
-    @property
-    def timeline_version(self) -> int:
-        """Changes whenever the timeline may have: readers redraw only then."""
-        return self.version
 
     # --- persistence ------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
 from . import formatting as fmt
+from .pricing import usd
 
 DEFAULT_WINDOW_S = 300
 # A gap between requests longer than this is idle time: none of it counts towards the
@@ -49,7 +50,6 @@ def window_burn_rate(
     window_s: float = DEFAULT_WINDOW_S,
     previous_s: int | None = None,
     idle_gap_s: float = IDLE_GAP_S,
-    pusd_per_usd: int = 10**12,
 ) -> BurnRate:
     """Tokens/min and $/hour over the last ``window_s`` of activity before ``now_ts``.
 
@@ -69,7 +69,7 @@ def window_burn_rate(
         cursor = sec
     if cursor is not None and 0 < now_ts - cursor <= idle_gap_s:
         active += now_ts - max(cursor, start)
-    return _rate(tokens, cost_pusd / pusd_per_usd, active)
+    return _rate(tokens, usd(cost_pusd), active)
 
 
 def session_burn_rate(tokens: int, cost_usd: float, first_ts: float | None, now_ts: float) -> BurnRate:
@@ -288,10 +288,8 @@ def summary_text(snap: dict) -> str:
     )
     p = snap["projection"]
     if p["budget_usd"] is not None:
-        runs_out = ("exhausted" if p["time_to_exhaustion_s"] == 0 else
-                    f"runs out in {fmt.duration(p['time_to_exhaustion_s'])}" if p["time_to_exhaustion_s"]
-                    else "not being spent right now")
-        lines.append(f"Budget: {fmt.usd(p['budget_usd'])}, {fmt.usd(p['budget_left_usd'])} left, {runs_out}")
+        lines.append(f"Budget: {fmt.usd(p['budget_usd'])}, {fmt.usd(p['budget_left_usd'])} left, "
+                     f"{fmt.runs_out(p['time_to_exhaustion_s'])}")
     k = snap["tickets"]
     if k["total"]:
         by = k["by_status"]

@@ -20,36 +20,25 @@ FORMATS = ("text", "json", "md", "csv")
 _USAGE_COLUMNS = ("Requests", "Input", "Output", "Cache read", "Cache write", "Total tokens", "Cost", "Share")
 
 
-def _usage_row(name: str, fig: dict, share: float | None) -> list[str]:
+def _usage_row(name: str, fig: dict) -> list[str]:
     cost = fmt.usd(fig["cost_usd"], "unpriced")
     if fig["cost_usd"] is not None and fig["unpriced_requests"]:
         cost += f" (+{fig['unpriced_requests']:,} unpriced)"
     return [name, f"{fig['requests']:,}", fmt.tokens(fig["input_tokens"]), fmt.tokens(fig["output_tokens"]),
             fmt.tokens(fig["cache_read_tokens"]), fmt.tokens(fig["cache_write_tokens"]),
-            fmt.tokens(fig["total_tokens"]), cost, fmt.percent(share)]
-
-
-def _ms(ms: float) -> str:
-    return f"{ms:,.0f} ms" if ms < 60_000 else fmt.duration(ms / 1000)
-
-
-def _share(fig: dict, total_usd: float) -> float | None:
-    return 100.0 * fig["cost_usd"] / total_usd if fig["cost_usd"] is not None and total_usd else None
+            fmt.tokens(fig["total_tokens"]), cost, fmt.percent(fig["share_pct"])]
 
 
 def tables(snap: dict) -> list[tuple[str, list[str], list[list[str]]]]:
     """(title, header, rows) for every table of the report, shared by text and md."""
-    total_usd = snap["totals"]["cost_usd"]
     out = [
-        ("By model", ["Model", *_USAGE_COLUMNS],
-         [_usage_row(m, f, _share(f, total_usd)) for m, f in snap["by_model"].items()]),
-        ("By tier", ["Tier", *_USAGE_COLUMNS],
-         [_usage_row(t, f, _share(f, total_usd)) for t, f in snap["by_tier"].items()]),
+        ("By model", ["Model", *_USAGE_COLUMNS], [_usage_row(m, f) for m, f in snap["by_model"].items()]),
+        ("By tier", ["Tier", *_USAGE_COLUMNS], [_usage_row(t, f) for t, f in snap["by_tier"].items()]),
     ]
     if snap["tools"]:
         out.append(("Tools", ["Tool", "Calls", "Mean", "Total", "Failures", "Failure rate"], [
-            [name, f"{t['calls']:,}", f"{t['mean_ms']:,.0f} ms" if t["mean_ms"] is not None else "—",
-             _ms(t["total_ms"]), f"{t['failures']:,}", fmt.percent(t["failure_rate_pct"])]
+            [name, f"{t['calls']:,}", fmt.milliseconds(t["mean_ms"]), fmt.milliseconds(t["total_ms"]),
+             f"{t['failures']:,}", fmt.percent(t["failure_rate_pct"])]
             for name, t in snap["tools"].items()
         ]))
     if len(snap["sessions"]) > 1 or (snap["sessions"] and "(no session)" not in snap["sessions"]):

@@ -15,7 +15,7 @@ class BucketSeries:
     """Sums of ``fields`` numbers per time bucket, at most ``capacity`` buckets wide."""
 
     __slots__ = ("capacity", "fields", "level", "width_s", "_buckets", "_lo", "_hi",
-                 "_last_idx", "_last_bucket", "version")
+                 "_last_idx", "_last_bucket")
 
     def __init__(self, capacity: int = 1024, fields: int = 1, level: int = 0):
         if capacity < 2:
@@ -28,14 +28,12 @@ class BucketSeries:
         self._lo = self._hi = 0
         self._last_idx: int | None = None
         self._last_bucket: list[int] = []
-        self.version = 0  # bumped on every change, so readers can skip unchanged series
 
     def __len__(self) -> int:
         return len(self._buckets)
 
     def bucket(self, ts: float) -> list[int]:
         """The mutable sums of the bucket holding ``ts``; add into it in place."""
-        self.version += 1
         idx = int(ts // self.width_s)
         if idx == self._last_idx:
             return self._last_bucket

@@ -30,21 +30,25 @@ class LineSource:
     kind = "lines"
     pattern = "*.jsonl"
 
-    def __init__(self, path: str | os.PathLike, history: TokenHistory, *, must_exist: bool = True):
-        self.root = Path(path).expanduser()
+    def __init__(self, path: str | os.PathLike | list[Path], history: TokenHistory):
+        """``path``: a file, a folder (searched recursively for ``pattern``), or several."""
+        self.roots = [Path(p).expanduser() for p in path] if isinstance(path, list) else [Path(path).expanduser()]
         self.history = history
-        if must_exist and not self.root.exists():
-            raise SourceError(f"{self.kind}: {self.root} does not exist")
+        for root in self.roots:
+            if not root.exists():
+                raise SourceError(f"{self.kind}: {root} does not exist")
         self.tails: dict[str, FileTail] = {}
-        self.label = f"{self.kind}:{self.root}"
+        self.label = f"{self.kind}:{','.join(str(r) for r in self.roots)}"
         history.source_labels.add(self.label)
 
     def files(self) -> list[Path]:
-        if self.root.is_file():
-            return [self.root]
-        if self.root.is_dir():
-            return sorted(p for p in self.root.rglob(self.pattern) if p.is_file())
-        return []
+        out: list[Path] = []
+        for root in self.roots:
+            if root.is_file():
+                out.append(root)
+            elif root.is_dir():
+                out.extend(sorted(p for p in root.rglob(self.pattern) if p.is_file()))
+        return out
 
     def parse(self, line: bytes, file: str) -> Iterable[Record]:
         raise NotImplementedError

@@ -59,22 +59,11 @@ class ClaudeSource(LineSource):
             if not found:
                 raise SourceError("claude: no Claude Code logs found (looked in "
                                   + ", ".join(str(r) for r in default_roots()) + ")")
-            super().__init__(found[0], history)
-            self.roots = found
+            super().__init__(found, history)
         else:
             super().__init__(path, history)
-            self.roots = [self.root]
         # tool_use id -> (name, ts, session): answered by a later tool_result line.
         self._open_tool_uses: OrderedDict[str, tuple[str, float, str | None]] = OrderedDict()
-
-    def files(self) -> list[Path]:
-        out: list[Path] = []
-        for root in self.roots:
-            if root.is_file():
-                out.append(root)
-            elif root.is_dir():
-                out.extend(sorted(p for p in root.rglob(self.pattern) if p.is_file()))
-        return out
 
     def parse(self, line: bytes, file: str) -> Iterable[Record]:
         # Most lines are user text, summaries or snapshots: skip them before parsing JSON.

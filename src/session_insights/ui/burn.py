@@ -64,10 +64,9 @@ class BurnHeader(Header):
         if p["budget_usd"] is None:
             self.budget.set("No budget set: enter one to see what is left and when it runs out.")
         else:
-            left = p["time_to_exhaustion_s"]
-            when = ("exhausted" if left == 0 else
-                    f"runs out in {fmt.duration(left)} (at {fmt.clock(p['exhaustion_ts'])})" if left is not None
-                    else "not being spent right now")
+            when = fmt.runs_out(p["time_to_exhaustion_s"])
+            if p["time_to_exhaustion_s"]:
+                when += f" (at {fmt.clock(p['exhaustion_ts'])})"
             self.budget.set(f"Spent {fmt.usd(p['spent_usd'])} of {fmt.usd(p['budget_usd'])}: "
                             f"{fmt.usd(p['budget_left_usd'])} left, {when}")
         if p["tickets_left"] and p["cost_to_finish_usd"] is not None:

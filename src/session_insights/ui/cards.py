@@ -56,6 +56,4 @@ class SummaryCards:
             self.subs["budget"].set("no budget set")
         else:
             self.values["budget"].set(fmt.usd(p["budget_left_usd"]))
-            left = p["time_to_exhaustion_s"]
-            self.subs["budget"].set("exhausted" if left == 0 else
-                                    f"runs out in {fmt.duration(left)}" if left is not None else "not spending now")
+            self.subs["budget"].set(fmt.runs_out(p["time_to_exhaustion_s"]))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dearpygui.dearpygui as dpg
 
 from .. import formatting as fmt
 from .header import Header

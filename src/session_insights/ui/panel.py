@@ -22,7 +22,7 @@ from .header import Header
 from .models import ModelsHeader
 from .progress import ProgressHeader
 from .summary import SummaryHeader
-from .theme import COLOURS, LEVELS, Fonts
+from .theme import LEVELS, Fonts
 from .tiers import TiersHeader
 from .timeline import TimelineHeader
 from .tools import ToolsHeader
@@ -53,7 +53,6 @@ class InsightsPanel:
         self.refresh_s = 1.0 / refresh_hz
         self._last_refresh = -1.0
         self._seen_version = -1
-        self._timeline_version = -1
         self._timeline: dict = {}
         self.snapshot: dict | None = None
         self.python_ms = 0.0  # time the last tick() took, for the status bar and stats
@@ -76,7 +75,6 @@ class InsightsPanel:
             else:
                 header = cls(self.root, open_=is_open)
             self.headers[cls.key] = header
-        self.footer = BoundText(self.root, "", color=COLOURS["dim"])
 
     # --- per frame --------------------------------------------------------------
 
@@ -104,11 +102,12 @@ class InsightsPanel:
         h = self.history
         self._seen_version = h.version
         snap = self.snapshot = h.snapshot(now_ts=self.clock())
-        if h.timeline_version != self._timeline_version:
-            self._timeline_version = h.timeline_version
+        # refresh() runs only when the history's version moved (or once a second while
+        # idle); rebuild the drawn series only in the first case.
+        if self._timeline.get("version") != h.version:
             width, buckets = h.timeline()
             self._timeline = timeline_view(buckets, width, TIMELINE_POINTS)
-            self._timeline["version"] = self._timeline_version
+            self._timeline["version"] = h.version
         self.cards.update(snap)
         for header in self.headers.values():
             if header.is_open():
