@@ -5,7 +5,9 @@ atomic under the GIL. ``drain()``, called by the render loop or by ``report``, a
 queued records in O(1) each. Every aggregate is a sum, a min or a max, or a
 keep-the-latest by (time, rank) — so the result is the same for any order or
 interleaving of the same records, and a request seen twice under one ``request_key``
-counts once, at its largest copy. Memory stays bounded: sessions, tickets and tools are
+counts once, at its largest copy. A key that starts with ``REWRITE_MARK`` names a
+record a log rewrites in place (a chat message saved again as it changes): there the
+latest copy wins, which is the order of the one file it comes from. Memory stays bounded: sessions, tickets and tools are
 capped (the oldest fold into one row), the timeline coarsens, the burn window prunes.
 
 Nothing here imports dearpygui.
@@ -63,6 +65,7 @@ MAX_TICKETS = 1500
 MAX_TOOLS = 200
 MAX_DEDUP_KEYS = 200_000
 SAVED_DEDUP_KEYS = 64
+REWRITE_MARK = "~"  # request_key prefix: the latest copy replaces the earlier ones
 MAX_BAD_LINE_FILES = 100
 MAX_NOTICES = 50
 DAY_S = metrics.DAY_S
@@ -350,7 +353,7 @@ class TokenHistory:
         seen = self._seen
         old = seen.get(key)
         if old is not None:
-            if _size(ev) <= _size(old):
+            if ev == old or (key[0] != REWRITE_MARK and _size(ev) <= _size(old)):
                 return
             self._add_usage(old, -1)
             seen[key] = ev

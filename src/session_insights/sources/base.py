@@ -2,7 +2,11 @@
 position kept in the history (so state.toml carries it), and counting bad lines.
 
 An adapter subclasses LineSource and implements ``parse(line, file)``, returning the
-normalised records a line holds; format quirks stay in the adapter.
+normalised records a line holds; format quirks stay in the adapter. An adapter that
+carries context from line to line within a file (a session id, the current model, a
+running total) implements ``resume(file, head)`` too: after a restart, a file that has
+grown past its saved offset gets its already-read head passed there once, to rebuild
+that context without counting anything again.
 """
 
 from __future__ import annotations
@@ -53,6 +57,18 @@ class LineSource:
     def parse(self, line: bytes, file: str) -> Iterable[Record]:
         raise NotImplementedError
 
+    def resume(self, file: str, head: Iterable[bytes]) -> None:
+        """Rebuild per-file context from lines read before a restart (none by default)."""
+
+    def _open_tail(self, path: Path, key: str) -> FileTail:
+        tail = FileTail(path, Position.from_dict(self.history.offset_for(key)))
+        pos = tail.pos
+        if pos.offset and type(self).resume is not LineSource.resume:
+            st = path.stat()
+            if (st.st_ino, st.st_dev) == (pos.inode, pos.device) and st.st_size > pos.offset:
+                self.resume(key, FileTail(path).read_lines(pos.offset))
+        return tail
+
     def poll(self, max_bytes_per_file: int | None = None) -> int:
         """Read what was appended since the last poll; returns the records queued."""
         queued = 0
@@ -64,10 +80,10 @@ class LineSource:
         for path in files:
             key = str(path)
             tail = self.tails.get(key)
-            if tail is None:
-                tail = self.tails[key] = FileTail(path, Position.from_dict(self.history.offset_for(key)))
             bad = 0
             try:
+                if tail is None:
+                    tail = self.tails[key] = self._open_tail(path, key)
                 for line in tail.read_lines(max_bytes_per_file):
                     if not line.strip():
                         continue
@@ -81,5 +97,6 @@ class LineSource:
                 self.history.notice(f"{self.label}: cannot read {key} ({exc.strerror or exc})")
             if bad:
                 self.history.note_bad_line(key, bad)
-            self.history.set_offset(key, tail.position())
+            if tail is not None:
+                self.history.set_offset(key, tail.position())
         return queued
