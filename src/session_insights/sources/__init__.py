@@ -6,14 +6,21 @@ comms:FILE | audit:FILE | otel:FILE`` (DESIGN §5).
 
 from __future__ import annotations
 
+import importlib
+from pathlib import Path
+
 from ..history import TokenHistory
 from .base import LineSource, SourceError
-from .claude import ClaudeSource, default_roots as claude_roots
-from .comms import CommsSource
 
 KINDS = ("claude", "codex", "gemini", "comms", "audit", "otel")
 _NEEDS_PATH = {"comms", "audit", "otel"}
-_ADAPTERS: dict[str, type[LineSource]] = {"comms": CommsSource, "claude": ClaudeSource}
+# kind -> module holding its adapter: ``SOURCE`` (the LineSource subclass) and, for the
+# agents with default folders, ``default_roots()``. Imported when first used.
+_MODULES = {kind: f"{__name__}.{kind}" for kind in KINDS}
+
+
+def _module(kind: str):
+    return importlib.import_module(_MODULES[kind])
 
 
 def parse_spec(spec: str) -> tuple[str, str | None]:
@@ -33,19 +40,23 @@ def parse_spec(spec: str) -> tuple[str, str | None]:
 def open_source(spec: str, history: TokenHistory) -> LineSource:
     """The reader for a SOURCE spec, attached to ``history``."""
     kind, path = parse_spec(spec)
-    adapter = _ADAPTERS.get(kind)
-    if adapter is None:
-        raise SourceError(f"reading {kind} logs is not available in this version; "
-                          f"use one of {', '.join(sorted(_ADAPTERS))}")
-    return adapter(path, history)
+    return _module(kind).SOURCE(path, history)
+
+
+def default_roots(kind: str) -> list[Path]:
+    """The folders an agent writes its logs to by default (none for file sources)."""
+    roots = getattr(_module(kind), "default_roots", None)
+    return roots() if roots is not None else []
 
 
 def discover() -> list[str]:
     """SOURCE specs for the agents whose default log folders hold logs on this machine."""
     specs = []
-    if any(next(root.rglob("*.jsonl"), None) is not None for root in claude_roots() if root.is_dir()):
-        specs.append("claude")
+    for kind in ("claude", "codex", "gemini"):
+        pattern = _module(kind).SOURCE.pattern
+        if any(next(root.rglob(pattern), None) is not None for root in default_roots(kind) if root.is_dir()):
+            specs.append(kind)
     return specs
 
 
-__all__ = ["KINDS", "LineSource", "SourceError", "discover", "open_source", "parse_spec"]
+__all__ = ["KINDS", "LineSource", "SourceError", "default_roots", "discover", "open_source", "parse_spec"]

@@ -144,3 +144,4 @@ class ClaudeSource(LineSource):
             name, started, session = opened
             out.append(ToolCall(ts, name, max(0.0, (ts - started) * 1000.0), not block.get("is_error"), session))
         return out
+SOURCE = ClaudeSource

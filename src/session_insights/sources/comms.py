@@ -68,3 +68,4 @@ class CommsSource(LineSource):
 
     def parse(self, line: bytes, file: str) -> Iterable[Record]:
         return parse_comms_line(line)
+SOURCE = CommsSource
