@@ -7,13 +7,13 @@ import math
 import time
 
 
-def tokens(n: int | float | None) -> str:
+def tokens(n: float | None) -> str:
     if n is None:
         return "—"
     return f"{round(n):,}"
 
 
-def tokens_short(n: int | float | None) -> str:
+def tokens_short(n: float | None) -> str:
     """1,234 -> '1.2K', 3,400,000 -> '3.4M' (plot axes and cards)."""
     if n is None:
         return "—"
@@ -76,6 +76,28 @@ def clock(ts: float | None) -> str:
     if ts is None:
         return "—"
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+
+
+def window_name(minutes: int | None) -> str:
+    """'5-hour', '7-day', '45-min' for a rate-limit window."""
+    if not minutes:
+        return "usage"
+    if minutes % 1440 == 0:
+        return f"{minutes // 1440}-day"
+    return f"{minutes // 60}-hour" if minutes % 60 == 0 else f"{minutes}-min"
+
+
+def rate_limits(source: str, limits: dict) -> str:
+    """'Rate limits (codex): 5-hour 7.0% used, resets 2025-11-18 14:05; 7-day 77.0% used, …'."""
+    parts = []
+    for name in ("primary", "secondary"):
+        window = limits.get(name)
+        if window:
+            part = f"{window_name(window['window_minutes'])} {percent(window['used_pct'])} used"
+            if window["resets_at"] is not None:
+                part += f", resets {clock(window['resets_at'])}"
+            parts.append(part)
+    return f"Rate limits ({source.partition(':')[0]}): " + "; ".join(parts)
 
 
 def axis_ticks(top: float, count: int = 5) -> tuple[tuple[str, float], ...]:

@@ -36,8 +36,8 @@ from .events import (
     check_cost_usd,
     check_duration_ms,
     check_label,
-    check_reason,
     check_name,
+    check_reason,
     check_score,
     check_status,
     check_ts,
@@ -114,6 +114,7 @@ class TokenHistory:
         self.offsets: dict[str, dict] = {}  # per-source read positions, kept by sources
         self.ui: dict[str, Any] = {}  # panel preferences (open headers, scale), kept by the UI
         self.source_labels: set[str] = set()
+        self.rate_limits: dict[str, dict] = {}  # by source label: the provider's latest usage limits
         self.applied = 0  # records applied since start; the status bar's events/s
         self._saved_offsets: dict[str, dict] = {}  # read positions from state.toml, by path digest
         if self.state_path is not None:
@@ -290,6 +291,13 @@ class TokenHistory:
                 del self.notices[:-MAX_NOTICES]
                 self.version += 1
 
+    def set_rate_limits(self, source: str, limits: dict) -> None:
+        """Keep a source's latest rate-limit reading: ``{ts, <window>: {used_pct,
+        window_minutes, resets_at}}`` (Codex logs them; shown, never summed)."""
+        with self._lock:
+            self.rate_limits[source] = limits
+            self.version += 1
+
     def set_offset(self, key: str, position: dict) -> None:
         """Remember a source's read position (saved with the state; a restart resumes)."""
         with self._lock:
@@ -445,10 +453,8 @@ class TokenHistory:
         if ts < self._first_ts_or_max:
             self._first_ts = self._first_ts_or_max = ts
         if span is not None:
-            if ts < span[0]:
-                span[0] = ts
-            if ts > span[1]:
-                span[1] = ts
+            span[0] = min(span[0], ts)
+            span[1] = max(span[1], ts)
 
     def _day(self, ts: float) -> list[int]:
         """The rollup of the UTC day holding ``ts``, created on first use."""
@@ -502,8 +508,7 @@ class TokenHistory:
             tool[0] += 1
             tool[1] += not record.ok
             tool[2] += duration_us
-            if duration_us > tool[3]:
-                tool[3] = duration_us
+            tool[3] = max(tool[3], duration_us)
         elif kind is TicketUpdate:
             self._apply_ticket(record)
         else:
@@ -546,6 +551,7 @@ class TokenHistory:
             self.offsets.clear()
             self._saved_offsets.clear()
             self.source_labels.clear()
+            self.rate_limits.clear()
 
     # --- settings ---------------------------------------------------------------
 
@@ -726,6 +732,7 @@ class TokenHistory:
             "tickets": tickets,
             "sessions": sessions,
             "sources": sorted(self.source_labels),
+            "rate_limits": dict(sorted(self.rate_limits.items())),
             "errors": {"bad_lines": sum(self.bad_lines.values()), "files": dict(sorted(self.bad_lines.items()))},
             "notices": list(self.notices),
         }

@@ -78,8 +78,12 @@ def _errors(snap: dict) -> list[str]:
     return lines
 
 
+def _limits(snap: dict) -> list[str]:
+    return [fmt.rate_limits(source, limits) for source, limits in snap["rate_limits"].items()]
+
+
 def render_text(snap: dict) -> str:
-    parts = ["Summary", "-------", summary_text(snap)]
+    parts = ["Summary", "-------", summary_text(snap), *_limits(snap)]
     if snap["totals"]["requests"] or snap["tools"]:
         for title, header, rows in tables(snap):
             parts += ["", title, _text_table(header, rows)]
@@ -90,7 +94,7 @@ def render_text(snap: dict) -> str:
 
 
 def render_md(snap: dict) -> str:
-    parts = ["# Session report", "", *(f"- {line}" for line in summary_text(snap).splitlines())]
+    parts = ["# Session report", "", *(f"- {line}" for line in [*summary_text(snap).splitlines(), *_limits(snap)])]
     for title, header, rows in tables(snap):
         parts += ["", f"## {title}", "", _md_table(header, rows)]
     errors = _errors(snap)

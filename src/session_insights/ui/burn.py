@@ -33,6 +33,7 @@ class BurnHeader(Header):
             dpg.add_button(label="Clear", callback=lambda: self._set_budget(None))
         self.budget = BoundText(self.body, "", color=COLOURS["dim"])
         self.finish = BoundText(self.body, "")
+        self.limits = BoundText(self.body, "", color=COLOURS["dim"])
         self.plot = dpg.add_plot(parent=self.body, height=120, width=-1, no_menus=True, show=False)
         self.x_axis = dpg.add_plot_axis(dpg.mvXAxis, parent=self.plot, scale=dpg.mvPlotScale_Time)
         self.y_axis = dpg.add_plot_axis(dpg.mvYAxis, parent=self.plot, label="tokens/min")
@@ -76,6 +77,7 @@ class BurnHeader(Header):
             self.finish.set(f"{p['tickets_left']:,} tickets left: cost to finish known after the first completes")
         else:
             self.finish.set("")
+        self.limits.set("\n".join(fmt.rate_limits(source, limits) for source, limits in snap["rate_limits"].items()))
         has_data = bool(timeline["rate_x"])
         dpg.configure_item(self.plot, show=has_data)
         if has_data and timeline["version"] != self._version:
