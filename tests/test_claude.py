@@ -148,3 +148,35 @@ def test_claude_config_dir_is_searched_first(tmp_path, monkeypatch):
     open_source("claude", h).poll()
     h.drain()
     assert h.snapshot()["totals"]["requests"] == 2
+
+
+def test_reading_across_processes_gives_the_same_report_as_one_process(tmp_path, monkeypatch):
+    from session_insights.sources import base
+    # Several sessions, a streamed request copied into a resumed session's file, a broken line.
+    write_transcript(tmp_path / "a")
+    for n in range(6):
+        project = tmp_path / "a" / f"-home-me-p{n}"
+        project.mkdir()
+        # (Copies of one request share its time here: the first and last times of a span
+        # count the copies a history has seen, and a process that never sees the smaller
+        # copies would differ by those seconds.)
+        lines = [assistant(f"2025-11-2{n}T10:00:0{k % 3}.000Z", f"msg_{n}_{k % 3}", f"req_{n}_{k % 3}",
+                           {"input_tokens": 10 + k, "output_tokens": 5 * k, "cache_read_input_tokens": 100})
+                 for k in range(9)]
+        lines.append(assistant("2025-11-20T10:00:07.000Z", "msg_1", "req_1",
+                               {"input_tokens": 4, "cache_creation_input_tokens": 2_000,
+                                "cache_read_input_tokens": 15_000, "output_tokens": 350}))
+        (project / f"s{n}.jsonl").write_bytes(b"".join(orjson.dumps(x) + b"\n" for x in lines) + b'{"usage": {broken\n')
+    serial = TokenHistory()
+    open_source(f"claude:{tmp_path / 'a'}", serial).poll()
+    serial.drain()
+    monkeypatch.setattr(base, "PARALLEL_MIN_BYTES", 0)
+    parallel = TokenHistory()
+    source = open_source(f"claude:{tmp_path / 'a'}", parallel)
+    assert source.read_all(workers=3) == parallel.pending
+    parallel.drain()
+    a, b = serial.snapshot(now_ts=0), parallel.snapshot(now_ts=0)
+    assert b == a
+    assert b["totals"]["requests"] == 2 + 6 * 3
+    assert b["errors"]["bad_lines"] == 1 + 6
+    assert parallel.offsets == serial.offsets

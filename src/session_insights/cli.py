@@ -82,7 +82,7 @@ def run_report(argv: list[str]) -> int:
         print(f"session-insights report: {exc}", file=sys.stderr)
         return EXIT_USAGE
     for source in sources:
-        source.poll()
+        source.read_all()
         history.drain()
     sys.stdout.write(report.render(history.snapshot(), args.format))
     return 0

@@ -78,7 +78,7 @@ def _path_digest(path: str) -> str:
     return hashlib.blake2b(path.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
-def _size(ev: UsageEvent) -> tuple:
+def copy_rank(ev: UsageEvent) -> tuple:
     """Order of copies of one request: the largest token total wins, ties broken by the
     other fields so the winner does not depend on arrival order."""
     return (ev.total_tokens, ev.output, ev.input, ev.cache_read, ev.cache_write_5m,
@@ -291,6 +291,29 @@ class TokenHistory:
                 del self.notices[:-MAX_NOTICES]
                 self.version += 1
 
+    def findings(self) -> dict:
+        """What this history collected but has not applied: queued records, bad lines, read
+        positions, notices, rate limits. Plain data, so a source read in another process
+        can hand it back (see ``absorb``)."""
+        with self._lock:
+            return {"records": [*self._usage_inbox, *self._other_inbox], "bad_lines": dict(self.bad_lines),
+                    "offsets": dict(self.offsets), "notices": list(self.notices),
+                    "rate_limits": dict(self.rate_limits)}
+
+    def absorb(self, findings: dict) -> int:
+        """Queue another history's ``findings()`` here; returns the records queued."""
+        for record in findings["records"]:
+            self.add(record)
+        for file, count in findings["bad_lines"].items():
+            self.note_bad_line(file, count)
+        for text in findings["notices"]:
+            self.notice(text)
+        with self._lock:
+            self.offsets.update(findings["offsets"])
+            self.rate_limits.update(findings["rate_limits"])
+            self.version += 1
+        return len(findings["records"])
+
     def set_rate_limits(self, source: str, limits: dict) -> None:
         """Keep a source's latest rate-limit reading: ``{ts, <window>: {used_pct,
         window_minutes, resets_at}}`` (Codex logs them; shown, never summed)."""
@@ -361,7 +384,7 @@ class TokenHistory:
         seen = self._seen
         old = seen.get(key)
         if old is not None:
-            if ev == old or (key[0] != REWRITE_MARK and _size(ev) <= _size(old)):
+            if ev == old or (key[0] != REWRITE_MARK and copy_rank(ev) <= copy_rank(old)):
                 return
             self._add_usage(old, -1)
             seen[key] = ev

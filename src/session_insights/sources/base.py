@@ -11,17 +11,21 @@ that context without counting anything again.
 
 from __future__ import annotations
 
+import importlib
+import multiprocessing
 import os
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import orjson
 
 from ..events import Rating, TicketUpdate, ToolCall, UsageEvent
-from ..history import TokenHistory
+from ..history import REWRITE_MARK, TokenHistory, copy_rank
 from .tail import FileTail, Position
 
 Record = UsageEvent | ToolCall | TicketUpdate | Rating
+PARALLEL_MIN_BYTES = 64 * 1024 * 1024  # below this, starting processes costs more than it saves
 
 
 class SourceError(Exception):
@@ -100,3 +104,70 @@ class LineSource:
             if tail is not None:
                 self.history.set_offset(key, tail.position())
         return queued
+
+    def read_all(self, workers: int | None = None) -> int:
+        """Read every file to its end once, spreading the files over ``workers`` processes
+        (default: the CPUs this process may use); returns the records queued.
+
+        For one-shot reads (``report``): each process parses its own files, so records
+        of one file stay in order; the parent takes over what they found. The context an
+        adapter carries from line to line stays in the process that read the file, so a
+        source that goes on tailing afterwards should use ``poll()``.
+        """
+        if workers is None:
+            workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        try:
+            files = self.files()
+        except OSError:
+            return self.poll()  # poll() reports the listing problem as a notice
+        sizes = {}
+        for path in files:
+            try:
+                sizes[str(path)] = path.stat().st_size
+            except OSError:
+                sizes[str(path)] = 0
+        left = sum(sizes.values()) - sum(int((self.history.offset_for(k) or {}).get("offset", 0)) for k in sizes)
+        if workers < 2 or left < PARALLEL_MIN_BYTES or "fork" not in multiprocessing.get_all_start_methods():
+            return self.poll()
+        groups: list[list[str]] = [[] for _ in range(workers)]
+        loads = [0] * workers
+        for key in sorted(sizes, key=sizes.get, reverse=True):  # largest first, onto the lightest group
+            i = loads.index(min(loads))
+            groups[i].append(key)
+            loads[i] += sizes[key]
+        jobs = [(type(self).__module__, self.label, g, {k: self.history.offset_for(k) for k in g})
+                for g in groups if g]
+        with ProcessPoolExecutor(len(jobs) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = [pool.submit(_read_files, *job) for job in jobs[1:]]
+            found = [_read_files(*jobs[0])] + [f.result() for f in futures]
+        return sum(self.history.absorb(findings) for findings in found)
+
+
+def _read_files(module: str, label: str, files: list[str], offsets: dict[str, dict | None]) -> dict:
+    """Read ``files`` to their end with a fresh source of the adapter in ``module``, and
+    return what it found (``TokenHistory.findings()``)."""
+    reader = TokenHistory()
+    reader.offsets.update({k: v for k, v in offsets.items() if v})
+    source = importlib.import_module(module).SOURCE([Path(f) for f in files], reader)
+    source.label = label
+    source.poll()
+    findings = reader.findings()
+    findings["records"] = _latest_copies(findings["records"])
+    return findings
+
+
+def _latest_copies(records: list[Record]) -> list[Record]:
+    """``records`` less the copies of a request the history would drop anyway (the smaller
+    copies of a streamed request, the earlier copies of a rewritten one), in order, so
+    fewer cross between processes. Keys are settled again where the copies meet."""
+    keep: dict[str, int] = {}
+    for i, record in enumerate(records):
+        key = getattr(record, "request_key", None) if type(record) is UsageEvent else None
+        if key is None:
+            continue
+        j = keep.get(key)
+        if j is None or key[0] == REWRITE_MARK or copy_rank(record) > copy_rank(records[j]):
+            keep[key] = i
+    winners = set(keep.values())
+    return [r for i, r in enumerate(records)
+            if type(r) is not UsageEvent or r.request_key is None or i in winners]
