@@ -23,7 +23,7 @@ from pathlib import Path
 
 import orjson
 
-from ..events import TicketUpdate, ToolCall, usage_event
+from ..events import TicketUpdate, ToolCall, UsageEvent, check_cost_usd, check_name
 from ..history import TokenHistory
 from ..normalize import anthropic_usage
 from .base import LineSource, Record, SourceError
@@ -62,6 +62,7 @@ class ClaudeSource(LineSource):
             super().__init__(found, history)
         else:
             super().__init__(path, history)
+        self._models: set[str] = set()  # model names already checked
         # tool_use id -> (name, ts, session): answered by a later tool_result line.
         self._open_tool_uses: OrderedDict[str, tuple[str, float, str | None]] = OrderedDict()
 
@@ -94,10 +95,15 @@ class ClaudeSource(LineSource):
             msg_id, request_id = message.get("id"), obj.get("requestId")
             key = f"{msg_id}:{request_id}" if msg_id or request_id else None
             cost = obj.get("costUSD")
-            out.append(usage_event(model=model, ts=ts, tier=tier, session=session, provider="anthropic",
-                                   source="claude", request_key=key,
-                                   reported_cost_usd=cost if isinstance(cost, (int, float)) else None,
-                                   **anthropic_usage(usage)))
+            c = anthropic_usage(usage)  # checked counts
+            if model not in self._models:  # checked once per name, not once per line
+                if check_name("model", model) != model:
+                    raise ValueError(f"model name {model!r} has surrounding spaces")
+                self._models.add(model)
+            out.append(UsageEvent(ts, model, "anthropic", c["input_tokens"], c["cache_read_tokens"],
+                                  c["cache_write_tokens"], c["cache_write_1h_tokens"], c["output_tokens"], 0,
+                                  tier, session or None, "claude", key,
+                                  check_cost_usd("costUSD", cost) if isinstance(cost, (int, float)) else None))
         content = message.get("content")
         if isinstance(content, list):
             for block in content:
