@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .events import check_tokens
+from .events import MAX_TOKENS_PER_REQUEST, check_tokens
 
 Counts = dict[str, int]
 
@@ -22,7 +22,11 @@ def _count(block: Mapping[str, Any] | None, key: str, where: str) -> int:
     if not block:
         return 0
     value = block.get(key)
-    return 0 if value is None else check_tokens(f"{where}.{key}", value)
+    if value is None:
+        return 0
+    if type(value) is int and 0 <= value <= MAX_TOKENS_PER_REQUEST:
+        return value  # the common case, without building the field's name
+    return check_tokens(f"{where}.{key}", value)
 
 
 def _part_of(whole: int, whole_name: str, part: int, part_name: str) -> int:
@@ -170,3 +174,17 @@ def response_usage(response: Mapping[str, Any], provider: str) -> tuple[str, str
         raise ValueError(f"response has no {usage_key!r} block to read token counts from")
     model = response.get(model_key)
     return provider_id, model if isinstance(model, str) else None, normalise(usage)
+
+
+def gemini_cli_usage(tokens: Mapping[str, Any]) -> Counts:
+    """Gemini CLI chat recordings' ``tokens`` (usageMetadata renamed): ``input`` includes
+    ``cached``; ``thoughts`` bill as output; ``tool`` (tool-use prompt) bills as input."""
+    prompt = _count(tokens, "input", "tokens")
+    cached = _count(tokens, "cached", "tokens")
+    thoughts = _count(tokens, "thoughts", "tokens")
+    return {
+        "input_tokens": _part_of(prompt, "tokens.input", cached, "tokens.cached") + _count(tokens, "tool", "tokens"),
+        "cache_read_tokens": cached,
+        "output_tokens": _count(tokens, "output", "tokens") + thoughts,
+        "reasoning_tokens": thoughts,
+    }

@@ -4,9 +4,9 @@ position kept in the history (so state.toml carries it), and counting bad lines.
 An adapter subclasses LineSource and implements ``parse(line, file)``, returning the
 normalised records a line holds; format quirks stay in the adapter. An adapter that
 carries context from line to line within a file (a session id, the current model, a
-running total) implements ``resume(file, head)`` too: after a restart, a file that has
-grown past its saved offset gets its already-read head passed there once, to rebuild
-that context without counting anything again.
+running total) implements ``resume(file, head)`` too: after a restart, a file gets its
+already-read head passed there once, when it first grows past its saved offset, to
+rebuild that context without counting anything again.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ class LineSource:
             if not root.exists():
                 raise SourceError(f"{self.kind}: {root} does not exist")
         self.tails: dict[str, FileTail] = {}
+        self._to_resume: set[str] = set()  # files read before a restart whose context is not rebuilt yet
         self.label = f"{self.kind}:{','.join(str(r) for r in self.roots)}"
         history.source_labels.add(self.label)
 
@@ -66,12 +67,19 @@ class LineSource:
 
     def _open_tail(self, path: Path, key: str) -> FileTail:
         tail = FileTail(path, Position.from_dict(self.history.offset_for(key)))
-        pos = tail.pos
-        if pos.offset and type(self).resume is not LineSource.resume:
-            st = path.stat()
-            if (st.st_ino, st.st_dev) == (pos.inode, pos.device) and st.st_size > pos.offset:
-                self.resume(key, FileTail(path).read_lines(pos.offset))
+        if tail.pos.offset and type(self).resume is not LineSource.resume:
+            self._to_resume.add(key)
         return tail
+
+    def _resume_if_grown(self, path: Path, key: str, pos: Position) -> None:
+        """Hand a file's already-read head to ``resume`` once, when it first has new bytes
+        after a restart (a file read again from its start needs no head)."""
+        st = path.stat()
+        if (st.st_ino, st.st_dev) != (pos.inode, pos.device) or st.st_size < pos.offset:
+            self._to_resume.discard(key)
+        elif st.st_size > pos.offset:
+            self._to_resume.discard(key)
+            self.resume(key, FileTail(path).read_lines(pos.offset))
 
     def poll(self, max_bytes_per_file: int | None = None) -> int:
         """Read what was appended since the last poll; returns the records queued."""
@@ -88,6 +96,8 @@ class LineSource:
             try:
                 if tail is None:
                     tail = self.tails[key] = self._open_tail(path, key)
+                if key in self._to_resume:
+                    self._resume_if_grown(path, key, tail.pos)
                 for line in tail.read_lines(max_bytes_per_file):
                     if not line.strip():
                         continue

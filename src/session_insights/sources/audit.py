@@ -1,0 +1,201 @@
+"""``audit:FILE`` — a token-usage audit log: running totals with session boundaries.
+
+One JSON object a line: ``{timestamp, project_id, session_id, total_input_tokens,
+total_output_tokens, total_tokens, session_boundary: "start" | "end" | null,
+generation_id, done}``, with an optional ``satisfaction`` (0 to 10) on the end entry.
+An entry is written at a session's start and end and after each generation, carrying
+the tracker's totals at that moment (``done`` is true on end entries: nothing more).
+
+Quirks kept here:
+- the totals are running counters, so usage is their growth: every entry of an open
+  session yields the growth since that session's previous entry, per counter and never
+  below zero. Without a reset a session sums to its end totals minus its start totals,
+  and an end below its start is zero, never negative. A counter that goes backwards was
+  reset: that entry adds nothing for it, and its new value is the base from then on;
+- growth is tracked per (project_id, session_id), so projects may interleave;
+- an entry carrying a ``generation_id`` is one request: it yields the growth of that
+  generation so far, under a request key naming it, so a line written twice counts
+  once, and a later entry stamped with the same id (the writer stamps the last
+  generation it looked up) adds its growth to that generation instead of losing it. An
+  id already seen in the session on an entry whose totals are below the latest is a
+  replayed copy: skipped. Growth on an entry without an id is a request of its own;
+- a session's first entry, when it is not a ``start`` (the file began mid-session),
+  is taken as its start; a ``start`` for a session already open re-bases it (what
+  grew since its previous entry is not counted) and closes nothing;
+- no model is recorded: usage is under the model "unrecorded" (counted, shown
+  unpriced, never a silent $0). ``total_tokens`` above input + output is not assigned
+  to either; we do not invent a split;
+- the project is the only grouping the log has, so it is the tier (spend per project)
+  and the ticket's track; a session is a ticket ``<project>/<session>``: in progress from
+  its start, completed at its end, where its satisfaction becomes a rating (on other
+  entries it is ignored). An open session's tokens show live, but it is no completed
+  ticket and has no rating;
+- entries without a session_id are outside any session: skipped;
+- a naive timestamp is local time (the writer uses ``datetime.now().isoformat()``);
+  epoch seconds are accepted too;
+- the open sessions are per-file context: after a restart they are rebuilt from the
+  lines read before it, and a file read again from its start starts with none.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+
+import orjson
+
+from ..events import (
+    Rating,
+    TicketUpdate,
+    check_label,
+    check_score,
+    check_ts,
+    usage_event,
+)
+from ..history import TokenHistory
+from .base import LineSource, Record
+
+UNRECORDED_MODEL = "unrecorded"
+BOUNDARIES = (None, "start", "end")
+# Bounds on what is remembered per file, so a log that never closes its sessions
+# cannot grow memory without end.
+MAX_OPEN_SESSIONS = 10_000
+MAX_GENERATIONS_PER_SESSION = 256
+
+
+class OpenSession:
+    """What a session's next entry is measured against."""
+
+    __slots__ = ("generations", "last_in", "last_out")
+
+    def __init__(self, total_in: int, total_out: int):
+        self.last_in = total_in
+        self.last_out = total_out
+        # generation id -> [input, output] growth counted under it so far
+        self.generations: OrderedDict[str, list[int]] = OrderedDict()
+
+
+def _timestamp(value: object) -> float:
+    """Epoch seconds from an ISO 8601 string (naive: local time) or a number."""
+    if value is None:
+        raise ValueError("timestamp is missing")
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value).timestamp()
+    return check_ts(value, "timestamp")
+
+
+def _total(entry: dict, field: str, required: bool = True) -> int | None:
+    """A running counter: a whole number >= 0."""
+    value = entry.get(field)
+    if value is None:
+        if required:
+            raise ValueError(f"{field} is missing")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{field} must be a whole number of tokens, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{field} must not be negative, got {value!r}")
+    return value
+
+
+def _name(entry: dict, field: str) -> str | None:
+    value = entry.get(field)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    return check_label(field, value)
+
+
+class AuditSource(LineSource):
+    kind = "audit"
+    pattern = "*.jsonl"
+
+    def __init__(self, path: str | os.PathLike | list[Path], history: TokenHistory):
+        super().__init__(path, history)
+        # file -> (project, session) -> its open session
+        self._open: dict[str, OrderedDict[tuple[str | None, str], OpenSession]] = {}
+        self._restarts: dict[str, int] = {}  # file -> times its tail found it truncated or replaced
+
+    def parse(self, line: bytes, file: str) -> Iterable[Record]:
+        tail = self.tails.get(file)
+        if tail is not None and tail.restarts != self._restarts.get(file, 0):
+            # Read again from its start: what it held before no longer applies.
+            self._restarts[file] = tail.restarts
+            self._open.pop(file, None)
+        return self._entry(orjson.loads(line), file)
+
+    def resume(self, file: str, head: Iterable[bytes]) -> None:
+        """Rebuild the open sessions and their totals from lines read before a restart."""
+        for line in head:
+            try:
+                self._entry(orjson.loads(line), file)
+            except (ValueError, TypeError, KeyError, AttributeError, orjson.JSONDecodeError):
+                continue
+
+    def _entry(self, entry: object, file: str) -> list[Record]:
+        if not isinstance(entry, dict):
+            raise TypeError("an audit line must be a JSON object")
+        # Check everything before touching a session, so a bad line changes nothing.
+        ts = _timestamp(entry.get("timestamp"))
+        session = _name(entry, "session_id")
+        project = _name(entry, "project_id")
+        total_in = _total(entry, "total_input_tokens")
+        total_out = _total(entry, "total_output_tokens")
+        _total(entry, "total_tokens", required=False)
+        boundary = entry.get("session_boundary")
+        if boundary not in BOUNDARIES:
+            raise ValueError(f"session_boundary must be start, end or null, got {boundary!r}")
+        generation = _name(entry, "generation_id")
+        satisfaction = entry.get("satisfaction")
+        score = check_score(satisfaction) if boundary == "end" and satisfaction is not None else None
+        if session is None:
+            return []
+
+        sessions = self._open.setdefault(file, OrderedDict())
+        key = (project, session)
+        ticket = f"{project}/{session}" if project else session
+        out: list[Record] = []
+        state = sessions.get(key)
+        if state is None or boundary == "start":
+            state = sessions[key] = OpenSession(total_in, total_out)
+            if generation is not None:
+                state.generations[generation] = [0, 0]  # its growth is before the base: unknown
+            sessions.move_to_end(key)
+            if len(sessions) > MAX_OPEN_SESSIONS:
+                sessions.popitem(last=False)
+            out.append(TicketUpdate(ts, ticket, "in_progress", project, None))
+        else:
+            sessions.move_to_end(key)
+            if (generation is not None and generation in state.generations and boundary is None
+                    and (total_in < state.last_in or total_out < state.last_out)):
+                return []  # a replayed copy of an earlier entry
+            grew_in = max(0, total_in - state.last_in)
+            grew_out = max(0, total_out - state.last_out)
+            grown = state.generations.get(generation) if generation is not None else None
+            if generation is not None:
+                # This generation's growth so far, under its key: the history keeps the largest copy.
+                so_far = (grown or (0, 0))
+                out.append(usage_event(model=UNRECORDED_MODEL, input_tokens=so_far[0] + grew_in,
+                                       output_tokens=so_far[1] + grew_out, ts=ts, tier=project, session=session,
+                                       source="audit", request_key=f"audit:{project or ''}:{session}:{generation}"))
+                if grown is None:
+                    grown = state.generations[generation] = [0, 0]
+                    if len(state.generations) > MAX_GENERATIONS_PER_SESSION:
+                        state.generations.popitem(last=False)
+                grown[0] += grew_in
+                grown[1] += grew_out
+            elif grew_in or grew_out:
+                out.append(usage_event(model=UNRECORDED_MODEL, input_tokens=grew_in, output_tokens=grew_out,
+                                       ts=ts, tier=project, session=session, source="audit"))
+            state.last_in, state.last_out = total_in, total_out
+        if boundary == "end":
+            del sessions[key]
+            out.append(TicketUpdate(ts, ticket, "completed", project, None))
+            if score is not None:
+                out.append(Rating(ts, score, session))
+        return out
+
+
+SOURCE = AuditSource

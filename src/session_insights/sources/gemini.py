@@ -1,0 +1,306 @@
+"""``gemini[:DIR]`` — Gemini CLI chat recordings (``<tmp>/<project>/chats/``).
+
+Quirks kept here:
+- ``session-<time>-<id8>.jsonl`` is append-only: a metadata line (``sessionId``,
+  ``projectHash``, ``kind``...), then records. ``{"$set": {...}}`` patches the metadata,
+  ``{"$rewindTo": id}`` drops that message and those after it from the conversation, and
+  a message (``{id, timestamp, type, model?, tokens?, toolCalls?}``) is written again in
+  full, under its id, each time its tokens or tool calls change: the last copy wins;
+- ``tokens`` is the API's usageMetadata renamed (``input`` includes ``cached``;
+  ``thoughts`` and ``tool`` come on top), normalised by ``gemini_cli_usage``;
+- a rewind or a ``$set`` of ``messages`` takes nothing back: those requests were made
+  and billed. ``$set.messages`` repeats messages, normally ones already read on their
+  own lines: a copy equal to what was counted is skipped (so it never counts twice, even
+  after a restart: the head of a file read before one is replayed); a new one counts;
+- a tool call goes through statuses (``scheduled``, ``awaiting_approval``, ``executing``...)
+  in successive copies of its message; it counts once, when it first shows a final one:
+  ``success`` is ok, ``error`` failed, and ``cancelled`` (declined or interrupted) failed
+  too, as Claude Code reports a declined tool use as an error. Recordings carry no tool
+  timing (a call's ``timestamp`` is when its result was recorded), so durations are 0;
+- a subagent's recording is ``chats/<parent session id>/<session id>.jsonl`` with
+  ``kind: "subagent"`` in its metadata: the ``subagent`` tier (``kind`` wins when present);
+- legacy ``session-*.json`` files hold one JSON object (``{sessionId, ..., messages}``)
+  rewritten in full at every change: read whole whenever their size, time or identity
+  changes. Their read position is the number of messages read, so after a restart only
+  messages past it count (a legacy session Gemini CLI rewound while we were stopped may
+  lose the requests recorded over the rewound ones).
+
+Across files, a message or tool call counts once by id: resuming a legacy session copies
+it, message by message, into a ``.jsonl`` beside it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+
+import orjson
+
+from ..events import ToolCall, UsageEvent, usage_event
+from ..history import REWRITE_MARK, TokenHistory
+from ..normalize import gemini_cli_usage
+from .base import LineSource, Record, SourceError
+
+MAIN_TIER = "main agent"
+SUBAGENT_TIER = "subagent"
+_KIND_TIER = {"main": MAIN_TIER, "subagent": SUBAGENT_TIER}
+_FINAL_STATUS_OK = {"success": True, "error": False, "cancelled": False}
+# Messages (id -> what was counted) and tool calls remembered across files, so copies of
+# them count once. Only recent messages are rewritten, so an old id may be forgotten.
+_MAX_REMEMBERED = 20_000
+# A legacy file that does not parse and changed this recently is probably being
+# rewritten: read it again at the next poll before calling it bad.
+LEGACY_SETTLE_S = 2.0
+_BAD_LINE = (ValueError, TypeError, KeyError, AttributeError, orjson.JSONDecodeError)
+
+
+def default_roots() -> list[Path]:
+    """Where Gemini CLI keeps its chats: the ``tmp`` folder of ``$GEMINI_CLI_HOME/.gemini``
+    (Gemini CLI's own home override) and of ``~/.gemini``."""
+    roots = []
+    home = os.environ.get("GEMINI_CLI_HOME", "").strip()
+    if home:
+        roots.append(Path(home).expanduser() / ".gemini" / "tmp")
+    roots.append(Path("~/.gemini/tmp").expanduser())
+    return roots
+
+
+def parse_ts(value: object) -> float:
+    if not isinstance(value, str):
+        raise TypeError(f"timestamp must be an ISO 8601 string, got {value!r}")
+    return datetime.fromisoformat(value).timestamp()
+
+
+def is_recording(path: Path) -> bool:
+    """A main session (``session-*.jsonl`` or legacy ``session-*.json``) or a subagent's
+    ``.jsonl`` in a folder directly under ``chats``."""
+    name = path.name
+    if name.endswith(".jsonl"):
+        return name.startswith("session-") or path.parent.parent.name == "chats"
+    return name.endswith(".json") and name.startswith("session-")
+
+
+class _Chat:
+    """What a recording's metadata says about the messages after it."""
+
+    __slots__ = ("session", "tier")
+
+    def __init__(self, path: str):
+        p = Path(path)
+        nested = p.parent.parent.name == "chats" and not p.name.startswith("session-")
+        self.session: str | None = None
+        self.tier = SUBAGENT_TIER if nested else MAIN_TIER
+
+    def update(self, meta: dict) -> None:
+        session = meta.get("sessionId")
+        if isinstance(session, str) and session.strip():
+            self.session = session.strip()
+        tier = _KIND_TIER.get(meta.get("kind"))
+        if tier is not None:
+            self.tier = tier
+
+
+def _remember(memory: OrderedDict, key: str, value: object) -> None:
+    memory[key] = value
+    memory.move_to_end(key)
+    if len(memory) > _MAX_REMEMBERED:
+        memory.popitem(last=False)
+
+
+class GeminiSource(LineSource):
+    kind = "gemini"
+    pattern = "session-*.json*"  # what discover() looks for under the default roots
+
+    def __init__(self, path: str | os.PathLike | list[Path] | None, history: TokenHistory):
+        if path is None:
+            found = [root for root in default_roots() if root.is_dir()]
+            if not found:
+                raise SourceError("gemini: no Gemini CLI chats found (looked in "
+                                  + ", ".join(str(r) for r in default_roots()) + ")")
+            super().__init__(found, history)
+        else:
+            super().__init__(path, history)
+        self._chats: dict[str, _Chat] = {}
+        self._counted: OrderedDict[str, int] = OrderedDict()  # message id -> hash of its counted UsageEvent
+        self._done_calls: OrderedDict[str, None] = OrderedDict()  # tool call ids counted
+        self._legacy: dict[str, tuple[int, int, int, int]] = {}  # file -> (inode, device, size, mtime_ns) read
+        self._legacy_bad: dict[str, int] = {}  # file -> bad messages already counted
+        self._listing: list[Path] | None = None
+
+    # --- files ---------------------------------------------------------------------
+
+    def files(self) -> list[Path]:
+        """Every chat recording under the roots: ``.jsonl`` and legacy ``.json``."""
+        if self._listing is not None:  # inside poll(): the tailed files only
+            return self._listing
+        out: list[Path] = []
+        for root in self.roots:
+            if root.is_file():
+                out.append(root)
+            elif root.is_dir():
+                out.extend(sorted(p for p in root.rglob("*.json*") if is_recording(p) and p.is_file()))
+        return out
+
+    def poll(self, max_bytes_per_file: int | None = None) -> int:
+        """Read legacy files that changed, then what was appended to the ``.jsonl`` ones."""
+        try:
+            found = self.files()
+        except OSError as exc:
+            self.history.notice(f"{self.label}: cannot list files ({exc.strerror or exc})")
+            return 0
+        # Legacy files first: a .jsonl copied from one then finds its messages counted.
+        queued = sum(self._poll_legacy(p) for p in found if p.suffix == ".json")
+        self._listing = [p for p in found if p.suffix != ".json"]
+        try:
+            queued += super().poll(max_bytes_per_file)
+        finally:
+            self._listing = None
+        return queued
+
+    # --- .jsonl lines --------------------------------------------------------------
+
+    def resume(self, file: str, head: Iterable[bytes]) -> None:
+        """Replay lines read before a restart: the session id, and what was counted."""
+        self._chats.setdefault(file, _Chat(file))
+        for line in head:
+            try:
+                self._line(line, file)  # records dropped: they were counted before
+            except _BAD_LINE:
+                pass  # counted as bad when first read
+
+    def parse(self, line: bytes, file: str) -> Iterable[Record]:
+        return self._line(line, file)
+
+    def _line(self, line: bytes, file: str) -> list[Record]:
+        # Most lines are user text, `$set` of lastUpdated or rewinds: nothing to count. The
+        # metadata line (where `kind` is) always names the session.
+        if b'"tokens"' not in line and b'"toolCalls"' not in line and b'"sessionId"' not in line:
+            return []
+        obj = orjson.loads(line)
+        if not isinstance(obj, dict):
+            raise TypeError("a chat recording line must be a JSON object")
+        chat = self._chats.get(file)
+        if chat is None:
+            chat = self._chats[file] = _Chat(file)
+        if "$rewindTo" in obj:
+            return []
+        if "$set" in obj:
+            patch = obj["$set"]
+            if not isinstance(patch, dict):
+                raise TypeError("$set must hold an object")
+            chat.update(patch)
+            messages = patch.get("messages")
+            return self._messages(messages, chat)[0] if isinstance(messages, list) else []
+        if isinstance(obj.get("id"), str):
+            return self._message(obj, chat)
+        chat.update(obj)  # the metadata line
+        return []
+
+    # --- messages ------------------------------------------------------------------
+
+    def _messages(self, messages: list, chat: _Chat) -> tuple[list[Record], int]:
+        """Records of a list of messages, and how many of them could not be read."""
+        out: list[Record] = []
+        bad = 0
+        for message in messages:
+            try:
+                if not isinstance(message, dict):
+                    raise TypeError("a message must be an object")
+                out.extend(self._message(message, chat))
+            except _BAD_LINE:
+                bad += 1
+        return out, bad
+
+    def _message(self, msg: dict, chat: _Chat) -> list[Record]:
+        """The request and finished tool calls of one copy of a message, those not counted
+        yet. Checks everything before remembering anything, so a bad copy changes nothing."""
+        msg_id = msg.get("id")
+        if not isinstance(msg_id, str):
+            raise TypeError("a message needs a string id")
+        tokens, model, calls = msg.get("tokens"), msg.get("model"), msg.get("toolCalls")
+        has_usage = isinstance(tokens, dict) and isinstance(model, str) and bool(model.strip())
+        if not has_usage and not calls:
+            return []
+        ts = parse_ts(msg.get("timestamp"))
+        event: UsageEvent | None = None
+        if has_usage:
+            event = usage_event(model=model, ts=ts, tier=chat.tier, session=chat.session, provider="google",
+                                source="gemini", request_key=f"{REWRITE_MARK}gemini:{msg_id}",
+                                **gemini_cli_usage(tokens))
+        finished: list[tuple[str, ToolCall]] = []
+        for call in calls if isinstance(calls, list) else ():
+            if not isinstance(call, dict) or call.get("status") not in _FINAL_STATUS_OK:
+                continue
+            call_id, name = call.get("id"), call.get("name")
+            if not isinstance(call_id, str) or not isinstance(name, str) or not name.strip():
+                continue
+            try:
+                call_ts = parse_ts(call.get("timestamp"))
+            except (TypeError, ValueError):
+                call_ts = ts
+            finished.append((call_id, ToolCall(call_ts, name.strip(), 0.0, _FINAL_STATUS_OK[call["status"]],
+                                               chat.session)))
+        out: list[Record] = []
+        if event is not None:
+            signature = hash(event)
+            if self._counted.get(msg_id) != signature:
+                _remember(self._counted, msg_id, signature)
+                out.append(event)
+        for call_id, record in finished:
+            if call_id not in self._done_calls:
+                _remember(self._done_calls, call_id, None)
+                out.append(record)
+        return out
+
+    # --- legacy .json files -----------------------------------------------------------
+
+    def _poll_legacy(self, path: Path) -> int:
+        key = str(path)
+        try:
+            with open(path, "rb") as f:
+                st = os.fstat(f.fileno())
+                seen = (st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns)
+                if self._legacy.get(key) == seen:
+                    return 0
+                data = f.read()
+        except OSError as exc:
+            self.history.notice(f"{self.label}: cannot read {key} ({exc.strerror or exc})")
+            return 0
+        first_read = key not in self._legacy
+        try:
+            obj = orjson.loads(data)
+            if not isinstance(obj, dict) or not isinstance(obj.get("messages"), list):
+                raise TypeError("a legacy chat file must be an object with a messages list")
+        except _BAD_LINE:
+            if time.time() - st.st_mtime < LEGACY_SETTLE_S:
+                return 0  # probably mid-rewrite: try again at the next poll
+            self._legacy[key] = seen
+            self.history.note_bad_line(key, 1)
+            return 0
+        self._legacy[key] = seen
+        chat = self._chats.get(key)
+        if chat is None:
+            chat = self._chats[key] = _Chat(key)
+        chat.update(obj)
+        messages = obj["messages"]
+        read_before = 0
+        if first_read:  # after a restart, messages read before it counted then
+            saved = self.history.offset_for(key) or {}
+            if (saved.get("inode"), saved.get("device")) == (st.st_ino, st.st_dev):
+                read_before = min(int(saved.get("offset", 0)), len(messages))
+        self._messages(messages[:read_before], chat)  # remembered, not counted again
+        records, bad = self._messages(messages[read_before:], chat)
+        if bad > self._legacy_bad.get(key, 0):
+            self.history.note_bad_line(key, bad - self._legacy_bad.get(key, 0))
+            self._legacy_bad[key] = bad
+        for record in records:
+            self.history.add(record)
+        self.history.set_offset(key, {"offset": len(messages), "inode": st.st_ino, "device": st.st_dev})
+        return len(records)
+
+
+SOURCE = GeminiSource

@@ -1,0 +1,388 @@
+"""``otel:FILE`` — OpenTelemetry GenAI spans, one OTLP JSON export per line.
+
+A line is what an OTLP/JSON exporter writes (the Collector's file exporter, an SDK
+dumping ``ExportTraceServiceRequest`` bodies): ``{"resourceSpans": [{"resource":
+{"attributes": [...]}, "scopeSpans": [{"scope": {...}, "spans": [{traceId, spanId,
+parentSpanId, name, kind, startTimeUnixNano, endTimeUnixNano, attributes: [{key, value:
+{stringValue | intValue | doubleValue | boolValue | ...}}], status: {code}}]}]}]}``.
+A line may also hold one span on its own with a flat ``attributes`` object (as some
+exporters write), with ids and times under the OTLP names or their snake_case forms.
+
+Quirks kept here:
+- 64-bit integers (token counts, nanosecond times) are JSON strings in OTLP JSON;
+  numbers are accepted too, and a whole-number double (JavaScript SDKs) as a count;
+- ``gen_ai.usage.input_tokens`` includes cache reads and cache creation:
+  ``normalize.otel_usage`` subtracts both. The deprecated ``gen_ai.usage.prompt_tokens``
+  / ``completion_tokens`` are read when the current names are absent;
+- model: ``gen_ai.response.model``, else ``gen_ai.request.model``, else "unrecorded"
+  (counted, shown unpriced, never a silent $0);
+- provider: ``gen_ai.provider.name``, else the older ``gen_ai.system``; OTel's own ids
+  (``gcp.gemini``, ``azure.ai.openai``...) map to the ones we price under, and one we do
+  not know is kept as written (prices are then matched by model alone);
+- an exporter may write a span twice: usage is keyed by trace id + span id, and tool
+  spans already read are remembered;
+- aggregated usage: the conventions let ``invoke_agent`` spans (and frameworks' wrapper
+  spans) carry ``gen_ai.usage.*``, which for a local agent is the sum of the model calls
+  below it. So the lowest span carrying usage counts, and a span with usage-carrying
+  spans below it does not; a remote agent (no model spans of its own in the trace) still
+  counts. A span is exported when it ends, after its children, so children are read
+  first; within one line order does not matter. A parent written on an earlier line
+  than its children would count twice — exporters that export ended spans never do that;
+- session: ``gen_ai.conversation.id``, else ``session.id`` (on the span, then on the
+  resource); tier: ``gen_ai.agent.name``;
+- tool spans (``gen_ai.operation.name == "execute_tool"``) give tool calls named by
+  ``gen_ai.tool.name`` (else the span name after "execute_tool "); a call failed when its
+  status is ERROR or it has an ``error.type``.
+
+Only the attributes named here are decoded: message content, tool arguments and
+results are never read into anything.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import orjson
+
+from ..events import ToolCall, usage_event
+from ..history import TokenHistory
+from ..normalize import canonical_provider, otel_usage
+from .base import LineSource, Record
+
+UNRECORDED_MODEL = "unrecorded"
+EXECUTE_TOOL = "execute_tool"
+
+USAGE_KEYS = frozenset({
+    "gen_ai.usage.input_tokens",
+    "gen_ai.usage.output_tokens",
+    "gen_ai.usage.cache_read.input_tokens",
+    "gen_ai.usage.cache_creation.input_tokens",
+    "gen_ai.usage.reasoning.output_tokens",
+})
+# Names from semantic conventions before 1.27, renamed since.
+_DEPRECATED_USAGE = {
+    "gen_ai.usage.prompt_tokens": "gen_ai.usage.input_tokens",
+    "gen_ai.usage.completion_tokens": "gen_ai.usage.output_tokens",
+}
+_ANY_USAGE = USAGE_KEYS | set(_DEPRECATED_USAGE)
+_WANTED = _ANY_USAGE | {
+    "gen_ai.operation.name",
+    "gen_ai.request.model",
+    "gen_ai.response.model",
+    "gen_ai.provider.name",
+    "gen_ai.system",
+    "gen_ai.agent.name",
+    "gen_ai.conversation.id",
+    "session.id",
+    "gen_ai.tool.name",
+    "error.type",
+}
+# OTel provider ids -> the provider we price under.
+_OTEL_PROVIDERS = {
+    "gcp.gemini": "google",
+    "gcp.gen_ai": "google",
+    "gcp.vertex_ai": "google",
+    "vertex_ai": "google",
+    "azure.ai.openai": "openai",
+    "az.ai.openai": "openai",
+}
+_ERROR_CODES = (2, "2", "STATUS_CODE_ERROR", "ERROR")
+# Bounded memory of spans seen: enough for the traces still being written.
+MAX_REMEMBERED_SPANS = 100_000
+
+
+class Span(NamedTuple):
+    """The parts of one span we read."""
+
+    trace: str | None
+    span_id: str | None
+    parent: str | None
+    name: str
+    start_ns: int | None
+    end_ns: int | None
+    attributes: dict[str, Any]
+    resource: dict[str, Any]
+    error: bool
+
+    @property
+    def has_usage(self) -> bool:
+        return any(key in self.attributes for key in _ANY_USAGE)
+
+
+def _any_value(value: object) -> Any:
+    """The scalar an OTLP ``AnyValue`` holds (None for arrays, maps and bytes)."""
+    if not isinstance(value, dict):
+        raise TypeError(f"an attribute value must be an object, got {value!r}")
+    if "stringValue" in value:
+        return value["stringValue"]
+    if "intValue" in value:
+        raw = value["intValue"]  # int64: a JSON string in OTLP JSON
+        if isinstance(raw, bool) or not isinstance(raw, (int, str)):
+            raise ValueError(f"intValue must be a whole number, got {raw!r}")
+        return int(raw)
+    if "doubleValue" in value:
+        return float(value["doubleValue"])
+    if "boolValue" in value:
+        return bool(value["boolValue"])
+    return None
+
+
+def _otlp_attributes(attributes: object) -> dict[str, Any]:
+    if attributes is None:
+        return {}
+    if not isinstance(attributes, list):
+        raise TypeError("attributes must be a list of {key, value}")
+    return {kv["key"]: _any_value(kv.get("value")) for kv in attributes if kv["key"] in _WANTED}
+
+
+def _flat_attributes(attributes: object) -> dict[str, Any]:
+    if attributes is None:
+        return {}
+    if not isinstance(attributes, dict):
+        raise TypeError("a span's flat attributes must be an object")
+    return {key: attributes[key] for key in _WANTED if key in attributes}
+
+
+def _id(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"span and trace ids must be strings, got {value!r}")
+    return value
+
+
+def _nanos(value: object) -> int | None:
+    """Epoch nanoseconds from a fixed64 (string or number) or an ISO 8601 time."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        if value.isdigit():
+            return int(value)
+        return round(datetime.fromisoformat(value).timestamp() * 1e9)
+    raise ValueError(f"a span time must be epoch nanoseconds, got {value!r}")
+
+
+def _is_error(status: object) -> bool:
+    if not isinstance(status, dict):
+        return False
+    return status.get("code", status.get("status_code")) in _ERROR_CODES
+
+
+def _otlp_span(span: dict, resource: dict[str, Any]) -> Span:
+    return Span(_id(span.get("traceId")), _id(span.get("spanId")), _id(span.get("parentSpanId")),
+                str(span.get("name") or ""), _nanos(span.get("startTimeUnixNano")),
+                _nanos(span.get("endTimeUnixNano")), _otlp_attributes(span.get("attributes")), resource,
+                _is_error(span.get("status")))
+
+
+def _flat_span(span: dict) -> Span:
+    context = span.get("context") if isinstance(span.get("context"), dict) else {}
+
+    def first(*keys: str, where: Mapping = span) -> object:
+        return next((where[k] for k in keys if where.get(k) not in (None, "")), None)
+
+    return Span(
+        _id(first("traceId", "trace_id") or first("trace_id", where=context)),
+        _id(first("spanId", "span_id") or first("span_id", where=context)),
+        _id(first("parentSpanId", "parent_span_id", "parent_id")),
+        str(span.get("name") or ""),
+        _nanos(first("startTimeUnixNano", "start_time_unix_nano", "start_time")),
+        _nanos(first("endTimeUnixNano", "end_time_unix_nano", "end_time")),
+        _flat_attributes(span.get("attributes")),
+        _flat_attributes(span.get("resource", {}).get("attributes") if isinstance(span.get("resource"), dict)
+                         else None),
+        _is_error(span.get("status")),
+    )
+
+
+def spans_of(obj: object) -> Iterator[Span | Exception]:
+    """The spans one line holds; a span that cannot be read comes out as its error.
+
+    Raises ValueError or TypeError when the line as a whole is not an export or a span.
+    """
+    if not isinstance(obj, dict):
+        raise TypeError("an OTLP JSON line must be an object")
+    batches = obj.get("resourceSpans")
+    if batches is None:
+        if any(k in obj for k in ("spanId", "span_id", "context")):
+            try:
+                yield _flat_span(obj)
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                yield exc
+            return
+        raise ValueError("neither an OTLP trace export (resourceSpans) nor a span")
+    if not isinstance(batches, list):
+        raise TypeError("resourceSpans must be a list")
+    for batch in batches:
+        if not isinstance(batch, dict):
+            raise TypeError("a resourceSpans entry must be an object")
+        resource = batch.get("resource") or {}
+        try:
+            resource_attrs = _otlp_attributes(resource.get("attributes"))
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            yield exc
+            resource_attrs = {}
+        scopes = batch.get("scopeSpans") or []
+        if not isinstance(scopes, list):
+            raise TypeError("scopeSpans must be a list")
+        for scope in scopes:
+            spans = scope.get("spans") or []
+            if not isinstance(spans, list):
+                raise TypeError("spans must be a list")
+            for span in spans:
+                try:
+                    yield _otlp_span(span, resource_attrs)
+                except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                    yield exc
+
+
+def _label(*values: object) -> str | None:
+    """The first non-empty string among ``values``."""
+    for value in values:
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def _provider(span: Span) -> str | None:
+    name = _label(span.attributes.get("gen_ai.provider.name"), span.attributes.get("gen_ai.system"))
+    if name is None:
+        return None
+    name = name.lower()
+    try:
+        return canonical_provider(_OTEL_PROVIDERS.get(name, name))
+    except ValueError:
+        return name  # a provider we do not price under: prices match by model alone
+
+
+def _usage_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
+    """Token attributes under their current names, whole-number doubles as ints."""
+    usage = {}
+    for old, new in _DEPRECATED_USAGE.items():
+        if old in attributes and new not in attributes:
+            usage[new] = attributes[old]
+    usage.update((k, attributes[k]) for k in USAGE_KEYS if k in attributes)
+    for key, value in usage.items():
+        # A count as a string (flat exporters) or a whole-number double (JavaScript SDKs).
+        if isinstance(value, str) or (isinstance(value, float) and math.isfinite(value) and value.is_integer()):
+            usage[key] = int(value)
+    return usage
+
+
+def _seconds(span: Span) -> tuple[float, float]:
+    """(start, end) in epoch seconds; a span with one time is taken as instant."""
+    end = span.end_ns if span.end_ns is not None else span.start_ns
+    if end is None:
+        raise ValueError("span has no start or end time")
+    start = span.start_ns if span.start_ns is not None else end
+    return start / 1e9, end / 1e9
+
+
+def _session(span: Span) -> str | None:
+    a, r = span.attributes, span.resource
+    return _label(a.get("gen_ai.conversation.id"), a.get("session.id"), r.get("gen_ai.conversation.id"),
+                  r.get("session.id"))
+
+
+class OtelSource(LineSource):
+    kind = "otel"
+    pattern = "*.json*"
+
+    def __init__(self, path: str | os.PathLike | list[Path], history: TokenHistory):
+        super().__init__(path, history)
+        # (trace, span) of spans with usage-carrying spans below them: their own usage
+        # is the aggregate of those, so it is not counted again.
+        self._covered: OrderedDict[tuple[str | None, str], None] = OrderedDict()
+        self._tools_seen: OrderedDict[tuple[str, str], None] = OrderedDict()
+
+    def parse(self, line: bytes, file: str) -> Iterable[Record]:
+        return self._read(line, file, emit=True)
+
+    def resume(self, file: str, head: Iterable[bytes]) -> None:
+        """Remember which spans were covered and which tool spans were read before a restart."""
+        for line in head:
+            try:
+                self._read(line, file, emit=False)
+            except (ValueError, TypeError, KeyError, AttributeError, orjson.JSONDecodeError):
+                continue
+
+    def _read(self, line: bytes, file: str, emit: bool) -> list[Record]:
+        # Most spans of an application are not GenAI spans: skip their lines unparsed.
+        if b"gen_ai." not in line:
+            return []
+        spans: list[Span] = []
+        bad = False
+        for span in spans_of(orjson.loads(line)):
+            if isinstance(span, Exception):
+                bad = True
+            else:
+                spans.append(span)
+        self._cover(spans)
+        out: list[Record] = []
+        for span in spans:
+            try:
+                out.extend(self._records(span, emit))
+            except (ValueError, TypeError, KeyError, AttributeError):
+                bad = True
+        if bad and emit:
+            # One bad span makes the line bad; the line's other spans still count.
+            self.history.note_bad_line(file)
+        return out
+
+    def _remember(self, seen: OrderedDict, key: tuple) -> None:
+        seen[key] = None
+        seen.move_to_end(key)
+        if len(seen) > MAX_REMEMBERED_SPANS:
+            seen.popitem(last=False)
+
+    def _cover(self, spans: list[Span]) -> None:
+        """Mark every ancestor of a usage-carrying span as covered. Ancestors on this line
+        are walked now; one on a later line passes it on to its parent when it arrives."""
+        parents = {(s.trace, s.span_id): s.parent for s in spans if s.span_id}
+        for span in spans:
+            if not (span.has_usage or (span.trace, span.span_id) in self._covered):
+                continue
+            parent, steps = span.parent, len(parents)
+            while parent and steps >= 0:  # steps: a malformed line may hold a cycle
+                key = (span.trace, parent)
+                self._remember(self._covered, key)
+                parent = parents.get(key)
+                steps -= 1
+
+    def _records(self, span: Span, emit: bool) -> list[Record]:
+        attrs = span.attributes
+        key = (span.trace, span.span_id)
+        if span.has_usage:
+            if not emit or (span.span_id and key in self._covered):
+                return []  # covered: the aggregate of the spans below it, counted there
+            counts = otel_usage(_usage_attributes(attrs))
+            model = _label(attrs.get("gen_ai.response.model"), attrs.get("gen_ai.request.model"))
+            request_key = f"otel:{span.trace}:{span.span_id}" if span.trace and span.span_id else None
+            return [usage_event(model=model or UNRECORDED_MODEL, ts=_seconds(span)[1], provider=_provider(span),
+                                tier=_label(attrs.get("gen_ai.agent.name")), session=_session(span),
+                                source="otel", request_key=request_key, **counts)]
+        if attrs.get("gen_ai.operation.name") == EXECUTE_TOOL:
+            start, end = _seconds(span)
+            name = _label(attrs.get("gen_ai.tool.name"), span.name.removeprefix(EXECUTE_TOOL))
+            if name is None:
+                raise ValueError("tool span without a tool name")
+            if span.trace and span.span_id:
+                if key in self._tools_seen:
+                    return []
+                self._remember(self._tools_seen, key)
+            if not emit:
+                return []
+            ok = not span.error and attrs.get("error.type") in (None, "")
+            return [ToolCall(end, name, max(0.0, (end - start) * 1000.0), ok, _session(span))]
+        return []
+
+
+SOURCE = OtelSource

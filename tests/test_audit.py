@@ -1,0 +1,314 @@
+"""Token-usage audit logs: running totals turned into per-session growth, sessions as
+tickets, satisfaction as ratings, interleaved projects, resets, replays, restarts."""
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+import orjson
+import pytest
+
+from session_insights import TokenHistory
+from session_insights.cli import main
+from session_insights.sources import open_source
+
+SHOP, BLOG = "shop-001", "blog-002"
+S1, S2, S3, S4 = "shop-001_session_000", "blog-002_session_000", "shop-001_session_001", "blog-002_session_001"
+
+
+def entry(ts: str, project: str, session: str | None, total_in, total_out, *, boundary=None, gen=None,
+          satisfaction=None) -> dict:
+    line = {"timestamp": ts, "project_id": project, "session_id": session,
+            "total_input_tokens": total_in, "total_output_tokens": total_out,
+            "total_tokens": total_in + total_out if isinstance(total_in, int) and isinstance(total_out, int) else 0,
+            "session_boundary": boundary, "generation_id": gen, "done": boundary == "end"}
+    if satisfaction is not None:
+        line["satisfaction"] = satisfaction
+    return line
+
+
+# Two projects interleave. Growth per session (input, output):
+#   S1 shop: gen-a 1000/200, gen-b 1000/300 (its line written twice)       -> 2000/500, ended, satisfaction 8
+#   S2 blog: gen-c 400/100, counters reset at gen-d (0/0), gen-e 500/200   ->  900/300, ended, satisfaction 6
+#   S3 shop: gen-f 1000/300, then gen-f again (stale id) +500/+100         -> 1500/400, left open
+#   S4 blog: ends below where it started                                    ->    0/0,   ended, satisfaction 9
+HEAD = [
+    entry("2025-09-03T13:50:05+00:00", SHOP, S1, 269, 628, boundary="start"),
+    entry("2025-09-03T13:50:07+00:00", BLOG, S2, 0, 0, boundary="start"),
+    entry("2025-09-03T13:51:00+00:00", SHOP, S1, 1269, 828, gen="gen-a"),
+    entry("2025-09-03T13:51:30+00:00", BLOG, S2, 400, 100, gen="gen-c"),
+    entry("2025-09-03T13:52:00+00:00", SHOP, S1, 2269, 1128, gen="gen-b"),
+    entry("2025-09-03T13:52:00+00:00", SHOP, S1, 2269, 1128, gen="gen-b"),
+    entry("2025-09-03T13:53:00+00:00", BLOG, S2, 150, 50, gen="gen-d"),
+    entry("2025-09-03T13:54:00+00:00", SHOP, S1, 2269, 1128, boundary="end", satisfaction=8),
+    entry("2025-09-03T13:55:00+00:00", BLOG, S2, 650, 250, gen="gen-e"),
+    entry("2025-09-03T13:56:00+00:00", SHOP, S3, 2269, 1128, boundary="start"),
+    entry("2025-09-03T13:57:00+00:00", SHOP, S3, 3269, 1428, gen="gen-f"),
+]
+TAIL = [
+    entry("2025-09-03T13:58:00+00:00", BLOG, S2, 650, 250, boundary="end", satisfaction=6),
+    entry("2025-09-03T13:58:30+00:00", SHOP, S3, 3769, 1528, gen="gen-f"),
+    entry("2025-09-03T14:00:00+00:00", BLOG, S4, 5000, 900, boundary="start"),
+    entry("2025-09-03T14:05:00+00:00", BLOG, S4, 4000, 700, boundary="end", satisfaction=9),
+]
+BROKEN = [
+    b'{"timestamp": "2025-09-03T14:06:00+00:00", "project_id": "blog-002", "session_id": "blog-',  # cut mid-write
+    orjson.dumps(entry("2025-09-03T14:07:00+00:00", BLOG, "blog-002_session_007", -5, 10, boundary="start")),
+    orjson.dumps(entry("2025-09-03T14:08:00+00:00", BLOG, S4, 4000, 700, boundary="end", satisfaction=11)),
+    orjson.dumps(entry("2025-09-03T14:09:00+00:00", SHOP, S3, "1,000", 10, gen="gen-g")),
+]
+
+EXPECTED_TOTALS = {"input_tokens": 4_400, "output_tokens": 1_200, "requests": 6}
+
+
+def lines(entries) -> bytes:
+    return b"".join((e if isinstance(e, bytes) else orjson.dumps(e)) + b"\n" for e in entries)
+
+
+def write_log(folder: Path, entries=None) -> Path:
+    path = folder / "token_usage_audit.jsonl"
+    path.write_bytes(lines(HEAD + TAIL + BROKEN if entries is None else entries))
+    return path
+
+
+def read(path: Path) -> dict:
+    h = TokenHistory()
+    open_source(f"audit:{path}", h).poll()
+    h.drain()
+    return h.snapshot()
+
+
+def pick(figures: dict, *keys: str) -> dict:
+    return {k: figures[k] for k in keys}
+
+
+def test_session_usage_is_the_growth_of_its_running_totals(tmp_path):
+    snap = read(write_log(tmp_path))
+    assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
+    assert snap["totals"]["cache_read_tokens"] == snap["totals"]["cache_write_tokens"] == 0
+    sessions = snap["sessions"]
+    assert pick(sessions[S1], "input_tokens", "output_tokens", "requests") == {
+        "input_tokens": 2_000, "output_tokens": 500, "requests": 2}
+    assert pick(sessions[S2], "input_tokens", "output_tokens", "requests") == {
+        "input_tokens": 900, "output_tokens": 300, "requests": 3}
+    assert pick(sessions[S3], "input_tokens", "output_tokens", "requests") == {
+        "input_tokens": 1_500, "output_tokens": 400, "requests": 1}
+    assert S4 not in sessions  # it ended below its start: no usage at all, not a negative one
+
+
+def test_projects_are_the_tiers(tmp_path):
+    by_tier = read(write_log(tmp_path))["by_tier"]
+    assert sorted(by_tier) == [BLOG, SHOP]
+    assert pick(by_tier[SHOP], "input_tokens", "output_tokens", "requests") == {
+        "input_tokens": 3_500, "output_tokens": 900, "requests": 3}
+    assert pick(by_tier[BLOG], "input_tokens", "output_tokens", "requests") == {
+        "input_tokens": 900, "output_tokens": 300, "requests": 3}
+
+
+def test_no_model_is_recorded_so_the_usage_is_unpriced_never_free(tmp_path):
+    snap = read(write_log(tmp_path))
+    assert snap["unpriced_models"] == ["unrecorded"]
+    unrecorded = snap["by_model"]["unrecorded"]
+    assert unrecorded["cost_usd"] is None and unrecorded["priced"] is False
+    assert unrecorded["unpriced_requests"] == 6
+    assert unrecorded["total_tokens"] == 5_600
+
+
+def test_sessions_are_tickets_and_satisfaction_on_the_end_entry_is_a_rating(tmp_path):
+    snap = read(write_log(tmp_path))
+    tickets = snap["tickets"]
+    assert tickets["total"] == 4
+    assert tickets["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
+    assert tickets["tracks"] == {
+        BLOG: {"todo": 0, "in_progress": 0, "blocked": 0, "completed": 2},
+        SHOP: {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 1},
+    }
+    efficiency = snap["efficiency"]
+    # Ratings come only from ended sessions: 8, 6 and 9; the open session has none.
+    assert efficiency["ratings"] == 3
+    assert efficiency["mean_satisfaction"] == pytest.approx(23 / 3)
+
+
+@pytest.mark.xfail(strict=True, reason="history.py divides every token, open sessions' included, by the "
+                                       "completed tickets; the ended sessions used 3,700 of the 5,600")
+def test_tokens_per_completed_ticket_count_only_ended_sessions(tmp_path):
+    efficiency = read(write_log(tmp_path))["efficiency"]
+    assert efficiency["tokens_per_completed_ticket"] == pytest.approx(3_700 / 3)
+
+
+def test_a_duplicated_line_and_a_stale_generation_id_each_count_once(tmp_path):
+    # gen-b's line is written twice; gen-f appears on a later entry with more tokens.
+    snap = read(write_log(tmp_path))
+    assert snap["sessions"][S1]["requests"] == 2
+    assert pick(snap["sessions"][S3], "input_tokens", "output_tokens") == {
+        "input_tokens": 1_500, "output_tokens": 400}
+
+
+def test_a_replayed_earlier_entry_is_not_taken_for_a_counter_reset(tmp_path):
+    path = write_log(tmp_path, [
+        entry("2025-09-03T13:50:05+00:00", SHOP, S1, 100, 10, boundary="start"),
+        entry("2025-09-03T13:51:00+00:00", SHOP, S1, 1100, 210, gen="gen-a"),
+        entry("2025-09-03T13:52:00+00:00", SHOP, S1, 2100, 410, gen="gen-b"),
+        entry("2025-09-03T13:51:00+00:00", SHOP, S1, 1100, 210, gen="gen-a"),  # written again, late
+        entry("2025-09-03T13:53:00+00:00", SHOP, S1, 2600, 510, gen="gen-c"),
+        entry("2025-09-03T13:54:00+00:00", SHOP, S1, 2600, 510, boundary="end"),
+    ])
+    totals = read(path)["totals"]
+    assert pick(totals, "input_tokens", "output_tokens", "requests") == {
+        "input_tokens": 2_500, "output_tokens": 500, "requests": 3}
+
+
+def test_a_session_seen_first_mid_way_starts_at_its_first_entry(tmp_path):
+    path = write_log(tmp_path, [
+        entry("2025-09-03T13:51:00+00:00", SHOP, S1, 1100, 210, gen="gen-a"),
+        entry("2025-09-03T13:52:00+00:00", SHOP, S1, 2100, 410, gen="gen-b"),
+        entry("2025-09-03T13:54:00+00:00", SHOP, S1, 2100, 410, boundary="end", satisfaction=7.5),
+    ])
+    snap = read(path)
+    assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == {
+        "input_tokens": 1_000, "output_tokens": 200, "requests": 1}
+    assert snap["tickets"]["by_status"]["completed"] == 1
+    assert snap["efficiency"]["mean_satisfaction"] == 7.5
+
+
+def test_a_start_for_an_open_session_rebases_it(tmp_path):
+    path = write_log(tmp_path, [
+        entry("2025-09-03T13:50:00+00:00", SHOP, S1, 0, 0, boundary="start"),
+        entry("2025-09-03T13:51:00+00:00", SHOP, S1, 1000, 100, gen="gen-a"),
+        entry("2025-09-03T13:52:00+00:00", SHOP, S1, 1500, 150),  # grew, no generation id
+        entry("2025-09-03T13:53:00+00:00", SHOP, S1, 4000, 400, boundary="start"),  # 2500/250 not counted
+        entry("2025-09-03T13:54:00+00:00", SHOP, S1, 4300, 450, boundary="end"),
+    ])
+    snap = read(path)
+    assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == {
+        "input_tokens": 1_800, "output_tokens": 200, "requests": 3}
+    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 0, "blocked": 0, "completed": 1}
+
+
+def test_naive_timestamps_are_local_time_and_epoch_seconds_are_accepted(tmp_path):
+    path = write_log(tmp_path, [
+        entry("2025-09-03T13:50:05.751641", SHOP, S1, 269, 628, boundary="start"),
+        entry("2025-09-03T13:51:00.250000", SHOP, S1, 1269, 828, gen="gen-a"),
+        entry(1756907600.5, BLOG, S2, 0, 0, boundary="start"),
+        entry(1756907700, BLOG, S2, 10, 20, gen="gen-c"),
+    ])
+    sessions = read(path)["sessions"]
+    assert sessions[S1]["first_ts"] == datetime.fromisoformat("2025-09-03T13:51:00.250000").timestamp()
+    assert sessions[S2]["first_ts"] == 1756907700.0
+
+
+def test_entries_outside_a_session_are_skipped(tmp_path):
+    path = write_log(tmp_path, [
+        entry("2025-09-03T13:50:00+00:00", SHOP, S1, 0, 0, boundary="start"),
+        entry("2025-09-03T13:51:00+00:00", SHOP, S1, 1000, 100, gen="gen-a"),
+        entry("2025-09-03T13:52:00+00:00", SHOP, S1, 1000, 100, boundary="end"),
+        entry("2025-09-03T13:53:00+00:00", SHOP, None, 1700, 150, gen="gen-z"),
+    ])
+    snap = read(path)
+    assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == {
+        "input_tokens": 1_000, "output_tokens": 100, "requests": 1}
+    assert snap["errors"]["bad_lines"] == 0
+
+
+def test_bad_values_are_bad_lines_counted_per_file_and_change_nothing(tmp_path):
+    path = write_log(tmp_path)
+    (tmp_path / "other").mkdir()
+    other = write_log(tmp_path / "other", BROKEN[:2])
+    h = TokenHistory()
+    open_source(f"audit:{path}", h).poll()
+    open_source(f"audit:{other}", h).poll()
+    h.drain()
+    snap = h.snapshot()
+    assert snap["errors"] == {"bad_lines": 6, "files": {str(path): 4, str(other): 2}}
+    # The end entry with satisfaction 11 was refused whole: S4 ended by its valid end only.
+    assert snap["efficiency"]["ratings"] == 3
+    assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
+
+
+def test_an_open_session_shows_live_while_the_log_grows(tmp_path):
+    path = write_log(tmp_path, HEAD)
+    h = TokenHistory()
+    source = open_source(f"audit:{path}", h)
+    source.poll()
+    h.drain()
+    live = h.snapshot()
+    assert pick(live["sessions"][S3], "input_tokens", "output_tokens") == {"input_tokens": 1_000,
+                                                                           "output_tokens": 300}
+    assert live["tickets"]["by_status"] == {"todo": 0, "in_progress": 2, "blocked": 0, "completed": 1}
+    with open(path, "ab") as f:
+        whole = lines(TAIL[:1])
+        f.write(whole[:30])  # the writer is mid-line
+    source.poll()
+    h.drain()
+    assert h.snapshot()["tickets"]["by_status"]["completed"] == 1
+    with open(path, "ab") as f:
+        f.write(whole[30:] + lines(TAIL[1:]))
+    source.poll()
+    h.drain()
+    snap = h.snapshot()
+    assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
+    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
+    assert snap["errors"]["bad_lines"] == 0
+
+
+@pytest.mark.parametrize("grows", ["before the restart", "after the first poll"])
+def test_a_restart_from_saved_offsets_keeps_measuring_growth_from_the_open_sessions(tmp_path, grows):
+    (tmp_path / "logs").mkdir()
+    path = write_log(tmp_path / "logs", HEAD)
+    state = tmp_path / "state.toml"
+    h = TokenHistory(state_path=state)
+    open_source(f"audit:{path}", h).poll()
+    h.drain()
+    h.save()
+
+    def append():
+        with open(path, "ab") as f:
+            f.write(lines(TAIL + BROKEN))
+
+    if grows == "before the restart":
+        append()
+    again = TokenHistory(state_path=state)
+    source = open_source(f"audit:{path}", again)
+    source.poll()
+    again.drain()
+    if grows == "after the first poll":
+        # Nothing new yet: the figures are the saved ones.
+        assert pick(again.snapshot()["totals"], "input_tokens", "output_tokens") == {
+            "input_tokens": 3_900, "output_tokens": 1_100}
+        append()
+        source.poll()
+        again.drain()
+    snap = again.snapshot()
+    # S2's end and S3's stale gen-f entry are measured against totals read before the restart.
+    assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
+    assert pick(snap["sessions"][S3], "input_tokens", "output_tokens", "requests") == {
+        "input_tokens": 1_500, "output_tokens": 400, "requests": 1}
+    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
+    assert snap["efficiency"]["ratings"] == 3
+    assert snap["errors"]["bad_lines"] == 4
+
+
+def test_a_replaced_log_is_read_again_from_its_start_without_counting_twice(tmp_path):
+    path = write_log(tmp_path, HEAD)
+    h = TokenHistory()
+    source = open_source(f"audit:{path}", h)
+    source.poll()
+    h.drain()
+    rewritten = tmp_path / "rewrite.tmp"
+    rewritten.write_bytes(lines(HEAD + TAIL))
+    os.replace(rewritten, path)  # a new file at the same path, holding the old entries and new ones
+    source.poll()
+    h.drain()
+    snap = h.snapshot()
+    assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
+    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
+
+
+def test_report_reads_an_audit_log(tmp_path, capsys):
+    path = write_log(tmp_path)
+    assert main(["report", f"audit:{path}", "--format", "json"]) == 0
+    snap = orjson.loads(capsys.readouterr().out)
+    assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
+    assert snap["unpriced_models"] == ["unrecorded"]
+    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
+    assert snap["errors"] == {"bad_lines": 4, "files": {str(path): 4}}
