@@ -56,6 +56,9 @@ class FileTail:
                 self.pos.offset = 0
                 self.restarts += 1
             self.pos.inode, self.pos.device = st.st_ino, st.st_dev
+            if st.st_size - self.pos.offset > CHUNK_BYTES and hasattr(os, "posix_fadvise"):
+                # Ask for the rest of the file now, so the disk reads ahead while we parse.
+                os.posix_fadvise(f.fileno(), self.pos.offset, 0, os.POSIX_FADV_WILLNEED)
             f.seek(self.pos.offset)
             budget = st.st_size - self.pos.offset if max_bytes is None else max_bytes
             pending = b""
