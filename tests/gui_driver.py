@@ -148,7 +148,49 @@ def scenario_click(artifacts: Path) -> dict:
     return out
 
 
-SCENARIOS = {"demo": scenario_demo, "empty": scenario_empty, "click": scenario_click}
+def scenario_live(artifacts: Path) -> dict:
+    """A Codex rollout written while the panel watches it: each poll and tick shows the new
+    request, and the rate limits appear under Burn Rate."""
+    import tempfile
+
+    import orjson
+
+    from session_insights.sources import open_source
+
+    def line(ts: float, kind: str, payload: dict) -> bytes:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + ".000Z"
+        return orjson.dumps({"timestamp": stamp, "type": kind, "payload": payload}) + b"\n"
+
+    def count(ts: float, inp: int, cached: int, out: int, used: float) -> bytes:
+        usage = {"input_tokens": inp, "cached_input_tokens": cached, "output_tokens": out,
+                 "reasoning_output_tokens": 0, "total_tokens": inp + out}
+        limits = {"primary": {"used_percent": used, "window_minutes": 300, "resets_at": int(ts) + 3600}}
+        return line(ts, "event_msg", {"type": "token_count", "info": {"total_token_usage": usage},
+                                      "rate_limits": limits})
+
+    folder = Path(tempfile.mkdtemp())
+    rollout = folder / "rollout-live.jsonl"
+    rollout.write_bytes(line(START_TS, "session_meta", {"id": "live-session", "source": "cli"})
+                        + line(START_TS, "turn_context", {"model": "gpt-5"}))
+    history = TokenHistory()
+    source = open_source(f"codex:{folder}", history)
+    panel = open_panel(history, clock=lambda: START_TS + 120)
+    seen = []
+    for step, (inp, cached, out, used) in enumerate([(10_000, 2_000, 500, 4.0), (30_000, 20_000, 900, 6.5)]):
+        with rollout.open("ab") as f:
+            f.write(count(START_TS + 30 * (step + 1), inp, cached, out, used))
+        source.poll()
+        panel.tick()
+        panel.refresh()
+        frames(3)
+        seen.append({"tokens_card": panel.cards.values["tokens"].value,
+                     "limits": panel.headers["burn"].limits.value})
+    shot(artifacts / "panel_live_codex.png")
+    dpg.destroy_context()
+    return {"steps": seen, "total_tokens": history.snapshot()["totals"]["total_tokens"]}
+
+
+SCENARIOS = {"demo": scenario_demo, "empty": scenario_empty, "click": scenario_click, "live": scenario_live}
 
 if __name__ == "__main__":
     name, out_path, artifacts = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])

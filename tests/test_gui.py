@@ -84,6 +84,17 @@ def test_empty_history_renders_useful_empty_states(x_display, artifacts, tmp_pat
     assert (artifacts / "panel_empty.png").exists()
 
 
+def test_lines_appended_to_a_log_show_in_the_panel_on_the_next_tick(x_display, artifacts, tmp_path):
+    result = drive("live", x_display, artifacts, tmp_path)
+    first, second = result["steps"]
+    assert first["tokens_card"] == fmt.tokens_short(10_500)
+    assert second["tokens_card"] == fmt.tokens_short(30_900)
+    assert result["total_tokens"] == 30_900
+    assert first["limits"].startswith("Rate limits (codex): 5-hour 4.0% used, resets ")
+    assert second["limits"].startswith("Rate limits (codex): 5-hour 6.5% used, resets ")
+    assert (artifacts / "panel_live_codex.png").exists()
+
+
 def test_a_click_on_a_header_toggles_it_and_the_preference_follows(x_display, artifacts, tmp_path):
     result = drive("click", x_display, artifacts, tmp_path)
     assert result["states"] == [True, False, True]

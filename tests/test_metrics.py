@@ -88,7 +88,18 @@ def test_timeline_view_is_cumulative_from_zero_and_keeps_the_last_point_when_thi
     assert view["x"][0] == 0.0 and view["total"][0] == 0.0
     assert view["x"][-1] == 10.0 and view["total"][-1] == 100.0 and view["input"][-1] == 10.0
     assert len(view["x"]) <= 5
-    assert max(view["tokens_per_min"]) == 10 * 60.0
+    # 10 tokens a second for 10 s: the trailing minute holds 100 tokens at its end.
+    assert max(view["tokens_per_min"]) == 100.0
+
+
+def test_timeline_rate_reads_a_lone_request_over_the_trailing_minute():
+    buckets = [(0.0, [8_000, 500, 2_000, 0, 0, 1]), (30.0, [10_000, 400, 10_000, 0, 0, 1]),
+               (200.0, [1_000, 0, 0, 0, 0, 1])]
+    view = metrics.timeline_view(buckets, width_s=1.0)
+    assert view["rate_x"] == [1.0, 31.0, 201.0]
+    assert view["tokens_per_min"] == [10_500.0, 30_900.0, 1_000.0]
+    wide = metrics.timeline_view([(0.0, [600, 0, 0, 0, 0, 1])], width_s=120.0)
+    assert wide["tokens_per_min"] == [300.0]  # a bucket wider than a minute: its own width
 
 
 @pytest.mark.parametrize("value, text", [

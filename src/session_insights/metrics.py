@@ -7,6 +7,7 @@ picodollars (``_pusd``). A figure that cannot be known yet is None, never 0.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
@@ -138,6 +139,9 @@ def projection(
     )
 
 
+RATE_SMOOTHING_S = 60.0
+
+
 def timeline_view(buckets: Sequence[tuple[float, Sequence[int]]], width_s: float, max_points: int = 512) -> dict:
     """Cumulative input, output, cache-read and total tokens, and tokens/min per bucket,
     against bucket end times, at most ``max_points`` per series for drawing.
@@ -145,7 +149,9 @@ def timeline_view(buckets: Sequence[tuple[float, Sequence[int]]], width_s: float
     ``buckets`` are (start_ts, [input, output, cache_read, cache_write, cost_pusd,
     requests]) in time order, as ``TokenHistory.timeline()`` gives them. Cumulative
     series are monotone, so keeping every n-th point (and always the last) loses no
-    shape; the rate series keeps each stride's maximum so a spike is never hidden.
+    shape. The rate is tokens over the trailing ``RATE_SMOOTHING_S`` (or one bucket, if
+    wider) per minute, so a lone request reads as what it is, not as its tokens over a
+    one-second bucket; each stride keeps its maximum so a spike is never hidden.
     """
     xs: list[float] = []
     cum_in: list[float] = []
@@ -161,12 +167,21 @@ def timeline_view(buckets: Sequence[tuple[float, Sequence[int]]], width_s: float
         for series in (cum_in, cum_out, cum_cr, cum_total):
             series.append(0.0)
     peak = 0.0
+    span = max(RATE_SMOOTHING_S, width_s)
+    trailing: deque[tuple[float, int]] = deque()  # (bucket end, tokens) within the span
+    in_span = 0
     for i, (start, v) in enumerate(buckets):
         a += v[0]
         b += v[1]
         c += v[2]
-        t += v[0] + v[1] + v[2] + v[3]
-        peak = max(peak, (v[0] + v[1] + v[2] + v[3]) * 60.0 / width_s)
+        tokens = v[0] + v[1] + v[2] + v[3]
+        t += tokens
+        end = start + width_s
+        trailing.append((end, tokens))
+        in_span += tokens
+        while trailing[0][0] <= end - span:
+            in_span -= trailing.popleft()[1]
+        peak = max(peak, in_span * 60.0 / span)
         if (i + 1) % stride == 0 or i == len(buckets) - 1:
             xs.append(start + width_s)
             cum_in.append(float(a))

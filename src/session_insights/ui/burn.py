@@ -32,8 +32,8 @@ class BurnHeader(Header):
             dpg.add_button(label="Set", callback=self._budget_entered)
             dpg.add_button(label="Clear", callback=lambda: self._set_budget(None))
         self.budget = BoundText(self.body, "", color=COLOURS["dim"])
-        self.finish = BoundText(self.body, "")
-        self.limits = BoundText(self.body, "", color=COLOURS["dim"])
+        self.finish = BoundText(self.body, "", show=False)
+        self.limits = BoundText(self.body, "", color=COLOURS["dim"], show=False)
         self.plot = dpg.add_plot(parent=self.body, height=120, width=-1, no_menus=True, show=False)
         self.x_axis = dpg.add_plot_axis(dpg.mvXAxis, parent=self.plot, scale=dpg.mvPlotScale_Time)
         self.y_axis = dpg.add_plot_axis(dpg.mvYAxis, parent=self.plot, label="tokens/min")
@@ -71,13 +71,15 @@ class BurnHeader(Header):
             self.budget.set(f"Spent {fmt.usd(p['spent_usd'])} of {fmt.usd(p['budget_usd'])}: "
                             f"{fmt.usd(p['budget_left_usd'])} left, {when}")
         if p["tickets_left"] and p["cost_to_finish_usd"] is not None:
-            self.finish.set(f"{p['tickets_left']:,} tickets left: about {fmt.usd(p['cost_to_finish_usd'])} "
-                            f"and {fmt.duration(p['eta_s'])} to finish")
+            self.finish.set_or_hide(f"{p['tickets_left']:,} tickets left: about "
+                                    f"{fmt.usd(p['cost_to_finish_usd'])} and {fmt.duration(p['eta_s'])} to finish")
         elif p["tickets_left"]:
-            self.finish.set(f"{p['tickets_left']:,} tickets left: cost to finish known after the first completes")
+            self.finish.set_or_hide(f"{p['tickets_left']:,} tickets left: "
+                                    "cost to finish known after the first completes")
         else:
-            self.finish.set("")
-        self.limits.set("\n".join(fmt.rate_limits(source, limits) for source, limits in snap["rate_limits"].items()))
+            self.finish.set_or_hide("")
+        self.limits.set_or_hide("\n".join(fmt.rate_limits(source, limits)
+                                          for source, limits in snap["rate_limits"].items()))
         has_data = bool(timeline["rate_x"])
         dpg.configure_item(self.plot, show=has_data)
         if has_data and timeline["version"] != self._version:

@@ -23,6 +23,13 @@ class BoundText:
             dpg.set_value(self.item, text)
             self._last = text
 
+    def set_or_hide(self, text: str) -> None:
+        """Set the text, and take no room at all while it is empty."""
+        if text != self._last:
+            dpg.set_value(self.item, text)
+            dpg.configure_item(self.item, show=bool(text))
+            self._last = text
+
     @property
     def value(self) -> str:
         return self._last
