@@ -2,6 +2,7 @@
 tickets, satisfaction as ratings, interleaved projects, resets, replays, restarts."""
 
 import os
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -311,4 +312,259 @@ def test_report_reads_an_audit_log(tmp_path, capsys):
     assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
     assert snap["unpriced_models"] == ["unrecorded"]
     assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
+    assert snap["errors"] == {"bad_lines": 4, "files": {str(path): 4}}
+
+
+# --- the array form: one JSON array, rewritten whole at every entry ---------------------------
+
+# Entries that cannot be read, as they can appear inside a valid array.
+ARRAY_BROKEN = [
+    {k: v for k, v in entry("2025-09-03T14:06:00+00:00", BLOG, S4, 4000, 700).items() if k != "timestamp"},
+    *(orjson.loads(line) for line in BROKEN[1:]),
+]
+S5 = "blog-002_session_005"
+
+
+def array(entries) -> bytes:
+    """The writer's form: ``json.dump(entries, f, indent=2)``."""
+    return orjson.dumps(entries, option=orjson.OPT_INDENT_2)
+
+
+def write_array(folder: Path, entries=None) -> Path:
+    """Write (or rewrite in place, as the writer does) the array-form log."""
+    path = folder / "token_usage_audit.json"
+    path.write_bytes(array(HEAD + TAIL + ARRAY_BROKEN if entries is None else entries))
+    return path
+
+
+def poll(source, h: TokenHistory) -> int:
+    queued = source.poll()
+    h.drain()
+    return queued
+
+
+def test_an_array_log_gives_the_figures_of_the_same_entries_as_json_lines(tmp_path):
+    snap = read(write_array(tmp_path))
+    assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
+    assert {s: pick(f, "input_tokens", "output_tokens", "requests") for s, f in snap["sessions"].items()} == {
+        S1: {"input_tokens": 2_000, "output_tokens": 500, "requests": 2},
+        S2: {"input_tokens": 900, "output_tokens": 300, "requests": 3},
+        S3: {"input_tokens": 1_500, "output_tokens": 400, "requests": 1},
+    }
+    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
+    assert snap["efficiency"]["ratings"] == 3
+    assert snap["errors"] == {"bad_lines": 4, "files": {str(tmp_path / "token_usage_audit.json"): 4}}
+    (tmp_path / "lines").mkdir()
+    as_lines = read(write_log(tmp_path / "lines", HEAD + TAIL + ARRAY_BROKEN))
+    for figures in ("totals", "by_model", "by_tier", "sessions", "tickets", "efficiency"):
+        assert snap[figures] == as_lines[figures]
+
+
+def test_the_first_non_space_byte_tells_the_array_form(tmp_path):
+    path = tmp_path / "token_usage_audit.json"
+    path.write_bytes(b"\n  \n" + array(HEAD + TAIL))
+    snap = read(path)
+    assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
+    assert snap["errors"]["bad_lines"] == 0
+
+
+def test_entries_appended_to_the_array_count_on_the_next_poll_and_nothing_twice(tmp_path):
+    path = write_array(tmp_path, HEAD)
+    h = TokenHistory()
+    source = open_source(f"audit:{path}", h)
+    # HEAD: 3 starts and S1's end (tickets), its rating, 6 requests (gen-b's entry written twice
+    # is one entry: its copy is not queued again).
+    assert poll(source, h) == 3 + 1 + 1 + 6
+    assert pick(h.snapshot()["totals"], "input_tokens", "output_tokens", "requests") == {
+        "input_tokens": 3_900, "output_tokens": 1_100, "requests": 6}
+    assert poll(source, h) == 0  # unchanged: not read again
+    inode = path.stat().st_ino
+    write_array(tmp_path, HEAD + TAIL[:2])
+    assert path.stat().st_ino == inode  # rewritten in place, as the writer does
+    assert poll(source, h) == 3  # S2's end and rating, S3's stale gen-f: only the new entries
+    write_array(tmp_path, HEAD + TAIL)
+    assert poll(source, h) == 3  # S4's start, end and rating
+    snap = h.snapshot()
+    assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
+    assert pick(snap["sessions"][S3], "input_tokens", "output_tokens", "requests") == {
+        "input_tokens": 1_500, "output_tokens": 400, "requests": 1}
+    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
+    assert snap["efficiency"]["ratings"] == 3
+    assert source.history.offset_for(str(path)) == {"offset": len(HEAD + TAIL), "inode": inode,
+                                                    "device": path.stat().st_dev}
+
+
+def test_a_generation_id_stamped_on_an_entry_already_read_changes_nothing(tmp_path):
+    # The writer appends an entry, then rewrites the file to stamp the generation id on it.
+    unstamped = entry("2025-09-03T13:58:30+00:00", SHOP, S3, 3769, 1528)
+    path = write_array(tmp_path, HEAD + [unstamped])
+    h = TokenHistory()
+    source = open_source(f"audit:{path}", h)
+    poll(source, h)
+    write_array(tmp_path, HEAD + [{**unstamped, "generation_id": "gen-g"}])
+    assert poll(source, h) == 0
+    snap = h.snapshot()
+    assert pick(snap["sessions"][S3], "input_tokens", "output_tokens", "requests") == {
+        "input_tokens": 1_500, "output_tokens": 400, "requests": 2}
+    assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == {
+        "input_tokens": 4_400, "output_tokens": 1_200, "requests": 7}
+
+
+@pytest.mark.parametrize("grows", ["before the restart", "after the first poll"])
+def test_a_restart_reads_only_the_entries_after_the_saved_count(tmp_path, grows):
+    (tmp_path / "logs").mkdir()
+    path = write_array(tmp_path / "logs", HEAD)
+    state = tmp_path / "state.toml"
+    h = TokenHistory(state_path=state)
+    poll(open_source(f"audit:{path}", h), h)
+    h.save()
+    if grows == "before the restart":
+        write_array(tmp_path / "logs")
+    again = TokenHistory(state_path=state)
+    source = open_source(f"audit:{path}", again)
+    if grows == "after the first poll":
+        assert poll(source, again) == 0  # nothing new yet: the figures are the saved ones
+        assert pick(again.snapshot()["totals"], "input_tokens", "output_tokens", "requests") == {
+            "input_tokens": 3_900, "output_tokens": 1_100, "requests": 6}
+        write_array(tmp_path / "logs")
+    # TAIL's 6 records only: S2's end and rating, S3's gen-f, S4's start, end and rating.
+    assert poll(source, again) == 6
+    snap = again.snapshot()
+    # S2's end and S3's stale gen-f are measured against totals read before the restart.
+    assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
+    assert pick(snap["sessions"][S3], "input_tokens", "output_tokens", "requests") == {
+        "input_tokens": 1_500, "output_tokens": 400, "requests": 1}
+    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
+    assert snap["efficiency"]["ratings"] == 3
+    assert snap["errors"] == {"bad_lines": 4, "files": {str(path): 4}}
+
+
+def test_a_rewrite_caught_half_written_is_read_again_at_the_next_poll(tmp_path):
+    path = write_array(tmp_path, HEAD)
+    h = TokenHistory()
+    source = open_source(f"audit:{path}", h)
+    poll(source, h)
+    whole = array(HEAD + TAIL)
+    for caught in (b"", whole[:len(whole) * 3 // 5]):  # truncated by open("w"), then part written
+        path.write_bytes(caught)
+        assert poll(source, h) == 0
+        assert h.snapshot()["errors"]["bad_lines"] == 0  # just written: maybe still being written
+    path.write_bytes(whole)
+    assert poll(source, h) == 6
+    snap = h.snapshot()
+    assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
+    assert snap["efficiency"]["ratings"] == 3
+    assert snap["errors"]["bad_lines"] == 0
+
+
+def test_an_array_left_unparsable_is_one_bad_line_once_it_has_settled(tmp_path):
+    path = write_array(tmp_path, HEAD)
+    h = TokenHistory()
+    source = open_source(f"audit:{path}", h)
+    poll(source, h)
+    whole = array(HEAD + TAIL)
+    path.write_bytes(whole[:len(whole) // 2])  # the writer died mid-rewrite
+    old = time.time() - 60
+    os.utime(path, (old, old))
+    poll(source, h)
+    poll(source, h)
+    assert h.snapshot()["errors"] == {"bad_lines": 1, "files": {str(path): 1}}
+    path.write_bytes(whole)  # rewritten whole again: read on
+    assert poll(source, h) == 6
+    snap = h.snapshot()
+    assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
+    assert snap["errors"] == {"bad_lines": 1, "files": {str(path): 1}}
+
+
+def test_a_replaced_array_log_is_read_again_from_its_first_entry_without_counting_twice(tmp_path):
+    # S3 grows once without a generation id: a request with no key, which the history
+    # cannot de-duplicate on its own.
+    before = [*HEAD, entry("2025-09-03T13:57:30+00:00", SHOP, S3, 3469, 1478)]
+    path = write_array(tmp_path, before + ARRAY_BROKEN[:1])
+    h = TokenHistory()
+    source = open_source(f"audit:{path}", h)
+    poll(source, h)
+    rewritten = tmp_path / "rewrite.tmp"
+    rewritten.write_bytes(array(before + ARRAY_BROKEN[:1] + TAIL))
+    os.replace(rewritten, path)  # a new file at the same path, holding the old entries and new ones
+    # Only TAIL's records: its stale gen-f entry carries the gen-f growth so far (its key's larger copy).
+    assert poll(source, h) == 6
+    snap = h.snapshot()
+    # S3: gen-f 1000/300, 200/50 without an id, then gen-f again +300/+50.
+    assert pick(snap["sessions"][S3], "input_tokens", "output_tokens", "requests") == {
+        "input_tokens": 1_500, "output_tokens": 400, "requests": 2}
+    assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == {
+        "input_tokens": 4_400, "output_tokens": 1_200, "requests": 7}
+    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
+    assert snap["efficiency"]["ratings"] == 3  # S1's, read twice, counts once
+    assert snap["errors"] == {"bad_lines": 1, "files": {str(path): 1}}
+
+
+def test_an_array_begun_again_by_its_writer_counts_its_new_entries(tmp_path):
+    path = write_array(tmp_path, HEAD)
+    h = TokenHistory()
+    source = open_source(f"audit:{path}", h)
+    poll(source, h)
+    # The writer could not load the old array and wrote a new one holding only its new entries.
+    write_array(tmp_path, [entry("2025-09-03T14:10:00+00:00", BLOG, S5, 0, 0, boundary="start"),
+                           entry("2025-09-03T14:11:00+00:00", BLOG, S5, 300, 30, gen="gen-x")])
+    assert poll(source, h) == 2
+    write_array(tmp_path, [entry("2025-09-03T14:10:00+00:00", BLOG, S5, 0, 0, boundary="start"),
+                           entry("2025-09-03T14:11:00+00:00", BLOG, S5, 300, 30, gen="gen-x"),
+                           entry("2025-09-03T14:12:00+00:00", BLOG, S5, 300, 30, boundary="end", satisfaction=5)])
+    assert poll(source, h) == 2
+    snap = h.snapshot()
+    assert pick(snap["sessions"][S5], "input_tokens", "output_tokens", "requests") == {
+        "input_tokens": 300, "output_tokens": 30, "requests": 1}
+    assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == {
+        "input_tokens": 4_200, "output_tokens": 1_130, "requests": 7}
+    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 2, "blocked": 0, "completed": 2}
+    assert snap["efficiency"]["ratings"] == 2
+    assert snap["efficiency"]["mean_satisfaction"] == pytest.approx(13 / 2)
+
+
+@pytest.mark.parametrize("first_form", ["lines", "array"])
+def test_a_log_that_changes_form_is_read_again_from_its_start(tmp_path, first_form):
+    # HEAD[:7]: starts and keyed requests only, which count once however often they are read.
+    path = tmp_path / "token_usage_audit.json"
+    path.write_bytes(lines(HEAD[:7]) if first_form == "lines" else array(HEAD[:7]))
+    h = TokenHistory()
+    source = open_source(f"audit:{path}", h)
+    poll(source, h)
+    path.write_bytes(array(HEAD + TAIL) if first_form == "lines" else lines(HEAD + TAIL))
+    poll(source, h)
+    snap = h.snapshot()
+    assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
+    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
+    assert snap["efficiency"]["ratings"] == 3
+    assert snap["errors"]["bad_lines"] == 0
+
+
+def test_a_log_rewritten_as_an_array_starts_with_no_open_sessions(tmp_path):
+    path = tmp_path / "token_usage_audit.json"
+    path.write_bytes(lines([entry("2025-09-03T13:50:00+00:00", SHOP, S1, 0, 0, boundary="start"),
+                            entry("2025-09-03T13:51:00+00:00", SHOP, S1, 1000, 100, gen="gen-a")]))
+    h = TokenHistory()
+    source = open_source(f"audit:{path}", h)
+    poll(source, h)
+    # A file of its own now: S1's first entry in it is its base, as in any file read from its start.
+    path.write_bytes(array([entry("2025-09-03T13:52:00+00:00", SHOP, S1, 1500, 150, gen="gen-b"),
+                            entry("2025-09-03T13:53:00+00:00", SHOP, S1, 1500, 150, boundary="end",
+                                  satisfaction=7)]))
+    poll(source, h)
+    snap = h.snapshot()
+    assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == {
+        "input_tokens": 1_000, "output_tokens": 100, "requests": 1}
+    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 0, "blocked": 0, "completed": 1}
+    assert snap["efficiency"]["ratings"] == 1
+
+
+def test_report_reads_an_array_audit_log(tmp_path, capsys):
+    path = write_array(tmp_path)
+    assert main(["report", f"audit:{path}", "--format", "json"]) == 0
+    snap = orjson.loads(capsys.readouterr().out)
+    assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
+    assert snap["unpriced_models"] == ["unrecorded"]
+    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
+    assert snap["efficiency"]["ratings"] == 3
     assert snap["errors"] == {"bad_lines": 4, "files": {str(path): 4}}

@@ -1,10 +1,26 @@
 """``audit:FILE`` — a token-usage audit log: running totals with session boundaries.
 
-One JSON object a line: ``{timestamp, project_id, session_id, total_input_tokens,
-total_output_tokens, total_tokens, session_boundary: "start" | "end" | null,
-generation_id, done}``, with an optional ``satisfaction`` (0 to 10) on the end entry.
-An entry is written at a session's start and end and after each generation, carrying
-the tracker's totals at that moment (``done`` is true on end entries: nothing more).
+Entries ``{timestamp, project_id, session_id, total_input_tokens, total_output_tokens,
+total_tokens, session_boundary: "start" | "end" | null, generation_id, done}``, with an
+optional ``satisfaction`` (0 to 10) on the end entry. An entry is written at a session's
+start and end and after each generation, carrying the tracker's totals at that moment
+(``done`` is true on end entries: nothing more). A file holds them in one of two forms,
+told apart by its first non-space byte:
+- ``[``: one JSON array (indent=2), as the writer keeps ``token_usage_audit.json``: at
+  every entry it loads the array, appends the entry and rewrites the whole file in place
+  (stamping a generation id on its last entry is one more rewrite). It cannot be tailed
+  by lines, so it is read whole whenever its identity, size or mtime changes, and only
+  the entries after those already read count; an entry already read keeps the copy read
+  (a generation id stamped on it later is not seen: its growth counts once either way).
+  Its read position is the number of entries read: after a restart, the entries before
+  it rebuild the open sessions and only those after it count. A file caught mid-rewrite
+  does not parse: it is read again at the next poll, and is one bad line only once it
+  has stayed unparsable and unchanged for two seconds. An array that got shorter (the
+  writer starts a new one when it cannot load the old) or a replaced file is read again
+  from its first entry, and an entry counted before (same project, session, time,
+  boundary and totals, remembered for this run) then only rebuilds the open sessions,
+  so nothing counts twice;
+- anything else: one JSON object a line, tailed as it grows.
 
 Quirks kept here:
 - the totals are running counters, so usage is their growth: every entry of an open
@@ -34,7 +50,7 @@ Quirks kept here:
 - a naive timestamp is local time (the writer uses ``datetime.now().isoformat()``);
   epoch seconds are accepted too;
 - the open sessions are per-file context: after a restart they are rebuilt from the
-  lines read before it, and a file read again from its start starts with none.
+  entries read before it, and a file read again from its start starts with none.
 """
 
 from __future__ import annotations
@@ -56,7 +72,8 @@ from ..events import (
     usage_event,
 )
 from ..history import TokenHistory
-from .base import LineSource, Record
+from .base import BAD_LINE, LineSource, Record
+from .tail import Position
 
 UNRECORDED_MODEL = "unrecorded"
 BOUNDARIES = (None, "start", "end")
@@ -64,6 +81,12 @@ BOUNDARIES = (None, "start", "end")
 # cannot grow memory without end.
 MAX_OPEN_SESSIONS = 10_000
 MAX_GENERATIONS_PER_SESSION = 256
+# Entries counted from array-form files, remembered so a file read again from its first
+# entry counts each once; beyond this the oldest are forgotten.
+MAX_COUNTED_ENTRIES = 100_000
+# What makes an entry itself: a generation id stamped on it later leaves it the same entry.
+_IDENTITY = ("project_id", "session_id", "timestamp", "session_boundary", "total_input_tokens",
+             "total_output_tokens")
 
 
 class OpenSession:
@@ -76,6 +99,38 @@ class OpenSession:
         self.last_out = total_out
         # generation id -> [input, output] growth counted under it so far
         self.generations: OrderedDict[str, list[int]] = OrderedDict()
+
+
+class ArrayLog:
+    """How far an array-form file was read."""
+
+    __slots__ = ("bad", "device", "done", "inode", "noted")
+
+    def __init__(self) -> None:
+        self.done = 0  # entries read, from the first
+        self.bad = 0  # of those, entries that could not be read
+        self.noted = 0  # bad entries counted as bad lines for this file (the most it held)
+        self.inode = self.device = 0
+
+
+def _array(data: bytes) -> list:
+    entries = orjson.loads(data)
+    if not isinstance(entries, list):
+        raise TypeError("an audit log starting with [ must be one JSON array")
+    return entries
+
+
+def _first_byte(path: Path) -> bytes:
+    """The file's first non-space byte (empty if it has none or cannot be read)."""
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(4096):
+                chunk = chunk.lstrip()
+                if chunk:
+                    return chunk[:1]
+    except OSError:
+        pass  # the reader that opens it next reports why
+    return b""
 
 
 def _timestamp(value: object) -> float:
@@ -117,6 +172,101 @@ class AuditSource(LineSource):
         # file -> (project, session) -> its open session
         self._open: dict[str, OrderedDict[tuple[str | None, str], OpenSession]] = {}
         self._restarts: dict[str, int] = {}  # file -> times its tail found it truncated or replaced
+        self._arrays: dict[str, ArrayLog] = {}  # array-form file -> how far it was read
+        self._counted: OrderedDict[int, None] = OrderedDict()  # identities of entries counted from arrays
+
+    def poll(self, max_bytes_per_file: int | None = None) -> int:
+        """Read the array-form files that changed, then what was appended to the others."""
+        found = self.list_files()
+        if found is None:
+            return 0
+        queued = 0
+        tailed: list[Path] = []
+        for path in found:
+            if self._is_array(path):
+                queued += self._poll_array(path)
+            else:
+                tailed.append(path)
+        return queued + self.tail_files(tailed, max_bytes_per_file)
+
+    # --- array form ------------------------------------------------------------------
+
+    def _is_array(self, path: Path) -> bool:
+        key = str(path)
+        first = _first_byte(path)
+        if first == b"[":
+            return True
+        if not first:  # empty: an array being rewritten, or a log with nothing yet
+            return key in self._arrays
+        if key in self._arrays:
+            # Now JSON lines: read from its start as such (its position counted entries, not bytes).
+            del self._arrays[key]
+            self._whole_seen.pop(key, None)
+            self._open.pop(key, None)
+            self.history.set_offset(key, Position().as_dict())
+        return False
+
+    def _poll_array(self, path: Path) -> int:
+        key = str(path)
+        read = self.read_whole(path, _array)
+        if read is None:  # unchanged, unreadable, or caught mid-rewrite
+            return 0
+        entries, st = read.content, read.stat
+        log = self._arrays.get(key)
+        if log is None:
+            log = self._arrays[key] = ArrayLog()
+            if key in self.tails:
+                # Read as JSON lines until now: its position counted bytes. Read it from its start.
+                del self.tails[key]
+                self._restarts.pop(key, None)
+                self._to_resume.discard(key)
+                self._open.pop(key, None)
+            else:
+                saved = Position.from_dict(self.history.offset_for(key))
+                if (saved.inode, saved.device) == (st.st_ino, st.st_dev) and saved.offset <= len(entries):
+                    # After a restart: the entries read before it rebuild the open sessions only.
+                    self._read_entries(entries[:saved.offset], key, log, count=False)
+        elif (log.inode, log.device) != (st.st_ino, st.st_dev) or len(entries) < log.done:
+            # Replaced, or begun again by its writer: read again from its first entry.
+            self._open.pop(key, None)
+            log.done = log.bad = 0
+        log.inode, log.device = st.st_ino, st.st_dev
+        queued = self._read_entries(entries[log.done:], key, log, count=True)
+        self.history.set_offset(key, {"offset": log.done, "inode": st.st_ino, "device": st.st_dev})
+        return queued
+
+    def _read_entries(self, entries: list, file: str, log: ArrayLog, count: bool) -> int:
+        """Read ``entries``, the next ones of ``file``, into its open sessions; if ``count``,
+        queue the records of those not counted before. Returns the records queued."""
+        queued = 0
+        for entry in entries:
+            try:
+                records = self._entry(entry, file)
+            except BAD_LINE:
+                log.bad += 1
+                continue
+            if records and self._first_count(entry) and count:
+                for record in records:
+                    self.history.add(record)
+                queued += len(records)
+        log.done += len(entries)
+        if log.bad > log.noted:
+            if count:  # entries read before a restart were counted bad then
+                self.history.note_bad_line(file, log.bad - log.noted)
+            log.noted = log.bad
+        return queued
+
+    def _first_count(self, entry: dict) -> bool:
+        """Whether this entry is counted for the first time (and remember it)."""
+        identity = hash(tuple(entry.get(field) for field in _IDENTITY))
+        if identity in self._counted:
+            return False
+        self._counted[identity] = None
+        if len(self._counted) > MAX_COUNTED_ENTRIES:
+            self._counted.popitem(last=False)
+        return True
+
+    # --- JSON-lines form -------------------------------------------------------------
 
     def parse(self, line: bytes, file: str) -> Iterable[Record]:
         tail = self.tails.get(file)
@@ -136,7 +286,7 @@ class AuditSource(LineSource):
 
     def _entry(self, entry: object, file: str) -> list[Record]:
         if not isinstance(entry, dict):
-            raise TypeError("an audit line must be a JSON object")
+            raise TypeError("an audit entry must be a JSON object")
         # Check everything before touching a session, so a bad line changes nothing.
         ts = _timestamp(entry.get("timestamp"))
         session = _name(entry, "session_id")

@@ -7,6 +7,9 @@ carries context from line to line within a file (a session id, the current model
 running total) implements ``resume(file, head)`` too: after a restart, a file gets its
 already-read head passed there once, when it first grows past its saved offset, to
 rebuild that context without counting anything again.
+
+A file its writer rewrites in full at every change (one JSON document, not lines) is
+read whole with ``read_whole`` instead, whenever its identity, size or time changes.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ from __future__ import annotations
 import importlib
 import multiprocessing
 import os
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 import orjson
 
@@ -26,10 +31,24 @@ from .tail import FileTail, Position
 
 Record = UsageEvent | ToolCall | TicketUpdate | Rating
 PARALLEL_MIN_BYTES = 64 * 1024 * 1024  # below this, starting processes costs more than it saves
+# A whole file that does not parse and changed this recently is probably being rewritten:
+# read it again at the next poll before calling it bad.
+REWRITE_SETTLE_S = 2.0
+# What a line (or an entry of a whole file) that cannot be read raises: one bad line.
+BAD_LINE = (ValueError, TypeError, KeyError, AttributeError, orjson.JSONDecodeError)
 
 
 class SourceError(Exception):
     """A source that cannot be read at all (missing path, bad spec): one line for the user."""
+
+
+class WholeFile(NamedTuple):
+    """A file read whole: what ``load`` made of it, its stat, and whether it is the first
+    read of it by this source."""
+
+    content: object
+    stat: os.stat_result
+    first: bool
 
 
 class LineSource:
@@ -47,6 +66,7 @@ class LineSource:
                 raise SourceError(f"{self.kind}: {root} does not exist")
         self.tails: dict[str, FileTail] = {}
         self._to_resume: set[str] = set()  # files read before a restart whose context is not rebuilt yet
+        self._whole_seen: dict[str, tuple[int, int, int, int]] = {}  # file -> (inode, device, size, mtime_ns) read
         self.label = f"{self.kind}:{','.join(str(r) for r in self.roots)}"
         history.source_labels.add(self.label)
 
@@ -83,12 +103,20 @@ class LineSource:
 
     def poll(self, max_bytes_per_file: int | None = None) -> int:
         """Read what was appended since the last poll; returns the records queued."""
-        queued = 0
+        files = self.list_files()
+        return 0 if files is None else self.tail_files(files, max_bytes_per_file)
+
+    def list_files(self) -> list[Path] | None:
+        """``files()``, or None (and a notice) when they cannot be listed."""
         try:
-            files = self.files()
+            return self.files()
         except OSError as exc:
             self.history.notice(f"{self.label}: cannot list files ({exc.strerror or exc})")
-            return 0
+            return None
+
+    def tail_files(self, files: list[Path], max_bytes_per_file: int | None = None) -> int:
+        """Read the lines appended to ``files`` since the last poll; returns the records queued."""
+        queued = 0
         for path in files:
             key = str(path)
             tail = self.tails.get(key)
@@ -105,7 +133,7 @@ class LineSource:
                         for record in self.parse(line, key):
                             self.history.add(record)
                             queued += 1
-                    except (ValueError, TypeError, KeyError, AttributeError, orjson.JSONDecodeError):
+                    except BAD_LINE:
                         bad += 1
             except OSError as exc:
                 self.history.notice(f"{self.label}: cannot read {key} ({exc.strerror or exc})")
@@ -114,6 +142,38 @@ class LineSource:
             if tail is not None:
                 self.history.set_offset(key, tail.position())
         return queued
+
+    def read_whole(self, path: Path, load: Callable[[bytes], object]) -> WholeFile | None:
+        """``path`` read whole and passed to ``load``, if its identity, size or time changed
+        since it was last read; otherwise None.
+
+        None too when it cannot be read (a notice) or ``load`` raises one of BAD_LINE: a
+        file that changed within REWRITE_SETTLE_S is probably being rewritten and is read
+        again at the next poll; one that stayed so longer counts as one bad line, until it
+        changes again.
+        """
+        key = str(path)
+        try:
+            with open(path, "rb") as f:
+                st = os.fstat(f.fileno())
+                seen = (st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns)
+                if self._whole_seen.get(key) == seen:
+                    return None
+                data = f.read()
+        except OSError as exc:
+            self.history.notice(f"{self.label}: cannot read {key} ({exc.strerror or exc})")
+            return None
+        first = key not in self._whole_seen
+        try:
+            content = load(data)
+        except BAD_LINE:
+            if time.time() - st.st_mtime < REWRITE_SETTLE_S:
+                return None
+            self._whole_seen[key] = seen
+            self.history.note_bad_line(key, 1)
+            return None
+        self._whole_seen[key] = seen
+        return WholeFile(content, st, first)
 
     def read_all(self, workers: int | None = None) -> int:
         """Read every file to its end once, spreading the files over ``workers`` processes

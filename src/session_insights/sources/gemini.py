@@ -32,7 +32,6 @@ it, message by message, into a ``.jsonl`` beside it.
 from __future__ import annotations
 
 import os
-import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import datetime
@@ -43,7 +42,7 @@ import orjson
 from ..events import ToolCall, UsageEvent, usage_event
 from ..history import REWRITE_MARK, TokenHistory
 from ..normalize import gemini_cli_usage
-from .base import LineSource, Record, SourceError
+from .base import BAD_LINE, LineSource, Record, SourceError
 
 MAIN_TIER = "main agent"
 SUBAGENT_TIER = "subagent"
@@ -52,10 +51,6 @@ _FINAL_STATUS_OK = {"success": True, "error": False, "cancelled": False}
 # Messages (id -> what was counted) and tool calls remembered across files, so copies of
 # them count once. Only recent messages are rewritten, so an old id may be forgotten.
 _MAX_REMEMBERED = 20_000
-# A legacy file that does not parse and changed this recently is probably being
-# rewritten: read it again at the next poll before calling it bad.
-LEGACY_SETTLE_S = 2.0
-_BAD_LINE = (ValueError, TypeError, KeyError, AttributeError, orjson.JSONDecodeError)
 
 
 def default_roots() -> list[Path]:
@@ -127,16 +122,12 @@ class GeminiSource(LineSource):
         self._chats: dict[str, _Chat] = {}
         self._counted: OrderedDict[str, int] = OrderedDict()  # message id -> hash of its counted UsageEvent
         self._done_calls: OrderedDict[str, None] = OrderedDict()  # tool call ids counted
-        self._legacy: dict[str, tuple[int, int, int, int]] = {}  # file -> (inode, device, size, mtime_ns) read
         self._legacy_bad: dict[str, int] = {}  # file -> bad messages already counted
-        self._listing: list[Path] | None = None
 
     # --- files ---------------------------------------------------------------------
 
     def files(self) -> list[Path]:
         """Every chat recording under the roots: ``.jsonl`` and legacy ``.json``."""
-        if self._listing is not None:  # inside poll(): the tailed files only
-            return self._listing
         out: list[Path] = []
         for root in self.roots:
             if root.is_file():
@@ -147,19 +138,12 @@ class GeminiSource(LineSource):
 
     def poll(self, max_bytes_per_file: int | None = None) -> int:
         """Read legacy files that changed, then what was appended to the ``.jsonl`` ones."""
-        try:
-            found = self.files()
-        except OSError as exc:
-            self.history.notice(f"{self.label}: cannot list files ({exc.strerror or exc})")
+        found = self.list_files()
+        if found is None:
             return 0
         # Legacy files first: a .jsonl copied from one then finds its messages counted.
         queued = sum(self._poll_legacy(p) for p in found if p.suffix == ".json")
-        self._listing = [p for p in found if p.suffix != ".json"]
-        try:
-            queued += super().poll(max_bytes_per_file)
-        finally:
-            self._listing = None
-        return queued
+        return queued + self.tail_files([p for p in found if p.suffix != ".json"], max_bytes_per_file)
 
     # --- .jsonl lines --------------------------------------------------------------
 
@@ -169,7 +153,7 @@ class GeminiSource(LineSource):
         for line in head:
             try:
                 self._line(line, file)  # records dropped: they were counted before
-            except _BAD_LINE:
+            except BAD_LINE:
                 pass  # counted as bad when first read
 
     def parse(self, line: bytes, file: str) -> Iterable[Record]:
@@ -211,7 +195,7 @@ class GeminiSource(LineSource):
                 if not isinstance(message, dict):
                     raise TypeError("a message must be an object")
                 out.extend(self._message(message, chat))
-            except _BAD_LINE:
+            except BAD_LINE:
                 bad += 1
         return out, bad
 
@@ -260,35 +244,17 @@ class GeminiSource(LineSource):
 
     def _poll_legacy(self, path: Path) -> int:
         key = str(path)
-        try:
-            with open(path, "rb") as f:
-                st = os.fstat(f.fileno())
-                seen = (st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns)
-                if self._legacy.get(key) == seen:
-                    return 0
-                data = f.read()
-        except OSError as exc:
-            self.history.notice(f"{self.label}: cannot read {key} ({exc.strerror or exc})")
+        read = self.read_whole(path, _legacy_chat)
+        if read is None:  # unchanged, unreadable, or caught mid-rewrite
             return 0
-        first_read = key not in self._legacy
-        try:
-            obj = orjson.loads(data)
-            if not isinstance(obj, dict) or not isinstance(obj.get("messages"), list):
-                raise TypeError("a legacy chat file must be an object with a messages list")
-        except _BAD_LINE:
-            if time.time() - st.st_mtime < LEGACY_SETTLE_S:
-                return 0  # probably mid-rewrite: try again at the next poll
-            self._legacy[key] = seen
-            self.history.note_bad_line(key, 1)
-            return 0
-        self._legacy[key] = seen
+        obj, st = read.content, read.stat
         chat = self._chats.get(key)
         if chat is None:
             chat = self._chats[key] = _Chat(key)
         chat.update(obj)
         messages = obj["messages"]
         read_before = 0
-        if first_read:  # after a restart, messages read before it counted then
+        if read.first:  # after a restart, messages read before it counted then
             saved = self.history.offset_for(key) or {}
             if (saved.get("inode"), saved.get("device")) == (st.st_ino, st.st_dev):
                 read_before = min(int(saved.get("offset", 0)), len(messages))
@@ -301,6 +267,13 @@ class GeminiSource(LineSource):
             self.history.add(record)
         self.history.set_offset(key, {"offset": len(messages), "inode": st.st_ino, "device": st.st_dev})
         return len(records)
+
+
+def _legacy_chat(data: bytes) -> dict:
+    obj = orjson.loads(data)
+    if not isinstance(obj, dict) or not isinstance(obj.get("messages"), list):
+        raise TypeError("a legacy chat file must be an object with a messages list")
+    return obj
 
 
 SOURCE = GeminiSource
