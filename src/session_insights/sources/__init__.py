@@ -14,8 +14,8 @@ from .base import LineSource, SourceError
 
 KINDS = ("claude", "codex", "gemini", "comms", "audit", "otel")
 _NEEDS_PATH = {"comms", "audit", "otel"}
-# kind -> module holding its adapter: ``SOURCE`` (the LineSource subclass) and, for the
-# agents with default folders, ``default_roots()``. Imported when first used.
+# kind -> module holding its adapter, ``SOURCE`` (a LineSource subclass; the agents'
+# ones know their default folders). Imported when first used.
 _MODULES = {kind: f"{__name__}.{kind}" for kind in KINDS}
 
 
@@ -45,16 +45,16 @@ def open_source(spec: str, history: TokenHistory) -> LineSource:
 
 def default_roots(kind: str) -> list[Path]:
     """The folders an agent writes its logs to by default (none for file sources)."""
-    roots = getattr(_module(kind), "default_roots", None)
-    return roots() if roots is not None else []
+    return _module(kind).SOURCE.default_roots()
 
 
 def discover() -> list[str]:
     """SOURCE specs for the agents whose default log folders hold logs on this machine."""
     specs = []
     for kind in ("claude", "codex", "gemini"):
-        pattern = _module(kind).SOURCE.pattern
-        if any(next(root.rglob(pattern), None) is not None for root in default_roots(kind) if root.is_dir()):
+        source = _module(kind).SOURCE
+        roots = [root for root in source.default_roots() if root.is_dir()]
+        if any(source.wanted(p) for root in roots for p in root.rglob(source.pattern)):
             specs.append(kind)
     return specs
 

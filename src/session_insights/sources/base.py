@@ -56,9 +56,21 @@ class LineSource:
 
     kind = "lines"
     pattern = "*.jsonl"
+    logs_name = "logs"  # what an agent's logs are called, for "no Codex CLI logs found"
 
-    def __init__(self, path: str | os.PathLike | list[Path], history: TokenHistory):
-        """``path``: a file, a folder (searched recursively for ``pattern``), or several."""
+    @staticmethod
+    def default_roots() -> list[Path]:
+        """The folders an agent writes its logs to, read when no path is given (none here)."""
+        return []
+
+    def __init__(self, path: str | os.PathLike | list[Path] | None, history: TokenHistory):
+        """``path``: a file, a folder (searched recursively for ``pattern``), several, or
+        None for the agent's default folders that exist."""
+        if path is None:
+            path = [root for root in self.default_roots() if root.is_dir()]
+            if not path:
+                raise SourceError(f"{self.kind}: no {self.logs_name} found (looked in "
+                                  + ", ".join(str(r) for r in self.default_roots()) + ")")
         self.roots = [Path(p).expanduser() for p in path] if isinstance(path, list) else [Path(path).expanduser()]
         self.history = history
         for root in self.roots:
@@ -76,8 +88,13 @@ class LineSource:
             if root.is_file():
                 out.append(root)
             elif root.is_dir():
-                out.extend(sorted(p for p in root.rglob(self.pattern) if p.is_file()))
+                out.extend(sorted(p for p in root.rglob(self.pattern) if self.wanted(p) and p.is_file()))
         return out
+
+    @staticmethod
+    def wanted(path: Path) -> bool:
+        """Whether a file under a folder that matches ``pattern`` is one of this format's."""
+        return True
 
     def parse(self, line: bytes, file: str) -> Iterable[Record]:
         raise NotImplementedError

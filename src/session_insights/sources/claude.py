@@ -26,7 +26,7 @@ import orjson
 from ..events import TicketUpdate, ToolCall, UsageEvent, check_cost_usd, check_name
 from ..history import TokenHistory
 from ..normalize import anthropic_usage
-from .base import LineSource, Record, SourceError
+from .base import LineSource, Record
 
 MAIN_TIER = "main agent"
 SIDECHAIN_TIER = "subagent"
@@ -51,17 +51,12 @@ def parse_ts(value: object) -> float:
 
 class ClaudeSource(LineSource):
     kind = "claude"
+    logs_name = "Claude Code logs"
+    default_roots = staticmethod(default_roots)
     pattern = "*.jsonl"
 
     def __init__(self, path: str | os.PathLike | None, history: TokenHistory):
-        if path is None:
-            found = [root for root in default_roots() if root.is_dir()]
-            if not found:
-                raise SourceError("claude: no Claude Code logs found (looked in "
-                                  + ", ".join(str(r) for r in default_roots()) + ")")
-            super().__init__(found, history)
-        else:
-            super().__init__(path, history)
+        super().__init__(path, history)
         self._models: set[str] = set()  # model names already checked
         # tool_use id -> (name, ts, session): answered by a later tool_result line.
         self._open_tool_uses: OrderedDict[str, tuple[str, float, str | None]] = OrderedDict()

@@ -38,7 +38,7 @@ import orjson
 
 from ..events import TicketUpdate, ToolCall, usage_event
 from ..history import TokenHistory
-from .base import LineSource, Record, SourceError
+from .base import LineSource, Record
 from .claude import MAIN_TIER, SIDECHAIN_TIER, parse_ts
 
 REPLAY_WINDOW_S = 2.0  # a fork's replayed history is written within this of the fork itself
@@ -119,17 +119,12 @@ class _Rollout:
 
 class CodexSource(LineSource):
     kind = "codex"
+    logs_name = "Codex CLI logs"
+    default_roots = staticmethod(default_roots)
     pattern = "*.jsonl"
 
     def __init__(self, path: str | os.PathLike | None, history: TokenHistory):
-        if path is None:
-            found = [root for root in default_roots() if root.is_dir()]
-            if not found:
-                raise SourceError("codex: no Codex CLI logs found (looked in "
-                                  + ", ".join(str(r) for r in default_roots()) + ")")
-            super().__init__(found, history)
-        else:
-            super().__init__(path, history)
+        super().__init__(path, history)
         self._files: dict[str, _Rollout] = {}
         self.rate_limits: dict | None = None
 

@@ -12,8 +12,19 @@ from collections.abc import Iterable
 
 import orjson
 
-from ..events import Rating, TicketUpdate, ToolCall, check_duration_ms, check_name, check_score, check_status, \
-    check_ts, check_label, check_reason, usage_event
+from ..events import (
+    Rating,
+    TicketUpdate,
+    ToolCall,
+    check_duration_ms,
+    check_label,
+    check_name,
+    check_reason,
+    check_score,
+    check_status,
+    check_ts,
+    usage_event,
+)
 from ..hooks import usage_from_comms_entry
 from .base import LineSource, Record
 

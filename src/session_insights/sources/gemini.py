@@ -42,7 +42,7 @@ import orjson
 from ..events import ToolCall, UsageEvent, usage_event
 from ..history import REWRITE_MARK, TokenHistory
 from ..normalize import gemini_cli_usage
-from .base import BAD_LINE, LineSource, Record, SourceError
+from .base import BAD_LINE, LineSource, Record
 
 MAIN_TIER = "main agent"
 SUBAGENT_TIER = "subagent"
@@ -108,17 +108,12 @@ def _remember(memory: OrderedDict, key: str, value: object) -> None:
 
 class GeminiSource(LineSource):
     kind = "gemini"
-    pattern = "session-*.json*"  # what discover() looks for under the default roots
+    logs_name = "Gemini CLI chats"
+    default_roots = staticmethod(default_roots)
+    pattern = "*.json*"
 
     def __init__(self, path: str | os.PathLike | list[Path] | None, history: TokenHistory):
-        if path is None:
-            found = [root for root in default_roots() if root.is_dir()]
-            if not found:
-                raise SourceError("gemini: no Gemini CLI chats found (looked in "
-                                  + ", ".join(str(r) for r in default_roots()) + ")")
-            super().__init__(found, history)
-        else:
-            super().__init__(path, history)
+        super().__init__(path, history)
         self._chats: dict[str, _Chat] = {}
         self._counted: OrderedDict[str, int] = OrderedDict()  # message id -> hash of its counted UsageEvent
         self._done_calls: OrderedDict[str, None] = OrderedDict()  # tool call ids counted
@@ -126,15 +121,7 @@ class GeminiSource(LineSource):
 
     # --- files ---------------------------------------------------------------------
 
-    def files(self) -> list[Path]:
-        """Every chat recording under the roots: ``.jsonl`` and legacy ``.json``."""
-        out: list[Path] = []
-        for root in self.roots:
-            if root.is_file():
-                out.append(root)
-            elif root.is_dir():
-                out.extend(sorted(p for p in root.rglob("*.json*") if is_recording(p) and p.is_file()))
-        return out
+    wanted = staticmethod(is_recording)  # chat recordings only, not logs or checkpoints
 
     def poll(self, max_bytes_per_file: int | None = None) -> int:
         """Read legacy files that changed, then what was appended to the ``.jsonl`` ones."""
