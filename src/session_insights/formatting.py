@@ -87,6 +87,11 @@ def window_name(minutes: int | None) -> str:
     return f"{minutes // 60}-hour" if minutes % 60 == 0 else f"{minutes}-min"
 
 
+def rate_limit_lines(by_source: dict[str, dict]) -> list[str]:
+    """One line per source that reports rate limits (a snapshot's ``rate_limits``)."""
+    return [rate_limits(source, limits) for source, limits in by_source.items()]
+
+
 def rate_limits(source: str, limits: dict) -> str:
     """'Rate limits (codex): 5-hour 7.0% used, resets 2025-11-18 14:05; 7-day 77.0% used, …'."""
     parts = []

@@ -78,6 +78,14 @@ def _path_digest(path: str) -> str:
     return hashlib.blake2b(path.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
+def supersedes(new: UsageEvent, old: UsageEvent) -> bool:
+    """Whether a later copy of a request replaces the one kept: for a rewritten record
+    (key marked ``REWRITE_MARK``) any different copy does; otherwise a larger one."""
+    if new == old:
+        return False
+    return new.request_key[0] == REWRITE_MARK or copy_rank(new) > copy_rank(old)
+
+
 def copy_rank(ev: UsageEvent) -> tuple:
     """Order of copies of one request: the largest token total wins, ties broken by the
     other fields so the winner does not depend on arrival order."""
@@ -384,7 +392,7 @@ class TokenHistory:
         seen = self._seen
         old = seen.get(key)
         if old is not None:
-            if ev == old or (key[0] != REWRITE_MARK and copy_rank(ev) <= copy_rank(old)):
+            if not supersedes(ev, old):
                 return
             self._add_usage(old, -1)
             seen[key] = ev

@@ -78,12 +78,8 @@ def _errors(snap: dict) -> list[str]:
     return lines
 
 
-def _limits(snap: dict) -> list[str]:
-    return [fmt.rate_limits(source, limits) for source, limits in snap["rate_limits"].items()]
-
-
 def render_text(snap: dict) -> str:
-    parts = ["Summary", "-------", summary_text(snap), *_limits(snap)]
+    parts = ["Summary", "-------", summary_text(snap), *fmt.rate_limit_lines(snap["rate_limits"])]
     if snap["totals"]["requests"] or snap["tools"]:
         for title, header, rows in tables(snap):
             parts += ["", title, _text_table(header, rows)]
@@ -94,7 +90,7 @@ def render_text(snap: dict) -> str:
 
 
 def render_md(snap: dict) -> str:
-    parts = ["# Session report", "", *(f"- {line}" for line in [*summary_text(snap).splitlines(), *_limits(snap)])]
+    parts = ["# Session report", "", *(f"- {line}" for line in [*summary_text(snap).splitlines(), *fmt.rate_limit_lines(snap["rate_limits"])])]
     for title, header, rows in tables(snap):
         parts += ["", f"## {title}", "", _md_table(header, rows)]
     errors = _errors(snap)

@@ -72,7 +72,7 @@ from ..events import (
     usage_event,
 )
 from ..history import TokenHistory
-from .base import BAD_LINE, LineSource, Record
+from .base import BAD_LINE, LineSource, Memory, Record
 from .tail import Position
 
 UNRECORDED_MODEL = "unrecorded"
@@ -173,7 +173,7 @@ class AuditSource(LineSource):
         self._open: dict[str, OrderedDict[tuple[str | None, str], OpenSession]] = {}
         self._restarts: dict[str, int] = {}  # file -> times its tail found it truncated or replaced
         self._arrays: dict[str, ArrayLog] = {}  # array-form file -> how far it was read
-        self._counted: OrderedDict[int, None] = OrderedDict()  # identities of entries counted from arrays
+        self._counted = Memory(MAX_COUNTED_ENTRIES)  # identities of entries counted from arrays
 
     def poll(self, max_bytes_per_file: int | None = None) -> int:
         """Read the array-form files that changed, then what was appended to the others."""
@@ -261,9 +261,7 @@ class AuditSource(LineSource):
         identity = hash(tuple(entry.get(field) for field in _IDENTITY))
         if identity in self._counted:
             return False
-        self._counted[identity] = None
-        if len(self._counted) > MAX_COUNTED_ENTRIES:
-            self._counted.popitem(last=False)
+        self._counted.remember(identity)
         return True
 
     # --- JSON-lines form -------------------------------------------------------------

@@ -18,6 +18,7 @@ import importlib
 import multiprocessing
 import os
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -26,7 +27,7 @@ from typing import NamedTuple
 import orjson
 
 from ..events import Rating, TicketUpdate, ToolCall, UsageEvent
-from ..history import REWRITE_MARK, TokenHistory, copy_rank
+from ..history import TokenHistory, supersedes
 from .tail import FileTail, Position
 
 Record = UsageEvent | ToolCall | TicketUpdate | Rating
@@ -36,6 +37,21 @@ PARALLEL_MIN_BYTES = 64 * 1024 * 1024  # below this, starting processes costs mo
 REWRITE_SETTLE_S = 2.0
 # What a line (or an entry of a whole file) that cannot be read raises: one bad line.
 BAD_LINE = (ValueError, TypeError, KeyError, AttributeError, orjson.JSONDecodeError)
+
+
+class Memory(OrderedDict):
+    """What a source remembers between lines (open tool calls, ids already counted),
+    bounded: past ``limit`` entries the least recently remembered are forgotten."""
+
+    def __init__(self, limit: int):
+        super().__init__()
+        self.limit = limit
+
+    def remember(self, key: object, value: object = None) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        if len(self) > self.limit:
+            self.popitem(last=False)
 
 
 class SourceError(Exception):
@@ -249,11 +265,11 @@ def _latest_copies(records: list[Record]) -> list[Record]:
     fewer cross between processes. Keys are settled again where the copies meet."""
     keep: dict[str, int] = {}
     for i, record in enumerate(records):
-        key = getattr(record, "request_key", None) if type(record) is UsageEvent else None
+        key = record.request_key if type(record) is UsageEvent else None
         if key is None:
             continue
         j = keep.get(key)
-        if j is None or key[0] == REWRITE_MARK or copy_rank(record) > copy_rank(records[j]):
+        if j is None or supersedes(record, records[j]):
             keep[key] = i
     winners = set(keep.values())
     return [r for i, r in enumerate(records)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +25,7 @@ import orjson
 from ..events import TicketUpdate, ToolCall, UsageEvent, check_cost_usd, check_name
 from ..history import TokenHistory
 from ..normalize import anthropic_usage
-from .base import LineSource, Record
+from .base import LineSource, Memory, Record
 
 MAIN_TIER = "main agent"
 SIDECHAIN_TIER = "subagent"
@@ -59,7 +58,7 @@ class ClaudeSource(LineSource):
         super().__init__(path, history)
         self._models: set[str] = set()  # model names already checked
         # tool_use id -> (name, ts, session): answered by a later tool_result line.
-        self._open_tool_uses: OrderedDict[str, tuple[str, float, str | None]] = OrderedDict()
+        self._open_tool_uses = Memory(_MAX_OPEN_TOOL_USES)
 
     def parse(self, line: bytes, file: str) -> Iterable[Record]:
         # Most lines are user text, summaries or snapshots: skip them before parsing JSON.
@@ -109,9 +108,7 @@ class ClaudeSource(LineSource):
     def _tool_use(self, block: dict, ts: float, session: str | None) -> list[Record]:
         name, use_id = block.get("name"), block.get("id")
         if isinstance(name, str) and isinstance(use_id, str):
-            self._open_tool_uses[use_id] = (name, ts, session)
-            if len(self._open_tool_uses) > _MAX_OPEN_TOOL_USES:
-                self._open_tool_uses.popitem(last=False)
+            self._open_tool_uses.remember(use_id, (name, ts, session))
         if name != "TodoWrite":
             return []
         todos = (block.get("input") or {}).get("todos")

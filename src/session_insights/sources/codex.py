@@ -29,7 +29,6 @@ import hashlib
 import os
 import re
 import uuid
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +37,7 @@ import orjson
 
 from ..events import TicketUpdate, ToolCall, usage_event
 from ..history import TokenHistory
-from .base import LineSource, Record
+from .base import LineSource, Memory, Record
 from .claude import MAIN_TIER, SIDECHAIN_TIER, parse_ts
 
 REPLAY_WINDOW_S = 2.0  # a fork's replayed history is written within this of the fork itself
@@ -114,7 +113,7 @@ class _Rollout:
     totals: Totals | None = None
     fork_ts: float | None = None  # set while a fork's replayed history is being read
     replay_started: float | None = None
-    calls: OrderedDict[str, tuple[str, float]] = field(default_factory=OrderedDict)
+    calls: Memory = field(default_factory=lambda: Memory(_MAX_OPEN_CALLS))  # call_id -> (name, ts)
 
 
 class CodexSource(LineSource):
@@ -250,9 +249,7 @@ class CodexSource(LineSource):
         if kind in ("function_call", "custom_tool_call", "local_shell_call"):
             call_id, name = payload.get("call_id"), payload.get("name") or ("shell" if kind == "local_shell_call" else None)
             if isinstance(call_id, str) and isinstance(name, str) and name:
-                rollout.calls[call_id] = (name, ts)
-                if len(rollout.calls) > _MAX_OPEN_CALLS:
-                    rollout.calls.popitem(last=False)
+                rollout.calls.remember(call_id, (name, ts))
             if name == "update_plan":
                 return self._plan(rollout, payload.get("arguments"), ts)
             return []

@@ -32,7 +32,6 @@ it, message by message, into a ``.jsonl`` beside it.
 from __future__ import annotations
 
 import os
-from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -42,7 +41,7 @@ import orjson
 from ..events import ToolCall, UsageEvent, usage_event
 from ..history import REWRITE_MARK, TokenHistory
 from ..normalize import gemini_cli_usage
-from .base import BAD_LINE, LineSource, Record
+from .base import BAD_LINE, LineSource, Memory, Record
 
 MAIN_TIER = "main agent"
 SUBAGENT_TIER = "subagent"
@@ -99,13 +98,6 @@ class _Chat:
             self.tier = tier
 
 
-def _remember(memory: OrderedDict, key: str, value: object) -> None:
-    memory[key] = value
-    memory.move_to_end(key)
-    if len(memory) > _MAX_REMEMBERED:
-        memory.popitem(last=False)
-
-
 class GeminiSource(LineSource):
     kind = "gemini"
     logs_name = "Gemini CLI chats"
@@ -115,8 +107,8 @@ class GeminiSource(LineSource):
     def __init__(self, path: str | os.PathLike | list[Path] | None, history: TokenHistory):
         super().__init__(path, history)
         self._chats: dict[str, _Chat] = {}
-        self._counted: OrderedDict[str, int] = OrderedDict()  # message id -> hash of its counted UsageEvent
-        self._done_calls: OrderedDict[str, None] = OrderedDict()  # tool call ids counted
+        self._counted = Memory(_MAX_REMEMBERED)  # message id -> hash of its counted UsageEvent
+        self._done_calls = Memory(_MAX_REMEMBERED)  # tool call ids counted
         self._legacy_bad: dict[str, int] = {}  # file -> bad messages already counted
 
     # --- files ---------------------------------------------------------------------
@@ -219,11 +211,11 @@ class GeminiSource(LineSource):
         if event is not None:
             signature = hash(event)
             if self._counted.get(msg_id) != signature:
-                _remember(self._counted, msg_id, signature)
+                self._counted.remember(msg_id, signature)
                 out.append(event)
         for call_id, record in finished:
             if call_id not in self._done_calls:
-                _remember(self._done_calls, call_id, None)
+                self._done_calls.remember(call_id)
                 out.append(record)
         return out
 

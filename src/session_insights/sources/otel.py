@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import math
 import os
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -53,7 +52,7 @@ import orjson
 from ..events import ToolCall, usage_event
 from ..history import TokenHistory
 from ..normalize import canonical_provider, otel_usage
-from .base import LineSource, Record
+from .base import LineSource, Memory, Record
 
 UNRECORDED_MODEL = "unrecorded"
 EXECUTE_TOOL = "execute_tool"
@@ -300,8 +299,8 @@ class OtelSource(LineSource):
         super().__init__(path, history)
         # (trace, span) of spans with usage-carrying spans below them: their own usage
         # is the aggregate of those, so it is not counted again.
-        self._covered: OrderedDict[tuple[str | None, str], None] = OrderedDict()
-        self._tools_seen: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._covered = Memory(MAX_REMEMBERED_SPANS)  # (trace, span)
+        self._tools_seen = Memory(MAX_REMEMBERED_SPANS)  # (trace, span) of tool spans read
 
     def parse(self, line: bytes, file: str) -> Iterable[Record]:
         return self._read(line, file, emit=True)
@@ -337,12 +336,6 @@ class OtelSource(LineSource):
             self.history.note_bad_line(file)
         return out
 
-    def _remember(self, seen: OrderedDict, key: tuple) -> None:
-        seen[key] = None
-        seen.move_to_end(key)
-        if len(seen) > MAX_REMEMBERED_SPANS:
-            seen.popitem(last=False)
-
     def _cover(self, spans: list[Span]) -> None:
         """Mark every ancestor of a usage-carrying span as covered. Ancestors on this line
         are walked now; one on a later line passes it on to its parent when it arrives."""
@@ -353,7 +346,7 @@ class OtelSource(LineSource):
             parent, steps = span.parent, len(parents)
             while parent and steps >= 0:  # steps: a malformed line may hold a cycle
                 key = (span.trace, parent)
-                self._remember(self._covered, key)
+                self._covered.remember(key)
                 parent = parents.get(key)
                 steps -= 1
 
@@ -377,7 +370,7 @@ class OtelSource(LineSource):
             if span.trace and span.span_id:
                 if key in self._tools_seen:
                     return []
-                self._remember(self._tools_seen, key)
+                self._tools_seen.remember(key)
             if not emit:
                 return []
             ok = not span.error and attrs.get("error.type") in (None, "")

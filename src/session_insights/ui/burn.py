@@ -78,8 +78,7 @@ class BurnHeader(Header):
                                     "cost to finish known after the first completes")
         else:
             self.finish.set_or_hide("")
-        self.limits.set_or_hide("\n".join(fmt.rate_limits(source, limits)
-                                          for source, limits in snap["rate_limits"].items()))
+        self.limits.set_or_hide("\n".join(fmt.rate_limit_lines(snap["rate_limits"])))
         has_data = bool(timeline["rate_x"])
         dpg.configure_item(self.plot, show=has_data)
         if has_data and timeline["version"] != self._version:
