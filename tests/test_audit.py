@@ -30,7 +30,8 @@ def entry(ts: str, project: str, session: str | None, total_in, total_out, *, bo
 
 # Two projects interleave. Growth per session (input, output):
 #   S1 shop: gen-a 1000/200, gen-b 1000/300 (its line written twice)       -> 2000/500, ended, satisfaction 8
-#   S2 blog: gen-c 400/100, counters reset at gen-d (0/0), gen-e 500/200   ->  900/300, ended, satisfaction 6
+#   S2 blog: gen-c 400/100, counters drop at gen-d, gen-e +500/+200, end 650/250 from a start at 0/0
+#            -> 650/250 (end minus start; live it showed 900/300), ended, satisfaction 6
 #   S3 shop: gen-f 1000/300, then gen-f again (stale id) +500/+100         -> 1500/400, left open
 #   S4 blog: ends below where it started                                    ->    0/0,   ended, satisfaction 9
 HEAD = [
@@ -59,7 +60,7 @@ BROKEN = [
     orjson.dumps(entry("2025-09-03T14:09:00+00:00", SHOP, S3, "1,000", 10, gen="gen-g")),
 ]
 
-EXPECTED_TOTALS = {"input_tokens": 4_400, "output_tokens": 1_200, "requests": 6}
+EXPECTED_TOTALS = {"input_tokens": 4_150, "output_tokens": 1_150, "requests": 6}
 
 
 def lines(entries) -> bytes:
@@ -91,10 +92,16 @@ def test_session_usage_is_the_growth_of_its_running_totals(tmp_path):
     assert pick(sessions[S1], "input_tokens", "output_tokens", "requests") == {
         "input_tokens": 2_000, "output_tokens": 500, "requests": 2}
     assert pick(sessions[S2], "input_tokens", "output_tokens", "requests") == {
-        "input_tokens": 900, "output_tokens": 300, "requests": 3}
+        "input_tokens": 650, "output_tokens": 250, "requests": 3}
     assert pick(sessions[S3], "input_tokens", "output_tokens", "requests") == {
         "input_tokens": 1_500, "output_tokens": 400, "requests": 1}
-    assert S4 not in sessions  # it ended below its start: no usage at all, not a negative one
+    # S4 ended below its start: no usage at all, not a negative one; its rating stays.
+    assert pick(sessions[S4], "total_tokens", "requests", "ratings", "state") == {
+        "total_tokens": 0, "requests": 0, "ratings": 1, "state": "ended"}
+    assert [sessions[s]["state"] for s in (S1, S2, S3)] == ["ended", "ended", "open"]
+    assert {sessions[s]["project"] for s in (S1, S3)} == {SHOP} and sessions[S2]["project"] == BLOG
+    assert {v["source"] for v in sessions.values()} == {"audit"}
+    assert sessions[S1]["tickets_completed"] == 1 and sessions[S3]["tickets_completed"] == 0
 
 
 def test_projects_are_the_tiers(tmp_path):
@@ -103,7 +110,7 @@ def test_projects_are_the_tiers(tmp_path):
     assert pick(by_tier[SHOP], "input_tokens", "output_tokens", "requests") == {
         "input_tokens": 3_500, "output_tokens": 900, "requests": 3}
     assert pick(by_tier[BLOG], "input_tokens", "output_tokens", "requests") == {
-        "input_tokens": 900, "output_tokens": 300, "requests": 3}
+        "input_tokens": 650, "output_tokens": 250, "requests": 3}
 
 
 def test_no_model_is_recorded_so_the_usage_is_unpriced_never_free(tmp_path):
@@ -112,7 +119,7 @@ def test_no_model_is_recorded_so_the_usage_is_unpriced_never_free(tmp_path):
     unrecorded = snap["by_model"]["unrecorded"]
     assert unrecorded["cost_usd"] is None and unrecorded["priced"] is False
     assert unrecorded["unpriced_requests"] == 6
-    assert unrecorded["total_tokens"] == 5_600
+    assert unrecorded["total_tokens"] == 5_300
 
 
 def test_sessions_are_tickets_and_satisfaction_on_the_end_entry_is_a_rating(tmp_path):
@@ -130,11 +137,71 @@ def test_sessions_are_tickets_and_satisfaction_on_the_end_entry_is_a_rating(tmp_
     assert efficiency["mean_satisfaction"] == pytest.approx(23 / 3)
 
 
-@pytest.mark.xfail(strict=True, reason="history.py divides every token, open sessions' included, by the "
-                                       "completed tickets; the ended sessions used 3,700 of the 5,600")
 def test_tokens_per_completed_ticket_count_only_ended_sessions(tmp_path):
+    # Ended: S1 2,500 + S2 900 + S4 0 tokens over three tickets; S3 (1,900 tokens) is open.
     efficiency = read(write_log(tmp_path))["efficiency"]
-    assert efficiency["tokens_per_completed_ticket"] == pytest.approx(3_700 / 3)
+    assert efficiency["tokens_per_completed_ticket"] == pytest.approx(3_400 / 3)
+    assert efficiency["open_sessions"] == 1
+    # Rated sessions: 2,500 tokens at 8, 900 at 6, 0 at 9 -> 3,400 / 3 tokens over 23 / 3 points.
+    assert efficiency["tokens_per_satisfaction_point"] == pytest.approx(3_400 / 23)
+    over = efficiency["over_time"]
+    assert over["interval"] == "daily" and [b["sessions"] for b in over["buckets"]] == [3]
+
+
+def test_once_the_open_session_ends_it_joins_the_averages(tmp_path):
+    path = write_log(tmp_path, HEAD + TAIL + [entry("2025-09-03T14:10:00+00:00", SHOP, S3, 3769, 1528,
+                                                    boundary="end", satisfaction=5)])
+    efficiency = read(path)["efficiency"]
+    assert efficiency["open_sessions"] == 0
+    assert efficiency["tokens_per_completed_ticket"] == pytest.approx(5_300 / 4)
+
+
+@pytest.mark.parametrize("middle, expected", [
+    # Drops, then rises past where it started: end minus start, whatever happened between.
+    ([(1100, 300), (100, 50), (900, 250)], (800 - 0, 150)),
+    # Drops below its start and rises, but not back to it: nothing.
+    ([(1500, 400), (200, 20), (600, 90)], (0, 0)),
+    # Only grows: the live sum is already end minus start.
+    ([(400, 100), (700, 160)], (700 - 100, 160 - 60)),
+])
+def test_a_counter_that_drops_mid_session_settles_at_end_minus_start(tmp_path, middle, expected):
+    start = (100, 60) if expected == (600, 100) else (100, 100) if expected == (800, 150) else (1000, 300)
+    entries = [entry("2025-09-03T13:50:00+00:00", SHOP, S1, *start, boundary="start")]
+    entries += [entry(f"2025-09-03T13:5{i + 1}:00+00:00", SHOP, S1, i_, o_, gen=f"g{i}")
+                for i, (i_, o_) in enumerate(middle)]
+    end = middle[-1]
+    entries.append(entry("2025-09-03T13:59:00+00:00", SHOP, S1, *end, boundary="end"))
+    path = write_log(tmp_path, entries)
+    h = TokenHistory()
+    source = open_source(f"audit:{path}", h)
+    source.poll()
+    h.drain()
+    totals = h.snapshot()["totals"]
+    assert (totals["input_tokens"], totals["output_tokens"]) == (max(0, end[0] - start[0]),
+                                                                 max(0, end[1] - start[1]))
+    assert totals["requests"] == len(middle)
+
+
+def test_live_a_dropped_counter_shows_its_growth_until_the_end_settles_it(tmp_path):
+    path = tmp_path / "token_usage_audit.jsonl"
+    path.write_bytes(lines([
+        entry("2025-09-03T13:50:00+00:00", SHOP, S1, 0, 0, boundary="start"),
+        entry("2025-09-03T13:51:00+00:00", SHOP, S1, 1000, 200, gen="a"),
+        entry("2025-09-03T13:52:00+00:00", SHOP, S1, 100, 20),  # dropped
+        entry("2025-09-03T13:53:00+00:00", SHOP, S1, 600, 120, gen="b"),
+    ]))
+    h = TokenHistory()
+    source = open_source(f"audit:{path}", h)
+    source.poll()
+    h.drain()
+    assert h.snapshot()["totals"]["input_tokens"] == 1_500  # 1,000 + 500 of growth, counted live
+    with open(path, "ab") as f:
+        f.write(lines([entry("2025-09-03T13:54:00+00:00", SHOP, S1, 600, 120, boundary="end")]))
+    source.poll()
+    h.drain()
+    snap = h.snapshot()
+    assert (snap["totals"]["input_tokens"], snap["totals"]["output_tokens"]) == (600, 120)
+    assert snap["totals"]["requests"] == 2 and snap["sessions"][S1]["state"] == "ended"
 
 
 def test_a_duplicated_line_and_a_stale_generation_id_each_count_once(tmp_path):
@@ -194,8 +261,9 @@ def test_naive_timestamps_are_local_time_and_epoch_seconds_are_accepted(tmp_path
         entry(1756907700, BLOG, S2, 10, 20, gen="gen-c"),
     ])
     sessions = read(path)["sessions"]
-    assert sessions[S1]["first_ts"] == datetime.fromisoformat("2025-09-03T13:51:00.250000").timestamp()
-    assert sessions[S2]["first_ts"] == 1756907700.0
+    assert sessions[S1]["first_ts"] == datetime.fromisoformat("2025-09-03T13:50:05.751641").timestamp()
+    assert sessions[S1]["last_ts"] == datetime.fromisoformat("2025-09-03T13:51:00.250000").timestamp()
+    assert sessions[S2]["first_ts"] == 1756907600.5 and sessions[S2]["last_ts"] == 1756907700.0
 
 
 def test_entries_outside_a_session_are_skipped(tmp_path):
@@ -348,8 +416,9 @@ def test_an_array_log_gives_the_figures_of_the_same_entries_as_json_lines(tmp_pa
     assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
     assert {s: pick(f, "input_tokens", "output_tokens", "requests") for s, f in snap["sessions"].items()} == {
         S1: {"input_tokens": 2_000, "output_tokens": 500, "requests": 2},
-        S2: {"input_tokens": 900, "output_tokens": 300, "requests": 3},
+        S2: {"input_tokens": 650, "output_tokens": 250, "requests": 3},
         S3: {"input_tokens": 1_500, "output_tokens": 400, "requests": 1},
+        S4: {"input_tokens": 0, "output_tokens": 0, "requests": 0},
     }
     assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
     assert snap["efficiency"]["ratings"] == 3
@@ -372,18 +441,19 @@ def test_entries_appended_to_the_array_count_on_the_next_poll_and_nothing_twice(
     path = write_array(tmp_path, HEAD)
     h = TokenHistory()
     source = open_source(f"audit:{path}", h)
-    # HEAD: 3 starts and S1's end (tickets), its rating, 6 requests (gen-b's entry written twice
-    # is one entry: its copy is not queued again).
-    assert poll(source, h) == 3 + 1 + 1 + 6
+    # HEAD: 3 starts (a session mark and a ticket each), S1's end (mark, ticket, rating), 6
+    # requests (gen-b's entry written twice is one entry: its copy is not queued again).
+    assert poll(source, h) == 3 * 2 + 3 + 6
     assert pick(h.snapshot()["totals"], "input_tokens", "output_tokens", "requests") == {
         "input_tokens": 3_900, "output_tokens": 1_100, "requests": 6}
     assert poll(source, h) == 0  # unchanged: not read again
     inode = path.stat().st_ino
     write_array(tmp_path, HEAD + TAIL[:2])
     assert path.stat().st_ino == inode  # rewritten in place, as the writer does
-    assert poll(source, h) == 3  # S2's end and rating, S3's stale gen-f: only the new entries
+    # Only the new entries: S2's end (settling copy, mark, ticket, rating), S3's stale gen-f.
+    assert poll(source, h) == 4 + 1
     write_array(tmp_path, HEAD + TAIL)
-    assert poll(source, h) == 3  # S4's start, end and rating
+    assert poll(source, h) == 2 + 3  # S4's start (mark, ticket) and end (mark, ticket, rating)
     snap = h.snapshot()
     assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
     assert pick(snap["sessions"][S3], "input_tokens", "output_tokens", "requests") == {
@@ -427,8 +497,9 @@ def test_a_restart_reads_only_the_entries_after_the_saved_count(tmp_path, grows)
         assert pick(again.snapshot()["totals"], "input_tokens", "output_tokens", "requests") == {
             "input_tokens": 3_900, "output_tokens": 1_100, "requests": 6}
         write_array(tmp_path / "logs")
-    # TAIL's 6 records only: S2's end and rating, S3's gen-f, S4's start, end and rating.
-    assert poll(source, again) == 6
+    # TAIL's 10 records only: S2's end (the copy of gen-e that settles it at end minus start,
+    # mark, ticket, rating), S3's gen-f, S4's start (mark, ticket) and end (mark, ticket, rating).
+    assert poll(source, again) == 4 + 1 + 2 + 3
     snap = again.snapshot()
     # S2's end and S3's stale gen-f are measured against totals read before the restart.
     assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
@@ -450,7 +521,7 @@ def test_a_rewrite_caught_half_written_is_read_again_at_the_next_poll(tmp_path):
         assert poll(source, h) == 0
         assert h.snapshot()["errors"]["bad_lines"] == 0  # just written: maybe still being written
     path.write_bytes(whole)
-    assert poll(source, h) == 6
+    assert poll(source, h) == 10  # TAIL's records, as above
     snap = h.snapshot()
     assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
     assert snap["efficiency"]["ratings"] == 3
@@ -470,15 +541,14 @@ def test_an_array_left_unparsable_is_one_bad_line_once_it_has_settled(tmp_path):
     poll(source, h)
     assert h.snapshot()["errors"] == {"bad_lines": 1, "files": {str(path): 1}}
     path.write_bytes(whole)  # rewritten whole again: read on
-    assert poll(source, h) == 6
+    assert poll(source, h) == 10  # TAIL's records
     snap = h.snapshot()
     assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
     assert snap["errors"] == {"bad_lines": 1, "files": {str(path): 1}}
 
 
 def test_a_replaced_array_log_is_read_again_from_its_first_entry_without_counting_twice(tmp_path):
-    # S3 grows once without a generation id: a request with no key, which the history
-    # cannot de-duplicate on its own.
+    # S3 grows once without a generation id: a request keyed by the entry itself.
     before = [*HEAD, entry("2025-09-03T13:57:30+00:00", SHOP, S3, 3469, 1478)]
     path = write_array(tmp_path, before + ARRAY_BROKEN[:1])
     h = TokenHistory()
@@ -488,13 +558,13 @@ def test_a_replaced_array_log_is_read_again_from_its_first_entry_without_countin
     rewritten.write_bytes(array(before + ARRAY_BROKEN[:1] + TAIL))
     os.replace(rewritten, path)  # a new file at the same path, holding the old entries and new ones
     # Only TAIL's records: its stale gen-f entry carries the gen-f growth so far (its key's larger copy).
-    assert poll(source, h) == 6
+    assert poll(source, h) == 10
     snap = h.snapshot()
     # S3: gen-f 1000/300, 200/50 without an id, then gen-f again +300/+50.
     assert pick(snap["sessions"][S3], "input_tokens", "output_tokens", "requests") == {
         "input_tokens": 1_500, "output_tokens": 400, "requests": 2}
     assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == {
-        "input_tokens": 4_400, "output_tokens": 1_200, "requests": 7}
+        "input_tokens": 4_150, "output_tokens": 1_150, "requests": 7}
     assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
     assert snap["efficiency"]["ratings"] == 3  # S1's, read twice, counts once
     assert snap["errors"] == {"bad_lines": 1, "files": {str(path): 1}}
@@ -508,11 +578,11 @@ def test_an_array_begun_again_by_its_writer_counts_its_new_entries(tmp_path):
     # The writer could not load the old array and wrote a new one holding only its new entries.
     write_array(tmp_path, [entry("2025-09-03T14:10:00+00:00", BLOG, S5, 0, 0, boundary="start"),
                            entry("2025-09-03T14:11:00+00:00", BLOG, S5, 300, 30, gen="gen-x")])
-    assert poll(source, h) == 2
+    assert poll(source, h) == 2 + 1  # S5's start (mark, ticket), gen-x
     write_array(tmp_path, [entry("2025-09-03T14:10:00+00:00", BLOG, S5, 0, 0, boundary="start"),
                            entry("2025-09-03T14:11:00+00:00", BLOG, S5, 300, 30, gen="gen-x"),
                            entry("2025-09-03T14:12:00+00:00", BLOG, S5, 300, 30, boundary="end", satisfaction=5)])
-    assert poll(source, h) == 2
+    assert poll(source, h) == 3  # its end: mark, ticket, rating
     snap = h.snapshot()
     assert pick(snap["sessions"][S5], "input_tokens", "output_tokens", "requests") == {
         "input_tokens": 300, "output_tokens": 30, "requests": 1}

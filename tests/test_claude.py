@@ -15,7 +15,7 @@ SESSION = "5b1c4e0f-0000-4000-8000-000000000001"
 def assistant(ts: str, msg_id: str, req: str, usage: dict, *, model="claude-sonnet-4-5-20250929",
               sidechain=False, content=None, cost=None) -> dict:
     line = {"type": "assistant", "sessionId": SESSION, "timestamp": ts, "requestId": req,
-            "isSidechain": sidechain, "uuid": f"u-{msg_id}-{ts}",
+            "isSidechain": sidechain, "uuid": f"u-{msg_id}-{ts}", "cwd": "/home/me/project",
             "message": {"id": msg_id, "model": model, "role": "assistant", "usage": usage,
                         "content": content or [{"type": "text", "text": "I will look at the file."}]}}
     if cost is not None:
@@ -75,6 +75,16 @@ def read(folder: Path) -> dict:
     open_source(f"claude:{folder}", h).poll()
     h.drain()
     return h.snapshot()
+
+
+def test_a_session_row_names_its_project_source_tools_and_tickets(tmp_path):
+    write_transcript(tmp_path)
+    session = read(tmp_path)["sessions"][SESSION]
+    assert {k: session[k] for k in ("project", "source", "state", "tool_calls", "tool_failures",
+                                    "tickets_completed")} == {
+        "project": "project", "source": "claude", "state": None, "tool_calls": 2, "tool_failures": 1,
+        "tickets_completed": 1}
+    assert sorted(session["models"]) == ["claude-haiku-4-5-20251001", "claude-sonnet-4-5-20250929"]
 
 
 def test_streamed_copies_count_once_keeping_the_largest(tmp_path):

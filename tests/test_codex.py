@@ -193,6 +193,8 @@ def test_codex_sessions_tiers_and_the_fork_keeps_its_own_id(tmp_path):
     assert snap["sessions"][FORK]["total_tokens"] == 1_000 + 4_000 + 300
     assert snap["by_tier"]["subagent"]["requests"] == 1
     assert snap["by_tier"]["main agent"]["requests"] == 4
+    assert {(snap["sessions"][s]["project"], snap["sessions"][s]["source"]) for s in (MAIN, FORK)} == {
+        ("project", "codex")}
 
 
 def test_codex_tools_plan_steps_and_rate_limits(tmp_path):

@@ -4,7 +4,7 @@ import pytest
 
 from session_insights import formatting as fmt
 from session_insights import metrics
-from session_insights.metrics import DayRollup
+from session_insights.metrics import SessionUnit
 
 
 @pytest.mark.parametrize("span_days, expected", [
@@ -23,37 +23,83 @@ def test_lower_tokens_per_point_from_first_to_last_interval_is_improved_with_its
     assert metrics.compare_first_last([None, None]) == (None, None)
 
 
-def test_efficiency_over_time_averages_tokens_and_satisfaction_per_daily_interval():
-    days = [
-        # day 0: 10,000 tokens, two ratings 8 and 6 -> avg 5,000 tokens / avg 7 = 714.29
-        DayRollup(day=20_000, tokens=10_000, ratings=2, rating_sum=14.0, completed=0),
-        # day 2: 6,000 tokens, one rating 9 -> 6,000 / 9 = 666.67
-        DayRollup(day=20_002, tokens=6_000, ratings=1, rating_sum=9.0, completed=0),
+D = 86_400
+
+
+def unit(day: float, tokens: int, *ratings: float, completed: int = 0) -> SessionUnit:
+    return SessionUnit(ts=day * D, tokens=tokens, ratings=len(ratings), rating_sum=float(sum(ratings)),
+                       completed=completed)
+
+
+def test_efficiency_over_time_averages_tokens_and_satisfaction_of_the_sessions_per_daily_interval():
+    units = [
+        # day 0: sessions of 8,000 tokens rated 8 and 2,000 rated 6 -> avg 5,000 tokens / avg 7
+        unit(20_000.2, 8_000, 8), unit(20_000.9, 2_000, 6),
+        # a session with no rating is no part of a rated average
+        unit(20_000.5, 50_000),
+        # day 2: one session of 6,000 tokens rated 9 -> 6,000 / 9
+        unit(20_002.1, 6_000, 9),
     ]
-    over = metrics.efficiency_over_time(days)
+    over = metrics.efficiency_over_time(units)
     assert over["interval"] == "daily" and over["measure"] == "tokens_per_satisfaction_point"
     first, middle, last = over["buckets"]
-    assert (first["avg_tokens"], first["avg_satisfaction"]) == (5_000, 7.0)
+    assert (first["sessions"], first["avg_tokens"], first["avg_satisfaction"]) == (2, 5_000, 7.0)
     assert first["score"] == pytest.approx(5_000 / 7)
-    assert middle["score"] is None  # a day with nothing rated has no score
+    assert (middle["sessions"], middle["score"]) == (0, None)  # a day with nothing rated has no score
     assert last["score"] == pytest.approx(6_000 / 9)
-    assert first["start_ts"] == 20_000 * 86_400 and first["end_ts"] == 20_001 * 86_400
+    assert first["start_ts"] == 20_000 * D and first["end_ts"] == 20_001 * D
+    assert (first["start"], first["end"]) == ("2024-10-04", "2024-10-04")  # day 20,000 since 1970-01-01
     assert over["verdict"] == "IMPROVED"
     assert over["change_pct"] == pytest.approx((5_000 / 7 - 6_000 / 9) / (5_000 / 7) * 100)
+    # Overall: three rated sessions, (8,000 + 2,000 + 6,000) / 3 tokens over (8 + 6 + 9) / 3 points.
+    assert over["overall_score"] == pytest.approx(16_000 / 23)
+    assert over["points_per_1k_tokens"] == pytest.approx(23 / 16)
+
+
+def test_a_session_rated_twice_counts_once_with_its_mean_rating():
+    over = metrics.efficiency_over_time([unit(0.5, 9_000, 4, 8), unit(0.7, 3_000, 9)])
+    (only,) = over["buckets"]
+    assert (only["sessions"], only["avg_tokens"], only["avg_satisfaction"]) == (2, 6_000, 7.5)
 
 
 def test_without_ratings_tokens_per_completed_ticket_stands_in_over_3_day_intervals():
-    days = [DayRollup(100, 9_000, 0, 0.0, 3), DayRollup(109, 12_000, 0, 0.0, 2)]  # a 10-day span
-    over = metrics.efficiency_over_time(days)
+    units = [unit(100, 9_000, completed=3), unit(109.5, 12_000, completed=2)]  # a 10-day span
+    over = metrics.efficiency_over_time(units)
     assert over["interval"] == "3-day" and over["measure"] == "tokens_per_completed_ticket"
     scores = [b["score"] for b in over["buckets"]]
     assert scores == [3_000.0, None, None, 6_000.0]  # days 100-102, 103-105, 106-108, 109-111
+    assert [(b["start"], b["end"]) for b in over["buckets"]][-1] == ("1970-04-20", "1970-04-22")
     assert over["verdict"] == "DECLINED" and over["change_pct"] == pytest.approx(-100.0)
+    assert over["overall_score"] == pytest.approx(21_000 / 5) and over["points_per_1k_tokens"] is None
+
+
+@pytest.mark.parametrize("span_days, interval, buckets", [
+    (7, "daily", 7), (8, "3-day", 3), (30, "3-day", 10), (31, "weekly", 5), (90, "weekly", 13),
+    (91, "30-day", 4),
+])
+def test_bucket_boundaries_follow_the_span_from_the_first_session(span_days, interval, buckets):
+    over = metrics.efficiency_over_time([unit(500.0, 1_000, 5), unit(500 + span_days - 1 + 0.99, 2_000, 5)])
+    assert over["interval"] == interval and len(over["buckets"]) == buckets
+    assert over["buckets"][0]["start_ts"] == 500 * D
+    last_day = 500 + span_days - 1
+    holding = [b for b in over["buckets"] if b["sessions"]]
+    assert holding[-1]["start_ts"] <= last_day * D < holding[-1]["end_ts"]
+
+
+def test_open_sessions_are_no_unit_and_ended_ones_sit_on_their_end_day():
+    row = {"state": "open", "end_ts": None, "last_ts": 5.0, "total_tokens": 10, "ratings": 0,
+           "rating_sum": 0.0, "tickets_completed": 0}
+    assert metrics.session_unit(row) is None
+    ended = dict(row, state="ended", end_ts=2 * D + 7.0)
+    assert metrics.session_unit(ended).ts == 2 * D + 7.0
+    assert metrics.session_unit(dict(row, state=None)).ts == 5.0
+    assert metrics.session_unit(dict(row, state=None, total_tokens=0)) is None
 
 
 def test_no_data_gives_no_interval_and_no_verdict():
     assert metrics.efficiency_over_time([]) == {"interval": None, "measure": None, "buckets": [],
-                                                "verdict": None, "change_pct": None}
+                                                "verdict": None, "change_pct": None, "overall_score": None,
+                                                "points_per_1k_tokens": None}
 
 
 def test_projection_of_budget_and_tickets():

@@ -62,6 +62,25 @@ class TicketUpdate(NamedTuple):
     status: str
     track: str | None = None
     reason: str | None = None
+    session: str | None = None
+
+
+SESSION_BOUNDARIES = ("start", "end", None)
+
+
+class SessionMark(NamedTuple):
+    """What a log says about a session itself: that it started or ended (``boundary``),
+    or, with no boundary, only which project and source it belongs to.
+
+    A session with a start and no end yet is open: its tokens show live, but efficiency
+    averages leave it out until it ends. Sessions no log delimits are never open.
+    """
+
+    ts: float
+    session: str
+    boundary: str | None = None
+    project: str | None = None
+    source: str | None = None
 
 
 class Rating(NamedTuple):

@@ -30,6 +30,7 @@ from .events import (
     MAX_TOKENS_PER_REQUEST,
     TICKET_STATUSES,
     Rating,
+    SessionMark,
     TicketUpdate,
     ToolCall,
     UsageEvent,
@@ -53,6 +54,16 @@ N_COUNTERS = 10
 T_IN, T_OUT, T_CR, T_CW, T_COST, T_REQ = range(6)
 # Day rollup fields.
 D_TOKENS, D_COST, D_REQ, D_RATING_MILLI, D_RATINGS = range(5)
+# Per (model, tier, session) and UTC day: requests, tokens, cost.
+CD_REQ, CD_TOKENS, CD_COST = range(3)
+# Ticket fields: status, ts, track, first_ts, reason, (ts, rank, track) of the track's
+# update, session.
+T_SESSION = 6
+# Session row fields. A session is undelimited until a log marks its start (then it is
+# open) or its end (then it has ended).
+(S_FIRST, S_LAST, S_PROJECT, S_SOURCE, S_MARK, S_END, S_TOOLS, S_TOOL_FAILURES, S_RATINGS,
+ S_RATING_MILLI) = range(10)
+UNDELIMITED, OPEN, ENDED = 0, 1, 2
 
 NO_TIER = "(no tier)"
 NO_SESSION = "(no session)"
@@ -152,7 +163,10 @@ class TokenHistory:
         self._timeline = BucketSeries(TIMELINE_CAPACITY, fields=6)
         self._recent = RecentSeconds(retention_s=3600, fields=2)
         self._days: dict[int, list[int]] = {}
-        self._sessions: dict[str, list[float]] = {}  # session -> [first_ts, last_ts]
+        self._sessions: dict[str, list] = {}  # session -> its row (S_* fields)
+        # (model, tier, session) -> UTC day -> [requests, tokens, cost]: what each session
+        # spent each day on each model, for the durable per-day rollups.
+        self._combo_days: dict[tuple[str, str | None, str | None], dict[int, list[int]]] = {}
         self._tools: dict[str, list[int]] = {}  # name -> [calls, failures, total_us, max_us]
         # id -> [status, ts, track, first_ts, reason, (ts, rank, track) of the track's update]
         self._tickets: dict[str, list] = {}
@@ -339,6 +353,12 @@ class TokenHistory:
         with self._lock:
             return self.offsets.get(key) or self._saved_offsets.get(_path_digest(key))
 
+    def knows(self, request_key: str) -> bool:
+        """Whether a copy of this request is counted and still remembered, so a later copy
+        replaces it (rather than counting as a request of its own)."""
+        with self._lock:
+            return request_key in self._seen
+
     @property
     def pending(self) -> int:
         return len(self._usage_inbox) + len(self._other_inbox)
@@ -403,34 +423,42 @@ class TokenHistory:
                 seen.popitem(last=False)
         self._add_usage(ev, 1)
 
-    def _context(self, model: str, provider: str | None, tier: str | None, session: str | None) -> tuple:
-        """(pricing, its flat rates if it has no tiers or periods, combo counters, session span)
-        for a request's labels, created on first use."""
+    def _context(self, model: str, provider: str | None, tier: str | None, session: str | None,
+                 source: str | None) -> tuple:
+        """(pricing, its flat rates if it has no tiers or periods, combo counters, the combo's
+        days, session row) for a request's labels, created on first use."""
         pricing = self._pricing_cache.get((model, provider), _MISSING)
         if pricing is _MISSING:
             pricing = self._pricing_cache[(model, provider)] = self.prices.pricing(model, provider)
             if provider is not None or model not in self._model_provider:
                 self._model_provider[model] = provider
-        if session is not None and session not in self._sessions:
-            self._new_session(session)  # may fold old sessions, so before the combo look-up
-        combo = self._combos.get((model, tier, session))
+        if session is not None:
+            row = self._sessions.get(session)
+            if row is None:
+                row = self._new_session(session)  # may fold old sessions, so before the combo look-up
+            if row[S_SOURCE] is None:
+                row[S_SOURCE] = source
+        key = (model, tier, session)
+        combo = self._combos.get(key)
         if combo is None:
-            combo = self._combos[(model, tier, session)] = [0] * N_COUNTERS
-        return pricing, pricing.flat_rates() if pricing is not None else None, combo, self._sessions.get(session)
+            combo = self._combos[key] = [0] * N_COUNTERS
+        days = self._combo_days.setdefault(key, {})
+        return (pricing, pricing.flat_rates() if pricing is not None else None, combo, days,
+                self._sessions.get(session))
 
     def _add_usage(self, ev: UsageEvent, sign: int) -> None:
         ts, model, provider, inp, cr, cw5, cw1h, out, reasoning, tier, session, _, _, reported = ev
         # Consecutive requests nearly always share their labels: reuse the last look-ups.
         labels = (model, provider, tier, session)
         if labels == self._last_labels:
-            pricing, rates, combo, span = self._last_context
+            pricing, rates, combo, combo_days, span = self._last_context
         else:
             context = self._contexts.get(labels)
             if context is None:
                 if len(self._contexts) > 4096:
                     self._contexts.clear()
-                context = self._contexts[labels] = self._context(model, provider, tier, session)
-            pricing, rates, combo, span = self._last_context = context
+                context = self._contexts[labels] = self._context(model, provider, tier, session, ev[11])
+            pricing, rates, combo, combo_days, span = self._last_context = context
             self._last_labels = labels
         if rates is not None:
             cost = inp * rates[0] + out * rates[1] + cr * rates[2] + cw5 * rates[3] + cw1h * rates[4] + rates[5]
@@ -460,12 +488,13 @@ class TokenHistory:
         # seconds), burn-window second and day: look those up once per second.
         sec = int(ts)
         if sec == self._hot_sec and self._timeline.level == self._hot_level:
-            b, r, day = self._hot_buckets
+            b, r, day, day_index = self._hot_buckets
         else:
             b = self._timeline.bucket(ts)
             r = self._recent.bucket(ts)
+            day_index = int(ts // DAY_S)
             day = self._day(ts)
-            self._hot_sec, self._hot_level, self._hot_buckets = sec, self._timeline.level, (b, r, day)
+            self._hot_sec, self._hot_level, self._hot_buckets = sec, self._timeline.level, (b, r, day, day_index)
         b[T_IN] += inp
         b[T_OUT] += out
         b[T_CR] += cr
@@ -478,6 +507,12 @@ class TokenHistory:
         day[D_TOKENS] += tokens
         day[D_COST] += cost
         day[D_REQ] += sign
+        cd = combo_days.get(day_index)
+        if cd is None:
+            cd = combo_days[day_index] = [0, 0, 0]
+        cd[CD_REQ] += sign
+        cd[CD_TOKENS] += tokens
+        cd[CD_COST] += cost
 
         if ts > self._last_ts_or_min:
             self._last_ts = self._last_ts_or_min = ts
@@ -495,11 +530,26 @@ class TokenHistory:
             day = self._days[index] = [0, 0, 0, 0, 0]
         return day
 
-    def _new_session(self, session: str) -> None:
+    @staticmethod
+    def _blank_session() -> list:
+        return [math.inf, -math.inf, None, None, UNDELIMITED, None, 0, 0, 0, 0]
+
+    def _new_session(self, session: str) -> list:
         if len(self._sessions) >= MAX_SESSIONS:
             # Fold an eighth at a time: folding walks the de-duplication keys, so do it rarely.
             self._fold_sessions(max(len(self._sessions) - MAX_SESSIONS + 1, MAX_SESSIONS // 8))
-        self._sessions[session] = [math.inf, -math.inf]
+        row = self._sessions[session] = self._blank_session()
+        return row
+
+    def _session_row(self, session: str, ts: float) -> list:
+        """The row of ``session`` (created on first use), its span stretched to ``ts``."""
+        row = self._sessions.get(session)
+        if row is None:
+            self._last_labels = None  # a new row may fold others that cached look-ups point at
+            row = self._new_session(session)
+        row[S_FIRST] = min(row[S_FIRST], ts)
+        row[S_LAST] = max(row[S_LAST], ts)
+        return row
 
     def _fold_sessions(self, n: int) -> None:
         """Merge the ``n`` least recently active sessions into one row, totals intact."""
@@ -509,10 +559,14 @@ class TokenHistory:
         folded = {s for _, s in candidates[:n]}
         if not folded:
             return
-        spans = [self._sessions.pop(s) for s in folded]
-        merged = self._sessions.setdefault(EARLIER_SESSIONS, [math.inf, -math.inf])
-        merged[0] = min([merged[0], *(sp[0] for sp in spans)])
-        merged[1] = max([merged[1], *(sp[1] for sp in spans)])
+        rows = [self._sessions.pop(s) for s in folded]
+        merged = self._sessions.get(EARLIER_SESSIONS)
+        if merged is None:
+            merged = self._sessions[EARLIER_SESSIONS] = self._blank_session()
+        merged[S_FIRST] = min([merged[S_FIRST], *(row[S_FIRST] for row in rows)])
+        merged[S_LAST] = max([merged[S_LAST], *(row[S_LAST] for row in rows)])
+        for field in (S_TOOLS, S_TOOL_FAILURES, S_RATINGS, S_RATING_MILLI):
+            merged[field] += sum(row[field] for row in rows)
         # Copies remembered for de-duplication now live in the folded row: a larger copy
         # must be subtracted from there, even if its session comes back later.
         for key, ev in self._seen.items():
@@ -520,9 +574,16 @@ class TokenHistory:
                 self._seen[key] = ev._replace(session=EARLIER_SESSIONS)
         for key in [k for k in self._combos if k[2] in folded]:
             counters = self._combos.pop(key)
-            target = self._combos.setdefault((key[0], key[1], EARLIER_SESSIONS), [0] * N_COUNTERS)
+            merged_key = (key[0], key[1], EARLIER_SESSIONS)
+            target = self._combos.setdefault(merged_key, [0] * N_COUNTERS)
             for i, value in enumerate(counters):
                 target[i] += value
+            # Its days are not kept: the folded row is no session of its own, and the
+            # sessions in it reached the durable history before they were folded.
+            self._combo_days.pop(key, None)
+        for ticket in self._tickets.values():
+            if ticket[T_SESSION] in folded:
+                ticket[T_SESSION] = EARLIER_SESSIONS
 
     def _apply_other(self, record: ToolCall | TicketUpdate | Rating) -> None:
         if self._latest_other_ts is None or record.ts > self._latest_other_ts:
@@ -540,12 +601,34 @@ class TokenHistory:
             tool[1] += not record.ok
             tool[2] += duration_us
             tool[3] = max(tool[3], duration_us)
+            if record.session is not None:
+                row = self._session_row(record.session, record.ts)
+                row[S_TOOLS] += 1
+                row[S_TOOL_FAILURES] += not record.ok
         elif kind is TicketUpdate:
             self._apply_ticket(record)
+        elif kind is SessionMark:
+            self._apply_mark(record)
         else:
+            milli = round(record.score * 1000)
             day = self._day(record.ts)
-            day[D_RATING_MILLI] += round(record.score * 1000)
+            day[D_RATING_MILLI] += milli
             day[D_RATINGS] += 1
+            row = self._session_row(record.session if record.session is not None else NO_SESSION, record.ts)
+            row[S_RATING_MILLI] += milli
+            row[S_RATINGS] += 1
+
+    def _apply_mark(self, mark: SessionMark) -> None:
+        row = self._session_row(mark.session, mark.ts)
+        if mark.project is not None:
+            row[S_PROJECT] = mark.project
+        if mark.source is not None:
+            row[S_SOURCE] = mark.source
+        if mark.boundary == "end":
+            row[S_MARK] = ENDED
+            row[S_END] = mark.ts if row[S_END] is None else max(row[S_END], mark.ts)
+        elif mark.boundary == "start" and row[S_MARK] != ENDED:
+            row[S_MARK] = OPEN
 
     def _apply_ticket(self, up: TicketUpdate) -> None:
         # Keep-latest by (ts, status rank, text): the tie-break on the text makes two
@@ -559,8 +642,13 @@ class TokenHistory:
             if len(self._tickets) >= MAX_TICKETS:
                 self._retire_ticket()
             self._tickets[up.ticket_id] = [up.status, up.ts, up.track, up.ts, up.reason,
-                                           (up.ts, rank, up.track) if up.track else None]
+                                           (up.ts, rank, up.track) if up.track else None, up.session]
+            if up.session is not None:
+                self._session_row(up.session, up.ts)
             return
+        if ticket[T_SESSION] is None and up.session is not None:
+            ticket[T_SESSION] = up.session
+            self._session_row(up.session, up.ts)
         ticket[3] = min(ticket[3], up.ts)
         if (up.ts, rank, up.reason or "") > (ticket[1], _STATUS_RANK[ticket[0]], ticket[4] or ""):
             ticket[0], ticket[1], ticket[4] = up.status, up.ts, up.reason
@@ -687,13 +775,8 @@ class TokenHistory:
             fig["models"] = sorted(tier_models.get(tier or NO_TIER, ()))
             by_tier[tier or NO_TIER] = fig
 
-        sessions = {}
-        for session, c in sorted(self._rollup(2).items(), key=lambda kv: str(kv[0])):
-            fig = self._figures(c)
-            span = self._sessions.get(session) if session is not None else None
-            fig["first_ts"] = span[0] if span and math.isfinite(span[0]) else None
-            fig["last_ts"] = span[1] if span and math.isfinite(span[1]) else None
-            sessions[session or NO_SESSION] = fig
+        rows = self._session_rows()
+        sessions = {row["session"]: self._session_figures(row) for row in rows}
 
         recent = self._recent
         window = recent.window(now - self.window_s, now)
@@ -711,26 +794,22 @@ class TokenHistory:
             tickets_left=left, tickets_completed=completed, ticket_span_s=span,
         )
 
-        day_rows = []
-        completed_by_day: dict[int, int] = {}
-        for t in self._tickets.values():
-            if t[0] == "completed":
-                completed_by_day[int(t[1] // DAY_S)] = completed_by_day.get(int(t[1] // DAY_S), 0) + 1
-        for day in sorted(set(self._days) | set(completed_by_day)):
-            d = self._days.get(day, [0, 0, 0, 0, 0])
-            day_rows.append(metrics.DayRollup(day, d[D_TOKENS], d[D_RATINGS], d[D_RATING_MILLI] / 1000,
-                                              completed_by_day.get(day, 0)))
-        ratings = sum(d.ratings for d in day_rows)
-        rating_sum = sum(d.rating_sum for d in day_rows)
-        mean_rating = rating_sum / ratings if ratings else None
+        # An open session (started, not yet ended) shows live but is in no average yet.
+        open_rows = [row for row in rows if row["state"] == "open"]
+        closed_tokens = totals["total_tokens"] - sum(row["total_tokens"] for row in open_rows)
+        closed_cost = usd(totals_c[COST] - sum(row["cost_pusd"] for row in open_rows))
+        ratings = sum(d[D_RATINGS] for d in self._days.values())
+        rating_sum = sum(d[D_RATING_MILLI] for d in self._days.values()) / 1000
+        over_time = metrics.efficiency_over_time(
+            metrics.session_unit(row) for row in rows if row["session"] != EARLIER_SESSIONS)
         efficiency = {
-            "tokens_per_completed_ticket": metrics.per_unit(totals["total_tokens"], completed),
-            "cost_per_completed_ticket_usd": metrics.per_unit(spent, completed),
+            "tokens_per_completed_ticket": metrics.per_unit(closed_tokens, completed),
+            "cost_per_completed_ticket_usd": metrics.per_unit(closed_cost, completed),
             "ratings": ratings,
-            "mean_satisfaction": mean_rating,
-            "tokens_per_satisfaction_point": (
-                totals["total_tokens"] / ratings / mean_rating if ratings and mean_rating else None),
-            "over_time": metrics.efficiency_over_time(day_rows),
+            "mean_satisfaction": rating_sum / ratings if ratings else None,
+            "tokens_per_satisfaction_point": over_time["overall_score"],
+            "open_sessions": len(open_rows),
+            "over_time": over_time,
         }
 
         tools = {}
@@ -768,12 +847,89 @@ class TokenHistory:
             "notices": list(self.notices),
         }
 
+    def session_rows(self) -> list[dict]:
+        """Every session's figures with exact integer costs (``cost_pusd``): what the
+        durable history stores. See ``_session_rows``."""
+        with self._lock:
+            return self._session_rows()
+
+    def _session_rows(self) -> list[dict]:
+        """One dict per session, sorted by name: its labels (``source``, ``project``),
+        span, ``state`` ("open" from its start until its end, "ended", or None when no log
+        delimits it), token counts by kind, ``cost_pusd``, requests, tool calls and
+        failures, tickets completed, ratings (count and sum), and ``models`` /
+        ``days``: ``{model: counters}`` and ``[(utc_day, model, requests, tokens,
+        cost_pusd)]``. Usage recorded without a session is the row ``NO_SESSION``."""
+        counters: dict[str, list[int]] = {}
+        models: dict[str, dict[str, list[int]]] = {}
+        days: dict[str, dict[tuple[int, str], list[int]]] = {}
+        for (model, _, session), c in self._combos.items():
+            name = NO_SESSION if session is None else session
+            acc = counters.setdefault(name, [0] * N_COUNTERS)
+            by_model = models.setdefault(name, {}).setdefault(model, [0] * N_COUNTERS)
+            for i, v in enumerate(c):
+                acc[i] += v
+                by_model[i] += v
+            session_days = days.setdefault(name, {})
+            for day, figures in self._combo_days.get((model, _, session), {}).items():
+                into = session_days.setdefault((day, model), [0, 0, 0])
+                for i, v in enumerate(figures):
+                    into[i] += v
+        completed: dict[str, int] = {}
+        for ticket in self._tickets.values():
+            if ticket[0] == "completed":
+                name = NO_SESSION if ticket[T_SESSION] is None else ticket[T_SESSION]
+                completed[name] = completed.get(name, 0) + 1
+        states = {UNDELIMITED: None, OPEN: "open", ENDED: "ended"}
+        rows = []
+        for name in sorted(set(counters) | set(self._sessions)):
+            c = counters.get(name, [0] * N_COUNTERS)
+            row = self._sessions.get(name) or self._blank_session()
+            if not (c[REQ] or row[S_TOOLS] or row[S_RATINGS] or completed.get(name)):
+                continue  # nothing measured in it yet
+            rows.append({
+                "session": name,
+                "source": row[S_SOURCE],
+                "project": row[S_PROJECT],
+                "state": states[row[S_MARK]],
+                "first_ts": row[S_FIRST] if math.isfinite(row[S_FIRST]) else None,
+                "last_ts": row[S_LAST] if math.isfinite(row[S_LAST]) else None,
+                "end_ts": row[S_END],
+                "counters": c,
+                "requests": c[REQ],
+                "total_tokens": c[IN] + c[CR] + c[CW5] + c[CW1H] + c[OUT],
+                "cost_pusd": c[COST],
+                "tool_calls": row[S_TOOLS],
+                "tool_failures": row[S_TOOL_FAILURES],
+                "tickets_completed": completed.get(name, 0),
+                "ratings": row[S_RATINGS],
+                "rating_sum": row[S_RATING_MILLI] / 1000,
+                "models": models.get(name, {}),
+                "days": sorted((day, model, *figures) for (day, model), figures in days.get(name, {}).items()),
+            })
+        return rows
+
+    def _session_figures(self, row: dict) -> dict:
+        """A session row in the report's shape (USD, named fields)."""
+        fig = self._figures(row["counters"])
+        fig.update(
+            source=row["source"], project=row["project"], state=row["state"],
+            first_ts=row["first_ts"], last_ts=row["last_ts"], end_ts=row["end_ts"],
+            tool_calls=row["tool_calls"], tool_failures=row["tool_failures"],
+            tickets_completed=row["tickets_completed"], ratings=row["ratings"],
+            mean_satisfaction=row["rating_sum"] / row["ratings"] if row["ratings"] else None,
+            models={model: {"requests": c[REQ], "total_tokens": c[IN] + c[CR] + c[CW5] + c[CW1H] + c[OUT],
+                            "cost_usd": None if c[REQ] and c[UNPRICED] == c[REQ] else usd(c[COST])}
+                    for model, c in sorted(row["models"].items())},
+        )
+        return fig
+
     def _ticket_figures(self) -> dict:
         by_status = dict(self._retired_tickets)
         blocked = []
         tracks: dict[str, dict[str, int]] = {}
         last_done = None
-        for tid, (status, ts, track, _, reason, _) in self._tickets.items():
+        for tid, (status, ts, track, _, reason, _, _) in self._tickets.items():
             by_status[status] += 1
             if status == "blocked":
                 blocked.append({"id": tid, "reason": reason, "since_ts": ts})
@@ -838,14 +994,19 @@ class TokenHistory:
                 "usage": [
                     {"model": m, "tier": label(t), "session": label(s),
                      "provider": label(self._model_provider.get(m)),
-                     "counts": [c if abs(c) < 2**62 else str(c) for c in counters]}
+                     "counts": [c if abs(c) < 2**62 else str(c) for c in counters],
+                     "days": [[day, *(c if abs(c) < 2**62 else str(c) for c in v)]
+                              for day, v in sorted(self._combo_days.get((m, t, s), {}).items())]}
                     for (m, t, s), counters in self._combos.items()
                 ],
                 "timeline": self._timeline.to_state(),
                 "recent": [[sec, *v] for sec, v in sorted(self._recent.seconds.items()) if sec >= window_start],
                 "days": [[day, *v] for day, v in sorted(self._days.items())],
-                "sessions": [{"name": s, "first_ts": sp[0], "last_ts": sp[1]}
-                             for s, sp in self._sessions.items() if math.isfinite(sp[0])],
+                "sessions": [{"name": s, "first_ts": row[S_FIRST], "last_ts": row[S_LAST],
+                              "project": label(row[S_PROJECT]), "source": label(row[S_SOURCE]),
+                              "mark": row[S_MARK], "end_ts": row[S_END] if row[S_END] is not None else -1.0,
+                              "counts": row[S_TOOLS:S_RATING_MILLI + 1]}
+                             for s, row in self._sessions.items() if math.isfinite(row[S_FIRST])],
                 "tools": [{"name": n, "counts": v} for n, v in self._tools.items()],
                 # The last keyed requests, so a larger streaming copy arriving after a
                 # restart still replaces its earlier copy instead of counting twice.
@@ -855,8 +1016,9 @@ class TokenHistory:
                      label(ev.session), ev.reported_cost_usd or 0.0]
                     for ev in list(self._seen.values())[-SAVED_DEDUP_KEYS:]],
                 "tickets": [{"id": tid, "status": st, "ts": ts, "track": label(tr), "first_ts": f,
-                             "reason": label(r), **({"track_ts": tk[0], "track_rank": tk[1]} if tk else {})}
-                            for tid, (st, ts, tr, f, r, tk) in self._tickets.items()],
+                             "reason": label(r), "session": label(sn),
+                             **({"track_ts": tk[0], "track_rank": tk[1]} if tk else {})}
+                            for tid, (st, ts, tr, f, r, tk, sn) in self._tickets.items()],
                 "tickets_retired": dict(self._retired_tickets),
                 "errors": {"files": dict(self.bad_lines)},
                 # Keyed by a digest of the path and stored as [offset, inode, device]: a
@@ -897,7 +1059,9 @@ class TokenHistory:
             counts = [int(c) for c in row["counts"]]
             if len(counts) != N_COUNTERS:
                 raise ValueError(f"usage row has {len(counts)} counters, expected {N_COUNTERS}")
-            self._combos[(row["model"], opt(row["tier"]), opt(row["session"]))] = counts
+            key = (row["model"], opt(row["tier"]), opt(row["session"]))
+            self._combos[key] = counts
+            self._combo_days[key] = {int(day): [int(x) for x in v] for day, *v in row.get("days", [])}
             if row.get("provider") or row["model"] not in self._model_provider:
                 self._model_provider[row["model"]] = opt(row.get("provider", ""))
         for model, provider in self._model_provider.items():
@@ -909,7 +1073,17 @@ class TokenHistory:
             if bucket is not None:
                 bucket[:] = [int(x) for x in v]
         self._days = {int(day): [int(x) for x in v] for day, *v in data.get("days", [])}
-        self._sessions = {s["name"]: [float(s["first_ts"]), float(s["last_ts"])] for s in data.get("sessions", [])}
+        self._sessions = {}
+        for s in data.get("sessions", []):
+            row = self._sessions[s["name"]] = self._blank_session()
+            row[S_FIRST], row[S_LAST] = float(s["first_ts"]), float(s["last_ts"])
+            row[S_PROJECT], row[S_SOURCE] = opt(s.get("project", "")), opt(s.get("source", ""))
+            row[S_MARK] = int(s.get("mark", UNDELIMITED))
+            if row[S_MARK] not in (UNDELIMITED, OPEN, ENDED):
+                raise ValueError(f"session {s['name']!r} has an unknown mark {row[S_MARK]!r}")
+            end = float(s.get("end_ts", -1.0))
+            row[S_END] = end if end >= 0 else None
+            row[S_TOOLS:S_RATING_MILLI + 1] = [int(x) for x in s.get("counts", [0, 0, 0, 0])][:4]
         self._tools = {t["name"]: [int(x) for x in t["counts"]] for t in data.get("tools", [])}
         for key, ts, model, provider, *counts, tier, session, reported in data.get("recent_requests", []):
             inp, cr, cw5, cw1h, out, reasoning = (int(c) for c in counts)
@@ -920,7 +1094,7 @@ class TokenHistory:
             track = opt(t["track"])
             self._tickets[t["id"]] = [t["status"], float(t["ts"]), track, float(t["first_ts"]), opt(t["reason"]),
                                       (float(t["track_ts"]), int(t["track_rank"]), track)
-                                      if track and "track_ts" in t else None]
+                                      if track and "track_ts" in t else None, opt(t.get("session", ""))]
         for status, n in data.get("tickets_retired", {}).items():
             check_status(status)
             self._retired_tickets[status] = int(n)

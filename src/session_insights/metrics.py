@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 
 from . import formatting as fmt
 from .pricing import usd
@@ -211,59 +212,98 @@ def interval_days(span_days: int) -> tuple[str, int]:
 
 
 @dataclass(frozen=True, slots=True)
-class DayRollup:
-    """What one UTC day added: the input to efficiency over time."""
+class SessionUnit:
+    """A closed session, as efficiency over time sees it."""
 
-    day: int  # days since the epoch, UTC
+    ts: float  # when it ended: its end mark, else its last activity
     tokens: int
     ratings: int
     rating_sum: float
-    completed: int
+    completed: int  # tickets completed in it
+
+    @property
+    def satisfaction(self) -> float | None:
+        return self.rating_sum / self.ratings if self.ratings else None
 
 
-def efficiency_over_time(days: Iterable[DayRollup]) -> dict:
-    """Average tokens / average satisfaction per interval, and the verdict.
+def session_unit(row: dict) -> SessionUnit | None:
+    """A session row (``TokenHistory.session_rows`` or the durable store) as a unit of
+    work; None while it is open or when it holds nothing to measure."""
+    if row["state"] == "open":
+        return None
+    ts = row["end_ts"] if row["end_ts"] is not None else row["last_ts"]
+    if ts is None or not (row["total_tokens"] or row["ratings"] or row["tickets_completed"]):
+        return None
+    return SessionUnit(ts, row["total_tokens"], row["ratings"], row["rating_sum"], row["tickets_completed"])
 
-    Each rating scores the work of its interval: avg tokens = interval tokens / ratings,
-    so score = avg tokens / avg satisfaction (lower is better). Where there are no
-    ratings at all, tokens per completed ticket per interval stands in.
+
+def _iso_day(day: int) -> str:
+    return datetime.fromtimestamp(day * DAY_S, UTC).strftime("%Y-%m-%d")
+
+
+def efficiency_over_time(units: Iterable[SessionUnit | None]) -> dict:
+    """Average tokens / average satisfaction of the sessions that ended in each interval,
+    and the verdict from the first interval to the last (DESIGN §3; lower is better).
+
+    A unit is a closed session, placed by the UTC day it ended; intervals run from the
+    first such day, their length chosen by the span. Rated sessions give ``avg_tokens``
+    (mean tokens a session), ``avg_satisfaction`` (mean of each session's mean rating) and
+    ``score`` = avg_tokens / avg_satisfaction. Where no session is rated at all, the score
+    is tokens per completed ticket of the interval's sessions instead. ``start`` and
+    ``end`` are the first and last UTC day of an interval; ``start_ts`` / ``end_ts`` bound
+    it half-open. ``overall_score`` is the same figure over every unit, and
+    ``points_per_1k_tokens`` its inverse: satisfaction points per 1K tokens.
     """
-    rows = sorted((d for d in days if d.tokens or d.ratings or d.completed), key=lambda d: d.day)
-    if not rows:
-        return {"interval": None, "measure": None, "buckets": [], "verdict": None, "change_pct": None}
-    first, last = rows[0].day, rows[-1].day
+    units = sorted((u for u in units if u is not None), key=lambda u: u.ts)
+    empty = {"interval": None, "measure": None, "buckets": [], "verdict": None, "change_pct": None,
+             "overall_score": None, "points_per_1k_tokens": None}
+    if not units:
+        return empty
+    first, last = int(units[0].ts // DAY_S), int(units[-1].ts // DAY_S)
     name, length = interval_days(last - first + 1)
-    rated = any(d.ratings for d in rows)
+    rated = any(u.ratings for u in units)
+    members: dict[int, list[SessionUnit]] = {}
+    for u in units:
+        if u.ratings or not rated:
+            members.setdefault((int(u.ts // DAY_S) - first) // length, []).append(u)
     buckets: list[dict] = []
-    for start in range(first, last + 1, length):
-        members = [d for d in rows if start <= d.day < start + length]
-        tokens = sum(d.tokens for d in members)
-        ratings = sum(d.ratings for d in members)
-        rating_sum = sum(d.rating_sum for d in members)
-        completed = sum(d.completed for d in members)
+    for i, start in enumerate(range(first, last + 1, length)):
+        group = members.get(i, [])
         bucket = {
+            "start": _iso_day(start),
+            "end": _iso_day(start + length - 1),
             "start_ts": start * DAY_S,
             "end_ts": (start + length) * DAY_S,
-            "tokens": tokens,
-            "ratings": ratings,
-            "completed": completed,
+            "sessions": len(group),
+            "tokens": sum(u.tokens for u in group),
+            "ratings": sum(u.ratings for u in group),
+            "completed": sum(u.completed for u in group),
         }
-        if rated:
-            avg_tokens = tokens / ratings if ratings else None
-            avg_sat = rating_sum / ratings if ratings else None
-            bucket.update(avg_tokens=avg_tokens, avg_satisfaction=avg_sat,
-                          score=(avg_tokens / avg_sat) if ratings and avg_sat else None)
-        else:
-            bucket["score"] = tokens / completed if completed else None
+        bucket.update(_averages(group, rated))
         buckets.append(bucket)
     verdict, change = compare_first_last([b["score"] for b in buckets])
+    overall = _averages([u for u in units if u.ratings or not rated], rated)["score"]
     return {
         "interval": name,
         "measure": "tokens_per_satisfaction_point" if rated else "tokens_per_completed_ticket",
         "buckets": buckets,
         "verdict": verdict,
         "change_pct": change,
+        "overall_score": overall,
+        "points_per_1k_tokens": 1000.0 / overall if rated and overall else None,
     }
+
+
+def _averages(group: Sequence[SessionUnit], rated: bool) -> dict:
+    if not rated:
+        completed = sum(u.completed for u in group)
+        return {"score": sum(u.tokens for u in group) / completed if completed else None}
+    if not group:
+        return {"avg_tokens": None, "avg_satisfaction": None, "score": None}
+    avg_tokens = sum(u.tokens for u in group) / len(group)
+    avg_sat = sum(u.satisfaction for u in group) / len(group)
+    return {"avg_tokens": avg_tokens, "avg_satisfaction": avg_sat,
+            "score": avg_tokens / avg_sat if avg_sat else None}
 
 
 def compare_first_last(scores: Sequence[float | None]) -> tuple[str | None, float | None]:

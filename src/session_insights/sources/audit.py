@@ -65,13 +65,15 @@ import orjson
 
 from ..events import (
     Rating,
+    SessionMark,
     TicketUpdate,
+    UsageEvent,
     check_label,
     check_score,
     check_ts,
     usage_event,
 )
-from ..history import TokenHistory
+from ..history import REWRITE_MARK, TokenHistory
 from .base import BAD_LINE, LineSource, Memory, Record
 from .tail import Position
 
@@ -90,15 +92,56 @@ _IDENTITY = ("project_id", "session_id", "timestamp", "session_boundary", "total
 
 
 class OpenSession:
-    """What a session's next entry is measured against."""
+    """What a session's next entry is measured against, and what it counted so far."""
 
-    __slots__ = ("generations", "last_in", "last_out")
+    __slots__ = ("counted_in", "counted_out", "emitted", "generations", "last_in", "last_out", "start_in",
+                 "start_out")
 
     def __init__(self, total_in: int, total_out: int):
-        self.last_in = total_in
-        self.last_out = total_out
+        self.start_in = self.last_in = total_in
+        self.start_out = self.last_out = total_out
         # generation id -> [input, output] growth counted under it so far
         self.generations: OrderedDict[str, list[int]] = OrderedDict()
+        # request key -> the copy of its request counted last, so the end can take back
+        # what a counter that went backwards had counted (see ``_settle``)
+        self.emitted: OrderedDict[str, UsageEvent] = OrderedDict()
+        self.counted_in = self.counted_out = 0
+
+    def count(self, event: UsageEvent) -> None:
+        """Remember ``event`` as the latest copy counted under its key."""
+        old = self.emitted.pop(event.request_key, None)
+        if old is not None:
+            self.counted_in -= old.input
+            self.counted_out -= old.output
+        self.emitted[event.request_key] = event
+        self.counted_in += event.input
+        self.counted_out += event.output
+        if len(self.emitted) > MAX_GENERATIONS_PER_SESSION:
+            self.emitted.popitem(last=False)  # still counted, no longer taken back at the end
+
+    def settle(self, end_in: int, end_out: int) -> list[UsageEvent]:
+        """At the session's end: smaller copies of its latest requests that bring what it
+        counted down to its end totals minus its start totals, never below zero.
+
+        Growth is counted live, entry by entry, and a counter that went backwards was
+        taken as reset; but the session's usage is defined by its two boundaries, so
+        whatever the live count holds beyond that is taken back, newest request first.
+        """
+        excess_in = self.counted_in - max(0, end_in - self.start_in)
+        excess_out = self.counted_out - max(0, end_out - self.start_out)
+        fixes = []
+        for event in reversed(self.emitted.values()):
+            if excess_in <= 0 and excess_out <= 0:
+                break
+            cut_in = min(max(excess_in, 0), event.input)
+            cut_out = min(max(excess_out, 0), event.output)
+            if cut_in or cut_out:
+                fixes.append(event._replace(input=event.input - cut_in, output=event.output - cut_out))
+                excess_in -= cut_in
+                excess_out -= cut_out
+        for fix in fixes:
+            self.count(fix)
+        return fixes
 
 
 class ArrayLog:
@@ -226,6 +269,7 @@ class AuditSource(LineSource):
                 if (saved.inode, saved.device) == (st.st_ino, st.st_dev) and saved.offset <= len(entries):
                     # After a restart: the entries read before it rebuild the open sessions only.
                     self._read_entries(entries[:saved.offset], key, log, count=False)
+                    self._counted_before_restart(key)
         elif (log.inode, log.device) != (st.st_ino, st.st_dev) or len(entries) < log.done:
             # Replaced, or begun again by its writer: read again from its first entry.
             self._open.pop(key, None)
@@ -281,6 +325,15 @@ class AuditSource(LineSource):
                 self._entry(orjson.loads(line), file)
             except (ValueError, TypeError, KeyError, AttributeError, orjson.JSONDecodeError):
                 continue
+        self._counted_before_restart(file)
+
+    def _counted_before_restart(self, file: str) -> None:
+        """Requests counted before a restart can be taken back at their session's end only
+        while the history still knows their keys: a smaller copy of one it has forgotten
+        would count as a request of its own."""
+        for state in self._open.get(file, {}).values():
+            for key in [k for k in state.emitted if not self.history.knows(k)]:
+                del state.emitted[key]
 
     def _entry(self, entry: object, file: str) -> list[Record]:
         if not isinstance(entry, dict):
@@ -313,7 +366,8 @@ class AuditSource(LineSource):
             sessions.move_to_end(key)
             if len(sessions) > MAX_OPEN_SESSIONS:
                 sessions.popitem(last=False)
-            out.append(TicketUpdate(ts, ticket, "in_progress", project, None))
+            out.append(SessionMark(ts, session, "start", project, "audit"))
+            out.append(TicketUpdate(ts, ticket, "in_progress", project, None, session))
         else:
             sessions.move_to_end(key)
             if (generation is not None and generation in state.generations and boundary is None
@@ -322,12 +376,15 @@ class AuditSource(LineSource):
             grew_in = max(0, total_in - state.last_in)
             grew_out = max(0, total_out - state.last_out)
             grown = state.generations.get(generation) if generation is not None else None
+            prefix = f"{REWRITE_MARK}audit:{project or ''}:{session}"
             if generation is not None:
-                # This generation's growth so far, under its key: the history keeps the largest copy.
+                # This generation's growth so far, under its key: the latest copy holds it all.
                 so_far = (grown or (0, 0))
-                out.append(usage_event(model=UNRECORDED_MODEL, input_tokens=so_far[0] + grew_in,
-                                       output_tokens=so_far[1] + grew_out, ts=ts, tier=project, session=session,
-                                       source="audit", request_key=f"audit:{project or ''}:{session}:{generation}"))
+                event = usage_event(model=UNRECORDED_MODEL, input_tokens=so_far[0] + grew_in,
+                                    output_tokens=so_far[1] + grew_out, ts=ts, tier=project, session=session,
+                                    source="audit", request_key=f"{prefix}:{generation}")
+                state.count(event)
+                out.append(event)
                 if grown is None:
                     grown = state.generations[generation] = [0, 0]
                     if len(state.generations) > MAX_GENERATIONS_PER_SESSION:
@@ -335,12 +392,19 @@ class AuditSource(LineSource):
                 grown[0] += grew_in
                 grown[1] += grew_out
             elif grew_in or grew_out:
-                out.append(usage_event(model=UNRECORDED_MODEL, input_tokens=grew_in, output_tokens=grew_out,
-                                       ts=ts, tier=project, session=session, source="audit"))
+                # Keyed by the entry itself, so the end can take it back and a copy of the
+                # line read again counts once.
+                event = usage_event(model=UNRECORDED_MODEL, input_tokens=grew_in, output_tokens=grew_out,
+                                    ts=ts, tier=project, session=session, source="audit",
+                                    request_key=f"{prefix}@{ts!r}:{total_in}:{total_out}")
+                state.count(event)
+                out.append(event)
             state.last_in, state.last_out = total_in, total_out
         if boundary == "end":
             del sessions[key]
-            out.append(TicketUpdate(ts, ticket, "completed", project, None))
+            out.extend(state.settle(total_in, total_out))
+            out.append(SessionMark(ts, session, "end", project, "audit"))
+            out.append(TicketUpdate(ts, ticket, "completed", project, None, session))
             if score is not None:
                 out.append(Rating(ts, score, session))
         return out

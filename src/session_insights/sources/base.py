@@ -26,17 +26,25 @@ from typing import NamedTuple
 
 import orjson
 
-from ..events import Rating, TicketUpdate, ToolCall, UsageEvent
+from ..events import Rating, SessionMark, TicketUpdate, ToolCall, UsageEvent
 from ..history import TokenHistory, supersedes
 from .tail import FileTail, Position
 
-Record = UsageEvent | ToolCall | TicketUpdate | Rating
+Record = UsageEvent | ToolCall | TicketUpdate | Rating | SessionMark
 PARALLEL_MIN_BYTES = 64 * 1024 * 1024  # below this, starting processes costs more than it saves
 # A whole file that does not parse and changed this recently is probably being rewritten:
 # read it again at the next poll before calling it bad.
 REWRITE_SETTLE_S = 2.0
 # What a line (or an entry of a whole file) that cannot be read raises: one bad line.
 BAD_LINE = (ValueError, TypeError, KeyError, AttributeError, orjson.JSONDecodeError)
+
+
+def project_name(cwd: object) -> str | None:
+    """A session's project as a person names it: the last part of its working folder."""
+    if not isinstance(cwd, str) or not cwd.strip():
+        return None
+    name = cwd.strip().replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    return name or None
 
 
 class Memory(OrderedDict):

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import orjson
 
-from ..events import TicketUpdate, ToolCall, UsageEvent, check_cost_usd, check_name
+from ..events import SessionMark, TicketUpdate, ToolCall, UsageEvent, check_cost_usd, check_name
 from ..history import TokenHistory
 from ..normalize import anthropic_usage
-from .base import LineSource, Memory, Record
+from .base import LineSource, Memory, Record, project_name
 
 MAIN_TIER = "main agent"
 SIDECHAIN_TIER = "subagent"
@@ -59,6 +59,7 @@ class ClaudeSource(LineSource):
         self._models: set[str] = set()  # model names already checked
         # tool_use id -> (name, ts, session): answered by a later tool_result line.
         self._open_tool_uses = Memory(_MAX_OPEN_TOOL_USES)
+        self._projects_named = Memory(_MAX_OPEN_TOOL_USES)  # sessions whose project was passed on
 
     def parse(self, line: bytes, file: str) -> Iterable[Record]:
         # Most lines are user text, summaries or snapshots: skip them before parsing JSON.
@@ -83,6 +84,11 @@ class ClaudeSource(LineSource):
         session = session if isinstance(session, str) else None
         tier = SIDECHAIN_TIER if obj.get("isSidechain") else MAIN_TIER
         out: list[Record] = []
+        if session and session not in self._projects_named:
+            project = project_name(obj.get("cwd"))
+            if project is not None:
+                self._projects_named.remember(session)
+                out.append(SessionMark(ts, session, None, project, "claude"))
         model = message.get("model")
         usage = message.get("usage")
         if isinstance(usage, dict) and model != "<synthetic>":
@@ -123,7 +129,7 @@ class ClaudeSource(LineSource):
                 text = str(todo.get("content", ""))
                 todo_id = "todo-" + hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
             updates.append(TicketUpdate(ts, f"{session or 'claude'}/{todo_id}", _TODO_STATUS[todo["status"]],
-                                        session, None))
+                                        session, None, session))
         return updates
 
     def _tool_results(self, obj: dict) -> list[Record]:

@@ -35,9 +35,9 @@ from pathlib import Path
 
 import orjson
 
-from ..events import TicketUpdate, ToolCall, usage_event
+from ..events import SessionMark, TicketUpdate, ToolCall, usage_event
 from ..history import TokenHistory
-from .base import LineSource, Memory, Record
+from .base import LineSource, Memory, Record, project_name
 from .claude import MAIN_TIER, SIDECHAIN_TIER, parse_ts
 
 REPLAY_WINDOW_S = 2.0  # a fork's replayed history is written within this of the fork itself
@@ -151,7 +151,10 @@ class CodexSource(LineSource):
         rollout = self._files.get(file)
         if kind == "session_meta":
             if rollout is None or rollout.session is None:
-                self._files[file] = self._open(payload, ts)
+                rollout = self._files[file] = self._open(payload, ts)
+                project = project_name(payload.get("cwd"))
+                if rollout.session is not None and project is not None:
+                    return [SessionMark(ts, rollout.session, None, project, "codex")]
             return ()  # a later session_meta is a fork's copy of its parent's
         if rollout is None:
             rollout = self._files[file] = _Rollout()
@@ -277,7 +280,7 @@ class CodexSource(LineSource):
                 continue
             digest = hashlib.blake2b(str(step.get("step", "")).encode(), digest_size=6).hexdigest()
             updates.append(TicketUpdate(ts, f"{rollout.session or 'codex'}/step-{digest}",
-                                        _PLAN_STATUS[step["status"]], rollout.session, None))
+                                        _PLAN_STATUS[step["status"]], rollout.session, None, rollout.session))
         return updates
 
 
