@@ -849,9 +849,13 @@ class TokenHistory:
 
     def session_rows(self) -> list[dict]:
         """Every session's figures with exact integer costs (``cost_pusd``): what the
-        durable history stores. See ``_session_rows``."""
+        durable history stores (``store.SESSION_FIELDS`` and ``models`` / ``days``). The
+        row of folded sessions is left out: it is no session of its own."""
         with self._lock:
-            return self._session_rows()
+            rows = self._session_rows()
+        for row in rows:
+            del row["counters"]
+        return [row for row in rows if row["session"] != EARLIER_SESSIONS]
 
     def _session_rows(self) -> list[dict]:
         """One dict per session, sorted by name: its labels (``source``, ``project``),
@@ -859,7 +863,8 @@ class TokenHistory:
         delimits it), token counts by kind, ``cost_pusd``, requests, tool calls and
         failures, tickets completed, ratings (count and sum), and ``models`` /
         ``days``: ``{model: counters}`` and ``[(utc_day, model, requests, tokens,
-        cost_pusd)]``. Usage recorded without a session is the row ``NO_SESSION``."""
+        cost_pusd)]``. Usage recorded without a session is the row ``NO_SESSION``.
+        ``counters`` holds the raw counters, for the snapshot."""
         counters: dict[str, list[int]] = {}
         models: dict[str, dict[str, list[int]]] = {}
         days: dict[str, dict[tuple[int, str], list[int]]] = {}
@@ -897,14 +902,22 @@ class TokenHistory:
                 "end_ts": row[S_END],
                 "counters": c,
                 "requests": c[REQ],
+                "input_tokens": c[IN],
+                "output_tokens": c[OUT],
+                "cache_read_tokens": c[CR],
+                "cache_write_tokens": c[CW5] + c[CW1H],
+                "reasoning_tokens": c[REASON],
                 "total_tokens": c[IN] + c[CR] + c[CW5] + c[CW1H] + c[OUT],
                 "cost_pusd": c[COST],
+                "unpriced_requests": c[UNPRICED],
                 "tool_calls": row[S_TOOLS],
                 "tool_failures": row[S_TOOL_FAILURES],
                 "tickets_completed": completed.get(name, 0),
                 "ratings": row[S_RATINGS],
                 "rating_sum": row[S_RATING_MILLI] / 1000,
-                "models": models.get(name, {}),
+                "models": {model: {"requests": m[REQ], "total_tokens": m[IN] + m[CR] + m[CW5] + m[CW1H] + m[OUT],
+                                   "cost_pusd": m[COST], "unpriced_requests": m[UNPRICED]}
+                           for model, m in models.get(name, {}).items()},
                 "days": sorted((day, model, *figures) for (day, model), figures in days.get(name, {}).items()),
             })
         return rows
@@ -918,9 +931,10 @@ class TokenHistory:
             tool_calls=row["tool_calls"], tool_failures=row["tool_failures"],
             tickets_completed=row["tickets_completed"], ratings=row["ratings"],
             mean_satisfaction=row["rating_sum"] / row["ratings"] if row["ratings"] else None,
-            models={model: {"requests": c[REQ], "total_tokens": c[IN] + c[CR] + c[CW5] + c[CW1H] + c[OUT],
-                            "cost_usd": None if c[REQ] and c[UNPRICED] == c[REQ] else usd(c[COST])}
-                    for model, c in sorted(row["models"].items())},
+            models={model: {"requests": m["requests"], "total_tokens": m["total_tokens"],
+                            "cost_usd": None if m["requests"] and m["unpriced_requests"] == m["requests"]
+                            else usd(m["cost_pusd"])}
+                    for model, m in sorted(row["models"].items())},
         )
         return fig
 

@@ -1,0 +1,190 @@
+"""Across sessions: pure functions over session rows, shared by the panel and ``report``.
+
+A session row is what ``TokenHistory.session_rows()`` gives for the live history and
+``SessionStore.sessions()`` gives from the durable one: ``source``, ``session``, the
+figures named in ``store.SESSION_FIELDS`` (costs in picodollars), ``models`` and
+``days``. Nothing here reads a clock, a file or a window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from . import metrics
+from .pricing import usd
+
+DAY_S = metrics.DAY_S
+PERIODS = ("day", "week", "month")
+_STATE_RANK = {None: 0, "open": 1, "ended": 2}
+
+
+def row_key(row: dict) -> tuple[str, str]:
+    return (row["source"] or "", row["session"])
+
+
+def row_rank(row: dict) -> tuple:
+    """Which of two copies of one session row is the fuller (the larger wins): an ended
+    session over an open one, then more tokens, requests, tickets, ratings, tools..."""
+    return (_STATE_RANK.get(row["state"], 0), row["total_tokens"], row["requests"], row["tickets_completed"],
+            row["ratings"], row["tool_calls"], row["last_ts"] or 0.0, row["end_ts"] or 0.0, row["cost_pusd"],
+            row["rating_sum"], row["tool_failures"], row["project"] or "")
+
+
+def merge(stored: Iterable[dict], live: Iterable[dict]) -> list[dict]:
+    """One row per session: the fuller of its stored and live copies, in start order."""
+    rows: dict[tuple[str, str], dict] = {}
+    for row in (*stored, *live):
+        key = row_key(row)
+        kept = rows.get(key)
+        if kept is None or row_rank(row) >= row_rank(kept):
+            rows[key] = row
+    return sorted(rows.values(), key=lambda r: (r["first_ts"] or 0.0, row_key(r)))
+
+
+def select(rows: Iterable[dict], since_ts: float | None = None, until_ts: float | None = None,
+           project: str | None = None) -> list[dict]:
+    """The rows whose activity overlaps [since_ts, until_ts), of ``project`` if given."""
+    out = []
+    for row in rows:
+        last = row["end_ts"] if row["end_ts"] is not None else row["last_ts"]
+        if since_ts is not None and (last if last is not None else row["first_ts"] or 0.0) < since_ts:
+            continue
+        if until_ts is not None and (row["first_ts"] if row["first_ts"] is not None else 0.0) >= until_ts:
+            continue
+        if project is not None and row["project"] != project:
+            continue
+        out.append(row)
+    return out
+
+
+def cost_usd(row: dict) -> float | None:
+    """A row's cost in USD; None (unknown, never $0) when none of its requests is priced."""
+    if row["requests"] and row["unpriced_requests"] == row["requests"]:
+        return None
+    return usd(row["cost_pusd"])
+
+
+def session_figures(row: dict) -> dict:
+    """What the Sessions table and ``report --by session`` show of one session."""
+    start = row["first_ts"]
+    end = row["end_ts"] if row["end_ts"] is not None else row["last_ts"]
+    cost = cost_usd(row)
+    return {
+        "session": row["session"],
+        "source": row["source"],
+        "project": row["project"],
+        "state": row["state"],
+        "start_ts": start,
+        "duration_s": max(0.0, end - start) if start is not None and end is not None else None,
+        "requests": row["requests"],
+        "input_tokens": row["input_tokens"],
+        "output_tokens": row["output_tokens"],
+        "cache_read_tokens": row["cache_read_tokens"],
+        "cache_write_tokens": row["cache_write_tokens"],
+        "total_tokens": row["total_tokens"],
+        "cost_usd": cost,
+        "unpriced_requests": row["unpriced_requests"],
+        "tool_calls": row["tool_calls"],
+        "tool_failures": row["tool_failures"],
+        "tickets_completed": row["tickets_completed"],
+        "cost_per_completed_ticket_usd": (
+            cost / row["tickets_completed"] if cost is not None and row["tickets_completed"] else None),
+        "ratings": row["ratings"],
+        "mean_satisfaction": row["rating_sum"] / row["ratings"] if row["ratings"] else None,
+        "models": sorted(row["models"]),
+    }
+
+
+def efficiency_over_time(rows: Iterable[dict]) -> dict:
+    """Efficiency over time (``metrics.efficiency_over_time``) of these sessions."""
+    return metrics.efficiency_over_time(metrics.session_unit(row) for row in rows)
+
+
+def period_start(day: int, by: str) -> int:
+    """The first UTC day of the day / week (Monday) / month holding ``day``."""
+    if by == "day":
+        return day
+    date = datetime.fromtimestamp(day * DAY_S, UTC).date()
+    if by == "week":
+        return day - date.weekday()
+    if by == "month":
+        return day - (date.day - 1)
+    raise ValueError(f"period must be one of {', '.join(PERIODS)}, got {by!r}")
+
+
+def _next_period(start: int, by: str) -> int:
+    if by == "day":
+        return start + 1
+    if by == "week":
+        return start + 7
+    date = datetime.fromtimestamp(start * DAY_S, UTC).date()
+    first_of_next = (date.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return start + (first_of_next - date).days
+
+
+def iso_day(day: int) -> str:
+    return datetime.fromtimestamp(day * DAY_S, UTC).strftime("%Y-%m-%d")
+
+
+def usage_over_time(rows: Iterable[dict], by: str = "day", since_ts: float | None = None,
+                    until_ts: float | None = None) -> list[dict]:
+    """Tokens, requests and cost per day / week / month (UTC), split by model, from the
+    sessions' per-day spend; only days within [since_ts, until_ts) count. Periods with
+    nothing spent between the first and the last are kept, so a chart's gaps are real."""
+    if by not in PERIODS:
+        raise ValueError(f"period must be one of {', '.join(PERIODS)}, got {by!r}")
+    lo = None if since_ts is None else int(since_ts // DAY_S)
+    hi = None if until_ts is None else int(-(-until_ts // DAY_S))
+    periods: dict[int, dict[str, list[int]]] = {}
+    for row in rows:
+        for day, model, requests, tokens, cost in row["days"]:
+            if (lo is not None and day < lo) or (hi is not None and day >= hi):
+                continue
+            figures = periods.setdefault(period_start(day, by), {}).setdefault(model, [0, 0, 0])
+            figures[0] += requests
+            figures[1] += tokens
+            figures[2] += cost
+    if not periods:
+        return []
+    out = []
+    start, last = min(periods), max(periods)
+    while start <= last:
+        end = _next_period(start, by)
+        models = periods.get(start, {})
+        out.append({
+            "start": iso_day(start),
+            "start_ts": start * DAY_S,
+            "end_ts": end * DAY_S,
+            "requests": sum(f[0] for f in models.values()),
+            "tokens": sum(f[1] for f in models.values()),
+            "cost_usd": usd(sum(f[2] for f in models.values())),
+            "models": {model: {"requests": f[0], "tokens": f[1], "cost_usd": usd(f[2])}
+                       for model, f in sorted(models.items())},
+        })
+        start = end
+    return out
+
+
+TOKEN_CATEGORIES = ("input", "cache read", "cache write", "output", "reasoning")
+
+
+def token_categories(row: dict) -> dict[str, int]:
+    """Where a session's tokens went, by the categories its source reports: fresh input,
+    cache reads, cache writes, output less reasoning, and reasoning (where the source
+    counts it: Codex, Gemini, OpenTelemetry). They add up to the session's total."""
+    return {
+        "input": row["input_tokens"],
+        "cache read": row["cache_read_tokens"],
+        "cache write": row["cache_write_tokens"],
+        "output": row["output_tokens"] - row["reasoning_tokens"],
+        "reasoning": row["reasoning_tokens"],
+    }
+
+
+def total_categories(rows: Iterable[dict]) -> dict[str, int]:
+    total = dict.fromkeys(TOKEN_CATEGORIES, 0)
+    for row in rows:
+        for name, tokens in token_categories(row).items():
+            total[name] += tokens
+    return total

@@ -1,0 +1,333 @@
+"""The durable history: one row per session, and what each spent per UTC day and model,
+in SQLite beside state.toml, so the answer to "better or worse?" outlives the agents'
+own transcripts.
+
+What it keeps: a session's figures (``SESSION_FIELDS``), its model mix and its per-day
+spend by model: rollups, never requests and never text, so a year of daily use is a
+few megabytes. What a reader can rely on:
+- a row is replaced only by a fuller copy of itself (``across.row_rank``: an ended session over an
+  open one, then more tokens, requests, tickets, ratings...), so writing the same
+  figures again changes nothing (a re-import is idempotent), a later import of logs
+  partly deleted never shrinks a session, and two copies meet at the same row whatever
+  their order;
+- a locked or unreadable database is a notice, never an exception: the panel keeps
+  working on the live session, and the next write tries again. A file that is not a
+  database is moved aside (``<name>.corrupt-<timestamp>``) and a new one started.
+
+The schema version is SQLite's ``user_version``; ``MIGRATIONS[n]`` takes a database
+from version n to n + 1, each in one transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from .across import row_rank
+from .metrics import DAY_S
+
+HISTORY_NAME = "history.sqlite"
+BUSY_TIMEOUT_MS = 200  # a writer in another process holds the lock at most this long before we give up for now
+
+# Scalar figures of a session row, as TokenHistory.session_rows gives them.
+SESSION_FIELDS = (
+    "project", "state", "first_ts", "last_ts", "end_ts", "requests", "input_tokens", "output_tokens",
+    "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "total_tokens", "cost_pusd",
+    "unpriced_requests", "tool_calls", "tool_failures", "tickets_completed", "ratings", "rating_sum",
+)
+MIGRATIONS = [
+    # 0 -> 1
+    """
+    CREATE TABLE sessions (
+        source TEXT NOT NULL,
+        session TEXT NOT NULL,
+        project TEXT,
+        state TEXT,
+        first_ts REAL,
+        last_ts REAL,
+        end_ts REAL,
+        requests INTEGER NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        cache_read_tokens INTEGER NOT NULL,
+        cache_write_tokens INTEGER NOT NULL,
+        reasoning_tokens INTEGER NOT NULL,
+        total_tokens INTEGER NOT NULL,
+        cost_pusd INTEGER NOT NULL,
+        unpriced_requests INTEGER NOT NULL,
+        tool_calls INTEGER NOT NULL,
+        tool_failures INTEGER NOT NULL,
+        tickets_completed INTEGER NOT NULL,
+        ratings INTEGER NOT NULL,
+        rating_sum REAL NOT NULL,
+        written_ts REAL NOT NULL,
+        PRIMARY KEY (source, session)
+    ) WITHOUT ROWID;
+    CREATE INDEX sessions_by_last_ts ON sessions (last_ts);
+    CREATE TABLE session_models (
+        source TEXT NOT NULL,
+        session TEXT NOT NULL,
+        model TEXT NOT NULL,
+        requests INTEGER NOT NULL,
+        total_tokens INTEGER NOT NULL,
+        cost_pusd INTEGER NOT NULL,
+        unpriced_requests INTEGER NOT NULL,
+        PRIMARY KEY (source, session, model)
+    ) WITHOUT ROWID;
+    CREATE TABLE session_days (
+        source TEXT NOT NULL,
+        session TEXT NOT NULL,
+        day INTEGER NOT NULL,
+        model TEXT NOT NULL,
+        requests INTEGER NOT NULL,
+        tokens INTEGER NOT NULL,
+        cost_pusd INTEGER NOT NULL,
+        PRIMARY KEY (source, session, day, model)
+    ) WITHOUT ROWID;
+    CREATE VIEW day_models AS
+        SELECT day, model, SUM(requests) AS requests, SUM(tokens) AS tokens, SUM(cost_pusd) AS cost_pusd
+        FROM session_days GROUP BY day, model;
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def history_path_for(state_path: Path) -> Path:
+    """Where the durable history of a state file lives: beside it."""
+    return state_path.with_name(HISTORY_NAME)
+
+
+def _clean(row: dict) -> dict:
+    """A row as stored: clock skew between sources can put an end mark before the first
+    activity; the session then ends where it started, never before."""
+    row = {k: row[k] for k in ("source", "session", *SESSION_FIELDS, "models", "days")}
+    row["source"] = row["source"] or ""
+    first = row["first_ts"]
+    if row["end_ts"] is not None and first is not None and row["end_ts"] < first:
+        row["end_ts"] = first
+    return row
+
+
+class SessionStore:
+    """The durable history at ``path`` (created on first use). Thread-safe: the saver
+    thread writes while the render thread reads."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.notices: list[str] = []
+        self.version = 0  # bumped by every write that changed a row
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        self._written: dict[tuple[str, str], tuple] = {}  # rank of each row as last written or read
+        self._open()
+
+    # --- opening -------------------------------------------------------------------
+
+    def _open(self) -> bool:
+        if self._db is not None:
+            return True
+        try:
+            self._db = self._connect()
+        except sqlite3.DatabaseError as exc:
+            if not self._is_locked(exc) and self.path.exists():
+                self._move_aside(exc)
+                try:
+                    self._db = self._connect()
+                except (sqlite3.Error, OSError) as again:
+                    self._notice(f"the session history {self.path} cannot be opened ({again}); "
+                                 "sessions are not being kept")
+            else:
+                self._notice(f"the session history {self.path} is busy ({exc}); will try again")
+        except OSError as exc:
+            self._notice(f"the session history {self.path} cannot be opened ({exc.strerror or exc}); "
+                         "sessions are not being kept")
+        return self._db is not None
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False,
+                             isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise sqlite3.DatabaseError(
+                    f"it has schema {version}, newer than this version of session-insights knows ({SCHEMA_VERSION})")
+            for target in range(version, SCHEMA_VERSION):
+                # One transaction a step (executescript would commit on its own).
+                db.execute("BEGIN IMMEDIATE")
+                for statement in _statements(MIGRATIONS[target]):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {target + 1}")
+                db.execute("COMMIT")
+            db.execute("SELECT COUNT(*) FROM sessions").fetchone()
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    @staticmethod
+    def _is_locked(exc: BaseException) -> bool:
+        return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
+
+    def _move_aside(self, exc: BaseException) -> None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        backup = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        try:
+            os.replace(self.path, backup)
+            for suffix in ("-wal", "-shm"):
+                side = self.path.with_name(self.path.name + suffix)
+                if side.exists():
+                    os.replace(side, backup.with_name(backup.name + suffix))
+        except OSError as move_exc:
+            self._notice(f"the session history {self.path} is unreadable ({exc}) and could not be moved aside "
+                         f"({move_exc.strerror or move_exc})")
+            return
+        self._notice(f"the session history {self.path} was unreadable ({exc}); it was moved to {backup.name} "
+                     "and a new one started")
+
+    def _notice(self, text: str) -> None:
+        if text not in self.notices:
+            self.notices.append(text)
+            del self.notices[:-20]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    # --- writing -------------------------------------------------------------------
+
+    def write(self, rows: Iterable[dict], now_ts: float | None = None) -> int:
+        """Keep each session row unless the stored copy is as full or fuller; returns the
+        rows written. Rows are TokenHistory.session_rows()."""
+        now_ts = time.time() if now_ts is None else now_ts
+        with self._lock:
+            fresh = []
+            for row in rows:
+                row = _clean(row)
+                key = (row["source"], row["session"])
+                rank = row_rank(row)
+                if self._written.get(key, ()) >= rank:
+                    continue  # already written (or read) as full
+                fresh.append((key, rank, row))
+            if not fresh or not self._open():
+                return 0
+            try:
+                return self._write(fresh, now_ts)
+            except sqlite3.DatabaseError as exc:
+                self._failed(exc, "write to")
+                return 0
+
+    def _write(self, fresh: list[tuple[tuple[str, str], tuple, dict]], now_ts: float) -> int:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            written = 0
+            for key, rank, row in fresh:
+                stored = db.execute(f"SELECT {', '.join(SESSION_FIELDS)} FROM sessions WHERE source = ? AND session = ?",
+                                    key).fetchone()
+                if stored is not None:
+                    stored_rank = row_rank(dict(zip(SESSION_FIELDS, stored)))
+                    if stored_rank >= rank:
+                        self._written[key] = stored_rank
+                        continue
+                db.execute(f"INSERT OR REPLACE INTO sessions (source, session, {', '.join(SESSION_FIELDS)}, written_ts) "
+                           f"VALUES ({', '.join('?' * (len(SESSION_FIELDS) + 3))})",
+                           (*key, *(row[f] for f in SESSION_FIELDS), now_ts))
+                db.execute("DELETE FROM session_models WHERE source = ? AND session = ?", key)
+                db.executemany("INSERT INTO session_models VALUES (?, ?, ?, ?, ?, ?, ?)", [
+                    (*key, model, m["requests"], m["total_tokens"], m["cost_pusd"], m["unpriced_requests"])
+                    for model, m in row["models"].items()])
+                db.execute("DELETE FROM session_days WHERE source = ? AND session = ?", key)
+                db.executemany("INSERT INTO session_days VALUES (?, ?, ?, ?, ?, ?, ?)", [
+                    (*key, day, model, requests, tokens, cost) for day, model, requests, tokens, cost in row["days"]])
+                self._written[key] = rank
+                written += 1
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        if written:
+            self.version += 1
+        return written
+
+    def _failed(self, exc: sqlite3.DatabaseError, doing: str) -> None:
+        if self._is_locked(exc):
+            self._notice(f"the session history {self.path} is locked by another program; will try again")
+            return
+        self._notice(f"could not {doing} the session history {self.path} ({exc})")
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
+            self._move_aside(exc)  # malformed: start a new one at the next write
+
+    # --- reading -------------------------------------------------------------------
+
+    def sessions(self, since_ts: float | None = None, until_ts: float | None = None,
+                 project: str | None = None) -> list[dict]:
+        """Stored session rows (the shape TokenHistory.session_rows gives) whose activity
+        overlaps [since_ts, until_ts), of ``project`` if given; [] when unreadable."""
+        where, args = ["1 = 1"], []
+        if since_ts is not None:
+            where.append("COALESCE(end_ts, last_ts, first_ts) >= ?")
+            args.append(since_ts)
+        if until_ts is not None:
+            where.append("first_ts < ?")
+            args.append(until_ts)
+        if project is not None:
+            where.append("project = ?")
+            args.append(project)
+        with self._lock:
+            if not self._open():
+                return []
+            try:
+                db = self._db
+                rows = db.execute(f"SELECT source, session, {', '.join(SESSION_FIELDS)} FROM sessions "
+                                  f"WHERE {' AND '.join(where)} ORDER BY first_ts, source, session", args).fetchall()
+                models: dict[tuple, dict] = {}
+                for source, session, model, *figures in db.execute("SELECT * FROM session_models"):
+                    models.setdefault((source, session), {})[model] = dict(
+                        zip(("requests", "total_tokens", "cost_pusd", "unpriced_requests"), figures))
+                days: dict[tuple, list] = {}
+                for source, session, day, model, requests, tokens, cost in db.execute(
+                        "SELECT * FROM session_days ORDER BY day, model"):
+                    days.setdefault((source, session), []).append((day, model, requests, tokens, cost))
+            except sqlite3.DatabaseError as exc:
+                self._failed(exc, "read")
+                return []
+        out = []
+        for source, session, *figures in rows:
+            row = {"source": source or None, "session": session, **dict(zip(SESSION_FIELDS, figures))}
+            row["models"] = models.get((source, session), {})
+            row["days"] = days.get((source, session), [])
+            self._written.setdefault((source, session), row_rank(row))
+            out.append(row)
+        return out
+
+    def day_models(self, since_ts: float | None = None, until_ts: float | None = None) -> list[tuple]:
+        """The per-day rollups by model: (utc_day, model, requests, tokens, cost_pusd)."""
+        lo = -(2**62) if since_ts is None else int(since_ts // DAY_S)
+        hi = 2**62 if until_ts is None else int(-(-until_ts // DAY_S))
+        with self._lock:
+            if not self._open():
+                return []
+            try:
+                return self._db.execute("SELECT day, model, requests, tokens, cost_pusd FROM day_models "
+                                        "WHERE day >= ? AND day < ? ORDER BY day, model", (lo, hi)).fetchall()
+            except sqlite3.DatabaseError as exc:
+                self._failed(exc, "read")
+                return []
+
+
+def _statements(script: str) -> list[str]:
+    """A migration script split into statements (none of ours holds a ';' in a literal)."""
+    return [s.strip() for s in script.split(";") if s.strip()]
