@@ -30,7 +30,7 @@ from pathlib import Path
 from .across import row_rank
 from .metrics import DAY_S
 
-HISTORY_NAME = "history.sqlite"
+HISTORY_SUFFIX = "history.sqlite"
 BUSY_TIMEOUT_MS = 200  # a writer in another process holds the lock at most this long before we give up for now
 
 # Scalar figures of a session row, as TokenHistory.session_rows gives them.
@@ -97,8 +97,9 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def history_path_for(state_path: Path) -> Path:
-    """Where the durable history of a state file lives: beside it."""
-    return state_path.with_name(HISTORY_NAME)
+    """Where the durable history of a state file lives: beside it, named after it
+    (``state.toml`` -> ``state.history.sqlite``), so the demo's state keeps its own."""
+    return state_path.with_name(f"{state_path.stem}.{HISTORY_SUFFIX}")
 
 
 def _clean(row: dict) -> dict:
