@@ -111,10 +111,23 @@ def test_synthetic_lines_are_not_requests_and_sidechains_get_their_own_tier(tmp_
 def test_tool_uses_pair_with_their_results_for_duration_and_failure(tmp_path):
     write_transcript(tmp_path)
     tools = read(tmp_path)["tools"]
+    snap = read(tmp_path)
     assert tools["Bash"] == {"calls": 1, "failures": 1, "failure_rate_pct": 100.0, "total_ms": 3_500.0,
-                             "mean_ms": 3_500.0, "max_ms": 3_500.0}
+                             "mean_ms": 3_500.0, "max_ms": 3_500.0, "turns": 1, "turn_tokens": 17_354,
+                             "turn_cost_usd": snap["by_model"]["claude-sonnet-4-5-20250929"]["cost_usd"]}
     assert tools["TodoWrite"]["calls"] == 1 and tools["TodoWrite"]["failures"] == 0
     assert tools["TodoWrite"]["mean_ms"] == 250.0
+
+
+def test_cost_by_tool_charges_the_largest_copy_of_the_request_that_called_it(tmp_path):
+    # msg_1's tool_use block is in its second streamed copy; the third, largest copy counts,
+    # and it carries the tool gathered from the copies before it.
+    write_transcript(tmp_path)
+    snap = read(tmp_path)
+    bash, todo = snap["tools"]["Bash"], snap["tools"]["TodoWrite"]
+    assert (bash["turns"], bash["turn_tokens"]) == (1, 4 + 2_000 + 15_000 + 350)
+    assert (todo["turns"], todo["turn_tokens"]) == (1, 10 + 8_000 + 200)
+    assert todo["turn_cost_usd"] == snap["by_model"]["claude-haiku-4-5-20251001"]["cost_usd"]
 
 
 def test_todowrite_inputs_become_tickets_without_keeping_their_text(tmp_path):

@@ -880,3 +880,72 @@ def test_a_streaming_copy_arriving_after_a_restart_still_counts_once(tmp_path):
     restarted.drain()
     totals = restarted.snapshot()["totals"]
     assert (totals["requests"], totals["output_tokens"]) == (1, 412)
+
+
+# --- sessions and cost by tool -----------------------------------------------------------
+
+
+def tooled(key: str, output: int, tools, ts: float = BASE_TS) -> UsageEvent:
+    return usage_event(model="gpt-4o", input_tokens=1_000, output_tokens=output, ts=ts, session="s1",
+                       request_key=key, tools=tools)
+
+
+def test_a_request_is_charged_to_each_tool_it_called_at_its_kept_copy(tmp_path):
+    h = TokenHistory(state_path=tmp_path / "state.toml")
+    h.add(tooled("r1", 10, ["Bash"]))
+    h.add(tooled("r1", 500, ["Bash", "Read"]))  # the larger copy: both tools, 1,500 tokens
+    h.add(tooled("r2", 200, ["Read"], ts=BASE_TS + 5))
+    h.add(tooled("r3", 100, None, ts=BASE_TS + 9))  # called nothing
+    h.drain()
+    tools = h.snapshot()["tools"]
+    assert (tools["Bash"]["turns"], tools["Bash"]["turn_tokens"]) == (1, 1_500)
+    assert (tools["Read"]["turns"], tools["Read"]["turn_tokens"]) == (2, 1_500 + 1_200)
+    cost = usage_event(model="gpt-4o", input_tokens=1_000, output_tokens=500)
+    expected = float(calc_price(Usage(input_tokens=cost.input, output_tokens=cost.output), "gpt-4o").total_price)
+    assert tools["Bash"]["turn_cost_usd"] == pytest.approx(expected)
+    assert tools["Bash"]["calls"] == 0  # no call record arrived: only its turns are known
+    h.save()
+    again = TokenHistory(state_path=tmp_path / "state.toml")
+    assert again.snapshot()["tools"] == h.snapshot()["tools"]
+    # A larger copy of r1 arriving after the restart replaces the saved one, tools included.
+    again.add(tooled("r1", 900, ["Read"]))
+    again.drain()
+    tools = again.snapshot()["tools"]
+    assert tools["Bash"]["turns"] == 0 and tools["Read"]["turns"] == 2
+    assert tools["Read"]["turn_tokens"] == 1_900 + 1_200
+
+
+def test_tools_must_be_names():
+    with pytest.raises(ValueError, match="tools"):
+        usage_event(model="m", tools="Bash")
+    with pytest.raises(ValueError, match="tool name"):
+        usage_event(model="m", tools=["Bash", ""])
+    assert usage_event(model="m", tools=["Bash", "Bash", "Read"]).tools == ("Bash", "Read")
+
+
+def test_session_rows_carry_marks_projects_tickets_and_ratings():
+    from session_insights.events import SessionMark
+
+    h = TokenHistory()
+    h.add(SessionMark(BASE_TS, "a", "start", "shop", "audit"))
+    h.add(usage_event(model="gpt-4o", input_tokens=100, output_tokens=10, ts=BASE_TS + 1, session="a",
+                      source="audit"))
+    h.add(TicketUpdate(BASE_TS + 2, "a/t1", "completed", None, None, "a"))
+    h.add(ToolCall(BASE_TS + 3, "Bash", 5.0, False, "a"))
+    h.add(usage_event(model="gpt-4o", input_tokens=50, output_tokens=5, ts=BASE_TS + 4, session="b"))
+    h.drain()
+    rows = {r["session"]: r for r in h.session_rows()}
+    a = rows["a"]
+    assert (a["state"], a["project"], a["source"]) == ("open", "shop", "audit")
+    assert (a["tickets_completed"], a["tool_calls"], a["tool_failures"], a["total_tokens"]) == (1, 1, 1, 110)
+    assert rows["b"]["state"] is None
+    # Open: its tokens are in no average yet.
+    assert h.snapshot()["efficiency"]["tokens_per_completed_ticket"] == 55
+    h.add(SessionMark(BASE_TS + 9, "a", "end"))
+    h.add(Rating(BASE_TS + 9, 8.0, "a"))
+    h.add(SessionMark(BASE_TS + 1, "a", "start"))  # late: an ended session stays ended
+    h.drain()
+    a = {r["session"]: r for r in h.session_rows()}["a"]
+    assert (a["state"], a["end_ts"], a["ratings"], a["rating_sum"]) == ("ended", BASE_TS + 9, 1, 8.0)
+    assert h.snapshot()["efficiency"]["tokens_per_completed_ticket"] == 165
+    assert a["days"] == [(int(BASE_TS // DAY_S), "gpt-4o", 1, 110, a["cost_pusd"])]

@@ -38,6 +38,8 @@ class UsageEvent(NamedTuple):
     source: str | None = None
     request_key: str | None = None
     reported_cost_usd: float | None = None
+    # Names of the tools this request called (its turn's tool calls), for cost by tool.
+    tools: tuple[str, ...] | None = None
 
     @property
     def total_tokens(self) -> int:
@@ -205,6 +207,7 @@ def usage_event(
     source: object = None,
     request_key: object = None,
     reported_cost_usd: object = None,
+    tools: object = None,
 ) -> UsageEvent:
     """Build a validated UsageEvent from already-normalised counts.
 
@@ -232,4 +235,15 @@ def usage_event(
         source=check_label("source", source),
         request_key=check_label("request_key", request_key),
         reported_cost_usd=check_cost_usd("reported_cost_usd", reported_cost_usd),
+        tools=check_tools(tools),
     )
+
+
+def check_tools(value: object) -> tuple[str, ...] | None:
+    """The tools a request called: names, each once, in order; None for none."""
+    if value is None:
+        return None
+    if isinstance(value, str) or not hasattr(value, "__iter__"):
+        raise ValueError(f"tools must be a list of tool names, got {value!r}")
+    names = tuple(dict.fromkeys(check_name("tool name", name) for name in value))
+    return names or None

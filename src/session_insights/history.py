@@ -101,7 +101,7 @@ def copy_rank(ev: UsageEvent) -> tuple:
     """Order of copies of one request: the largest token total wins, ties broken by the
     other fields so the winner does not depend on arrival order."""
     return (ev.total_tokens, ev.output, ev.input, ev.cache_read, ev.cache_write_5m,
-            ev.cache_write_1h, ev.reasoning, ev.ts, ev.model, ev.reported_cost_usd or 0.0)
+            ev.cache_write_1h, ev.reasoning, ev.ts, ev.model, ev.reported_cost_usd or 0.0, ev.tools or ())
 
 
 class TokenHistory:
@@ -168,6 +168,7 @@ class TokenHistory:
         # spent each day on each model, for the durable per-day rollups.
         self._combo_days: dict[tuple[str, str | None, str | None], dict[int, list[int]]] = {}
         self._tools: dict[str, list[int]] = {}  # name -> [calls, failures, total_us, max_us]
+        self._tool_turns: dict[str, list[int]] = {}  # name -> [turns, tokens, cost_pusd, unpriced turns]
         # id -> [status, ts, track, first_ts, reason, (ts, rank, track) of the track's update]
         self._tickets: dict[str, list] = {}
         self._retired_tickets = dict.fromkeys(TICKET_STATUSES, 0)
@@ -227,7 +228,7 @@ class TokenHistory:
                 ts = check_ts(ts)
             self._usage_inbox.append(_new_usage(UsageEvent, (
                 ts, model, None, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens,
-                output_tokens, reasoning_tokens, tier, session, None, None, None)))
+                output_tokens, reasoning_tokens, tier, session, None, None, None, None)))
             return
         ev = usage_event(
             model=model, input_tokens=input_tokens, output_tokens=output_tokens,
@@ -447,7 +448,7 @@ class TokenHistory:
                 self._sessions.get(session))
 
     def _add_usage(self, ev: UsageEvent, sign: int) -> None:
-        ts, model, provider, inp, cr, cw5, cw1h, out, reasoning, tier, session, _, _, reported = ev
+        ts, model, provider, inp, cr, cw5, cw1h, out, reasoning, tier, session, _, _, reported, tools = ev
         # Consecutive requests nearly always share their labels: reuse the last look-ups.
         labels = (model, provider, tier, session)
         if labels == self._last_labels:
@@ -507,6 +508,8 @@ class TokenHistory:
         day[D_TOKENS] += tokens
         day[D_COST] += cost
         day[D_REQ] += sign
+        if tools:
+            self._add_tool_turn(tools, tokens, cost, pricing is None, sign)
         cd = combo_days.get(day_index)
         if cd is None:
             cd = combo_days[day_index] = [0, 0, 0]
@@ -521,6 +524,20 @@ class TokenHistory:
         if span is not None:
             span[0] = min(span[0], ts)
             span[1] = max(span[1], ts)
+
+    def _add_tool_turn(self, tools: tuple[str, ...], tokens: int, cost: int, unpriced: bool, sign: int) -> None:
+        """Charge a request to each tool it called: what the turns calling a tool cost.
+        A request calling two tools counts in full for both (a turn is not split)."""
+        for name in tools:
+            turn = self._tool_turns.get(name)
+            if turn is None:
+                if len(self._tool_turns) >= MAX_TOOLS:
+                    name = OTHER_TOOLS
+                turn = self._tool_turns.setdefault(name, [0, 0, 0, 0])
+            turn[0] += sign
+            turn[1] += tokens
+            turn[2] += cost
+            turn[3] += sign if unpriced else 0
 
     def _day(self, ts: float) -> list[int]:
         """The rollup of the UTC day holding ``ts``, created on first use."""
@@ -813,8 +830,17 @@ class TokenHistory:
         }
 
         tools = {}
-        for name, (calls, failures, total_us, max_us) in sorted(self._tools.items(), key=lambda kv: (-kv[1][0], kv[0])):
+        no_calls = [0, 0, 0, 0]
+        names = set(self._tools) | set(self._tool_turns)
+        for name in sorted(names, key=lambda n: (-self._tools.get(n, no_calls)[0], n)):
+            calls, failures, total_us, max_us = self._tools.get(name, no_calls)
+            turns, turn_tokens, turn_cost, unpriced_turns = self._tool_turns.get(name, no_calls)
             tools[name] = {
+                # Turns: the requests that called it. None where no request is known to have
+                # (its source does not link calls to requests); cost None too when none was priced.
+                "turns": turns,
+                "turn_tokens": turn_tokens if turns else None,
+                "turn_cost_usd": None if not turns or unpriced_turns == turns else usd(turn_cost),
                 "calls": calls,
                 "failures": failures,
                 "failure_rate_pct": 100.0 * failures / calls if calls else None,
@@ -1022,12 +1048,14 @@ class TokenHistory:
                               "counts": row[S_TOOLS:S_RATING_MILLI + 1]}
                              for s, row in self._sessions.items() if math.isfinite(row[S_FIRST])],
                 "tools": [{"name": n, "counts": v} for n, v in self._tools.items()],
+                "tool_turns": [{"name": n, "counts": [c if abs(c) < 2**62 else str(c) for c in v]}
+                               for n, v in self._tool_turns.items()],
                 # The last keyed requests, so a larger streaming copy arriving after a
                 # restart still replaces its earlier copy instead of counting twice.
                 "recent_requests": [
                     [ev.request_key, ev.ts, ev.model, label(ev.provider), ev.input, ev.cache_read,
                      ev.cache_write_5m, ev.cache_write_1h, ev.output, ev.reasoning, label(ev.tier),
-                     label(ev.session), ev.reported_cost_usd or 0.0]
+                     label(ev.session), ev.reported_cost_usd or 0.0, list(ev.tools or ())]
                     for ev in list(self._seen.values())[-SAVED_DEDUP_KEYS:]],
                 "tickets": [{"id": tid, "status": st, "ts": ts, "track": label(tr), "first_ts": f,
                              "reason": label(r), "session": label(sn),
@@ -1099,10 +1127,14 @@ class TokenHistory:
             row[S_END] = end if end >= 0 else None
             row[S_TOOLS:S_RATING_MILLI + 1] = [int(x) for x in s.get("counts", [0, 0, 0, 0])][:4]
         self._tools = {t["name"]: [int(x) for x in t["counts"]] for t in data.get("tools", [])}
-        for key, ts, model, provider, *counts, tier, session, reported in data.get("recent_requests", []):
+        self._tool_turns = {t["name"]: [int(x) for x in t["counts"]] for t in data.get("tool_turns", [])}
+        for row in data.get("recent_requests", []):
+            tools = tuple(row.pop()) if len(row) == 14 else ()  # rows saved before tools were kept have 13
+            key, ts, model, provider, *counts, tier, session, reported = row
             inp, cr, cw5, cw1h, out, reasoning = (int(c) for c in counts)
             self._seen[key] = UsageEvent(float(ts), model, opt(provider), inp, cr, cw5, cw1h, out, reasoning,
-                                         opt(tier), opt(session), None, key, float(reported) or None)
+                                         opt(tier), opt(session), None, key, float(reported) or None,
+                                         tuple(str(t) for t in tools) or None)
         for t in data.get("tickets", []):
             check_status(t["status"])
             track = opt(t["track"])

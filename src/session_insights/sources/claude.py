@@ -60,6 +60,7 @@ class ClaudeSource(LineSource):
         # tool_use id -> (name, ts, session): answered by a later tool_result line.
         self._open_tool_uses = Memory(_MAX_OPEN_TOOL_USES)
         self._projects_named = Memory(_MAX_OPEN_TOOL_USES)  # sessions whose project was passed on
+        self._tools_of_request = Memory(_MAX_OPEN_TOOL_USES)  # request key -> tools its copies called
 
     def parse(self, line: bytes, file: str) -> Iterable[Record]:
         # Most lines are user text, summaries or snapshots: skip them before parsing JSON.
@@ -84,6 +85,9 @@ class ClaudeSource(LineSource):
         session = session if isinstance(session, str) else None
         tier = SIDECHAIN_TIER if obj.get("isSidechain") else MAIN_TIER
         out: list[Record] = []
+        content = message.get("content")
+        blocks = [b for b in content if isinstance(b, dict) and b.get("type") == "tool_use"] \
+            if isinstance(content, list) else []
         if session and session not in self._projects_named:
             project = project_name(obj.get("cwd"))
             if project is not None:
@@ -94,6 +98,7 @@ class ClaudeSource(LineSource):
         if isinstance(usage, dict) and model != "<synthetic>":
             msg_id, request_id = message.get("id"), obj.get("requestId")
             key = f"{msg_id}:{request_id}" if msg_id or request_id else None
+            tools = self._turn_tools(key, blocks)
             cost = obj.get("costUSD")
             c = anthropic_usage(usage)  # checked counts
             if model not in self._models:  # checked once per name, not once per line
@@ -103,13 +108,24 @@ class ClaudeSource(LineSource):
             out.append(UsageEvent(ts, model, "anthropic", c["input_tokens"], c["cache_read_tokens"],
                                   c["cache_write_tokens"], c["cache_write_1h_tokens"], c["output_tokens"], 0,
                                   tier, session or None, "claude", key,
-                                  check_cost_usd("costUSD", cost) if isinstance(cost, (int, float)) else None))
-        content = message.get("content")
-        if isinstance(content, list):
-            for block in content:
-                if isinstance(block, dict) and block.get("type") == "tool_use":
-                    out.extend(self._tool_use(block, ts, session))
+                                  check_cost_usd("costUSD", cost) if isinstance(cost, (int, float)) else None,
+                                  tools))
+        for block in blocks:
+            out.extend(self._tool_use(block, ts, session))
         return out
+
+    def _turn_tools(self, key: str | None, blocks: list[dict]) -> tuple[str, ...] | None:
+        """The tools a request called so far. Each streamed copy of a response holds one
+        content block, so the names seen under its key are gathered and every later
+        copy carries them all (the copy the history keeps among them)."""
+        names = tuple(b["name"] for b in blocks if isinstance(b.get("name"), str) and b["name"].strip())
+        if key is None:
+            return names or None
+        seen = self._tools_of_request.get(key, ())
+        merged = tuple(dict.fromkeys((*seen, *names)))
+        if merged != seen:
+            self._tools_of_request.remember(key, merged)
+        return merged or None
 
     def _tool_use(self, block: dict, ts: float, session: str | None) -> list[Record]:
         name, use_id = block.get("name"), block.get("id")

@@ -114,6 +114,8 @@ class _Rollout:
     fork_ts: float | None = None  # set while a fork's replayed history is being read
     replay_started: float | None = None
     calls: Memory = field(default_factory=lambda: Memory(_MAX_OPEN_CALLS))  # call_id -> (name, ts)
+    # Tools called since the last token_count: a response's calls are written before its usage.
+    turn_tools: dict[str, None] = field(default_factory=dict)
 
 
 class CodexSource(LineSource):
@@ -221,6 +223,7 @@ class CodexSource(LineSource):
         inp, cached, out, reasoning = delta
         if not (inp or out):
             return []
+        tools, rollout.turn_tools = tuple(rollout.turn_tools) or None, {}
         if rollout.model is None:
             raise ValueError("token_count before any turn_context names a model")
         cached = min(cached, inp)
@@ -228,7 +231,7 @@ class CodexSource(LineSource):
             model=rollout.model, ts=ts, tier=rollout.tier, session=rollout.session, provider=rollout.provider,
             source="codex", request_key=f"codex:{rollout.session}:{total[0]}:{total[1]}:{total[2]}",
             input_tokens=inp - cached, cache_read_tokens=cached, output_tokens=out,
-            reasoning_tokens=min(reasoning, out))]
+            reasoning_tokens=min(reasoning, out), tools=tools)]
 
     def _keep_rate_limits(self, limits: dict, ts: float) -> None:
         windows = {}
@@ -253,6 +256,8 @@ class CodexSource(LineSource):
             call_id, name = payload.get("call_id"), payload.get("name") or ("shell" if kind == "local_shell_call" else None)
             if isinstance(call_id, str) and isinstance(name, str) and name:
                 rollout.calls.remember(call_id, (name, ts))
+                if len(rollout.turn_tools) < 64:
+                    rollout.turn_tools[name] = None
             if name == "update_plan":
                 return self._plan(rollout, payload.get("arguments"), ts)
             return []

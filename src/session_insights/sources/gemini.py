@@ -191,8 +191,10 @@ class GeminiSource(LineSource):
         ts = parse_ts(msg.get("timestamp"))
         event: UsageEvent | None = None
         if has_usage:
+            called = [c.get("name") for c in calls if isinstance(c, dict)] if isinstance(calls, list) else []
             event = usage_event(model=model, ts=ts, tier=chat.tier, session=chat.session, provider="google",
                                 source="gemini", request_key=f"{REWRITE_MARK}gemini:{msg_id}",
+                                tools=[n for n in called if isinstance(n, str) and n.strip()] or None,
                                 **gemini_cli_usage(tokens))
         finished: list[tuple[str, ToolCall]] = []
         for call in calls if isinstance(calls, list) else ():
