@@ -96,6 +96,10 @@ MIGRATIONS = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+class NewerSchema(sqlite3.DatabaseError):
+    """A database written by a newer version: left as it is, never moved aside."""
+
+
 def history_path_for(state_path: Path) -> Path:
     """Where the durable history of a state file lives: beside it, named after it
     (``state.toml`` -> ``state.history.sqlite``), so the demo's state keeps its own."""
@@ -133,6 +137,8 @@ class SessionStore:
             return True
         try:
             self._db = self._connect()
+        except NewerSchema as exc:
+            self._notice(f"the session history {self.path} is not used: {exc}")
         except sqlite3.DatabaseError as exc:
             if not self._is_locked(exc) and self.path.exists():
                 self._move_aside(exc)
@@ -157,8 +163,8 @@ class SessionStore:
             db.execute("PRAGMA synchronous=NORMAL")
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
-                raise sqlite3.DatabaseError(
-                    f"it has schema {version}, newer than this version of session-insights knows ({SCHEMA_VERSION})")
+                raise NewerSchema(f"it has schema {version}, newer than this version of session-insights knows "
+                                  f"({SCHEMA_VERSION}); upgrade session-insights to keep sessions in it")
             for target in range(version, SCHEMA_VERSION):
                 # One transaction a step (executescript would commit on its own).
                 db.execute("BEGIN IMMEDIATE")
