@@ -20,6 +20,7 @@ from session_insights.cli import main
 from session_insights.events import UsageEvent
 from session_insights.history import TokenHistory
 from session_insights.session_logger import FORMAT_VERSION, SessionLogger
+from session_insights.sources import open_source
 
 T0 = 1_760_000_000.0
 
@@ -188,9 +189,10 @@ def test_threads_logging_at_once_write_only_whole_lines(tmp_path: Path):
     assert comms.endswith(b"\n") and tools.endswith(b"\n")
     comms_lines = [orjson.loads(line) for line in comms.splitlines()]
     tool_lines = [orjson.loads(line) for line in tools.splitlines()]
-    assert len(comms_lines) == 1 + threads_n * calls_n
+    assert len(comms_lines) == 2 + threads_n * calls_n  # session_start, the calls, session_end
+    assert comms_lines[-1]["kind"] == "session_end"
     assert len(tool_lines) == threads_n * calls_n
-    assert sum(line["usage"]["input_tokens"] for line in comms_lines[1:]) == \
+    assert sum(line["usage"]["input_tokens"] for line in comms_lines[1:-1]) == \
         sum((1_000 + k) * calls_n for k in range(threads_n))
     history.drain()
     assert history.snapshot()["totals"]["requests"] == threads_n * calls_n
@@ -251,3 +253,24 @@ def test_logging_after_close_raises_value_error(tmp_path: Path):
     log.close()
     with pytest.raises(ValueError, match="closed"):
         log.tool_call("Bash", 1.0)
+
+
+def test_a_logged_session_names_its_project_and_ends_when_closed(tmp_path):
+    history = TokenHistory()
+    with SessionLogger(tmp_path, "work", history=history, project="shop") as log:
+        log.model_call("gpt-4o", input_tokens=100, output_tokens=10, ended_ts=T0)
+        log.ticket("T-1", "completed", ts=T0 + 1)
+        history.drain()
+        (row,) = history.session_rows()
+        # Not marked open at its start: the live session stays in the efficiency figures.
+        assert (row["project"], row["source"], row["state"], row["tickets_completed"]) == (
+            "shop", "comms", None, 1)
+        assert history.snapshot()["efficiency"]["tokens_per_completed_ticket"] == 110
+    history.drain()
+    (row,) = history.session_rows()
+    assert row["state"] == "ended"
+    replayed = TokenHistory()
+    open_source(f"comms:{tmp_path}", replayed).poll()
+    replayed.drain()
+    (again,) = replayed.session_rows()
+    assert (again["project"], again["state"], again["tickets_completed"]) == ("shop", "ended", 1)

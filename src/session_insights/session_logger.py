@@ -21,8 +21,8 @@ from typing import Any
 import orjson
 
 from . import normalize
-from .events import Rating, TicketUpdate, ToolCall, UsageEvent, check_duration_ms, check_label, check_name, \
-    check_reason, check_score, check_status, check_ts, usage_event
+from .events import Rating, SessionMark, TicketUpdate, ToolCall, UsageEvent, check_duration_ms, check_label, \
+    check_name, check_reason, check_score, check_status, check_ts, usage_event
 from .history import TokenHistory
 
 FORMAT_VERSION = 1
@@ -44,8 +44,11 @@ class SessionLogger:
         self._lock = threading.Lock()
         self._comms = open(self.comms_path, "ab")
         self._tools = open(self.tools_path, "ab")
-        self._write(self._comms, {"kind": "session_start", "ts": time.time(), "session": self.session_id,
-                                  "project": check_label("project", project)})
+        self.project = check_label("project", project)
+        started = time.time()
+        self._write(self._comms, {"kind": "session_start", "ts": started, "session": self.session_id,
+                                  "project": self.project})
+        self._start_mark: SessionMark | None = SessionMark(started, self.session_id, None, self.project, "comms")
 
     def _write(self, f: Any, obj: dict) -> None:
         line = orjson.dumps({"v": FORMAT_VERSION, **{k: v for k, v in obj.items() if v is not None}}) + b"\n"
@@ -93,8 +96,7 @@ class SessionLogger:
                 "output_tokens": event.output, "reasoning_tokens": event.reasoning,
             },
         })
-        if self.history is not None:
-            self.history.add(event)
+        self._feed(event)
         return event
 
     def tool_call(self, name: str, duration_ms: float, ok: bool = True, *, ts: float | None = None,
@@ -105,30 +107,42 @@ class SessionLogger:
         self._write(self._tools, {"kind": "tool_call", "ts": call.ts, "session": self.session_id, "name": call.name,
                                   "duration_ms": call.duration_ms, "ok": ok,
                                   "ticket": check_label("ticket", ticket)})
-        if self.history is not None:
-            self.history.add(call)
+        self._feed(call)
         return call
 
     def ticket(self, ticket_id: str, status: str, *, ts: float | None = None, track: str | None = None,
                reason: str | None = None) -> TicketUpdate:
         update = TicketUpdate(check_ts(ts), check_name("ticket_id", ticket_id), check_status(status),
-                              check_label("track", track), check_reason(reason))
+                              check_label("track", track), check_reason(reason), self.session_id)
         self._write(self._comms, {"kind": "ticket", "ts": update.ts, "session": self.session_id,
                                   "ticket_id": update.ticket_id, "status": update.status, "track": update.track,
                                   "reason": update.reason})
-        if self.history is not None:
-            self.history.add(update)
+        self._feed(update)
         return update
 
     def rate(self, score: float, *, ts: float | None = None) -> Rating:
         rating = Rating(check_ts(ts), check_score(score), self.session_id)
         self._write(self._comms, {"kind": "rating", "ts": rating.ts, "session": self.session_id,
                                   "score": rating.score})
-        if self.history is not None:
-            self.history.add(rating)
+        self._feed(rating)
         return rating
 
+    def _feed(self, record: UsageEvent | ToolCall | TicketUpdate | Rating | SessionMark) -> None:
+        """Record in the history too, if there is one; its project goes first, once."""
+        if self.history is None:
+            return
+        if self._start_mark is not None:
+            self.history.add(self._start_mark)
+            self._start_mark = None
+        self.history.add(record)
+
     def close(self) -> None:
+        """End the session: it joins the efficiency figures across sessions as ended."""
+        if self._comms.closed:
+            return
+        ended = time.time()
+        self._write(self._comms, {"kind": "session_end", "ts": ended, "session": self.session_id})
+        self._feed(SessionMark(ended, self.session_id, "end", self.project, "comms"))
         with self._lock:
             self._comms.close()
             self._tools.close()

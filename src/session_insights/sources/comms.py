@@ -14,6 +14,7 @@ import orjson
 
 from ..events import (
     Rating,
+    SessionMark,
     TicketUpdate,
     ToolCall,
     check_duration_ms,
@@ -62,11 +63,16 @@ def parse_comms_line(line: bytes) -> list[Record]:
         ticket_id = obj.get("ticket_id")
         return [TicketUpdate(ts, check_name("ticket_id", str(ticket_id) if isinstance(ticket_id, int) else ticket_id),
                              check_status(obj.get("status")), check_label("track", obj.get("track")),
-                             check_reason(obj.get("reason")))]
+                             check_reason(obj.get("reason")), session)]
     if kind == "rating":
         return [Rating(ts, check_score(obj.get("score")), session)]
-    if kind == "session_start":
-        return []
+    if kind in ("session_start", "session_end"):
+        # A logged session names its project at its start and is ended by close(); it is
+        # not marked open at its start, so the live session stays in the efficiency figures.
+        if session is None or ts is None:
+            return []
+        boundary = "end" if kind == "session_end" else None
+        return [SessionMark(ts, session, boundary, check_label("project", obj.get("project")), "comms")]
     if "direction" in obj and "payload" in obj:
         event = usage_from_comms_entry(obj)
         return [event] if event is not None else []
