@@ -46,3 +46,10 @@ def x_display():
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(autouse=True)
+def state_in_tmp(tmp_path_factory, monkeypatch):
+    """Commands run without --state use a state file (and durable history) of their own,
+    never ./state.toml and ./state.history.sqlite of the folder pytest runs from."""
+    monkeypatch.setenv("SESSION_INSIGHTS_STATE", str(tmp_path_factory.mktemp("state") / "state.toml"))

@@ -8,14 +8,30 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import shlex
+import subprocess
 import sys
+import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NoReturn
 
-from . import report
+import orjson
+
+from . import across, report
+from . import formatting as fmt
 from .history import TokenHistory
 from .sources import SourceError, open_source
+from .store import SessionStore, history_path_for
 
 EXIT_USAGE = 2
+EXIT_CHART = 1  # the report was printed, the chart could not be drawn
+CHART_TIMEOUT_S = 120.0
+# Run as ``python -m CHART_MODULE OVER_TIME_JSON PNG``: draws ``across.efficiency_over_time``
+# with the panel's Efficiency Over Time drawing, off-screen, and saves it.
+CHART_MODULE = "session_insights.ui.chart"
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 SOURCE_HELP = "claude[:DIR] | codex[:DIR] | gemini[:DIR] | comms:FILE | audit:FILE | otel:FILE"
 
 
@@ -33,15 +49,67 @@ def _budget(text: str) -> float:
     return value
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose mistakes are one line on stderr (exit 2), never the
+    usage block: every bad input of ``report`` reads the same way."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see --help)\n")
+
+
+def _moment(text: str, end_of_day: bool) -> float:
+    """``YYYY-MM-DD`` (a UTC day: its start, or with ``end_of_day`` the start of the next,
+    so --until a date takes in that whole day) or an ISO 8601 datetime (naive = UTC)."""
+    try:
+        if _DATE.fullmatch(text):
+            day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+            return (day + timedelta(days=1) if end_of_day else day).timestamp()
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither a date (YYYY-MM-DD) nor an ISO 8601 datetime (2025-09-03T14:00, +02:00 or Z)"
+        ) from None
+    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def _since(text: str) -> float:
+    return _moment(text, end_of_day=False)
+
+
+def _until(text: str) -> float:
+    return _moment(text, end_of_day=True)
+
+
 def report_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _OneLineParser(
         prog="session-insights report",
-        description="Print what the given logs (and/or a state file) spent, without opening a window.",
+        description="Print what the given logs (and/or a state file) spent, without opening a window. "
+                    "What it reads is kept in the durable session history; --by reports across the "
+                    "sessions kept there and those just read.",
     )
     p.add_argument("sources", nargs="*", metavar="SOURCE", help=SOURCE_HELP)
     p.add_argument("--state", type=Path, help="a state.toml to start from (read only)")
     p.add_argument("--format", choices=report.FORMATS, default="text", help="output format (default: text)")
     p.add_argument("--budget", type=_budget, help="budget in USD for the projection")
+    kept = p.add_mutually_exclusive_group()
+    kept.add_argument("--history", type=Path, metavar="PATH",
+                      help="the durable session history (SQLite) to add what is read to and report --by from "
+                           "(default: <state>.history.sqlite beside the state file)")
+    kept.add_argument("--no-history", action="store_true",
+                      help="keep nothing: read the sources without writing the history (--by then covers only them)")
+    p.add_argument("--by", choices=report.BY,
+                   help="report across sessions: one row per session, usage per day / week / month (UTC), "
+                        "or efficiency per interval with its verdict")
+    p.add_argument("--since", type=_since, metavar="WHEN",
+                   help="with --by or --chart: sessions active from then on; YYYY-MM-DD (UTC) or an ISO 8601 "
+                        "datetime, naive meaning UTC")
+    p.add_argument("--until", type=_until, metavar="WHEN",
+                   help="with --by or --chart: sessions that started before then; YYYY-MM-DD (UTC) takes in "
+                        "that whole day, an ISO 8601 datetime (naive meaning UTC) is the first moment left out")
+    p.add_argument("--project", metavar="NAME", help="with --by or --chart: only this project's sessions")
+    p.add_argument("--chart", type=Path, metavar="PNG",
+                   help="also write the efficiency-over-time chart as PNG, drawn as the panel draws it "
+                        "(needs an X display; xvfb-run -a provides one)")
     return p
 
 
@@ -62,29 +130,110 @@ def window_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _fail(message: str) -> int:
+    print(f"session-insights report: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _check_across(args: argparse.Namespace, argv: list[str]) -> str | None:
+    """What is wrong with the across-session options together, if anything."""
+    filters = [name for name, value in (("--since", args.since), ("--until", args.until),
+                                        ("--project", args.project)) if value is not None]
+    if filters and not (args.by or args.chart):
+        return (f"{'/'.join(filters)} only narrow the sessions of --by or --chart; "
+                "add --by session|day|week|month|interval")
+    if args.since is not None and args.until is not None and args.until <= args.since:
+        return (f"--until ({fmt.iso_utc(args.until)}) must come after --since "
+                f"({fmt.iso_utc(args.since)})")
+    if args.chart is not None:
+        if args.chart.is_dir() or not args.chart.parent.is_dir():
+            return f"--chart {args.chart}: give a file in an existing folder"
+        from . import app  # no dearpygui: only the display check
+
+        problem = app.display_problem()
+        if problem is not None:
+            return (f"--chart draws the panel's chart, which needs an X display: {problem}. Run it on a "
+                    f"virtual one: xvfb-run -a session-insights report {shlex.join(argv)}")
+    return None
+
+
 def run_report(argv: list[str]) -> int:
     args = report_parser().parse_args(argv)
+    problem = _check_across(args, argv)
+    if problem is not None:
+        return _fail(problem)
+    across_wanted = args.by is not None or args.chart is not None
+    history_path = None if args.no_history else (
+        args.history if args.history is not None else history_path_for(args.state or default_state_path()))
     state_path = args.state
     if state_path is None and not args.sources:
-        state_path = default_state_path()
-        if not state_path.exists():
-            print(f"session-insights report: nothing to report: give a SOURCE ({SOURCE_HELP}) or --state PATH",
-                  file=sys.stderr)
-            return EXIT_USAGE
+        if default_state_path().exists():
+            state_path = default_state_path()
+        elif across_wanted and args.history is not None and not args.history.exists():
+            return _fail(f"session history {args.history} does not exist")
+        elif not (across_wanted and history_path is not None and history_path.exists()):
+            # With only the durable history to read, --by (or --chart) reports from it.
+            return _fail(f"nothing to report: give a SOURCE ({SOURCE_HELP}) or --state PATH, "
+                         "or --by with an existing --history PATH")
     if state_path is not None and not state_path.exists():
-        print(f"session-insights report: state file {state_path} does not exist", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(f"state file {state_path} does not exist")
     # Read-only: report never saves the state, nor moves an unreadable one aside.
     history = TokenHistory(state_path=state_path, budget_usd=args.budget, read_only=True)
     try:
         sources = [open_source(spec, history) for spec in args.sources]
     except SourceError as exc:
-        print(f"session-insights report: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(str(exc))
     for source in sources:
         source.read_all()
         history.drain()
-    sys.stdout.write(report.render(history.snapshot(), args.format))
+    live_rows = history.session_rows()
+    store = None
+    if history_path is not None and (live_rows or history_path.exists()):
+        store = SessionStore(history_path)
+        store.write(live_rows)
+    try:
+        snap = history.snapshot()
+        rows: list[dict] = []
+        if across_wanted:
+            stored = store.sessions() if store is not None else []
+            rows = across.select(across.merge(stored, live_rows), args.since, args.until, args.project)
+        if args.by is not None:
+            view = report.across_view(rows, args.by, args.since, args.until, args.project, snap["errors"])
+            sys.stdout.write(report.render_across(view, args.format))
+        elif args.sources or state_path is not None:
+            sys.stdout.write(report.render(snap, args.format))
+        sys.stdout.flush()
+    finally:
+        if store is not None:
+            for notice in store.notices:
+                print(f"session-insights report: {notice}", file=sys.stderr)
+            store.close()
+    if args.chart is not None:
+        return _write_chart(across.efficiency_over_time(rows), args.chart)
+    return 0
+
+
+def _write_chart(over: dict, png_path: Path) -> int:
+    """Draw the efficiency-over-time chart with the panel's own drawing, in a process of
+    its own: Dear PyGui aborts its whole process on some failures, and the report has
+    been printed by then."""
+    with tempfile.TemporaryDirectory(prefix="session-insights-chart-") as folder:
+        data_path = Path(folder) / "efficiency_over_time.json"
+        data_path.write_bytes(orjson.dumps(over))
+        try:
+            done = subprocess.run([sys.executable, "-m", CHART_MODULE, str(data_path),
+                                   str(png_path.resolve())], check=False, capture_output=True, text=True,
+                                  timeout=CHART_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            print(f"session-insights report: the chart was not drawn within {CHART_TIMEOUT_S:.0f} s",
+                  file=sys.stderr)
+            return EXIT_CHART
+    if done.returncode != 0 or not png_path.exists():
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        why = lines[-1].strip() if lines else (
+            f"exit code {done.returncode}" if done.returncode >= 0 else f"signal {-done.returncode}")
+        print(f"session-insights report: could not draw the chart {png_path}: {why}", file=sys.stderr)
+        return EXIT_CHART
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import time
+from datetime import UTC, datetime
 
 
 def tokens(n: float | None) -> str:
@@ -76,6 +77,25 @@ def clock(ts: float | None) -> str:
     if ts is None:
         return "—"
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+
+
+def clock_utc(ts: float | None) -> str:
+    """UTC date and time of an epoch timestamp, to the minute: '2025-09-03 13:50'."""
+    if ts is None:
+        return "—"
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def iso_utc(ts: float | None) -> str | None:
+    """An epoch timestamp as ISO 8601 in UTC, 'Z'-suffixed (json and csv); None stays None."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+
+
+def satisfaction(score: float | None) -> str:
+    """A mean satisfaction score (0 to 10) to one decimal, out of 10: '7.7/10'."""
+    return "—" if score is None else f"{score:.1f}/10"
 
 
 def window_name(minutes: int | None) -> str:
