@@ -132,9 +132,14 @@ def usage_over_time(rows: Iterable[dict], by: str = "day", since_ts: float | Non
                     until_ts: float | None = None) -> list[dict]:
     """Tokens, requests and cost per day / week / month (UTC), split by model, from the
     sessions' per-day spend; only days within [since_ts, until_ts) count. Periods with
-    nothing spent between the first and the last are kept, so a chart's gaps are real."""
+    nothing spent between the first and the last are kept, so a chart's gaps are real.
+    A model none of whose requests has a price costs "unknown" (None), never $0;
+    ``unpriced_requests`` says how many requests a period's cost leaves out, and a period
+    made only of those costs None."""
     if by not in PERIODS:
         raise ValueError(f"period must be one of {', '.join(PERIODS)}, got {by!r}")
+    rows = list(rows)
+    unpriced = unpriced_models(rows)
     lo = None if since_ts is None else int(since_ts // DAY_S)
     hi = None if until_ts is None else int(-(-until_ts // DAY_S))
     periods: dict[int, dict[str, list[int]]] = {}
@@ -153,18 +158,33 @@ def usage_over_time(rows: Iterable[dict], by: str = "day", since_ts: float | Non
     while start <= last:
         end = _next_period(start, by)
         models = periods.get(start, {})
+        requests = sum(f[0] for f in models.values())
+        left_out = sum(f[0] for model, f in models.items() if model in unpriced)
         out.append({
             "start": iso_day(start),
             "start_ts": start * DAY_S,
             "end_ts": end * DAY_S,
-            "requests": sum(f[0] for f in models.values()),
+            "requests": requests,
             "tokens": sum(f[1] for f in models.values()),
-            "cost_usd": usd(sum(f[2] for f in models.values())),
-            "models": {model: {"requests": f[0], "tokens": f[1], "cost_usd": usd(f[2])}
+            "cost_usd": None if requests and left_out == requests else usd(sum(f[2] for f in models.values())),
+            "unpriced_requests": left_out,
+            "models": {model: {"requests": f[0], "tokens": f[1],
+                               "cost_usd": None if model in unpriced else usd(f[2])}
                        for model, f in sorted(models.items())},
         })
         start = end
     return out
+
+
+def unpriced_models(rows: Iterable[dict]) -> set[str]:
+    """The models of these sessions none of whose requests has a price."""
+    requests: dict[str, list[int]] = {}
+    for row in rows:
+        for model, figures in row["models"].items():
+            counts = requests.setdefault(model, [0, 0])
+            counts[0] += figures["requests"]
+            counts[1] += figures["unpriced_requests"]
+    return {model for model, (total, unpriced) in requests.items() if total and unpriced == total}
 
 
 TOKEN_CATEGORIES = ("input", "cache read", "cache write", "output", "reasoning")

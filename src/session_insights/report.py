@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import orjson
 
@@ -146,7 +146,7 @@ def across_view(rows: Sequence[dict], by: str, since_ts: float | None = None, un
     if by == "session":
         view["rows"] = [session_json(row) for row in rows]
     elif by in across.PERIODS:
-        view["periods"] = _priced_periods(across.usage_over_time(rows, by, since_ts, until_ts), unpriced_models(rows))
+        view["periods"] = across.usage_over_time(rows, by, since_ts, until_ts)
     elif by == "interval":
         view["efficiency_over_time"] = efficiency_json(across.efficiency_over_time(rows))
     else:
@@ -165,31 +165,6 @@ def efficiency_json(over: dict) -> dict:
     """``across.efficiency_over_time`` with every bucket holding every key (the figures
     a measure does not use are null: no averages where no session is rated)."""
     return {**over, "buckets": [{key: bucket.get(key) for key in _BUCKET_KEYS} for bucket in over["buckets"]]}
-
-
-def unpriced_models(rows: Iterable[dict]) -> set[str]:
-    """The models of these sessions none of whose requests has a price."""
-    requests: dict[str, list[int]] = {}
-    for row in rows:
-        for model, figures in row["models"].items():
-            counts = requests.setdefault(model, [0, 0])
-            counts[0] += figures["requests"]
-            counts[1] += figures["unpriced_requests"]
-    return {model for model, (total, unpriced) in requests.items() if total and unpriced == total}
-
-
-def _priced_periods(periods: list[dict], unpriced: set[str]) -> list[dict]:
-    """Periods whose unpriced models cost "unknown" (None), never $0: the per-day spend
-    counts their tokens but has no price for them. ``unpriced_requests`` says how many
-    requests a period's cost leaves out; a period with only those costs None."""
-    out = []
-    for period in periods:
-        models = {model: {**figures, "cost_usd": None if model in unpriced else figures["cost_usd"]}
-                  for model, figures in period["models"].items()}
-        left_out = sum(figures["requests"] for model, figures in period["models"].items() if model in unpriced)
-        cost = None if period["requests"] and left_out == period["requests"] else period["cost_usd"]
-        out.append({**period, "cost_usd": cost, "unpriced_requests": left_out, "models": models})
-    return out
 
 
 def _scope(view: dict) -> str:
