@@ -33,7 +33,8 @@ def demo_run(x_display, artifacts, tmp_path_factory):
 
 def test_after_the_demo_every_header_is_open_and_screenshots_exist(demo_run, artifacts):
     assert set(demo_run["headers_open"]) == {"timeline", "burn", "models", "tiers", "efficiency", "tools",
-                                             "progress", "summary"}
+                                             "tool_cost", "progress", "summary", "sessions",
+                                             "efficiency_over_time", "usage", "categories"}
     for name in ["panel_full", *(f"header_{k}" for k in demo_run["headers_open"])]:
         png = artifacts / f"{name}.png"
         assert png.exists() and png.stat().st_size > 10_000, png
@@ -116,8 +117,16 @@ def test_app_renders_frames_saves_screenshot_stats_and_state(x_display, artifact
     assert not state.exists(), "demo figures never go into the user's own state file"
     saved = tomllib.loads((tmp_path / "state.demo.toml").read_text())
     assert saved["schema"] == 1 and saved["usage"], "the demo's requests are saved"
-    assert set(saved["ui"]["open_headers"]) >= {"timeline", "summary"}
+    assert set(saved["ui"]["open_headers"]) >= {"timeline", "summary", "sessions"}
     assert (tmp_path / "state.layout.ini").exists()
+    # The demo's sessions reach its own durable history, beside its state file.
+    from session_insights.store import SessionStore
+
+    store = SessionStore(tmp_path / "state.demo.history.sqlite")
+    rows = store.sessions()
+    store.close()
+    assert [row["session"] for row in rows] == ["demo"] and rows[0]["requests"] > 0
+    assert not (tmp_path / "state.history.sqlite").exists()
 
 
 def test_without_a_display_the_app_says_how_to_get_one_and_exits(tmp_path):
@@ -127,3 +136,188 @@ def test_without_a_display_the_app_says_how_to_get_one_and_exits(tmp_path):
     assert proc.returncode == 3
     assert "xvfb-run" in proc.stderr and "report" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+# --- across sessions ------------------------------------------------------------------
+# The across scenario (tests/gui_driver.py): six past sessions in a durable history, on
+# UTC days 0, 2, 4, 6, 8 and 9 from 2025-11-16; session k makes k + 1 requests of
+# claude-sonnet-4-5 with 10,000 input + 2,000 output tokens ($0.03 + $0.03 = $0.06 each),
+# is rated 4 + k, completes k tickets and lasts (k + 1) x 10 minutes; session 3 also makes
+# one request of 5,000 + 1,000 tokens to a model no price list knows. The live session
+# (open) makes two requests of 20,000 + 4,000 tokens ($0.12 each) that called Read and
+# Edit, then Bash.
+PAST_TOKENS = {k: (k + 1) * 12_000 + (6_000 if k == 3 else 0) for k in range(6)}
+LIVE = "live-7f3e9a2… (open)"
+
+
+def past(k: int) -> str:
+    return f"{k}a1b2c3d-000…"
+
+
+@pytest.fixture(scope="module")
+def across_run(x_display, artifacts, tmp_path_factory):
+    return drive("across", x_display, artifacts, tmp_path_factory.mktemp("gui"))
+
+
+def test_sessions_table_lists_past_and_live_sessions_latest_first_with_units(across_run):
+    rows = across_run["rows_by_start"]
+    assert [row[0] for row in rows] == [LIVE, *(past(k) for k in (5, 4, 3, 2, 1, 0))]
+    starts = {f["session"][:1]: f["start_ts"] for f in across_run["figures"]}
+    # session 2: 3 requests, 36,000 tokens, $0.18, 2 tickets ($0.09 each), rated 6
+    assert rows[4] == [past(2), "web", fmt.clock(starts["2"]), "30m 00s", "3", "36,000", "$0.18", "$0.09", "6.0/10"]
+    # session 3: its unpriced request counts in tokens and requests, not in the cost
+    assert rows[3] == [past(3), "api", fmt.clock(starts["3"]), "40m 00s", "5", "54,000", "$0.24", "$0.08", "7.0/10"]
+    # session 0 completed no ticket; the live session is open, unrated, 2m 05s from start to last call
+    assert rows[6][6:] == ["$0.06", "—", "4.0/10"]
+    assert rows[0][3:] == ["2m 05s", "2", "48,000", "$0.24", "—", "—"]
+    assert across_run["count_line"].startswith("7 sessions kept in the durable history")
+
+
+def test_a_click_on_a_column_title_sorts_by_it_numbers_as_numbers(across_run):
+    tokens = lambda rows: [row[5] for row in rows]  # noqa: E731
+    assert across_run["sort_after_click"] == ["total_tokens", True]
+    assert tokens(across_run["rows_by_tokens"]) == ["72,000", "60,000", "54,000", "48,000", "36,000", "24,000",
+                                                    "12,000"]
+    assert across_run["rows_by_tokens"][3][0] == LIVE
+    assert across_run["sort_after_second_click"] == ["total_tokens", False]
+    assert tokens(across_run["rows_by_tokens_ascending"]) == tokens(across_run["rows_by_tokens"])[::-1]
+    # Text A to Z; sessions of one project stay in start order.
+    assert across_run["sort_by_project"] == ["project", False]
+    assert [(row[0], row[1]) for row in across_run["rows_by_project"]] == [
+        (past(1), "api"), (past(3), "api"), (past(5), "api"),
+        (past(0), "web"), (past(2), "web"), (past(4), "web"), (LIVE, "web")]
+    # As text "50m 00s" would come before "1h 00m": durations sort by seconds.
+    assert across_run["sort_by_duration"] == ["duration_s", True]
+    assert [row[3] for row in across_run["rows_by_duration"]] == [
+        "1h 00m", "50m 00s", "40m 00s", "30m 00s", "20m 00s", "10m 00s", "2m 05s"]
+    assert across_run["sort_back"] == ["start_ts", True]
+
+
+def test_selecting_a_row_shows_that_session_and_current_session_returns(across_run, artifacts):
+    assert across_run["live_cards"]["tokens"] == "48K" and across_run["live_cards"]["cost"] == "$0.24"
+    assert across_run["viewing"] == ["claude", "2a1b2c3d-0000-4000-8000-000000000002"]
+    cards = across_run["past_cards"]
+    assert cards["tokens"] == "36K" and cards["cost"] == "$0.18"
+    assert cards["efficiency"] == "18K"  # 36,000 tokens / 2 tickets
+    # Kept by model: requests and cost; tokens by kind are not, and say so with a dash.
+    assert across_run["past_models"] == [["claude-sonnet-4-5", "3", "—", "—", "—", "—", "$0.18", "—"]]
+    assert across_run["past_line_shown"] and across_run["live_button_shown"]
+    assert "2a1b2c3d" in across_run["past_line"] and "project web" in across_run["past_line"]
+    assert not across_run["timeline_body_shown"]
+    assert across_run["timeline_note"].startswith("Not kept for past sessions")
+    assert "36,000 tokens over 30m 00s" in across_run["timeline_note"]
+    assert across_run["selected"] == [False, False, False, False, True, False, False]  # latest first: 5 4 3 2...
+    back = across_run["after_live"]
+    assert back["viewing"] is None and back["cards"] == across_run["live_cards"]
+    assert not back["past_line_shown"] and back["timeline_body_shown"]
+    assert (artifacts / "panel_session_selected.png").exists()
+
+
+def test_efficiency_over_time_bars_carry_hand_computed_scores_and_labels(across_run):
+    # Ten days of ended sessions: 3-day intervals from 2025-11-16. Sessions 0 and 1 in the
+    # first: (12,000 + 24,000) / 2 = 18,000 tokens over (4 + 5) / 2 = 4.5 points = 4,000; session
+    # 2 alone: 36,000 / 6 = 6,000; sessions 3 and 4: 57,000 / 7.5 = 7,600; session 5: 72,000 / 9 = 8,000.
+    # The open live session is in no interval.
+    over = across_run["over_time"]
+    assert over["interval"] == "3-day"
+    assert [b["start"] for b in over["buckets"]] == ["2025-11-16", "2025-11-19", "2025-11-22", "2025-11-25"]
+    assert across_run["bar_values"] == [4000.0, 6000.0, 7600.0, 8000.0]
+    assert across_run["labels_shown"] == ["4,000 (18Kt, 4.5s)", "6,000 (36Kt, 6.0s)", "7,600 (57Kt, 7.5s)",
+                                          "8,000 (72Kt, 9.0s)"]
+    assert across_run["labels_shown"] == across_run["labels_expected"]
+    # (4,000 - 8,000) / 4,000 = -100%
+    assert across_run["verdict_shown"].startswith("DECLINED: -100.0% from the first to the last 3-day interval")
+    assert across_run["verdict_shown"] == across_run["verdict_expected"]
+
+
+def test_usage_chart_stacks_each_model_on_the_ones_below_to_the_period_total(across_run):
+    for by in ("usage_day", "usage_week"):
+        stacks, periods = across_run[by]["stacks"], across_run[by]["periods"]
+        # Models stack in name order: acme-local-coder-7b at the bottom, claude-sonnet-4-5 on it.
+        bottom, top = stacks["acme-local-coder-7b"], stacks["claude-sonnet-4-5"]
+        assert bottom == [p["models"].get("acme-local-coder-7b", {}).get("tokens", 0) for p in periods]
+        assert top == [p["tokens"] for p in periods]
+        assert [t - b for t, b in zip(top, bottom)] == [
+            p["models"].get("claude-sonnet-4-5", {}).get("tokens", 0) for p in periods]
+    day = across_run["usage_day"]
+    assert len(day["periods"]) == 11  # 2025-11-16 to 11-26, idle days kept as gaps
+    assert day["stacks"]["claude-sonnet-4-5"][6] == 54_000 and day["stacks"]["acme-local-coder-7b"][6] == 6_000
+    assert across_run["usage_week"]["stacks"]["claude-sonnet-4-5"] == [12_000, 114_000, 180_000]
+    cost = across_run["usage_cost"]
+    assert cost["stacks"]["claude-sonnet-4-5"] == pytest.approx([0.06, 0, 0.12, 0, 0.18, 0, 0.24, 0, 0.30, 0.36, 0.24])
+    assert "acme-local-coder-7b" in cost["unpriced"]
+
+
+def test_token_categories_stack_per_session_and_in_total(across_run):
+    cats = across_run["categories"]
+    assert cats["labels"] == ["live-7f3e9a2…", *(past(k) for k in (5, 4, 3, 2, 1, 0))]
+    # Segment ends: input, then cache read/write (none here), output; no reasoning counted.
+    assert cats["ends"]["input"][0] == 40_000 and cats["ends"]["output"][0] == 48_000
+    assert cats["ends"]["reasoning"] == [48_000, *(PAST_TOKENS[k] for k in (5, 4, 3, 2, 1, 0))]
+    # input: 21 x 10,000 + 5,000 + 40,000; output: 21 x 2,000 + 1,000 + 8,000
+    assert cats["total_ends"]["input"] == [255_000] and cats["total_ends"]["reasoning"] == [306_000]
+    assert cats["total_line"] == ("All 7 sessions: input 255,000, cache read 0, cache write 0, output 51,000, "
+                                  "reasoning 0 tokens")
+    assert cats["hidden"] == ""
+
+
+def test_cost_by_tool_charges_each_turn_to_the_tools_it_called(across_run):
+    # One request (24,000 tokens, $0.12) called Read and Edit, the other Bash.
+    assert across_run["tool_cost"] == [["Bash", "1", "1", "24,000", "$0.12"], ["Edit", "1", "1", "24,000", "$0.12"],
+                                       ["Read", "1", "1", "24,000", "$0.12"]]
+
+
+def test_headers_across_sessions_say_so_when_there_is_nothing(x_display, artifacts, tmp_path):
+    result = drive("across_empty", x_display, artifacts, tmp_path)
+    assert result["sessions_empty_shown"] and not result["sessions_table_shown"]
+    assert result["efficiency_empty_shown"] and not result["efficiency_plot_shown"] and not result["verdict_shown"]
+    assert result["usage_empty_shown"] and not result["usage_plot_shown"]
+    assert result["categories_empty_shown"]
+    assert (artifacts / "panel_across_empty.png").exists()
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+def over_time_of_ten_days() -> dict:
+    from session_insights import TokenHistory, across
+    from session_insights.events import SessionMark
+
+    history = TokenHistory()
+    for day in range(10):
+        session, start = f"s{day}", 1_763_251_200.0 + day * 86_400 + 36_000
+        history.add(SessionMark(start, session, "start", "web", "claude"))
+        history.record_usage("claude-sonnet-4-5", 10_000 * (day + 1), 2_000, ts=start + 60, session=session)
+        history.rate(5 + day % 5, ts=start + 120, session=session)
+        history.add(SessionMark(start + 600, session, "end"))
+    history.drain()
+    return across.efficiency_over_time(history.session_rows())
+
+
+def test_write_chart_draws_the_panels_chart_as_png_of_its_size(x_display, artifacts, tmp_path):
+    from session_insights.ui.chart import chart_size
+
+    over = over_time_of_ten_days()
+    assert len(over["buckets"]) == 4  # ten days: 3-day intervals
+    data, png = tmp_path / "over.json", artifacts / "efficiency_chart.png"
+    data.write_text(json.dumps(over))
+    png.unlink(missing_ok=True)
+    proc = subprocess.run([sys.executable, "-m", "session_insights.ui.chart", str(data), str(png)], env=x_display,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert png_size(png) == chart_size(over)
+    assert png.stat().st_size > 5_000
+
+
+def test_chart_without_a_display_says_how_to_get_one_and_exits_2(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    data = tmp_path / "over.json"
+    data.write_text(json.dumps(over_time_of_ten_days()))
+    proc = subprocess.run([sys.executable, "-m", "session_insights.ui.chart", str(data), str(tmp_path / "c.png")],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "xvfb-run" in proc.stderr and "--chart" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "c.png").exists()

@@ -18,9 +18,19 @@ COLOURS = {
     "input": (90, 150, 240),
     "output": (240, 150, 70),
     "cache_read": (110, 200, 120),
+    "cache_write": (70, 190, 200),
+    "reasoning": (200, 120, 230),
     "total": (225, 225, 230),
     "rate": (200, 120, 230),
+    "bar": (90, 150, 240),
 }
+
+# Series colours by position (models in a stacked chart): fixed, so a model keeps its
+# colour while others come and go, and distinct on the dark background.
+PALETTE = (
+    (90, 150, 240), (240, 150, 70), (110, 200, 120), (200, 120, 230),
+    (235, 100, 90), (70, 190, 200), (235, 190, 80), (170, 170, 180),
+)
 
 # Notice level -> colour of its text.
 LEVELS = {"info": COLOURS["dim"], "warning": COLOURS["warn"], "error": COLOURS["bad"]}
@@ -48,4 +58,13 @@ def bar_theme(colour: tuple[int, int, int]) -> int:
     with dpg.theme() as theme:
         with dpg.theme_component(dpg.mvProgressBar):
             dpg.add_theme_color(dpg.mvThemeCol_PlotHistogram, colour)
+    return theme
+
+
+def bar_series_theme(colour: tuple[int, int, int]) -> int:
+    """A theme filling bar series with ``colour`` (components build theirs once)."""
+    with dpg.theme() as theme:
+        with dpg.theme_component(dpg.mvBarSeries):
+            dpg.add_theme_color(dpg.mvPlotCol_Fill, colour, category=dpg.mvThemeCat_Plots)
+            dpg.add_theme_color(dpg.mvPlotCol_Line, colour, category=dpg.mvThemeCat_Plots)
     return theme

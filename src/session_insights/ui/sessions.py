@@ -1,0 +1,527 @@
+"""Sessions: every session the durable history and the live history hold, in one
+sortable table; selecting a row shows that session's figures in the other headers.
+
+Also what the headers across sessions share: ``AcrossView`` (the merged session rows
+and the figures ``across.py`` gives of them, built off the render thread by
+``AcrossLoader``), ``AcrossHeader`` (their base), and ``past_session_snapshot`` (one
+session's row in the shape of ``TokenHistory.snapshot``, for the other headers).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import dearpygui.dearpygui as dpg
+
+from .. import across, metrics
+from .. import formatting as fmt
+from ..history import TokenHistory
+from .header import Header
+from .theme import COLOURS
+from .widgets import BoundText
+
+ACROSS_INTERVAL_S = 2.0  # the sessions are read again at most this often
+STORE_REREAD_S = 30.0  # and the durable history, when it changed, at most this often
+CATEGORY_SESSIONS = 12  # sessions drawn in Token Categories (the latest with tokens)
+MAX_ROWS = 100  # rows the Sessions table holds; sorting ranks every session first
+ROW_PX = 23  # a table row at the base font, for the table's height
+SessionKey = tuple[str, str]  # across.row_key: (source or "", session)
+
+# Column title, the session_figures field it shows and sorts by.
+COLUMNS = (
+    ("Session", "session"), ("Project", "project"), ("Start", "start_ts"), ("Duration", "duration_s"),
+    ("Requests", "requests"), ("Tokens", "total_tokens"), ("Cost", "cost_usd"),
+    ("Cost / ticket", "cost_per_completed_ticket_usd"), ("Satisfaction", "mean_satisfaction"),
+)
+DEFAULT_SORT = ("start_ts", True)  # latest first
+# Headers with nothing kept for a past session: hidden while one is shown, with a note.
+NOT_KEPT = ("timeline", "burn", "tiers", "tools", "tool_cost", "progress")
+
+
+# --- the figures across sessions ------------------------------------------------------
+
+
+@dataclass(eq=False)
+class AcrossView:
+    """One reading of every session: ``rows`` (merged, in start order), their
+    ``figures`` (``across.session_figures``, same order) and what the headers across
+    sessions draw. Built off the render thread; what it computes later (another sort,
+    another period) it caches."""
+
+    seq: int
+    rows: list[dict]
+    figures: list[dict]
+    keys: list[SessionKey]
+    over_time: dict
+    unpriced_models: list[str]
+    categories: list[tuple[dict, dict[str, int]]]  # (figures, token_categories), latest first
+    categories_hidden: int
+    total_categories: dict[str, int]
+    stored: bool  # a durable history was read (else only the live sessions)
+    _orders: dict[tuple[str, bool], list[int]] = field(default_factory=dict)
+    _cells: dict[int, list[str]] = field(default_factory=dict)
+    _usage: dict[str, list[dict]] = field(default_factory=dict)
+
+    def row_for(self, key: SessionKey) -> dict | None:
+        try:
+            return self.rows[self.keys.index(key)]
+        except ValueError:
+            return None
+
+    def order(self, sort: tuple[str, bool]) -> list[int]:
+        """Row indexes sorted by ``(field, descending)``; cached per sort."""
+        order = self._orders.get(sort)
+        if order is None:
+            order = self._orders[sort] = sort_order(self.figures, *sort)
+        return order
+
+    def cells(self, i: int) -> list[str]:
+        """The Sessions table's texts for row ``i``; cached."""
+        texts = self._cells.get(i)
+        if texts is None:
+            texts = self._cells[i] = session_cells(self.figures[i])
+        return texts
+
+    def usage(self, by: str) -> list[dict]:
+        """``across.usage_over_time`` of every row per ``by`` (day, week, month); cached."""
+        periods = self._usage.get(by)
+        if periods is None:
+            periods = self._usage[by] = across.usage_over_time(self.rows, by)
+        return periods
+
+
+def build_across_view(rows: list[dict], seq: int = 0, stored: bool = False, *,
+                      figures: list[dict] | None = None, warm_sort: tuple[str, bool] = DEFAULT_SORT,
+                      warm_usage: str = "day") -> AcrossView:
+    """Everything the headers across sessions draw, from merged session rows (and their
+    ``across.session_figures`` when the caller has them already)."""
+    if figures is None:
+        figures = [across.session_figures(row) for row in rows]
+    with_tokens = [i for i, row in enumerate(rows) if row["total_tokens"]]
+    latest = with_tokens[-CATEGORY_SESSIONS:][::-1]
+    view = AcrossView(
+        seq=seq,
+        rows=rows,
+        figures=figures,
+        keys=[across.row_key(row) for row in rows],
+        over_time=across.efficiency_over_time(rows),
+        unpriced_models=sorted({model for row in rows for model, m in row["models"].items()
+                                if m["unpriced_requests"]}),
+        categories=[(figures[i], across.token_categories(rows[i])) for i in latest],
+        categories_hidden=len(with_tokens) - len(latest),
+        total_categories=across.total_categories(rows),
+        stored=stored,
+    )
+    # What the headers show first, so the render thread finds it ready.
+    view.usage(warm_usage)
+    for i in view.order(warm_sort)[:MAX_ROWS]:
+        view.cells(i)
+    return view
+
+
+class AcrossLoader:
+    """Reads the durable history and merges the live sessions into it on a thread of
+    its own (a year of sessions is a few hundred milliseconds of work: never on a frame).
+
+    ``poll()`` runs on the render thread every frame and costs a comparison. A reading
+    starts when the live history changed, at most every ``interval_s``; the durable
+    history is read again only when it changed and at most every ``store_interval_s``:
+    between times its changes are this panel's own saver writing the live sessions, which
+    the reading has already (``across.merge`` keeps the fuller copy), and a year of rows
+    is worth reading once, not every 2 s. ``view`` is the latest reading (None before the
+    first).
+    """
+
+    def __init__(self, history: TokenHistory, store=None, *, interval_s: float = ACROSS_INTERVAL_S,
+                 store_interval_s: float = STORE_REREAD_S):
+        self.history = history
+        self.store = store
+        self.interval_s = interval_s
+        self.store_interval_s = store_interval_s
+        self.view: AcrossView | None = None
+        # What the headers show, prepared with each reading (set by the panel).
+        self.sort: tuple[str, bool] = DEFAULT_SORT
+        self.usage_by = "day"
+        self.error: str | None = None
+        self._history_version: int | None = None  # of the last reading
+        self._store_version: int | None = None
+        self._stored: list[dict] = []
+        self._figures: dict[int, tuple[dict, dict]] = {}  # id(row) -> (row, its figures), rows of the last reading
+        self._last_start = -math.inf
+        self._last_store_read = -math.inf
+        self._read_store = False
+        self._seq = 0
+        self._wake = threading.Event()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._stop = False
+        self._thread: threading.Thread | None = None
+
+    def poll(self, now: float | None = None) -> None:
+        """Start a reading in the background if one is due."""
+        now = time.monotonic() if now is None else now
+        if not self._idle.is_set() or now - self._last_start < self.interval_s:
+            return
+        store_due = (self.store is not None and self.store.version != self._store_version
+                     and now - self._last_store_read >= self.store_interval_s)
+        if not store_due and self.history.version == self._history_version:
+            return
+        self._last_start = now
+        if store_due:
+            self._last_store_read = now
+        self._read_store = store_due
+        self._idle.clear()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="session-insights-across", daemon=True)
+            self._thread.start()
+        self._wake.set()
+
+    def wait(self, timeout_s: float = 30.0) -> bool:
+        """Block until the reading under way (if any) is done; True if none is left."""
+        return self._idle.wait(timeout_s)
+
+    def load_now(self) -> AcrossView | None:
+        """Read everything now, in this thread (tests, and a host that wants figures at once)."""
+        self.wait()
+        self._load(read_store=True)
+        return self.view
+
+    def close(self) -> None:
+        self._stop = True
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            if self._stop:
+                return
+            try:
+                self._load(read_store=self._read_store)
+            finally:
+                self._idle.set()
+
+    def _load(self, read_store: bool) -> None:
+        # Versions first: a change during the reading triggers the next one.
+        history_version = self.history.version
+        store_version = self.store.version if self.store is not None else None
+        try:
+            live = self.history.session_rows()
+            if read_store and self.store is not None:
+                self._stored = self.store.sessions()
+            rows = across.merge(self._stored, live)
+            self._seq += 1
+            self.view = build_across_view(rows, self._seq, stored=self.store is not None,
+                                          figures=self._figures_of(rows), warm_sort=self.sort,
+                                          warm_usage=self.usage_by)
+            self.error = None
+        except Exception as exc:  # a bad row must cost the headers across sessions, not the panel
+            self.error = f"could not read the sessions across the history ({type(exc).__name__}: {exc})"
+        self._history_version = history_version
+        if read_store:
+            self._store_version = store_version
+
+    def _figures_of(self, rows: list[dict]) -> list[dict]:
+        """``across.session_figures`` of each row, reusing those of rows already seen (the
+        stored rows are the same objects from one reading to the next)."""
+        cache, fresh = self._figures, {}
+        figures = []
+        for row in rows:
+            hit = cache.get(id(row))
+            fig = hit[1] if hit is not None and hit[0] is row else across.session_figures(row)
+            fresh[id(row)] = (row, fig)
+            figures.append(fig)
+        self._figures = fresh
+        return figures
+
+
+class AcrossHeader(Header):
+    """A header drawn from an ``AcrossView`` (every session) rather than from the
+    snapshot of the session(s) being watched. ``draw`` is called when the view changed,
+    or when ``dirty`` (the header's own controls changed what it shows)."""
+
+    across = True
+
+    def __init__(self, parent: int | str, *, open_: bool = True):
+        self.seen: AcrossView | None = None
+        self.dirty = False
+        super().__init__(parent, open_=open_)
+        self.loading = dpg.add_text("Reading the session history...", parent=self.item, before=self.body,
+                                    color=COLOURS["dim"], indent=6)
+        dpg.configure_item(self.body, show=False)
+
+    def update(self, snap: dict, timeline: dict) -> None:
+        pass  # see update_across
+
+    def needs(self, view: AcrossView) -> bool:
+        return view is not self.seen or self.dirty
+
+    def draw(self, view: AcrossView) -> None:
+        if self.seen is None:
+            dpg.configure_item(self.loading, show=False)
+            dpg.configure_item(self.body, show=True)
+        self.seen = view
+        self.dirty = False
+        self.update_across(view)
+
+    def update_across(self, view: AcrossView) -> None:
+        raise NotImplementedError
+
+
+# --- the table ------------------------------------------------------------------------
+
+
+def short_session(name: str, limit: int = 14) -> str:
+    """A session id short enough for a column: agents name sessions by UUID."""
+    return name if len(name) <= limit else name[:limit - 2] + "…"
+
+
+def session_cells(fig: dict) -> list[str]:
+    """One Sessions-table row: the texts of ``across.session_figures``, with units."""
+    name = short_session(fig["session"]) + (" (open)" if fig["state"] == "open" else "")
+    sat = fig["mean_satisfaction"]
+    return [
+        name,
+        fig["project"] or "—",
+        fmt.clock(fig["start_ts"]),
+        fmt.duration(fig["duration_s"]),
+        f"{fig['requests']:,}",
+        fmt.tokens(fig["total_tokens"]),
+        fmt.usd(fig["cost_usd"], "unpriced") if fig["requests"] else "—",
+        fmt.usd(fig["cost_per_completed_ticket_usd"], "—"),
+        "—" if sat is None else f"{sat:.1f}/10",
+    ]
+
+
+def sort_order(figures: list[dict], field_name: str, descending: bool) -> list[int]:
+    """Indexes of ``figures`` sorted by one field: numbers as numbers, text without case,
+    unknown values (None) last either way; ties keep start order."""
+    known = [i for i, f in enumerate(figures) if f[field_name] is not None]
+    unknown = [i for i, f in enumerate(figures) if f[field_name] is None]
+    if known and isinstance(figures[known[0]][field_name], str):
+        known.sort(key=lambda i: figures[i][field_name].casefold(), reverse=descending)
+    else:
+        known.sort(key=lambda i: figures[i][field_name], reverse=descending)
+    return known + unknown
+
+
+def session_title(fig: dict) -> str:
+    """'abc123… (project web, started 2025-11-18 10:05)'."""
+    details = [f"project {fig['project']}"] if fig["project"] else []
+    details.append(f"started {fmt.clock(fig['start_ts'])}")
+    return f"{short_session(fig['session'], 24)} ({', '.join(details)})"
+
+
+# --- one past session, as a snapshot ---------------------------------------------------
+
+
+def past_session_snapshot(row: dict) -> dict:
+    """A session row (live or stored) in the shape of ``TokenHistory.snapshot``, so the
+    other headers can show it. Only what a row keeps is filled: totals, cost and
+    requests by model (not by token kind), efficiency, span; no timeline, tiers, tools
+    or ticket statuses (``past_session_notes`` says so in those headers)."""
+    fig = across.session_figures(row)
+    end = row["end_ts"] if row["end_ts"] is not None else row["last_ts"]
+    now = end if end is not None else (row["first_ts"] or 0.0)
+    cost = fig["cost_usd"]
+    spent = cost or 0.0
+    by_model = {}
+    for model, m in sorted(row["models"].items(), key=lambda kv: (-kv[1]["cost_pusd"], -kv[1]["total_tokens"],
+                                                                   kv[0])):
+        model_row = {"requests": m["requests"], "cost_pusd": m["cost_pusd"],
+                     "unpriced_requests": m["unpriced_requests"]}
+        by_model[model] = {
+            "requests": m["requests"], "total_tokens": m["total_tokens"],
+            "input_tokens": None, "output_tokens": None, "cache_read_tokens": None, "cache_write_tokens": None,
+            "cost_usd": across.cost_usd(model_row), "unpriced_requests": m["unpriced_requests"], "share_pct": None,
+        }
+    over = across.efficiency_over_time([row])
+    return {
+        "past_session": across.row_key(row),
+        "now_ts": now,
+        "session": {"first_ts": row["first_ts"], "last_ts": end},
+        "totals": {
+            "requests": row["requests"], "input_tokens": row["input_tokens"], "output_tokens": row["output_tokens"],
+            "cache_read_tokens": row["cache_read_tokens"], "cache_write_tokens": row["cache_write_tokens"],
+            "reasoning_tokens": row["reasoning_tokens"], "total_tokens": row["total_tokens"], "cost_usd": cost,
+            "unpriced_requests": row["unpriced_requests"],
+        },
+        "by_model": by_model,
+        "by_tier": {},
+        "unpriced_models": sorted(model for model, m in row["models"].items() if m["unpriced_requests"]),
+        "burn_rate": {
+            "window_s": metrics.DEFAULT_WINDOW_S,
+            "window": metrics.BurnRate(0, 0.0, 0.0, None, None).as_dict(),
+            "session": metrics.session_burn_rate(row["total_tokens"], spent, row["first_ts"], now).as_dict(),
+        },
+        "projection": metrics.projection(now_ts=now, spent_usd=spent, usd_per_hour=None, budget_usd=None,
+                                         tickets_left=0, tickets_completed=row["tickets_completed"],
+                                         ticket_span_s=None).as_dict(),
+        "efficiency": {
+            "tokens_per_completed_ticket": metrics.per_unit(row["total_tokens"], row["tickets_completed"]),
+            "cost_per_completed_ticket_usd": fig["cost_per_completed_ticket_usd"],
+            "ratings": row["ratings"],
+            "mean_satisfaction": fig["mean_satisfaction"],
+            "tokens_per_satisfaction_point": over["overall_score"] if over["measure"] ==
+            "tokens_per_satisfaction_point" else None,
+            "open_sessions": 1 if row["state"] == "open" else 0,
+            "over_time": over,
+        },
+        "tools": {},
+        "tickets": {"total": 0, "by_status": {"todo": 0, "in_progress": 0, "blocked": 0, "completed": 0},
+                    "progress_pct": None, "blocked": [], "tracks": {}},
+        "sessions": {row["session"]: fig},
+        "sources": [row["source"]] if row["source"] else [],
+        "rate_limits": {},
+        "errors": {"bad_lines": 0, "files": {}},
+        "notices": [],
+    }
+
+
+def past_session_notes(row: dict) -> dict[str, str]:
+    """What the headers with nothing kept for a past session say instead (by header key)."""
+    fig = across.session_figures(row)
+    kept = "Not kept for past sessions"
+    tools = (f"{kept}: per-tool figures. This session made {row['tool_calls']:,} tool call"
+             f"{'' if row['tool_calls'] == 1 else 's'} ({row['tool_failures']:,} failed).")
+    return {
+        "timeline": f"{kept}: the timeline covers the sessions being watched. This one spent "
+                    f"{fmt.tokens(row['total_tokens'])} tokens over {fmt.duration(fig['duration_s'])}.",
+        "burn": f"{kept}: burn rate by the minute, budget and projection.",
+        "tiers": f"{kept}: tokens by tier (the Cost by Model header shows its models).",
+        "tools": tools,
+        "tool_cost": tools,
+        "progress": f"{kept}: ticket statuses and tracks. {row['tickets_completed']:,} ticket"
+                    f"{'' if row['tickets_completed'] == 1 else 's'} completed in this session.",
+    }
+
+
+# --- the header -------------------------------------------------------------------------
+
+
+class SessionsHeader(AcrossHeader):
+    """The sortable table of sessions. Clicks are only recorded by the callbacks (Dear
+    PyGui runs them on a thread of its own); the panel applies them on its next tick."""
+
+    key = "sessions"
+    title = "Sessions"
+
+    def __init__(self, parent: int | str, *, open_: bool = True,
+                 on_pick: Callable[[SessionKey | None], None] | None = None):
+        self.on_pick = on_pick
+        super().__init__(parent, open_=open_)
+
+    def build(self) -> None:
+        with dpg.group(horizontal=True, parent=self.body, show=False) as self.back:
+            self.showing = BoundText(self.back, "", color=COLOURS["warn"])
+            self.live_button = dpg.add_button(label="Current session", callback=lambda: self._pick(None))
+        self.count = BoundText(self.body, "", color=COLOURS["dim"], show=False)
+        self.empty = dpg.add_text("No sessions yet: a session appears here with its first request, rating or "
+                                  "tool call.", parent=self.body, color=COLOURS["dim"], wrap=0)
+        self.table = dpg.add_table(parent=self.body, header_row=True, sortable=True, sort_tristate=False,
+                                   callback=self._sort_clicked, row_background=True, borders_outerH=True,
+                                   borders_outerV=True, policy=dpg.mvTable_SizingStretchProp, scrollY=True,
+                                   freeze_rows=1, height=ROW_PX * 4, show=False)
+        with dpg.theme() as row_theme, dpg.theme_component(dpg.mvSelectable):
+            # A selectable spanning the row draws its label higher than the texts beside it.
+            dpg.add_theme_style(dpg.mvStyleVar_SelectableTextAlign, 0.0, 1.0)
+        dpg.bind_item_theme(self.table, row_theme)
+        self._columns: dict[int, str] = {}
+        for i, (label, name) in enumerate(COLUMNS):
+            numeric = name not in ("session", "project")  # the largest first on a first click
+            column = dpg.add_table_column(label=label, parent=self.table, width_stretch=True,
+                                          init_width_or_weight=1.6 if i < 3 else 1.0,
+                                          default_sort=(name, True) == DEFAULT_SORT,
+                                          prefer_sort_ascending=not numeric, prefer_sort_descending=numeric)
+            self._columns[column] = name
+        self.sort = DEFAULT_SORT
+        self._rows: list[tuple[int, int, list[int], list[str]]] = []  # (row, selectable, cells, texts)
+        self.row_keys: list[SessionKey] = []  # the session of each table row, top first
+        self.viewing: SessionKey | None = None
+        self._pending_sort: tuple[str, bool] | None = None
+        self._view: AcrossView | None = None
+
+    # --- callbacks (Dear PyGui's thread): record only ---------------------------------
+
+    def _sort_clicked(self, _sender: object, specs: list | None) -> None:
+        if specs:
+            column, direction = specs[0][0], specs[0][1]
+            name = self._columns.get(column)
+            if name is not None:
+                self.request_sort(name, direction < 0)
+
+    def _row_clicked(self, _sender: object, _value: object, row_index: int) -> None:
+        keys = self.row_keys
+        if row_index < len(keys):
+            self._pick(keys[row_index])
+
+    def _pick(self, key: SessionKey | None) -> None:
+        if self.on_pick is not None:
+            self.on_pick(key)
+
+    # --- render thread --------------------------------------------------------------------
+
+    def request_sort(self, name: str, descending: bool) -> None:
+        """Sort by the column showing ``name`` (a session_figures field) on the next draw."""
+        self._pending_sort = (name, descending)
+        self.dirty = True
+
+    def set_viewing(self, key: SessionKey | None) -> None:
+        """Mark the session the other headers show (None: the live view)."""
+        self.viewing = key
+        view = self._view
+        fig = view.figures[view.keys.index(key)] if view is not None and key in view.keys else None
+        self.showing.set(f"Showing {session_title(fig)}" if fig else "Showing a past session")
+        dpg.configure_item(self.back, show=key is not None)
+        self._mark_selection()
+
+    def update_across(self, view: AcrossView) -> None:
+        if self._pending_sort is not None:
+            self.sort, self._pending_sort = self._pending_sort, None
+        n = len(view.figures)
+        self._view = view
+        order = view.order(self.sort)[:MAX_ROWS]
+        name = next(label for label, f in COLUMNS if f == self.sort[0])
+        where = "kept in the durable history and read now" if view.stored else "read now (no durable history)"
+        shown = f"Showing the first {len(order):,} of {n:,} sessions" if n > len(order) else \
+            f"{n:,} session{'' if n == 1 else 's'}"
+        self.count.set_or_hide(f"{shown} {where}; sorted by {name.lower()}, "
+                       f"{'highest' if self.sort[1] else 'lowest'} first. Select a row to see it in the "
+                       f"other headers." if n else "")
+        dpg.configure_item(self.empty, show=not n)
+        dpg.configure_item(self.table, show=bool(n), height=ROW_PX * (min(len(order), 12) + 1) + 8)
+        while len(self._rows) > len(order):
+            dpg.delete_item(self._rows.pop()[0])
+        keys = []
+        for pos, i in enumerate(order):
+            texts = view.cells(i)
+            keys.append(view.keys[i])
+            if pos == len(self._rows):
+                row = dpg.add_table_row(parent=self.table)
+                selectable = dpg.add_selectable(label=texts[0], parent=row, span_columns=True,
+                                                callback=self._row_clicked, user_data=pos)
+                cells = [dpg.add_text(t, parent=row) for t in texts[1:]]
+                self._rows.append((row, selectable, cells, list(texts)))
+                continue
+            _, selectable, cells, shown_texts = self._rows[pos]
+            if shown_texts[0] != texts[0]:
+                dpg.configure_item(selectable, label=texts[0])
+            for j in range(1, len(texts)):
+                if shown_texts[j] != texts[j]:
+                    dpg.set_value(cells[j - 1], texts[j])
+            shown_texts[:] = texts
+        self.row_keys = keys
+        self.set_viewing(self.viewing)
+
+    def _mark_selection(self) -> None:
+        for pos, (_, selectable, _, _) in enumerate(self._rows):
+            # Written every time: a click toggles the selectable's own value.
+            dpg.set_value(selectable, self.row_keys[pos] == self.viewing)
+
+    def texts(self) -> list[list[str]]:
+        """What the table shows, row by row (for tests and copy)."""
+        return [list(texts) for _, _, _, texts in self._rows]
