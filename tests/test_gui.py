@@ -7,10 +7,10 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
-import tomllib
 
 from session_insights import formatting as fmt
 
@@ -174,7 +174,7 @@ def test_sessions_table_lists_past_and_live_sessions_latest_first_with_units(acr
 
 
 def test_a_click_on_a_column_title_sorts_by_it_numbers_as_numbers(across_run):
-    tokens = lambda rows: [row[5] for row in rows]  # noqa: E731
+    tokens = lambda rows: [row[5] for row in rows]
     assert across_run["sort_after_click"] == ["total_tokens", True]
     assert tokens(across_run["rows_by_tokens"]) == ["72,000", "60,000", "54,000", "48,000", "36,000", "24,000",
                                                     "12,000"]

@@ -15,8 +15,16 @@ from session_insights.events import SessionMark, TicketUpdate, usage_event
 from session_insights.metrics import summary_text
 from session_insights.store import SessionStore
 from session_insights.ui.categories import stacked_ends
-from session_insights.ui.sessions import (CATEGORY_SESSIONS, AcrossLoader, build_across_view, past_session_notes,
-                                          past_session_snapshot, session_cells, short_session, sort_order)
+from session_insights.ui.sessions import (
+    CATEGORY_SESSIONS,
+    AcrossLoader,
+    build_across_view,
+    past_session_notes,
+    past_session_snapshot,
+    session_cells,
+    short_session,
+    sort_order,
+)
 from session_insights.ui.tool_cost import tool_cost_rows
 from session_insights.ui.usage_over_time import stacked_heights
 

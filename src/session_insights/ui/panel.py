@@ -25,8 +25,16 @@ from .efficiency_over_time import EfficiencyOverTimeHeader
 from .header import Header
 from .models import ModelsHeader
 from .progress import ProgressHeader
-from .sessions import (NOT_KEPT, AcrossHeader, AcrossLoader, SessionKey, SessionsHeader, past_session_notes,
-                       past_session_snapshot, session_title)
+from .sessions import (
+    NOT_KEPT,
+    AcrossHeader,
+    AcrossLoader,
+    SessionKey,
+    SessionsHeader,
+    past_session_notes,
+    past_session_snapshot,
+    session_title,
+)
 from .summary import SummaryHeader
 from .theme import COLOURS, LEVELS, Fonts
 from .tiers import TiersHeader

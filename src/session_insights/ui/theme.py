@@ -63,8 +63,7 @@ def bar_theme(colour: tuple[int, int, int]) -> int:
 
 def bar_series_theme(colour: tuple[int, int, int]) -> int:
     """A theme filling bar series with ``colour`` (components build theirs once)."""
-    with dpg.theme() as theme:
-        with dpg.theme_component(dpg.mvBarSeries):
-            dpg.add_theme_color(dpg.mvPlotCol_Fill, colour, category=dpg.mvThemeCat_Plots)
-            dpg.add_theme_color(dpg.mvPlotCol_Line, colour, category=dpg.mvThemeCat_Plots)
+    with dpg.theme() as theme, dpg.theme_component(dpg.mvBarSeries):
+        dpg.add_theme_color(dpg.mvPlotCol_Fill, colour, category=dpg.mvThemeCat_Plots)
+        dpg.add_theme_color(dpg.mvPlotCol_Line, colour, category=dpg.mvThemeCat_Plots)
     return theme

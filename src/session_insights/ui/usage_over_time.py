@@ -13,6 +13,7 @@ PERIOD_NAMES = {"day": "Day", "week": "Week", "month": "Month"}
 MEASURE_NAMES = {"tokens": "Tokens", "cost_usd": "Cost"}
 MAX_TICKS = 10  # period labels on the x axis; more would overlap at 1280 px
 BAR_WIDTH = 0.7  # of a period
+MIN_SLOTS = 7
 
 
 def period_tick(start: str, by: str) -> str:
@@ -99,7 +100,7 @@ class UsageOverTimeHeader(AcrossHeader):
         last = periods[-1]
         when = {"day": last["start"], "week": f"from {last['start']}", "month": last["start"][:7]}[by]
         self.latest.set_or_hide(f"Latest {by}, {when} (UTC): {fmt.tokens(last['tokens'])} tokens, "
-                        f"{fmt.usd(last['cost_usd'])}, {last['requests']:,} requests")
+                                f"{fmt.usd(last['cost_usd'], 'cost unknown')}, {last['requests']:,} requests")
         models = sorted({model for p in periods for model in p["models"]})
         if models != self.models:
             for item in self.series.values():
@@ -120,7 +121,9 @@ class UsageOverTimeHeader(AcrossHeader):
         step = -(-len(periods) // MAX_TICKS)
         dpg.set_axis_ticks(self.x_axis, tuple((period_tick(p["start"], by), float(i))
                                               for i, p in enumerate(periods) if i % step == 0))
-        dpg.set_axis_limits(self.x_axis, -0.6, len(periods) - 0.4)
+        # Room for at least MIN_SLOTS bars, so one or two periods do not fill the plot.
+        pad = max(0.0, (MIN_SLOTS - len(periods)) / 2)
+        dpg.set_axis_limits(self.x_axis, -0.6 - pad, len(periods) - 0.4 + pad)
         ticks = fmt.axis_ticks(top)
         if measure == "cost_usd":
             ticks = tuple((fmt.usd(value) if value else "$0", value) for _, value in ticks)
