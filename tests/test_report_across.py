@@ -299,7 +299,7 @@ def test_a_corrupt_history_is_moved_aside_with_a_notice_and_a_new_one_started(ca
     code, out, err = run(capsys, f"audit:{log}", "--history", str(db), "--by", "session", "--format", "json")
 
     assert code == 0
-    assert err.count("\n") == 1 and "moved to history.sqlite.corrupt-" in err and "Traceback" not in err
+    assert err.count("\n") == 1 and "moved it to history.sqlite.corrupt-" in err and "Traceback" not in err
     assert len(json.loads(out)["rows"]) == 4
     assert len(dump(db)["sessions"]) == 4
     [aside] = tmp_path.glob("history.sqlite.corrupt-*")

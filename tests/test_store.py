@@ -125,7 +125,7 @@ def test_a_file_that_is_not_a_database_is_moved_aside_and_a_new_one_started(tmp_
     path = tmp_path / "h.sqlite"
     path.write_bytes(b"this is not a database, it is a note someone left here\n" * 100)
     store = SessionStore(path)
-    assert any("moved to" in n for n in store.notices)
+    assert any("moved it to" in n for n in store.notices)
     (aside,) = tmp_path.glob("h.sqlite.corrupt-*")
     assert aside.read_bytes().startswith(b"this is not a database")
     assert store.write(history_of({"a": 1_000}).session_rows()) == 1

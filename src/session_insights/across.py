@@ -124,10 +124,6 @@ def _next_period(start: int, by: str) -> int:
     return start + (first_of_next - date).days
 
 
-def iso_day(day: int) -> str:
-    return datetime.fromtimestamp(day * DAY_S, UTC).strftime("%Y-%m-%d")
-
-
 def usage_over_time(rows: Iterable[dict], by: str = "day", since_ts: float | None = None,
                     until_ts: float | None = None) -> list[dict]:
     """Tokens, requests and cost per day / week / month (UTC), split by model, from the
@@ -161,7 +157,7 @@ def usage_over_time(rows: Iterable[dict], by: str = "day", since_ts: float | Non
         requests = sum(f[0] for f in models.values())
         left_out = sum(f[0] for model, f in models.items() if model in unpriced)
         out.append({
-            "start": iso_day(start),
+            "start": metrics.iso_day(start),
             "start_ts": start * DAY_S,
             "end_ts": end * DAY_S,
             "requests": requests,

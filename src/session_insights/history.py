@@ -792,7 +792,7 @@ class TokenHistory:
             fig["models"] = sorted(tier_models.get(tier or NO_TIER, ()))
             by_tier[tier or NO_TIER] = fig
 
-        rows = self._session_rows()
+        rows = self._session_rows(with_days=False)  # the per-day spend is for the durable history
         sessions = {row["session"]: self._session_figures(row) for row in rows}
 
         recent = self._recent
@@ -883,26 +883,29 @@ class TokenHistory:
             del row["counters"]
         return [row for row in rows if row["session"] != EARLIER_SESSIONS]
 
-    def _session_rows(self) -> list[dict]:
+    def _session_rows(self, with_days: bool = True) -> list[dict]:
         """One dict per session, sorted by name: its labels (``source``, ``project``),
         span, ``state`` ("open" from its start until its end, "ended", or None when no log
         delimits it), token counts by kind, ``cost_pusd``, requests, tool calls and
-        failures, tickets completed, ratings (count and sum), and ``models`` /
-        ``days``: ``{model: counters}`` and ``[(utc_day, model, requests, tokens,
-        cost_pusd)]``. Usage recorded without a session is the row ``NO_SESSION``.
-        ``counters`` holds the raw counters, for the snapshot."""
+        failures, tickets completed, ratings (count and sum), ``models``: ``{model:
+        {requests, total_tokens, cost_pusd, unpriced_requests}}`` and ``days``:
+        ``[(utc_day, model, requests, tokens, cost_pusd)]``. Usage recorded without a session is the row ``NO_SESSION``.
+        ``counters`` holds the raw counters, for the snapshot; ``days`` is empty unless
+        ``with_days``."""
         counters: dict[str, list[int]] = {}
         models: dict[str, dict[str, list[int]]] = {}
         days: dict[str, dict[tuple[int, str], list[int]]] = {}
-        for (model, _, session), c in self._combos.items():
+        for (model, tier, session), c in self._combos.items():
             name = NO_SESSION if session is None else session
             acc = counters.setdefault(name, [0] * N_COUNTERS)
             by_model = models.setdefault(name, {}).setdefault(model, [0] * N_COUNTERS)
             for i, v in enumerate(c):
                 acc[i] += v
                 by_model[i] += v
+            if not with_days:
+                continue
             session_days = days.setdefault(name, {})
-            for day, figures in self._combo_days.get((model, _, session), {}).items():
+            for day, figures in self._combo_days.get((model, tier, session), {}).items():
                 into = session_days.setdefault((day, model), [0, 0, 0])
                 for i, v in enumerate(figures):
                     into[i] += v

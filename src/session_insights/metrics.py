@@ -237,7 +237,8 @@ def session_unit(row: dict) -> SessionUnit | None:
     return SessionUnit(ts, row["total_tokens"], row["ratings"], row["rating_sum"], row["tickets_completed"])
 
 
-def _iso_day(day: int) -> str:
+def iso_day(day: int) -> str:
+    """A UTC day (days since the epoch) as YYYY-MM-DD."""
     return datetime.fromtimestamp(day * DAY_S, UTC).strftime("%Y-%m-%d")
 
 
@@ -270,8 +271,8 @@ def efficiency_over_time(units: Iterable[SessionUnit | None]) -> dict:
     for i, start in enumerate(range(first, last + 1, length)):
         group = members.get(i, [])
         bucket = {
-            "start": _iso_day(start),
-            "end": _iso_day(start + length - 1),
+            "start": iso_day(start),
+            "end": iso_day(start + length - 1),
             "start_ts": start * DAY_S,
             "end_ts": (start + length) * DAY_S,
             "sessions": len(group),

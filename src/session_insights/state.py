@@ -27,8 +27,9 @@ class Loaded:
     notice: str | None = None  # what the user should be told, if anything
 
 
-def move_aside(path: Path, why: str) -> Loaded:
-    """Rename an unusable state file to ``<name>.corrupt-<timestamp>`` and say so."""
+def move_aside(path: Path, why: str, companions: tuple[str, ...] = ()) -> Loaded:
+    """Rename an unusable file to ``<name>.corrupt-<timestamp>`` and say so; files named
+    ``<name><suffix>`` for each of ``companions`` (a database's journal) go with it."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     backup = path.with_name(f"{path.name}.corrupt-{stamp}")
     n = 1
@@ -37,6 +38,10 @@ def move_aside(path: Path, why: str) -> Loaded:
         n += 1
     try:
         os.replace(path, backup)
+        for suffix in companions:
+            side = path.with_name(path.name + suffix)
+            if side.exists():
+                os.replace(side, backup.with_name(backup.name + suffix))
     except OSError as exc:
         return Loaded(None, f"{path} {why}, and could not be moved aside ({exc}); starting clean")
     return Loaded(None, f"{path} {why}; moved it to {backup.name} and started clean")

@@ -27,8 +27,8 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from . import state as state_file
 from .across import row_rank
-from .metrics import DAY_S
 
 HISTORY_SUFFIX = "history.sqlite"
 BUSY_TIMEOUT_MS = 200  # a writer in another process holds the lock at most this long before we give up for now
@@ -183,20 +183,9 @@ class SessionStore:
         return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
 
     def _move_aside(self, exc: BaseException) -> None:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        backup = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
-        try:
-            os.replace(self.path, backup)
-            for suffix in ("-wal", "-shm"):
-                side = self.path.with_name(self.path.name + suffix)
-                if side.exists():
-                    os.replace(side, backup.with_name(backup.name + suffix))
-        except OSError as move_exc:
-            self._notice(f"the session history {self.path} is unreadable ({exc}) and could not be moved aside "
-                         f"({move_exc.strerror or move_exc})")
-            return
-        self._notice(f"the session history {self.path} was unreadable ({exc}); it was moved to {backup.name} "
-                     "and a new one started")
+        moved = state_file.move_aside(self.path, f"is not a readable session history ({exc})",
+                                      companions=("-wal", "-shm"))
+        self._notice(moved.notice)
 
     def _notice(self, text: str) -> None:
         if text not in self.notices:
@@ -319,20 +308,6 @@ class SessionStore:
             self._written.setdefault((source, session), row_rank(row))
             out.append(row)
         return out
-
-    def day_models(self, since_ts: float | None = None, until_ts: float | None = None) -> list[tuple]:
-        """The per-day rollups by model: (utc_day, model, requests, tokens, cost_pusd)."""
-        lo = -(2**62) if since_ts is None else int(since_ts // DAY_S)
-        hi = 2**62 if until_ts is None else int(-(-until_ts // DAY_S))
-        with self._lock:
-            if not self._open():
-                return []
-            try:
-                return self._db.execute("SELECT day, model, requests, tokens, cost_pusd FROM day_models "
-                                        "WHERE day >= ? AND day < ? ORDER BY day, model", (lo, hi)).fetchall()
-            except sqlite3.DatabaseError as exc:
-                self._failed(exc, "read")
-                return []
 
 
 def _statements(script: str) -> list[str]:

@@ -208,7 +208,6 @@ def _name(entry: dict, field: str) -> str | None:
 
 class AuditSource(LineSource):
     kind = "audit"
-    pattern = "*.jsonl"
 
     def __init__(self, path: str | os.PathLike | list[Path], history: TokenHistory):
         super().__init__(path, history)

@@ -52,7 +52,6 @@ class ClaudeSource(LineSource):
     kind = "claude"
     logs_name = "Claude Code logs"
     default_roots = staticmethod(default_roots)
-    pattern = "*.jsonl"
 
     def __init__(self, path: str | os.PathLike | None, history: TokenHistory):
         super().__init__(path, history)

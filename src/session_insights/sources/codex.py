@@ -122,7 +122,6 @@ class CodexSource(LineSource):
     kind = "codex"
     logs_name = "Codex CLI logs"
     default_roots = staticmethod(default_roots)
-    pattern = "*.jsonl"
 
     def __init__(self, path: str | os.PathLike | None, history: TokenHistory):
         super().__init__(path, history)

@@ -81,7 +81,6 @@ def parse_comms_line(line: bytes) -> list[Record]:
 
 class CommsSource(LineSource):
     kind = "comms"
-    pattern = "*.jsonl"
 
     def parse(self, line: bytes, file: str) -> Iterable[Record]:
         return parse_comms_line(line)
