@@ -15,7 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from session_insights import history, metrics
-from session_insights.events import Rating, TicketUpdate, ToolCall, UsageEvent, usage_event
+from session_insights.events import (
+    Rating,
+    TicketUpdate,
+    ToolCall,
+    UsageEvent,
+    usage_event,
+)
 from session_insights.history import TokenHistory
 
 BASE_TS = 1_700_000_000.0  # 2023-11-14, a weekday afternoon UTC

@@ -20,7 +20,6 @@ from session_insights.ui.sessions import (
     AcrossLoader,
     build_across_view,
     past_session_notes,
-    past_session_snapshot,
     session_cells,
     short_session,
     sort_order,
@@ -54,7 +53,7 @@ def one_session(history: TokenHistory | None = None, session: str = "s-1", start
 
 def test_a_past_session_becomes_a_snapshot_of_what_its_row_keeps():
     row = one_session().session_rows()[0]
-    snap = past_session_snapshot(row)
+    snap = across.session_snapshot(row)
     t = snap["totals"]
     assert (t["requests"], t["total_tokens"], t["input_tokens"], t["output_tokens"]) == (4, 42_000, 35_000, 7_000)
     assert t["cost_usd"] == pytest.approx(0.18)
@@ -62,6 +61,7 @@ def test_a_past_session_becomes_a_snapshot_of_what_its_row_keeps():
     sonnet, local = snap["by_model"].values()
     assert sonnet["requests"] == 3 and sonnet["cost_usd"] == pytest.approx(0.18) and sonnet["input_tokens"] is None
     assert local["cost_usd"] is None, "unpriced, never $0"
+    assert sonnet["share_pct"] == 100.0 and local["share_pct"] is None  # the priced cost is all sonnet's
     assert snap["unpriced_models"] == ["acme-local-coder-7b"]
     e = snap["efficiency"]
     assert e["tokens_per_completed_ticket"] == 21_000  # 42,000 tokens / 2 tickets

@@ -21,8 +21,21 @@ from typing import Any
 import orjson
 
 from . import normalize
-from .events import Rating, SessionMark, TicketUpdate, ToolCall, UsageEvent, check_duration_ms, check_label, \
-    check_name, check_reason, check_score, check_status, check_ts, usage_event
+from .events import (
+    Rating,
+    SessionMark,
+    TicketUpdate,
+    ToolCall,
+    UsageEvent,
+    check_duration_ms,
+    check_label,
+    check_name,
+    check_reason,
+    check_score,
+    check_status,
+    check_ts,
+    usage_event,
+)
 from .history import TokenHistory
 
 FORMAT_VERSION = 1

@@ -22,7 +22,14 @@ from pathlib import Path
 
 import orjson
 
-from ..events import SessionMark, TicketUpdate, ToolCall, UsageEvent, check_cost_usd, check_name
+from ..events import (
+    SessionMark,
+    TicketUpdate,
+    ToolCall,
+    UsageEvent,
+    check_cost_usd,
+    check_name,
+)
 from ..history import TokenHistory
 from ..normalize import anthropic_usage
 from .base import LineSource, Memory, Record, project_name

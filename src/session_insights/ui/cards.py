@@ -44,8 +44,9 @@ class SummaryCards:
                               else "all models priced" if t["requests"] else "")
         w = snap["burn_rate"]["window"]
         self.values["burn"].set(f"{fmt.usd(w['usd_per_hour'], '—')}/h" if w["usd_per_hour"] is not None else "—")
+        past = "past_session" in snap  # a session from the durable history: no live rate, no budget
         self.subs["burn"].set(f"{fmt.tokens_short(w['tokens_per_min'])} tokens/min"
-                              if w["tokens_per_min"] is not None else "idle")
+                              if w["tokens_per_min"] is not None else "past session" if past else "idle")
         e = snap["efficiency"]
         self.values["efficiency"].set(fmt.tokens_short(e["tokens_per_completed_ticket"]))
         self.subs["efficiency"].set(f"{fmt.usd(e['cost_per_completed_ticket_usd'])} per ticket"
@@ -53,7 +54,7 @@ class SummaryCards:
         p = snap["projection"]
         if p["budget_usd"] is None:
             self.values["budget"].set("—")
-            self.subs["budget"].set("no budget set")
+            self.subs["budget"].set("past session" if past else "no budget set")
         else:
             self.values["budget"].set(fmt.usd(p["budget_left_usd"]))
             self.subs["budget"].set(fmt.runs_out(p["time_to_exhaustion_s"]))

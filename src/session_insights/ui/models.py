@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from .. import formatting as fmt
 from .header import Header
 from .theme import COLOURS

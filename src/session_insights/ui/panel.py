@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import dearpygui.dearpygui as dpg
 
+from .. import across
 from ..history import TokenHistory
 from ..metrics import timeline_view
 from .burn import BurnHeader
@@ -32,7 +33,6 @@ from .sessions import (
     SessionKey,
     SessionsHeader,
     past_session_notes,
-    past_session_snapshot,
     session_title,
 )
 from .summary import SummaryHeader
@@ -180,7 +180,7 @@ class InsightsPanel:
             return
         if view is not self._past_view:
             self._past_view = view
-            self.shown_snapshot = past_session_snapshot(row)
+            self.shown_snapshot = across.session_snapshot(row)
             for key, text in past_session_notes(row).items():
                 dpg.set_value(self._not_kept[key], text)
             self.past_text.set(f"Showing past session {session_title(view.figures[view.keys.index(self.viewing)])}"

@@ -3,8 +3,8 @@ sortable table; selecting a row shows that session's figures in the other header
 
 Also what the headers across sessions share: ``AcrossView`` (the merged session rows
 and the figures ``across.py`` gives of them, built off the render thread by
-``AcrossLoader``), ``AcrossHeader`` (their base), and ``past_session_snapshot`` (one
-session's row in the shape of ``TokenHistory.snapshot``, for the other headers).
+``AcrossLoader``), ``AcrossHeader`` (their base), and what the headers with nothing
+kept for a past session say instead (``past_session_notes``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import dearpygui.dearpygui as dpg
 
-from .. import across, metrics
+from .. import across
 from .. import formatting as fmt
 from ..history import TokenHistory
 from .header import Header
@@ -292,7 +292,7 @@ def session_cells(fig: dict) -> list[str]:
         fmt.tokens(fig["total_tokens"]),
         fmt.usd(fig["cost_usd"], "unpriced") if fig["requests"] else "—",
         fmt.usd(fig["cost_per_completed_ticket_usd"], "—"),
-        "—" if sat is None else f"{sat:.1f}/10",
+        fmt.satisfaction(sat),
     ]
 
 
@@ -315,70 +315,7 @@ def session_title(fig: dict) -> str:
     return f"{short_session(fig['session'], 24)} ({', '.join(details)})"
 
 
-# --- one past session, as a snapshot ---------------------------------------------------
-
-
-def past_session_snapshot(row: dict) -> dict:
-    """A session row (live or stored) in the shape of ``TokenHistory.snapshot``, so the
-    other headers can show it. Only what a row keeps is filled: totals, cost and
-    requests by model (not by token kind), efficiency, span; no timeline, tiers, tools
-    or ticket statuses (``past_session_notes`` says so in those headers)."""
-    fig = across.session_figures(row)
-    end = row["end_ts"] if row["end_ts"] is not None else row["last_ts"]
-    now = end if end is not None else (row["first_ts"] or 0.0)
-    cost = fig["cost_usd"]
-    spent = cost or 0.0
-    by_model = {}
-    for model, m in sorted(row["models"].items(), key=lambda kv: (-kv[1]["cost_pusd"], -kv[1]["total_tokens"],
-                                                                   kv[0])):
-        model_row = {"requests": m["requests"], "cost_pusd": m["cost_pusd"],
-                     "unpriced_requests": m["unpriced_requests"]}
-        by_model[model] = {
-            "requests": m["requests"], "total_tokens": m["total_tokens"],
-            "input_tokens": None, "output_tokens": None, "cache_read_tokens": None, "cache_write_tokens": None,
-            "cost_usd": across.cost_usd(model_row), "unpriced_requests": m["unpriced_requests"], "share_pct": None,
-        }
-    over = across.efficiency_over_time([row])
-    return {
-        "past_session": across.row_key(row),
-        "now_ts": now,
-        "session": {"first_ts": row["first_ts"], "last_ts": end},
-        "totals": {
-            "requests": row["requests"], "input_tokens": row["input_tokens"], "output_tokens": row["output_tokens"],
-            "cache_read_tokens": row["cache_read_tokens"], "cache_write_tokens": row["cache_write_tokens"],
-            "reasoning_tokens": row["reasoning_tokens"], "total_tokens": row["total_tokens"], "cost_usd": cost,
-            "unpriced_requests": row["unpriced_requests"],
-        },
-        "by_model": by_model,
-        "by_tier": {},
-        "unpriced_models": sorted(model for model, m in row["models"].items() if m["unpriced_requests"]),
-        "burn_rate": {
-            "window_s": metrics.DEFAULT_WINDOW_S,
-            "window": metrics.BurnRate(0, 0.0, 0.0, None, None).as_dict(),
-            "session": metrics.session_burn_rate(row["total_tokens"], spent, row["first_ts"], now).as_dict(),
-        },
-        "projection": metrics.projection(now_ts=now, spent_usd=spent, usd_per_hour=None, budget_usd=None,
-                                         tickets_left=0, tickets_completed=row["tickets_completed"],
-                                         ticket_span_s=None).as_dict(),
-        "efficiency": {
-            "tokens_per_completed_ticket": metrics.per_unit(row["total_tokens"], row["tickets_completed"]),
-            "cost_per_completed_ticket_usd": fig["cost_per_completed_ticket_usd"],
-            "ratings": row["ratings"],
-            "mean_satisfaction": fig["mean_satisfaction"],
-            "tokens_per_satisfaction_point": over["overall_score"] if over["measure"] ==
-            "tokens_per_satisfaction_point" else None,
-            "open_sessions": 1 if row["state"] == "open" else 0,
-            "over_time": over,
-        },
-        "tools": {},
-        "tickets": {"total": 0, "by_status": {"todo": 0, "in_progress": 0, "blocked": 0, "completed": 0},
-                    "progress_pct": None, "blocked": [], "tracks": {}},
-        "sessions": {row["session"]: fig},
-        "sources": [row["source"]] if row["source"] else [],
-        "rate_limits": {},
-        "errors": {"bad_lines": 0, "files": {}},
-        "notices": [],
-    }
+# --- one past session, as the other headers show it ----------------------------------
 
 
 def past_session_notes(row: dict) -> dict[str, str]:
