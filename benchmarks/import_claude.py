@@ -701,10 +701,12 @@ class ChildRun:
                 f"{'es' if self.tree_processes > 1 else ''} (largest process RSS {self.max_process_rss_mb:,.1f} MB)")
 
 
-def report_command(projects: Path) -> list[str]:
+def report_command(projects: Path, history: Path) -> list[str]:
+    """``report`` as a user runs it: it also keeps the sessions in its durable history
+    (here in the corpus folder, never the working folder's)."""
     script = Path(sys.executable).parent / "session-insights"
     head = [str(script)] if script.exists() else [sys.executable, "-m", "session_insights.cli"]
-    return [*head, "report", f"claude:{projects}", "--format", "json"]
+    return [*head, "report", f"claude:{projects}", "--format", "json", "--history", str(history)]
 
 
 FIGURES = ("requests", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
@@ -819,7 +821,10 @@ def main() -> int:
           f"{stats['tool_results']:,} tool results, {stats['broken_lines']} cut-short lines")
     print(f"                 expected totals in {folder / EXPECTED_FILE}")
 
-    command = report_command(projects)
+    history = folder / "bench.history.sqlite"
+    for stale in folder.glob(history.name + "*"):
+        stale.unlink()  # the cold run writes every session; the warm runs find them written
+    command = report_command(projects, history)
     print(f"report           {' '.join(command)}")
     failed = False
     try:

@@ -84,7 +84,11 @@ def test_a_session_row_names_its_project_source_tools_and_tickets(tmp_path):
                                     "tickets_completed")} == {
         "project": "project", "source": "claude", "state": None, "tool_calls": 2, "tool_failures": 1,
         "tickets_completed": 1}
-    assert sorted(session["models"]) == ["claude-haiku-4-5-20251001", "claude-sonnet-4-5-20250929"]
+    h = TokenHistory()
+    open_source(f"claude:{tmp_path}", h).poll()
+    h.drain()
+    (row,) = h.session_rows()
+    assert sorted(row["models"]) == ["claude-haiku-4-5-20251001", "claude-sonnet-4-5-20250929"]
 
 
 def test_streamed_copies_count_once_keeping_the_largest(tmp_path):

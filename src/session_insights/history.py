@@ -21,6 +21,7 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Mapping
+from operator import add
 from pathlib import Path
 from typing import Any
 
@@ -792,7 +793,7 @@ class TokenHistory:
             fig["models"] = sorted(tier_models.get(tier or NO_TIER, ()))
             by_tier[tier or NO_TIER] = fig
 
-        rows = self._session_rows(with_days=False)  # the per-day spend is for the durable history
+        rows = self._session_rows(with_detail=False)  # model mix and per-day spend: for the durable history
         sessions = {row["session"]: self._session_figures(row) for row in rows}
 
         recent = self._recent
@@ -877,48 +878,58 @@ class TokenHistory:
         """Every session's figures with exact integer costs (``cost_pusd``): what the
         durable history stores (``store.SESSION_FIELDS`` and ``models`` / ``days``). The
         row of folded sessions is left out: it is no session of its own."""
-        with self._lock:
-            rows = self._session_rows()
+        with self._lock:  # only the sums are taken under the lock: the saver must not stall a drain
+            parts = self._session_parts(with_detail=True)
+        rows = self._rows_from(*parts)
         for row in rows:
             del row["counters"]
         return [row for row in rows if row["session"] != EARLIER_SESSIONS]
 
-    def _session_rows(self, with_days: bool = True) -> list[dict]:
+    def _session_rows(self, with_detail: bool = True) -> list[dict]:
         """One dict per session, sorted by name: its labels (``source``, ``project``),
         span, ``state`` ("open" from its start until its end, "ended", or None when no log
         delimits it), token counts by kind, ``cost_pusd``, requests, tool calls and
         failures, tickets completed, ratings (count and sum), ``models``: ``{model:
         {requests, total_tokens, cost_pusd, unpriced_requests}}`` and ``days``:
         ``[(utc_day, model, requests, tokens, cost_pusd)]``. Usage recorded without a session is the row ``NO_SESSION``.
-        ``counters`` holds the raw counters, for the snapshot; ``days`` is empty unless
-        ``with_days``."""
+        ``counters`` holds the raw counters, for the snapshot; ``models`` and ``days`` are
+        empty unless ``with_detail``."""
+        return self._rows_from(*self._session_parts(with_detail))
+
+    def _session_parts(self, with_detail: bool) -> tuple:
+        """What session rows are made of, summed into new containers (so the rows can be
+        built without the lock): counters, models and days by session, tickets completed
+        by session, and a copy of the session rows."""
         counters: dict[str, list[int]] = {}
         models: dict[str, dict[str, list[int]]] = {}
         days: dict[str, dict[tuple[int, str], list[int]]] = {}
         for (model, tier, session), c in self._combos.items():
             name = NO_SESSION if session is None else session
-            acc = counters.setdefault(name, [0] * N_COUNTERS)
-            by_model = models.setdefault(name, {}).setdefault(model, [0] * N_COUNTERS)
-            for i, v in enumerate(c):
-                acc[i] += v
-                by_model[i] += v
-            if not with_days:
+            acc = counters.get(name)
+            counters[name] = list(c) if acc is None else list(map(add, acc, c))
+            if not with_detail:
                 continue
+            session_models = models.setdefault(name, {})
+            acc = session_models.get(model)
+            session_models[model] = list(c) if acc is None else list(map(add, acc, c))
             session_days = days.setdefault(name, {})
             for day, figures in self._combo_days.get((model, tier, session), {}).items():
-                into = session_days.setdefault((day, model), [0, 0, 0])
-                for i, v in enumerate(figures):
-                    into[i] += v
+                acc = session_days.get((day, model))
+                session_days[(day, model)] = list(figures) if acc is None else list(map(add, acc, figures))
         completed: dict[str, int] = {}
         for ticket in self._tickets.values():
             if ticket[0] == "completed":
                 name = NO_SESSION if ticket[T_SESSION] is None else ticket[T_SESSION]
                 completed[name] = completed.get(name, 0) + 1
+        return counters, models, days, completed, {name: list(row) for name, row in self._sessions.items()}
+
+    @classmethod
+    def _rows_from(cls, counters: dict, models: dict, days: dict, completed: dict, sessions: dict) -> list[dict]:
         states = {UNDELIMITED: None, OPEN: "open", ENDED: "ended"}
         rows = []
-        for name in sorted(set(counters) | set(self._sessions)):
+        for name in sorted(set(counters) | set(sessions)):
             c = counters.get(name, [0] * N_COUNTERS)
-            row = self._sessions.get(name) or self._blank_session()
+            row = sessions.get(name) or cls._blank_session()
             if not (c[REQ] or row[S_TOOLS] or row[S_RATINGS] or completed.get(name)):
                 continue  # nothing measured in it yet
             rows.append({
@@ -960,10 +971,6 @@ class TokenHistory:
             tool_calls=row["tool_calls"], tool_failures=row["tool_failures"],
             tickets_completed=row["tickets_completed"], ratings=row["ratings"],
             mean_satisfaction=row["rating_sum"] / row["ratings"] if row["ratings"] else None,
-            models={model: {"requests": m["requests"], "total_tokens": m["total_tokens"],
-                            "cost_usd": None if m["requests"] and m["unpriced_requests"] == m["requests"]
-                            else usd(m["cost_pusd"])}
-                    for model, m in sorted(row["models"].items())},
         )
         return fig
 

@@ -128,6 +128,8 @@ class ClaudeSource(LineSource):
         if key is None:
             return names or None
         seen = self._tools_of_request.get(key, ())
+        if not names:  # most copies: text or thinking blocks
+            return seen or None
         merged = tuple(dict.fromkeys((*seen, *names)))
         if merged != seen:
             self._tools_of_request.remember(key, merged)
