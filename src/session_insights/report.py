@@ -113,7 +113,7 @@ def render_csv(snap: dict) -> str:
     def row(section: str, name: str, f: dict) -> None:
         w.writerow([section, name, f["requests"], f["input_tokens"], f["output_tokens"], f["cache_read_tokens"],
                     f["cache_write_tokens"], f["total_tokens"],
-                    "" if f["cost_usd"] is None else f"{f['cost_usd']:.6f}", f["unpriced_requests"]])
+                    _plain(f["cost_usd"]), f["unpriced_requests"]])
     row("total", "all", snap["totals"])
     for section, key in (("model", "by_model"), ("tier", "by_tier"), ("session", "sessions")):
         for name, f in snap[key].items():

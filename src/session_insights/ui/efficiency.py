@@ -31,7 +31,8 @@ class EfficiencyHeader(Header):
             self.per_point.set("Tokens per satisfaction point: — (no ratings yet)")
         else:
             self.per_point.set(f"Tokens per satisfaction point: {fmt.tokens(e['tokens_per_satisfaction_point'])} "
-                               f"({e['ratings']:,} ratings, mean {e['mean_satisfaction']:.1f}/10)")
+                               f"({e['ratings']:,} rating{'' if e['ratings'] == 1 else 's'}, "
+                               f"mean {fmt.satisfaction(e['mean_satisfaction'])})")
         over = e["over_time"]
         if over["verdict"]:
             self.verdict.set(f"{over['verdict']}: {over['change_pct']:+.1f}% from the first to the last "

@@ -33,7 +33,7 @@ SessionKey = tuple[str, str]  # across.row_key: (source or "", session)
 
 # Column title, the session_figures field it shows and sorts by.
 COLUMNS = (
-    ("Session", "session"), ("Project", "project"), ("Start", "start_ts"), ("Duration", "duration_s"),
+    ("Session", "session"), ("Project", "project"), ("Start (UTC)", "start_ts"), ("Duration", "duration_s"),
     ("Requests", "requests"), ("Tokens", "total_tokens"), ("Cost", "cost_usd"),
     ("Cost / ticket", "cost_per_completed_ticket_usd"), ("Satisfaction", "mean_satisfaction"),
 )
@@ -286,7 +286,7 @@ def session_cells(fig: dict) -> list[str]:
     return [
         name,
         fig["project"] or "—",
-        fmt.clock(fig["start_ts"]),
+        fmt.clock_utc(fig["start_ts"]),  # UTC, as report and the efficiency intervals
         fmt.duration(fig["duration_s"]),
         f"{fig['requests']:,}",
         fmt.tokens(fig["total_tokens"]),
@@ -311,7 +311,7 @@ def sort_order(figures: list[dict], field_name: str, descending: bool) -> list[i
 def session_title(fig: dict) -> str:
     """'abc123… (project web, started 2025-11-18 10:05)'."""
     details = [f"project {fig['project']}"] if fig["project"] else []
-    details.append(f"started {fmt.clock(fig['start_ts'])}")
+    details.append(f"started {fmt.clock_utc(fig['start_ts'])} UTC")
     return f"{short_session(fig['session'], 24)} ({', '.join(details)})"
 
 
@@ -425,7 +425,7 @@ class SessionsHeader(AcrossHeader):
         where = "kept in the durable history and read now" if view.stored else "read now (no durable history)"
         shown = f"Showing the first {len(order):,} of {n:,} sessions" if n > len(order) else \
             f"{n:,} session{'' if n == 1 else 's'}"
-        self.count.set_or_hide(f"{shown} {where}; sorted by {name.lower()}, "
+        self.count.set_or_hide(f"{shown} {where}; sorted by {name[0].lower() + name[1:]}, "
                        f"{'highest' if self.sort[1] else 'lowest'} first. Select a row to see it in the "
                        f"other headers." if n else "")
         dpg.configure_item(self.empty, show=not n)
