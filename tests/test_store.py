@@ -176,3 +176,22 @@ def test_stored_sessions_filter_by_time_and_project(tmp_path, since, until, proj
     store = SessionStore(tmp_path / "h.sqlite")
     store.write(h.session_rows())
     assert [r["session"] for r in store.sessions(since, until, project)] == expected
+
+
+def test_a_months_long_session_keeps_its_early_days_in_the_store_though_the_history_drops_them(tmp_path):
+    from session_insights.history import MAX_DAYS_PER_COMBO
+
+    h = TokenHistory()
+    store = SessionStore(tmp_path / "h.sqlite")
+    days = MAX_DAYS_PER_COMBO + 8
+    for day in range(days):
+        h.add(usage_event(model="gpt-4o", input_tokens=100 + day, output_tokens=1, ts=T0 + day * 86_400,
+                          session="long"))
+        h.drain()
+        store.write(h.session_rows())
+    (live,) = h.session_rows()
+    assert len(live["days"]) == MAX_DAYS_PER_COMBO  # memory stays bounded
+    (row,) = store.sessions()
+    assert len(row["days"]) == days  # the store has every day
+    assert [d[3] for d in row["days"]] == [101 + day for day in range(days)]
+    assert row["total_tokens"] == sum(101 + day for day in range(days))

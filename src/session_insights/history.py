@@ -76,6 +76,7 @@ MAX_SESSIONS = 400
 MAX_TICKETS = 1500
 MAX_TOOLS = 200
 MAX_DEDUP_KEYS = 200_000
+MAX_DAYS_PER_COMBO = 62  # per-day spend kept per (model, tier, session)
 SAVED_DEDUP_KEYS = 64
 REWRITE_MARK = "~"  # request_key prefix: the latest copy replaces the earlier ones
 MAX_BAD_LINE_FILES = 100
@@ -514,6 +515,10 @@ class TokenHistory:
         cd = combo_days.get(day_index)
         if cd is None:
             cd = combo_days[day_index] = [0, 0, 0]
+            if len(combo_days) > MAX_DAYS_PER_COMBO:
+                # A session running for months keeps its recent days; the earlier ones
+                # reached the durable history, which keeps them (see store.write).
+                del combo_days[min(combo_days)]
         cd[CD_REQ] += sign
         cd[CD_TOKENS] += tokens
         cd[CD_COST] += cost

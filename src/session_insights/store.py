@@ -241,7 +241,12 @@ class SessionStore:
                 db.executemany("INSERT INTO session_models VALUES (?, ?, ?, ?, ?, ?, ?)", [
                     (*key, model, m["requests"], m["total_tokens"], m["cost_pusd"], m["unpriced_requests"])
                     for model, m in row["models"].items()])
-                db.execute("DELETE FROM session_days WHERE source = ? AND session = ?", key)
+                # The live history keeps a long session's recent days only: stored days
+                # before the first day of this copy stay.
+                first_day = min((d[0] for d in row["days"]), default=None)
+                if first_day is not None:
+                    db.execute("DELETE FROM session_days WHERE source = ? AND session = ? AND day >= ?",
+                               (*key, first_day))
                 db.executemany("INSERT INTO session_days VALUES (?, ?, ?, ?, ?, ?, ?)", [
                     (*key, day, model, requests, tokens, cost) for day, model, requests, tokens, cost in row["days"]])
                 self._written[key] = rank
