@@ -30,13 +30,7 @@ import time
 from pathlib import Path
 
 from session_insights import across
-from session_insights.events import (
-    Rating,
-    SessionMark,
-    TicketUpdate,
-    ToolCall,
-    usage_event,
-)
+from session_insights.events import Rating, SessionMark, TicketUpdate, ToolCall, usage_event
 from session_insights.history import TokenHistory
 from session_insights.store import SessionStore
 
