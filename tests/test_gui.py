@@ -199,9 +199,8 @@ def test_selecting_a_row_shows_that_session_and_current_session_returns(across_r
     cards = across_run["past_cards"]
     assert cards["tokens"] == "36K" and cards["cost"] == "$0.18"
     assert cards["efficiency"] == "18K"  # 36,000 tokens / 2 tickets
-    # Kept by model: requests and cost; tokens by kind are not, and say so with a dash.
-    # Its only model: all of its cost.
-    assert across_run["past_models"] == [["claude-sonnet-4-5", "3", "—", "—", "—", "—", "$0.18", "100.0%"]]
+    # Kept by model: requests, tokens by kind and cost; its only model has all of its cost.
+    assert across_run["past_models"] == [["claude-sonnet-4-5", "3", "30,000", "6,000", "0", "0", "$0.18", "100.0%"]]
     assert across_run["past_line_shown"] and across_run["live_button_shown"]
     assert "2a1b2c3d" in across_run["past_line"] and "project web" in across_run["past_line"]
     assert not across_run["timeline_body_shown"]

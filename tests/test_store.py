@@ -195,3 +195,32 @@ def test_a_months_long_session_keeps_its_early_days_in_the_store_though_the_hist
     assert len(row["days"]) == days  # the store has every day
     assert [d[3] for d in row["days"]] == [101 + day for day in range(days)]
     assert row["total_tokens"] == sum(101 + day for day in range(days))
+
+
+def test_a_schema_1_history_is_migrated_and_its_model_mix_gains_token_kinds_on_the_next_write(tmp_path):
+    from session_insights.store import MIGRATIONS, SESSION_FIELDS
+
+    path = tmp_path / "h.sqlite"
+    (row,) = history_of({"a": 1_000}, ended=True).session_rows()
+    with sqlite3.connect(path) as db:  # what version 1 wrote: a model mix without token kinds
+        db.executescript(MIGRATIONS[0])
+        db.execute(f"INSERT INTO sessions VALUES ({', '.join('?' * (len(SESSION_FIELDS) + 3))})",
+                   (row["source"], row["session"], *(row[f] for f in SESSION_FIELDS), T0))
+        db.execute("INSERT INTO session_models VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   (row["source"], row["session"], "gpt-4o", 1, 1_010, row["cost_pusd"], 0))
+        db.execute("PRAGMA user_version = 1")
+    store = SessionStore(path)
+    (old,) = store.sessions()
+    assert old["models"]["gpt-4o"]["total_tokens"] == 1_010 and old["models"]["gpt-4o"]["input_tokens"] is None
+    assert old["requests"] == 1 and old["state"] == "ended"  # the rest of the row as it was
+    version = store.version
+    assert store.write([row]) == 1, "the same copy, written again, fills the token kinds"
+    assert store.version == version + 1
+    (new,) = store.sessions()
+    assert new["models"]["gpt-4o"] == {"requests": 1, "total_tokens": 1_010, "cost_pusd": row["cost_pusd"],
+                                       "unpriced_requests": 0, "input_tokens": 1_000, "output_tokens": 10,
+                                       "cache_read_tokens": 0, "cache_write_tokens": 0, "reasoning_tokens": 0}
+    assert store.write([row]) == 0  # and then it is as full as it gets
+    store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2

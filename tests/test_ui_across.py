@@ -59,7 +59,9 @@ def test_a_past_session_becomes_a_snapshot_of_what_its_row_keeps():
     assert t["cost_usd"] == pytest.approx(0.18)
     assert list(snap["by_model"]) == ["claude-sonnet-4-5", "acme-local-coder-7b"]  # costliest first
     sonnet, local = snap["by_model"].values()
-    assert sonnet["requests"] == 3 and sonnet["cost_usd"] == pytest.approx(0.18) and sonnet["input_tokens"] is None
+    assert sonnet["requests"] == 3 and sonnet["cost_usd"] == pytest.approx(0.18)
+    assert (sonnet["input_tokens"], sonnet["output_tokens"], local["input_tokens"], local["output_tokens"]) == (
+        30_000, 6_000, 5_000, 1_000)
     assert local["cost_usd"] is None, "unpriced, never $0"
     assert sonnet["share_pct"] == 100.0 and local["share_pct"] is None  # the priced cost is all sonnet's
     assert snap["unpriced_models"] == ["acme-local-coder-7b"]
@@ -70,6 +72,11 @@ def test_a_past_session_becomes_a_snapshot_of_what_its_row_keeps():
     assert snap["session"] == {"first_ts": START_TS, "last_ts": START_TS + 1800}
     assert snap["burn_rate"]["session"]["tokens_per_min"] == pytest.approx(42_000 / 30)  # over its 30 minutes
     assert snap["tools"] == {} and snap["by_tier"] == {} and snap["tickets"]["total"] == 0
+    # A model mix stored before the durable history kept token kinds shows them unknown.
+    row["models"] = {model: {k: v for k, v in m.items() if not k.endswith("_tokens") or k == "total_tokens"}
+                     for model, m in row["models"].items()}
+    old = across.session_snapshot(row)["by_model"]["claude-sonnet-4-5"]
+    assert old["input_tokens"] is None and old["total_tokens"] == 36_000 and old["requests"] == 3
     # The summary text reads it like any snapshot.
     text = summary_text(snap)
     assert "Tokens: 42,000 in 4 requests" in text and "21,000 tokens per completed ticket" in text

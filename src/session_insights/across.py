@@ -235,8 +235,8 @@ def verdict_text(over: dict) -> str:
 
 def session_snapshot(row: dict) -> dict:
     """A session row (live or stored) in the shape of ``TokenHistory.snapshot``, so the
-    other headers can show it. Only what a row keeps is filled: totals, cost and
-    requests by model (not by token kind), efficiency, span; no timeline, tiers, tools
+    other headers can show it. Only what a row keeps is filled: totals, requests, tokens
+    by kind and cost by model, efficiency, span; no timeline, tiers, tools
     or ticket statuses (the panel's headers for those say so). ``past_session`` names
     the row."""
     fig = session_figures(row)
@@ -250,7 +250,9 @@ def session_snapshot(row: dict) -> dict:
         model_cost = cost_usd(m)
         by_model[model] = {
             "requests": m["requests"], "total_tokens": m["total_tokens"],
-            "input_tokens": None, "output_tokens": None, "cache_read_tokens": None, "cache_write_tokens": None,
+            # (None in a model mix stored before the durable history kept token kinds)
+            "input_tokens": m.get("input_tokens"), "output_tokens": m.get("output_tokens"),
+            "cache_read_tokens": m.get("cache_read_tokens"), "cache_write_tokens": m.get("cache_write_tokens"),
             "cost_usd": model_cost, "unpriced_requests": m["unpriced_requests"],
             "share_pct": 100.0 * m["cost_pusd"] / row["cost_pusd"] if model_cost is not None and row["cost_pusd"]
             else None,

@@ -895,7 +895,7 @@ class TokenHistory:
         span, ``state`` ("open" from its start until its end, "ended", or None when no log
         delimits it), token counts by kind, ``cost_pusd``, requests, tool calls and
         failures, tickets completed, ratings (count and sum), ``models``: ``{model:
-        {requests, total_tokens, cost_pusd, unpriced_requests}}`` and ``days``:
+        {requests, total_tokens, cost_pusd, unpriced_requests, <token kinds>}}`` and ``days``:
         ``[(utc_day, model, requests, tokens, cost_pusd)]``. Usage recorded without a session is the row ``NO_SESSION``.
         ``counters`` holds the raw counters, for the snapshot; ``models`` and ``days`` are
         empty unless ``with_detail``."""
@@ -961,7 +961,9 @@ class TokenHistory:
                 "ratings": row[S_RATINGS],
                 "rating_sum": row[S_RATING_MILLI] / 1000,
                 "models": {model: {"requests": m[REQ], "total_tokens": m[IN] + m[CR] + m[CW5] + m[CW1H] + m[OUT],
-                                   "cost_pusd": m[COST], "unpriced_requests": m[UNPRICED]}
+                                   "cost_pusd": m[COST], "unpriced_requests": m[UNPRICED], "input_tokens": m[IN],
+                                   "output_tokens": m[OUT], "cache_read_tokens": m[CR],
+                                   "cache_write_tokens": m[CW5] + m[CW1H], "reasoning_tokens": m[REASON]}
                            for model, m in models.get(name, {}).items()},
                 "days": sorted((day, model, *figures) for (day, model), figures in days.get(name, {}).items()),
             })

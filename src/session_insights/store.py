@@ -39,6 +39,12 @@ SESSION_FIELDS = (
     "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "total_tokens", "cost_pusd",
     "unpriced_requests", "tool_calls", "tool_failures", "tickets_completed", "ratings", "rating_sum",
 )
+# Figures of one model in a session's model mix. The token kinds came with schema 2: a
+# mix stored before has them NULL (None when read) until the same session is written again.
+MODEL_FIELDS = (
+    "requests", "total_tokens", "cost_pusd", "unpriced_requests", "input_tokens", "output_tokens",
+    "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
+)
 MIGRATIONS = [
     # 0 -> 1
     """
@@ -91,6 +97,14 @@ MIGRATIONS = [
     CREATE VIEW day_models AS
         SELECT day, model, SUM(requests) AS requests, SUM(tokens) AS tokens, SUM(cost_pusd) AS cost_pusd
         FROM session_days GROUP BY day, model;
+    """,
+    # 1 -> 2: the model mix keeps tokens by kind (NULL in mixes written before)
+    """
+    ALTER TABLE session_models ADD COLUMN input_tokens INTEGER;
+    ALTER TABLE session_models ADD COLUMN output_tokens INTEGER;
+    ALTER TABLE session_models ADD COLUMN cache_read_tokens INTEGER;
+    ALTER TABLE session_models ADD COLUMN cache_write_tokens INTEGER;
+    ALTER TABLE session_models ADD COLUMN reasoning_tokens INTEGER;
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -233,14 +247,14 @@ class SessionStore:
                     stored_rank = row_rank(dict(zip(SESSION_FIELDS, stored)))
                     if stored_rank >= rank:
                         self._written[key] = stored_rank
+                        if stored_rank == rank and self._mix_lacks_kinds(key):
+                            self._write_models(key, row)  # the same copy, written before schema 2
+                            written += 1
                         continue
                 db.execute(f"INSERT OR REPLACE INTO sessions (source, session, {', '.join(SESSION_FIELDS)}, written_ts) "
                            f"VALUES ({', '.join('?' * (len(SESSION_FIELDS) + 3))})",
                            (*key, *(row[f] for f in SESSION_FIELDS), now_ts))
-                db.execute("DELETE FROM session_models WHERE source = ? AND session = ?", key)
-                db.executemany("INSERT INTO session_models VALUES (?, ?, ?, ?, ?, ?, ?)", [
-                    (*key, model, m["requests"], m["total_tokens"], m["cost_pusd"], m["unpriced_requests"])
-                    for model, m in row["models"].items()])
+                self._write_models(key, row)
                 # The live history keeps a long session's recent days only: stored days
                 # before the first day of this copy stay.
                 first_day = min((d[0] for d in row["days"]), default=None)
@@ -259,6 +273,17 @@ class SessionStore:
         if written:
             self.version += 1
         return written
+
+    def _write_models(self, key: tuple[str, str], row: dict) -> None:
+        self._db.execute("DELETE FROM session_models WHERE source = ? AND session = ?", key)
+        self._db.executemany(
+            f"INSERT INTO session_models (source, session, model, {', '.join(MODEL_FIELDS)}) "
+            f"VALUES ({', '.join('?' * (len(MODEL_FIELDS) + 3))})",
+            [(*key, model, *(m.get(f) for f in MODEL_FIELDS)) for model, m in row["models"].items()])
+
+    def _mix_lacks_kinds(self, key: tuple[str, str]) -> bool:
+        return self._db.execute("SELECT 1 FROM session_models WHERE source = ? AND session = ? AND input_tokens IS NULL "
+                                "LIMIT 1", key).fetchone() is not None
 
     def _failed(self, exc: sqlite3.DatabaseError, doing: str) -> None:
         if self._is_locked(exc):
@@ -295,9 +320,9 @@ class SessionStore:
                 rows = db.execute(f"SELECT source, session, {', '.join(SESSION_FIELDS)} FROM sessions "
                                   f"WHERE {' AND '.join(where)} ORDER BY first_ts, source, session", args).fetchall()
                 models: dict[tuple, dict] = {}
-                for source, session, model, *figures in db.execute("SELECT * FROM session_models"):
-                    models.setdefault((source, session), {})[model] = dict(
-                        zip(("requests", "total_tokens", "cost_pusd", "unpriced_requests"), figures))
+                for source, session, model, *figures in db.execute(
+                        f"SELECT source, session, model, {', '.join(MODEL_FIELDS)} FROM session_models"):
+                    models.setdefault((source, session), {})[model] = dict(zip(MODEL_FIELDS, figures))
                 days: dict[tuple, list] = {}
                 for source, session, day, model, requests, tokens, cost in db.execute(
                         "SELECT * FROM session_days ORDER BY day, model"):
@@ -310,7 +335,9 @@ class SessionStore:
             row = {"source": source or None, "session": session, **dict(zip(SESSION_FIELDS, figures))}
             row["models"] = models.get((source, session), {})
             row["days"] = days.get((source, session), [])
-            self._written.setdefault((source, session), row_rank(row))
+            if not any(m["input_tokens"] is None for m in row["models"].values()):
+                # (a mix stored before schema 2 is left for the next write of the same copy to fill)
+                self._written.setdefault((source, session), row_rank(row))
             out.append(row)
         return out
 
