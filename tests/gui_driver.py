@@ -245,8 +245,9 @@ def past_sessions() -> TokenHistory:
             history.add(usage_event(model="claude-sonnet-4-5", input_tokens=10_000, output_tokens=2_000,
                                     ts=start + 60 * (r + 1), session=session, source="claude"))
         if k == 3:
+            # A host reporting a tool-use prompt apart (part of the input), as Gemini does.
             history.add(usage_event(model="acme-local-coder-7b", input_tokens=5_000, output_tokens=1_000,
-                                    ts=start + 30, session=session, source="claude"))
+                                    tool_prompt_tokens=1_500, ts=start + 30, session=session, source="claude"))
         for t in range(k):
             history.add(TicketUpdate(start + 300 + t, f"T{k}-{t}", "completed", session=session))
         history.rate(4 + k, ts=start + 400, session=session)
@@ -362,7 +363,9 @@ def scenario_across(artifacts: Path) -> dict:
     categories = panel.headers["categories"]
     out["categories"] = {"labels": categories.labels, "ends": categories.sessions.ends(),
                          "total_ends": categories.total.ends(), "total_line": categories.total_title.value,
-                         "hidden": categories.hidden.value}
+                         "hidden": categories.hidden.value, "note_shown": dpg.is_item_shown(categories.note),
+                         "legend": [name for name, item in categories.sessions.series.items()
+                                    if dpg.is_item_shown(item)]}
     only_open(panel, {"tool_cost"})
     out["tool_cost"] = panel.headers["tool_cost"].table.texts()
     shot(artifacts / "header_tool_cost_turns.png")

@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from session_insights import TokenHistory
+from session_insights import TokenHistory, across
 from session_insights.cli import main
 from session_insights.normalize import gemini_cli_usage
 from session_insights.sources import SourceError, base, default_roots, open_source
@@ -164,10 +164,11 @@ def read(spec: str, history: TokenHistory | None = None) -> dict:
 
 def test_cli_tokens_subtract_cached_from_input_and_bill_thoughts_and_tool_prompts():
     assert gemini_cli_usage(T2_LAST) == {"input_tokens": 26_000 - 20_000 + 150, "cache_read_tokens": 20_000,
-                                         "output_tokens": 1_100 + 400, "reasoning_tokens": 400}
+                                         "output_tokens": 1_100 + 400, "reasoning_tokens": 400,
+                                         "tool_prompt_tokens": 150}
     # Older recordings leave out thoughts and tool; `total` is never read.
     assert gemini_cli_usage({"input": 10, "output": 2, "cached": 0, "total": 12}) == {
-        "input_tokens": 10, "cache_read_tokens": 0, "output_tokens": 2, "reasoning_tokens": 0}
+        "input_tokens": 10, "cache_read_tokens": 0, "output_tokens": 2, "reasoning_tokens": 0, "tool_prompt_tokens": 0}
     with pytest.raises(ValueError, match=r"tokens.cached \(11\) exceeds tokens.input \(10\)"):
         gemini_cli_usage({"input": 10, "cached": 11, "output": 1})
     with pytest.raises(ValueError, match="tokens.thoughts"):
@@ -182,6 +183,19 @@ def test_a_rewritten_message_counts_once_at_its_last_copy_even_when_it_is_smalle
     # g1 + g2 (last copy) + g3 (rewound, still billed)
     assert figures(flash) == (3, 4_000 + 6_150 + 3_500, 8_000 + 20_000 + 24_000, 500 + 1_500 + 80, 200 + 400)
     assert flash["provider"] == "google"
+    assert flash["tool_prompt_tokens"] == 150, "the last copy's tool-use prompt, the first copy's 250 taken back"
+
+
+def test_the_tool_use_prompt_is_its_own_token_category_of_the_session(tmp_path):
+    write_main(tmp_path)
+    h = TokenHistory()
+    open_source(f"gemini:{tmp_path}", h).poll()
+    h.drain()
+    row = next(r for r in h.session_rows() if r["requests"])
+    categories = across.token_categories(row)
+    assert categories["tool-use prompt"] == 150
+    assert categories["input"] == row["input_tokens"] - 150
+    assert sum(categories.values()) == row["total_tokens"]
 
 
 def test_rewinds_and_replaced_message_lists_take_nothing_back_and_add_nothing(tmp_path):

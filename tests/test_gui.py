@@ -251,14 +251,20 @@ def test_usage_chart_stacks_each_model_on_the_ones_below_to_the_period_total(acr
 def test_token_categories_stack_per_session_and_in_total(across_run):
     cats = across_run["categories"]
     assert cats["labels"] == ["live-7f3e9a2…", *(past(k) for k in (5, 4, 3, 2, 1, 0))]
-    # Segment ends: input, then cache read/write (none here), output; no reasoning counted.
+    # Segment ends: input, tool-use prompt (past session 3's 1,500 of its input), cache
+    # read/write (none here), output; no reasoning counted.
     assert cats["ends"]["input"][0] == 40_000 and cats["ends"]["output"][0] == 48_000
+    # Past session 3 (fourth bar): 45,000 input of which 1,500 tool-use prompt, 9,000 output.
+    assert (cats["ends"]["input"][3], cats["ends"]["tool-use prompt"][3]) == (43_500, 45_000)
+    assert cats["ends"]["output"][3] == PAST_TOKENS[3] == 54_000
     assert cats["ends"]["reasoning"] == [48_000, *(PAST_TOKENS[k] for k in (5, 4, 3, 2, 1, 0))]
-    # input: 21 x 10,000 + 5,000 + 40,000; output: 21 x 2,000 + 1,000 + 8,000
-    assert cats["total_ends"]["input"] == [255_000] and cats["total_ends"]["reasoning"] == [306_000]
-    assert cats["total_line"] == ("All 7 sessions: input 255,000, cache read 0, cache write 0, output 51,000, "
-                                  "reasoning 0 tokens")
-    assert cats["hidden"] == ""
+    # input: 21 x 10,000 + 5,000 + 40,000, of which 1,500 tool-use prompt; output: 21 x 2,000 + 1,000 + 8,000
+    assert cats["total_ends"]["input"] == [253_500] and cats["total_ends"]["tool-use prompt"] == [255_000]
+    assert cats["total_ends"]["reasoning"] == [306_000]
+    # Only the categories with tokens are named and in the legend.
+    assert cats["total_line"] == "All 7 sessions: input 253,500, tool-use prompt 1,500, output 51,000 tokens"
+    assert cats["legend"] == ["output", "tool-use prompt", "input"]  # drawn last category first
+    assert cats["hidden"] == "" and cats["note_shown"]
 
 
 def test_cost_by_tool_charges_each_turn_to_the_tools_it_called(across_run):

@@ -955,3 +955,57 @@ def test_session_rows_carry_marks_projects_tickets_and_ratings():
     assert (a["state"], a["end_ts"], a["ratings"], a["rating_sum"]) == ("ended", BASE_TS + 9, 1, 8.0)
     assert h.snapshot()["efficiency"]["tokens_per_completed_ticket"] == 165
     assert a["days"] == [(int(BASE_TS // DAY_S), "gpt-4o", 1, 110, a["cost_pusd"])]
+
+
+def gemini_request(key: str, inp: int, tool_prompt: int, ts: float = BASE_TS) -> UsageEvent:
+    return usage_event(model="gemini-2.5-flash", input_tokens=inp, output_tokens=100, tool_prompt_tokens=tool_prompt,
+                       ts=ts, session="g1", source="gemini", request_key=key)
+
+
+def test_tool_use_prompt_tokens_are_part_of_the_input_and_a_rewrite_takes_the_old_copy_back(tmp_path):
+    h = TokenHistory(state_path=tmp_path / "state.toml")
+    h.add(gemini_request("~m1", 1_000, 300))
+    h.add(gemini_request("~m1", 900, 200))  # rewritten: the last copy wins
+    h.add(gemini_request("m2", 500, 0, ts=BASE_TS + 5))
+    h.drain()
+    t = h.snapshot()["totals"]
+    assert (t["input_tokens"], t["tool_prompt_tokens"], t["total_tokens"]) == (1_400, 200, 1_600)
+    (row,) = h.session_rows()
+    assert row["tool_prompt_tokens"] == 200
+    h.save()
+    again = TokenHistory(state_path=tmp_path / "state.toml")
+    assert again.session_rows() == h.session_rows()
+    again.add(gemini_request("~m1", 950, 0))  # a copy after the restart still replaces the saved one
+    again.drain()
+    assert again.snapshot()["totals"]["tool_prompt_tokens"] == 0
+
+
+def test_tool_use_prompt_tokens_cannot_exceed_the_input_they_are_part_of():
+    with pytest.raises(ValueError, match=r"tool_prompt_tokens \(300\) is part of input_tokens"):
+        gemini_request("m", 200, 300)
+    with pytest.raises(ValueError, match="tool_prompt_tokens must not be negative"):
+        gemini_request("m", 200, -1)
+
+
+def test_state_saved_before_tool_use_prompts_were_kept_loads_with_none(tmp_path):
+    import tomllib
+
+    import tomli_w
+
+    path = tmp_path / "state.toml"
+    h = TokenHistory(state_path=path)
+    h.add(gemini_request("m1", 1_000, 0))
+    h.drain()
+    h.save()
+    data = tomllib.loads(path.read_text())
+    for row in data["usage"]:
+        row["counts"] = row["counts"][:history.TOOL_PROMPT]  # ten counters, as saved before
+    data["recent_requests"] = [r[:14] for r in data["recent_requests"]]
+    path.write_text(tomli_w.dumps(data))
+    again = TokenHistory(state_path=path)
+    assert not again.notices
+    t = again.snapshot()["totals"]
+    assert (t["input_tokens"], t["tool_prompt_tokens"], t["requests"]) == (1_000, 0, 1)
+    again.add(gemini_request("m1", 1_000, 0))  # the remembered request still counts once
+    again.drain()
+    assert again.snapshot()["totals"]["requests"] == 1

@@ -196,6 +196,7 @@ def test_gemini_cached_is_subtracted_and_thoughts_are_added_to_output():
         "cache_read_tokens": 8_000,
         "output_tokens": 2_500,
         "reasoning_tokens": 1_700,
+        "tool_prompt_tokens": 0,
     }
 
 
@@ -211,6 +212,7 @@ def test_gemini_tool_use_prompt_tokens_count_as_input():
         "cache_read_tokens": 0,
         "output_tokens": 40,
         "reasoning_tokens": 0,
+        "tool_prompt_tokens": 250,  # part of the input, kept apart for Token Categories
     }
 
 
@@ -499,7 +501,8 @@ def test_gemini_generate_content_response_reads_model_version_and_usage_metadata
     assert response_usage(GEMINI_GENERATE_CONTENT, "google") == (
         "google",
         "gemini-2.5-pro",
-        {"input_tokens": 4_000, "cache_read_tokens": 8_000, "output_tokens": 2_500, "reasoning_tokens": 1_700},
+        {"input_tokens": 4_000, "cache_read_tokens": 8_000, "output_tokens": 2_500, "reasoning_tokens": 1_700,
+         "tool_prompt_tokens": 0},
     )
 
 

@@ -274,3 +274,18 @@ def test_a_logged_session_names_its_project_and_ends_when_closed(tmp_path):
     replayed.drain()
     (again,) = replayed.session_rows()
     assert (again["project"], again["state"], again["tickets_completed"]) == ("shop", "ended", 1)
+
+
+def test_a_gemini_tool_use_prompt_is_logged_apart_and_read_back(tmp_path: Path):
+    live = TokenHistory()
+    with SessionLogger(tmp_path, "g1", history=live) as log:
+        event = log.model_call("gemini-2.5-flash", {"promptTokenCount": 1_000, "toolUsePromptTokenCount": 250,
+                                                    "candidatesTokenCount": 40}, provider="google", ended_ts=T0)
+    assert (event.input, event.tool_prompt) == (1_250, 250)
+    (call,) = [line for line in _lines(log.comms_path) if line["kind"] == "model_call"]
+    assert call["usage"]["tool_prompt_tokens"] == 250
+    replayed = TokenHistory()
+    open_source(f"comms:{tmp_path}", replayed).poll()
+    replayed.drain()
+    live.drain()
+    assert replayed.snapshot()["totals"]["tool_prompt_tokens"] == live.snapshot()["totals"]["tool_prompt_tokens"] == 250

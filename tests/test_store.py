@@ -204,8 +204,9 @@ def test_a_schema_1_history_is_migrated_and_its_model_mix_gains_token_kinds_on_t
     (row,) = history_of({"a": 1_000}, ended=True).session_rows()
     with sqlite3.connect(path) as db:  # what version 1 wrote: a model mix without token kinds
         db.executescript(MIGRATIONS[0])
-        db.execute(f"INSERT INTO sessions VALUES ({', '.join('?' * (len(SESSION_FIELDS) + 3))})",
-                   (row["source"], row["session"], *(row[f] for f in SESSION_FIELDS), T0))
+        v1_fields = SESSION_FIELDS[:SESSION_FIELDS.index("tool_prompt_tokens")]
+        db.execute(f"INSERT INTO sessions VALUES ({', '.join('?' * (len(v1_fields) + 3))})",
+                   (row["source"], row["session"], *(row[f] for f in v1_fields), T0))
         db.execute("INSERT INTO session_models VALUES (?, ?, ?, ?, ?, ?, ?)",
                    (row["source"], row["session"], "gpt-4o", 1, 1_010, row["cost_pusd"], 0))
         db.execute("PRAGMA user_version = 1")
@@ -213,6 +214,7 @@ def test_a_schema_1_history_is_migrated_and_its_model_mix_gains_token_kinds_on_t
     (old,) = store.sessions()
     assert old["models"]["gpt-4o"]["total_tokens"] == 1_010 and old["models"]["gpt-4o"]["input_tokens"] is None
     assert old["requests"] == 1 and old["state"] == "ended"  # the rest of the row as it was
+    assert old["tool_prompt_tokens"] == 0  # schema 3: none counted apart before
     version = store.version
     assert store.write([row]) == 1, "the same copy, written again, fills the token kinds"
     assert store.version == version + 1
@@ -223,4 +225,18 @@ def test_a_schema_1_history_is_migrated_and_its_model_mix_gains_token_kinds_on_t
     assert store.write([row]) == 0  # and then it is as full as it gets
     store.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+
+
+def test_a_sessions_tool_use_prompt_is_kept_and_a_copy_that_counts_it_apart_replaces_one_that_did_not(tmp_path):
+    h = TokenHistory()
+    h.add(usage_event(model="gemini-2.5-flash", input_tokens=1_000, output_tokens=10, tool_prompt_tokens=250,
+                      ts=T0, session="g", source="gemini", request_key="m1"))
+    h.drain()
+    (row,) = h.session_rows()
+    store = SessionStore(tmp_path / "h.sqlite")
+    assert store.write([{**row, "tool_prompt_tokens": 0}]) == 1  # as read before it was counted apart
+    assert store.write([row]) == 1
+    assert store.sessions()[0]["tool_prompt_tokens"] == 250
+    assert store.write([{**row, "tool_prompt_tokens": 0}]) == 0  # never back to the lesser copy
+    assert stored(tmp_path / "h.sqlite")[0] == row

@@ -121,8 +121,8 @@ def test_stacked_charts_put_each_part_on_the_ones_before_it():
                {"models": {"b": {"tokens": 3, "cost_usd": 0.25}}}, {"models": {}}]
     assert stacked_heights(periods, ["a", "b"], "tokens") == [[5.0, 0.0, 0.0], [12.0, 3.0, 0.0]]
     assert stacked_heights(periods, ["a", "b"], "cost_usd") == [[0.5, 0.0, 0.0], [0.5, 0.25, 0.0]]
-    cats = [{"input": 1, "cache read": 2, "cache write": 3, "output": 4, "reasoning": 5}]
-    assert stacked_ends(cats) == [[1.0], [3.0], [6.0], [10.0], [15.0]]
+    cats = [{"input": 1, "tool-use prompt": 6, "cache read": 2, "cache write": 3, "output": 4, "reasoning": 5}]
+    assert stacked_ends(cats) == [[1.0], [7.0], [9.0], [12.0], [16.0], [21.0]]
 
 
 def test_cost_by_tool_rows_costliest_first_with_dashes_where_unknown():

@@ -29,7 +29,7 @@ def row_rank(row: dict) -> tuple:
     session over an open one, then more tokens, requests, tickets, ratings, tools..."""
     return (_STATE_RANK.get(row["state"], 0), row["total_tokens"], row["requests"], row["tickets_completed"],
             row["ratings"], row["tool_calls"], row["last_ts"] or 0.0, row["end_ts"] or 0.0, row["cost_pusd"],
-            row["rating_sum"], row["tool_failures"], row["project"] or "")
+            row["rating_sum"], row["tool_failures"], row["project"] or "", row["tool_prompt_tokens"])
 
 
 def merge(stored: Iterable[dict], live: Iterable[dict]) -> list[dict]:
@@ -83,6 +83,8 @@ def session_figures(row: dict) -> dict:
         "output_tokens": row["output_tokens"],
         "cache_read_tokens": row["cache_read_tokens"],
         "cache_write_tokens": row["cache_write_tokens"],
+        "reasoning_tokens": row["reasoning_tokens"],
+        "tool_prompt_tokens": row["tool_prompt_tokens"],
         "total_tokens": row["total_tokens"],
         "cost_usd": cost,
         "unpriced_requests": row["unpriced_requests"],
@@ -183,15 +185,17 @@ def unpriced_models(rows: Iterable[dict]) -> set[str]:
     return {model for model, (total, unpriced) in requests.items() if total and unpriced == total}
 
 
-TOKEN_CATEGORIES = ("input", "cache read", "cache write", "output", "reasoning")
+TOKEN_CATEGORIES = ("input", "tool-use prompt", "cache read", "cache write", "output", "reasoning")
 
 
 def token_categories(row: dict) -> dict[str, int]:
     """Where a session's tokens went, by the categories its source reports: fresh input,
+    the tool-use prompt (part of the input, where the source counts it apart: Gemini),
     cache reads, cache writes, output less reasoning, and reasoning (where the source
     counts it: Codex, Gemini, OpenTelemetry). They add up to the session's total."""
     return {
-        "input": row["input_tokens"],
+        "input": row["input_tokens"] - row["tool_prompt_tokens"],
+        "tool-use prompt": row["tool_prompt_tokens"],
         "cache read": row["cache_read_tokens"],
         "cache write": row["cache_write_tokens"],
         "output": row["output_tokens"] - row["reasoning_tokens"],

@@ -40,6 +40,9 @@ class UsageEvent(NamedTuple):
     reported_cost_usd: float | None = None
     # Names of the tools this request called (its turn's tool calls), for cost by tool.
     tools: tuple[str, ...] | None = None
+    # Part of ``input``: the tool-use prompt where a source counts it apart (Gemini's
+    # toolUsePromptTokenCount, the CLI's ``tool``); informational, like ``reasoning``.
+    tool_prompt: int = 0
 
     @property
     def total_tokens(self) -> int:
@@ -200,6 +203,7 @@ def usage_event(
     cache_write_tokens: object = 0,
     cache_write_1h_tokens: object = 0,
     reasoning_tokens: object = 0,
+    tool_prompt_tokens: object = 0,
     ts: object = None,
     tier: object = None,
     session: object = None,
@@ -212,7 +216,8 @@ def usage_event(
     """Build a validated UsageEvent from already-normalised counts.
 
     ``cache_write_tokens`` are 5-minute cache writes; 1-hour writes, priced higher by
-    Anthropic, go in ``cache_write_1h_tokens``.
+    Anthropic, go in ``cache_write_1h_tokens``. ``reasoning_tokens`` are part of
+    ``output_tokens``, ``tool_prompt_tokens`` part of ``input_tokens``.
     """
     reasoning = check_tokens("reasoning_tokens", reasoning_tokens)
     output = check_tokens("output_tokens", output_tokens)
@@ -220,11 +225,17 @@ def usage_event(
         raise ValueError(
             f"reasoning_tokens ({reasoning:,}) is part of output_tokens and cannot exceed it ({output:,})"
         )
+    tool_prompt = check_tokens("tool_prompt_tokens", tool_prompt_tokens)
+    input_ = check_tokens("input_tokens", input_tokens)
+    if tool_prompt > input_:
+        raise ValueError(
+            f"tool_prompt_tokens ({tool_prompt:,}) is part of input_tokens and cannot exceed it ({input_:,})"
+        )
     return UsageEvent(
         ts=check_ts(ts),
         model=check_name("model", model),
         provider=check_label("provider", provider),
-        input=check_tokens("input_tokens", input_tokens),
+        input=input_,
         cache_read=check_tokens("cache_read_tokens", cache_read_tokens),
         cache_write_5m=check_tokens("cache_write_tokens", cache_write_tokens),
         cache_write_1h=check_tokens("cache_write_1h_tokens", cache_write_1h_tokens),
@@ -236,6 +247,7 @@ def usage_event(
         request_key=check_label("request_key", request_key),
         reported_cost_usd=check_cost_usd("reported_cost_usd", reported_cost_usd),
         tools=check_tools(tools),
+        tool_prompt=tool_prompt,
     )
 
 

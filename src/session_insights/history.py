@@ -49,8 +49,9 @@ from .pricing import PUSD_PER_USD, PriceBook, usd
 from .series import BucketSeries, RecentSeconds
 
 # Counters kept per (model, tier, session): one list, so an event costs one dict look-up.
-REQ, IN, CR, CW5, CW1H, OUT, REASON, COST, UNPRICED, REPORTED = range(10)
-N_COUNTERS = 10
+# TOOL_PROMPT (part of IN) came last, so state saved before it loads with a 0 appended.
+REQ, IN, CR, CW5, CW1H, OUT, REASON, COST, UNPRICED, REPORTED, TOOL_PROMPT = range(11)
+N_COUNTERS = 11
 # Timeline bucket fields.
 T_IN, T_OUT, T_CR, T_CW, T_COST, T_REQ = range(6)
 # Day rollup fields.
@@ -103,7 +104,8 @@ def copy_rank(ev: UsageEvent) -> tuple:
     """Order of copies of one request: the largest token total wins, ties broken by the
     other fields so the winner does not depend on arrival order."""
     return (ev.total_tokens, ev.output, ev.input, ev.cache_read, ev.cache_write_5m,
-            ev.cache_write_1h, ev.reasoning, ev.ts, ev.model, ev.reported_cost_usd or 0.0, ev.tools or ())
+            ev.cache_write_1h, ev.reasoning, ev.tool_prompt, ev.ts, ev.model, ev.reported_cost_usd or 0.0,
+            ev.tools or ())
 
 
 class TokenHistory:
@@ -230,7 +232,7 @@ class TokenHistory:
                 ts = check_ts(ts)
             self._usage_inbox.append(_new_usage(UsageEvent, (
                 ts, model, None, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens,
-                output_tokens, reasoning_tokens, tier, session, None, None, None, None)))
+                output_tokens, reasoning_tokens, tier, session, None, None, None, None, 0)))
             return
         ev = usage_event(
             model=model, input_tokens=input_tokens, output_tokens=output_tokens,
@@ -450,7 +452,7 @@ class TokenHistory:
                 self._sessions.get(session))
 
     def _add_usage(self, ev: UsageEvent, sign: int) -> None:
-        ts, model, provider, inp, cr, cw5, cw1h, out, reasoning, tier, session, _, _, reported, tools = ev
+        ts, model, provider, inp, cr, cw5, cw1h, out, reasoning, tier, session, _, _, reported, tools, tool_prompt = ev
         # Consecutive requests nearly always share their labels: reuse the last look-ups.
         labels = (model, provider, tier, session)
         if labels == self._last_labels:
@@ -485,6 +487,8 @@ class TokenHistory:
             combo[UNPRICED] += sign
         if reported_pusd:
             combo[REPORTED] += reported_pusd
+        if tool_prompt:
+            combo[TOOL_PROMPT] += tool_prompt if sign > 0 else -tool_prompt
 
         tokens = inp + cr + cw5 + cw1h + out
         # Requests within one second share their timeline bucket (widths are whole
@@ -758,6 +762,7 @@ class TokenHistory:
             "cache_write_tokens": c[CW5] + c[CW1H],
             "cache_write_1h_tokens": c[CW1H],
             "reasoning_tokens": c[REASON],
+            "tool_prompt_tokens": c[TOOL_PROMPT],
             "total_tokens": c[IN] + c[CR] + c[CW5] + c[CW1H] + c[OUT],
             # Unknown (None) when nothing of it could be priced, never $0; a partly priced
             # row carries the priced part and says how many requests are not in it.
@@ -952,6 +957,7 @@ class TokenHistory:
                 "cache_read_tokens": c[CR],
                 "cache_write_tokens": c[CW5] + c[CW1H],
                 "reasoning_tokens": c[REASON],
+                "tool_prompt_tokens": c[TOOL_PROMPT],
                 "total_tokens": c[IN] + c[CR] + c[CW5] + c[CW1H] + c[OUT],
                 "cost_pusd": c[COST],
                 "unpriced_requests": c[UNPRICED],
@@ -1072,7 +1078,7 @@ class TokenHistory:
                 "recent_requests": [
                     [ev.request_key, ev.ts, ev.model, label(ev.provider), ev.input, ev.cache_read,
                      ev.cache_write_5m, ev.cache_write_1h, ev.output, ev.reasoning, label(ev.tier),
-                     label(ev.session), ev.reported_cost_usd or 0.0, list(ev.tools or ())]
+                     label(ev.session), ev.reported_cost_usd or 0.0, list(ev.tools or ()), ev.tool_prompt]
                     for ev in list(self._seen.values())[-SAVED_DEDUP_KEYS:]],
                 "tickets": [{"id": tid, "status": st, "ts": ts, "track": label(tr), "first_ts": f,
                              "reason": label(r), "session": label(sn),
@@ -1116,6 +1122,8 @@ class TokenHistory:
         self._latest_other_ts = span.get("latest_other_ts")
         for row in data.get("usage", []):
             counts = [int(c) for c in row["counts"]]
+            if len(counts) == TOOL_PROMPT:  # saved before tool-use prompts were counted apart
+                counts.append(0)
             if len(counts) != N_COUNTERS:
                 raise ValueError(f"usage row has {len(counts)} counters, expected {N_COUNTERS}")
             key = (row["model"], opt(row["tier"]), opt(row["session"]))
@@ -1146,12 +1154,14 @@ class TokenHistory:
         self._tools = {t["name"]: [int(x) for x in t["counts"]] for t in data.get("tools", [])}
         self._tool_turns = {t["name"]: [int(x) for x in t["counts"]] for t in data.get("tool_turns", [])}
         for row in data.get("recent_requests", []):
-            tools = tuple(row.pop()) if len(row) == 14 else ()  # rows saved before tools were kept have 13
+            # Rows saved before tools were kept have 13 fields; before tool-use prompts, 14.
+            tool_prompt = int(row.pop()) if len(row) == 15 else 0
+            tools = tuple(row.pop()) if len(row) == 14 else ()
             key, ts, model, provider, *counts, tier, session, reported = row
             inp, cr, cw5, cw1h, out, reasoning = (int(c) for c in counts)
             self._seen[key] = UsageEvent(float(ts), model, opt(provider), inp, cr, cw5, cw1h, out, reasoning,
                                          opt(tier), opt(session), None, key, float(reported) or None,
-                                         tuple(str(t) for t in tools) or None)
+                                         tuple(str(t) for t in tools) or None, tool_prompt)
         for t in data.get("tickets", []):
             check_status(t["status"])
             track = opt(t["track"])

@@ -91,6 +91,7 @@ def gemini_usage(usage: Mapping[str, Any]) -> Counts:
         "cache_read_tokens": cached,
         "output_tokens": _count(usage, "candidatesTokenCount", "usageMetadata") + thoughts,
         "reasoning_tokens": thoughts,
+        "tool_prompt_tokens": tool_prompt,
     }
 
 
@@ -182,9 +183,11 @@ def gemini_cli_usage(tokens: Mapping[str, Any]) -> Counts:
     prompt = _count(tokens, "input", "tokens")
     cached = _count(tokens, "cached", "tokens")
     thoughts = _count(tokens, "thoughts", "tokens")
+    tool_prompt = _count(tokens, "tool", "tokens")
     return {
-        "input_tokens": _part_of(prompt, "tokens.input", cached, "tokens.cached") + _count(tokens, "tool", "tokens"),
+        "input_tokens": _part_of(prompt, "tokens.input", cached, "tokens.cached") + tool_prompt,
         "cache_read_tokens": cached,
         "output_tokens": _count(tokens, "output", "tokens") + thoughts,
         "reasoning_tokens": thoughts,
+        "tool_prompt_tokens": tool_prompt,
     }

@@ -287,7 +287,8 @@ def _plain(x: float | None, digits: int = 6) -> str:
 
 SESSION_CSV_COLUMNS = (
     "session", "project", "source", "state", "start_utc", "duration_s", "requests", "input_tokens", "output_tokens",
-    "cache_read_tokens", "cache_write_tokens", "total_tokens", "cost_usd", "unpriced_requests", "tool_calls",
+    "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "tool_prompt_tokens", "total_tokens", "cost_usd",
+    "unpriced_requests", "tool_calls",
     "tool_failures", "tickets_completed", "cost_per_completed_ticket_usd", "ratings", "mean_satisfaction", "models",
 )
 PERIOD_CSV_COLUMNS = ("period_start", "line", "model", "requests", "tokens", "cost_usd", "unpriced_requests")
@@ -304,7 +305,7 @@ def render_across_csv(view: dict) -> str:
         for s in view["rows"]:
             start = "" if s["start"] is None else s["start"].replace("T", " ").removesuffix("Z")
             w.writerow([s["session"], s["project"] or "", s["source"] or "", s["state"] or "", start,
-                        _plain(s["duration_s"], 3), *(s[k] for k in SESSION_CSV_COLUMNS[6:12]),
+                        _plain(s["duration_s"], 3), *(s[k] for k in SESSION_CSV_COLUMNS[6:14]),
                         _plain(s["cost_usd"]), s["unpriced_requests"], s["tool_calls"], s["tool_failures"],
                         s["tickets_completed"], _plain(s["cost_per_completed_ticket_usd"]), s["ratings"],
                         _plain(s["mean_satisfaction"]), ";".join(s["models"])])

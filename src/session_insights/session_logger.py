@@ -86,7 +86,7 @@ class SessionLogger:
     ) -> UsageEvent:
         """Log one model call: either the provider's raw ``usage`` block with ``provider``,
         or normalised counts (input_tokens=..., output_tokens=..., cache_read_tokens=...,
-        cache_write_tokens=..., cache_write_1h_tokens=..., reasoning_tokens=...)."""
+        cache_write_tokens=..., cache_write_1h_tokens=..., reasoning_tokens=..., tool_prompt_tokens=...)."""
         if usage is not None:
             if counts:
                 raise ValueError("pass either usage=<provider block> or token counts, not both")
@@ -107,6 +107,7 @@ class SessionLogger:
                 "input_tokens": event.input, "cache_read_tokens": event.cache_read,
                 "cache_write_tokens": event.cache_write_5m, "cache_write_1h_tokens": event.cache_write_1h,
                 "output_tokens": event.output, "reasoning_tokens": event.reasoning,
+                **({"tool_prompt_tokens": event.tool_prompt} if event.tool_prompt else {}),
             },
         })
         self._feed(event)

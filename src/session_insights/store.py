@@ -38,6 +38,7 @@ SESSION_FIELDS = (
     "project", "state", "first_ts", "last_ts", "end_ts", "requests", "input_tokens", "output_tokens",
     "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "total_tokens", "cost_pusd",
     "unpriced_requests", "tool_calls", "tool_failures", "tickets_completed", "ratings", "rating_sum",
+    "tool_prompt_tokens",
 )
 # Figures of one model in a session's model mix. The token kinds came with schema 2: a
 # mix stored before has them NULL (None when read) until the same session is written again.
@@ -105,6 +106,10 @@ MIGRATIONS = [
     ALTER TABLE session_models ADD COLUMN cache_read_tokens INTEGER;
     ALTER TABLE session_models ADD COLUMN cache_write_tokens INTEGER;
     ALTER TABLE session_models ADD COLUMN reasoning_tokens INTEGER;
+    """,
+    # 2 -> 3: a session's tool-use prompt tokens (part of its input), 0 where not counted apart
+    """
+    ALTER TABLE sessions ADD COLUMN tool_prompt_tokens INTEGER NOT NULL DEFAULT 0;
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

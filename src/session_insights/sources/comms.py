@@ -30,7 +30,7 @@ from ..hooks import usage_from_comms_entry
 from .base import LineSource, Record
 
 USAGE_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
-                "cache_write_1h_tokens", "reasoning_tokens")
+                "cache_write_1h_tokens", "reasoning_tokens", "tool_prompt_tokens")
 
 
 def parse_comms_line(line: bytes) -> list[Record]:

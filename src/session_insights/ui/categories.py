@@ -1,5 +1,7 @@
-"""Token Categories: where each session's tokens went (fresh input, cache reads and
-writes, output, reasoning), a stacked bar per session and one for all of them."""
+"""Token Categories: where each session's tokens went (fresh input, tool-use prompt,
+cache reads and writes, output, reasoning), a stacked bar per session and one for all
+of them. The categories are those the sources count: none of the logs we read splits a
+prompt into system, user and assistant parts, and the header says so."""
 
 from __future__ import annotations
 
@@ -13,12 +15,16 @@ from .widgets import BoundText
 
 CATEGORY_COLOURS = {
     "input": COLOURS["input"],
+    "tool-use prompt": COLOURS["tool_prompt"],
     "cache read": COLOURS["cache_read"],
     "cache write": COLOURS["cache_write"],
     "output": COLOURS["output"],
     "reasoning": COLOURS["reasoning"],
 }
 ROW_PX = 28
+SOURCES_NOTE = ("Categories as the sources count them: no agent log splits a prompt into system, user and "
+                "assistant parts. Reasoning is counted by Codex, Gemini and OpenTelemetry; the tool-use prompt "
+                "by Gemini.")
 BAR_WIDTH = 0.6
 
 
@@ -58,6 +64,8 @@ class StackedBars:
         ends = stacked_ends(rows)
         for name, segment_ends in zip(across.TOKEN_CATEGORIES, ends):
             dpg.set_value(self.series[name], [segment_ends, positions])
+            # A category no bar has stays out of the legend (most sources count no tool-use prompt).
+            dpg.configure_item(self.series[name], show=any(row[name] for row in rows))
         top = max(ends[-1]) or 1.0
         dpg.set_axis_ticks(self.x_axis, fmt.axis_ticks(top))
         dpg.set_axis_limits(self.x_axis, 0.0, top * 1.04)
@@ -75,6 +83,7 @@ class TokenCategoriesHeader(AcrossHeader):
 
     def build(self) -> None:
         self.empty = dpg.add_text("No session has tokens yet.", parent=self.body, color=COLOURS["dim"])
+        self.note = dpg.add_text(SOURCES_NOTE, parent=self.body, color=COLOURS["dim"], wrap=0, show=False)
         self.sessions = StackedBars(self.body, legend=True)
         self.hidden = BoundText(self.body, "", color=COLOURS["dim"], show=False)
         self.total_title = BoundText(self.body, "", show=False)
@@ -89,6 +98,7 @@ class TokenCategoriesHeader(AcrossHeader):
         self._shown = shown
         has_data = bool(view.categories)
         dpg.configure_item(self.empty, show=not has_data)
+        dpg.configure_item(self.note, show=has_data)
         self.labels = [short_session(fig["session"]) for fig, _ in view.categories]
         self.sessions.set(self.labels, [cats for _, cats in view.categories])
         self.hidden.set_or_hide(
@@ -98,6 +108,6 @@ class TokenCategoriesHeader(AcrossHeader):
         n_with_tokens = len(view.categories) + view.categories_hidden
         self.total_title.set_or_hide(
             f"All {n_with_tokens:,} session{'' if n_with_tokens == 1 else 's'}: " + ", ".join(
-                f"{name} {fmt.tokens(total[name])}" for name in across.TOKEN_CATEGORIES) + " tokens"
+                f"{name} {fmt.tokens(total[name])}" for name in across.TOKEN_CATEGORIES if total[name]) + " tokens"
             if has_data else "")
         self.total.set(["all sessions"] if has_data else [], [total] if has_data else [])

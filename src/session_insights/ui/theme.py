@@ -16,6 +16,7 @@ COLOURS = {
     "warn": (235, 190, 80),
     "bad": (235, 100, 90),
     "input": (90, 150, 240),
+    "tool_prompt": (165, 200, 250),  # part of the input: a lighter blue
     "output": (240, 150, 70),
     "cache_read": (110, 200, 120),
     "cache_write": (70, 190, 200),
