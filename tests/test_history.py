@@ -1009,3 +1009,18 @@ def test_state_saved_before_tool_use_prompts_were_kept_loads_with_none(tmp_path)
     again.add(gemini_request("m1", 1_000, 0))  # the remembered request still counts once
     again.drain()
     assert again.snapshot()["totals"]["requests"] == 1
+
+
+def test_record_usage_takes_the_tool_use_prompt_and_the_tools_called():
+    h = TokenHistory()
+    h.record_usage("gemini-2.5-flash", 1_000, 100, ts=BASE_TS, session="g1", tool_prompt_tokens=300,
+                   tools=["read_file", "shell"])
+    h.record_usage("gemini-2.5-flash", 500, 50, ts=BASE_TS + 1, session="g1")  # the plain call, as before
+    h.drain()
+    snap = h.snapshot()
+    assert (snap["totals"]["input_tokens"], snap["totals"]["tool_prompt_tokens"]) == (1_500, 300)
+    assert snap["tools"]["shell"]["turns"] == 1 and snap["tools"]["shell"]["turn_tokens"] == 1_100
+    with pytest.raises(ValueError, match="tool_prompt_tokens"):
+        h.record_usage("gemini-2.5-flash", 10, 1, tool_prompt_tokens=11)
+    with pytest.raises(ValueError, match="tools"):
+        h.record_usage("gemini-2.5-flash", 10, 1, tools="shell")

@@ -207,10 +207,14 @@ class TokenHistory:
         *,
         cache_write_1h_tokens: int = 0,
         reasoning_tokens: int = 0,
+        tool_prompt_tokens: int = 0,
         request_key: str | None = None,
         reported_cost_usd: float | None = None,
+        tools: Iterable[str] | None = None,
     ) -> None:
-        """Queue one model request. Counts are already normalised: input excludes cache.
+        """Queue one model request. Counts are already normalised: input excludes cache;
+        ``reasoning_tokens`` are part of the output, ``tool_prompt_tokens`` part of the
+        input. ``tools``: the names of the tools the request called (for cost by tool).
 
         Raises ValueError, naming the field, for a bad value; nothing is queued then.
         """
@@ -225,7 +229,8 @@ class TokenHistory:
                 and 0 <= cache_write_1h_tokens <= MAX_TOKENS_PER_REQUEST and 0 <= reasoning_tokens <= output_tokens
                 and model in self._clean_labels and (tier is None or tier in self._clean_labels)
                 and (session is None or session in self._clean_labels)
-                and provider is None and request_key is None and reported_cost_usd is None):
+                and provider is None and request_key is None and reported_cost_usd is None
+                and tool_prompt_tokens == 0 and tools is None):
             if ts is None:
                 ts = time.time()
             elif type(ts) is not float or not 0.0 <= ts < math.inf:
@@ -238,8 +243,8 @@ class TokenHistory:
             model=model, input_tokens=input_tokens, output_tokens=output_tokens,
             cache_read_tokens=cache_read_tokens, cache_write_tokens=cache_write_tokens,
             cache_write_1h_tokens=cache_write_1h_tokens, reasoning_tokens=reasoning_tokens,
-            ts=ts, tier=tier, session=session, provider=provider,
-            request_key=request_key, reported_cost_usd=reported_cost_usd,
+            tool_prompt_tokens=tool_prompt_tokens, ts=ts, tier=tier, session=session, provider=provider,
+            request_key=request_key, reported_cost_usd=reported_cost_usd, tools=tools,
         )
         self._usage_inbox.append(ev)
         # Labels that passed the checks unchanged take the fast path next time.
