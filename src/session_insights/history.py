@@ -743,17 +743,27 @@ class TokenHistory:
         with self._lock:
             return self._snapshot(now_ts)
 
-    def _rollup(self, key_index: int | None) -> dict[Any, list[int]]:
-        out: dict[Any, list[int]] = {}
-        for key, counters in self._combos.items():
-            k = None if key_index is None else key[key_index]
-            acc = out.get(k)
+    def _rollups(self) -> tuple[dict, dict, dict, dict]:
+        """The counters summed by model, by tier and by session, and each tier's models,
+        in one pass over the (model, tier, session) counters (a snapshot's largest loop)."""
+        by_model: dict[str, list[int]] = {}
+        by_tier: dict[str | None, list[int]] = {}
+        by_session: dict[str, list[int]] = {}
+        tier_models: dict[str, set[str]] = {}
+        for (model, tier, session), counters in self._combos.items():
+            acc = by_model.get(model)
+            by_model[model] = list(counters) if acc is None else list(map(add, acc, counters))
+            name = NO_SESSION if session is None else session
+            acc = by_session.get(name)
+            by_session[name] = list(counters) if acc is None else list(map(add, acc, counters))
+            acc = by_tier.get(tier)
             if acc is None:
-                out[k] = list(counters)
+                by_tier[tier] = list(counters)
+                tier_models[tier or NO_TIER] = {model}
             else:
-                for i, v in enumerate(counters):
-                    acc[i] += v
-        return out
+                by_tier[tier] = list(map(add, acc, counters))
+                tier_models[tier or NO_TIER].add(model)
+        return by_model, by_tier, by_session, tier_models
 
     @staticmethod
     def _figures(c: list[int], total_cost_pusd: int = 0) -> dict:
@@ -783,12 +793,14 @@ class TokenHistory:
             now = now_ts
         else:  # the latest thing recorded, so a report of a finished log is reproducible
             now = last if last is not None else (self._latest_other_ts or 0.0)
-        totals_c = self._rollup(None).get(None, [0] * N_COUNTERS)
+        by_model_c, by_tier_c, by_session_c, tier_models = self._rollups()
+        totals_c = [0] * N_COUNTERS
+        for c in by_model_c.values():
+            totals_c = list(map(add, totals_c, c))
         totals = self._figures(totals_c)
         totals["cost_usd"] = usd(totals_c[COST])
         spent = usd(totals_c[COST])
 
-        by_model_c = self._rollup(0)
         by_model: dict[str, dict] = {}
         for model, c in sorted(by_model_c.items(), key=lambda kv: (-kv[1][COST], -sum(kv[1][IN:OUT + 1]), kv[0])):
             fig = self._figures(c, totals_c[COST])
@@ -799,16 +811,14 @@ class TokenHistory:
             by_model[model] = fig
         unpriced = sorted(m for m, c in by_model_c.items() if c[UNPRICED])
 
-        tier_models: dict[str, set[str]] = {}
-        for model, tier, _ in self._combos:
-            tier_models.setdefault(tier or NO_TIER, set()).add(model)
         by_tier = {}
-        for tier, c in sorted(self._rollup(1).items(), key=lambda kv: (-kv[1][COST], str(kv[0]))):
+        for tier, c in sorted(by_tier_c.items(), key=lambda kv: (-kv[1][COST], str(kv[0]))):
             fig = self._figures(c, totals_c[COST])
             fig["models"] = sorted(tier_models.get(tier or NO_TIER, ()))
             by_tier[tier or NO_TIER] = fig
 
-        rows = self._session_rows(with_detail=False)  # model mix and per-day spend: for the durable history
+        # (without each session's model mix and per-day spend: those are for the durable history)
+        rows = self._rows_from(by_session_c, {}, {}, *self._session_marks())
         sessions = {row["session"]: self._session_figures(row) for row in rows}
 
         recent = self._recent
@@ -894,24 +904,13 @@ class TokenHistory:
         durable history stores (``store.SESSION_FIELDS`` and ``models`` / ``days``). The
         row of folded sessions is left out: it is no session of its own."""
         with self._lock:  # only the sums are taken under the lock: the saver must not stall a drain
-            parts = self._session_parts(with_detail=True)
+            parts = self._session_parts()
         rows = self._rows_from(*parts)
         for row in rows:
             del row["counters"]
         return [row for row in rows if row["session"] != EARLIER_SESSIONS]
 
-    def _session_rows(self, with_detail: bool = True) -> list[dict]:
-        """One dict per session, sorted by name: its labels (``source``, ``project``),
-        span, ``state`` ("open" from its start until its end, "ended", or None when no log
-        delimits it), token counts by kind, ``cost_pusd``, requests, tool calls and
-        failures, tickets completed, ratings (count and sum), ``models``: ``{model:
-        {requests, total_tokens, cost_pusd, unpriced_requests, <token kinds>}}`` and ``days``:
-        ``[(utc_day, model, requests, tokens, cost_pusd)]``. Usage recorded without a session is the row ``NO_SESSION``.
-        ``counters`` holds the raw counters, for the snapshot; ``models`` and ``days`` are
-        empty unless ``with_detail``."""
-        return self._rows_from(*self._session_parts(with_detail))
-
-    def _session_parts(self, with_detail: bool) -> tuple:
+    def _session_parts(self) -> tuple:
         """What session rows are made of, summed into new containers (so the rows can be
         built without the lock): counters, models and days by session, tickets completed
         by session, and a copy of the session rows."""
@@ -922,8 +921,6 @@ class TokenHistory:
             name = NO_SESSION if session is None else session
             acc = counters.get(name)
             counters[name] = list(c) if acc is None else list(map(add, acc, c))
-            if not with_detail:
-                continue
             session_models = models.setdefault(name, {})
             acc = session_models.get(model)
             session_models[model] = list(c) if acc is None else list(map(add, acc, c))
@@ -931,15 +928,27 @@ class TokenHistory:
             for day, figures in self._combo_days.get((model, tier, session), {}).items():
                 acc = session_days.get((day, model))
                 session_days[(day, model)] = list(figures) if acc is None else list(map(add, acc, figures))
+        return counters, models, days, *self._session_marks()
+
+    def _session_marks(self) -> tuple[dict[str, int], dict[str, list]]:
+        """Tickets completed by session, and a copy of the session rows."""
         completed: dict[str, int] = {}
         for ticket in self._tickets.values():
             if ticket[0] == "completed":
                 name = NO_SESSION if ticket[T_SESSION] is None else ticket[T_SESSION]
                 completed[name] = completed.get(name, 0) + 1
-        return counters, models, days, completed, {name: list(row) for name, row in self._sessions.items()}
+        return completed, {name: list(row) for name, row in self._sessions.items()}
 
     @classmethod
     def _rows_from(cls, counters: dict, models: dict, days: dict, completed: dict, sessions: dict) -> list[dict]:
+        """One dict per session, sorted by name: its labels (``source``, ``project``), span,
+        ``state`` ("open" from its start until its end, "ended", or None when no log
+        delimits it), token counts by kind, ``cost_pusd``, requests, tool calls and
+        failures, tickets completed, ratings (count and sum), ``models``: ``{model:
+        {requests, total_tokens, cost_pusd, unpriced_requests, <token kinds>}}`` and
+        ``days``: ``[(utc_day, model, requests, tokens, cost_pusd)]``; ``counters`` holds
+        the raw counters. Usage recorded without a session is the row ``NO_SESSION``.
+        ``models`` and ``days`` are empty where the parts hold none (the snapshot's)."""
         states = {UNDELIMITED: None, OPEN: "open", ENDED: "ended"}
         rows = []
         for name in sorted(set(counters) | set(sessions)):
