@@ -364,8 +364,7 @@ def scenario_across(artifacts: Path) -> dict:
     out["categories"] = {"labels": categories.labels, "ends": categories.sessions.ends(),
                          "total_ends": categories.total.ends(), "total_line": categories.total_title.value,
                          "hidden": categories.hidden.value, "note_shown": dpg.is_item_shown(categories.note),
-                         "legend": [name for name, item in categories.sessions.series.items()
-                                    if dpg.is_item_shown(item)]}
+                         "legend": categories.sessions.legend_shown()}
     only_open(panel, {"tool_cost"})
     out["tool_cost"] = panel.headers["tool_cost"].table.texts()
     shot(artifacts / "header_tool_cost_turns.png")

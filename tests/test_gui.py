@@ -263,7 +263,7 @@ def test_token_categories_stack_per_session_and_in_total(across_run):
     assert cats["total_ends"]["reasoning"] == [306_000]
     # Only the categories with tokens are named and in the legend.
     assert cats["total_line"] == "All 7 sessions: input 253,500, tool-use prompt 1,500, output 51,000 tokens"
-    assert cats["legend"] == ["output", "tool-use prompt", "input"]  # drawn last category first
+    assert cats["legend"] == ["input", "tool-use prompt", "output"]  # in stacking order
     assert cats["hidden"] == "" and cats["note_shown"]
 
 

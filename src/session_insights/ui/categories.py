@@ -42,10 +42,21 @@ class StackedBars:
     """Horizontal bars split by token category, first bar at the top. Owns its plot."""
 
     def __init__(self, parent: int | str, *, legend: bool):
+        # A legend of our own, in stacking order (the plot's would follow drawing order,
+        # which is the reverse), naming only the categories some bar has.
+        self.legend: dict[str, int] = {}
+        if legend:
+            with dpg.group(horizontal=True, parent=parent, show=False) as self.legend_row:
+                for name in across.TOKEN_CATEGORIES:
+                    with dpg.group(horizontal=True) as entry:
+                        with dpg.drawlist(width=12, height=14):
+                            dpg.draw_rectangle((0, 3), (11, 14), color=CATEGORY_COLOURS[name],
+                                               fill=CATEGORY_COLOURS[name])
+                        dpg.add_text(name)
+                        dpg.add_spacer(width=8)
+                    self.legend[name] = entry
         self.plot = dpg.add_plot(parent=parent, height=80, width=-1, no_menus=True, no_mouse_pos=True,
                                  no_box_select=True, show=False)
-        if legend:
-            dpg.add_plot_legend(parent=self.plot, location=dpg.mvPlot_Location_North, outside=True, horizontal=True)
         self.x_axis = dpg.add_plot_axis(dpg.mvXAxis, parent=self.plot, label="tokens")
         self.y_axis = dpg.add_plot_axis(dpg.mvYAxis, parent=self.plot, no_gridlines=True)
         self.series: dict[str, int] = {}
@@ -58,19 +69,25 @@ class StackedBars:
     def set(self, labels: list[str], rows: list[dict[str, int]]) -> None:
         n = len(rows)
         dpg.configure_item(self.plot, show=bool(n), height=56 + ROW_PX * max(n, 1))
+        if self.legend:
+            dpg.configure_item(self.legend_row, show=bool(n))
         if not n:
             return
         positions = [float(n - 1 - i) for i in range(n)]
         ends = stacked_ends(rows)
         for name, segment_ends in zip(across.TOKEN_CATEGORIES, ends):
             dpg.set_value(self.series[name], [segment_ends, positions])
-            # A category no bar has stays out of the legend (most sources count no tool-use prompt).
-            dpg.configure_item(self.series[name], show=any(row[name] for row in rows))
+            if self.legend:  # most sources count no tool-use prompt, Claude Code no reasoning
+                dpg.configure_item(self.legend[name], show=any(row[name] for row in rows))
         top = max(ends[-1]) or 1.0
         dpg.set_axis_ticks(self.x_axis, fmt.axis_ticks(top))
         dpg.set_axis_limits(self.x_axis, 0.0, top * 1.04)
         dpg.set_axis_ticks(self.y_axis, tuple(zip(labels, positions)))
         dpg.set_axis_limits(self.y_axis, -0.6, n - 0.4)
+
+    def legend_shown(self) -> list[str]:
+        """The categories the legend names, in its order (for tests)."""
+        return [name for name, item in self.legend.items() if dpg.is_item_shown(item)]
 
     def ends(self) -> dict[str, list[float]]:
         """Each category's segment ends as drawn, first bar first (for tests)."""
