@@ -90,6 +90,7 @@ def open_panel_drawn(path: Path) -> dict:
     import dearpygui.dearpygui as dpg
 
     from session_insights.ui import InsightsPanel
+    from session_insights.ui.sessions import AcrossHeader
     from session_insights.ui.theme import Fonts
 
     live = one_day(400, 1, random.Random(11))
@@ -103,7 +104,7 @@ def open_panel_drawn(path: Path) -> dict:
     dpg.configure_item(panel.window, pos=(0, 0))
     first_frame = None
     frames, slowest, last = 0, 0.0, time.perf_counter()
-    across_headers = [h for h in panel.headers.values() if getattr(h, "across", False)]
+    across_headers = [h for h in panel.headers.values() if isinstance(h, AcrossHeader)]
     while True:
         panel.tick()
         dpg.render_dearpygui_frame()

@@ -214,7 +214,7 @@ def test_a_schema_1_history_is_migrated_and_its_model_mix_gains_token_kinds_on_t
     (old,) = store.sessions()
     assert old["models"]["gpt-4o"]["total_tokens"] == 1_010 and old["models"]["gpt-4o"]["input_tokens"] is None
     assert old["requests"] == 1 and old["state"] == "ended"  # the rest of the row as it was
-    assert old["tool_prompt_tokens"] == 0  # schema 3: none counted apart before
+    assert old["tool_prompt_tokens"] == 0  # none counted apart before schema 2
     version = store.version
     assert store.write([row]) == 1, "the same copy, written again, fills the token kinds"
     assert store.version == version + 1
@@ -225,7 +225,7 @@ def test_a_schema_1_history_is_migrated_and_its_model_mix_gains_token_kinds_on_t
     assert store.write([row]) == 0  # and then it is as full as it gets
     store.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
 
 
 def test_a_sessions_tool_use_prompt_is_kept_and_a_copy_that_counts_it_apart_replaces_one_that_did_not(tmp_path):

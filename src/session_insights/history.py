@@ -100,6 +100,14 @@ def supersedes(new: UsageEvent, old: UsageEvent) -> bool:
     return new.request_key[0] == REWRITE_MARK or copy_rank(new) > copy_rank(old)
 
 
+def _summed(counter_lists: Iterable[list[int]]) -> list[int]:
+    """Counter lists added up field by field (zeros for none)."""
+    total = [0] * N_COUNTERS
+    for counters in counter_lists:
+        total = list(map(add, total, counters))
+    return total
+
+
 def copy_rank(ev: UsageEvent) -> tuple:
     """Order of copies of one request: the largest token total wins, ties broken by the
     other fields so the winner does not depend on arrival order."""
@@ -478,8 +486,8 @@ class TokenHistory:
             cost = 0
         reported_pusd = round(reported * PUSD_PER_USD) if reported else 0
         if sign < 0:
-            inp, cr, cw5, cw1h, out, reasoning, cost, reported_pusd = (
-                -inp, -cr, -cw5, -cw1h, -out, -reasoning, -cost, -reported_pusd)
+            inp, cr, cw5, cw1h, out, reasoning, cost, reported_pusd, tool_prompt = (
+                -inp, -cr, -cw5, -cw1h, -out, -reasoning, -cost, -reported_pusd, -tool_prompt)
         combo[REQ] += sign
         combo[IN] += inp
         combo[CR] += cr
@@ -493,7 +501,7 @@ class TokenHistory:
         if reported_pusd:
             combo[REPORTED] += reported_pusd
         if tool_prompt:
-            combo[TOOL_PROMPT] += tool_prompt if sign > 0 else -tool_prompt
+            combo[TOOL_PROMPT] += tool_prompt
 
         tokens = inp + cr + cw5 + cw1h + out
         # Requests within one second share their timeline bucket (widths are whole
@@ -794,9 +802,7 @@ class TokenHistory:
         else:  # the latest thing recorded, so a report of a finished log is reproducible
             now = last if last is not None else (self._latest_other_ts or 0.0)
         by_model_c, by_tier_c, by_session_c, tier_models = self._rollups()
-        totals_c = [0] * N_COUNTERS
-        for c in by_model_c.values():
-            totals_c = list(map(add, totals_c, c))
+        totals_c = _summed(by_model_c.values())
         totals = self._figures(totals_c)
         totals["cost_usd"] = usd(totals_c[COST])
         spent = usd(totals_c[COST])
@@ -818,7 +824,7 @@ class TokenHistory:
             by_tier[tier or NO_TIER] = fig
 
         # (without each session's model mix and per-day spend: those are for the durable history)
-        rows = self._rows_from(by_session_c, {}, {}, *self._session_marks())
+        rows = self._rows_from(by_session_c, {}, {}, *self._completed_and_sessions())
         sessions = {row["session"]: self._session_figures(row) for row in rows}
 
         recent = self._recent
@@ -913,14 +919,12 @@ class TokenHistory:
     def _session_parts(self) -> tuple:
         """What session rows are made of, summed into new containers (so the rows can be
         built without the lock): counters, models and days by session, tickets completed
-        by session, and a copy of the session rows."""
-        counters: dict[str, list[int]] = {}
+        by session, and a copy of the session rows. A session's counters are the sum of
+        its models'."""
         models: dict[str, dict[str, list[int]]] = {}
         days: dict[str, dict[tuple[int, str], list[int]]] = {}
         for (model, tier, session), c in self._combos.items():
             name = NO_SESSION if session is None else session
-            acc = counters.get(name)
-            counters[name] = list(c) if acc is None else list(map(add, acc, c))
             session_models = models.setdefault(name, {})
             acc = session_models.get(model)
             session_models[model] = list(c) if acc is None else list(map(add, acc, c))
@@ -928,9 +932,10 @@ class TokenHistory:
             for day, figures in self._combo_days.get((model, tier, session), {}).items():
                 acc = session_days.get((day, model))
                 session_days[(day, model)] = list(figures) if acc is None else list(map(add, acc, figures))
-        return counters, models, days, *self._session_marks()
+        counters = {name: _summed(mix.values()) for name, mix in models.items()}
+        return counters, models, days, *self._completed_and_sessions()
 
-    def _session_marks(self) -> tuple[dict[str, int], dict[str, list]]:
+    def _completed_and_sessions(self) -> tuple[dict[str, int], dict[str, list]]:
         """Tickets completed by session, and a copy of the session rows."""
         completed: dict[str, int] = {}
         for ticket in self._tickets.values():

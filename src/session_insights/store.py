@@ -9,7 +9,8 @@ few megabytes. What a reader can rely on:
   open one, then more tokens, requests, tickets, ratings...), so writing the same
   figures again changes nothing (a re-import is idempotent), a later import of logs
   partly deleted never shrinks a session, and two copies meet at the same row whatever
-  their order;
+  their order; and the same copy written again replaces a row stored before the
+  schema kept all of its figures (``ROW_VERSION``), filling them in;
 - a locked or unreadable database is a notice, never an exception: the panel keeps
   working on the live session, and the next write tries again. A file that is not a
   database is moved aside (``<name>.corrupt-<timestamp>``) and a new one started.
@@ -40,8 +41,8 @@ SESSION_FIELDS = (
     "unpriced_requests", "tool_calls", "tool_failures", "tickets_completed", "ratings", "rating_sum",
     "tool_prompt_tokens",
 )
-# Figures of one model in a session's model mix. The token kinds came with schema 2: a
-# mix stored before has them NULL (None when read) until the same session is written again.
+# Figures of one model in a session's model mix (token kinds NULL, None when read, in a
+# row written before schema 2).
 MODEL_FIELDS = (
     "requests", "total_tokens", "cost_pusd", "unpriced_requests", "input_tokens", "output_tokens",
     "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
@@ -99,20 +100,23 @@ MIGRATIONS = [
         SELECT day, model, SUM(requests) AS requests, SUM(tokens) AS tokens, SUM(cost_pusd) AS cost_pusd
         FROM session_days GROUP BY day, model;
     """,
-    # 1 -> 2: the model mix keeps tokens by kind (NULL in mixes written before)
+    # 1 -> 2: the model mix keeps tokens by kind, a session its tool-use prompt tokens
+    # (part of its input); each row says which version of the figures it holds.
     """
     ALTER TABLE session_models ADD COLUMN input_tokens INTEGER;
     ALTER TABLE session_models ADD COLUMN output_tokens INTEGER;
     ALTER TABLE session_models ADD COLUMN cache_read_tokens INTEGER;
     ALTER TABLE session_models ADD COLUMN cache_write_tokens INTEGER;
     ALTER TABLE session_models ADD COLUMN reasoning_tokens INTEGER;
-    """,
-    # 2 -> 3: a session's tool-use prompt tokens (part of its input), 0 where not counted apart
-    """
     ALTER TABLE sessions ADD COLUMN tool_prompt_tokens INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sessions ADD COLUMN row_version INTEGER NOT NULL DEFAULT 1;
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+# The figures a row written now holds. A stored row of an earlier version is replaced by
+# the same copy of the session written again, which then fills in what it lacked: the
+# version is the last thing a row's rank compares, so it never lets a lesser copy win.
+ROW_VERSION = 2
 
 
 class NewerSchema(sqlite3.DatabaseError):
@@ -228,7 +232,7 @@ class SessionStore:
             for row in rows:
                 row = _clean(row)
                 key = (row["source"], row["session"])
-                rank = row_rank(row)
+                rank = (row_rank(row), ROW_VERSION)
                 if self._written.get(key, ()) >= rank:
                     continue  # already written (or read) as full
                 fresh.append((key, rank, row))
@@ -246,20 +250,21 @@ class SessionStore:
         try:
             written = 0
             for key, rank, row in fresh:
-                stored = db.execute(f"SELECT {', '.join(SESSION_FIELDS)} FROM sessions WHERE source = ? AND session = ?",
-                                    key).fetchone()
+                stored = db.execute(f"SELECT {', '.join(SESSION_FIELDS)}, row_version FROM sessions "
+                                    "WHERE source = ? AND session = ?", key).fetchone()
                 if stored is not None:
-                    stored_rank = row_rank(dict(zip(SESSION_FIELDS, stored)))
+                    stored_rank = (row_rank(dict(zip(SESSION_FIELDS, stored))), stored[-1])
                     if stored_rank >= rank:
                         self._written[key] = stored_rank
-                        if stored_rank == rank and self._mix_lacks_kinds(key):
-                            self._write_models(key, row)  # the same copy, written before schema 2
-                            written += 1
                         continue
-                db.execute(f"INSERT OR REPLACE INTO sessions (source, session, {', '.join(SESSION_FIELDS)}, written_ts) "
-                           f"VALUES ({', '.join('?' * (len(SESSION_FIELDS) + 3))})",
-                           (*key, *(row[f] for f in SESSION_FIELDS), now_ts))
-                self._write_models(key, row)
+                db.execute(f"INSERT OR REPLACE INTO sessions (source, session, {', '.join(SESSION_FIELDS)}, "
+                           f"row_version, written_ts) VALUES ({', '.join('?' * (len(SESSION_FIELDS) + 4))})",
+                           (*key, *(row[f] for f in SESSION_FIELDS), ROW_VERSION, now_ts))
+                db.execute("DELETE FROM session_models WHERE source = ? AND session = ?", key)
+                db.executemany(
+                    f"INSERT INTO session_models (source, session, model, {', '.join(MODEL_FIELDS)}) "
+                    f"VALUES ({', '.join('?' * (len(MODEL_FIELDS) + 3))})",
+                    [(*key, model, *(m[f] for f in MODEL_FIELDS)) for model, m in row["models"].items()])
                 # The live history keeps a long session's recent days only: stored days
                 # before the first day of this copy stay.
                 first_day = min((d[0] for d in row["days"]), default=None)
@@ -278,17 +283,6 @@ class SessionStore:
         if written:
             self.version += 1
         return written
-
-    def _write_models(self, key: tuple[str, str], row: dict) -> None:
-        self._db.execute("DELETE FROM session_models WHERE source = ? AND session = ?", key)
-        self._db.executemany(
-            f"INSERT INTO session_models (source, session, model, {', '.join(MODEL_FIELDS)}) "
-            f"VALUES ({', '.join('?' * (len(MODEL_FIELDS) + 3))})",
-            [(*key, model, *(m.get(f) for f in MODEL_FIELDS)) for model, m in row["models"].items()])
-
-    def _mix_lacks_kinds(self, key: tuple[str, str]) -> bool:
-        return self._db.execute("SELECT 1 FROM session_models WHERE source = ? AND session = ? AND input_tokens IS NULL "
-                                "LIMIT 1", key).fetchone() is not None
 
     def _failed(self, exc: sqlite3.DatabaseError, doing: str) -> None:
         if self._is_locked(exc):
@@ -322,7 +316,7 @@ class SessionStore:
                 return []
             try:
                 db = self._db
-                rows = db.execute(f"SELECT source, session, {', '.join(SESSION_FIELDS)} FROM sessions "
+                rows = db.execute(f"SELECT source, session, {', '.join(SESSION_FIELDS)}, row_version FROM sessions "
                                   f"WHERE {' AND '.join(where)} ORDER BY first_ts, source, session", args).fetchall()
                 models: dict[tuple, dict] = {}
                 for source, session, model, *figures in db.execute(
@@ -336,13 +330,11 @@ class SessionStore:
                 self._failed(exc, "read")
                 return []
         out = []
-        for source, session, *figures in rows:
+        for source, session, *figures, version in rows:
             row = {"source": source or None, "session": session, **dict(zip(SESSION_FIELDS, figures))}
             row["models"] = models.get((source, session), {})
             row["days"] = days.get((source, session), [])
-            if not any(m["input_tokens"] is None for m in row["models"].values()):
-                # (a mix stored before schema 2 is left for the next write of the same copy to fill)
-                self._written.setdefault((source, session), row_rank(row))
+            self._written.setdefault((source, session), (row_rank(row), version))
             out.append(row)
         return out
 
