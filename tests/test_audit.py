@@ -288,7 +288,7 @@ def test_bad_values_are_bad_lines_counted_per_file_and_change_nothing(tmp_path):
     open_source(f"audit:{other}", h).poll()
     h.drain()
     snap = h.snapshot()
-    assert snap["errors"] == {"bad_lines": 6, "files": {str(path): 4, str(other): 2}}
+    assert (snap["errors"]["bad_lines"], snap["errors"]["files"]) == (6, {str(path): 4, str(other): 2})
     # The end entry with satisfaction 11 was refused whole: S4 ended by its valid end only.
     assert snap["efficiency"]["ratings"] == 3
     assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
@@ -380,7 +380,7 @@ def test_report_reads_an_audit_log(tmp_path, capsys):
     assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
     assert snap["unpriced_models"] == ["unrecorded"]
     assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
-    assert snap["errors"] == {"bad_lines": 4, "files": {str(path): 4}}
+    assert (snap["errors"]["bad_lines"], snap["errors"]["files"]) == (4, {str(path): 4})
 
 
 # --- the array form: one JSON array, rewritten whole at every entry ---------------------------
@@ -422,7 +422,7 @@ def test_an_array_log_gives_the_figures_of_the_same_entries_as_json_lines(tmp_pa
     }
     assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
     assert snap["efficiency"]["ratings"] == 3
-    assert snap["errors"] == {"bad_lines": 4, "files": {str(tmp_path / "token_usage_audit.json"): 4}}
+    assert (snap["errors"]["bad_lines"], snap["errors"]["files"]) == (4, {str(tmp_path / "token_usage_audit.json"): 4})
     (tmp_path / "lines").mkdir()
     as_lines = read(write_log(tmp_path / "lines", HEAD + TAIL + ARRAY_BROKEN))
     for figures in ("totals", "by_model", "by_tier", "sessions", "tickets", "efficiency"):
@@ -507,7 +507,7 @@ def test_a_restart_reads_only_the_entries_after_the_saved_count(tmp_path, grows)
         "input_tokens": 1_500, "output_tokens": 400, "requests": 1}
     assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
     assert snap["efficiency"]["ratings"] == 3
-    assert snap["errors"] == {"bad_lines": 4, "files": {str(path): 4}}
+    assert (snap["errors"]["bad_lines"], snap["errors"]["files"]) == (4, {str(path): 4})
 
 
 def test_a_rewrite_caught_half_written_is_read_again_at_the_next_poll(tmp_path):
@@ -539,12 +539,12 @@ def test_an_array_left_unparsable_is_one_bad_line_once_it_has_settled(tmp_path):
     os.utime(path, (old, old))
     poll(source, h)
     poll(source, h)
-    assert h.snapshot()["errors"] == {"bad_lines": 1, "files": {str(path): 1}}
+    assert (h.snapshot()["errors"]["bad_lines"], h.snapshot()["errors"]["files"]) == (1, {str(path): 1})
     path.write_bytes(whole)  # rewritten whole again: read on
     assert poll(source, h) == 10  # TAIL's records
     snap = h.snapshot()
     assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
-    assert snap["errors"] == {"bad_lines": 1, "files": {str(path): 1}}
+    assert (snap["errors"]["bad_lines"], snap["errors"]["files"]) == (1, {str(path): 1})
 
 
 def test_a_replaced_array_log_is_read_again_from_its_first_entry_without_counting_twice(tmp_path):
@@ -567,7 +567,7 @@ def test_a_replaced_array_log_is_read_again_from_its_first_entry_without_countin
         "input_tokens": 4_150, "output_tokens": 1_150, "requests": 7}
     assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
     assert snap["efficiency"]["ratings"] == 3  # S1's, read twice, counts once
-    assert snap["errors"] == {"bad_lines": 1, "files": {str(path): 1}}
+    assert (snap["errors"]["bad_lines"], snap["errors"]["files"]) == (1, {str(path): 1})
 
 
 def test_an_array_begun_again_by_its_writer_counts_its_new_entries(tmp_path):
@@ -637,4 +637,4 @@ def test_report_reads_an_array_audit_log(tmp_path, capsys):
     assert snap["unpriced_models"] == ["unrecorded"]
     assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
     assert snap["efficiency"]["ratings"] == 3
-    assert snap["errors"] == {"bad_lines": 4, "files": {str(path): 4}}
+    assert (snap["errors"]["bad_lines"], snap["errors"]["files"]) == (4, {str(path): 4})

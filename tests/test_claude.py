@@ -146,7 +146,7 @@ def test_broken_lines_are_counted_and_no_text_reaches_the_state(tmp_path):
     h = TokenHistory(state_path=tmp_path / "state.toml")
     open_source(f"claude:{tmp_path / 'logs'}", h).poll()
     h.drain()
-    assert h.snapshot()["errors"] == {"bad_lines": 1, "files": {str(path): 1}}
+    assert (h.snapshot()["errors"]["bad_lines"], h.snapshot()["errors"]["files"]) == (1, {str(path): 1})
     h.save()
     saved = (tmp_path / "state.toml").read_text()
     for text in ("failing test", "Reproduce the failure", "file contents", "check-all-xyz"):

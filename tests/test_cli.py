@@ -98,7 +98,7 @@ def test_json_report_totals_and_breakdowns_are_exact(capsys, comms_folder: Path)
     assert snap["tickets"]["by_status"] == {"todo": 1, "in_progress": 0, "blocked": 1, "completed": 1}
     assert snap["tickets"]["blocked"][0]["reason"] == "waiting for review"
     assert list(snap["sessions"]) == ["s1"]
-    assert snap["errors"] == {"bad_lines": 1, "files": {str(comms_folder / "s1.comms.jsonl"): 1}}
+    assert (snap["errors"]["bad_lines"], snap["errors"]["files"]) == (1, {str(comms_folder / "s1.comms.jsonl"): 1})
     assert snap["burn_rate"]["session"]["tokens"] == totals["total_tokens"]
     assert snap["efficiency"]["tokens_per_completed_ticket"] == totals["total_tokens"]
 

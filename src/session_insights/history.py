@@ -81,6 +81,7 @@ MAX_DAYS_PER_COMBO = 62  # per-day spend kept per (model, tier, session)
 SAVED_DEDUP_KEYS = 64
 REWRITE_MARK = "~"  # request_key prefix: the latest copy replaces the earlier ones
 MAX_BAD_LINE_FILES = 100
+MAX_BAD_REASONS = 40
 MAX_NOTICES = 50
 DAY_S = metrics.DAY_S
 _STATUS_RANK = {status: rank for rank, status in enumerate(TICKET_STATUSES)}
@@ -90,6 +91,13 @@ _new_usage = tuple.__new__  # builds a UsageEvent from already-checked fields
 
 def _path_digest(path: str) -> str:
     return hashlib.blake2b(path.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
+def _count_capped(counts: dict[str, int], key: str, n: int, cap: int, overflow_key: str) -> None:
+    """Add ``n`` to ``counts[key]``; past ``cap`` keys, new ones count under ``overflow_key``."""
+    if key not in counts and len(counts) >= cap:
+        key = overflow_key
+    counts[key] = counts.get(key, 0) + n
 
 
 def supersedes(new: UsageEvent, old: UsageEvent) -> bool:
@@ -197,6 +205,7 @@ class TokenHistory:
         self._ticket_first_ts: float | None = None
         self._latest_other_ts: float | None = None  # latest tool call, ticket update or rating
         self.bad_lines: dict[str, int] = {}
+        self.bad_reasons: dict[str, int] = {}  # why lines were skipped: reason -> lines
         self.version = 0  # bumped whenever an aggregate changes
 
     # --- producers: any thread ----------------------------------------------------
@@ -315,12 +324,12 @@ class TokenHistory:
         for record in records:
             self.add(record)
 
-    def note_bad_line(self, file: str, count: int = 1) -> None:
-        """Count a source line that could not be read (shown in the panel and report)."""
+    def note_bad_line(self, file: str, count: int = 1, reason: str | None = None) -> None:
+        """Count a source line that could not be read (shown in the panel and report),
+        and why, if known: a short phrase naming a field, never a value from the line."""
         with self._lock:
-            if file not in self.bad_lines and len(self.bad_lines) >= MAX_BAD_LINE_FILES:
-                file = "(other files)"
-            self.bad_lines[file] = self.bad_lines.get(file, 0) + count
+            _count_capped(self.bad_lines, file, count, MAX_BAD_LINE_FILES, "(other files)")
+            _count_capped(self.bad_reasons, reason or "unreadable", count, MAX_BAD_REASONS, "(other reasons)")
             self.version += 1
 
     def notice(self, text: str) -> None:
@@ -337,6 +346,7 @@ class TokenHistory:
         can hand it back (see ``absorb``)."""
         with self._lock:
             return {"records": [*self._usage_inbox, *self._other_inbox], "bad_lines": dict(self.bad_lines),
+                    "bad_reasons": dict(self.bad_reasons),
                     "offsets": dict(self.offsets), "notices": list(self.notices),
                     "rate_limits": dict(self.rate_limits)}
 
@@ -344,8 +354,11 @@ class TokenHistory:
         """Queue another history's ``findings()`` here; returns the records queued."""
         for record in findings["records"]:
             self.add(record)
-        for file, count in findings["bad_lines"].items():
-            self.note_bad_line(file, count)
+        with self._lock:
+            for file, count in findings["bad_lines"].items():
+                _count_capped(self.bad_lines, file, count, MAX_BAD_LINE_FILES, "(other files)")
+            for reason, count in findings["bad_reasons"].items():
+                _count_capped(self.bad_reasons, reason, count, MAX_BAD_REASONS, "(other reasons)")
         for text in findings["notices"]:
             self.notice(text)
         with self._lock:
@@ -901,7 +914,8 @@ class TokenHistory:
             "sessions": sessions,
             "sources": sorted(self.source_labels),
             "rate_limits": dict(sorted(self.rate_limits.items())),
-            "errors": {"bad_lines": sum(self.bad_lines.values()), "files": dict(sorted(self.bad_lines.items()))},
+            "errors": {"bad_lines": sum(self.bad_lines.values()), "files": dict(sorted(self.bad_lines.items())),
+                       "reasons": dict(sorted(self.bad_reasons.items(), key=lambda kv: (-kv[1], kv[0])))},
             "notices": list(self.notices),
         }
 
@@ -1104,7 +1118,7 @@ class TokenHistory:
                              **({"track_ts": tk[0], "track_rank": tk[1]} if tk else {})}
                             for tid, (st, ts, tr, f, r, tk, sn) in self._tickets.items()],
                 "tickets_retired": dict(self._retired_tickets),
-                "errors": {"files": dict(self.bad_lines)},
+                "errors": {"files": dict(self.bad_lines), "reasons": dict(self.bad_reasons)},
                 # Keyed by a digest of the path and stored as [offset, inode, device]: a
                 # few dozen bytes a file, so thousands of log files fit the size budget.
                 "offsets": {**self._saved_offsets_rows(), **{
@@ -1191,6 +1205,7 @@ class TokenHistory:
             check_status(status)
             self._retired_tickets[status] = int(n)
         self.bad_lines = {str(k): int(v) for k, v in data.get("errors", {}).get("files", {}).items()}
+        self.bad_reasons = {str(k): int(v) for k, v in data.get("errors", {}).get("reasons", {}).items()}
         self._saved_offsets = {
             str(digest): {"offset": int(row[0]), "inode": int(row[1]), "device": int(row[2])}
             for digest, row in data.get("offsets", {}).items()}

@@ -36,7 +36,8 @@ PARALLEL_MIN_BYTES = 64 * 1024 * 1024  # below this, starting processes costs mo
 # read it again at the next poll before calling it bad.
 REWRITE_SETTLE_S = 2.0
 # What a line (or an entry of a whole file) that cannot be read raises: one bad line.
-BAD_LINE = (ValueError, TypeError, KeyError, AttributeError, orjson.JSONDecodeError)
+# OverflowError: a number too large for a float or a time (``1e400``, a 400-digit integer).
+BAD_LINE = (ValueError, TypeError, KeyError, AttributeError, OverflowError, orjson.JSONDecodeError)
 
 
 def project_name(cwd: object) -> str | None:
