@@ -45,10 +45,11 @@ def test_a_session_writes_a_comms_and_a_tools_file_named_after_it(tmp_path: Path
 
 
 def test_every_line_is_readable_right_after_the_call_without_closing(logger: SessionLogger):
-    logger.model_call("gpt-4o", input_tokens=100, output_tokens=20, ended_ts=T0, tier="Tier 3", ticket="T-1")
+    event = logger.model_call("gpt-4o", input_tokens=100, output_tokens=20, ended_ts=T0, tier="Tier 3", ticket="T-1")
+    assert len(event.request_key) == 32, "every call gets a key of its own, so a copied log counts it once"
     assert _lines(logger.comms_path)[-1] == {
         "v": FORMAT_VERSION, "kind": "model_call", "ts": T0, "session": "s1", "model": "gpt-4o",
-        "tier": "Tier 3", "ticket": "T-1",
+        "tier": "Tier 3", "ticket": "T-1", "request_key": event.request_key,
         "usage": {"input_tokens": 100, "cache_read_tokens": 0, "cache_write_tokens": 0,
                   "cache_write_1h_tokens": 0, "output_tokens": 20, "reasoning_tokens": 0},
     }

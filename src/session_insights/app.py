@@ -75,9 +75,18 @@ class SourcePoller:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            for source in list(self.sources):
-                source.poll()
+            self.poll_once()
             self._stop.wait(POLL_INTERVAL_S)
+
+    def poll_once(self) -> None:
+        """Poll every source once. A source that fails is a notice and is polled again next
+        time; the others go on: this thread must never die quietly."""
+        for source in list(self.sources):
+            try:
+                source.poll()
+            except Exception as exc:  # a bug in one adapter must not stop every source
+                source.history.notice(f"{source.label}: reading failed ({type(exc).__name__}: {exc}); "
+                                      "will try again")
 
     def stop(self) -> None:
         self._stop.set()
@@ -127,6 +136,8 @@ class Saver:
             self.history.save()
         except OSError as exc:
             self.history.notice(f"could not save {self.history.state_path}: {exc.strerror or exc}")
+        except Exception as exc:  # whatever it is, the next save must still happen
+            self.history.notice(f"could not save {self.history.state_path}: {type(exc).__name__}: {exc}")
 
     def stop(self) -> None:
         self._stop.set()
@@ -341,6 +352,7 @@ class App:
             self.panel.close()
             self.history.drain()
             dpg.save_init_file(str(self.layout_path))
+            _make_private(self.layout_path)
             self.saver.close()
             dpg.destroy_context()
         if self.args.frame_stats:
@@ -352,6 +364,14 @@ class App:
         python = self._python_ms[5:] or self._python_ms
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(orjson.dumps(frame_stats(frames, python), option=orjson.OPT_INDENT_2))
+
+
+def _make_private(path: Path) -> None:
+    """Only the user may read what we write (as state.toml): Dear PyGui writes its init file 0644."""
+    try:
+        os.chmod(path, 0o600)
+    except OSError:
+        pass  # not written (no layout yet) or not ours: nothing to protect
 
 
 def quantile(values: list[float], q: float) -> float:

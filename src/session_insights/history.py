@@ -25,7 +25,7 @@ from operator import add
 from pathlib import Path
 from typing import Any
 
-from . import metrics, normalize
+from . import decode, metrics, normalize
 from . import state as state_file
 from .events import (
     MAX_TOKENS_PER_REQUEST,
@@ -124,6 +124,68 @@ def copy_rank(ev: UsageEvent) -> tuple:
             ev.tools or ())
 
 
+# --- reading state.toml back: each value checked (see decode) -------------------------
+
+
+def _check_day(value: object, where: str) -> int:
+    """A UTC day number (days since the epoch) within the range of record times."""
+    day = decode.whole(value, where, 0, 10**6)
+    decode.moment(day * DAY_S, where)
+    return day
+
+
+def _checked_status(value: object, where: str) -> str:
+    if value not in TICKET_STATUSES:
+        raise decode.CorruptState(where, f"must be one of {', '.join(TICKET_STATUSES)}")
+    return value
+
+
+def _named_counters(rows: list[dict], where: str) -> dict[str, list[int]]:
+    return {decode.text(row.get("name"), f"{where}[{i}].name"): decode.counters(
+        row.get("counts"), f"{where}[{i}].counts", 4) for i, row in enumerate(rows)}
+
+
+def _counts_by_name(value: object, where: str) -> dict[str, int]:
+    return {decode.text(k, where): decode.whole(v, f"{where}.{k}") for k, v in decode.table(value, where).items()}
+
+
+def _offset_row(position: dict) -> list[int]:
+    """A read position as saved: [offset, inode, device], then [head_len, head] where known
+    (the digest of the file's first bytes, which tells a replaced file from a grown one)."""
+    row = [int(position.get(k, 0)) for k in ("offset", "inode", "device")]
+    if "head" in position:
+        row += [int(position.get("head_len", 0)), int(position["head"])]
+    return row
+
+
+def _saved_offset(value: object, where: str) -> dict[str, int]:
+    """A saved read position: [offset, inode, device] (and [head_len, head] since they were kept)."""
+    row = decode.array(value, where)
+    if len(row) not in (3, 5):
+        raise decode.CorruptState(where, f"must have 3 or 5 items, has {len(row)}")
+    names = ("offset", "inode", "device", "head_len", "head")
+    return {name: decode.whole(v, f"{where}[{i}]", -(2**63), 2**64) for i, (name, v) in enumerate(zip(names, row))}
+
+
+def _saved_request(row: list, where: str) -> UsageEvent:
+    """A remembered request copy as ``to_state`` writes it. Rows saved before tools were
+    kept have 13 fields; before tool-use prompts, 14."""
+    if len(row) not in (13, 14, 15):
+        raise decode.CorruptState(where, f"must have 13 to 15 items, has {len(row)}")
+    row = list(row)
+    tool_prompt = decode.whole(row.pop(), f"{where}.tool_prompt", 0, MAX_TOKENS_PER_REQUEST) if len(row) == 15 else 0
+    tools = tuple(decode.text(t, f"{where}.tools") for t in decode.array(row.pop(), f"{where}.tools")) \
+        if len(row) == 14 else ()
+    key, ts, model, provider, *counts, tier, session, reported = row
+    inp, cr, cw5, cw1h, out, reasoning = (decode.whole(c, f"{where}.counts", 0, MAX_TOKENS_PER_REQUEST)
+                                          for c in counts)
+    return UsageEvent(decode.moment(ts, f"{where}.ts"), decode.text(model, f"{where}.model"),
+                      decode.text(provider, f"{where}.provider", True), inp, cr, cw5, cw1h, out, reasoning,
+                      decode.text(tier, f"{where}.tier", True), decode.text(session, f"{where}.session", True),
+                      None, decode.text(key, f"{where}.key"), decode.number(reported, f"{where}.reported") or None,
+                      tools or None, tool_prompt)
+
+
 class TokenHistory:
     """Everything known about the session(s) being watched, fed from any thread.
 
@@ -164,7 +226,8 @@ class TokenHistory:
                 try:
                     self._load_state(loaded.data, keep_budget=budget_usd is not None,
                                      keep_overrides=price_overrides is not None)
-                except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+                except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
+                        RecursionError) as exc:  # decode's checks raise ValueError; the rest is a last guard
                     self._reset()
                     self.offsets, self.ui, self._saved_offsets = {}, {}, {}
                     why = f"has an unexpected shape ({exc})"
@@ -1122,8 +1185,7 @@ class TokenHistory:
                 # Keyed by a digest of the path and stored as [offset, inode, device]: a
                 # few dozen bytes a file, so thousands of log files fit the size budget.
                 "offsets": {**self._saved_offsets_rows(), **{
-                    _path_digest(k): [int(v.get("offset", 0)), int(v.get("inode", 0)), int(v.get("device", 0))]
-                    for k, v in self.offsets.items()}},
+                    _path_digest(k): _offset_row(v) for k, v in self.offsets.items()}},
                 "ui": self.ui,
                 "notices": list(self.notices[-10:]),
             }
@@ -1135,82 +1197,107 @@ class TokenHistory:
             return data
 
     def _saved_offsets_rows(self) -> dict[str, list[int]]:
-        return {d: [v["offset"], v["inode"], v["device"]] for d, v in self._saved_offsets.items()}
+        return {d: _offset_row(v) for d, v in self._saved_offsets.items()}
 
     def _load_state(self, data: dict, *, keep_budget: bool, keep_overrides: bool) -> None:
-        def opt(x: str) -> str | None:
-            return x or None
-
+        """Restore what ``to_state`` wrote. Every value is checked (``decode``): anything no
+        save of ours writes raises CorruptState, and the caller starts clean."""
         if not keep_overrides and "pricing" in data:
-            self.prices.set_overrides(data["pricing"].get("overrides"))
+            self.prices.set_overrides(decode.table(data["pricing"], "pricing").get("overrides"))
         if not keep_budget and "budget_usd" in data:
             self._budget_usd = self._check_budget(data["budget_usd"])
-        self.window_s = int(data.get("window_s", self.window_s))
-        span = data.get("span", {})
-        self._first_ts = span.get("first_ts")
-        self._last_ts = span.get("last_ts")
-        self._first_ts_or_max = math.inf if self._first_ts is None else self._first_ts
-        self._last_ts_or_min = -math.inf if self._last_ts is None else self._last_ts
-        self._ticket_first_ts = span.get("ticket_first_ts")
-        self._latest_other_ts = span.get("latest_other_ts")
-        for row in data.get("usage", []):
-            counts = [int(c) for c in row["counts"]]
-            if len(counts) == TOOL_PROMPT:  # saved before tool-use prompts were counted apart
-                counts.append(0)
-            if len(counts) != N_COUNTERS:
-                raise ValueError(f"usage row has {len(counts)} counters, expected {N_COUNTERS}")
-            key = (row["model"], opt(row["tier"]), opt(row["session"]))
-            self._combos[key] = counts
-            self._combo_days[key] = {int(day): [int(x) for x in v] for day, *v in row.get("days", [])}
-            if row.get("provider") or row["model"] not in self._model_provider:
-                self._model_provider[row["model"]] = opt(row.get("provider", ""))
-        for model, provider in self._model_provider.items():
-            self._pricing_cache[(model, provider)] = self.prices.pricing(model, provider)
+        self.window_s = decode.whole(data.get("window_s", self.window_s), "window_s", 1, 7 * DAY_S)
+        span = decode.table(data.get("span", {}), "span")
+        first, last = (decode.optional(decode.moment, span.get(k), f"span.{k}") for k in ("first_ts", "last_ts"))
+        self._first_ts, self._last_ts = first, last
+        self._first_ts_or_max = math.inf if first is None else first
+        self._last_ts_or_min = -math.inf if last is None else last
+        self._ticket_first_ts = decode.optional(decode.moment, span.get("ticket_first_ts"), "span.ticket_first_ts")
+        self._latest_other_ts = decode.optional(decode.moment, span.get("latest_other_ts"), "span.latest_other_ts")
+        self._load_usage(decode.rows(data, "usage"))
         if "timeline" in data:
-            self._timeline = BucketSeries.from_state(data["timeline"], fields=6)
-        for sec, *v in data.get("recent", []):
-            bucket = self._recent.bucket(sec)
+            self._timeline = BucketSeries.from_state(decode.table(data["timeline"], "timeline"), fields=6)
+        for i, row in enumerate(decode.array(data.get("recent", []), "recent")):
+            sec, *v = decode.array(row, f"recent[{i}]", 3)
+            bucket = self._recent.bucket(decode.moment(sec, f"recent[{i}][0]"))
             if bucket is not None:
-                bucket[:] = [int(x) for x in v]
-        self._days = {int(day): [int(x) for x in v] for day, *v in data.get("days", [])}
-        self._sessions = {}
-        for s in data.get("sessions", []):
-            row = self._sessions[s["name"]] = self._blank_session()
-            row[S_FIRST], row[S_LAST] = float(s["first_ts"]), float(s["last_ts"])
-            row[S_PROJECT], row[S_SOURCE] = opt(s.get("project", "")), opt(s.get("source", ""))
-            row[S_MARK] = int(s.get("mark", UNDELIMITED))
-            if row[S_MARK] not in (UNDELIMITED, OPEN, ENDED):
-                raise ValueError(f"session {s['name']!r} has an unknown mark {row[S_MARK]!r}")
-            end = float(s.get("end_ts", -1.0))
-            row[S_END] = end if end >= 0 else None
-            row[S_TOOLS:S_RATING_MILLI + 1] = [int(x) for x in s.get("counts", [0, 0, 0, 0])][:4]
-        self._tools = {t["name"]: [int(x) for x in t["counts"]] for t in data.get("tools", [])}
-        self._tool_turns = {t["name"]: [int(x) for x in t["counts"]] for t in data.get("tool_turns", [])}
-        for row in data.get("recent_requests", []):
-            # Rows saved before tools were kept have 13 fields; before tool-use prompts, 14.
-            tool_prompt = int(row.pop()) if len(row) == 15 else 0
-            tools = tuple(row.pop()) if len(row) == 14 else ()
-            key, ts, model, provider, *counts, tier, session, reported = row
-            inp, cr, cw5, cw1h, out, reasoning = (int(c) for c in counts)
-            self._seen[key] = UsageEvent(float(ts), model, opt(provider), inp, cr, cw5, cw1h, out, reasoning,
-                                         opt(tier), opt(session), None, key, float(reported) or None,
-                                         tuple(str(t) for t in tools) or None, tool_prompt)
-        for t in data.get("tickets", []):
-            check_status(t["status"])
-            track = opt(t["track"])
-            self._tickets[t["id"]] = [t["status"], float(t["ts"]), track, float(t["first_ts"]), opt(t["reason"]),
-                                      (float(t["track_ts"]), int(t["track_rank"]), track)
-                                      if track and "track_ts" in t else None, opt(t.get("session", ""))]
-        for status, n in data.get("tickets_retired", {}).items():
-            check_status(status)
-            self._retired_tickets[status] = int(n)
-        self.bad_lines = {str(k): int(v) for k, v in data.get("errors", {}).get("files", {}).items()}
-        self.bad_reasons = {str(k): int(v) for k, v in data.get("errors", {}).get("reasons", {}).items()}
-        self._saved_offsets = {
-            str(digest): {"offset": int(row[0]), "inode": int(row[1]), "device": int(row[2])}
-            for digest, row in data.get("offsets", {}).items()}
-        self.ui = dict(data.get("ui", {}))
+                bucket[:] = decode.counters(v, f"recent[{i}]", 2)
+        self._days = {}
+        for i, row in enumerate(decode.array(data.get("days", []), "days")):
+            day, *v = decode.array(row, f"days[{i}]", 6)
+            self._days[_check_day(day, f"days[{i}][0]")] = decode.counters(v, f"days[{i}]", 5)
+        self._load_sessions(decode.rows(data, "sessions"))
+        self._tools = _named_counters(decode.rows(data, "tools"), "tools")
+        self._tool_turns = _named_counters(decode.rows(data, "tool_turns"), "tool_turns")
+        for i, row in enumerate(decode.array(data.get("recent_requests", []), "recent_requests")):
+            ev = _saved_request(decode.array(row, f"recent_requests[{i}]"), f"recent_requests[{i}]")
+            self._seen[ev.request_key] = ev
+        self._load_tickets(data)
+        errors = decode.table(data.get("errors", {}), "errors")
+        self.bad_lines = _counts_by_name(errors.get("files", {}), "errors.files")
+        self.bad_reasons = _counts_by_name(errors.get("reasons", {}), "errors.reasons")
+        self._saved_offsets = {}
+        for digest, row in decode.table(data.get("offsets", {}), "offsets").items():
+            self._saved_offsets[digest] = _saved_offset(row, f"offsets.{digest}")
+        self.ui = dict(decode.table(data.get("ui", {}), "ui"))
         self._last_labels = None
         self._contexts.clear()
         self._hot_sec = -1
         self.version += 1
+
+    def _load_usage(self, rows: list[dict]) -> None:
+        for i, row in enumerate(rows):
+            where = f"usage[{i}]"
+            counts = decode.array(row.get("counts"), f"{where}.counts")
+            if len(counts) == TOOL_PROMPT:  # saved before tool-use prompts were counted apart
+                counts = [*counts, 0]
+            model = decode.text(row.get("model"), f"{where}.model", empty_is_none=True)
+            if model is None:
+                raise decode.CorruptState(f"{where}.model", "must not be empty")
+            key = (model, decode.text(row.get("tier", ""), f"{where}.tier", True),
+                   decode.text(row.get("session", ""), f"{where}.session", True))
+            self._combos[key] = decode.counters(counts, f"{where}.counts", N_COUNTERS)
+            days = {}
+            for j, day_row in enumerate(decode.array(row.get("days", []), f"{where}.days")):
+                day, *v = decode.array(day_row, f"{where}.days[{j}]", 4)
+                days[_check_day(day, f"{where}.days[{j}][0]")] = decode.counters(v, f"{where}.days[{j}]", 3)
+            self._combo_days[key] = days
+            provider = decode.text(row.get("provider", ""), f"{where}.provider", True)
+            if provider or model not in self._model_provider:
+                self._model_provider[model] = provider
+        for model, provider in self._model_provider.items():
+            self._pricing_cache[(model, provider)] = self.prices.pricing(model, provider)
+
+    def _load_sessions(self, rows: list[dict]) -> None:
+        self._sessions = {}
+        for i, s in enumerate(rows):
+            where = f"sessions[{i}]"
+            name = decode.text(s.get("name"), f"{where}.name")
+            row = self._sessions[name] = self._blank_session()
+            row[S_FIRST] = decode.moment(s.get("first_ts"), f"{where}.first_ts")
+            row[S_LAST] = decode.moment(s.get("last_ts"), f"{where}.last_ts")
+            row[S_PROJECT] = decode.text(s.get("project", ""), f"{where}.project", True)
+            row[S_SOURCE] = decode.text(s.get("source", ""), f"{where}.source", True)
+            row[S_MARK] = decode.whole(s.get("mark", UNDELIMITED), f"{where}.mark", UNDELIMITED, ENDED)
+            end = s.get("end_ts", -1.0)
+            row[S_END] = None if end == -1.0 else decode.moment(end, f"{where}.end_ts")
+            row[S_TOOLS:S_RATING_MILLI + 1] = decode.counters(s.get("counts", [0, 0, 0, 0]), f"{where}.counts", 4)
+
+    def _load_tickets(self, data: dict) -> None:
+        for i, t in enumerate(decode.rows(data, "tickets")):
+            where = f"tickets[{i}]"
+            status = _checked_status(t.get("status"), f"{where}.status")
+            track = decode.text(t.get("track", ""), f"{where}.track", True)
+            track_update = None
+            if track and "track_ts" in t:
+                track_update = (decode.moment(t["track_ts"], f"{where}.track_ts"),
+                                decode.whole(t.get("track_rank"), f"{where}.track_rank", 0, len(TICKET_STATUSES) - 1),
+                                track)
+            self._tickets[decode.text(t.get("id"), f"{where}.id")] = [
+                status, decode.moment(t.get("ts"), f"{where}.ts"), track,
+                decode.moment(t.get("first_ts"), f"{where}.first_ts"),
+                decode.text(t.get("reason", ""), f"{where}.reason", True), track_update,
+                decode.text(t.get("session", ""), f"{where}.session", True)]
+        for status, n in decode.table(data.get("tickets_retired", {}), "tickets_retired").items():
+            self._retired_tickets[_checked_status(status, "tickets_retired")] = decode.whole(
+                n, f"tickets_retired.{status}")

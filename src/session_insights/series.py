@@ -11,6 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 
+MAX_CAPACITY = 1 << 16
+MAX_LEVEL = 40  # a bucket 2**40 s (35,000 years) wide: far past any span a series covers
+MAX_TS = 2**33  # epoch seconds (year 2242): past every time a record may carry
+
+
 class BucketSeries:
     """Sums of ``fields`` numbers per time bucket, at most ``capacity`` buckets wide."""
 
@@ -88,12 +93,22 @@ class BucketSeries:
 
     @classmethod
     def from_state(cls, state: dict, fields: int) -> BucketSeries:
-        series = cls(capacity=int(state["capacity"]), fields=fields, level=int(state["level"]))
-        for row in state["buckets"]:
-            idx, sums = int(row[0]), [int(v) for v in row[1:]]
-            if len(sums) != fields:
-                raise ValueError(f"series bucket has {len(sums)} fields, expected {fields}")
-            series.bucket(idx * series.width_s)[:] = sums
+        """A series as ``to_state`` saved it; ValueError for anything it never writes."""
+        capacity, level = state.get("capacity"), state.get("level")
+        if type(capacity) is not int or not 2 <= capacity <= MAX_CAPACITY:
+            raise ValueError(f"series capacity must be a whole number from 2 to {MAX_CAPACITY}")
+        if type(level) is not int or not 0 <= level <= MAX_LEVEL:
+            raise ValueError(f"series level must be a whole number from 0 to {MAX_LEVEL}")
+        series = cls(capacity=capacity, fields=fields, level=level)
+        buckets = state.get("buckets")
+        if not isinstance(buckets, list) or len(buckets) > capacity:
+            raise ValueError(f"series buckets must be an array of at most {capacity} rows")
+        for row in buckets:
+            if not isinstance(row, list) or len(row) != fields + 1 or any(type(v) is not int for v in row):
+                raise ValueError(f"a series bucket must be a time index and {fields} fields, all whole numbers")
+            if not 0 <= row[0] * series.width_s < MAX_TS:
+                raise ValueError("a series bucket lies outside the range of times")
+            series.bucket(row[0] * series.width_s)[:] = row[1:]
         return series
 
 

@@ -97,8 +97,9 @@ class SessionLogger:
         started = check_ts(started_ts, "started_ts") if started_ts is not None else None
         if started is not None and started > ended:
             raise ValueError(f"started_ts ({started}) is after ended_ts ({ended})")
+        # Every call gets a key, so a log copied, replaced or read twice counts each call once.
         event = usage_event(model=model, ts=ended, tier=tier, session=self.session_id, provider=provider,
-                            source="comms", request_key=request_key, **counts)
+                            source="comms", request_key=request_key or uuid.uuid4().hex, **counts)
         self._write(self._comms, {
             "kind": "model_call", "ts": event.ts, "started_ts": started, "session": self.session_id,
             "model": event.model, "provider": event.provider, "tier": event.tier,
