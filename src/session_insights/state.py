@@ -2,13 +2,18 @@
 
 A save never leaves a half-written file: it writes a temporary file beside the target,
 fsyncs it and ``os.replace``s it over, so a crash at any instant leaves either the old
-file or the new one. What goes into the file (and keeping it small) is TokenHistory's
-business; this module only moves bytes safely.
+file or the new one; the temporary files of killed saves are removed at the next load.
+What goes into the file (and keeping it small) is TokenHistory's business; this module
+only moves bytes safely. Every file it writes is the user's alone (mode 0600): it says
+what they spend and on which projects.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import re
+import stat
 import tempfile
 import time
 import tomllib
@@ -19,6 +24,13 @@ import tomli_w
 
 SCHEMA = 1
 MAX_STATE_BYTES = 256 * 1024
+# A file larger than this is none of ours (we write at most MAX_STATE_BYTES): it is moved
+# aside unread rather than parsed in memory.
+MAX_READ_BYTES = 16 * 1024 * 1024
+# A temporary file of a save is removed at the next load once it is this old: younger,
+# it may be another process's save under way (a save takes milliseconds).
+STALE_TEMP_S = 10.0
+_TEMP_PREFIX, _TEMP_SUFFIX = ".", ".tmp"  # mkstemp's names: .<name>.<8 random chars>.tmp
 
 
 @dataclass(frozen=True)
@@ -49,7 +61,8 @@ def move_aside(path: Path, why: str, companions: tuple[str, ...] = ()) -> Loaded
 
 def load(path: str | os.PathLike, *, move_corrupt: bool = True) -> Loaded:
     """Read a state file. Missing -> clean start; unreadable -> moved aside (unless
-    ``move_corrupt`` is False, for read-only callers), with a notice."""
+    ``move_corrupt`` is False, for read-only callers), with a notice. A writer's load
+    (``move_corrupt``) also removes the temporary files that killed saves left."""
     path = Path(path)
 
     def unusable(why: str) -> Loaded:
@@ -57,22 +70,86 @@ def load(path: str | os.PathLike, *, move_corrupt: bool = True) -> Loaded:
             return move_aside(path, why)
         return Loaded(None, f"{path} {why}; it was left as it is and not used")
 
+    if move_corrupt:
+        remove_stale_temps(path)
     try:
-        raw = path.read_bytes()
+        raw = _read_bounded(path)
     except FileNotFoundError:
         return Loaded(None)
     except OSError as exc:
         return Loaded(None, f"{path} could not be read ({exc.strerror or exc}); starting clean")
+    if raw is None:
+        return unusable(f"is larger than {MAX_READ_BYTES // (1024 * 1024)} MiB, far more than a state file holds")
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         return unusable(f"is not valid TOML ({exc})")
+    except Exception as exc:  # noqa: BLE001 - e.g. RecursionError on arrays nested 5,000 deep: no TOML of ours
+        return unusable(f"is not valid TOML ({type(exc).__name__}: {exc})")
     schema = data.get("schema")
     if not isinstance(schema, int) or isinstance(schema, bool):
         return unusable("has no schema number")
     if schema > SCHEMA:
         return unusable(f"was written by a newer session-insights (schema {schema} > {SCHEMA})")
     return Loaded(migrate(data))
+
+
+def _read_bounded(path: Path) -> bytes | None:
+    """The bytes of a regular file, or None if it holds more than MAX_READ_BYTES (read
+    no further than that). Raises OSError, also for a folder or a device."""
+    # O_NONBLOCK: a FIFO named by mistake must not hang the start.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb", buffering=0) as f:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EISDIR if stat.S_ISDIR(st.st_mode) else errno.EINVAL,
+                          "it is a folder" if stat.S_ISDIR(st.st_mode) else "it is not a regular file")
+        if st.st_size > MAX_READ_BYTES:
+            return None
+        raw = f.read(MAX_READ_BYTES + 1)  # it may have grown since
+    return None if len(raw) > MAX_READ_BYTES else raw
+
+
+def remove_stale_temps(path: Path, now_ts: float | None = None) -> int:
+    """Remove the temporary files of saves of ``path`` killed before their rename (ours
+    only: ``.<name>.<8 chars>.tmp``, at least STALE_TEMP_S old); returns how many."""
+    pattern = re.compile(re.escape(f"{_TEMP_PREFIX}{path.name}.") + r"[a-z0-9_]{8}" + re.escape(_TEMP_SUFFIX))
+    cutoff_ts = (time.time() if now_ts is None else now_ts) - STALE_TEMP_S
+    removed = 0
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return 0
+    for entry in entries:
+        if not pattern.fullmatch(entry.name):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < cutoff_ts:
+                os.unlink(entry.path)
+                removed += 1
+        except OSError:
+            pass  # gone already, or not ours to remove
+    return removed
+
+
+def private_file(path: str | os.PathLike) -> None:
+    """Create ``path`` empty with mode 0600 if it is missing, or take group and others'
+    access away from one we own, so what it says stays the user's own. Raises OSError
+    (a folder, or a file we may not open)."""
+    # O_NONBLOCK: a FIFO named by mistake must not hang the open.
+    fd = os.open(path, os.O_RDONLY | os.O_CREAT | getattr(os, "O_NONBLOCK", 0), 0o600)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "it is not a regular file", str(path))
+        _narrow(fd, st)
+    finally:
+        os.close(fd)
+
+
+def _narrow(fd: int, st: os.stat_result) -> None:
+    if st.st_mode & 0o077 and hasattr(os, "fchmod") and hasattr(os, "getuid") and st.st_uid == os.getuid():
+        os.fchmod(fd, stat.S_IMODE(st.st_mode) & 0o700)
 
 
 def migrate(data: dict) -> dict:
@@ -89,7 +166,7 @@ def write_atomic(path: str | os.PathLike, payload: bytes) -> None:
     """Replace ``path`` with ``payload`` so that a crash leaves the old or the new file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f"{_TEMP_PREFIX}{path.name}.", suffix=_TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
