@@ -12,8 +12,14 @@ few megabytes. What a reader can rely on:
   their order; and the same copy written again replaces a row stored before the
   schema kept all of its figures (``ROW_VERSION``), filling them in;
 - a locked or unreadable database is a notice, never an exception: the panel keeps
-  working on the live session, and the next write tries again. A file that is not a
-  database is moved aside (``<name>.corrupt-<timestamp>``) and a new one started.
+  working on the live session, and the next write tries again, rows a failed write
+  rolled back included. Only a file SQLite read and found not a database (or malformed)
+  is moved aside (``<name>.corrupt-<timestamp>``) and a new one started; a folder or a
+  file we may not open is left as it is;
+- every figure is stored exactly as Python's int: one past SQLite's 64 bits (a
+  session over $9.2M in picodollars) as the BLOB of its decimal digits, so ordinary
+  rows stay plain integers (the ``day_models`` view's SQL sums do not take such BLOBs);
+- the database and its -wal / -shm files are the user's alone (mode 0600).
 
 The schema version is SQLite's ``user_version``; ``MIGRATIONS[n]`` takes a database
 from version n to n + 1, each in one transaction.
@@ -119,6 +125,28 @@ SCHEMA_VERSION = len(MIGRATIONS)
 ROW_VERSION = 2
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _to_sql(values: Iterable) -> tuple:
+    """Values as stored: an int past SQLite's 64-bit INTEGER as the BLOB of its decimal
+    digits. Not a TEXT: an INTEGER column turns a TEXT of too many digits into a REAL, and
+    leaves a BLOB as it is."""
+    return tuple(str(v).encode("ascii") if type(v) is int and not _INT64_MIN <= v <= _INT64_MAX else v
+                 for v in values)
+
+
+def _from_sql(value):
+    """A stored value as the figure it was (the inverse of ``_to_sql``)."""
+    return int(value) if type(value) is bytes else value
+
+
+def _is_corrupt(exc: BaseException) -> bool:
+    """SQLite read the file and found it is not a database, or a malformed one."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT)
+
+
 class NewerSchema(sqlite3.DatabaseError):
     """A database written by a newer version: left as it is, never moved aside."""
 
@@ -163,7 +191,9 @@ class SessionStore:
         except NewerSchema as exc:
             self._notice(f"the session history {self.path} is not used: {exc}")
         except sqlite3.DatabaseError as exc:
-            if not self._is_locked(exc) and self.path.exists():
+            if self._is_locked(exc):
+                self._notice(f"the session history {self.path} is busy ({exc}); will try again")
+            elif _is_corrupt(exc) and self.path.is_file():
                 self._move_aside(exc)
                 try:
                     self._db = self._connect()
@@ -171,7 +201,8 @@ class SessionStore:
                     self._notice(f"the session history {self.path} cannot be opened ({again}); "
                                  "sessions are not being kept")
             else:
-                self._notice(f"the session history {self.path} is busy ({exc}); will try again")
+                self._notice(f"the session history {self.path} cannot be opened ({exc}); "
+                             "sessions are not being kept")
         except OSError as exc:
             self._notice(f"the session history {self.path} cannot be opened ({exc.strerror or exc}); "
                          "sessions are not being kept")
@@ -179,6 +210,14 @@ class SessionStore:
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Made (or narrowed to) 0600 before SQLite opens it: SQLite gives the -wal and -shm
+        # files it creates the database's mode. Opening it ourselves first also tells a
+        # folder or a file we may not read (OSError) from one SQLite finds corrupt.
+        state_file.private_file(self.path)
+        for suffix in ("-wal", "-shm"):  # left by an earlier version, with the umask's mode
+            side = self.path.with_name(self.path.name + suffix)
+            if side.is_file():
+                state_file.private_file(side)
         db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False,
                              isolation_level=None)
         try:
@@ -249,22 +288,24 @@ class SessionStore:
         db.execute("BEGIN IMMEDIATE")
         try:
             written = 0
+            known: dict[tuple[str, str], tuple] = {}  # ranks to remember once committed
             for key, rank, row in fresh:
                 stored = db.execute(f"SELECT {', '.join(SESSION_FIELDS)}, row_version FROM sessions "
                                     "WHERE source = ? AND session = ?", key).fetchone()
                 if stored is not None:
+                    stored = [_from_sql(v) for v in stored]
                     stored_rank = (row_rank(dict(zip(SESSION_FIELDS, stored))), stored[-1])
                     if stored_rank >= rank:
-                        self._written[key] = stored_rank
+                        known[key] = stored_rank
                         continue
                 db.execute(f"INSERT OR REPLACE INTO sessions (source, session, {', '.join(SESSION_FIELDS)}, "
                            f"row_version, written_ts) VALUES ({', '.join('?' * (len(SESSION_FIELDS) + 4))})",
-                           (*key, *(row[f] for f in SESSION_FIELDS), ROW_VERSION, now_ts))
+                           _to_sql((*key, *(row[f] for f in SESSION_FIELDS), ROW_VERSION, now_ts)))
                 db.execute("DELETE FROM session_models WHERE source = ? AND session = ?", key)
                 db.executemany(
                     f"INSERT INTO session_models (source, session, model, {', '.join(MODEL_FIELDS)}) "
                     f"VALUES ({', '.join('?' * (len(MODEL_FIELDS) + 3))})",
-                    [(*key, model, *(m[f] for f in MODEL_FIELDS)) for model, m in row["models"].items()])
+                    [_to_sql((*key, model, *(m[f] for f in MODEL_FIELDS))) for model, m in row["models"].items()])
                 # The live history keeps a long session's recent days only: stored days
                 # before the first day of this copy stay.
                 first_day = min((d[0] for d in row["days"]), default=None)
@@ -272,10 +313,13 @@ class SessionStore:
                     db.execute("DELETE FROM session_days WHERE source = ? AND session = ? AND day >= ?",
                                (*key, first_day))
                 db.executemany("INSERT INTO session_days VALUES (?, ?, ?, ?, ?, ?, ?)", [
-                    (*key, day, model, requests, tokens, cost) for day, model, requests, tokens, cost in row["days"]])
-                self._written[key] = rank
+                    _to_sql((*key, day, model, requests, tokens, cost))
+                    for day, model, requests, tokens, cost in row["days"]])
+                known[key] = rank
                 written += 1
             db.execute("COMMIT")
+            # Only now: rows a failed write rolled back must be tried again by the next.
+            self._written.update(known)
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
@@ -292,7 +336,7 @@ class SessionStore:
         if self._db is not None:
             self._db.close()
             self._db = None
-        if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
+        if _is_corrupt(exc) and self.path.is_file():
             self._move_aside(exc)  # malformed: start a new one at the next write
 
     # --- reading -------------------------------------------------------------------
@@ -321,17 +365,18 @@ class SessionStore:
                 models: dict[tuple, dict] = {}
                 for source, session, model, *figures in db.execute(
                         f"SELECT source, session, model, {', '.join(MODEL_FIELDS)} FROM session_models"):
-                    models.setdefault((source, session), {})[model] = dict(zip(MODEL_FIELDS, figures))
+                    models.setdefault((source, session), {})[model] = dict(zip(MODEL_FIELDS, map(_from_sql, figures)))
                 days: dict[tuple, list] = {}
                 for source, session, day, model, requests, tokens, cost in db.execute(
                         "SELECT * FROM session_days ORDER BY day, model"):
-                    days.setdefault((source, session), []).append((day, model, requests, tokens, cost))
+                    days.setdefault((source, session), []).append(
+                        (day, model, _from_sql(requests), _from_sql(tokens), _from_sql(cost)))
             except sqlite3.DatabaseError as exc:
                 self._failed(exc, "read")
                 return []
         out = []
         for source, session, *figures, version in rows:
-            row = {"source": source or None, "session": session, **dict(zip(SESSION_FIELDS, figures))}
+            row = {"source": source or None, "session": session, **dict(zip(SESSION_FIELDS, map(_from_sql, figures)))}
             row["models"] = models.get((source, session), {})
             row["days"] = days.get((source, session), [])
             self._written.setdefault((source, session), (row_rank(row), version))
