@@ -188,3 +188,108 @@ def test_a_replaced_comms_log_counts_each_call_once(tmp_path: Path):
     source.poll()
     history.drain()
     assert history.snapshot()["totals"]["requests"] == 7
+
+
+# --- a request seen before a restart never counts again -------------------------------
+
+
+def _claude_line(i: int, output_tokens: int = 50, session: str = "5b1c0000-0000-4000-8000-000000000001") -> bytes:
+    import orjson
+
+    return orjson.dumps({
+        "type": "assistant", "sessionId": session, "timestamp": f"2025-11-20T10:{i // 60:02d}:{i % 60:02d}.000Z",
+        "requestId": f"req_{i}", "cwd": "/home/me/shop",
+        "message": {"id": f"msg_{i}", "model": "claude-sonnet-4-5-20250929", "role": "assistant",
+                    "usage": {"input_tokens": 10, "output_tokens": output_tokens}}}) + b"\n"
+
+
+def _read(history: TokenHistory, folder: Path) -> int:
+    open_source(f"claude:{folder}", history).poll()
+    history.drain()
+    return history.snapshot()["totals"]["requests"]
+
+
+def test_a_resumed_session_copying_300_earlier_requests_after_a_restart_counts_them_once(tmp_path: Path):
+    """Claude Code's resume copies the earlier messages (same message and request ids)
+    into a new transcript. Before a restart only the last 64 keys were remembered: 536
+    requests were counted where 300 (+2 new) were made."""
+    logs, state = tmp_path / "projects" / "-home-me-shop", tmp_path / "state.toml"
+    logs.mkdir(parents=True)
+    (logs / "first.jsonl").write_bytes(b"".join(_claude_line(i) for i in range(300)))
+    first = TokenHistory(state_path=state)
+    assert _read(first, logs) == 300
+    first.save()
+
+    (logs / "resumed.jsonl").write_bytes(b"".join(_claude_line(i) for i in range(302)))
+    second = TokenHistory(state_path=state)
+    assert not second.notices
+    assert _read(second, logs) == 302
+    assert second.snapshot()["totals"]["output_tokens"] == 302 * 50
+    second.save()
+
+    # And a third run, which also reads the copies the second one made, counts nothing more.
+    (logs / "again.jsonl").write_bytes(b"".join(_claude_line(i) for i in range(302)))
+    third = TokenHistory(state_path=state)
+    assert _read(third, logs) == 302
+
+
+def test_a_report_from_a_saved_state_knows_its_requests_without_writing(tmp_path: Path):
+    logs, state = tmp_path / "projects" / "-home-me-shop", tmp_path / "state.toml"
+    logs.mkdir(parents=True)
+    (logs / "first.jsonl").write_bytes(b"".join(_claude_line(i) for i in range(100)))
+    first = TokenHistory(state_path=state)
+    _read(first, logs)
+    first.save()
+    (logs / "resumed.jsonl").write_bytes(b"".join(_claude_line(i) for i in range(101)))
+    keys_file = tmp_path / "state.history.sqlite"
+    before = keys_file.read_bytes()
+    report = TokenHistory(state_path=state, read_only=True)
+    assert _read(report, logs) == 101
+    assert keys_file.read_bytes() == before, "a read-only history writes no key"
+
+
+def test_keys_of_a_save_that_never_completed_are_not_trusted(tmp_path: Path, monkeypatch):
+    """The keys are written before the state that counts them; if that state is never
+    written (a crash, a full disk), the lines they came from are read again after the
+    restart and must count."""
+    from session_insights import state as state_file
+
+    logs, state = tmp_path / "projects" / "-home-me-shop", tmp_path / "state.toml"
+    logs.mkdir(parents=True)
+    path = logs / "first.jsonl"
+    path.write_bytes(b"".join(_claude_line(i) for i in range(10)))
+    history = TokenHistory(state_path=state)
+    source = open_source(f"claude:{logs}", history)
+    source.poll()
+    history.drain()
+    history.save()
+    with path.open("ab") as f:
+        f.write(b"".join(_claude_line(i) for i in range(10, 15)))
+    source.poll()
+    history.drain()
+
+    def disk_full(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(state_file, "write_atomic", disk_full)
+    with pytest.raises(OSError):
+        history.save()
+    monkeypatch.undo()
+
+    restarted = TokenHistory(state_path=state)
+    assert _read(restarted, logs) == 15, "the 5 requests the saved state lacks count after the restart"
+
+
+def test_a_larger_streamed_copy_after_a_restart_replaces_the_saved_copy(tmp_path: Path):
+    logs, state = tmp_path / "projects" / "-home-me-shop", tmp_path / "state.toml"
+    logs.mkdir(parents=True)
+    path = logs / "first.jsonl"
+    path.write_bytes(b"".join(_claude_line(i, output_tokens=5) for i in range(20)))
+    first = TokenHistory(state_path=state)
+    _read(first, logs)
+    first.save()
+    with path.open("ab") as f:  # the final copies of the last 20 requests, larger
+        f.write(b"".join(_claude_line(i, output_tokens=50) for i in range(20)))
+    second = TokenHistory(state_path=state)
+    assert _read(second, logs) == 20
+    assert second.snapshot()["totals"]["output_tokens"] == 20 * 50

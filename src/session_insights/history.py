@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import sqlite3
 import threading
 import time
 from collections import OrderedDict, deque
@@ -46,6 +47,7 @@ from .events import (
     usage_event,
 )
 from .pricing import PUSD_PER_USD, PriceBook, usd
+from .request_keys import SavedKeys, key_digest
 from .series import BucketSeries, RecentSeconds
 
 # Counters kept per (model, tier, session): one list, so an event costs one dict look-up.
@@ -78,7 +80,7 @@ MAX_TICKETS = 1500
 MAX_TOOLS = 200
 MAX_DEDUP_KEYS = 200_000
 MAX_DAYS_PER_COMBO = 62  # per-day spend kept per (model, tier, session)
-SAVED_DEDUP_KEYS = 64
+SAVED_DEDUP_KEYS = 256  # copies kept in full in state.toml; older keys are in request_keys
 REWRITE_MARK = "~"  # request_key prefix: the latest copy replaces the earlier ones
 MAX_BAD_LINE_FILES = 100
 MAX_BAD_REASONS = 40
@@ -149,22 +151,30 @@ def _counts_by_name(value: object, where: str) -> dict[str, int]:
     return {decode.text(k, where): decode.whole(v, f"{where}.{k}") for k, v in decode.table(value, where).items()}
 
 
-def _offset_row(position: dict) -> list[int]:
-    """A read position as saved: [offset, inode, device], then [head_len, head] where known
-    (the digest of the file's first bytes, which tells a replaced file from a grown one)."""
-    row = [int(position.get(k, 0)) for k in ("offset", "inode", "device")]
-    if "head" in position:
-        row += [int(position.get("head_len", 0)), int(position["head"])]
-    return row
+_OFFSET_FIELDS = ("offset", "inode", "device", "head_len", "head")
+
+
+def _offset_row(position: dict) -> str:
+    """A read position as saved: offset, inode, device, and the length and digest of the
+    file's first bytes (which tell a replaced file from a grown one), in hex, one string:
+    a few dozen bytes a file, so thousands of log files fit the size budget."""
+    fields = _OFFSET_FIELDS if position.get("head_len") else _OFFSET_FIELDS[:3]
+    return ":".join(format(int(position.get(k, 0)), "x") for k in fields)
 
 
 def _saved_offset(value: object, where: str) -> dict[str, int]:
-    """A saved read position: [offset, inode, device] (and [head_len, head] since they were kept)."""
-    row = decode.array(value, where)
+    """A saved read position (``_offset_row``; [offset, inode, device] before heads were kept)."""
+    if isinstance(value, str):
+        try:
+            row = [int(part, 16) for part in value.split(":")]
+        except ValueError:
+            raise decode.CorruptState(where, "must be hex numbers separated by ':'") from None
+    else:
+        row = decode.array(value, where, 3)
     if len(row) not in (3, 5):
-        raise decode.CorruptState(where, f"must have 3 or 5 items, has {len(row)}")
-    names = ("offset", "inode", "device", "head_len", "head")
-    return {name: decode.whole(v, f"{where}[{i}]", -(2**63), 2**64) for i, (name, v) in enumerate(zip(names, row))}
+        raise decode.CorruptState(where, f"must have 3 or 5 numbers, has {len(row)}")
+    return {name: decode.whole(v, f"{where}[{i}]", -(2**63), 2**64)
+            for i, (name, v) in enumerate(zip(_OFFSET_FIELDS, row))}
 
 
 def _saved_request(row: list, where: str) -> UsageEvent:
@@ -218,14 +228,18 @@ class TokenHistory:
         self.rate_limits: dict[str, dict] = {}  # by source label: the provider's latest usage limits
         self.applied = 0  # records applied since start; the status bar's events/s
         self._saved_offsets: dict[str, dict] = {}  # read positions from state.toml, by path digest
+        self._keys: SavedKeys | None = None  # the request keys counted by earlier saves
+        self._saved_copies = SAVED_DEDUP_KEYS  # fewer when the state would outgrow its budget
         if self.state_path is not None:
             loaded = state_file.load(self.state_path, move_corrupt=not read_only)
             if loaded.notice:
                 self.notice(loaded.notice)
+            generation = 0  # of the saved request keys this state counted: none for a clean start
             if loaded.data is not None:
                 try:
                     self._load_state(loaded.data, keep_budget=budget_usd is not None,
                                      keep_overrides=price_overrides is not None)
+                    generation = decode.whole(loaded.data.get("keys_generation", 0), "keys_generation")
                 except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
                         RecursionError) as exc:  # decode's checks raise ValueError; the rest is a last guard
                     self._reset()
@@ -235,8 +249,18 @@ class TokenHistory:
                         self.notice(f"{self.state_path} {why}; it was left as it is and not used")
                     else:
                         self.notice(state_file.move_aside(self.state_path, why).notice)
+            self._open_keys(generation, read_only)
         if read_only:
             self.state_path = None  # never written
+
+    def _open_keys(self, generation: int, read_only: bool) -> None:
+        """The request keys counted by the saves up to ``generation``, kept beside the
+        state in the durable history."""
+        from .store import history_path_for  # the store's module imports nothing of ours back
+
+        self._keys = SavedKeys(history_path_for(self.state_path), generation, read_only=read_only)
+        if self._keys.problem:
+            self.notice(self._keys.problem)
 
     def _reset(self) -> None:
         self._combos: dict[tuple[str, str | None, str | None], list[int]] = {}
@@ -512,6 +536,12 @@ class TokenHistory:
             seen[key] = ev
             seen.move_to_end(key)
         else:
+            keys = self._keys
+            if keys is not None:
+                digest = key_digest(key)
+                if keys.counted(digest):
+                    return  # counted before a restart
+                keys.add(digest)
             seen[key] = ev
             if len(seen) > MAX_DEDUP_KEYS:
                 seen.popitem(last=False)
@@ -783,6 +813,8 @@ class TokenHistory:
             self._usage_inbox.clear()
             self._other_inbox.clear()
             self._reset()
+            if self._keys is not None:
+                self._keys.forget()
             self.offsets.clear()
             self._saved_offsets.clear()
             self.source_labels.clear()
@@ -1118,11 +1150,24 @@ class TokenHistory:
         """Write state_path now (atomically); returns the file's size in bytes."""
         if self.state_path is None:
             raise ValueError("this TokenHistory has no state_path to save to")
+        keys = self._keys
+        generation = keys.generation + 1 if keys is not None else 0
         with self._lock:
-            payload = state_file.encode(self.to_state())
+            extra = {"keys_generation": generation}
+            payload = state_file.encode({**self.to_state(), **extra})
             while len(payload) > state_file.MAX_STATE_BYTES and self._shrink_for_state():
-                payload = state_file.encode(self.to_state())
+                payload = state_file.encode({**self.to_state(), **extra})
+            pending = keys.take_pending() if keys is not None else None
+        if keys is not None:
+            # The keys first: a state must never count a request whose key is not kept.
+            try:
+                keys.write(pending, generation, time.time())
+            except (sqlite3.Error, OSError) as exc:
+                keys.give_back(pending)
+                raise OSError(f"the request keys could not be kept ({exc})") from exc
         state_file.write_atomic(self.state_path, payload)
+        if keys is not None:
+            keys.generation = generation
         return len(payload)
 
     def _shrink_for_state(self) -> bool:
@@ -1134,6 +1179,9 @@ class TokenHistory:
         if len(self._tickets) > 50:
             for _ in range(len(self._tickets) // 2):
                 self._retire_ticket()
+            return True
+        if self._saved_copies > 16:
+            self._saved_copies //= 2  # the keys of the others are kept in full in request_keys
             return True
         return False
 
@@ -1175,7 +1223,7 @@ class TokenHistory:
                     [ev.request_key, ev.ts, ev.model, label(ev.provider), ev.input, ev.cache_read,
                      ev.cache_write_5m, ev.cache_write_1h, ev.output, ev.reasoning, label(ev.tier),
                      label(ev.session), ev.reported_cost_usd or 0.0, list(ev.tools or ()), ev.tool_prompt]
-                    for ev in list(self._seen.values())[-SAVED_DEDUP_KEYS:]],
+                    for ev in list(self._seen.values())[-self._saved_copies:]],
                 "tickets": [{"id": tid, "status": st, "ts": ts, "track": label(tr), "first_ts": f,
                              "reason": label(r), "session": label(sn),
                              **({"track_ts": tk[0], "track_rank": tk[1]} if tk else {})}
@@ -1196,7 +1244,7 @@ class TokenHistory:
                 data["pricing"] = {"overrides": overrides}
             return data
 
-    def _saved_offsets_rows(self) -> dict[str, list[int]]:
+    def _saved_offsets_rows(self) -> dict[str, str]:
         return {d: _offset_row(v) for d, v in self._saved_offsets.items()}
 
     def _load_state(self, data: dict, *, keep_budget: bool, keep_overrides: bool) -> None:
