@@ -130,9 +130,46 @@ def window_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _fail(message: str) -> int:
-    print(f"session-insights report: {message}", file=sys.stderr)
+def _fail(message: str, prog: str = "session-insights report") -> int:
+    print(f"{prog}: {message}", file=sys.stderr)
     return EXIT_USAGE
+
+
+def _unreadable(path: Path, named: str) -> str | None:
+    """Why the file a user named cannot be used as one of ours (a folder, a file we may not
+    read), if it cannot; a missing file is the caller's to judge."""
+    if path.is_dir():
+        return f"{named} {path} is a folder; give a file"
+    if not path.exists():
+        return None
+    try:  # O_NONBLOCK: a FIFO named by mistake must not hang the check
+        os.close(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)))
+    except OSError as exc:
+        return f"{named} {path} cannot be read ({exc.strerror or exc})"
+    return None
+
+
+def _in_a_folder(path: Path, named: str, *, make_folders: bool) -> str | None:
+    """Why ``path`` cannot be made where it is named, if it cannot: its folder must exist,
+    or with ``make_folders`` the nearest existing one must be a folder."""
+    parent = path.parent
+    while make_folders and not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"{named} {path}: give a file in an existing folder"
+    return None
+
+
+def _check_paths(args: argparse.Namespace) -> str | None:
+    """What is wrong with the files report was named, before anything is read."""
+    if args.state is not None:
+        problem = _unreadable(args.state, "state file")
+        if problem is not None:
+            return problem
+    if args.history is not None:
+        return _unreadable(args.history, "--history") or _in_a_folder(args.history, "--history",
+                                                                       make_folders=False)
+    return None
 
 
 def _check_across(args: argparse.Namespace, argv: list[str]) -> str | None:
@@ -159,7 +196,7 @@ def _check_across(args: argparse.Namespace, argv: list[str]) -> str | None:
 
 def run_report(argv: list[str]) -> int:
     args = report_parser().parse_args(argv)
-    problem = _check_across(args, argv)
+    problem = _check_across(args, argv) or _check_paths(args)
     if problem is not None:
         return _fail(problem)
     across_wanted = args.by is not None or args.chart is not None
@@ -169,6 +206,9 @@ def run_report(argv: list[str]) -> int:
     if state_path is None and not args.sources:
         if default_state_path().exists():
             state_path = default_state_path()
+            problem = _unreadable(state_path, "state file")
+            if problem is not None:
+                return _fail(problem)
         elif across_wanted and args.history is not None and not args.history.exists():
             return _fail(f"session history {args.history} does not exist")
         elif not (across_wanted and history_path is not None and history_path.exists()):
@@ -239,6 +279,13 @@ def _write_chart(over: dict, png_path: Path) -> int:
 
 def run_window(argv: list[str]) -> int:
     args = window_parser().parse_args(argv)
+    # The window saves its state (and keeps the history and layout beside it): a path it
+    # could not use is one line now, not a traceback from the saver later.
+    state_path = args.state if args.state is not None else default_state_path()
+    problem = (_unreadable(state_path, "state file")
+               or _in_a_folder(state_path, "state file", make_folders=True))
+    if problem is not None:
+        return _fail(problem, prog="session-insights")
     from . import app  # imports dearpygui: only when a window is wanted
 
     return app.run(args)
