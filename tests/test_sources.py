@@ -23,7 +23,7 @@ from session_insights import hooks
 from session_insights.history import TokenHistory
 from session_insights.sources import KINDS, SourceError, open_source, parse_spec
 from session_insights.sources.comms import CommsSource
-from session_insights.sources.tail import FileTail, Position
+from session_insights.sources.tail import FileTail, Position, head_digest
 
 T0 = 1_760_000_000.0
 
@@ -100,7 +100,8 @@ def test_tail_position_round_trips_so_a_restart_reads_only_new_lines(tmp_path: P
     first = FileTail(path)
     assert list(first.read_lines()) == [b"1", b"2"]
     saved = first.position()
-    assert saved == {"offset": 4, "inode": path.stat().st_ino, "device": path.stat().st_dev}
+    assert saved == {"offset": 4, "inode": path.stat().st_ino, "device": path.stat().st_dev,
+                     "head_len": 4, "head": head_digest(b"1\n2\n")}
     assert Position.from_dict(saved).as_dict() == saved
 
     with open(path, "ab") as f:
@@ -111,8 +112,10 @@ def test_tail_position_round_trips_so_a_restart_reads_only_new_lines(tmp_path: P
 
 
 def test_missing_or_empty_position_starts_at_zero():
-    assert Position.from_dict(None) == Position(0, 0, 0)
-    assert Position.from_dict({}) == Position(0, 0, 0)
+    assert Position.from_dict(None) == Position(0, 0, 0, 0, 0)
+    assert Position.from_dict({}) == Position(0, 0, 0, 0, 0)
+    # State saved before positions knew a file's head: no head, so no head check.
+    assert Position.from_dict({"offset": 7, "inode": 3, "device": 1}) == Position(7, 3, 1, 0, 0)
 
 
 def test_a_reader_that_stops_early_loses_no_line(tmp_path: Path):

@@ -10,34 +10,57 @@ rebuild that context without counting anything again.
 
 A file its writer rewrites in full at every change (one JSON document, not lines) is
 read whole with ``read_whole`` instead, whenever its identity, size or time changes.
+
+An adapter whose lines each stand alone sets ``lines_independent``: ``read_all`` may then
+read one big file in byte ranges in several processes (parallel.py); what a range leaves
+for the ranges after it goes through ``carry`` and ``settle``.
 """
 
 from __future__ import annotations
 
-import importlib
-import multiprocessing
+import fnmatch
 import os
+import re
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
 import orjson
 
 from ..events import Rating, SessionMark, TicketUpdate, ToolCall, UsageEvent
-from ..history import TokenHistory, supersedes
-from .tail import FileTail, Position
+from ..history import TokenHistory
+from . import tail as tail_module
+from .tail import FileTail, Position, open_regular
 
 Record = UsageEvent | ToolCall | TicketUpdate | Rating | SessionMark
 PARALLEL_MIN_BYTES = 64 * 1024 * 1024  # below this, starting processes costs more than it saves
+MAX_WHOLE_BYTES = 256 * 1024 * 1024  # a file read whole that is larger is skipped, with a notice
 # A whole file that does not parse and changed this recently is probably being rewritten:
 # read it again at the next poll before calling it bad.
 REWRITE_SETTLE_S = 2.0
 # What a line (or an entry of a whole file) that cannot be read raises: one bad line.
 # OverflowError: a number too large for a float or a time (``1e400``, a 400-digit integer).
 BAD_LINE = (ValueError, TypeError, KeyError, AttributeError, OverflowError, orjson.JSONDecodeError)
+# A reason's text ends where a value may start (a quote, a colon, "got", a bracket...).
+_REASON_TEXT = re.compile(r"[A-Za-z0-9_ .<>=-]*")
+
+
+def bad_reason(exc: BaseException) -> str:
+    """Why a line was bad, in a few words that hold no value from the line."""
+    if isinstance(exc, orjson.JSONDecodeError):
+        return "not valid JSON"
+    if isinstance(exc, OverflowError):
+        return "number out of range"
+    if isinstance(exc, KeyError):
+        return "missing field"
+    if isinstance(exc, (ValueError, TypeError)) and exc.args and isinstance(exc.args[0], str):
+        text = exc.args[0].split(", got", 1)[0].split("; got", 1)[0]
+        text = _REASON_TEXT.match(text).group()[:60].strip(" .-")
+        if len(text) >= 3:
+            return text
+    return type(exc).__name__
 
 
 def project_name(cwd: object) -> str | None:
@@ -82,6 +105,10 @@ class LineSource:
     kind = "lines"
     pattern = "*.jsonl"
     logs_name = "logs"  # what an agent's logs are called, for "no Codex CLI logs found"
+    # Whether a line can be read without the lines before it in its file, so read_all may
+    # split a big file into byte ranges read in several processes. An adapter that carries
+    # context from line to line (a session id, the current model, a running total) must not.
+    lines_independent = False
 
     @staticmethod
     def default_roots() -> list[Path]:
@@ -105,6 +132,7 @@ class LineSource:
         self._to_resume: set[str] = set()  # files read before a restart whose context is not rebuilt yet
         self._whole_seen: dict[str, tuple[int, int, int, int]] = {}  # file -> (inode, device, size, mtime_ns) read
         self.label = f"{self.kind}:{','.join(str(r) for r in self.roots)}"
+        self.reading_range = False  # set while this source reads one byte range of a file
         history.source_labels.add(self.label)
 
     def files(self) -> list[Path]:
@@ -113,8 +141,25 @@ class LineSource:
             if root.is_file():
                 out.append(root)
             elif root.is_dir():
-                out.extend(sorted(p for p in root.rglob(self.pattern) if self.wanted(p) and p.is_file()))
+                out.extend(sorted(p for p in self._walk(root) if self.wanted(p)))
         return out
+
+    def _walk(self, root: Path) -> Iterable[Path]:
+        """The regular files under ``root`` whose names match ``pattern``, as rglob finds
+        them (symlinked folders not followed), but a folder that cannot be read is a
+        notice, not silently nothing."""
+        folders = [root]
+        while folders:
+            folder = folders.pop()
+            try:
+                with os.scandir(folder) as entries:
+                    for entry in entries:
+                        if entry.is_dir(follow_symlinks=False):
+                            folders.append(Path(entry.path))
+                        elif fnmatch.fnmatchcase(entry.name, self.pattern) and entry.is_file():
+                            yield Path(entry.path)  # is_file: a FIFO or device is never opened
+            except OSError as exc:
+                self.history.notice(f"{self.label}: cannot read folder {folder} ({exc.strerror or exc})")
 
     @staticmethod
     def wanted(path: Path) -> bool:
@@ -136,10 +181,10 @@ class LineSource:
     def _resume_if_grown(self, path: Path, key: str, pos: Position) -> None:
         """Hand a file's already-read head to ``resume`` once, when it first has new bytes
         after a restart (a file read again from its start needs no head)."""
-        st = path.stat()
-        if (st.st_ino, st.st_dev) != (pos.inode, pos.device) or st.st_size < pos.offset:
+        offset, size = FileTail(path, Position(**vars(pos))).check()
+        if offset < pos.offset:  # truncated or replaced: read again from its start
             self._to_resume.discard(key)
-        elif st.st_size > pos.offset:
+        elif size > pos.offset:
             self._to_resume.discard(key)
             self.resume(key, FileTail(path).read_lines(pos.offset))
 
@@ -162,25 +207,30 @@ class LineSource:
         for path in files:
             key = str(path)
             tail = self.tails.get(key)
-            bad = 0
+            bad: Counter[str] = Counter()
             try:
                 if tail is None:
                     tail = self.tails[key] = self._open_tail(path, key)
                 if key in self._to_resume:
                     self._resume_if_grown(path, key, tail.pos)
-                for line in tail.read_lines(max_bytes_per_file):
-                    if not line.strip():
-                        continue
-                    try:
-                        for record in self.parse(line, key):
-                            self.history.add(record)
-                            queued += 1
-                    except BAD_LINE:
-                        bad += 1
+                too_long = tail.too_long
+                try:
+                    for line in tail.read_lines(max_bytes_per_file):
+                        if not line.strip():
+                            continue
+                        try:
+                            for record in self.parse(line, key):
+                                self.history.add(record)
+                                queued += 1
+                        except BAD_LINE as exc:
+                            bad[bad_reason(exc)] += 1
+                finally:
+                    if tail.too_long > too_long:
+                        bad[tail_module.too_long_reason()] += tail.too_long - too_long
             except OSError as exc:
                 self.history.notice(f"{self.label}: cannot read {key} ({exc.strerror or exc})")
-            if bad:
-                self.history.note_bad_line(key, bad)
+            for reason, count in bad.items():
+                self.history.note_bad_line(key, count, reason)
             if tail is not None:
                 self.history.set_offset(key, tail.position())
         return queued
@@ -196,90 +246,47 @@ class LineSource:
         """
         key = str(path)
         try:
-            with open(path, "rb") as f:
-                st = os.fstat(f.fileno())
+            fd = open_regular(path)
+            with open(fd, "rb", buffering=0) as f:
+                st = os.fstat(fd)
                 seen = (st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns)
                 if self._whole_seen.get(key) == seen:
                     return None
-                data = f.read()
+                if st.st_size > MAX_WHOLE_BYTES:
+                    # Read whole, it would be held whole (and parsed into more): skip it.
+                    self._whole_seen[key] = seen
+                    self.history.notice(f"{self.label}: skipped {key}: {st.st_size:,} bytes, over the "
+                                        f"{MAX_WHOLE_BYTES:,} a file read whole may hold")
+                    return None
+                data = f.read(MAX_WHOLE_BYTES + 1)
         except OSError as exc:
             self.history.notice(f"{self.label}: cannot read {key} ({exc.strerror or exc})")
             return None
         first = key not in self._whole_seen
         try:
             content = load(data)
-        except BAD_LINE:
+        except BAD_LINE as exc:
             if time.time() - st.st_mtime < REWRITE_SETTLE_S:
                 return None
             self._whole_seen[key] = seen
-            self.history.note_bad_line(key, 1)
+            self.history.note_bad_line(key, 1, bad_reason(exc))
             return None
         self._whole_seen[key] = seen
         return WholeFile(content, st, first)
 
     def read_all(self, workers: int | None = None) -> int:
-        """Read every file to its end once, spreading the files over ``workers`` processes
-        (default: the CPUs this process may use); returns the records queued.
+        """Read every file to its end once, in ``workers`` processes (default: the CPUs
+        this process may use); returns the records queued. See parallel.read_all."""
+        from .parallel import read_all
 
-        For one-shot reads (``report``): each process parses its own files, so records
-        of one file stay in order; the parent takes over what they found. The context an
-        adapter carries from line to line stays in the process that read the file, so a
-        source that goes on tailing afterwards should use ``poll()``.
-        """
-        if workers is None:
-            workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        try:
-            files = self.files()
-        except OSError:
-            return self.poll()  # poll() reports the listing problem as a notice
-        sizes = {}
-        for path in files:
-            try:
-                sizes[str(path)] = path.stat().st_size
-            except OSError:
-                sizes[str(path)] = 0
-        left = sum(sizes.values()) - sum(int((self.history.offset_for(k) or {}).get("offset", 0)) for k in sizes)
-        if workers < 2 or left < PARALLEL_MIN_BYTES or "fork" not in multiprocessing.get_all_start_methods():
-            return self.poll()
-        groups: list[list[str]] = [[] for _ in range(workers)]
-        loads = [0] * workers
-        for key in sorted(sizes, key=sizes.get, reverse=True):  # largest first, onto the lightest group
-            i = loads.index(min(loads))
-            groups[i].append(key)
-            loads[i] += sizes[key]
-        jobs = [(type(self).__module__, self.label, g, {k: self.history.offset_for(k) for k in g})
-                for g in groups if g]
-        with ProcessPoolExecutor(len(jobs) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = [pool.submit(_read_files, *job) for job in jobs[1:]]
-            found = [_read_files(*jobs[0])] + [f.result() for f in futures]
-        return sum(self.history.absorb(findings) for findings in found)
+        return read_all(self, workers)
 
+    def carry(self, file: str) -> object:
+        """What reading one byte range of ``file`` left for the ranges after it (an open
+        tool call, an answer to one opened before the range): plain data, or None."""
+        return None
 
-def _read_files(module: str, label: str, files: list[str], offsets: dict[str, dict | None]) -> dict:
-    """Read ``files`` to their end with a fresh source of the adapter in ``module``, and
-    return what it found (``TokenHistory.findings()``)."""
-    reader = TokenHistory()
-    reader.offsets.update({k: v for k, v in offsets.items() if v})
-    source = importlib.import_module(module).SOURCE([Path(f) for f in files], reader)
-    source.label = label
-    source.poll()
-    findings = reader.findings()
-    findings["records"] = _latest_copies(findings["records"])
-    return findings
-
-
-def _latest_copies(records: list[Record]) -> list[Record]:
-    """``records`` less the copies of a request the history would drop anyway (the smaller
-    copies of a streamed request, the earlier copies of a rewritten one), in order, so
-    fewer cross between processes. Keys are settled again where the copies meet."""
-    keep: dict[str, int] = {}
-    for i, record in enumerate(records):
-        key = record.request_key if type(record) is UsageEvent else None
-        if key is None:
-            continue
-        j = keep.get(key)
-        if j is None or supersedes(record, records[j]):
-            keep[key] = i
-    winners = set(keep.values())
-    return [r for i, r in enumerate(records)
-            if type(r) is not UsageEvent or r.request_key is None or i in winners]
+    def settle(self, carried: list[object]) -> list[Record]:
+        """The records a file's byte ranges, read apart, make only together; ``carried``
+        holds each range's ``carry``, in file order."""
+        return []

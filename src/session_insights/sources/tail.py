@@ -1,35 +1,77 @@
 """Reading log files by byte offset: the one place every source gets its lines from.
 
-A FileTail returns the complete lines appended to a file since its last read. A last
-line without its newline waits until it is complete. A file that shrank (truncated) or
-whose identity changed (replaced, rotated) is read again from the start. Its position
-is plain data (``position()``), so it can be kept in state.toml and a restart reads
-only new bytes.
+A FileTail returns the complete lines appended to a file since its last read, holding at
+most about MAX_LINE_BYTES plus two chunks in memory whatever the file holds. Quirks:
+- a last line without its newline waits until it is complete;
+- a file that shrank, changed identity, or whose first bytes (``head``) changed was
+  truncated or replaced: it is read again from the start;
+- a UTF-8 byte-order mark at the start of a file is not part of its first line;
+- a line longer than MAX_LINE_BYTES is skipped unkept and counted in ``too_long``;
+- only regular files are opened, without blocking (a FIFO named *.jsonl is refused).
+Its position is plain data (``position()``), so a restart reads only new bytes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 CHUNK_BYTES = 4 * 1024 * 1024
+MAX_LINE_BYTES = 64 * 1024 * 1024  # a longer line is skipped as one bad line
+HEAD_BYTES = 4096  # how much of a file's start identifies it
+BOM = b"\xef\xbb\xbf"
+MIB = 1024 * 1024
+
+
+def head_digest(data: bytes) -> int:
+    """8 bytes of blake2b as a signed int: TOML integers are signed 64-bit."""
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
+
+
+def too_long_reason() -> str:
+    """The bad-line reason of a line longer than MAX_LINE_BYTES."""
+    return f"line longer than {MAX_LINE_BYTES / MIB:g} MiB"
+
+
+def open_regular(path: str | os.PathLike) -> int:
+    """A read-only descriptor of ``path`` if it is a regular file; OSError otherwise.
+
+    O_NONBLOCK: opening a FIFO with no writer would otherwise wait forever.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_BINARY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{os.fspath(path)} is not a regular file")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 @dataclass
 class Position:
+    """Where a file was read to, and what identifies it: its inode and device, and a
+    digest (``head``) of its first ``head_len`` bytes (0: not known, older state)."""
+
     offset: int = 0
     inode: int = 0
     device: int = 0
+    head_len: int = 0
+    head: int = 0
 
     def as_dict(self) -> dict:
-        return {"offset": self.offset, "inode": self.inode, "device": self.device}
+        return {"offset": self.offset, "inode": self.inode, "device": self.device,
+                "head_len": self.head_len, "head": self.head}
 
     @classmethod
     def from_dict(cls, data: dict | None) -> Position:
         if not data:
             return cls()
-        return cls(int(data.get("offset", 0)), int(data.get("inode", 0)), int(data.get("device", 0)))
+        return cls(int(data.get("offset", 0)), int(data.get("inode", 0)), int(data.get("device", 0)),
+                   int(data.get("head_len", 0)), int(data.get("head", 0)))
 
 
 class FileTail:
@@ -39,37 +81,120 @@ class FileTail:
         self.path = os.fspath(path)
         self.pos = position or Position()
         self.restarts = 0  # times the file was found truncated or replaced
+        self.too_long = 0  # lines skipped for being longer than MAX_LINE_BYTES
+        # While the line at pos.offset is longer than a chunk: how far it was scanned for
+        # its end, and whether it is already counted too long (so a poll never rescans it).
+        self._scanned_to = 0
+        self._long_counted = False
 
     def position(self) -> dict:
         return self.pos.as_dict()
 
-    def read_lines(self, max_bytes: int | None = None) -> Iterator[bytes]:
-        """Yield each complete line (without its newline) past the offset.
+    def check(self) -> tuple[int, int]:
+        """(offset to read from, size) now, after the same identity check a read makes."""
+        fd = open_regular(self.path)
+        try:
+            st = os.fstat(fd)
+            self._settle(fd, st)
+            return self.pos.offset, st.st_size
+        finally:
+            os.close(fd)
 
+    def _settle(self, fd: int, st: os.stat_result) -> None:
+        """Start again from 0 if the file is not the one read so far; then know its head."""
+        pos = self.pos
+        head = os.pread(fd, HEAD_BYTES, 0) if st.st_size else b""
+        replaced = (pos.inode and (st.st_ino, st.st_dev) != (pos.inode, pos.device)) \
+            or st.st_size < pos.offset \
+            or (pos.head_len and (len(head) < pos.head_len or head_digest(head[:pos.head_len]) != pos.head))
+        if replaced:
+            pos.offset = pos.head_len = pos.head = 0
+            self.restarts += 1
+            self._scanned_to, self._long_counted = 0, False
+        pos.inode, pos.device = st.st_ino, st.st_dev
+        if len(head) > pos.head_len:  # grows with the file up to HEAD_BYTES
+            pos.head_len, pos.head = len(head), head_digest(head)
+
+    def read_lines(self, max_bytes: int | None = None) -> Iterator[bytes]:
+        """Yield each complete line (without its newline) past the offset that ends within
+        ``max_bytes`` of it; if none does, the first whole line (a read always moves on).
         The offset advances past a line only once it has been yielded, so a reader that
         stops early loses nothing. Raises OSError if the file cannot be opened.
         """
-        with open(self.path, "rb") as f:
-            st = os.fstat(f.fileno())
-            if (self.pos.inode and (st.st_ino, st.st_dev) != (self.pos.inode, self.pos.device)) \
-                    or st.st_size < self.pos.offset:
-                self.pos.offset = 0
-                self.restarts += 1
-            self.pos.inode, self.pos.device = st.st_ino, st.st_dev
-            if st.st_size - self.pos.offset > CHUNK_BYTES and hasattr(os, "posix_fadvise"):
+        fd = open_regular(self.path)
+        try:
+            st = os.fstat(fd)
+            self._settle(fd, st)
+            origin = self.pos.offset
+            if st.st_size - origin > CHUNK_BYTES and hasattr(os, "posix_fadvise"):
                 # Ask for the rest of the file now, so the disk reads ahead while we parse.
-                os.posix_fadvise(f.fileno(), self.pos.offset, 0, os.POSIX_FADV_WILLNEED)
-            f.seek(self.pos.offset)
-            budget = st.st_size - self.pos.offset if max_bytes is None else max_bytes
-            pending = b""
-            while budget > 0:
-                chunk = f.read(min(CHUNK_BYTES, budget))
-                if not chunk:
-                    break
-                budget -= len(chunk)
-                data = pending + chunk if pending else chunk
-                lines = data.split(b"\n")
-                pending = lines.pop()  # an incomplete last line waits for its newline
-                for line in lines:
-                    self.pos.offset += len(line) + 1
+                os.posix_fadvise(fd, origin, 0, os.POSIX_FADV_WILLNEED)
+            if origin == 0 and os.pread(fd, len(BOM), 0) == BOM:
+                self.pos.offset = len(BOM)
+            soft_end = st.st_size if max_bytes is None else min(st.st_size, origin + max_bytes)
+            yield from self._lines(fd, st.st_size, soft_end, origin)
+        finally:
+            os.close(fd)
+
+    def _lines(self, fd: int, size: int, soft_end: int, origin: int) -> Iterator[bytes]:
+        """The lines from the offset up to ``soft_end``, or past it up to the end of the
+        first one if there is none before it (nothing moved past ``origin`` yet)."""
+        pos = self.pos
+        read_at, long = pos.offset, False
+        if pos.offset < self._scanned_to <= size:  # a long line scanned at an earlier read
+            read_at, long = self._scanned_to, True
+        carry = b""  # the start of an unfinished line, shorter than a chunk
+        while read_at < size and (read_at < soft_end or pos.offset == origin):
+            past = read_at >= soft_end  # reading on only to finish one line
+            chunk = os.pread(fd, min(CHUNK_BYTES, (size if past else soft_end) - read_at), read_at)
+            if not chunk:
+                break
+            read_at += len(chunk)
+            if long:  # inside a line longer than a chunk: find its end, keeping nothing
+                cut = chunk.find(b"\n")
+                if cut < 0:
+                    self._note_long(read_at - pos.offset)
+                    continue
+                long = False
+                line = self._long_line(fd, read_at - len(chunk) + cut - pos.offset)
+                if line is not None:
                     yield line
+                    if past:
+                        break
+                chunk = chunk[cut + 1:]
+            data = carry + chunk if carry else chunk
+            lines = data.split(b"\n")
+            carry = lines.pop()  # an incomplete last line waits for its newline
+            for line in lines:
+                pos.offset += len(line) + 1
+                if len(line) > MAX_LINE_BYTES:
+                    self.too_long += 1
+                    continue
+                yield line
+                if past:
+                    break
+            if past and pos.offset > origin:
+                break
+            if len(carry) >= CHUNK_BYTES:
+                self._note_long(len(carry))
+                carry, long = b"", True
+        self._scanned_to = read_at if long else 0
+
+    def _note_long(self, scanned: int) -> None:
+        """Count the line being scanned once it is known to be too long, even unfinished."""
+        if scanned > MAX_LINE_BYTES and not self._long_counted:
+            self._long_counted = True
+            self.too_long += 1
+
+    def _long_line(self, fd: int, length: int) -> bytes | None:
+        """The line of ``length`` bytes at the offset, or None if it is too long; the
+        offset moves past it either way."""
+        start = self.pos.offset
+        self.pos.offset += length + 1
+        self._scanned_to = 0
+        counted, self._long_counted = self._long_counted, False
+        if length > MAX_LINE_BYTES:
+            if not counted:
+                self.too_long += 1
+            return None
+        return os.pread(fd, length, start)  # read again: cheaper than keeping every chunk

@@ -1,0 +1,248 @@
+"""Reading every file of a source once, in several processes (``report``).
+
+The result is that of one sequential ``poll()``: the same records reach the history, and
+every file's offset ends where a sequential read leaves it. Quirks:
+- files are spread over the processes largest first, onto the lightest process;
+- a file of an adapter whose lines stand alone (``lines_independent``) that is larger
+  than a process's share is cut at line starts into byte ranges, each read by a fresh
+  source of the adapter; the parent takes the ranges' records in file order (a request
+  copied on both sides of a cut is settled by its request key, as any copy is), hands
+  their ``carry`` to the adapter's ``settle``, and keeps the offset of the last range;
+- the context an adapter carries stays in the process that read the file, so a source
+  that goes on tailing afterwards should use ``poll()``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from itertools import pairwise
+from pathlib import Path
+from typing import NamedTuple
+
+from ..events import UsageEvent
+from ..history import TokenHistory, supersedes
+from . import base
+from .tail import FileTail, Position, open_regular
+
+MIN_RANGE_BYTES = (
+    8 * 1024 * 1024
+)  # a smaller share of a file is not worth a process of its own
+_SCAN_BYTES = 64 * 1024  # read at a time while looking for the line start after a cut
+
+
+class Piece(NamedTuple):
+    """What one process reads of one file: from ``position`` on, ``max_bytes`` of it (None:
+    to its end). ``index`` orders a split file's ranges; ``split`` says it is one."""
+
+    file: str
+    position: dict | None
+    max_bytes: int | None
+    size: int
+    index: int = 0
+    split: bool = False
+    last: bool = True
+
+
+def read_all(source: base.LineSource, workers: int | None) -> int:
+    """Read every file of ``source`` to its end; returns the records queued."""
+    if workers is None:
+        workers = (
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else os.cpu_count() or 1
+        )
+    try:
+        files = source.files()
+    except OSError:
+        return source.poll()  # poll() reports the listing problem as a notice
+    history = source.history
+    left: dict[str, int] = {}
+    for path in files:
+        key = str(path)
+        try:
+            left[key] = max(
+                0,
+                path.stat().st_size
+                - int((history.offset_for(key) or {}).get("offset", 0)),
+            )
+        except OSError:
+            left[key] = 0
+    if (
+        workers < 2
+        or sum(left.values()) < base.PARALLEL_MIN_BYTES
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
+        return source.poll()
+    jobs = _balance(_pieces(source, left, workers), workers)
+    if len(jobs) < 2:
+        return source.poll()
+    module = type(source).__module__
+    return _absorb(source, _run(jobs, module, source.label))
+
+
+def _pieces(source: base.LineSource, left: dict[str, int], workers: int) -> list[Piece]:
+    """Each file whole, or cut into ranges when it is larger than a process's share."""
+    share = max(MIN_RANGE_BYTES, sum(left.values()) // workers)
+    pieces: list[Piece] = []
+    for key, n in left.items():
+        saved = source.history.offset_for(key)
+        if not source.lines_independent or n < share + MIN_RANGE_BYTES:
+            pieces.append(Piece(key, saved, None, n))
+            continue
+        try:
+            tail = FileTail(key, Position.from_dict(saved))
+            start, size = (
+                tail.check()
+            )  # from 0 if it was replaced since the saved offset
+            cuts = line_starts(
+                key, start, size, min(workers, -(-(size - start) // share))
+            )
+        except OSError:
+            pieces.append(Piece(key, saved, None, n))  # the read reports it
+            continue
+        bounds = [start, *cuts, size]
+        for i, (a, b) in enumerate(pairwise(bounds)):
+            last = i == len(bounds) - 2
+            pieces.append(
+                Piece(
+                    key,
+                    {**tail.position(), "offset": a},
+                    None if last else b - a,
+                    b - a,
+                    i,
+                    True,
+                    last,
+                )
+            )
+    return pieces
+
+
+def line_starts(file: str, start: int, end: int, parts: int) -> list[int]:
+    """Up to ``parts - 1`` offsets that cut [start, end) of ``file`` into about equal parts,
+    each the start of a line (just after a newline), increasing, inside (start, end)."""
+    cuts: list[int] = []
+    fd = open_regular(file)
+    try:
+        for i in range(1, parts):
+            at = max(start + (end - start) * i // parts, cuts[-1] if cuts else start)
+            while (
+                at < end
+            ):  # the line start at or after ``at``: after the newline before it
+                data = os.pread(fd, min(_SCAN_BYTES, end - at + 1), at - 1)
+                nl = data.find(b"\n")
+                if nl >= 0:
+                    at += nl
+                    break
+                if not data:
+                    at = end
+                    break
+                at += len(data)
+            if start < at < end and (not cuts or at > cuts[-1]):
+                cuts.append(at)
+    finally:
+        os.close(fd)
+    return cuts
+
+
+def _balance(pieces: list[Piece], workers: int) -> list[list[Piece]]:
+    """Pieces over at most ``workers`` jobs, largest first onto the lightest job."""
+    jobs: list[list[Piece]] = [[] for _ in range(workers)]
+    loads = [0] * workers
+    for piece in sorted(pieces, key=lambda p: p.size, reverse=True):
+        i = loads.index(min(loads))
+        jobs[i].append(piece)
+        loads[i] += piece.size
+    return [job for job in jobs if job]
+
+
+def _run(jobs: list[list[Piece]], module: str, label: str):
+    """Yield (piece or None for a job's whole files, findings) as processes finish them;
+    the first job is read in this process meanwhile."""
+    with ProcessPoolExecutor(
+        len(jobs) - 1, mp_context=multiprocessing.get_context("fork")
+    ) as pool:
+        futures = [pool.submit(_read_job, module, label, job) for job in jobs[1:]]
+        yield from _read_job(module, label, jobs[0])
+        for future in as_completed(futures):
+            yield from future.result()
+
+
+def _absorb(source: base.LineSource, results) -> int:
+    """Queue what the jobs found into the source's history: whole files as they come,
+    a split file's ranges in file order, then what its ranges settle together."""
+    history = source.history
+    queued = 0
+    waiting: dict[str, dict[int, tuple[Piece, dict]]] = {}
+    carried: dict[str, list[object]] = {}
+    for piece, findings in results:
+        if piece is None:
+            queued += history.absorb(findings)
+            continue
+        ready = waiting.setdefault(piece.file, {})
+        ready[piece.index] = (piece, findings)
+        done = carried.setdefault(piece.file, [])
+        while len(done) in ready:
+            piece, findings = ready.pop(len(done))
+            queued += history.absorb(findings)
+            done.append(findings["carry"])
+            if piece.last:
+                for record in source.settle(done):
+                    history.add(record)
+                    queued += 1
+    return queued
+
+
+def _read_job(
+    module: str, label: str, pieces: list[Piece]
+) -> list[tuple[Piece | None, dict]]:
+    """What one process reads: its whole files with one source, each range with its own."""
+    out: list[tuple[Piece | None, dict]] = []
+    whole = [p for p in pieces if not p.split]
+    if whole:
+        out.append((None, _read(module, label, whole)))
+    out.extend((p, _read(module, label, [p])) for p in pieces if p.split)
+    return out
+
+
+def _read(module: str, label: str, pieces: list[Piece]) -> dict:
+    """Read ``pieces`` with a fresh source of the adapter in ``module``, and return what it
+    found (``TokenHistory.findings()``; a range's also its ``carry``)."""
+    reader = TokenHistory()
+    reader.offsets.update({p.file: p.position for p in pieces if p.position})
+    source = importlib.import_module(module).SOURCE(
+        [Path(p.file) for p in pieces], reader
+    )
+    source.label = label
+    ranged = pieces[0] if pieces[0].split else None
+    source.reading_range = ranged is not None
+    source.poll(ranged.max_bytes if ranged else None)
+    findings = reader.findings()
+    findings["records"] = _latest_copies(findings["records"])
+    if ranged is not None:
+        findings["carry"] = source.carry(ranged.file)
+        if not ranged.last:  # the file's offset is where its last range ends
+            findings["offsets"] = {}
+    return findings
+
+
+def _latest_copies(records: list[base.Record]) -> list[base.Record]:
+    """``records`` less the copies of a request the history would drop anyway (the smaller
+    copies of a streamed request, the earlier copies of a rewritten one), in order, so
+    fewer cross between processes. Keys are settled again where the copies meet."""
+    keep: dict[str, int] = {}
+    for i, record in enumerate(records):
+        key = record.request_key if type(record) is UsageEvent else None
+        if key is None:
+            continue
+        j = keep.get(key)
+        if j is None or supersedes(record, records[j]):
+            keep[key] = i
+    winners = set(keep.values())
+    return [
+        r
+        for i, r in enumerate(records)
+        if type(r) is not UsageEvent or r.request_key is None or i in winners
+    ]
