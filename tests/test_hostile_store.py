@@ -175,6 +175,33 @@ def test_every_integer_figure_past_int64_round_trips_and_ordinary_ones_stay_sqli
     ]
 
 
+def test_a_row_altered_by_another_program_is_left_out_with_a_notice_and_replaced_by_our_next_copy(
+    capsys, tmp_path: Path
+):
+    path = tmp_path / "h.sqlite"
+    rows = sessions_of(3)
+    SessionStore(path).write(rows)
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE sessions SET cost_pusd = 'lots' WHERE session = 's000'")
+        db.execute("UPDATE session_days SET tokens = x'ff00' WHERE session = 's001'")
+
+    store = SessionStore(path)
+    assert [row["session"] for row in store.sessions()] == ["s002"]
+    assert any("not ours in 2 sessions" in n for n in store.notices)
+    code, out, err = report(
+        capsys, "--by", "session", "--format", "json", "--history", str(path)
+    )
+    assert code == 0 and [r["session"] for r in json.loads(out)["rows"]] == ["s002"]
+    assert "left out" in err and "Traceback" not in err
+
+    assert store.write(rows) == 2  # the next write puts our figures back
+    assert [row["session"] for row in SessionStore(path).sessions()] == [
+        "s000",
+        "s001",
+        "s002",
+    ]
+
+
 # --- paths that are not a database (case 12) -----------------------------------------
 
 

@@ -136,9 +136,50 @@ def _to_sql(values: Iterable) -> tuple:
                  for v in values)
 
 
-def _from_sql(value):
-    """A stored value as the figure it was (the inverse of ``_to_sql``)."""
-    return int(value) if type(value) is bytes else value
+# What each stored value may be, in SQLite's typeof names (a count past int64 is a BLOB).
+_COUNT, _TEXT = ("integer", "blob"), ("text",)
+_SESSION_KINDS = tuple(("text", "null") if f in ("project", "state") else ("real", "integer") if f == "rating_sum"
+                       else ("real", "integer", "null") if f.endswith("_ts") else _COUNT for f in SESSION_FIELDS)
+_MODEL_KINDS = (_TEXT, *(_COUNT + ("null",) if f in MODEL_FIELDS[4:] else _COUNT for f in MODEL_FIELDS))
+_DAY_KINDS = (("integer",), _TEXT, _COUNT, _COUNT, _COUNT)
+_TYPEOF = {int: "integer", float: "real", str: "text", bytes: "blob", type(None): "null"}
+
+
+def _not_plain(columns: Iterable[str], kinds: Iterable[tuple]) -> str:
+    """An SQL condition: the row holds a BLOB or a value of another kind than its column
+    takes. Reading checks those rows value by value, and takes the others as they are."""
+    return " OR ".join(f"typeof({column}) NOT IN ({', '.join(repr(t) for t in kind if t != 'blob')})"
+                       for column, kind in zip(columns, kinds, strict=True))
+
+
+# The sessions a row of which is not plain, in any of the three tables.
+_UNPLAIN_SESSIONS = " UNION ".join(f"SELECT source, session FROM {table} WHERE {_not_plain(columns, kinds)}"
+                                   for table, columns, kinds in (
+    ("sessions", SESSION_FIELDS, _SESSION_KINDS), ("session_models", ("model", *MODEL_FIELDS), _MODEL_KINDS),
+    ("session_days", ("day", "model", "requests", "tokens", "cost_pusd"), _DAY_KINDS)))
+
+
+def _checked(values: Iterable, kinds: tuple) -> list:
+    """Stored values as the figures they were (a BLOB of digits as its int); ValueError if
+    one is not of its kind, so a row changed by another program cannot break a report."""
+    values = list(values)
+    for i, (value, kind) in enumerate(zip(values, kinds, strict=True)):
+        if _TYPEOF.get(type(value)) not in kind:
+            raise ValueError(f"{value!r} is not a figure of the session history")
+        if type(value) is bytes:
+            values[i] = int(value)
+    return values
+
+
+def _decoded(figures: list, models: dict, days: list) -> dict:
+    """A stored session row that is not plain, checked value by value."""
+    row = dict(zip(SESSION_FIELDS, _checked(figures, _SESSION_KINDS)))
+    row["models"] = {}
+    for model, m in models.items():
+        model, *values = _checked((model, *m.values()), _MODEL_KINDS)
+        row["models"][model] = dict(zip(MODEL_FIELDS, values))
+    row["days"] = [tuple(_checked(day, _DAY_KINDS)) for day in days]
+    return row
 
 
 def _is_corrupt(exc: BaseException) -> bool:
@@ -179,6 +220,7 @@ class SessionStore:
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._written: dict[tuple[str, str], tuple] = {}  # rank of each row as last written or read
+        self._altered: set[tuple[str, str]] = set()  # rows read holding figures not ours: replace them
         self._open()
 
     # --- opening -------------------------------------------------------------------
@@ -293,8 +335,12 @@ class SessionStore:
                 stored = db.execute(f"SELECT {', '.join(SESSION_FIELDS)}, row_version FROM sessions "
                                     "WHERE source = ? AND session = ?", key).fetchone()
                 if stored is not None:
-                    stored = [_from_sql(v) for v in stored]
-                    stored_rank = (row_rank(dict(zip(SESSION_FIELDS, stored))), stored[-1])
+                    try:
+                        stored_rank = (row_rank(_decoded(stored[:-1], {}, [])), int(stored[-1]))
+                    except (ValueError, TypeError):
+                        stored_rank = ()
+                    if key in self._altered:
+                        stored_rank = ()  # not figures of ours: our copy replaces it
                     if stored_rank >= rank:
                         known[key] = stored_rank
                         continue
@@ -320,6 +366,7 @@ class SessionStore:
             db.execute("COMMIT")
             # Only now: rows a failed write rolled back must be tried again by the next.
             self._written.update(known)
+            self._altered.difference_update(known)
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
@@ -365,22 +412,37 @@ class SessionStore:
                 models: dict[tuple, dict] = {}
                 for source, session, model, *figures in db.execute(
                         f"SELECT source, session, model, {', '.join(MODEL_FIELDS)} FROM session_models"):
-                    models.setdefault((source, session), {})[model] = dict(zip(MODEL_FIELDS, map(_from_sql, figures)))
+                    models.setdefault((source, session), {})[model] = dict(zip(MODEL_FIELDS, figures))
                 days: dict[tuple, list] = {}
                 for source, session, day, model, requests, tokens, cost in db.execute(
                         "SELECT * FROM session_days ORDER BY day, model"):
-                    days.setdefault((source, session), []).append(
-                        (day, model, _from_sql(requests), _from_sql(tokens), _from_sql(cost)))
+                    days.setdefault((source, session), []).append((day, model, requests, tokens, cost))
+                unplain = set(db.execute(_UNPLAIN_SESSIONS).fetchall())
             except sqlite3.DatabaseError as exc:
                 self._failed(exc, "read")
                 return []
-        out = []
+        out, left_out = [], 0
         for source, session, *figures, version in rows:
-            row = {"source": source or None, "session": session, **dict(zip(SESSION_FIELDS, map(_from_sql, figures)))}
-            row["models"] = models.get((source, session), {})
-            row["days"] = days.get((source, session), [])
-            self._written.setdefault((source, session), (row_rank(row), version))
+            key = (source, session)
+            try:
+                if key in unplain:
+                    row = {"source": source or None, "session": session,
+                           **_decoded(figures, models.get(key, {}), days.get(key, []))}
+                else:
+                    row = {"source": source or None, "session": session, **dict(zip(SESSION_FIELDS, figures)),
+                           "models": models.get(key, {}), "days": days.get(key, [])}
+                rank = (row_rank(row), int(version))
+            except (ValueError, TypeError):
+                left_out += 1
+                self._altered.add(key)
+                self._written.pop(key, None)
+                continue
+            self._written.setdefault(key, rank)
             out.append(row)
+        if left_out:
+            which = "1 session" if left_out == 1 else f"{left_out:,} sessions"
+            self._notice(f"the session history {self.path} holds figures that are not ours in {which}; "
+                         "left out until they are written again")
         return out
 
 
