@@ -260,6 +260,9 @@ def test_a_store_over_a_folder_or_an_unreadable_file_says_so_and_renames_nothing
     assert store.notices and all("moved" not in n for n in store.notices)
     assert folder.is_dir()
 
+    device = SessionStore(os.devnull)  # as root, renaming it would break the machine
+    assert device.notices and stat.S_ISCHR(os.stat(os.devnull).st_mode)
+
     path = tmp_path / "h.sqlite"
     path.write_bytes(b"")
     deny_opening(monkeypatch, path)
@@ -336,6 +339,19 @@ def test_an_unreadable_state_file_is_a_one_line_error_and_is_left_alone(
     code = main(["--state", str(path)])
     assert code == EXIT_USAGE and "Permission denied" in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir() if p.name != "small"] == ["state.toml"]
+
+
+def test_a_device_named_as_state_or_history_is_a_one_line_error(
+    capsys, small_log: Path
+):
+    assert_one_line_error(
+        *report(capsys, f"comms:{small_log}", "--state", os.devnull),
+        "not a regular file",
+    )
+    assert_one_line_error(
+        *report(capsys, f"comms:{small_log}", "--history", os.devnull),
+        "not a regular file",
+    )
 
 
 def test_state_load_of_a_folder_is_a_notice_and_renames_nothing(tmp_path: Path):

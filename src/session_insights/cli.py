@@ -10,6 +10,7 @@ import argparse
 import os
 import re
 import shlex
+import stat
 import subprocess
 import sys
 import tempfile
@@ -143,10 +144,14 @@ def _unreadable(path: Path, named: str) -> str | None:
     if not path.exists():
         return None
     try:  # O_NONBLOCK: a FIFO named by mistake must not hang the check
-        os.close(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         return f"{named} {path} cannot be read ({exc.strerror or exc})"
-    return None
+    try:
+        regular = stat.S_ISREG(os.fstat(fd).st_mode)
+    finally:
+        os.close(fd)
+    return None if regular else f"{named} {path} is not a regular file; give a file"
 
 
 def _in_a_folder(path: Path, named: str, *, make_folders: bool) -> str | None:
