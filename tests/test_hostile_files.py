@@ -538,6 +538,9 @@ def test_a_fifo_named_like_a_log_never_blocks_the_poller(tmp_path):
             )  # a path that became a FIFO after it was listed
         alone = TokenHistory()
         assert requests(open_source(f"claude:{fifo}", alone), alone) == 0
+        assert alone.notices == [
+            f"claude:{fifo}: {fifo} is neither a regular file nor a folder"
+        ]
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)

@@ -142,6 +142,8 @@ class LineSource:
                 out.append(root)
             elif root.is_dir():
                 out.extend(sorted(p for p in self._walk(root) if self.wanted(p)))
+            elif root.exists():  # a FIFO or a device: never opened (it could block or never end)
+                self.history.notice(f"{self.label}: {root} is neither a regular file nor a folder")
         return out
 
     def _walk(self, root: Path) -> Iterable[Path]:
