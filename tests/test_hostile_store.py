@@ -358,6 +358,12 @@ def test_state_load_of_a_folder_is_a_notice_and_renames_nothing(tmp_path: Path):
     loaded = state.load(tmp_path)
     assert loaded.data is None and loaded.notice and "moved" not in loaded.notice
     assert tmp_path.is_dir()
+    assert "left as it is" in state.move_aside(tmp_path, "is not a state file").notice
+    assert (
+        "left as it is"
+        in state.move_aside(Path(os.devnull), "is not a state file").notice
+    )
+    assert tmp_path.is_dir() and stat.S_ISCHR(os.stat(os.devnull).st_mode)
 
 
 # --- a full disk (case 13) ---------------------------------------------------------

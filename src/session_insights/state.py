@@ -42,6 +42,8 @@ class Loaded:
 def move_aside(path: Path, why: str, companions: tuple[str, ...] = ()) -> Loaded:
     """Rename an unusable file to ``<name>.corrupt-<timestamp>`` and say so; files named
     ``<name><suffix>`` for each of ``companions`` (a database's journal) go with it."""
+    if not path.is_file():  # a folder or a device (/dev/null, for root) is never ours to rename
+        return Loaded(None, f"{path} {why}; it is not a regular file and was left as it is")
     stamp = time.strftime("%Y%m%d-%H%M%S")
     backup = path.with_name(f"{path.name}.corrupt-{stamp}")
     n = 1
