@@ -197,7 +197,7 @@ def test_reasoning_above_output_raises_showing_both():
 @pytest.mark.parametrize(("value", "message"), [
     (-5, "must not be negative, got -5"),
     (1.5, "must be a whole number of tokens, got 1.5"),
-    (10**9 + 1, "is more than 1,000,000,000 tokens"),
+    (10**9 + 1, "is too many tokens for one request, got 1,000,000,001 (at most 1,000,000,000)"),
 ])
 def test_check_tokens_says_what_is_wrong(value, message):
     with pytest.raises(ValueError, match=re.escape(message)):
@@ -254,9 +254,10 @@ def test_check_ts_names_the_field_it_is_given():
         check_ts(math.nan, field="started_at")
 
 
-def test_check_ts_accepts_zero_and_returns_float():
-    assert check_ts(0) == 0.0
-    assert type(check_ts(0)) is float
+def test_check_ts_accepts_2000_to_2100_and_returns_float():
+    assert check_ts(946_684_800) == 946_684_800.0  # 2000-01-01T00:00:00Z
+    assert type(check_ts(946_684_800)) is float
+    assert check_ts(4_102_444_799.5) == 4_102_444_799.5  # just before 2100-01-01
 
 
 @pytest.mark.parametrize(("value", "shown"), [

@@ -329,7 +329,7 @@ def test_openai_normalised_tokens_add_up_to_the_reported_total(prompt, cached, o
         "completion_tokens_details": {"reasoning_tokens": reasoning},
     })
     assert counts["input_tokens"] + counts["cache_read_tokens"] + counts["output_tokens"] == prompt + output
-    usage_event(model="gpt-5", ts=0, **counts)
+    usage_event(model="gpt-5", ts=None, **counts)
 
 
 @given(prompt=_n, cached=_n, candidates=_n, thoughts=_n, tool=_n)
@@ -344,7 +344,7 @@ def test_gemini_normalised_tokens_add_up_to_total_token_count(prompt, cached, ca
     })
     total = prompt + candidates + thoughts + tool
     assert counts["input_tokens"] + counts["cache_read_tokens"] + counts["output_tokens"] == total
-    usage_event(model="gemini-2.5-pro", ts=0, **counts)
+    usage_event(model="gemini-2.5-pro", ts=None, **counts)
 
 
 @given(total_in=_n, read=_n, write=_n, output=_n)
@@ -358,7 +358,7 @@ def test_otel_normalised_prompt_adds_up_to_reported_input(total_in, read, write,
         "gen_ai.usage.output_tokens": output,
     })
     assert counts["input_tokens"] + counts["cache_read_tokens"] + counts["cache_write_tokens"] == total_in
-    usage_event(model="claude-sonnet-4-5", ts=0, **counts)
+    usage_event(model="claude-sonnet-4-5", ts=None, **counts)
 
 
 # --- raw response bodies ------------------------------------------------------------------------

@@ -12,10 +12,20 @@ from __future__ import annotations
 
 import math
 import time
+from datetime import datetime
 from typing import NamedTuple
 
 # A single request above this is a unit mix-up (bytes, characters), not a prompt.
 MAX_TOKENS_PER_REQUEST = 1_000_000_000
+# Times a record may carry, epoch seconds, UTC: outside them a time is a unit mix-up
+# (milliseconds read as seconds, an unset 0) or garbage, and a calendar day of it may
+# not even exist (year 10000).
+MIN_TS = 946_684_800.0  # 2000-01-01T00:00:00Z
+MAX_TS = 4_102_444_800.0  # 2100-01-01T00:00:00Z
+# One tool call longer than this is a unit mix-up, not a run (and 1e308 ms overflows sums).
+MAX_DURATION_MS = 30 * 86_400_000.0  # 30 days
+# A reported cost above this for one request is a unit mix-up (cents, micro-dollars).
+MAX_COST_USD_PER_REQUEST = 100_000.0
 
 TICKET_STATUSES = ("todo", "in_progress", "blocked", "completed")
 MIN_SCORE, MAX_SCORE = 0.0, 10.0
@@ -99,6 +109,8 @@ class Rating(NamedTuple):
 # --- validation -------------------------------------------------------------------
 # Each check raises ValueError naming the field and the value, so a host that passes
 # a bad count learns where at the call, in its own thread, before anything is queued.
+# The value comes last, after ", got": a source line's reason to be skipped is the
+# message cut there (``sources.base.bad_reason``), a phrase that never quotes the line.
 
 
 def check_tokens(field: str, value: object) -> int:
@@ -114,28 +126,52 @@ def check_tokens(field: str, value: object) -> int:
             return value
     if value < 0:
         raise ValueError(f"{field} must not be negative, got {value!r}")
-    raise ValueError(
-        f"{field} = {value:,} is more than {MAX_TOKENS_PER_REQUEST:,} tokens for one request"
-    )
+    raise ValueError(f"{field} is too many tokens for one request, got {value:,} "
+                     f"(at most {MAX_TOKENS_PER_REQUEST:,})")
 
 
 def check_ts(value: object, field: str = "ts") -> float:
-    """Epoch seconds; None means now."""
+    """Epoch seconds from MIN_TS (2000) to MAX_TS (2100); None means now."""
     if value is None:
         return time.time()
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"{field} must be epoch seconds (a number), got {value!r}")
-    ts = float(value)
-    if not math.isfinite(ts) or ts < 0:
-        raise ValueError(f"{field} must be finite epoch seconds >= 0, got {value!r}")
+    try:
+        ts = float(value)
+    except OverflowError:  # an int too large for a float
+        ts = math.inf
+    if not MIN_TS <= ts < MAX_TS:  # also rejects NaN
+        raise ValueError(f"{field} out of range, got {value!r}: epoch seconds must be from "
+                         "2000-01-01 to 2100-01-01 UTC")
     return ts
+
+
+def iso_ts(value: object, field: str = "timestamp") -> float:
+    """Epoch seconds from an ISO 8601 time (naive: local time), checked like ``check_ts``."""
+    if not isinstance(value, str):
+        raise ValueError(f"{field} must be an ISO 8601 string, got {value!r}")
+    try:
+        ts = datetime.fromisoformat(value).timestamp()
+    except (ValueError, OverflowError, OSError):  # OSError: a local time the platform cannot convert
+        raise ValueError(f"{field} must be an ISO 8601 time, got {value!r}") from None
+    return check_ts(ts, field)
+
+
+def _encodable(field: str, value: str) -> str:
+    """``value`` if it can be written as UTF-8 (state.toml, the durable history): a lone
+    surrogate from a host's badly decoded bytes cannot, and would fail the next save."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{field} must be valid Unicode text, got {value!r} (a lone surrogate)") from None
+    return value
 
 
 def check_name(field: str, value: object) -> str:
     """A required, non-empty name such as a model or a tool."""
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{field} must be a non-empty string, got {value!r}")
-    return value.strip()
+    return _encodable(field, value.strip())
 
 
 def check_label(field: str, value: object) -> str | None:
@@ -144,7 +180,7 @@ def check_label(field: str, value: object) -> str | None:
         return None
     if not isinstance(value, str):
         raise ValueError(f"{field} must be a string or None, got {value!r}")
-    return value.strip() or None
+    return _encodable(field, value.strip()) or None
 
 
 MAX_REASON_CHARS = 200
@@ -159,18 +195,23 @@ def check_reason(value: object) -> str | None:
     return reason
 
 
-def check_duration_ms(value: object) -> float:
+def check_duration_ms(value: object, field: str = "duration_ms") -> float:
+    """A tool call's duration: milliseconds from 0 to MAX_DURATION_MS (30 days)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"duration_ms must be a number of milliseconds, got {value!r}")
-    ms = float(value)
-    if not math.isfinite(ms) or ms < 0:
-        raise ValueError(f"duration_ms must be finite and >= 0, got {value!r}")
+        raise ValueError(f"{field} must be a number of milliseconds, got {value!r}")
+    try:
+        ms = float(value)
+    except OverflowError:  # an int too large for a float
+        ms = math.inf
+    if not 0 <= ms <= MAX_DURATION_MS:  # also rejects NaN
+        raise ValueError(f"{field} out of range, got {value!r}: milliseconds must be from 0 to "
+                         f"{MAX_DURATION_MS:,.0f} (30 days)")
     return ms
 
 
 def check_status(value: object) -> str:
     if value not in TICKET_STATUSES:
-        raise ValueError(f"status must be one of {', '.join(TICKET_STATUSES)}; got {value!r}")
+        raise ValueError(f"status is unknown, got {value!r}: use one of {', '.join(TICKET_STATUSES)}")
     return value  # type: ignore[return-value]
 
 
@@ -188,9 +229,13 @@ def check_cost_usd(field: str, value: object) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"{field} must be a number of US dollars, got {value!r}")
-    usd = float(value)
-    if not math.isfinite(usd) or usd < 0:
-        raise ValueError(f"{field} must be finite and >= 0, got {value!r}")
+    try:
+        usd = float(value)
+    except OverflowError:  # an int too large for a float
+        usd = math.inf
+    if not 0 <= usd <= MAX_COST_USD_PER_REQUEST:  # also rejects NaN
+        raise ValueError(f"{field} out of range, got {value!r}: US dollars must be from 0 to "
+                         f"{MAX_COST_USD_PER_REQUEST:,.0f} for one request")
     return usd
 
 

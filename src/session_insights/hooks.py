@@ -44,7 +44,9 @@ def usage_from_comms_entry(entry: Mapping[str, Any]) -> UsageEvent | None:
     payload = entry.get("payload")
     if not isinstance(payload, Mapping):
         return None
-    usage = next((payload[k] for k in _USAGE_KEYS if isinstance(payload.get(k), Mapping)), None)
+    usage = next((payload[k] for k in _USAGE_KEYS if payload.get(k) is not None), None)
+    if usage is not None and not isinstance(usage, Mapping):
+        raise ValueError(f"payload usage must be an object, got {type(usage).__name__}")
     if usage is None:
         # The payload may be the usage block itself.
         if any(k in payload for k in ("input_tokens", "prompt_tokens", "promptTokenCount")):

@@ -21,6 +21,8 @@ Counts = dict[str, int]
 def _count(block: Mapping[str, Any] | None, key: str, where: str) -> int:
     if not block:
         return 0
+    if not isinstance(block, Mapping):
+        raise ValueError(f"{where} must be an object, got {type(block).__name__}")
     value = block.get(key)
     if value is None:
         return 0

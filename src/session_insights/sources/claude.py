@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable
-from datetime import datetime
 from pathlib import Path
 
 import orjson
@@ -28,7 +27,9 @@ from ..events import (
     ToolCall,
     UsageEvent,
     check_cost_usd,
+    check_duration_ms,
     check_name,
+    iso_ts,
 )
 from ..history import TokenHistory
 from ..normalize import anthropic_usage
@@ -50,9 +51,8 @@ def default_roots() -> list[Path]:
 
 
 def parse_ts(value: object) -> float:
-    if not isinstance(value, str):
-        raise ValueError(f"timestamp must be an ISO 8601 string, got {value!r}")
-    return datetime.fromisoformat(value).timestamp()
+    """A line's ``timestamp``: ISO 8601, from 2000 to 2100 (``events.iso_ts``)."""
+    return iso_ts(value, "timestamp")
 
 
 class ClaudeSource(LineSource):
@@ -86,45 +86,51 @@ class ClaudeSource(LineSource):
         message = obj.get("message")
         if not isinstance(message, dict):
             raise ValueError("assistant line without a message")
+        # Check everything before remembering anything, so a bad line changes nothing.
         ts = parse_ts(obj.get("timestamp"))
         session = obj.get("sessionId")
         session = session if isinstance(session, str) else None
         tier = SIDECHAIN_TIER if obj.get("isSidechain") else MAIN_TIER
-        out: list[Record] = []
         content = message.get("content")
-        blocks = [b for b in content if isinstance(b, dict) and b.get("type") == "tool_use"] \
+        blocks = [_tool_use_block(b) for b in content if isinstance(b, dict) and b.get("type") == "tool_use"] \
             if isinstance(content, list) else []
+        tickets = [t for block in blocks if block["name"] == "TodoWrite" for t in _todos(block, ts, session)]
+        model, usage = message.get("model"), message.get("usage")
+        if usage is not None and not isinstance(usage, dict):
+            raise ValueError(f"message.usage must be an object, got {type(usage).__name__}")
+        event = None
+        if usage is not None and model != "<synthetic>":
+            c = anthropic_usage(usage)  # checked counts
+            if model not in self._models:  # checked once per name, not once per line
+                if check_name("model", model) != model:
+                    raise ValueError(f"model has surrounding spaces, got {model!r}")
+                self._models.add(model)
+            cost = obj.get("costUSD")
+            msg_id, request_id = message.get("id"), obj.get("requestId")
+            key = f"{msg_id}:{request_id}" if msg_id or request_id else None
+            event = UsageEvent(ts, model, "anthropic", c["input_tokens"], c["cache_read_tokens"],
+                               c["cache_write_tokens"], c["cache_write_1h_tokens"], c["output_tokens"], 0,
+                               tier, session or None, "claude", key,
+                               None if cost is None else check_cost_usd("costUSD", cost),
+                               self._turn_tools(key, blocks))
+        out: list[Record] = []
         if session and session not in self._projects_named:
             project = project_name(obj.get("cwd"))
             if project is not None:
                 self._projects_named.remember(session)
                 out.append(SessionMark(ts, session, None, project, "claude"))
-        model = message.get("model")
-        usage = message.get("usage")
-        if isinstance(usage, dict) and model != "<synthetic>":
-            msg_id, request_id = message.get("id"), obj.get("requestId")
-            key = f"{msg_id}:{request_id}" if msg_id or request_id else None
-            tools = self._turn_tools(key, blocks)
-            cost = obj.get("costUSD")
-            c = anthropic_usage(usage)  # checked counts
-            if model not in self._models:  # checked once per name, not once per line
-                if check_name("model", model) != model:
-                    raise ValueError(f"model name {model!r} has surrounding spaces")
-                self._models.add(model)
-            out.append(UsageEvent(ts, model, "anthropic", c["input_tokens"], c["cache_read_tokens"],
-                                  c["cache_write_tokens"], c["cache_write_1h_tokens"], c["output_tokens"], 0,
-                                  tier, session or None, "claude", key,
-                                  check_cost_usd("costUSD", cost) if isinstance(cost, (int, float)) else None,
-                                  tools))
+        if event is not None:
+            out.append(event)
         for block in blocks:
-            out.extend(self._tool_use(block, ts, session))
+            self._open_tool_uses.remember(block["id"], (block["name"], ts, session))
+        out.extend(tickets)
         return out
 
     def _turn_tools(self, key: str | None, blocks: list[dict]) -> tuple[str, ...] | None:
         """The tools a request called so far. Each streamed copy of a response holds one
         content block, so the names seen under its key are gathered and every later
         copy carries them all (the copy the history keeps among them)."""
-        names = tuple(b["name"] for b in blocks if isinstance(b.get("name"), str) and b["name"].strip())
+        names = tuple(b["name"] for b in blocks)
         if key is None:
             return names or None
         seen = self._tools_of_request.get(key, ())
@@ -135,41 +141,56 @@ class ClaudeSource(LineSource):
             self._tools_of_request.remember(key, merged)
         return merged or None
 
-    def _tool_use(self, block: dict, ts: float, session: str | None) -> list[Record]:
-        name, use_id = block.get("name"), block.get("id")
-        if isinstance(name, str) and isinstance(use_id, str):
-            self._open_tool_uses.remember(use_id, (name, ts, session))
-        if name != "TodoWrite":
-            return []
-        todos = (block.get("input") or {}).get("todos")
-        if not isinstance(todos, list):
-            return []
-        updates: list[Record] = []
-        for todo in todos:
-            if not isinstance(todo, dict) or todo.get("status") not in _TODO_STATUS:
-                continue
-            todo_id = todo.get("id")
-            if not isinstance(todo_id, str) or not todo_id:
-                text = str(todo.get("content", ""))
-                todo_id = "todo-" + hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
-            updates.append(TicketUpdate(ts, f"{session or 'claude'}/{todo_id}", _TODO_STATUS[todo["status"]],
-                                        session, None, session))
-        return updates
-
     def _tool_results(self, obj: dict) -> list[Record]:
         message = obj.get("message")
-        content = message.get("content") if isinstance(message, dict) else None
+        if not isinstance(message, dict):
+            raise ValueError("user line without a message")
+        content = message.get("content")
         if not isinstance(content, list):
-            return []
+            return []  # a user's own text
         ts = parse_ts(obj.get("timestamp"))
-        out: list[Record] = []
+        answered: list[tuple[str, Record]] = []
         for block in content:
             if not isinstance(block, dict) or block.get("type") != "tool_result":
                 continue
-            opened = self._open_tool_uses.pop(block.get("tool_use_id"), None)
+            use_id = block.get("tool_use_id")
+            opened = self._open_tool_uses.get(use_id)
             if opened is None:
                 continue  # its tool_use was read before this run, or never written
             name, started, session = opened
-            out.append(ToolCall(ts, name, max(0.0, (ts - started) * 1000.0), not block.get("is_error"), session))
-        return out
+            duration_ms = check_duration_ms(max(0.0, (ts - started) * 1000.0), "tool_result time")
+            answered.append((use_id, ToolCall(ts, name, duration_ms, not block.get("is_error"), session)))
+        for use_id, _ in answered:  # forgotten only once the whole line is read
+            self._open_tool_uses.pop(use_id, None)
+        return [record for _, record in answered]
+
+
+def _tool_use_block(block: dict) -> dict:
+    """A ``tool_use`` block, checked: a tool call needs its name and the id its result answers."""
+    check_name("tool_use name", block.get("name"))
+    if not isinstance(block.get("id"), str):
+        raise ValueError(f"tool_use id must be a string, got {block.get('id')!r}")
+    return block
+
+
+def _todos(block: dict, ts: float, session: str | None) -> list[Record]:
+    """The tickets a ``TodoWrite`` tool use sets; a todo we cannot read makes the line bad."""
+    tool_input = block.get("input")
+    todos = tool_input.get("todos") if isinstance(tool_input, dict) else None
+    if not isinstance(todos, list):
+        raise ValueError("TodoWrite input.todos must be a list")
+    updates: list[Record] = []
+    for todo in todos:
+        status = todo.get("status") if isinstance(todo, dict) else None
+        if not isinstance(status, str) or status not in _TODO_STATUS:
+            raise ValueError(f"TodoWrite todo status is not {' or '.join(_TODO_STATUS)}, got {status!r}")
+        todo_id = todo.get("id")
+        if not isinstance(todo_id, str) or not todo_id:
+            text = str(todo.get("content", ""))
+            todo_id = "todo-" + hashlib.blake2b(text.encode(errors="replace"), digest_size=6).hexdigest()
+        updates.append(TicketUpdate(ts, f"{session or 'claude'}/{todo_id}", _TODO_STATUS[status],
+                                    session, None, session))
+    return updates
+
+
 SOURCE = ClaudeSource

@@ -35,9 +35,18 @@ from pathlib import Path
 
 import orjson
 
-from ..events import SessionMark, TicketUpdate, ToolCall, usage_event
+from ..events import (
+    MAX_TS,
+    MIN_TS,
+    SessionMark,
+    TicketUpdate,
+    ToolCall,
+    check_duration_ms,
+    check_name,
+    usage_event,
+)
 from ..history import TokenHistory
-from .base import LineSource, Memory, Record, project_name
+from .base import BAD_LINE, LineSource, Memory, Record, project_name
 from .claude import MAIN_TIER, SIDECHAIN_TIER, parse_ts
 
 REPLAY_WINDOW_S = 2.0  # a fork's replayed history is written within this of the fork itself
@@ -46,6 +55,7 @@ _PLAN_STATUS = {"pending": "todo", "in_progress": "in_progress", "completed": "c
 _EXIT_CODE = re.compile(r"^Exit code: (-?\d+)", re.MULTILINE)
 _WALL_TIME = re.compile(r"^Wall time: ([0-9.]+) seconds", re.MULTILINE)
 _TOTAL_FIELDS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens")
+_KINDS = ("session_meta", "turn_context", "event_msg", "response_item")  # the line types read
 
 Totals = tuple[int, int, int, int]  # input (with cached), cached, output (with reasoning), reasoning
 
@@ -80,7 +90,8 @@ def _uuid7_time(value: object) -> float | None:
 
 
 def _tool_outcome(output: object) -> tuple[bool, float | None]:
-    """(ok, duration in ms if the output states it) from a tool call's output."""
+    """(ok, duration in ms if the output states it) from a tool call's output; a stated
+    duration out of range (``1e308`` seconds) raises ValueError."""
     if isinstance(output, dict):
         return output.get("success") is not False, None
     if not isinstance(output, str):
@@ -95,11 +106,21 @@ def _tool_outcome(output: object) -> tuple[bool, float | None]:
             if isinstance(meta, dict):
                 code, secs = meta.get("exit_code"), meta.get("duration_seconds")
                 ok = not (isinstance(code, int) and code != 0)
-                return ok, secs * 1000.0 if isinstance(secs, (int, float)) and secs >= 0 else None
+                if secs is None:
+                    return ok, None
+                if isinstance(secs, bool) or not isinstance(secs, (int, float)):
+                    raise ValueError(f"metadata.duration_seconds must be a number, got {secs!r}")
+                return ok, check_duration_ms(secs * 1000.0, "metadata.duration_seconds")
             return body.get("success") is not False, None
     head = output[:400]
     code, wall = _EXIT_CODE.search(head), _WALL_TIME.search(head)
-    return (code is None or int(code.group(1)) == 0), (float(wall.group(1)) * 1000.0 if wall else None)
+    if wall is None:
+        return code is None or int(code.group(1)) == 0, None
+    try:
+        secs = float(wall.group(1))
+    except ValueError:
+        raise ValueError("Wall time must be a number of seconds") from None
+    return code is None or int(code.group(1)) == 0, check_duration_ms(secs * 1000.0, "Wall time")
 
 
 @dataclass
@@ -134,8 +155,8 @@ class CodexSource(LineSource):
             if b'"session_meta"' in line or b'"turn_context"' in line or b'"token_count"' in line:
                 try:
                     self.parse(line, file)
-                except (ValueError, TypeError, KeyError, AttributeError):
-                    continue
+                except BAD_LINE:
+                    continue  # counted as bad when first read
 
     def parse(self, line: bytes, file: str) -> Iterable[Record]:
         # Most bytes are messages and reasoning: skip them before parsing JSON.
@@ -147,6 +168,8 @@ class CodexSource(LineSource):
             raise ValueError("a rollout line must be a JSON object")
         kind, payload = obj.get("type"), obj.get("payload")
         if not isinstance(payload, dict):
+            if isinstance(kind, str) and kind in _KINDS:
+                raise ValueError(f"{kind} payload must be an object, got {type(payload).__name__}")
             return ()
         ts = parse_ts(obj.get("timestamp"))
         rollout = self._files.get(file)
@@ -162,9 +185,8 @@ class CodexSource(LineSource):
         if rollout.fork_ts is not None:
             self._check_replay_end(rollout, kind, payload, ts)
         if kind == "turn_context":
-            model = payload.get("model")
-            if isinstance(model, str) and model:
-                rollout.model = model
+            if "model" in payload:  # the model the following turns use
+                rollout.model = check_name("turn_context model", payload["model"])
             return ()
         if kind == "event_msg" and payload.get("type") == "token_count":
             return self._token_count(rollout, payload, ts)
@@ -207,8 +229,10 @@ class CodexSource(LineSource):
         if isinstance(limits, dict) and rollout.fork_ts is None:
             self._keep_rate_limits(limits, ts)
         info = payload.get("info")
+        if info is None:
+            return []  # rate limits only, before the first response
         if not isinstance(info, dict):
-            return []
+            raise ValueError(f"token_count info must be an object, got {type(info).__name__}")
         total = _totals(info.get("total_token_usage"))
         if total is None:
             raise ValueError("token_count info without total_token_usage")
@@ -222,15 +246,16 @@ class CodexSource(LineSource):
         inp, cached, out, reasoning = delta
         if not (inp or out):
             return []
-        tools, rollout.turn_tools = tuple(rollout.turn_tools) or None, {}
         if rollout.model is None:
             raise ValueError("token_count before any turn_context names a model")
         cached = min(cached, inp)
-        return [usage_event(
+        event = usage_event(
             model=rollout.model, ts=ts, tier=rollout.tier, session=rollout.session, provider=rollout.provider,
             source="codex", request_key=f"codex:{rollout.session}:{total[0]}:{total[1]}:{total[2]}",
             input_tokens=inp - cached, cache_read_tokens=cached, output_tokens=out,
-            reasoning_tokens=min(reasoning, out), tools=tools)]
+            reasoning_tokens=min(reasoning, out), tools=tuple(rollout.turn_tools) or None)
+        rollout.turn_tools = {}
+        return [event]
 
     def _keep_rate_limits(self, limits: dict, ts: float) -> None:
         windows = {}
@@ -241,10 +266,12 @@ class CodexSource(LineSource):
             resets = window.get("resets_at")
             if not isinstance(resets, (int, float)) and isinstance(window.get("resets_in_seconds"), (int, float)):
                 resets = ts + window["resets_in_seconds"]
+            if not isinstance(resets, (int, float)) or isinstance(resets, bool) or not MIN_TS <= resets < MAX_TS:
+                resets = None  # shown as a local time: one far out of range cannot be
             minutes = window.get("window_minutes")
             windows[name] = {"used_pct": float(window["used_percent"]),
                              "window_minutes": minutes if isinstance(minutes, int) else None,
-                             "resets_at": float(resets) if isinstance(resets, (int, float)) else None}
+                             "resets_at": None if resets is None else float(resets)}
         if windows and (self.rate_limits is None or ts >= self.rate_limits["ts"]):
             self.rate_limits = {"ts": ts, **windows}
             self.history.set_rate_limits(self.label, self.rate_limits)
@@ -253,38 +280,43 @@ class CodexSource(LineSource):
         kind = payload.get("type")
         if kind in ("function_call", "custom_tool_call", "local_shell_call"):
             call_id, name = payload.get("call_id"), payload.get("name") or ("shell" if kind == "local_shell_call" else None)
-            if isinstance(call_id, str) and isinstance(name, str) and name:
-                rollout.calls.remember(call_id, (name, ts))
-                if len(rollout.turn_tools) < 64:
-                    rollout.turn_tools[name] = None
-            if name == "update_plan":
-                return self._plan(rollout, payload.get("arguments"), ts)
-            return []
+            check_name(f"{kind} name", name)
+            if not isinstance(call_id, str):
+                raise ValueError(f"{kind} call_id must be a string, got {call_id!r}")
+            tickets = self._plan(rollout, payload.get("arguments"), ts) if name == "update_plan" else []
+            rollout.calls.remember(call_id, (name, ts))
+            if len(rollout.turn_tools) < 64:
+                rollout.turn_tools[name] = None
+            return tickets
         if kind in ("function_call_output", "custom_tool_call_output"):
-            opened = rollout.calls.pop(payload.get("call_id"), None)
+            call_id = payload.get("call_id")
+            opened = rollout.calls.get(call_id)
             if opened is None:
                 return []  # its call was read before this run, or never written
             name, started = opened
             ok, duration_ms = _tool_outcome(payload.get("output"))
             if duration_ms is None:
-                duration_ms = max(0.0, (ts - started) * 1000.0)
+                duration_ms = check_duration_ms(max(0.0, (ts - started) * 1000.0), "tool output time")
+            del rollout.calls[call_id]
             return [ToolCall(ts, name, duration_ms, ok, rollout.session)]
         return []
 
     @staticmethod
     def _plan(rollout: _Rollout, arguments: object, ts: float) -> list[Record]:
+        """The tickets an ``update_plan`` call sets; a step we cannot read makes the line bad."""
         if isinstance(arguments, str):
             arguments = orjson.loads(arguments)
         steps = arguments.get("plan") if isinstance(arguments, dict) else None
         if not isinstance(steps, list):
-            return []
+            raise ValueError("update_plan arguments.plan must be a list")
         updates: list[Record] = []
         for step in steps:
-            if not isinstance(step, dict) or step.get("status") not in _PLAN_STATUS:
-                continue
-            digest = hashlib.blake2b(str(step.get("step", "")).encode(), digest_size=6).hexdigest()
+            status = step.get("status") if isinstance(step, dict) else None
+            if not isinstance(status, str) or status not in _PLAN_STATUS:
+                raise ValueError(f"update_plan step status is not {' or '.join(_PLAN_STATUS)}, got {status!r}")
+            digest = hashlib.blake2b(str(step.get("step", "")).encode(errors="replace"), digest_size=6).hexdigest()
             updates.append(TicketUpdate(ts, f"{rollout.session or 'codex'}/step-{digest}",
-                                        _PLAN_STATUS[step["status"]], rollout.session, None, rollout.session))
+                                        _PLAN_STATUS[status], rollout.session, None, rollout.session))
         return updates
 
 

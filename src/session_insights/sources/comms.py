@@ -44,12 +44,13 @@ def parse_comms_line(line: bytes) -> list[Record]:
         raise ValueError(f"{kind} line without ts")
     session = check_label("session", obj.get("session"))
     if kind == "model_call":
-        usage = obj.get("usage") or {}
+        usage = obj.get("usage")
+        usage = {} if usage is None else usage
         if not isinstance(usage, dict):
-            raise ValueError("usage must be an object")
+            raise ValueError(f"usage must be an object, got {type(usage).__name__}")
         unknown = set(usage) - set(USAGE_FIELDS)
         if unknown:
-            raise ValueError(f"unknown usage fields {sorted(unknown)}")
+            raise ValueError(f"usage has fields we do not read, got {sorted(unknown)}")
         return [usage_event(model=obj.get("model"), ts=ts, tier=obj.get("tier"), session=session,
                             provider=obj.get("provider"), source="comms", request_key=obj.get("request_key"),
                             reported_cost_usd=obj.get("cost_usd"), **usage)]
@@ -76,7 +77,7 @@ def parse_comms_line(line: bytes) -> list[Record]:
     if "direction" in obj and "payload" in obj:
         event = usage_from_comms_entry(obj)
         return [event] if event is not None else []
-    raise ValueError(f"unknown line kind {kind!r}")
+    raise ValueError(f"line kind is not one we read, got {kind!r}")
 
 
 class CommsSource(LineSource):
