@@ -4,8 +4,27 @@ panel, the report and the summary so they never disagree on a figure's look."""
 from __future__ import annotations
 
 import math
+import re
 import time
 from datetime import UTC, datetime
+
+# What a terminal or a table must never get raw from a log: C0 and C1 control characters
+# (ESC starts colour and cursor sequences, CR and LF break a row), DEL, Unicode's line
+# and paragraph separators, and the bidirectional controls that reorder what is shown.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` with each control character shown as its escape ('evil\\x1b[31m'), so a
+    name read from a log cannot colour a terminal, move its cursor or break a table."""
+    if text.isprintable():  # the common case, in C
+        return text
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def tokens(n: float | None) -> str:

@@ -5,7 +5,9 @@ The text form is for a terminal: aligned columns, thousands separators, units on
 figure. md is the same tables for pasting into an issue or a PR; csv is for a
 spreadsheet: a header line, then plain numbers (no separators, costs as decimals, an
 empty cell for what is unknown). Every figure comes from ``metrics`` / ``across`` and is
-shaped by ``formatting``, as the panel's are, so the two never disagree.
+shaped by ``formatting``, as the panel's are, so the two never disagree. Names come from
+logs, so text, md and csv show their control characters as escapes
+(``formatting.printable``); json escapes them itself.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ def tables(snap: dict) -> list[tuple[str, list[str], list[list[str]]]]:
 
 
 def _text_table(header: Sequence[str], rows: Sequence[Sequence[str]], names: int = 1) -> str:
+    rows = [[fmt.printable(c) for c in r] for r in rows]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     def line(cells: Sequence[str]) -> str:
         # The first ``names`` columns read left to right; figures line up on the right.
@@ -70,22 +73,30 @@ def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]], names: int =
         return c.replace("|", "\\|")
     lines = ["| " + " | ".join(esc(h) for h in header) + " |",
              "|" + "|".join(":---" if i < names else "---:" for i in range(len(header))) + "|"]
-    lines += ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
+    lines += ["| " + " | ".join(esc(fmt.printable(c)) for c in r) + " |" for r in rows]
     return "\n".join(lines)
 
 
 def _errors(snap: dict) -> list[str]:
+    """The Problems lines: lines skipped (why, and in which files), then notices."""
     lines = []
     errors = snap["errors"]
     if errors["bad_lines"]:
-        lines.append(f"Skipped {errors['bad_lines']:,} unreadable line(s):")
+        reasons = {r: n for r, n in (errors.get("reasons") or {}).items() if r != "unreadable"}
+        why = ", ".join(f"{n:,} {reason}" for reason, n in reasons.items())
+        lines.append(f"Skipped {errors['bad_lines']:,} unreadable line(s)" + (f": {why}" if why else ":"))
         lines += [f"  {path}: {n:,}" for path, n in errors["files"].items()]
     lines += [f"Notice: {n}" for n in snap["notices"]]
-    return lines
+    return [fmt.printable(line) for line in lines]
+
+
+def _summary_lines(snap: dict) -> list[str]:
+    """The summary and rate-limit lines, names in them printable."""
+    return [fmt.printable(line) for line in [*summary_text(snap).splitlines(), *fmt.rate_limit_lines(snap["rate_limits"])]]
 
 
 def render_text(snap: dict) -> str:
-    parts = ["Summary", "-------", summary_text(snap), *fmt.rate_limit_lines(snap["rate_limits"])]
+    parts = ["Summary", "-------", *_summary_lines(snap)]
     if snap["totals"]["requests"] or snap["tools"]:
         for title, header, rows in tables(snap):
             parts += ["", title, _text_table(header, rows)]
@@ -96,7 +107,7 @@ def render_text(snap: dict) -> str:
 
 
 def render_md(snap: dict) -> str:
-    parts = ["# Session report", "", *(f"- {line}" for line in [*summary_text(snap).splitlines(), *fmt.rate_limit_lines(snap["rate_limits"])])]
+    parts = ["# Session report", "", *(f"- {line}" for line in _summary_lines(snap))]
     for title, header, rows in tables(snap):
         parts += ["", f"## {title}", "", _md_table(header, rows)]
     errors = _errors(snap)
@@ -105,9 +116,19 @@ def render_md(snap: dict) -> str:
     return "\n".join(parts) + "\n"
 
 
+class _CsvWriter:
+    """csv.writer whose text cells are printable (a name from a log may hold ESC)."""
+
+    def __init__(self, buf: io.StringIO):
+        self._writer = csv.writer(buf, lineterminator="\n")
+
+    def writerow(self, row: Sequence[object]) -> None:
+        self._writer.writerow([fmt.printable(c) if isinstance(c, str) else c for c in row])
+
+
 def render_csv(snap: dict) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = _CsvWriter(buf)
     w.writerow(["section", "name", "requests", "input_tokens", "output_tokens", "cache_read_tokens",
                 "cache_write_tokens", "total_tokens", "cost_usd", "unpriced_requests"])
     def row(section: str, name: str, f: dict) -> None:
@@ -243,7 +264,7 @@ def _across_errors(view: dict) -> list[str]:
 
 def render_across_text(view: dict) -> str:
     title, header, rows, names = across_tables(view)
-    scope = _scope(view)
+    scope = fmt.printable(_scope(view))
     heading = title + (f", {scope}" if scope else "")
     parts = [heading, "-" * len(heading)]
     if _is_empty(view):
@@ -260,7 +281,7 @@ def render_across_text(view: dict) -> str:
 
 def render_across_md(view: dict) -> str:
     title, header, rows, names = across_tables(view)
-    scope = _scope(view)
+    scope = fmt.printable(_scope(view))
     parts = [f"# {title}"]
     if scope:
         parts += ["", scope[0].upper() + scope[1:] + "."]
@@ -298,7 +319,7 @@ INTERVAL_CSV_COLUMNS = ("line", "interval", "start", "end", "sessions", "tokens"
 
 def render_across_csv(view: dict) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = _CsvWriter(buf)
     by = view["by"]
     if by == "session":
         w.writerow(SESSION_CSV_COLUMNS)
