@@ -58,7 +58,6 @@ from __future__ import annotations
 import os
 from collections import OrderedDict
 from collections.abc import Iterable
-from datetime import datetime
 from pathlib import Path
 
 import orjson
@@ -71,10 +70,11 @@ from ..events import (
     check_label,
     check_score,
     check_ts,
+    iso_ts,
     usage_event,
 )
 from ..history import REWRITE_MARK, TokenHistory
-from .base import BAD_LINE, LineSource, Memory, Record
+from .base import BAD_LINE, LineSource, Memory, Record, bad_reason
 from .tail import Position
 
 UNRECORDED_MODEL = "unrecorded"
@@ -181,7 +181,7 @@ def _timestamp(value: object) -> float:
     if value is None:
         raise ValueError("timestamp is missing")
     if isinstance(value, str):
-        value = datetime.fromisoformat(value).timestamp()
+        return iso_ts(value, "timestamp")
     return check_ts(value, "timestamp")
 
 
@@ -282,11 +282,13 @@ class AuditSource(LineSource):
         """Read ``entries``, the next ones of ``file``, into its open sessions; if ``count``,
         queue the records of those not counted before. Returns the records queued."""
         queued = 0
+        reasons: list[str] = []  # of the entries found bad now
         for entry in entries:
             try:
                 records = self._entry(entry, file)
-            except BAD_LINE:
+            except BAD_LINE as exc:
                 log.bad += 1
+                reasons.append(bad_reason(exc))
                 continue
             if records and self._first_count(entry) and count:
                 for record in records:
@@ -295,7 +297,8 @@ class AuditSource(LineSource):
         log.done += len(entries)
         if log.bad > log.noted:
             if count:  # entries read before a restart were counted bad then
-                self.history.note_bad_line(file, log.bad - log.noted)
+                for reason in reasons[len(reasons) - (log.bad - log.noted):]:
+                    self.history.note_bad_line(file, 1, reason)
             log.noted = log.bad
         return queued
 
@@ -322,8 +325,8 @@ class AuditSource(LineSource):
         for line in head:
             try:
                 self._entry(orjson.loads(line), file)
-            except (ValueError, TypeError, KeyError, AttributeError, orjson.JSONDecodeError):
-                continue
+            except BAD_LINE:
+                continue  # counted as bad when first read
         self._counted_before_restart(file)
 
     def _counted_before_restart(self, file: str) -> None:
@@ -346,7 +349,7 @@ class AuditSource(LineSource):
         _total(entry, "total_tokens", required=False)
         boundary = entry.get("session_boundary")
         if boundary not in BOUNDARIES:
-            raise ValueError(f"session_boundary must be start, end or null, got {boundary!r}")
+            raise ValueError(f"session_boundary must be start or end or null, got {boundary!r}")
         generation = _name(entry, "generation_id")
         satisfaction = entry.get("satisfaction")
         score = check_score(satisfaction) if boundary == "end" and satisfaction is not None else None

@@ -7,7 +7,8 @@ Quirks kept here:
   a message (``{id, timestamp, type, model?, tokens?, toolCalls?}``) is written again in
   full, under its id, each time its tokens or tool calls change: the last copy wins;
 - ``tokens`` is the API's usageMetadata renamed (``input`` includes ``cached``;
-  ``thoughts`` and ``tool`` come on top), normalised by ``gemini_cli_usage``;
+  ``thoughts`` and ``tool`` come on top), normalised by ``gemini_cli_usage``; a message
+  with tokens and no model is a bad line (it cannot be priced), never skipped;
 - a rewind or a ``$set`` of ``messages`` takes nothing back: those requests were made
   and billed. ``$set.messages`` repeats messages, normally ones already read on their
   own lines: a copy equal to what was counted is skipped (so it never counts twice, even
@@ -33,15 +34,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from datetime import datetime
 from pathlib import Path
 
 import orjson
 
-from ..events import ToolCall, UsageEvent, usage_event
+from ..events import ToolCall, UsageEvent, check_name, iso_ts, usage_event
 from ..history import REWRITE_MARK, TokenHistory
 from ..normalize import gemini_cli_usage
-from .base import BAD_LINE, LineSource, Memory, Record
+from .base import BAD_LINE, LineSource, Memory, Record, bad_reason
 
 MAIN_TIER = "main agent"
 SUBAGENT_TIER = "subagent"
@@ -64,9 +64,8 @@ def default_roots() -> list[Path]:
 
 
 def parse_ts(value: object) -> float:
-    if not isinstance(value, str):
-        raise TypeError(f"timestamp must be an ISO 8601 string, got {value!r}")
-    return datetime.fromisoformat(value).timestamp()
+    """A message's ``timestamp``: ISO 8601, from 2000 to 2100 (``events.iso_ts``)."""
+    return iso_ts(value, "timestamp")
 
 
 def is_recording(path: Path) -> bool:
@@ -131,14 +130,14 @@ class GeminiSource(LineSource):
         self._chats.setdefault(file, _Chat(file))
         for line in head:
             try:
-                self._line(line, file)  # records dropped: they were counted before
+                self._line(line, file, replaying=True)  # records dropped: they were counted before
             except BAD_LINE:
                 pass  # counted as bad when first read
 
     def parse(self, line: bytes, file: str) -> Iterable[Record]:
         return self._line(line, file)
 
-    def _line(self, line: bytes, file: str) -> list[Record]:
+    def _line(self, line: bytes, file: str, replaying: bool = False) -> list[Record]:
         # Most lines are user text, `$set` of lastUpdated or rewinds: nothing to count. The
         # metadata line (where `kind` is) always names the session.
         if b'"tokens"' not in line and b'"toolCalls"' not in line and b'"sessionId"' not in line:
@@ -154,29 +153,35 @@ class GeminiSource(LineSource):
         if "$set" in obj:
             patch = obj["$set"]
             if not isinstance(patch, dict):
-                raise TypeError("$set must hold an object")
-            chat.update(patch)
+                raise TypeError("set patch must be an object")
             messages = patch.get("messages")
-            return self._messages(messages, chat)[0] if isinstance(messages, list) else []
-        if isinstance(obj.get("id"), str):
+            if messages is not None and not isinstance(messages, list):
+                raise ValueError(f"set patch messages must be a list, got {type(messages).__name__}")
+            chat.update(patch)
+            records, errors = self._messages(messages or [], chat)
+            if errors and not replaying:
+                # One bad message makes the line bad; its other messages still count.
+                self.history.note_bad_line(file, 1, bad_reason(errors[0]))
+            return records
+        if "id" in obj or "tokens" in obj or "toolCalls" in obj:
             return self._message(obj, chat)
         chat.update(obj)  # the metadata line
         return []
 
     # --- messages ------------------------------------------------------------------
 
-    def _messages(self, messages: list, chat: _Chat) -> tuple[list[Record], int]:
-        """Records of a list of messages, and how many of them could not be read."""
+    def _messages(self, messages: list, chat: _Chat) -> tuple[list[Record], list[Exception]]:
+        """Records of a list of messages, and the errors of those that could not be read."""
         out: list[Record] = []
-        bad = 0
+        errors: list[Exception] = []
         for message in messages:
             try:
                 if not isinstance(message, dict):
                     raise TypeError("a message must be an object")
                 out.extend(self._message(message, chat))
-            except BAD_LINE:
-                bad += 1
-        return out, bad
+            except BAD_LINE as exc:
+                errors.append(exc)
+        return out, errors
 
     def _message(self, msg: dict, chat: _Chat) -> list[Record]:
         """The request and finished tool calls of one copy of a message, those not counted
@@ -184,38 +189,31 @@ class GeminiSource(LineSource):
         msg_id = msg.get("id")
         if not isinstance(msg_id, str):
             raise TypeError("a message needs a string id")
-        tokens, model, calls = msg.get("tokens"), msg.get("model"), msg.get("toolCalls")
-        has_usage = isinstance(tokens, dict) and isinstance(model, str) and bool(model.strip())
-        if not has_usage and not calls:
+        tokens, calls = msg.get("tokens"), msg.get("toolCalls")
+        if tokens is not None and not isinstance(tokens, dict):
+            raise ValueError(f"tokens must be an object, got {type(tokens).__name__}")
+        if calls is not None and not isinstance(calls, list):
+            raise ValueError(f"toolCalls must be a list, got {type(calls).__name__}")
+        if tokens is None and not calls:
             return []
         ts = parse_ts(msg.get("timestamp"))
         event: UsageEvent | None = None
-        if has_usage:
-            called = [c.get("name") for c in calls if isinstance(c, dict)] if isinstance(calls, list) else []
+        if tokens is not None:
+            # Tokens without a model cannot be priced or told apart: a bad line, not a silent skip.
+            model = check_name("model of a message with tokens", msg.get("model"))
+            called = [c.get("name") for c in calls if isinstance(c, dict)] if calls else []
             event = usage_event(model=model, ts=ts, tier=chat.tier, session=chat.session, provider="google",
                                 source="gemini", request_key=f"{REWRITE_MARK}gemini:{msg_id}",
                                 tools=[n for n in called if isinstance(n, str) and n.strip()] or None,
                                 **gemini_cli_usage(tokens))
-        finished: list[tuple[str, ToolCall]] = []
-        for call in calls if isinstance(calls, list) else ():
-            if not isinstance(call, dict) or call.get("status") not in _FINAL_STATUS_OK:
-                continue
-            call_id, name = call.get("id"), call.get("name")
-            if not isinstance(call_id, str) or not isinstance(name, str) or not name.strip():
-                continue
-            try:
-                call_ts = parse_ts(call.get("timestamp"))
-            except (TypeError, ValueError):
-                call_ts = ts
-            finished.append((call_id, ToolCall(call_ts, name.strip(), 0.0, _FINAL_STATUS_OK[call["status"]],
-                                               chat.session)))
+        finished = [_finished_call(call, ts, chat) for call in calls or ()]
         out: list[Record] = []
         if event is not None:
             signature = hash(event)
             if self._counted.get(msg_id) != signature:
                 self._counted.remember(msg_id, signature)
                 out.append(event)
-        for call_id, record in finished:
+        for call_id, record in filter(None, finished):
             if call_id not in self._done_calls:
                 self._done_calls.remember(call_id)
                 out.append(record)
@@ -240,14 +238,35 @@ class GeminiSource(LineSource):
             if (saved.get("inode"), saved.get("device")) == (st.st_ino, st.st_dev):
                 read_before = min(int(saved.get("offset", 0)), len(messages))
         self._messages(messages[:read_before], chat)  # remembered, not counted again
-        records, bad = self._messages(messages[read_before:], chat)
-        if bad > self._legacy_bad.get(key, 0):
-            self.history.note_bad_line(key, bad - self._legacy_bad.get(key, 0))
-            self._legacy_bad[key] = bad
+        records, errors = self._messages(messages[read_before:], chat)
+        noted = self._legacy_bad.get(key, 0)
+        if len(errors) > noted:
+            for exc in errors[noted:]:  # the messages past those counted bad before
+                self.history.note_bad_line(key, 1, bad_reason(exc))
+            self._legacy_bad[key] = len(errors)
         for record in records:
             self.history.add(record)
         self.history.set_offset(key, {"offset": len(messages), "inode": st.st_ino, "device": st.st_dev})
         return len(records)
+
+
+def _finished_call(call: object, ts: float, chat: _Chat) -> tuple[str, ToolCall] | None:
+    """(id, tool call) of a call in its final status; None while it is still running."""
+    if not isinstance(call, dict):
+        raise ValueError(f"tool call must be an object, got {type(call).__name__}")
+    status = call.get("status")
+    if not isinstance(status, str):
+        raise ValueError(f"tool call status must be a string, got {status!r}")
+    if status not in _FINAL_STATUS_OK:
+        return None  # scheduled, awaiting approval, executing...
+    call_id, name = call.get("id"), check_name("tool call name", call.get("name"))
+    if not isinstance(call_id, str):
+        raise ValueError(f"tool call id must be a string, got {call_id!r}")
+    try:
+        call_ts = parse_ts(call.get("timestamp"))
+    except ValueError:
+        call_ts = ts  # when its result was recorded; the message's time is near enough
+    return call_id, ToolCall(call_ts, name, 0.0, _FINAL_STATUS_OK[status], chat.session)
 
 
 def _legacy_chat(data: bytes) -> dict:

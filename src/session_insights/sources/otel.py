@@ -43,16 +43,15 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import orjson
 
-from ..events import ToolCall, usage_event
+from ..events import ToolCall, check_duration_ms, check_ts, iso_ts, usage_event
 from ..history import TokenHistory
 from ..normalize import canonical_provider, otel_usage
-from .base import LineSource, Memory, Record
+from .base import BAD_LINE, LineSource, Memory, Record, bad_reason
 
 UNRECORDED_MODEL = "unrecorded"
 EXECUTE_TOOL = "execute_tool"
@@ -122,9 +121,11 @@ def _any_value(value: object) -> Any:
         return value["stringValue"]
     if "intValue" in value:
         raw = value["intValue"]  # int64: a JSON string in OTLP JSON
-        if isinstance(raw, bool) or not isinstance(raw, (int, str)):
+        if isinstance(raw, str) and raw.lstrip("-").isascii() and raw.lstrip("-").isdigit():
+            return int(raw)
+        if isinstance(raw, bool) or not isinstance(raw, int):
             raise ValueError(f"intValue must be a whole number, got {raw!r}")
-        return int(raw)
+        return raw
     if "doubleValue" in value:
         return float(value["doubleValue"])
     if "boolValue" in value:
@@ -156,17 +157,20 @@ def _id(value: object) -> str | None:
     return value
 
 
-def _nanos(value: object) -> int | None:
-    """Epoch nanoseconds from a fixed64 (string or number) or an ISO 8601 time."""
+def _nanos(value: object, field: str) -> int | None:
+    """Epoch nanoseconds from a fixed64 (string or number) or an ISO 8601 time, within
+    the times ``events.check_ts`` accepts (a 400-digit string is a bad line, not a float
+    overflow)."""
     if value is None:
         return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
     if isinstance(value, str):
-        if value.isdigit():
-            return int(value)
-        return round(datetime.fromisoformat(value).timestamp() * 1e9)
-    raise ValueError(f"a span time must be epoch nanoseconds, got {value!r}")
+        if not (value.isascii() and value.isdigit()):
+            return round(iso_ts(value, field) * 1e9)
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{field} must be epoch nanoseconds, got {value!r}")
+    check_ts(value // 1_000_000_000, field)  # whole seconds: no float of a huge int
+    return value
 
 
 def _is_error(status: object) -> bool:
@@ -177,8 +181,9 @@ def _is_error(status: object) -> bool:
 
 def _otlp_span(span: dict, resource: dict[str, Any]) -> Span:
     return Span(_id(span.get("traceId")), _id(span.get("spanId")), _id(span.get("parentSpanId")),
-                str(span.get("name") or ""), _nanos(span.get("startTimeUnixNano")),
-                _nanos(span.get("endTimeUnixNano")), _otlp_attributes(span.get("attributes")), resource,
+                str(span.get("name") or ""), _nanos(span.get("startTimeUnixNano"), "startTimeUnixNano"),
+                _nanos(span.get("endTimeUnixNano"), "endTimeUnixNano"), _otlp_attributes(span.get("attributes")),
+                resource,
                 _is_error(span.get("status")))
 
 
@@ -193,8 +198,8 @@ def _flat_span(span: dict) -> Span:
         _id(first("spanId", "span_id") or first("span_id", where=context)),
         _id(first("parentSpanId", "parent_span_id", "parent_id")),
         str(span.get("name") or ""),
-        _nanos(first("startTimeUnixNano", "start_time_unix_nano", "start_time")),
-        _nanos(first("endTimeUnixNano", "end_time_unix_nano", "end_time")),
+        _nanos(first("startTimeUnixNano", "start_time_unix_nano", "start_time"), "span start time"),
+        _nanos(first("endTimeUnixNano", "end_time_unix_nano", "end_time"), "span end time"),
         _flat_attributes(span.get("attributes")),
         _flat_attributes(span.get("resource", {}).get("attributes") if isinstance(span.get("resource"), dict)
                          else None),
@@ -214,7 +219,7 @@ def spans_of(obj: object) -> Iterator[Span | Exception]:
         if any(k in obj for k in ("spanId", "span_id", "context")):
             try:
                 yield _flat_span(obj)
-            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            except BAD_LINE as exc:
                 yield exc
             return
         raise ValueError("neither an OTLP trace export (resourceSpans) nor a span")
@@ -226,7 +231,7 @@ def spans_of(obj: object) -> Iterator[Span | Exception]:
         resource = batch.get("resource") or {}
         try:
             resource_attrs = _otlp_attributes(resource.get("attributes"))
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        except BAD_LINE as exc:
             yield exc
             resource_attrs = {}
         scopes = batch.get("scopeSpans") or []
@@ -239,7 +244,7 @@ def spans_of(obj: object) -> Iterator[Span | Exception]:
             for span in spans:
                 try:
                     yield _otlp_span(span, resource_attrs)
-                except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                except BAD_LINE as exc:
                     yield exc
 
 
@@ -270,8 +275,11 @@ def _usage_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
             usage[new] = attributes[old]
     usage.update((k, attributes[k]) for k in USAGE_KEYS if k in attributes)
     for key, value in usage.items():
+        if value is None:  # an array, a map or bytes where a count belongs
+            raise ValueError(f"{key} must be a number of tokens")
         # A count as a string (flat exporters) or a whole-number double (JavaScript SDKs).
-        if isinstance(value, str) or (isinstance(value, float) and math.isfinite(value) and value.is_integer()):
+        digits = isinstance(value, str) and value.isascii() and value.isdigit()
+        if digits or (isinstance(value, float) and math.isfinite(value) and value.is_integer()):
             usage[key] = int(value)
     return usage
 
@@ -310,18 +318,18 @@ class OtelSource(LineSource):
         for line in head:
             try:
                 self._read(line, file, emit=False)
-            except (ValueError, TypeError, KeyError, AttributeError, orjson.JSONDecodeError):
-                continue
+            except BAD_LINE:
+                continue  # counted as bad when first read
 
     def _read(self, line: bytes, file: str, emit: bool) -> list[Record]:
         # Most spans of an application are not GenAI spans: skip their lines unparsed.
         if b"gen_ai." not in line:
             return []
         spans: list[Span] = []
-        bad = False
+        errors: list[BaseException] = []
         for span in spans_of(orjson.loads(line)):
-            if isinstance(span, Exception):
-                bad = True
+            if isinstance(span, BaseException):
+                errors.append(span)
             else:
                 spans.append(span)
         self._cover(spans)
@@ -329,11 +337,11 @@ class OtelSource(LineSource):
         for span in spans:
             try:
                 out.extend(self._records(span, emit))
-            except (ValueError, TypeError, KeyError, AttributeError):
-                bad = True
-        if bad and emit:
+            except BAD_LINE as exc:
+                errors.append(exc)
+        if errors and emit:
             # One bad span makes the line bad; the line's other spans still count.
-            self.history.note_bad_line(file)
+            self.history.note_bad_line(file, 1, bad_reason(errors[0]))
         return out
 
     def _cover(self, spans: list[Span]) -> None:
@@ -374,7 +382,8 @@ class OtelSource(LineSource):
             if not emit:
                 return []
             ok = not span.error and attrs.get("error.type") in (None, "")
-            return [ToolCall(end, name, max(0.0, (end - start) * 1000.0), ok, _session(span))]
+            duration_ms = check_duration_ms(max(0.0, (end - start) * 1000.0), "tool span duration")
+            return [ToolCall(end, name, duration_ms, ok, _session(span))]
         return []
 
 
