@@ -293,3 +293,48 @@ def test_a_larger_streamed_copy_after_a_restart_replaces_the_saved_copy(tmp_path
     second = TokenHistory(state_path=state)
     assert _read(second, logs) == 20
     assert second.snapshot()["totals"]["output_tokens"] == 20 * 50
+
+
+@pytest.mark.parametrize("ts", [1e12, 253_402_300_800.0, 0.5, -1.0, math.nan, math.inf])
+def test_the_host_api_refuses_a_time_outside_2000_to_2100_on_its_fast_path_too(ts: float):
+    history = TokenHistory()
+    history.record_usage("gpt-4o", 10, 1, ts=1_760_000_000.0)  # the model name now takes the fast path
+    with pytest.raises(ValueError, match="ts"):
+        history.record_usage("gpt-4o", 10, 1, ts=ts)
+    assert history.drain() == 1
+
+
+def test_a_state_file_that_cannot_be_read_is_never_overwritten(tmp_path: Path, monkeypatch):
+    """Root reads anything, so unreadability is simulated at the open: the file is the
+    user's, and a clean start must not save over it."""
+    import os
+
+    path = tmp_path / "state.toml"
+    _saved_state(path)
+    before = path.read_bytes()
+    real_open = os.open
+
+    def denied(file, flags, *args, **kwargs):
+        if Path(file) == path and not flags & (os.O_WRONLY | os.O_RDWR):
+            raise PermissionError(13, "Permission denied")
+        return real_open(file, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", denied)
+    history = TokenHistory(state_path=path)
+    monkeypatch.undo()
+    assert any("could not be read" in n for n in history.notices), history.notices
+    history.record_usage("gpt-4o", 10, 1, ts=TS)
+    history.drain()
+    with pytest.raises(OSError, match="not overwritten"):
+        history.save()
+    assert path.read_bytes() == before
+
+
+def test_a_host_state_path_naming_a_folder_is_a_notice_and_no_save_replaces_it(tmp_path: Path):
+    folder = tmp_path / "state.toml"
+    folder.mkdir()
+    history = TokenHistory(state_path=folder)
+    assert history.notices
+    with pytest.raises(OSError):
+        history.save()
+    assert folder.is_dir()

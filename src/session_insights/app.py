@@ -18,6 +18,7 @@ from pathlib import Path
 
 import orjson
 
+from . import state as state_file
 from .history import TokenHistory
 from .sources import LineSource, SourceError, discover, open_source
 from .store import SessionStore, history_path_for
@@ -351,8 +352,8 @@ class App:
             self.saver.stop()
             self.panel.close()
             self.history.drain()
+            _make_private(self.layout_path)  # before the write: Dear PyGui keeps an existing file's mode
             dpg.save_init_file(str(self.layout_path))
-            _make_private(self.layout_path)
             self.saver.close()
             dpg.destroy_context()
         if self.args.frame_stats:
@@ -367,11 +368,12 @@ class App:
 
 
 def _make_private(path: Path) -> None:
-    """Only the user may read what we write (as state.toml): Dear PyGui writes its init file 0644."""
+    """Only the user may read what we write (as state.toml): Dear PyGui creates its init
+    file 0644, and writes an existing one in place."""
     try:
-        os.chmod(path, 0o600)
+        state_file.private_file(path)
     except OSError:
-        pass  # not written (no layout yet) or not ours: nothing to protect
+        pass  # a folder, or not ours: Dear PyGui's own write then fails or keeps its mode
 
 
 def quantile(values: list[float], q: float) -> float:

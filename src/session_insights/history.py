@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import sqlite3
 import threading
 import time
@@ -30,6 +31,8 @@ from . import decode, metrics, normalize
 from . import state as state_file
 from .events import (
     MAX_TOKENS_PER_REQUEST,
+    MAX_TS,
+    MIN_TS,
     TICKET_STATUSES,
     Rating,
     SessionMark,
@@ -229,12 +232,16 @@ class TokenHistory:
         self.applied = 0  # records applied since start; the status bar's events/s
         self._saved_offsets: dict[str, dict] = {}  # read positions from state.toml, by path digest
         self._keys: SavedKeys | None = None  # the request keys counted by earlier saves
+        self._not_ours = False
         self._saved_copies = SAVED_DEDUP_KEYS  # fewer when the state would outgrow its budget
         if self.state_path is not None:
             loaded = state_file.load(self.state_path, move_corrupt=not read_only)
             if loaded.notice:
                 self.notice(loaded.notice)
             generation = 0  # of the saved request keys this state counted: none for a clean start
+            # A file that is there but could not be read (permissions, a folder) was not
+            # moved aside: it is the user's, and a save must never replace it.
+            self._not_ours = loaded.data is None and os.path.lexists(self.state_path)
             if loaded.data is not None:
                 try:
                     self._load_state(loaded.data, keep_budget=budget_usd is not None,
@@ -337,7 +344,7 @@ class TokenHistory:
                 and tool_prompt_tokens == 0 and tools is None):
             if ts is None:
                 ts = time.time()
-            elif type(ts) is not float or not 0.0 <= ts < math.inf:
+            elif type(ts) is not float or not MIN_TS <= ts < MAX_TS:
                 ts = check_ts(ts)
             self._usage_inbox.append(_new_usage(UsageEvent, (
                 ts, model, None, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens,
@@ -1150,6 +1157,8 @@ class TokenHistory:
         """Write state_path now (atomically); returns the file's size in bytes."""
         if self.state_path is None:
             raise ValueError("this TokenHistory has no state_path to save to")
+        if self._not_ours and os.path.lexists(self.state_path):
+            raise OSError(f"{self.state_path} could not be read at start, so it is not overwritten")
         keys = self._keys
         generation = keys.generation + 1 if keys is not None else 0
         with self._lock:
