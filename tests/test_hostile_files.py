@@ -19,7 +19,6 @@ from session_insights import TokenHistory
 from session_insights.events import ToolCall, usage_event
 from session_insights.sources import base, open_source, parallel, tail
 from session_insights.sources.base import LineSource, Memory, bad_reason
-from session_insights.sources.claude import ClaudeSource
 from session_insights.sources.tail import FileTail, Position
 
 SESSION = "sess-hostile"
@@ -183,11 +182,6 @@ def test_one_65_mb_log_is_read_with_the_totals_of_a_sequential_read(big_transcri
     )  # its use and answer lie 20% of the file apart
 
 
-@pytest.mark.xfail(
-    not ClaudeSource.lines_independent,
-    strict=True,
-    reason="ClaudeSource does not declare lines_independent (nor carry/settle) yet",
-)
 def test_one_65_mb_log_is_read_in_parallel(big_transcript, monkeypatch):
     folder, sequential, offsets = big_transcript
     planned = spy_jobs(monkeypatch)

@@ -59,6 +59,11 @@ class ClaudeSource(LineSource):
     kind = "claude"
     logs_name = "Claude Code logs"
     default_roots = staticmethod(default_roots)
+    # Each line names its session: a big transcript may be read in byte ranges. A tool call
+    # whose tool_use and tool_result fall in different ranges is paired by settle(); a
+    # request whose streamed copies fall on both sides of a cut names the tools of the
+    # copies on the side of the copy kept.
+    lines_independent = True
 
     def __init__(self, path: str | os.PathLike | None, history: TokenHistory):
         super().__init__(path, history)
@@ -67,6 +72,8 @@ class ClaudeSource(LineSource):
         self._open_tool_uses = Memory(_MAX_OPEN_TOOL_USES)
         self._projects_named = Memory(_MAX_OPEN_TOOL_USES)  # sessions whose project was passed on
         self._tools_of_request = Memory(_MAX_OPEN_TOOL_USES)  # request key -> tools its copies called
+        # While reading a byte range: (tool_use id, ts, ok) of tool_results whose tool_use lies before it.
+        self._answers: list[tuple[str, float, bool]] = []
 
     def parse(self, line: bytes, file: str) -> Iterable[Record]:
         # Most lines are user text, summaries or snapshots: skip them before parsing JSON.
@@ -150,19 +157,46 @@ class ClaudeSource(LineSource):
             return []  # a user's own text
         ts = parse_ts(obj.get("timestamp"))
         answered: list[tuple[str, Record]] = []
+        early: list[tuple[str, float, bool]] = []  # answers to tool uses before this byte range
         for block in content:
             if not isinstance(block, dict) or block.get("type") != "tool_result":
                 continue
             use_id = block.get("tool_use_id")
             opened = self._open_tool_uses.get(use_id)
-            if opened is None:
-                continue  # its tool_use was read before this run, or never written
+            if opened is None:  # its tool_use was read before this run or range, or never written
+                if self.reading_range and isinstance(use_id, str):
+                    early.append((use_id, ts, not block.get("is_error")))
+                continue
             name, started, session = opened
             duration_ms = check_duration_ms(max(0.0, (ts - started) * 1000.0), "tool_result time")
             answered.append((use_id, ToolCall(ts, name, duration_ms, not block.get("is_error"), session)))
         for use_id, _ in answered:  # forgotten only once the whole line is read
             self._open_tool_uses.pop(use_id, None)
+        self._answers.extend(early[:_MAX_OPEN_TOOL_USES - len(self._answers)])
         return [record for _, record in answered]
+
+    def carry(self, file: str) -> tuple[list, list]:
+        """A byte range's answers to earlier tool uses, and the tool uses it leaves open."""
+        return self._answers, list(self._open_tool_uses.items())
+
+    def settle(self, carried: list) -> list[Record]:
+        """Tool calls split by a cut: each range's early answers meet the uses the ranges
+        before it left open, as one read of the file pairs them."""
+        opened = Memory(_MAX_OPEN_TOOL_USES)
+        out: list[Record] = []
+        for answers, uses in carried:
+            for use_id, ts, ok in answers:
+                hit = opened.pop(use_id, None)
+                if hit is not None:
+                    name, started, session = hit
+                    try:
+                        duration_ms = check_duration_ms(max(0.0, (ts - started) * 1000.0), "tool_result time")
+                    except ValueError:
+                        continue  # out of range: the line read in one pass is a bad line
+                    out.append(ToolCall(ts, name, duration_ms, ok, session))
+            for use_id, value in uses:
+                opened.remember(use_id, value)
+        return out
 
 
 def _tool_use_block(block: dict) -> dict:
