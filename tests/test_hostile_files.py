@@ -600,3 +600,25 @@ def test_bad_lines_are_counted_by_reason_per_poll(tmp_path):
     reasons = h.snapshot()["errors"]["reasons"]
     assert reasons.pop("not valid JSON") == 1 and list(reasons.values()) == [2]
     assert "time" in next(iter(reasons)) and "not a time" not in next(iter(reasons))
+
+
+def test_a_big_comms_log_read_in_byte_ranges_counts_as_a_sequential_read(tmp_path: Path, monkeypatch):
+    """SessionLogger lines each name their session and carry a key: a big comms log is cut
+    across processes like a Claude transcript, with the same figures."""
+    from session_insights.session_logger import SessionLogger
+
+    with SessionLogger(tmp_path, "s1") as log:
+        for i in range(3000):
+            log.model_call("gpt-4o", input_tokens=100 + i, output_tokens=10, ended_ts=1_760_000_000.0 + i)
+            log.tool_call("Bash", 5.0 + i % 7, ok=i % 5 != 0, ts=1_760_000_000.0 + i)
+    monkeypatch.setattr(base, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "MIN_RANGE_BYTES", 1000)
+    planned = spy_jobs(monkeypatch)
+    snaps = []
+    for workers in (1, 2):
+        h = TokenHistory()
+        open_source(f"comms:{tmp_path}", h).read_all(workers=workers)
+        h.drain()
+        snaps.append(figures(h.snapshot(now_ts=0)))
+    assert any(p.split for job in planned for p in job), "the log was cut into ranges"
+    assert snaps[0] == snaps[1] and snaps[1]["totals"]["requests"] == 3000

@@ -19,6 +19,7 @@ from pathlib import Path
 import orjson
 
 from . import state as state_file
+from .formatting import printable
 from .history import TokenHistory
 from .sources import LineSource, SourceError, discover, open_source
 from .store import SessionStore, history_path_for
@@ -400,6 +401,6 @@ def run(args: Namespace) -> int:
     try:
         app = App(args)
     except SourceError as exc:
-        print(f"session-insights: {exc}", file=sys.stderr)
+        print(f"session-insights: {printable(str(exc))}", file=sys.stderr)
         return 2
     return app.run()

@@ -132,7 +132,7 @@ def window_parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: str, prog: str = "session-insights report") -> int:
-    print(f"{prog}: {message}", file=sys.stderr)
+    print(f"{prog}: {fmt.printable(message)}", file=sys.stderr)  # a path may hold escape sequences
     return EXIT_USAGE
 
 
@@ -251,7 +251,7 @@ def run_report(argv: list[str]) -> int:
     finally:
         if store is not None:
             for notice in store.notices:
-                print(f"session-insights report: {notice}", file=sys.stderr)
+                print(f"session-insights report: {fmt.printable(notice)}", file=sys.stderr)
             store.close()
     if args.chart is not None:
         return _write_chart(across.efficiency_over_time(rows), args.chart)
@@ -277,7 +277,8 @@ def _write_chart(over: dict, png_path: Path) -> int:
         lines = [line for line in done.stderr.splitlines() if line.strip()]
         why = lines[-1].strip() if lines else (
             f"exit code {done.returncode}" if done.returncode >= 0 else f"signal {-done.returncode}")
-        print(f"session-insights report: could not draw the chart {png_path}: {why}", file=sys.stderr)
+        print(fmt.printable(f"session-insights report: could not draw the chart {png_path}: {why}"),
+              file=sys.stderr)
         return EXIT_CHART
     return 0
 

@@ -82,6 +82,7 @@ def parse_comms_line(line: bytes) -> list[Record]:
 
 class CommsSource(LineSource):
     kind = "comms"
+    lines_independent = True  # each line names its own session: a big log may be read in ranges
 
     def parse(self, line: bytes, file: str) -> Iterable[Record]:
         return parse_comms_line(line)
