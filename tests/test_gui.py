@@ -119,6 +119,8 @@ def test_app_renders_frames_saves_screenshot_stats_and_state(x_display, artifact
     assert saved["schema"] == 1 and saved["usage"], "the demo's requests are saved"
     assert set(saved["ui"]["open_headers"]) >= {"timeline", "summary", "sessions"}
     assert (tmp_path / "state.layout.ini").exists()
+    for written in ("state.layout.ini", "state.demo.toml", "state.demo.history.sqlite"):
+        assert (tmp_path / written).stat().st_mode & 0o777 == 0o600, f"{written} is private to the user"
     # The demo's sessions reach its own durable history, beside its state file.
     from session_insights.store import SessionStore
 

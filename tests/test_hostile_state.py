@@ -338,3 +338,30 @@ def test_a_host_state_path_naming_a_folder_is_a_notice_and_no_save_replaces_it(t
     with pytest.raises(OSError):
         history.save()
     assert folder.is_dir()
+
+
+def test_a_log_replaced_while_the_app_was_closed_is_read_again_after_the_restart(tmp_path: Path):
+    """The saved read position keeps a digest of the file's first bytes: a file rewritten
+    in place (same inode) and grown past the saved offset is told from one that grew."""
+    logs, state = tmp_path / "logs", tmp_path / "state.toml"
+    logs.mkdir()
+    path = logs / "s1.comms.jsonl"
+
+    def lines(n: int, tokens: int) -> bytes:
+        return b"".join(b'{"kind": "model_call", "ts": %d, "model": "gpt-4o", "usage": {"input_tokens": %d}}\n'
+                        % (1_760_000_000 + i, tokens) for i in range(n))
+
+    path.write_bytes(lines(8, 100))
+    first = TokenHistory(state_path=state)
+    open_source(f"comms:{logs}", first).poll()
+    first.drain()
+    first.save()
+    with path.open("r+b") as f:  # rewritten in place: same inode, new head, longer than before
+        f.truncate(0)
+        f.write(lines(13, 7))
+    second = TokenHistory(state_path=state)
+    open_source(f"comms:{logs}", second).poll()
+    second.drain()
+    snap = second.snapshot()
+    assert snap["totals"]["requests"] == 8 + 13
+    assert snap["totals"]["input_tokens"] == 8 * 100 + 13 * 7
