@@ -13,10 +13,11 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from .events import check_ts
+from .events import MAX_TOKENS_PER_REQUEST, TICKET_STATUSES, UsageEvent, check_ts
 
 MAX_COUNTER = 10**30  # far above any real total, far below what slows arithmetic down
 MAX_TEXT_CHARS = 4096
+_DAY_S = 86_400
 
 
 class CorruptState(ValueError):
@@ -91,3 +92,73 @@ def text(value: object, where: str, empty_is_none: bool = False) -> str | None:
 def rows(data: dict, key: str) -> list[dict]:
     """``data[key]``: an array of tables (empty if absent)."""
     return [table(row, f"{key}[{i}]") for i, row in enumerate(array(data.get(key, []), key))]
+
+
+# --- the rows of our own state file --------------------------------------------------
+
+
+def day(value: object, where: str) -> int:
+    """A UTC day number (days since the epoch) within the range of record times."""
+    day = whole(value, where, 0, 10**6)
+    moment(day * _DAY_S, where)
+    return day
+
+
+def status(value: object, where: str) -> str:
+    if value not in TICKET_STATUSES:
+        raise CorruptState(where, f"must be one of {', '.join(TICKET_STATUSES)}")
+    return value
+
+
+def named_counters(rows: list[dict], where: str) -> dict[str, list[int]]:
+    return {text(row.get("name"), f"{where}[{i}].name"): counters(
+        row.get("counts"), f"{where}[{i}].counts", 4) for i, row in enumerate(rows)}
+
+
+def counts_by_name(value: object, where: str) -> dict[str, int]:
+    return {text(k, where): whole(v, f"{where}.{k}") for k, v in table(value, where).items()}
+
+
+POSITION_FIELDS = ("offset", "inode", "device", "head_len", "head")
+
+
+def position_row(position: dict) -> str:
+    """A read position as saved: offset, inode, device, and the length and digest of the
+    file's first bytes (which tell a replaced file from a grown one), in hex, one string:
+    a few dozen bytes a file, so thousands of log files fit the size budget."""
+    fields = POSITION_FIELDS if position.get("head_len") else POSITION_FIELDS[:3]
+    return ":".join(format(int(position.get(k, 0)), "x") for k in fields)
+
+
+def position(value: object, where: str) -> dict[str, int]:
+    """A saved read position (``_offset_row``; [offset, inode, device] before heads were kept)."""
+    if isinstance(value, str):
+        try:
+            row = [int(part, 16) for part in value.split(":")]
+        except ValueError:
+            raise CorruptState(where, "must be hex numbers separated by ':'") from None
+    else:
+        row = array(value, where, 3)
+    if len(row) not in (3, 5):
+        raise CorruptState(where, f"must have 3 or 5 numbers, has {len(row)}")
+    return {name: whole(v, f"{where}[{i}]", -(2**63), 2**64)
+            for i, (name, v) in enumerate(zip(POSITION_FIELDS, row))}
+
+
+def request_copy(row: list, where: str) -> UsageEvent:
+    """A remembered request copy as ``to_state`` writes it. Rows saved before tools were
+    kept have 13 fields; before tool-use prompts, 14."""
+    if len(row) not in (13, 14, 15):
+        raise CorruptState(where, f"must have 13 to 15 items, has {len(row)}")
+    row = list(row)
+    tool_prompt = whole(row.pop(), f"{where}.tool_prompt", 0, MAX_TOKENS_PER_REQUEST) if len(row) == 15 else 0
+    tools = tuple(text(t, f"{where}.tools") for t in array(row.pop(), f"{where}.tools")) \
+        if len(row) == 14 else ()
+    key, ts, model, provider, *counts, tier, session, reported = row
+    inp, cr, cw5, cw1h, out, reasoning = (whole(c, f"{where}.counts", 0, MAX_TOKENS_PER_REQUEST)
+                                          for c in counts)
+    return UsageEvent(moment(ts, f"{where}.ts"), text(model, f"{where}.model"),
+                      text(provider, f"{where}.provider", True), inp, cr, cw5, cw1h, out, reasoning,
+                      text(tier, f"{where}.tier", True), text(session, f"{where}.session", True),
+                      None, text(key, f"{where}.key"), number(reported, f"{where}.reported") or None,
+                      tools or None, tool_prompt)

@@ -52,6 +52,7 @@ from .events import (
 from .pricing import PUSD_PER_USD, PriceBook, usd
 from .request_keys import SavedKeys, key_digest
 from .series import BucketSeries, RecentSeconds
+from .store import history_path_for
 
 # Counters kept per (model, tier, session): one list, so an event costs one dict look-up.
 # TOOL_PROMPT (part of IN) came last, so state saved before it loads with a 0 appended.
@@ -129,76 +130,6 @@ def copy_rank(ev: UsageEvent) -> tuple:
             ev.tools or ())
 
 
-# --- reading state.toml back: each value checked (see decode) -------------------------
-
-
-def _check_day(value: object, where: str) -> int:
-    """A UTC day number (days since the epoch) within the range of record times."""
-    day = decode.whole(value, where, 0, 10**6)
-    decode.moment(day * DAY_S, where)
-    return day
-
-
-def _checked_status(value: object, where: str) -> str:
-    if value not in TICKET_STATUSES:
-        raise decode.CorruptState(where, f"must be one of {', '.join(TICKET_STATUSES)}")
-    return value
-
-
-def _named_counters(rows: list[dict], where: str) -> dict[str, list[int]]:
-    return {decode.text(row.get("name"), f"{where}[{i}].name"): decode.counters(
-        row.get("counts"), f"{where}[{i}].counts", 4) for i, row in enumerate(rows)}
-
-
-def _counts_by_name(value: object, where: str) -> dict[str, int]:
-    return {decode.text(k, where): decode.whole(v, f"{where}.{k}") for k, v in decode.table(value, where).items()}
-
-
-_OFFSET_FIELDS = ("offset", "inode", "device", "head_len", "head")
-
-
-def _offset_row(position: dict) -> str:
-    """A read position as saved: offset, inode, device, and the length and digest of the
-    file's first bytes (which tell a replaced file from a grown one), in hex, one string:
-    a few dozen bytes a file, so thousands of log files fit the size budget."""
-    fields = _OFFSET_FIELDS if position.get("head_len") else _OFFSET_FIELDS[:3]
-    return ":".join(format(int(position.get(k, 0)), "x") for k in fields)
-
-
-def _saved_offset(value: object, where: str) -> dict[str, int]:
-    """A saved read position (``_offset_row``; [offset, inode, device] before heads were kept)."""
-    if isinstance(value, str):
-        try:
-            row = [int(part, 16) for part in value.split(":")]
-        except ValueError:
-            raise decode.CorruptState(where, "must be hex numbers separated by ':'") from None
-    else:
-        row = decode.array(value, where, 3)
-    if len(row) not in (3, 5):
-        raise decode.CorruptState(where, f"must have 3 or 5 numbers, has {len(row)}")
-    return {name: decode.whole(v, f"{where}[{i}]", -(2**63), 2**64)
-            for i, (name, v) in enumerate(zip(_OFFSET_FIELDS, row))}
-
-
-def _saved_request(row: list, where: str) -> UsageEvent:
-    """A remembered request copy as ``to_state`` writes it. Rows saved before tools were
-    kept have 13 fields; before tool-use prompts, 14."""
-    if len(row) not in (13, 14, 15):
-        raise decode.CorruptState(where, f"must have 13 to 15 items, has {len(row)}")
-    row = list(row)
-    tool_prompt = decode.whole(row.pop(), f"{where}.tool_prompt", 0, MAX_TOKENS_PER_REQUEST) if len(row) == 15 else 0
-    tools = tuple(decode.text(t, f"{where}.tools") for t in decode.array(row.pop(), f"{where}.tools")) \
-        if len(row) == 14 else ()
-    key, ts, model, provider, *counts, tier, session, reported = row
-    inp, cr, cw5, cw1h, out, reasoning = (decode.whole(c, f"{where}.counts", 0, MAX_TOKENS_PER_REQUEST)
-                                          for c in counts)
-    return UsageEvent(decode.moment(ts, f"{where}.ts"), decode.text(model, f"{where}.model"),
-                      decode.text(provider, f"{where}.provider", True), inp, cr, cw5, cw1h, out, reasoning,
-                      decode.text(tier, f"{where}.tier", True), decode.text(session, f"{where}.session", True),
-                      None, decode.text(key, f"{where}.key"), decode.number(reported, f"{where}.reported") or None,
-                      tools or None, tool_prompt)
-
-
 class TokenHistory:
     """Everything known about the session(s) being watched, fed from any thread.
 
@@ -263,8 +194,6 @@ class TokenHistory:
     def _open_keys(self, generation: int, read_only: bool) -> None:
         """The request keys counted by the saves up to ``generation``, kept beside the
         state in the durable history."""
-        from .store import history_path_for  # the store's module imports nothing of ours back
-
         self._keys = SavedKeys(history_path_for(self.state_path), generation, read_only=read_only)
         if self._keys.problem:
             self.notice(self._keys.problem)
@@ -1242,7 +1171,7 @@ class TokenHistory:
                 # Keyed by a digest of the path and stored as [offset, inode, device]: a
                 # few dozen bytes a file, so thousands of log files fit the size budget.
                 "offsets": {**self._saved_offsets_rows(), **{
-                    _path_digest(k): _offset_row(v) for k, v in self.offsets.items()}},
+                    _path_digest(k): decode.position_row(v) for k, v in self.offsets.items()}},
                 "ui": self.ui,
                 "notices": list(self.notices[-10:]),
             }
@@ -1254,7 +1183,7 @@ class TokenHistory:
             return data
 
     def _saved_offsets_rows(self) -> dict[str, str]:
-        return {d: _offset_row(v) for d, v in self._saved_offsets.items()}
+        return {d: decode.position_row(v) for d, v in self._saved_offsets.items()}
 
     def _load_state(self, data: dict, *, keep_budget: bool, keep_overrides: bool) -> None:
         """Restore what ``to_state`` wrote. Every value is checked (``decode``): anything no
@@ -1282,20 +1211,20 @@ class TokenHistory:
         self._days = {}
         for i, row in enumerate(decode.array(data.get("days", []), "days")):
             day, *v = decode.array(row, f"days[{i}]", 6)
-            self._days[_check_day(day, f"days[{i}][0]")] = decode.counters(v, f"days[{i}]", 5)
+            self._days[decode.day(day, f"days[{i}][0]")] = decode.counters(v, f"days[{i}]", 5)
         self._load_sessions(decode.rows(data, "sessions"))
-        self._tools = _named_counters(decode.rows(data, "tools"), "tools")
-        self._tool_turns = _named_counters(decode.rows(data, "tool_turns"), "tool_turns")
+        self._tools = decode.named_counters(decode.rows(data, "tools"), "tools")
+        self._tool_turns = decode.named_counters(decode.rows(data, "tool_turns"), "tool_turns")
         for i, row in enumerate(decode.array(data.get("recent_requests", []), "recent_requests")):
-            ev = _saved_request(decode.array(row, f"recent_requests[{i}]"), f"recent_requests[{i}]")
+            ev = decode.request_copy(decode.array(row, f"recent_requests[{i}]"), f"recent_requests[{i}]")
             self._seen[ev.request_key] = ev
         self._load_tickets(data)
         errors = decode.table(data.get("errors", {}), "errors")
-        self.bad_lines = _counts_by_name(errors.get("files", {}), "errors.files")
-        self.bad_reasons = _counts_by_name(errors.get("reasons", {}), "errors.reasons")
+        self.bad_lines = decode.counts_by_name(errors.get("files", {}), "errors.files")
+        self.bad_reasons = decode.counts_by_name(errors.get("reasons", {}), "errors.reasons")
         self._saved_offsets = {}
         for digest, row in decode.table(data.get("offsets", {}), "offsets").items():
-            self._saved_offsets[digest] = _saved_offset(row, f"offsets.{digest}")
+            self._saved_offsets[digest] = decode.position(row, f"offsets.{digest}")
         self.ui = dict(decode.table(data.get("ui", {}), "ui"))
         self._last_labels = None
         self._contexts.clear()
@@ -1317,7 +1246,7 @@ class TokenHistory:
             days = {}
             for j, day_row in enumerate(decode.array(row.get("days", []), f"{where}.days")):
                 day, *v = decode.array(day_row, f"{where}.days[{j}]", 4)
-                days[_check_day(day, f"{where}.days[{j}][0]")] = decode.counters(v, f"{where}.days[{j}]", 3)
+                days[decode.day(day, f"{where}.days[{j}][0]")] = decode.counters(v, f"{where}.days[{j}]", 3)
             self._combo_days[key] = days
             provider = decode.text(row.get("provider", ""), f"{where}.provider", True)
             if provider or model not in self._model_provider:
@@ -1343,7 +1272,7 @@ class TokenHistory:
     def _load_tickets(self, data: dict) -> None:
         for i, t in enumerate(decode.rows(data, "tickets")):
             where = f"tickets[{i}]"
-            status = _checked_status(t.get("status"), f"{where}.status")
+            status = decode.status(t.get("status"), f"{where}.status")
             track = decode.text(t.get("track", ""), f"{where}.track", True)
             track_update = None
             if track and "track_ts" in t:
@@ -1356,5 +1285,5 @@ class TokenHistory:
                 decode.text(t.get("reason", ""), f"{where}.reason", True), track_update,
                 decode.text(t.get("session", ""), f"{where}.session", True)]
         for status, n in decode.table(data.get("tickets_retired", {}), "tickets_retired").items():
-            self._retired_tickets[_checked_status(status, "tickets_retired")] = decode.whole(
+            self._retired_tickets[decode.status(status, "tickets_retired")] = decode.whole(
                 n, f"tickets_retired.{status}")

@@ -24,6 +24,8 @@ import threading
 from array import array
 from pathlib import Path
 
+from . import state as state_file
+
 KEEP_DAYS = 120
 MAX_PENDING = 2_000_000  # keys counted since the last save (16 MB); older ones are not kept past it
 DAY_S = 86_400
@@ -68,8 +70,7 @@ class SavedKeys:
                                      check_same_thread=False, isolation_level=None)
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                if not self.path.exists():
-                    os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+                state_file.private_file(self.path)  # before SQLite: its -wal / -shm take this mode
                 db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, check_same_thread=False,
                                      isolation_level=None)
                 db.execute("PRAGMA journal_mode=WAL")

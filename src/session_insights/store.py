@@ -36,23 +36,17 @@ from pathlib import Path
 
 from . import state as state_file
 from .across import row_rank
+from .store_values import (
+    MODEL_FIELDS,
+    SESSION_FIELDS,
+    UNPLAIN_SESSIONS,
+    decoded,
+    to_sql,
+)
 
 HISTORY_SUFFIX = "history.sqlite"
 BUSY_TIMEOUT_MS = 200  # a writer in another process holds the lock at most this long before we give up for now
 
-# Scalar figures of a session row, as TokenHistory.session_rows gives them.
-SESSION_FIELDS = (
-    "project", "state", "first_ts", "last_ts", "end_ts", "requests", "input_tokens", "output_tokens",
-    "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "total_tokens", "cost_pusd",
-    "unpriced_requests", "tool_calls", "tool_failures", "tickets_completed", "ratings", "rating_sum",
-    "tool_prompt_tokens",
-)
-# Figures of one model in a session's model mix (token kinds NULL, None when read, in a
-# row written before schema 2).
-MODEL_FIELDS = (
-    "requests", "total_tokens", "cost_pusd", "unpriced_requests", "input_tokens", "output_tokens",
-    "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
-)
 MIGRATIONS = [
     # 0 -> 1
     """
@@ -123,63 +117,6 @@ SCHEMA_VERSION = len(MIGRATIONS)
 # the same copy of the session written again, which then fills in what it lacked: the
 # version is the last thing a row's rank compares, so it never lets a lesser copy win.
 ROW_VERSION = 2
-
-
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-
-
-def _to_sql(values: Iterable) -> tuple:
-    """Values as stored: an int past SQLite's 64-bit INTEGER as the BLOB of its decimal
-    digits. Not a TEXT: an INTEGER column turns a TEXT of too many digits into a REAL, and
-    leaves a BLOB as it is."""
-    return tuple(str(v).encode("ascii") if type(v) is int and not _INT64_MIN <= v <= _INT64_MAX else v
-                 for v in values)
-
-
-# What each stored value may be, in SQLite's typeof names (a count past int64 is a BLOB).
-_COUNT, _TEXT = ("integer", "blob"), ("text",)
-_SESSION_KINDS = tuple(("text", "null") if f in ("project", "state") else ("real", "integer") if f == "rating_sum"
-                       else ("real", "integer", "null") if f.endswith("_ts") else _COUNT for f in SESSION_FIELDS)
-_MODEL_KINDS = (_TEXT, *(_COUNT + ("null",) if f in MODEL_FIELDS[4:] else _COUNT for f in MODEL_FIELDS))
-_DAY_KINDS = (("integer",), _TEXT, _COUNT, _COUNT, _COUNT)
-_TYPEOF = {int: "integer", float: "real", str: "text", bytes: "blob", type(None): "null"}
-
-
-def _not_plain(columns: Iterable[str], kinds: Iterable[tuple]) -> str:
-    """An SQL condition: the row holds a BLOB or a value of another kind than its column
-    takes. Reading checks those rows value by value, and takes the others as they are."""
-    return " OR ".join(f"typeof({column}) NOT IN ({', '.join(repr(t) for t in kind if t != 'blob')})"
-                       for column, kind in zip(columns, kinds, strict=True))
-
-
-# The sessions a row of which is not plain, in any of the three tables.
-_UNPLAIN_SESSIONS = " UNION ".join(f"SELECT source, session FROM {table} WHERE {_not_plain(columns, kinds)}"
-                                   for table, columns, kinds in (
-    ("sessions", SESSION_FIELDS, _SESSION_KINDS), ("session_models", ("model", *MODEL_FIELDS), _MODEL_KINDS),
-    ("session_days", ("day", "model", "requests", "tokens", "cost_pusd"), _DAY_KINDS)))
-
-
-def _checked(values: Iterable, kinds: tuple) -> list:
-    """Stored values as the figures they were (a BLOB of digits as its int); ValueError if
-    one is not of its kind, so a row changed by another program cannot break a report."""
-    values = list(values)
-    for i, (value, kind) in enumerate(zip(values, kinds, strict=True)):
-        if _TYPEOF.get(type(value)) not in kind:
-            raise ValueError(f"{value!r} is not a figure of the session history")
-        if type(value) is bytes:
-            values[i] = int(value)
-    return values
-
-
-def _decoded(figures: list, models: dict, days: list) -> dict:
-    """A stored session row that is not plain, checked value by value."""
-    row = dict(zip(SESSION_FIELDS, _checked(figures, _SESSION_KINDS)))
-    row["models"] = {}
-    for model, m in models.items():
-        model, *values = _checked((model, *m.values()), _MODEL_KINDS)
-        row["models"][model] = dict(zip(MODEL_FIELDS, values))
-    row["days"] = [tuple(_checked(day, _DAY_KINDS)) for day in days]
-    return row
 
 
 def _is_corrupt(exc: BaseException) -> bool:
@@ -336,7 +273,7 @@ class SessionStore:
                                     "WHERE source = ? AND session = ?", key).fetchone()
                 if stored is not None:
                     try:
-                        stored_rank = (row_rank(_decoded(stored[:-1], {}, [])), int(stored[-1]))
+                        stored_rank = (row_rank(decoded(stored[:-1], {}, [])), int(stored[-1]))
                     except (ValueError, TypeError):
                         stored_rank = ()
                     if key in self._altered:
@@ -346,12 +283,12 @@ class SessionStore:
                         continue
                 db.execute(f"INSERT OR REPLACE INTO sessions (source, session, {', '.join(SESSION_FIELDS)}, "
                            f"row_version, written_ts) VALUES ({', '.join('?' * (len(SESSION_FIELDS) + 4))})",
-                           _to_sql((*key, *(row[f] for f in SESSION_FIELDS), ROW_VERSION, now_ts)))
+                           to_sql((*key, *(row[f] for f in SESSION_FIELDS), ROW_VERSION, now_ts)))
                 db.execute("DELETE FROM session_models WHERE source = ? AND session = ?", key)
                 db.executemany(
                     f"INSERT INTO session_models (source, session, model, {', '.join(MODEL_FIELDS)}) "
                     f"VALUES ({', '.join('?' * (len(MODEL_FIELDS) + 3))})",
-                    [_to_sql((*key, model, *(m[f] for f in MODEL_FIELDS))) for model, m in row["models"].items()])
+                    [to_sql((*key, model, *(m[f] for f in MODEL_FIELDS))) for model, m in row["models"].items()])
                 # The live history keeps a long session's recent days only: stored days
                 # before the first day of this copy stay.
                 first_day = min((d[0] for d in row["days"]), default=None)
@@ -359,7 +296,7 @@ class SessionStore:
                     db.execute("DELETE FROM session_days WHERE source = ? AND session = ? AND day >= ?",
                                (*key, first_day))
                 db.executemany("INSERT INTO session_days VALUES (?, ?, ?, ?, ?, ?, ?)", [
-                    _to_sql((*key, day, model, requests, tokens, cost))
+                    to_sql((*key, day, model, requests, tokens, cost))
                     for day, model, requests, tokens, cost in row["days"]])
                 known[key] = rank
                 written += 1
@@ -417,7 +354,7 @@ class SessionStore:
                 for source, session, day, model, requests, tokens, cost in db.execute(
                         "SELECT * FROM session_days ORDER BY day, model"):
                     days.setdefault((source, session), []).append((day, model, requests, tokens, cost))
-                unplain = set(db.execute(_UNPLAIN_SESSIONS).fetchall())
+                unplain = set(db.execute(UNPLAIN_SESSIONS).fetchall())
             except sqlite3.DatabaseError as exc:
                 self._failed(exc, "read")
                 return []
@@ -427,7 +364,7 @@ class SessionStore:
             try:
                 if key in unplain:
                     row = {"source": source or None, "session": session,
-                           **_decoded(figures, models.get(key, {}), days.get(key, []))}
+                           **decoded(figures, models.get(key, {}), days.get(key, []))}
                 else:
                     row = {"source": source or None, "session": session, **dict(zip(SESSION_FIELDS, figures)),
                            "models": models.get(key, {}), "days": days.get(key, [])}
