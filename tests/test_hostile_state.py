@@ -72,6 +72,8 @@ DAMAGE = {
     "budget negative": ("budget_usd", -3.0),
     "usage not an array": ("usage", "everything"),
     "errors not a table": ("errors", [1, 2]),
+    "open headers not names": ("ui.open_headers", [1, 2]),
+    "ui scale not a number": ("ui.scale", "huge"),
 }
 
 
@@ -80,6 +82,7 @@ def test_a_corrupt_value_in_state_toml_moves_it_aside_and_starts_clean(tmp_path:
     path = tmp_path / "state.toml"
     data = _saved_state(path)
     data.setdefault("budget_usd", 10.0)
+    data["ui"] = {"open_headers": ["timeline", "tools"], "scale": 1.25}
     field, value = DAMAGE[case]
     _set(data, field, value)
     path.write_text(tomli_w.dumps(data))

@@ -162,3 +162,29 @@ def request_copy(row: list, where: str) -> UsageEvent:
                       text(tier, f"{where}.tier", True), text(session, f"{where}.session", True),
                       None, text(key, f"{where}.key"), number(reported, f"{where}.reported") or None,
                       tools or None, tool_prompt)
+
+
+def ui_preferences(value: object) -> dict:
+    """The panel's preferences: the headers open (names) and the UI scale, checked as
+    such; any other key (a host's panel may keep its own) a flat value or list of them."""
+    prefs = table(value, "ui")
+    out: dict = {}
+    for key, item in prefs.items():
+        where = f"ui.{key}"
+        if key == "open_headers":
+            out[key] = [text(name, f"{where}[{i}]") for i, name in enumerate(array(item, where))]
+        elif key == "scale":
+            out[key] = number(item, where, 0.25, 8.0)
+        elif isinstance(item, list):
+            out[key] = [_flat(v, f"{where}[{i}]") for i, v in enumerate(item)]
+        else:
+            out[key] = _flat(item, where)
+    return out
+
+
+def _flat(value: object, where: str) -> object:
+    if isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        return number(value, where, -float(MAX_COUNTER))
+    return text(value, where)

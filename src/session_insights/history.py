@@ -1225,7 +1225,7 @@ class TokenHistory:
         self._saved_offsets = {}
         for digest, row in decode.table(data.get("offsets", {}), "offsets").items():
             self._saved_offsets[digest] = decode.position(row, f"offsets.{digest}")
-        self.ui = dict(decode.table(data.get("ui", {}), "ui"))
+        self.ui = decode.ui_preferences(data.get("ui", {}))
         self._last_labels = None
         self._contexts.clear()
         self._hot_sec = -1
