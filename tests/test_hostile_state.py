@@ -368,3 +368,27 @@ def test_a_log_replaced_while_the_app_was_closed_is_read_again_after_the_restart
     snap = second.snapshot()
     assert snap["totals"]["requests"] == 8 + 13
     assert snap["totals"]["input_tokens"] == 8 * 100 + 13 * 7
+
+
+def test_a_read_only_history_over_a_relative_state_path_reads_its_keys(tmp_path: Path, monkeypatch):
+    """`report --state state.toml` (a relative path) crashed once a history sat beside it:
+    'relative path can't be expressed as a file URI'."""
+    monkeypatch.chdir(tmp_path)
+    logs = Path("projects") / "-home-me-shop"
+    logs.mkdir(parents=True)
+    (logs / "first.jsonl").write_bytes(b"".join(_claude_line(i) for i in range(5)))
+    first = TokenHistory(state_path="state.toml")
+    _read(first, logs)
+    first.save()
+    (logs / "resumed.jsonl").write_bytes(b"".join(_claude_line(i) for i in range(6)))
+    report = TokenHistory(state_path="state.toml", read_only=True)
+    assert not report.notices
+    assert _read(report, logs) == 6
+
+
+@pytest.mark.parametrize("bad", [{"project": "p\ud800"}, {"session_id": "a/b"}, {"session_id": "s\ud800"}])
+def test_a_session_logger_refused_leaves_no_file_behind(tmp_path: Path, bad: dict):
+    folder = tmp_path / "logs"
+    with pytest.raises(ValueError):
+        SessionLogger(folder, **{"session_id": "s2", **bad})
+    assert not folder.exists() or not list(folder.iterdir())

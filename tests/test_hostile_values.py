@@ -577,3 +577,39 @@ def test_good_lines_among_bad_ones_count_exactly_as_they_do_alone(kind, data):
     for _ in range(data.draw(st.integers(1, 5))):
         mixed.insert(data.draw(st.integers(first, len(mixed))), data.draw(bad))
     assert _figures(_read_lines(kind, mixed)) == _figures(_read_lines(kind, good))
+
+
+def test_a_line_break_in_a_name_cannot_forge_a_line_of_the_report(tmp_path, capsys):
+    forged = "gpt\nCost so far: $0.00 (FORGED)\rFORGED2"
+    spec = write("comms", tmp_path, jsonl(comms_call(1, model=forged)))
+    for fmt in ("text", "md"):
+        assert main(["report", spec, "--no-history", "--format", fmt]) == 0
+        out = capsys.readouterr().out
+        assert "\r" not in out
+        assert not any(line.lstrip("- ").startswith(("Cost so far: $0.00 (FORGED)", "FORGED2"))
+                       for line in out.splitlines()), fmt
+        assert "gpt\\x0aCost so far" in out
+
+
+@pytest.mark.parametrize("call, field", [
+    (lambda h: h.record_tool_call("x", 10**5000), "duration_ms"),
+    (lambda h: h.record_tool_call("x", 1, ts=10**5000), "ts"),
+    (lambda h: h.record_usage("gpt-4o", 10**5000, 1), "input_tokens"),
+    (lambda h: h.record_usage("gpt-4o", 1, 1, cache_read_tokens=-(10**5000)), "cache_read_tokens"),
+    (lambda h: h.rate(10**5000), "score"),
+    (lambda h: h.record_tool_call("x", "9" * 10_000), "duration_ms"),
+])
+def test_a_number_of_thousands_of_digits_is_refused_naming_its_field_in_a_short_message(call, field):
+    with pytest.raises(ValueError) as raised:
+        call(TokenHistory())
+    message = str(raised.value)
+    assert message.startswith(field) or f" {field} " in message, message
+    assert len(message) < 300 and "4300" not in message
+
+
+def test_a_span_time_of_5000_digits_is_a_bad_line_whose_reason_names_the_field(tmp_path):
+    spec = write("otel", tmp_path, jsonl(otel_export(otel_span("a" * 16, 1_760_000_000 * 10**9, "9" * 5000)),
+                                         otel_chat(2, 60)))
+    snap = read(spec)
+    assert (snap["errors"]["bad_lines"], snap["totals"]["requests"]) == (1, 1)
+    assert list(snap["errors"]["reasons"]) == ["endTimeUnixNano out of range"]

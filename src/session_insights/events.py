@@ -113,20 +113,39 @@ class Rating(NamedTuple):
 # message cut there (``sources.base.bad_reason``), a phrase that never quotes the line.
 
 
+def _as_float(value: int | float) -> float:
+    """A number as a float; an int too large for one is infinite (and so out of any range)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+def shown(value: object) -> str:
+    """A value as an error message quotes it: cut short, and a huge number by its size
+    (Python will not even write an integer of over 4,300 digits as text)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 100:
+        return f"a number of about {int(value.bit_length() * 0.30103):,} digits"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def check_tokens(field: str, value: object) -> int:
     """A token count: a whole number from 0 to MAX_TOKENS_PER_REQUEST."""
     if type(value) is int:
         if 0 <= value <= MAX_TOKENS_PER_REQUEST:
             return value
     elif isinstance(value, bool) or not hasattr(value, "__index__"):
-        raise ValueError(f"{field} must be a whole number of tokens, got {value!r}")
+        raise ValueError(f"{field} must be a whole number of tokens, got {shown(value)}")
     else:
         value = value.__index__()  # numpy and other integer types
         if 0 <= value <= MAX_TOKENS_PER_REQUEST:
             return value
     if value < 0:
-        raise ValueError(f"{field} must not be negative, got {value!r}")
-    raise ValueError(f"{field} is too many tokens for one request, got {value:,} "
+        raise ValueError(f"{field} must not be negative, got {shown(value)}")
+    raise ValueError(f"{field} is too many tokens for one request, got {shown(value)} "
                      f"(at most {MAX_TOKENS_PER_REQUEST:,})")
 
 
@@ -135,13 +154,10 @@ def check_ts(value: object, field: str = "ts") -> float:
     if value is None:
         return time.time()
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{field} must be epoch seconds (a number), got {value!r}")
-    try:
-        ts = float(value)
-    except OverflowError:  # an int too large for a float
-        ts = math.inf
+        raise ValueError(f"{field} must be epoch seconds (a number), got {shown(value)}")
+    ts = _as_float(value)
     if not MIN_TS <= ts < MAX_TS:  # also rejects NaN
-        raise ValueError(f"{field} out of range, got {value!r}: epoch seconds must be from "
+        raise ValueError(f"{field} out of range, got {shown(value)}: epoch seconds must be from "
                          "2000-01-01 to 2100-01-01 UTC")
     return ts
 
@@ -149,11 +165,11 @@ def check_ts(value: object, field: str = "ts") -> float:
 def iso_ts(value: object, field: str = "timestamp") -> float:
     """Epoch seconds from an ISO 8601 time (naive: local time), checked like ``check_ts``."""
     if not isinstance(value, str):
-        raise ValueError(f"{field} must be an ISO 8601 string, got {value!r}")
+        raise ValueError(f"{field} must be an ISO 8601 string, got {shown(value)}")
     try:
         ts = datetime.fromisoformat(value).timestamp()
     except (ValueError, OverflowError, OSError):  # OSError: a local time the platform cannot convert
-        raise ValueError(f"{field} must be an ISO 8601 time, got {value!r}") from None
+        raise ValueError(f"{field} must be an ISO 8601 time, got {shown(value)}") from None
     return check_ts(ts, field)
 
 
@@ -163,14 +179,14 @@ def _encodable(field: str, value: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValueError(f"{field} must be valid Unicode text, got {value!r} (a lone surrogate)") from None
+        raise ValueError(f"{field} must be valid Unicode text, got {shown(value)} (a lone surrogate)") from None
     return value
 
 
 def check_name(field: str, value: object) -> str:
     """A required, non-empty name such as a model or a tool."""
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{field} must be a non-empty string, got {value!r}")
+        raise ValueError(f"{field} must be a non-empty string, got {shown(value)}")
     return _encodable(field, value.strip())
 
 
@@ -179,7 +195,7 @@ def check_label(field: str, value: object) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ValueError(f"{field} must be a string or None, got {value!r}")
+        raise ValueError(f"{field} must be a string or None, got {shown(value)}")
     return _encodable(field, value.strip()) or None
 
 
@@ -198,29 +214,26 @@ def check_reason(value: object) -> str | None:
 def check_duration_ms(value: object, field: str = "duration_ms") -> float:
     """A tool call's duration: milliseconds from 0 to MAX_DURATION_MS (30 days)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{field} must be a number of milliseconds, got {value!r}")
-    try:
-        ms = float(value)
-    except OverflowError:  # an int too large for a float
-        ms = math.inf
+        raise ValueError(f"{field} must be a number of milliseconds, got {shown(value)}")
+    ms = _as_float(value)
     if not 0 <= ms <= MAX_DURATION_MS:  # also rejects NaN
-        raise ValueError(f"{field} out of range, got {value!r}: milliseconds must be from 0 to "
+        raise ValueError(f"{field} out of range, got {shown(value)}: milliseconds must be from 0 to "
                          f"{MAX_DURATION_MS:,.0f} (30 days)")
     return ms
 
 
 def check_status(value: object) -> str:
     if value not in TICKET_STATUSES:
-        raise ValueError(f"status is unknown, got {value!r}: use one of {', '.join(TICKET_STATUSES)}")
+        raise ValueError(f"status is unknown, got {shown(value)}: use one of {', '.join(TICKET_STATUSES)}")
     return value  # type: ignore[return-value]
 
 
 def check_score(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"score must be a number from 0 to 10, got {value!r}")
-    score = float(value)
+        raise ValueError(f"score must be a number from 0 to 10, got {shown(value)}")
+    score = _as_float(value)
     if not (MIN_SCORE <= score <= MAX_SCORE):  # also rejects NaN
-        raise ValueError(f"score must be from 0 to 10, got {value!r}")
+        raise ValueError(f"score must be from 0 to 10, got {shown(value)}")
     return score
 
 
@@ -228,13 +241,10 @@ def check_cost_usd(field: str, value: object) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{field} must be a number of US dollars, got {value!r}")
-    try:
-        usd = float(value)
-    except OverflowError:  # an int too large for a float
-        usd = math.inf
+        raise ValueError(f"{field} must be a number of US dollars, got {shown(value)}")
+    usd = _as_float(value)
     if not 0 <= usd <= MAX_COST_USD_PER_REQUEST:  # also rejects NaN
-        raise ValueError(f"{field} out of range, got {value!r}: US dollars must be from 0 to "
+        raise ValueError(f"{field} out of range, got {shown(value)}: US dollars must be from 0 to "
                          f"{MAX_COST_USD_PER_REQUEST:,.0f} for one request")
     return usd
 
@@ -301,6 +311,6 @@ def check_tools(value: object) -> tuple[str, ...] | None:
     if value is None:
         return None
     if isinstance(value, str) or not hasattr(value, "__iter__"):
-        raise ValueError(f"tools must be a list of tool names, got {value!r}")
+        raise ValueError(f"tools must be a list of tool names, got {shown(value)}")
     names = tuple(dict.fromkeys(check_name("tool name", name) for name in value))
     return names or None

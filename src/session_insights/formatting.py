@@ -22,6 +22,18 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub(_escape, text)
 
 
+def printable_all(value: object) -> object:
+    """``value`` with every string in it (keys too) ``printable``: for text composed from
+    many names at once, where a line break inside a name would forge a line."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {printable_all(k): printable_all(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(printable_all(v) for v in value)
+    return value
+
+
 def _escape(match: re.Match) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

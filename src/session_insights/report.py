@@ -91,8 +91,10 @@ def _errors(snap: dict) -> list[str]:
 
 
 def _summary_lines(snap: dict) -> list[str]:
-    """The summary and rate-limit lines, names in them printable."""
-    return [fmt.printable(line) for line in [*summary_text(snap).splitlines(), *fmt.rate_limit_lines(snap["rate_limits"])]]
+    """The summary and rate-limit lines, names in them printable (before the lines are
+    composed, so a line break in a name cannot start a line of its own)."""
+    shown = fmt.printable_all(snap)
+    return [*summary_text(shown).splitlines(), *fmt.rate_limit_lines(shown["rate_limits"])]
 
 
 def render_text(snap: dict) -> str:

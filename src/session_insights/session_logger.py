@@ -47,17 +47,17 @@ class SessionLogger:
     def __init__(self, folder: str | os.PathLike, session_id: str | None = None, *,
                  history: TokenHistory | None = None, project: str | None = None):
         self.folder = Path(folder).expanduser()
-        self.folder.mkdir(parents=True, exist_ok=True)
         self.session_id = check_label("session_id", session_id) or time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8]
         if any(c in self.session_id for c in "/\\\0"):
             raise ValueError(f"session_id must not contain path separators, got {self.session_id!r}")
+        self.project = check_label("project", project)
+        self.folder.mkdir(parents=True, exist_ok=True)  # only once every argument passed its check
         self.history = history
         self.comms_path = self.folder / f"{self.session_id}.comms.jsonl"
         self.tools_path = self.folder / f"{self.session_id}.tools.jsonl"
         self._lock = threading.Lock()
         self._comms = open(self.comms_path, "ab")
         self._tools = open(self.tools_path, "ab")
-        self.project = check_label("project", project)
         started = time.time()
         self._write(self._comms, {"kind": "session_start", "ts": started, "session": self.session_id,
                                   "project": self.project})

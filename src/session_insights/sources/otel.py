@@ -48,7 +48,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from ..events import ToolCall, check_duration_ms, check_ts, iso_ts, usage_event
+from ..events import ToolCall, check_duration_ms, check_ts, iso_ts, shown, usage_event
 from ..history import TokenHistory
 from ..normalize import canonical_provider, otel_usage
 from .base import BAD_LINE, LineSource, Memory, Record, bad_reason
@@ -166,9 +166,11 @@ def _nanos(value: object, field: str) -> int | None:
     if isinstance(value, str):
         if not (value.isascii() and value.isdigit()):
             return round(iso_ts(value, field) * 1e9)
+        if len(value) > 30:  # nanoseconds until 2100 have 19 digits; int() refuses 4,300+
+            raise ValueError(f"{field} out of range, got a number of {len(value):,} digits")
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{field} must be epoch nanoseconds, got {value!r}")
+        raise ValueError(f"{field} must be epoch nanoseconds, got {shown(value)}")
     check_ts(value // 1_000_000_000, field)  # whole seconds: no float of a huge int
     return value
 
