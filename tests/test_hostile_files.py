@@ -622,3 +622,152 @@ def test_a_big_comms_log_read_in_byte_ranges_counts_as_a_sequential_read(tmp_pat
         snaps.append(figures(h.snapshot(now_ts=0)))
     assert any(p.split for job in planned for p in job), "the log was cut into ranges"
     assert snaps[0] == snaps[1] and snaps[1]["totals"]["requests"] == 3000
+
+
+# --- a log rewritten as a copy of itself plus more lines ------------------------------------
+
+
+def replace_with(path: Path, data: bytes) -> None:
+    """What a sync tool or an editor does: write a new file, rename it over the old one."""
+    new = path.with_name(path.name + ".tmp")
+    new.write_bytes(data)
+    os.replace(new, path)
+
+
+def tool_calls(source, h) -> int:
+    source.poll()
+    h.drain()
+    return sum(t["calls"] for t in h.snapshot()["tools"].values())
+
+
+def test_a_tools_log_replaced_by_a_copy_of_itself_plus_a_line_counts_each_call_once(
+    tmp_path,
+):
+    from session_insights.session_logger import SessionLogger
+
+    with SessionLogger(tmp_path, "s1") as log:
+        for i in range(100):  # past 8 KiB: the bytes before the offset are not the head
+            log.tool_call("Bash", 5.0, ts=1_760_000_000.0 + i)
+    tools = tmp_path / "s1.tools.jsonl"
+    h = TokenHistory()
+    source = open_source(f"comms:{tools}", h)
+    assert tool_calls(source, h) == 100 and tools.stat().st_size > 2 * tail.HEAD_BYTES
+    inode = tools.stat().st_ino
+    line = orjson.dumps({"v": 1, "kind": "tool_call", "ts": 1_760_000_100.0,
+                         "session": "s1", "name": "Read", "duration_ms": 1.0, "ok": True})
+    replace_with(tools, tools.read_bytes() + line + b"\n")
+    assert tools.stat().st_ino != inode
+    assert tool_calls(source, h) == 101  # not 201: the first 100 were counted already
+    assert source.tails[str(tools)].restarts == 0
+
+
+def claude_tool_transcript(n: int) -> bytes:
+    return dumps(
+        x
+        for i in range(n)
+        for x in (assistant(i, 0, 5), assistant(i, 1, 9, tool="Read"), tool_result(i, i))
+    )
+
+
+def test_a_transcript_replaced_by_a_copy_plus_a_tool_result_counts_each_tool_once(
+    tmp_path,
+):
+    path, h, source = claude_folder(tmp_path)
+    path.write_bytes(claude_tool_transcript(3) + dumps([assistant(3, 1, 9, tool="Bash")]))
+    assert tool_calls(source, h) == 3
+    replace_with(path, path.read_bytes() + dumps([tool_result(3, 3)]))
+    assert tool_calls(source, h) == 4  # not 7
+    assert h.snapshot()["tools"]["Read"]["calls"] == 3
+    assert h.snapshot()["totals"]["requests"] == 4
+
+
+def test_a_replaced_file_with_the_same_head_but_other_bytes_before_the_offset_is_read_again(
+    tmp_path,
+):
+    path, h, source = claude_folder(tmp_path)
+    first = claude_tool_transcript(3)
+    assert len(first) > tail.HEAD_BYTES  # the head is the same in both files below
+    path.write_bytes(first + dumps([assistant(10, 0, 5)]))
+    assert requests(source, h) == 4
+    other = first + dumps([assistant(11, 0, 5), assistant(12, 0, 5)])
+    replace_with(path, other)  # larger than the offset, same 4 KiB head, another last line
+    assert requests(source, h) == 6  # 11 and 12 are read: the file was read again from 0
+    assert source.tails[str(path)].restarts == 1
+
+
+def test_a_copy_truncated_log_regrown_with_the_same_head_is_read_from_its_start(
+    tmp_path,
+):
+    path, h, source = claude_folder(tmp_path)
+    first = claude_tool_transcript(3)
+    path.write_bytes(first + dumps([assistant(10, 0, 5)]))
+    assert requests(source, h) == 4
+    inode = path.stat().st_ino
+    with open(path, "r+b") as f:  # logrotate's copytruncate, then the writer goes on
+        f.truncate(0)
+    with open(path, "ab") as f:
+        f.write(first + dumps([assistant(20, 0, 5), assistant(21, 0, 5)]))
+    assert path.stat().st_ino == inode
+    assert requests(source, h) == 6
+    assert source.tails[str(path)].restarts == 1
+
+
+def test_a_log_replaced_by_a_copy_while_stopped_goes_on_from_its_saved_offset(tmp_path):
+    from session_insights.session_logger import SessionLogger
+
+    with SessionLogger(tmp_path, "s1") as log:
+        for i in range(60):
+            log.tool_call("Bash", 5.0, ts=1_760_000_000.0 + i)
+    tools = tmp_path / "s1.tools.jsonl"
+    h = TokenHistory()
+    assert tool_calls(open_source(f"comms:{tools}", h), h) == 60
+    saved = h.offsets[str(tools)]
+    assert saved["tail_len"] == tail.HEAD_BYTES and isinstance(saved["tail"], int)
+    line = orjson.dumps({"v": 1, "kind": "tool_call", "ts": 1_760_000_100.0,
+                         "session": "s1", "name": "Read", "duration_ms": 1.0, "ok": True})
+    replace_with(tools, tools.read_bytes() + line + b"\n")
+    again = TokenHistory()
+    again.offsets[str(tools)] = Position.from_dict(saved).as_dict()  # as state.toml keeps it
+    assert tool_calls(open_source(f"comms:{tools}", again), again) == 1
+
+
+def test_a_position_keeps_a_digest_of_the_bytes_before_its_offset(tmp_path):
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(b"12345\n" * 2000)
+    reader = FileTail(path)
+    assert len(list(reader.read_lines())) == 2000
+    saved = reader.position()
+    assert set(saved) == {"offset", "inode", "device", "head_len", "head", "tail_len", "tail"}
+    assert saved["tail_len"] == 4096
+    assert saved["tail"] == tail.head_digest(path.read_bytes()[-4096:])
+    assert Position.from_dict(saved).as_dict() == saved
+    older = {k: saved[k] for k in ("offset", "inode", "device", "head_len", "head")}
+    assert Position.from_dict(older).as_dict() == {**older, "tail_len": 0, "tail": 0}
+    with open(path, "ab") as f:
+        f.write(b"x\n" + b"y\n")
+    small = FileTail(path, Position.from_dict(saved))
+    assert list(small.read_lines()) == [b"x", b"y"]
+    assert small.pos.tail == tail.head_digest(path.read_bytes()[-4096:])
+
+
+def test_a_big_log_grown_since_its_saved_offset_is_read_in_ranges_from_that_offset(
+    tmp_path, monkeypatch
+):
+    path = tmp_path / "paired.jsonl"
+    paired_file(path)
+    first = TokenHistory()
+    PairedLines(path, first).poll()  # read once, as before a restart
+    saved = dict(first.offsets)
+    with open(path, "ab") as f:
+        f.write(dumps({"ts": 5000 + n, "req": f"new{n}", "out": 2} for n in range(3000)))
+    monkeypatch.setattr(base, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "MIN_RANGE_BYTES", 1000)
+    planned = spy_jobs(monkeypatch)
+    h = TokenHistory()
+    h.offsets.update(saved)
+    PairedLines(path, h).read_all(workers=3)
+    h.drain()
+    assert sum(p.split for job in planned for p in job) == 3
+    totals = h.snapshot()["totals"]
+    assert totals["requests"] == 3000 and totals["output_tokens"] == 6000  # the new ones only
+    assert h.offsets[str(path)]["offset"] == path.stat().st_size

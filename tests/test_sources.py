@@ -101,7 +101,8 @@ def test_tail_position_round_trips_so_a_restart_reads_only_new_lines(tmp_path: P
     assert list(first.read_lines()) == [b"1", b"2"]
     saved = first.position()
     assert saved == {"offset": 4, "inode": path.stat().st_ino, "device": path.stat().st_dev,
-                     "head_len": 4, "head": head_digest(b"1\n2\n")}
+                     "head_len": 4, "head": head_digest(b"1\n2\n"),
+                     "tail_len": 4, "tail": head_digest(b"1\n2\n")}  # the bytes before the offset
     assert Position.from_dict(saved).as_dict() == saved
 
     with open(path, "ab") as f:

@@ -25,7 +25,7 @@ from typing import NamedTuple
 from ..events import UsageEvent
 from ..history import TokenHistory, supersedes
 from . import base
-from .tail import FileTail, Position, open_regular
+from .tail import FileTail, Position, open_regular, tail_at
 
 MIN_RANGE_BYTES = (
     8 * 1024 * 1024
@@ -100,16 +100,17 @@ def _pieces(source: base.LineSource, left: dict[str, int], workers: int) -> list
             cuts = line_starts(
                 key, start, size, min(workers, -(-(size - start) // share))
             )
+            bounds = [start, *cuts, size]
+            starts = _range_positions(key, tail.position(), bounds[:-1])
         except OSError:
             pieces.append(Piece(key, saved, None, n))  # the read reports it
             continue
-        bounds = [start, *cuts, size]
         for i, (a, b) in enumerate(pairwise(bounds)):
             last = i == len(bounds) - 2
             pieces.append(
                 Piece(
                     key,
-                    {**tail.position(), "offset": a},
+                    starts[i],
                     None if last else b - a,
                     b - a,
                     i,
@@ -145,6 +146,17 @@ def line_starts(file: str, start: int, end: int, parts: int) -> list[int]:
     finally:
         os.close(fd)
     return cuts
+
+
+def _range_positions(file: str, position: dict, offsets: list[int]) -> list[dict]:
+    """``position`` moved to each of ``offsets``, with the digest of the bytes before it
+    (its ``tail``), so the range's reader takes the file for the one read so far."""
+    fd = open_regular(file)
+    try:
+        return [{**position, "offset": at, **dict(zip(("tail_len", "tail"), tail_at(fd, at)))}
+                for at in offsets]
+    finally:
+        os.close(fd)
 
 
 def _balance(pieces: list[Piece], workers: int) -> list[list[Piece]]:

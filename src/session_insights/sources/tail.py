@@ -3,8 +3,10 @@
 A FileTail returns the complete lines appended to a file since its last read, holding at
 most about MAX_LINE_BYTES plus two chunks in memory whatever the file holds. Quirks:
 - a last line without its newline waits until it is complete;
-- a file that shrank, changed identity, or whose first bytes (``head``) changed was
-  truncated or replaced: it is read again from the start;
+- a file that shrank, or whose first bytes (``head``) or bytes just before the offset
+  (``tail``) changed, was truncated or replaced: it is read again from the start. One that
+  changed identity but kept both is the same log rewritten (a sync tool or an editor
+  renames a longer copy over it): it goes on from the offset;
 - a UTF-8 byte-order mark at the start of a file is not part of its first line;
 - a line longer than MAX_LINE_BYTES is skipped unkept and counted in ``too_long``;
 - only regular files are opened, without blocking (a FIFO named *.jsonl is refused).
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 CHUNK_BYTES = 4 * 1024 * 1024
 MAX_LINE_BYTES = 64 * 1024 * 1024  # a longer line is skipped as one bad line
 HEAD_BYTES = 4096  # how much of a file's start identifies it
+TAIL_BYTES = 4096  # how much of what was read, up to the offset, must still be there
 BOM = b"\xef\xbb\xbf"
 MIB = 1024 * 1024
 
@@ -53,25 +56,41 @@ def open_regular(path: str | os.PathLike) -> int:
 
 @dataclass
 class Position:
-    """Where a file was read to, and what identifies it: its inode and device, and a
-    digest (``head``) of its first ``head_len`` bytes (0: not known, older state)."""
+    """Where a file was read to, and what identifies it: its inode and device, a digest
+    (``head``) of its first ``head_len`` bytes, and one (``tail``) of the ``tail_len`` bytes
+    ending at the offset (lengths 0: not known, older state)."""
 
     offset: int = 0
     inode: int = 0
     device: int = 0
     head_len: int = 0
     head: int = 0
+    tail_len: int = 0
+    tail: int = 0
 
     def as_dict(self) -> dict:
         return {"offset": self.offset, "inode": self.inode, "device": self.device,
-                "head_len": self.head_len, "head": self.head}
+                "head_len": self.head_len, "head": self.head,
+                "tail_len": self.tail_len, "tail": self.tail}
 
     @classmethod
     def from_dict(cls, data: dict | None) -> Position:
         if not data:
             return cls()
-        return cls(int(data.get("offset", 0)), int(data.get("inode", 0)), int(data.get("device", 0)),
-                   int(data.get("head_len", 0)), int(data.get("head", 0)))
+        return cls(*(int(data.get(name, 0)) for name in _POSITION_KEYS))
+
+    def knows_tail(self) -> bool:
+        """Whether ``tail`` describes the bytes before this offset (not older state)."""
+        return self.tail_len == min(self.offset, TAIL_BYTES)
+
+
+_POSITION_KEYS = ("offset", "inode", "device", "head_len", "head", "tail_len", "tail")
+
+
+def tail_at(fd: int, offset: int) -> tuple[int, int]:
+    """(tail_len, tail) of the bytes of ``fd`` ending at ``offset``."""
+    n = min(offset, TAIL_BYTES)
+    return n, head_digest(os.pread(fd, n, offset - n)) if n else 0
 
 
 class FileTail:
@@ -86,6 +105,10 @@ class FileTail:
         # its end, and whether it is already counted too long (so a poll never rescans it).
         self._scanned_to = 0
         self._long_counted = False
+        # The offset ``pos.tail`` describes (None: not known), and the last bytes read with
+        # the offset of their first: the tail is taken from them when they hold it.
+        self._tail_at: int | None = self.pos.offset if self.pos.knows_tail() else None
+        self._window: tuple[int, bytes] | None = None
 
     def position(self) -> dict:
         return self.pos.as_dict()
@@ -104,16 +127,30 @@ class FileTail:
         """Start again from 0 if the file is not the one read so far; then know its head."""
         pos = self.pos
         head = os.pread(fd, HEAD_BYTES, 0) if st.st_size else b""
-        replaced = (pos.inode and (st.st_ino, st.st_dev) != (pos.inode, pos.device)) \
-            or st.st_size < pos.offset \
+        moved = bool(pos.inode) and (st.st_ino, st.st_dev) != (pos.inode, pos.device)
+        replaced = st.st_size < pos.offset \
             or (pos.head_len and (len(head) < pos.head_len or head_digest(head[:pos.head_len]) != pos.head))
+        if not replaced and (moved or st.st_size > pos.offset):
+            replaced = not self._same_before_offset(fd, strict=moved)
         if replaced:
-            pos.offset = pos.head_len = pos.head = 0
+            pos.offset = pos.head_len = pos.head = pos.tail_len = pos.tail = 0
             self.restarts += 1
             self._scanned_to, self._long_counted = 0, False
+            self._tail_at = 0
         pos.inode, pos.device = st.st_ino, st.st_dev
         if len(head) > pos.head_len:  # grows with the file up to HEAD_BYTES
             pos.head_len, pos.head = len(head), head_digest(head)
+
+    def _same_before_offset(self, fd: int, strict: bool) -> bool:
+        """Whether the bytes before the offset are those read (the head matched already).
+        Not known (older state): ``strict`` says no, for a file of another identity; the
+        same file is trusted, as it was before tails were kept."""
+        pos = self.pos
+        if pos.offset <= pos.head_len:  # the head covers them
+            return True
+        if not pos.knows_tail():
+            return not strict
+        return tail_at(fd, pos.offset) == (pos.tail_len, pos.tail)
 
     def read_lines(self, max_bytes: int | None = None) -> Iterator[bytes]:
         """Yield each complete line (without its newline) past the offset that ends within
@@ -134,7 +171,25 @@ class FileTail:
             soft_end = st.st_size if max_bytes is None else min(st.st_size, origin + max_bytes)
             yield from self._lines(fd, st.st_size, soft_end, origin)
         finally:
-            os.close(fd)
+            try:
+                self._keep_tail(fd)
+            finally:
+                os.close(fd)
+
+    def _keep_tail(self, fd: int) -> None:
+        """Take ``tail`` for the offset reached: from the bytes just read when they hold
+        it, else from the file."""
+        window, self._window = self._window, None
+        end = self.pos.offset
+        if end == self._tail_at:
+            return
+        n = min(end, TAIL_BYTES)
+        if window is not None and window[0] <= end - n and end <= window[0] + len(window[1]):
+            start = end - n - window[0]
+            self.pos.tail_len, self.pos.tail = n, head_digest(window[1][start:start + n]) if n else 0
+        else:
+            self.pos.tail_len, self.pos.tail = tail_at(fd, end)
+        self._tail_at = end
 
     def _lines(self, fd: int, size: int, soft_end: int, origin: int) -> Iterator[bytes]:
         """The lines from the offset up to ``soft_end``, or past it up to the end of the
@@ -163,6 +218,7 @@ class FileTail:
                         break
                 chunk = chunk[cut + 1:]
             data = carry + chunk if carry else chunk
+            self._window = (read_at - len(data), data)
             lines = data.split(b"\n")
             carry = lines.pop()  # an incomplete last line waits for its newline
             for line in lines:
