@@ -771,3 +771,53 @@ def test_a_big_log_grown_since_its_saved_offset_is_read_in_ranges_from_that_offs
     totals = h.snapshot()["totals"]
     assert totals["requests"] == 3000 and totals["output_tokens"] == 6000  # the new ones only
     assert h.offsets[str(path)]["offset"] == path.stat().st_size
+
+
+# --- a finished log whose last line has no newline ------------------------------------------
+
+
+def test_report_counts_a_last_line_without_its_newline(tmp_path):
+    path, h, source = claude_folder(tmp_path)
+    path.write_bytes(dumps(assistant(n, 0, 10) for n in range(3)).rstrip(b"\n"))
+    source.read_all(workers=1)
+    h.drain()
+    assert h.snapshot()["totals"]["requests"] == 3
+    assert source.tails[str(path)].pos.offset == path.stat().st_size
+
+
+def test_report_counts_a_half_written_last_line_as_one_bad_line(tmp_path):
+    path, h, source = claude_folder(tmp_path)
+    whole = dumps([assistant(1, 0, 10)])
+    path.write_bytes(dumps([assistant(0, 0, 10)]) + whole[:-20])  # cut in its usage
+    source.read_all(workers=1)
+    h.drain()
+    snap = h.snapshot()
+    assert snap["totals"]["requests"] == 1 and snap["errors"]["bad_lines"] == 1
+
+
+def test_live_tailing_waits_for_the_newline_of_a_last_line(tmp_path):
+    path, h, source = claude_folder(tmp_path)
+    line = dumps([assistant(1, 0, 10)])
+    path.write_bytes(dumps([assistant(0, 0, 10)]) + line[:-1])
+    assert requests(source, h) == 1
+    with open(path, "ab") as f:
+        f.write(b"\n")
+    assert requests(source, h) == 2 and h.snapshot()["errors"]["bad_lines"] == 0
+
+
+def test_a_big_log_read_in_byte_ranges_counts_its_last_line_without_a_newline(
+    tmp_path, monkeypatch
+):
+    path = tmp_path / "paired.jsonl"
+    paired_file(path)
+    path.write_bytes(path.read_bytes() + orjson.dumps({"ts": 1, "req": "last", "out": 7}))
+    monkeypatch.setattr(base, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "MIN_RANGE_BYTES", 1000)
+    planned = spy_jobs(monkeypatch)
+    h = TokenHistory()
+    PairedLines(path, h).read_all(workers=3)
+    h.drain()
+    assert any(p.split for job in planned for p in job)
+    totals = h.snapshot()["totals"]
+    assert totals["requests"] == 3001 and totals["output_tokens"] == 15_007
+    assert h.offsets[str(path)]["offset"] == path.stat().st_size

@@ -133,6 +133,9 @@ class LineSource:
         self._whole_seen: dict[str, tuple[int, int, int, int]] = {}  # file -> (inode, device, size, mtime_ns) read
         self.label = f"{self.kind}:{','.join(str(r) for r in self.roots)}"
         self.reading_range = False  # set while this source reads one byte range of a file
+        # Set while read_all reads files as finished: a last line without its newline is a
+        # line, and a whole file that does not parse is bad now, not maybe mid-rewrite.
+        self.one_shot = False
         history.source_labels.add(self.label)
 
     def files(self) -> list[Path]:
@@ -217,7 +220,7 @@ class LineSource:
                     self._resume_if_grown(path, key, tail.pos)
                 too_long = tail.too_long
                 try:
-                    for line in tail.read_lines(max_bytes_per_file):
+                    for line in tail.read_lines(max_bytes_per_file, final=self.one_shot):
                         if not line.strip():
                             continue
                         try:

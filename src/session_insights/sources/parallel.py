@@ -47,7 +47,16 @@ class Piece(NamedTuple):
 
 
 def read_all(source: base.LineSource, workers: int | None) -> int:
-    """Read every file of ``source`` to its end; returns the records queued."""
+    """Read every file of ``source`` to its end, as finished files (``one_shot``: a last
+    line without its newline counts); returns the records queued."""
+    one_shot, source.one_shot = source.one_shot, True
+    try:
+        return _read_all(source, workers)
+    finally:
+        source.one_shot = one_shot
+
+
+def _read_all(source: base.LineSource, workers: int | None) -> int:
     if workers is None:
         workers = (
             len(os.sched_getaffinity(0))
@@ -230,6 +239,7 @@ def _read(module: str, label: str, pieces: list[Piece]) -> dict:
     source.label = label
     ranged = pieces[0] if pieces[0].split else None
     source.reading_range = ranged is not None
+    source.one_shot = ranged is None or ranged.last  # only the last range ends at the end
     source.poll(ranged.max_bytes if ranged else None)
     findings = reader.findings()
     findings["records"] = _latest_copies(findings["records"])

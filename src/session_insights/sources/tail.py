@@ -2,7 +2,8 @@
 
 A FileTail returns the complete lines appended to a file since its last read, holding at
 most about MAX_LINE_BYTES plus two chunks in memory whatever the file holds. Quirks:
-- a last line without its newline waits until it is complete;
+- a last line without its newline waits until it is complete, except in a read of a
+  finished file (``final``: ``report``), where it is the last line;
 - a file that shrank, or whose first bytes (``head``) or bytes just before the offset
   (``tail``) changed, was truncated or replaced: it is read again from the start. One that
   changed identity but kept both is the same log rewritten (a sync tool or an editor
@@ -152,11 +153,13 @@ class FileTail:
             return not strict
         return tail_at(fd, pos.offset) == (pos.tail_len, pos.tail)
 
-    def read_lines(self, max_bytes: int | None = None) -> Iterator[bytes]:
+    def read_lines(self, max_bytes: int | None = None, final: bool = False) -> Iterator[bytes]:
         """Yield each complete line (without its newline) past the offset that ends within
         ``max_bytes`` of it; if none does, the first whole line (a read always moves on).
-        The offset advances past a line only once it has been yielded, so a reader that
-        stops early loses nothing. Raises OSError if the file cannot be opened.
+        ``final``: the file is finished (a one-shot read), so what follows its last newline
+        is a line too, once the read reaches the end. The offset advances past a line only
+        once it has been yielded, so a reader that stops early loses nothing. Raises
+        OSError if the file cannot be opened.
         """
         fd = open_regular(self.path)
         try:
@@ -169,7 +172,7 @@ class FileTail:
             if origin == 0 and os.pread(fd, len(BOM), 0) == BOM:
                 self.pos.offset = len(BOM)
             soft_end = st.st_size if max_bytes is None else min(st.st_size, origin + max_bytes)
-            yield from self._lines(fd, st.st_size, soft_end, origin)
+            yield from self._lines(fd, st.st_size, soft_end, origin, final)
         finally:
             try:
                 self._keep_tail(fd)
@@ -191,9 +194,10 @@ class FileTail:
             self.pos.tail_len, self.pos.tail = tail_at(fd, end)
         self._tail_at = end
 
-    def _lines(self, fd: int, size: int, soft_end: int, origin: int) -> Iterator[bytes]:
+    def _lines(self, fd: int, size: int, soft_end: int, origin: int, final: bool) -> Iterator[bytes]:
         """The lines from the offset up to ``soft_end``, or past it up to the end of the
-        first one if there is none before it (nothing moved past ``origin`` yet)."""
+        first one if there is none before it (nothing moved past ``origin`` yet); with
+        ``final``, the unterminated last line too once ``size`` is reached."""
         pos = self.pos
         read_at, long = pos.offset, False
         if pos.offset < self._scanned_to <= size:  # a long line scanned at an earlier read
@@ -235,6 +239,22 @@ class FileTail:
                 self._note_long(len(carry))
                 carry, long = b"", True
         self._scanned_to = read_at if long else 0
+        if final and soft_end == size and read_at >= size > pos.offset:  # read to the end
+            yield from self._last_line(fd, size, carry, long)
+
+    def _last_line(self, fd: int, size: int, carry: bytes, long: bool) -> Iterator[bytes]:
+        """The line after a finished file's last newline: ``carry``, or the long line being
+        scanned when ``long``; the offset moves to ``size``."""
+        if long:
+            line = self._long_line(fd, size - self.pos.offset)
+            if line is not None:
+                yield line
+            return
+        self.pos.offset = size
+        if len(carry) > MAX_LINE_BYTES:
+            self.too_long += 1
+        else:
+            yield carry
 
     def _note_long(self, scanned: int) -> None:
         """Count the line being scanned once it is known to be too long, even unfinished."""
