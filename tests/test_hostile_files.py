@@ -821,3 +821,55 @@ def test_a_big_log_read_in_byte_ranges_counts_its_last_line_without_a_newline(
     totals = h.snapshot()["totals"]
     assert totals["requests"] == 3001 and totals["output_tokens"] == 15_007
     assert h.offsets[str(path)]["offset"] == path.stat().st_size
+
+
+# --- folders: bad entries, symlinked folders, loops -----------------------------------------
+
+
+def test_a_self_referencing_symlink_costs_only_itself(tmp_path):
+    root = tmp_path / "projects"
+    (root / "p").mkdir(parents=True)
+    (root / "p" / "a.jsonl").write_bytes(dumps([assistant(1, 0, 10, session="sa")]))
+    (root / "p" / "z.jsonl").write_bytes(dumps([assistant(2, 0, 10, session="sz")]))
+    os.symlink("loop.jsonl", root / "p" / "loop.jsonl")
+    h = TokenHistory()
+    assert requests(open_source(f"claude:{root}", h), h) == 2
+    assert len(h.notices) == 1 and str(root / "p" / "loop.jsonl") in h.notices[0]
+    assert "cannot read folder" not in h.notices[0]
+
+
+def test_folder_symlinks_are_followed_and_each_real_folder_is_listed_once(tmp_path):
+    root = tmp_path / "claude"
+    (root / "p1").mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere" / "p2"
+    elsewhere.mkdir(parents=True)
+    (root / "p1" / "a.jsonl").write_bytes(dumps([assistant(1, 0, 10, session="sa")]))
+    (elsewhere / "b.jsonl").write_bytes(dumps([assistant(2, 0, 10, session="sb")]))
+    os.symlink("../elsewhere/p2", root / "linkedproj")
+    os.symlink(".", root / "p1" / "selfdir")  # a loop onto its own folder
+    (root / "x").mkdir()
+    (root / "y").mkdir()
+    os.symlink("../y", root / "x" / "to_y")  # x/to_y -> y and y/to_x -> x
+    os.symlink("../x", root / "y" / "to_x")
+    (root / "y" / "c.jsonl").write_bytes(dumps([assistant(3, 0, 10, session="sc")]))
+    os.symlink("c.jsonl", root / "y" / "c2.jsonl")  # one file under two names
+    h = TokenHistory()
+    source = open_source(f"claude:{root}", h)
+    assert [p.relative_to(root) for p in source.files()] == [
+        Path("linkedproj/b.jsonl"),
+        Path("p1/a.jsonl"),
+        Path("x/to_y/c.jsonl"),
+    ]
+    assert requests(source, h) == 3 and h.notices == []
+
+
+def test_a_link_to_nothing_named_like_a_log_is_a_notice(tmp_path):
+    path, h, source = claude_folder(tmp_path)
+    path.write_bytes(dumps([assistant(1, 0, 10)]))
+    os.symlink("gone.jsonl", path.with_name("dangling.jsonl"))
+    os.symlink("gone", path.with_name("not-a-log"))  # not a log's name: not ours to name
+    assert requests(source, h) == 1
+    assert h.notices == [
+        f"claude:{tmp_path / 'projects'}: cannot read {path.with_name('dangling.jsonl')} "
+        "(No such file or directory)"
+    ]

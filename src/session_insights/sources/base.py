@@ -63,6 +63,10 @@ def bad_reason(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+def _identity(st: os.stat_result) -> tuple[int, int]:
+    return st.st_dev, st.st_ino
+
+
 def project_name(cwd: object) -> str | None:
     """A session's project as a person names it: the last part of its working folder."""
     if not isinstance(cwd, str) or not cwd.strip():
@@ -139,32 +143,60 @@ class LineSource:
         history.source_labels.add(self.label)
 
     def files(self) -> list[Path]:
+        """The files to read: each root file, and the matching files under each root folder
+        in sorted order; a file reached twice (through links) is listed once, first path."""
         out: list[Path] = []
+        seen_files: set[tuple[int, int]] = set()
+        seen_folders: set[tuple[int, int]] = set()
         for root in self.roots:
             if root.is_file():
-                out.append(root)
+                found = [(root, _identity(os.stat(root)))]
             elif root.is_dir():
-                out.extend(sorted(p for p in self._walk(root) if self.wanted(p)))
-            elif root.exists():  # a FIFO or a device: never opened (it could block or never end)
-                self.history.notice(f"{self.label}: {root} is neither a regular file nor a folder")
+                found = sorted((p, key) for p, key in self._walk(root, seen_folders) if self.wanted(p))
+            else:
+                if root.exists():  # a FIFO or a device: never opened (it could block or never end)
+                    self.history.notice(f"{self.label}: {root} is neither a regular file nor a folder")
+                continue
+            for path, key in found:
+                if key not in seen_files:
+                    seen_files.add(key)
+                    out.append(path)
         return out
 
-    def _walk(self, root: Path) -> Iterable[Path]:
-        """The regular files under ``root`` whose names match ``pattern``, as rglob finds
-        them (symlinked folders not followed), but a folder that cannot be read is a
-        notice, not silently nothing."""
+    def _walk(self, root: Path, seen: set[tuple[int, int]]) -> Iterable[tuple[Path, tuple[int, int]]]:
+        """(path, (device, inode)) of the regular files under ``root`` whose names match
+        ``pattern``, following folder links; each real folder is listed once (``seen``),
+        so a link loop ends. A folder or an entry that cannot be read is a notice that
+        costs only itself."""
         folders = [root]
         while folders:
             folder = folders.pop()
             try:
-                with os.scandir(folder) as entries:
-                    for entry in entries:
-                        if entry.is_dir(follow_symlinks=False):
-                            folders.append(Path(entry.path))
-                        elif fnmatch.fnmatchcase(entry.name, self.pattern) and entry.is_file():
-                            yield Path(entry.path)  # is_file: a FIFO or device is never opened
+                st = os.stat(folder)
+                if _identity(st) in seen:
+                    continue
+                seen.add(_identity(st))
+                with os.scandir(folder) as listing:
+                    entries = sorted(listing, key=lambda e: e.name, reverse=True)
             except OSError as exc:
                 self.history.notice(f"{self.label}: cannot read folder {folder} ({exc.strerror or exc})")
+                continue
+            # Reversed onto a stack: folders are visited in sorted order, so of two paths
+            # to one real folder the one that sorts first is kept.
+            for entry in entries:
+                try:
+                    if entry.is_dir():
+                        folders.append(Path(entry.path))
+                    elif not fnmatch.fnmatchcase(entry.name, self.pattern):
+                        continue
+                    elif entry.is_file():  # a FIFO or device is never opened
+                        # A link's own inode is not its file's: stat through it.
+                        key = _identity(entry.stat()) if entry.is_symlink() else (st.st_dev, entry.inode())
+                        yield Path(entry.path), key
+                    elif entry.is_symlink():
+                        entry.stat()  # a link to nothing: raises, so it is named
+                except OSError as exc:
+                    self.history.notice(f"{self.label}: cannot read {entry.path} ({exc.strerror or exc})")
 
     @staticmethod
     def wanted(path: Path) -> bool:
