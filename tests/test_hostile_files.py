@@ -873,3 +873,41 @@ def test_a_link_to_nothing_named_like_a_log_is_a_notice(tmp_path):
         f"claude:{tmp_path / 'projects'}: cannot read {path.with_name('dangling.jsonl')} "
         "(No such file or directory)"
     ]
+
+
+# --- a whole file that cannot be read is never silence --------------------------------------
+
+LEGACY_CHAT = {
+    "sessionId": "legacy-1",
+    "projectHash": "0123456789abcdef",
+    "startTime": "2025-09-01T08:00:00.000Z",
+    "messages": [
+        {"id": "lg1", "timestamp": "2025-09-01T08:00:04.000Z", "type": "gemini",
+         "model": "gemini-2.5-flash", "tokens": {"input": 900, "output": 25}},
+    ],
+}
+
+
+def legacy_chat_path(tmp_path: Path) -> Path:
+    folder = tmp_path / "tmp" / "0123456789abcdef" / "chats"
+    folder.mkdir(parents=True)
+    return folder / "session-2025-09-01T08-00-3a9e1b2c.json"
+
+
+def test_a_legacy_gemini_chat_starting_with_a_byte_order_mark_is_read(tmp_path):
+    path = legacy_chat_path(tmp_path)
+    path.write_bytes(tail.BOM + orjson.dumps(LEGACY_CHAT, option=orjson.OPT_INDENT_2))
+    h = TokenHistory()
+    assert requests(open_source(f"gemini:{tmp_path / 'tmp'}", h), h) == 1
+    assert h.snapshot()["errors"]["bad_lines"] == 0 and h.notices == []
+
+
+def test_report_counts_a_whole_file_just_written_that_does_not_parse_as_one_bad_line(
+    tmp_path,
+):
+    path = legacy_chat_path(tmp_path)
+    path.write_bytes(orjson.dumps(LEGACY_CHAT)[:60])  # written a moment ago, cut short
+    h = TokenHistory()
+    open_source(f"gemini:{tmp_path / 'tmp'}", h).read_all(workers=1)
+    h.drain()
+    assert h.snapshot()["errors"]["files"] == {str(path): 1}

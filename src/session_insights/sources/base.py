@@ -278,8 +278,8 @@ class LineSource:
 
         None too when it cannot be read (a notice) or ``load`` raises one of BAD_LINE: a
         file that changed within REWRITE_SETTLE_S is probably being rewritten and is read
-        again at the next poll; one that stayed so longer counts as one bad line, until it
-        changes again.
+        again at the next poll; one that stayed so longer, or any in a one-shot read,
+        counts as one bad line, until it changes again. A leading byte-order mark is dropped.
         """
         key = str(path)
         try:
@@ -299,11 +299,13 @@ class LineSource:
         except OSError as exc:
             self.history.notice(f"{self.label}: cannot read {key} ({exc.strerror or exc})")
             return None
+        if data.startswith(tail_module.BOM):  # written by some editors; not JSON
+            data = data[len(tail_module.BOM):]
         first = key not in self._whole_seen
         try:
             content = load(data)
         except BAD_LINE as exc:
-            if time.time() - st.st_mtime < REWRITE_SETTLE_S:
+            if not self.one_shot and time.time() - st.st_mtime < REWRITE_SETTLE_S:
                 return None
             self._whole_seen[key] = seen
             self.history.note_bad_line(key, 1, bad_reason(exc))
