@@ -584,10 +584,42 @@ def test_a_file_read_whole_larger_than_the_limit_is_skipped_with_a_notice(
         (KeyError("secret"), "missing field"),
         (AttributeError("'list' object has no attribute 'get'"), "AttributeError"),
         (ValueError("'secret'"), "ValueError"),
+        (
+            ValueError(
+                "attributes.gen_ai.usage.input_tokens is too many tokens for one request, "
+                "got 10,000,000,000 (at most 1,000,000,000)"
+            ),
+            "attributes.gen_ai.usage.input_tokens is too many tokens for one request",
+        ),
     ],
 )
 def test_a_bad_lines_reason_names_its_kind_without_a_value_from_it(exc, reason):
     assert bad_reason(exc) == reason
+
+
+def digit_limit_error(text: str) -> ValueError:
+    try:
+        int(text)
+    except ValueError as exc:
+        return exc
+    raise AssertionError("no digit limit")
+
+
+def test_a_number_past_pythons_digit_limit_is_a_number_too_long():
+    assert bad_reason(digit_limit_error("9" * 5000)) == "number too long"
+    try:
+        str(10**5000)
+    except ValueError as exc:
+        assert bad_reason(exc) == "number too long"
+    named = ValueError(f"tokens.input: {digit_limit_error('9' * 5000)}")
+    assert bad_reason(named) == "tokens.input number too long"
+
+
+def test_a_long_reason_is_cut_at_a_word_boundary():
+    words = "field " + "rather " * 30 + "long"
+    reason = bad_reason(ValueError(words))
+    assert 80 <= len(reason) <= 100 and words.startswith(reason + " ")
+    assert bad_reason(ValueError("x" * 300)) == "x" * 100  # no boundary: cut at the limit
 
 
 def test_bad_lines_are_counted_by_reason_per_poll(tmp_path):

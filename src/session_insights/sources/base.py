@@ -45,6 +45,9 @@ REWRITE_SETTLE_S = 2.0
 BAD_LINE = (ValueError, TypeError, KeyError, AttributeError, OverflowError, orjson.JSONDecodeError)
 # A reason's text ends where a value may start (a quote, a colon, "got", a bracket...).
 _REASON_TEXT = re.compile(r"[A-Za-z0-9_ .<>=-]*")
+MAX_REASON_CHARS = 100
+# What Python's int <-> str conversion says past its digit limit (4300 by default).
+_DIGIT_LIMIT = "Exceeds the limit ("
 
 
 def bad_reason(exc: BaseException) -> str:
@@ -56,11 +59,23 @@ def bad_reason(exc: BaseException) -> str:
     if isinstance(exc, KeyError):
         return "missing field"
     if isinstance(exc, (ValueError, TypeError)) and exc.args and isinstance(exc.args[0], str):
-        text = exc.args[0].split(", got", 1)[0].split("; got", 1)[0]
-        text = _REASON_TEXT.match(text).group()[:60].strip(" .-")
+        text = exc.args[0]
+        if _DIGIT_LIMIT in text and "integer string conversion" in text:
+            # The field, where the source named it before Python's message.
+            return " ".join(filter(None, (_reason_text(text.split(_DIGIT_LIMIT, 1)[0]), "number too long")))
+        text = _reason_text(text.split(", got", 1)[0].split("; got", 1)[0])
         if len(text) >= 3:
             return text
     return type(exc).__name__
+
+
+def _reason_text(text: str) -> str:
+    """The start of ``text`` that holds no value, cut at a word within MAX_REASON_CHARS."""
+    text = _REASON_TEXT.match(text).group()
+    if len(text) > MAX_REASON_CHARS:
+        cut = text.rfind(" ", 0, MAX_REASON_CHARS + 1)
+        text = text[:cut] if cut > 0 else text[:MAX_REASON_CHARS]
+    return text.strip(" .-")
 
 
 def _identity(st: os.stat_result) -> tuple[int, int]:
