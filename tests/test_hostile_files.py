@@ -943,3 +943,29 @@ def test_report_counts_a_whole_file_just_written_that_does_not_parse_as_one_bad_
     open_source(f"gemini:{tmp_path / 'tmp'}", h).read_all(workers=1)
     h.drain()
     assert h.snapshot()["errors"]["files"] == {str(path): 1}
+
+
+def test_a_legacy_chat_replaced_by_a_longer_copy_while_stopped_counts_only_new_messages(
+    tmp_path,
+):
+    path = legacy_chat_path(tmp_path)
+    call = {"id": "c1", "name": "read_file", "status": "success",
+            "timestamp": "2025-09-01T08:00:05.000Z"}
+    first = {**LEGACY_CHAT["messages"][0], "toolCalls": [call]}
+    path.write_bytes(orjson.dumps({**LEGACY_CHAT, "messages": [first]}))
+    state = tmp_path / "state.toml"
+    h = TokenHistory(state_path=state)
+    assert tool_calls(open_source(f"gemini:{tmp_path / 'tmp'}", h), h) == 1
+    h.save()
+    later = {"id": "lg2", "timestamp": "2025-09-01T08:01:04.000Z", "type": "gemini",
+             "model": "gemini-2.5-flash", "tokens": {"input": 50, "output": 5},
+             "toolCalls": [{**call, "id": "c2", "name": "glob"}]}
+    replace_with(path, orjson.dumps({**LEGACY_CHAT, "messages": [first, later]}))
+    h = TokenHistory(state_path=state)
+    assert tool_calls(open_source(f"gemini:{tmp_path / 'tmp'}", h), h) == 2  # not 3
+    assert h.snapshot()["totals"]["requests"] == 2
+    h.save()
+    other = {**first, "id": "other", "toolCalls": [{**call, "id": "c3"}]}
+    replace_with(path, orjson.dumps({**LEGACY_CHAT, "messages": [other, later]}))
+    h = TokenHistory(state_path=state)  # other messages: another file, read in full
+    assert tool_calls(open_source(f"gemini:{tmp_path / 'tmp'}", h), h) == 4

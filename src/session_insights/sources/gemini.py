@@ -42,6 +42,7 @@ from ..events import ToolCall, UsageEvent, check_name, iso_ts, usage_event
 from ..history import REWRITE_MARK, TokenHistory
 from ..normalize import gemini_cli_usage
 from .base import BAD_LINE, LineSource, Memory, Record, bad_reason
+from .tail import head_digest
 
 MAIN_TIER = "main agent"
 SUBAGENT_TIER = "subagent"
@@ -232,11 +233,7 @@ class GeminiSource(LineSource):
             chat = self._chats[key] = _Chat(key)
         chat.update(obj)
         messages = obj["messages"]
-        read_before = 0
-        if read.first:  # after a restart, messages read before it counted then
-            saved = self.history.offset_for(key) or {}
-            if (saved.get("inode"), saved.get("device")) == (st.st_ino, st.st_dev):
-                read_before = min(int(saved.get("offset", 0)), len(messages))
+        read_before = self._read_before_restart(key, st, messages) if read.first else 0
         self._messages(messages[:read_before], chat)  # remembered, not counted again
         records, errors = self._messages(messages[read_before:], chat)
         noted = self._legacy_bad.get(key, 0)
@@ -246,8 +243,21 @@ class GeminiSource(LineSource):
             self._legacy_bad[key] = len(errors)
         for record in records:
             self.history.add(record)
-        self.history.set_offset(key, {"offset": len(messages), "inode": st.st_ino, "device": st.st_dev})
+        self.history.set_offset(key, {"offset": len(messages), "inode": st.st_ino, "device": st.st_dev,
+                                      "head_len": len(messages), "head": _ids_digest(messages)})
         return len(records)
+
+    def _read_before_restart(self, key: str, st: os.stat_result, messages: list) -> int:
+        """How many of a legacy file's messages were read before a restart (and counted
+        then): the saved count if the file is the one read, or a copy renamed over it (a
+        sync tool, an editor) whose first messages have the ids of those read."""
+        saved = self.history.offset_for(key) or {}
+        count = min(int(saved.get("offset", 0)), len(messages))
+        if (saved.get("inode"), saved.get("device")) == (st.st_ino, st.st_dev):
+            return count
+        if count and saved.get("head_len") == count and saved.get("head") == _ids_digest(messages[:count]):
+            return count
+        return 0
 
 
 def _finished_call(call: object, ts: float, chat: _Chat) -> tuple[str, ToolCall] | None:
@@ -267,6 +277,13 @@ def _finished_call(call: object, ts: float, chat: _Chat) -> tuple[str, ToolCall]
     except ValueError:
         call_ts = ts  # when its result was recorded; the message's time is near enough
     return call_id, ToolCall(call_ts, name, 0.0, _FINAL_STATUS_OK[status], chat.session)
+
+
+def _ids_digest(messages: list) -> int:
+    """A digest of the ids of ``messages``, in order: what a legacy file's position keeps
+    as its ``head`` (its offset is a count of messages, not bytes)."""
+    ids = [m.get("id") if isinstance(m, dict) else None for m in messages]
+    return head_digest(orjson.dumps(ids))
 
 
 def _legacy_chat(data: bytes) -> dict:
