@@ -969,3 +969,22 @@ def test_a_legacy_chat_replaced_by_a_longer_copy_while_stopped_counts_only_new_m
     replace_with(path, orjson.dumps({**LEGACY_CHAT, "messages": [other, later]}))
     h = TokenHistory(state_path=state)  # other messages: another file, read in full
     assert tool_calls(open_source(f"gemini:{tmp_path / 'tmp'}", h), h) == 4
+
+
+def test_a_source_path_that_is_a_link_loop_says_so(tmp_path):
+    loop = tmp_path / "loop.jsonl"
+    os.symlink("loop.jsonl", loop)
+    with pytest.raises(base.SourceError, match="Too many levels of symbolic links") as raised:
+        open_source(f"comms:{loop}", TokenHistory())
+    assert "does not exist" not in str(raised.value)
+
+
+def test_a_source_file_gone_since_it_was_named_costs_only_itself(tmp_path):
+    kept, gone = tmp_path / "a.comms.jsonl", tmp_path / "b.comms.jsonl"
+    for path in (kept, gone):
+        path.write_bytes(b'{"kind": "tool_call", "ts": 1760000000, "name": "Bash"}\n')
+    h = TokenHistory()
+    source = base.LineSource([kept, gone], h)
+    gone.unlink()
+    assert source.files() == [kept]
+    assert h.notices == [f"{source.label}: cannot read {gone} (No such file or directory)"]

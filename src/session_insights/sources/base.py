@@ -21,6 +21,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import stat
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
@@ -145,8 +146,12 @@ class LineSource:
         self.roots = [Path(p).expanduser() for p in path] if isinstance(path, list) else [Path(path).expanduser()]
         self.history = history
         for root in self.roots:
-            if not root.exists():
-                raise SourceError(f"{self.kind}: {root} does not exist")
+            try:
+                os.stat(root)
+            except FileNotFoundError:
+                raise SourceError(f"{self.kind}: {root} does not exist") from None
+            except OSError as exc:  # a link loop, a folder on the way that cannot be entered
+                raise SourceError(f"{self.kind}: cannot read {root} ({exc.strerror or exc})") from None
         self.tails: dict[str, FileTail] = {}
         self._to_resume: set[str] = set()  # files read before a restart whose context is not rebuilt yet
         self._whole_seen: dict[str, tuple[int, int, int, int]] = {}  # file -> (inode, device, size, mtime_ns) read
@@ -164,13 +169,17 @@ class LineSource:
         seen_files: set[tuple[int, int]] = set()
         seen_folders: set[tuple[int, int]] = set()
         for root in self.roots:
-            if root.is_file():
-                found = [(root, _identity(os.stat(root)))]
-            elif root.is_dir():
+            try:
+                st = os.stat(root)
+            except OSError as exc:  # gone since it was named: the other roots are still read
+                self.history.notice(f"{self.label}: cannot read {root} ({exc.strerror or exc})")
+                continue
+            if stat.S_ISREG(st.st_mode):
+                found = [(root, _identity(st))]
+            elif stat.S_ISDIR(st.st_mode):
                 found = sorted((p, key) for p, key in self._walk(root, seen_folders) if self.wanted(p))
-            else:
-                if root.exists():  # a FIFO or a device: never opened (it could block or never end)
-                    self.history.notice(f"{self.label}: {root} is neither a regular file nor a folder")
+            else:  # a FIFO or a device: never opened (it could block or never end)
+                self.history.notice(f"{self.label}: {root} is neither a regular file nor a folder")
                 continue
             for path, key in found:
                 if key not in seen_files:
