@@ -901,9 +901,9 @@ def test_a_link_to_nothing_named_like_a_log_is_a_notice(tmp_path):
     os.symlink("gone.jsonl", path.with_name("dangling.jsonl"))
     os.symlink("gone", path.with_name("not-a-log"))  # not a log's name: not ours to name
     assert requests(source, h) == 1
+    dangling = path.with_name("dangling.jsonl")
     assert h.notices == [
-        f"claude:{tmp_path / 'projects'}: cannot read {path.with_name('dangling.jsonl')} "
-        "(No such file or directory)"
+        f"claude:{tmp_path / 'projects'}: cannot read {dangling} (No such file or directory)"
     ]
 
 

@@ -323,8 +323,7 @@ class LineSource:
         except OSError as exc:
             self.history.notice(f"{self.label}: cannot read {key} ({exc.strerror or exc})")
             return None
-        if data.startswith(tail_module.BOM):  # written by some editors; not JSON
-            data = data[len(tail_module.BOM):]
+        data = data.removeprefix(tail_module.BOM)  # written by some editors; not JSON
         first = key not in self._whole_seen
         try:
             content = load(data)
