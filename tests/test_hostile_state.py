@@ -392,3 +392,76 @@ def test_a_session_logger_refused_leaves_no_file_behind(tmp_path: Path, bad: dic
     with pytest.raises(ValueError):
         SessionLogger(folder, **{"session_id": "s2", **bad})
     assert not folder.exists() or not list(folder.iterdir())
+
+
+# --- read positions live beside the state, so it stays small ---------------------------
+
+
+def _comms_logs(folder: Path, n: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        (folder / f"{i:08x}.comms.jsonl").write_text(
+            f'{{"kind": "model_call", "ts": {TS + i}, "model": "gpt-4o", "session": "s{i}", '
+            f'"usage": {{"input_tokens": 100, "output_tokens": 10}}}}\n')
+
+
+def test_state_toml_stays_within_256_kb_with_10000_log_files_and_a_restart_reads_none_again(tmp_path: Path):
+    from session_insights import state as state_file
+
+    logs, path = tmp_path / "logs", tmp_path / "state.toml"
+    _comms_logs(logs, 10_000)
+    first = TokenHistory(state_path=path)
+    open_source(f"comms:{logs}", first).poll()
+    first.drain()
+    assert first.save() <= state_file.MAX_STATE_BYTES
+    with (logs / "00000007.comms.jsonl").open("a") as f:
+        f.write(f'{{"kind": "model_call", "ts": {TS + 99_999}, "model": "gpt-4o", "session": "s7", '
+                f'"usage": {{"input_tokens": 5}}}}\n')
+
+    second = TokenHistory(state_path=path)
+    assert not second.notices
+    assert open_source(f"comms:{logs}", second).poll() == 1, "only the appended line is read"
+    second.drain()
+    totals = second.snapshot()["totals"]
+    assert (totals["requests"], totals["input_tokens"]) == (10_001, 1_000_005)
+
+
+def test_a_state_whose_history_was_removed_starts_clean_and_counts_each_request_once(tmp_path: Path):
+    logs, path = tmp_path / "logs", tmp_path / "state.toml"
+    _comms_logs(logs, 20)
+    first = TokenHistory(state_path=path)
+    open_source(f"comms:{logs}", first).poll()
+    first.drain()
+    first.save()
+    for side in ("", "-wal", "-shm"):
+        (tmp_path / f"state.history.sqlite{side}").unlink(missing_ok=True)
+
+    second = TokenHistory(state_path=path)
+    assert any("no longer holds" in n and "moved it to" in n for n in second.notices), second.notices
+    assert [p.name for p in tmp_path.iterdir() if CORRUPT_NAME.match(p.name)], "the old state is kept aside"
+    open_source(f"comms:{logs}", second).poll()
+    second.drain()
+    assert second.snapshot()["totals"]["requests"] == 20, "read again from the start, once"
+
+
+def test_a_log_renamed_over_by_a_copy_of_itself_while_stopped_is_read_on_from_its_offset(tmp_path: Path):
+    """The saved position keeps digests of the file's head and of the bytes before the
+    offset: a new file with the same content up to there plus new lines is the same log."""
+    logs, path = tmp_path / "logs", tmp_path / "state.toml"
+    with SessionLogger(logs, "s1") as log:
+        for i in range(100):  # past the 4 KiB the head digest covers
+            log.tool_call("pytest", 100.0, ts=TS + i)
+    tools = logs / "s1.tools.jsonl"
+    assert tools.stat().st_size > 2 * 4096
+    first = TokenHistory(state_path=path)
+    open_source(f"comms:{logs}", first).poll()
+    first.drain()
+    first.save()
+    copy = tmp_path / "copy.jsonl"
+    copy.write_bytes(tools.read_bytes() + tools.read_bytes().splitlines(keepends=True)[0])
+    copy.replace(tools)  # a new inode: the same calls, then one more line
+
+    second = TokenHistory(state_path=path)
+    open_source(f"comms:{logs}", second).poll()
+    second.drain()
+    assert second.snapshot()["tools"]["pytest"]["calls"] == 101

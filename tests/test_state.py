@@ -113,7 +113,9 @@ def test_killing_a_writer_mid_save_always_leaves_a_loadable_state_file(tmp_path:
         assert totals["requests"] >= previous_requests
         previous_requests = totals["requests"]
 
-        others = {p.name for p in tmp_path.iterdir()} - {"state.toml", "writer.py"}
+        # Beside the state: what it read (keys, positions), in the durable history and its journal.
+        companions = {"state.history.sqlite", "state.history.sqlite-wal", "state.history.sqlite-shm"}
+        others = {p.name for p in tmp_path.iterdir()} - {"state.toml", "writer.py"} - companions
         strays = {name for name in others if not TEMP_NAME.match(name)}
         assert strays == set(), "only a killed writer's own temp files may be left over"
         leftovers |= others

@@ -119,19 +119,20 @@ def counts_by_name(value: object, where: str) -> dict[str, int]:
     return {text(k, where): whole(v, f"{where}.{k}") for k, v in table(value, where).items()}
 
 
-POSITION_FIELDS = ("offset", "inode", "device", "head_len", "head")
+POSITION_FIELDS = ("offset", "inode", "device", "head_len", "head", "tail_len", "tail")
 
 
 def position_row(position: dict) -> str:
-    """A read position as saved: offset, inode, device, and the length and digest of the
-    file's first bytes (which tell a replaced file from a grown one), in hex, one string:
-    a few dozen bytes a file, so thousands of log files fit the size budget."""
-    fields = POSITION_FIELDS if position.get("head_len") else POSITION_FIELDS[:3]
-    return ":".join(format(int(position.get(k, 0)), "x") for k in fields)
+    """A read position as saved: offset, inode, device, then the length and digest of the
+    file's first bytes and of the bytes before the offset where known (they tell a
+    replaced file from a grown one), in hex, one string: a few dozen bytes a file."""
+    known = 7 if position.get("tail_len") else 5 if position.get("head_len") else 3
+    return ":".join(format(int(position.get(k, 0)), "x") for k in POSITION_FIELDS[:known])
 
 
 def position(value: object, where: str) -> dict[str, int]:
-    """A saved read position (``_offset_row``; [offset, inode, device] before heads were kept)."""
+    """A saved read position (``position_row``; an array of [offset, inode, device] in a
+    state saved before positions were kept beside it)."""
     if isinstance(value, str):
         try:
             row = [int(part, 16) for part in value.split(":")]
@@ -139,8 +140,8 @@ def position(value: object, where: str) -> dict[str, int]:
             raise CorruptState(where, "must be hex numbers separated by ':'") from None
     else:
         row = array(value, where, 3)
-    if len(row) not in (3, 5):
-        raise CorruptState(where, f"must have 3 or 5 numbers, has {len(row)}")
+    if len(row) not in (3, 5, 7):
+        raise CorruptState(where, f"must have 3, 5 or 7 numbers, has {len(row)}")
     return {name: whole(v, f"{where}[{i}]", -(2**63), 2**64)
             for i, (name, v) in enumerate(zip(POSITION_FIELDS, row))}
 

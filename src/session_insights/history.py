@@ -50,7 +50,7 @@ from .events import (
     usage_event,
 )
 from .pricing import PUSD_PER_USD, PriceBook, usd
-from .request_keys import SavedKeys, key_digest
+from .saved_reads import SavedReads, key_digest
 from .series import BucketSeries, RecentSeconds
 from .store import history_path_for
 
@@ -84,7 +84,7 @@ MAX_TICKETS = 1500
 MAX_TOOLS = 200
 MAX_DEDUP_KEYS = 200_000
 MAX_DAYS_PER_COMBO = 62  # per-day spend kept per (model, tier, session)
-SAVED_DEDUP_KEYS = 256  # copies kept in full in state.toml; older keys are in request_keys
+SAVED_DEDUP_KEYS = 256  # copies kept in full in state.toml; older keys are in saved_reads
 REWRITE_MARK = "~"  # request_key prefix: the latest copy replaces the earlier ones
 MAX_BAD_LINE_FILES = 100
 MAX_BAD_REASONS = 40
@@ -161,15 +161,16 @@ class TokenHistory:
         self.source_labels: set[str] = set()
         self.rate_limits: dict[str, dict] = {}  # by source label: the provider's latest usage limits
         self.applied = 0  # records applied since start; the status bar's events/s
-        self._saved_offsets: dict[str, dict] = {}  # read positions from state.toml, by path digest
-        self._keys: SavedKeys | None = None  # the request keys counted by earlier saves
+        self._saved_offsets: dict[str, dict] = {}  # read positions of earlier runs, by path digest
+        self._reads: SavedReads | None = None  # the keys and positions earlier saves wrote
+        self._positions_written: dict[str, str] = {}  # path digest -> the position row last written
         self._not_ours = False
         self._saved_copies = SAVED_DEDUP_KEYS  # fewer when the state would outgrow its budget
         if self.state_path is not None:
             loaded = state_file.load(self.state_path, move_corrupt=not read_only)
             if loaded.notice:
                 self.notice(loaded.notice)
-            generation = 0  # of the saved request keys this state counted: none for a clean start
+            generation = 0  # of what the saved state read (keys, positions): none for a clean start
             # A file that is there but could not be read (permissions, a folder) was not
             # moved aside: it is the user's, and a save must never replace it.
             self._not_ours = loaded.data is None and os.path.lexists(self.state_path)
@@ -177,26 +178,47 @@ class TokenHistory:
                 try:
                     self._load_state(loaded.data, keep_budget=budget_usd is not None,
                                      keep_overrides=price_overrides is not None)
-                    generation = decode.whole(loaded.data.get("keys_generation", 0), "keys_generation")
+                    generation = decode.whole(loaded.data.get("reads_generation", 0), "reads_generation")
                 except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
                         RecursionError) as exc:  # decode's checks raise ValueError; the rest is a last guard
-                    self._reset()
-                    self.offsets, self.ui, self._saved_offsets = {}, {}, {}
-                    why = f"has an unexpected shape ({exc})"
-                    if read_only:
-                        self.notice(f"{self.state_path} {why}; it was left as it is and not used")
-                    else:
-                        self.notice(state_file.move_aside(self.state_path, why).notice)
-            self._open_keys(generation, read_only)
+                    self._start_clean(f"has an unexpected shape ({exc})", read_only)
+            self._open_reads(generation, read_only)
         if read_only:
             self.state_path = None  # never written
 
-    def _open_keys(self, generation: int, read_only: bool) -> None:
-        """The request keys counted by the saves up to ``generation``, kept beside the
-        state in the durable history."""
-        self._keys = SavedKeys(history_path_for(self.state_path), generation, read_only=read_only)
-        if self._keys.problem:
-            self.notice(self._keys.problem)
+    def _start_clean(self, why: str, read_only: bool) -> None:
+        """Forget what a state file said (its figures cannot be trusted) and say so; a
+        writer moves the file aside, so nothing of it is lost."""
+        self._reset()
+        self.offsets, self.ui, self._saved_offsets = {}, {}, {}
+        self._seen.clear()
+        if read_only:
+            self.notice(f"{self.state_path} {why}; it was left as it is and not used")
+        else:
+            self.notice(state_file.move_aside(self.state_path, why).notice)
+
+    def _open_reads(self, generation: int, read_only: bool) -> None:
+        """The keys and positions the saves up to ``generation`` wrote, beside the state in
+        the durable history. Without them the state's figures cannot be told from what a
+        restart reads again: then it starts clean."""
+        path = history_path_for(self.state_path)
+        reads = SavedReads(path, generation, read_only=read_only)
+        if reads.problem:
+            self.notice(reads.problem)
+        positions = reads.positions()
+        try:
+            saved = {digest: decode.position(row, f"{path.name}: {digest}") for digest, row in positions.items()}
+        except ValueError:
+            saved = None
+        if saved is None or not reads.knows_generation():
+            self._start_clean(f"counted requests whose read positions and keys {path.name} no longer holds "
+                              "(removed, replaced or damaged)", read_only)
+            reads.close()
+            reads = SavedReads(path, 0, read_only=read_only)  # a writer's open deletes the rows of any save
+        else:
+            self._saved_offsets.update(saved)
+            self._positions_written = positions
+        self._reads = reads
 
     def _reset(self) -> None:
         self._combos: dict[tuple[str, str | None, str | None], list[int]] = {}
@@ -472,7 +494,7 @@ class TokenHistory:
             seen[key] = ev
             seen.move_to_end(key)
         else:
-            keys = self._keys
+            keys = self._reads
             if keys is not None:
                 digest = key_digest(key)
                 if keys.counted(digest):
@@ -749,8 +771,9 @@ class TokenHistory:
             self._usage_inbox.clear()
             self._other_inbox.clear()
             self._reset()
-            if self._keys is not None:
-                self._keys.forget()
+            if self._reads is not None:
+                self._reads.forget()
+            self._positions_written = {}
             self.offsets.clear()
             self._saved_offsets.clear()
             self.source_labels.clear()
@@ -1088,25 +1111,34 @@ class TokenHistory:
             raise ValueError("this TokenHistory has no state_path to save to")
         if self._not_ours and os.path.lexists(self.state_path):
             raise OSError(f"{self.state_path} could not be read at start, so it is not overwritten")
-        keys = self._keys
-        generation = keys.generation + 1 if keys is not None else 0
+        if self._reads is None:  # a state_path set after construction: nothing was read with it
+            self._open_reads(0, read_only=False)
+        reads = self._reads
+        generation = reads.generation + 1
         with self._lock:
-            extra = {"keys_generation": generation}
+            extra = {"reads_generation": generation}
             payload = state_file.encode({**self.to_state(), **extra})
             while len(payload) > state_file.MAX_STATE_BYTES and self._shrink_for_state():
                 payload = state_file.encode({**self.to_state(), **extra})
-            pending = keys.take_pending() if keys is not None else None
-        if keys is not None:
-            # The keys first: a state must never count a request whose key is not kept.
-            try:
-                keys.write(pending, generation, time.time())
-            except (sqlite3.Error, OSError) as exc:
-                keys.give_back(pending)
-                raise OSError(f"the request keys could not be kept ({exc})") from exc
+            pending = reads.take_pending()
+            positions = self._changed_positions()
+        # Keys and positions first: a state must never count what a restart cannot tell apart.
+        try:
+            reads.write(pending, positions, generation, time.time())
+        except (sqlite3.Error, OSError) as exc:
+            reads.give_back(pending)
+            raise OSError(f"what was read could not be kept in {reads.path} ({exc})") from exc
+        self._positions_written.update(positions)
         state_file.write_atomic(self.state_path, payload)
-        if keys is not None:
-            keys.generation = generation
+        reads.generation = generation
         return len(payload)
+
+    def _changed_positions(self) -> dict[str, str]:
+        """The read positions (rows, by path digest) not written as they are now."""
+        rows = {d: decode.position_row(v) for d, v in self._saved_offsets.items()}
+        rows.update((_path_digest(k), decode.position_row(v)) for k, v in self.offsets.items())
+        written = self._positions_written
+        return {d: row for d, row in rows.items() if written.get(d) != row}
 
     def _shrink_for_state(self) -> bool:
         """Fold detail (oldest sessions, then tickets) until the state fits its budget."""
@@ -1119,7 +1151,7 @@ class TokenHistory:
                 self._retire_ticket()
             return True
         if self._saved_copies > 16:
-            self._saved_copies //= 2  # the keys of the others are kept in full in request_keys
+            self._saved_copies //= 2  # the keys of the others are kept in saved_reads
             return True
         return False
 
@@ -1168,10 +1200,6 @@ class TokenHistory:
                             for tid, (st, ts, tr, f, r, tk, sn) in self._tickets.items()],
                 "tickets_retired": dict(self._retired_tickets),
                 "errors": {"files": dict(self.bad_lines), "reasons": dict(self.bad_reasons)},
-                # Keyed by a digest of the path and stored as [offset, inode, device]: a
-                # few dozen bytes a file, so thousands of log files fit the size budget.
-                "offsets": {**self._saved_offsets_rows(), **{
-                    _path_digest(k): decode.position_row(v) for k, v in self.offsets.items()}},
                 "ui": self.ui,
                 "notices": list(self.notices[-10:]),
             }
@@ -1181,9 +1209,6 @@ class TokenHistory:
             if overrides:
                 data["pricing"] = {"overrides": overrides}
             return data
-
-    def _saved_offsets_rows(self) -> dict[str, str]:
-        return {d: decode.position_row(v) for d, v in self._saved_offsets.items()}
 
     def _load_state(self, data: dict, *, keep_budget: bool, keep_overrides: bool) -> None:
         """Restore what ``to_state`` wrote. Every value is checked (``decode``): anything no
