@@ -638,3 +638,11 @@ def test_report_reads_an_array_audit_log(tmp_path, capsys):
     assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
     assert snap["efficiency"]["ratings"] == 3
     assert (snap["errors"]["bad_lines"], snap["errors"]["files"]) == (4, {str(path): 4})
+
+
+def test_an_array_log_after_a_byte_order_mark_is_read_as_an_array(tmp_path):
+    path = tmp_path / "token_usage_audit.json"
+    path.write_bytes(b"\xef\xbb\xbf\n " + array(HEAD + TAIL))
+    snap = read(path)
+    assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
+    assert snap["errors"]["bad_lines"] == 0

@@ -333,3 +333,17 @@ def test_no_codex_logs_is_a_clear_error(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("CODEX_HOME", str(tmp_path / "none"))
     assert main(["report", "codex"]) == 2
     assert "no Codex CLI logs found" in capsys.readouterr().err
+
+
+def test_discovery_finds_rollouts_reached_through_a_folder_link(tmp_path, monkeypatch):
+    """A CODEX_HOME whose sessions folder links to rollouts kept elsewhere (a dotfiles or
+    sync setup) is discovered, as reading it then follows the link too."""
+    elsewhere = codex_home(tmp_path / "real")
+    home = tmp_path / "home" / ".codex"
+    home.mkdir(parents=True)
+    (home / "sessions").mkdir()
+    (home / "sessions" / "2025").symlink_to(elsewhere / "sessions" / "2025", target_is_directory=True)
+    monkeypatch.setenv("CODEX_HOME", str(home))
+    monkeypatch.setenv("HOME", str(tmp_path / "nohome"))
+    monkeypatch.delenv("CLAUDE_CONFIG_DIR", raising=False)
+    assert discover() == ["codex"]

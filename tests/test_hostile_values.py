@@ -613,3 +613,11 @@ def test_a_span_time_of_5000_digits_is_a_bad_line_whose_reason_names_the_field(t
     snap = read(spec)
     assert (snap["errors"]["bad_lines"], snap["totals"]["requests"]) == (1, 1)
     assert list(snap["errors"]["reasons"]) == ["endTimeUnixNano out of range"]
+
+
+def test_an_attribute_int_of_5000_digits_is_a_bad_line_naming_int_value(tmp_path):
+    span = otel_span("a" * 16, 1_760_000_000 * 10**9, 1_760_000_001 * 10**9)
+    span["attributes"].append({"key": "gen_ai.usage.input_tokens", "value": {"intValue": "9" * 5000}})
+    snap = read(write("otel", tmp_path, jsonl(otel_export(span), otel_chat(2, 60))))
+    assert (snap["errors"]["bad_lines"], snap["totals"]["requests"]) == (1, 1)
+    assert list(snap["errors"]["reasons"]) == ["intValue out of range"]

@@ -52,9 +52,11 @@ def discover() -> list[str]:
     """SOURCE specs for the agents whose default log folders hold logs on this machine."""
     specs = []
     for kind in ("claude", "codex", "gemini"):
-        source = _module(kind).SOURCE
-        roots = [root for root in source.default_roots() if root.is_dir()]
-        if any(source.wanted(p) for root in roots for p in root.rglob(source.pattern)):
+        try:  # the source's own walk: it follows folder links, as reading then does
+            source = _module(kind).SOURCE(None, TokenHistory())
+        except SourceError:
+            continue  # none of its default folders exists
+        if source.files():
             specs.append(kind)
     return specs
 

@@ -75,7 +75,7 @@ from ..events import (
 )
 from ..history import REWRITE_MARK, TokenHistory
 from .base import BAD_LINE, LineSource, Memory, Record, bad_reason
-from .tail import Position
+from .tail import BOM, Position, open_regular
 
 UNRECORDED_MODEL = "unrecorded"
 BOUNDARIES = (None, "start", "end")
@@ -164,13 +164,17 @@ def _array(data: bytes) -> list:
 
 
 def _first_byte(path: Path) -> bytes:
-    """The file's first non-space byte (empty if it has none or cannot be read)."""
+    """The file's first non-space byte after any byte-order mark (empty if it has none or
+    cannot be read: a FIFO or a device is never opened for it)."""
     try:
-        with open(path, "rb") as f:
-            while chunk := f.read(4096):
+        with open(open_regular(path), "rb") as f:
+            head = f.read(4096)
+            chunk = head.removeprefix(BOM)
+            while chunk is not None:
                 chunk = chunk.lstrip()
                 if chunk:
                     return chunk[:1]
+                chunk = f.read(4096) or None
     except OSError:
         pass  # the reader that opens it next reports why
     return b""

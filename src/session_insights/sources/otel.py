@@ -122,6 +122,8 @@ def _any_value(value: object) -> Any:
     if "intValue" in value:
         raw = value["intValue"]  # int64: a JSON string in OTLP JSON
         if isinstance(raw, str) and raw.lstrip("-").isascii() and raw.lstrip("-").isdigit():
+            if len(raw) > 20:  # an int64 has at most 19 digits; int() refuses 4,300 and more
+                raise ValueError(f"intValue out of range, got a number of {len(raw):,} digits")
             return int(raw)
         if isinstance(raw, bool) or not isinstance(raw, int):
             raise ValueError(f"intValue must be a whole number, got {raw!r}")
