@@ -22,6 +22,14 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub(_escape, text)
 
 
+def skipped_lines(errors: dict) -> str:
+    """'Skipped 3 unreadable line(s): 2 not valid JSON, 1 ts out of range', from a
+    snapshot's ``errors``: the panel's notice and report's Problems say it alike."""
+    reasons = {r: n for r, n in (errors.get("reasons") or {}).items() if r != "unreadable"}
+    why = ", ".join(f"{n:,} {reason}" for reason, n in reasons.items())
+    return f"Skipped {errors['bad_lines']:,} unreadable line(s)" + (f": {why}" if why else "")
+
+
 def printable_all(value: object) -> object:
     """``value`` with every string in it (keys too) ``printable``: for text composed from
     many names at once, where a line break inside a name would forge a line."""

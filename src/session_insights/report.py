@@ -82,9 +82,7 @@ def _errors(snap: dict) -> list[str]:
     lines = []
     errors = snap["errors"]
     if errors["bad_lines"]:
-        reasons = {r: n for r, n in (errors.get("reasons") or {}).items() if r != "unreadable"}
-        why = ", ".join(f"{n:,} {reason}" for reason, n in reasons.items())
-        lines.append(f"Skipped {errors['bad_lines']:,} unreadable line(s)" + (f": {why}" if why else ":"))
+        lines.append(f"{fmt.skipped_lines(errors)}; by file:")
         lines += [f"  {path}: {n:,}" for path, n in errors["files"].items()]
     lines += [f"Notice: {n}" for n in snap["notices"]]
     return [fmt.printable(line) for line in lines]

@@ -16,6 +16,7 @@ from collections.abc import Callable
 import dearpygui.dearpygui as dpg
 
 from .. import across
+from .. import formatting as fmt
 from ..history import TokenHistory
 from ..metrics import timeline_view
 from .burn import BurnHeader
@@ -201,13 +202,13 @@ class InsightsPanel:
                 lines.append(f"Unpriced models (cost unknown, tokens counted): {', '.join(snap['unpriced_models'])}")
             if snap["errors"]["bad_lines"]:
                 files = snap["errors"]["files"]
-                lines.append(f"Skipped {snap['errors']['bad_lines']:,} unreadable log line(s) in "
-                             f"{len(files):,} file(s): " + ", ".join(f"{p} ({n:,})" for p, n in list(files.items())[:3]))
+                lines.append(f"{fmt.skipped_lines(snap['errors'])}; in {len(files):,} file(s): "
+                             + ", ".join(f"{p} ({n:,})" for p, n in list(files.items())[:3]))
         if self.store is not None:
             lines.extend(self.store.notices)
         if self.across.error:
             lines.append(self.across.error)
-        self.notices.set("\n".join(f"! {line}" for line in lines))
+        self.notices.set("\n".join(f"! {fmt.printable(line)}" for line in lines))
         self.notices.configure(show=bool(lines))
 
     # --- actions ----------------------------------------------------------------
