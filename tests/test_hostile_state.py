@@ -465,3 +465,30 @@ def test_a_log_renamed_over_by_a_copy_of_itself_while_stopped_is_read_on_from_it
     open_source(f"comms:{logs}", second).poll()
     second.drain()
     assert second.snapshot()["tools"]["pytest"]["calls"] == 101
+
+
+# --- a save keeps no position past what it counts -----------------------------------------
+
+
+def test_a_save_while_read_records_wait_in_the_inbox_loses_none_of_them(tmp_path: Path):
+    """The poller thread queues what it read and the render thread applies it: a save in
+    between (then a kill) used to keep the files' positions past records the state did not
+    count, and a restart never read them again (487 requests of a log came out as 0)."""
+    logs, state = tmp_path / "projects" / "-home-me-shop", tmp_path / "state.toml"
+    logs.mkdir(parents=True)
+    (logs / "a.jsonl").write_bytes(b"".join(_claude_line(i) for i in range(400)))
+    comms = tmp_path / "b.comms.jsonl"
+    with comms.open("w") as f:
+        for i in range(50):
+            f.write(f'{{"kind": "tool_call", "ts": {TS + i}, "name": "Bash", "duration_ms": 5}}\n')
+    history = TokenHistory(state_path=state)
+    open_source(f"claude:{logs}", history).poll()
+    open_source(f"comms:{comms}", history).poll()
+    history.drain(max_records=150)  # a frame's worth applied, the rest still queued
+    history.save()  # ... and then the process is killed
+
+    restarted = TokenHistory(state_path=state)
+    assert _read(restarted, logs) == 400
+    open_source(f"comms:{comms}", restarted).poll()
+    restarted.drain()
+    assert restarted.snapshot()["tools"]["Bash"]["calls"] == 50

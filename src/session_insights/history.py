@@ -150,6 +150,12 @@ class TokenHistory:
         self._lock = threading.RLock()
         self._usage_inbox: deque[UsageEvent] = deque()
         self._other_inbox: deque[ToolCall | TicketUpdate | Rating] = deque()
+        # What sources read: (file, its records, the position they were read up to), applied
+        # in order; the position becomes the file's only once its records are applied, so
+        # a save never keeps a position past records it does not count.
+        self._reads_inbox: deque[tuple[str, list, dict]] = deque()
+        self._read_cursor = 0  # records of the first read already applied
+        self._queued_positions: dict[str, dict] = {}  # file -> its latest position not yet applied
         self._clean_labels: set[str] = set()  # names known to pass check_name / check_label as they are
         self.prices = PriceBook(price_overrides)
         self._reset()
@@ -369,6 +375,13 @@ class TokenHistory:
         for record in records:
             self.add(record)
 
+    def add_read(self, file: str, records: list, position: dict) -> None:
+        """Queue what a source read from ``file`` up to ``position`` (its records, already
+        built and validated): the records are applied in order, then the position is kept."""
+        with self._lock:  # so a source opening the file again sees this position (offset_for)
+            self._queued_positions[file] = position
+            self._reads_inbox.append((file, records, position))
+
     def note_bad_line(self, file: str, count: int = 1, reason: str | None = None) -> None:
         """Count a source line that could not be read (shown in the panel and report),
         and why, if known: a short phrase naming a field, never a value from the line."""
@@ -390,9 +403,12 @@ class TokenHistory:
         positions, notices, rate limits. Plain data, so a source read in another process
         can hand it back (see ``absorb``)."""
         with self._lock:
-            return {"records": [*self._usage_inbox, *self._other_inbox], "bad_lines": dict(self.bad_lines),
+            read = [r for i, (_, records, _) in enumerate(self._reads_inbox)
+                    for r in (records[self._read_cursor:] if i == 0 else records)]
+            offsets = {**self.offsets, **{file: position for file, _, position in self._reads_inbox}}
+            return {"records": [*self._usage_inbox, *self._other_inbox, *read], "bad_lines": dict(self.bad_lines),
                     "bad_reasons": dict(self.bad_reasons),
-                    "offsets": dict(self.offsets), "notices": list(self.notices),
+                    "offsets": offsets, "notices": list(self.notices),
                     "rate_limits": dict(self.rate_limits)}
 
     def absorb(self, findings: dict) -> int:
@@ -427,7 +443,8 @@ class TokenHistory:
     def offset_for(self, key: str) -> dict | None:
         """A source file's read position: this run's, or the one saved in state.toml."""
         with self._lock:
-            return self.offsets.get(key) or self._saved_offsets.get(_path_digest(key))
+            return (self._queued_positions.get(key) or self.offsets.get(key)
+                    or self._saved_offsets.get(_path_digest(key)))
 
     def knows(self, request_key: str) -> bool:
         """Whether a copy of this request is counted and still remembered, so a later copy
@@ -437,7 +454,8 @@ class TokenHistory:
 
     @property
     def pending(self) -> int:
-        return len(self._usage_inbox) + len(self._other_inbox)
+        read = sum(len(records) + 1 for _, records, _ in self._reads_inbox) - self._read_cursor
+        return len(self._usage_inbox) + len(self._other_inbox) + read
 
     # --- consumer: one thread at a time -----------------------------------------
 
@@ -458,6 +476,8 @@ class TokenHistory:
                     break
                 apply(record)
                 applied += 1
+            if applied < limit and self._reads_inbox:
+                applied += self._drain_reads(limit - applied, deadline)
             if applied < limit:
                 applied += self._drain_usage(limit - applied, deadline)
             if applied:
@@ -480,6 +500,39 @@ class TokenHistory:
                 add_keyed(ev)
             n += 1
             if deadline is not None and not n & 255 and time.perf_counter() > deadline:
+                break
+        return n
+
+    def _drain_reads(self, limit: float, deadline: float | None) -> int:
+        """Apply what sources read, in order, within ``limit`` records and the deadline; a
+        file's position is kept once the records before it are applied."""
+        reads, add, add_keyed, other = self._reads_inbox, self._add_usage, self._apply_keyed_usage, self._apply_other
+        n = 0
+        while reads and n < limit:
+            file, records, position = reads[0]
+            i = self._read_cursor
+            while i < len(records) and n < limit:
+                record = records[i]
+                if type(record) is not UsageEvent:
+                    other(record)
+                elif record.request_key is None:
+                    add(record, 1)
+                else:
+                    add_keyed(record)
+                i += 1
+                n += 1
+                if deadline is not None and not n & 255 and time.perf_counter() > deadline:
+                    break
+            if i < len(records):
+                self._read_cursor = i
+                break
+            reads.popleft()
+            self._read_cursor = 0
+            self.offsets[file] = position
+            if self._queued_positions.get(file) is position:
+                del self._queued_positions[file]
+            n += 1
+            if deadline is not None and time.perf_counter() > deadline:
                 break
         return n
 
@@ -770,6 +823,9 @@ class TokenHistory:
         with self._lock:
             self._usage_inbox.clear()
             self._other_inbox.clear()
+            self._reads_inbox.clear()
+            self._read_cursor = 0
+            self._queued_positions.clear()
             self._reset()
             if self._reads is not None:
                 self._reads.forget()

@@ -249,7 +249,7 @@ class AuditSource(LineSource):
             del self._arrays[key]
             self._whole_seen.pop(key, None)
             self._open.pop(key, None)
-            self.history.set_offset(key, Position().as_dict())
+            self.history.add_read(key, [], Position().as_dict())
         return False
 
     def _poll_array(self, path: Path) -> int:
@@ -278,14 +278,14 @@ class AuditSource(LineSource):
             self._open.pop(key, None)
             log.done = log.bad = 0
         log.inode, log.device = st.st_ino, st.st_dev
-        queued = self._read_entries(entries[log.done:], key, log, count=True)
-        self.history.set_offset(key, {"offset": log.done, "inode": st.st_ino, "device": st.st_dev})
-        return queued
+        records = self._read_entries(entries[log.done:], key, log, count=True)
+        self.history.add_read(key, records, {"offset": log.done, "inode": st.st_ino, "device": st.st_dev})
+        return len(records)
 
-    def _read_entries(self, entries: list, file: str, log: ArrayLog, count: bool) -> int:
+    def _read_entries(self, entries: list, file: str, log: ArrayLog, count: bool) -> list[Record]:
         """Read ``entries``, the next ones of ``file``, into its open sessions; if ``count``,
-        queue the records of those not counted before. Returns the records queued."""
-        queued = 0
+        return the records of those not counted before."""
+        found: list[Record] = []
         reasons: list[str] = []  # of the entries found bad now
         for entry in entries:
             try:
@@ -295,16 +295,14 @@ class AuditSource(LineSource):
                 reasons.append(bad_reason(exc))
                 continue
             if records and self._first_count(entry) and count:
-                for record in records:
-                    self.history.add(record)
-                queued += len(records)
+                found.extend(records)
         log.done += len(entries)
         if log.bad > log.noted:
             if count:  # entries read before a restart were counted bad then
                 for reason in reasons[len(reasons) - (log.bad - log.noted):]:
                     self.history.note_bad_line(file, 1, reason)
             log.noted = log.bad
-        return queued
+        return found
 
     def _first_count(self, entry: dict) -> bool:
         """Whether this entry is counted for the first time (and remember it)."""

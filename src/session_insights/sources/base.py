@@ -269,6 +269,7 @@ class LineSource:
             key = str(path)
             tail = self.tails.get(key)
             bad: Counter[str] = Counter()
+            found: list[Record] = []
             try:
                 if tail is None:
                     tail = self.tails[key] = self._open_tail(path, key)
@@ -280,9 +281,7 @@ class LineSource:
                         if not line.strip():
                             continue
                         try:
-                            for record in self.parse(line, key):
-                                self.history.add(record)
-                                queued += 1
+                            found.extend(self.parse(line, key))
                         except BAD_LINE as exc:
                             bad[bad_reason(exc)] += 1
                 finally:
@@ -293,7 +292,8 @@ class LineSource:
             for reason, count in bad.items():
                 self.history.note_bad_line(key, count, reason)
             if tail is not None:
-                self.history.set_offset(key, tail.position())
+                self.history.add_read(key, found, tail.position())
+            queued += len(found)
         return queued
 
     def read_whole(self, path: Path, load: Callable[[bytes], object]) -> WholeFile | None:

@@ -241,10 +241,9 @@ class GeminiSource(LineSource):
             for exc in errors[noted:]:  # the messages past those counted bad before
                 self.history.note_bad_line(key, 1, bad_reason(exc))
             self._legacy_bad[key] = len(errors)
-        for record in records:
-            self.history.add(record)
-        self.history.set_offset(key, {"offset": len(messages), "inode": st.st_ino, "device": st.st_dev,
-                                      "head_len": len(messages), "head": _ids_digest(messages)})
+        self.history.add_read(key, list(records), {"offset": len(messages), "inode": st.st_ino,
+                                                   "device": st.st_dev, "head_len": len(messages),
+                                                   "head": _ids_digest(messages)})
         return len(records)
 
     def _read_before_restart(self, key: str, st: os.stat_result, messages: list) -> int:
