@@ -437,7 +437,7 @@ def test_a_state_whose_history_was_removed_starts_clean_and_counts_each_request_
         (tmp_path / f"state.history.sqlite{side}").unlink(missing_ok=True)
 
     second = TokenHistory(state_path=path)
-    assert any("no longer holds" in n and "moved it to" in n for n in second.notices), second.notices
+    assert any("does not hold" in n and "moved it to" in n for n in second.notices), second.notices
     assert [p.name for p in tmp_path.iterdir() if CORRUPT_NAME.match(p.name)], "the old state is kept aside"
     open_source(f"comms:{logs}", second).poll()
     second.drain()
@@ -492,3 +492,91 @@ def test_a_save_while_read_records_wait_in_the_inbox_loses_none_of_them(tmp_path
     open_source(f"comms:{comms}", restarted).poll()
     restarted.drain()
     assert restarted.snapshot()["tools"]["Bash"]["calls"] == 50
+
+
+def _saved_over(folder: Path, n: int) -> tuple[Path, Path]:
+    """(logs, state) of a state that read ``n`` comms requests and saved once."""
+    logs, state = folder / "logs", folder / "state.toml"
+    _comms_logs(logs, n)
+    history = TokenHistory(state_path=state)
+    open_source(f"comms:{logs}", history).poll()
+    history.drain()
+    history.save()
+    history.close()  # as the app does when it exits
+    return logs, state
+
+
+def test_a_state_copied_from_another_folder_is_not_taken_for_this_ones(tmp_path: Path):
+    """Both states are at their first save (generation 1): the copy names the same
+    generation as the history beside it, but not the same state."""
+    _, x_state = _saved_over(tmp_path / "x", 48)
+    y_logs, y_state = _saved_over(tmp_path / "y", 75)
+    y_state.write_bytes(x_state.read_bytes())
+    history = TokenHistory(state_path=y_state)
+    assert any("copied from elsewhere" in n for n in history.notices), history.notices
+    open_source(f"comms:{y_logs}", history).poll()
+    history.drain()
+    assert history.snapshot()["totals"]["requests"] == 75
+
+
+def test_a_history_locked_at_start_keeps_the_state_and_counts_from_the_logs(tmp_path: Path, monkeypatch):
+    import sqlite3
+
+    from session_insights import saved_reads
+
+    logs, state = _saved_over(tmp_path, 30)
+    before = state.read_bytes()
+    monkeypatch.setattr(saved_reads, "OPEN_TIMEOUT_S", 0.05)
+    holder = sqlite3.connect(tmp_path / "state.history.sqlite", isolation_level=None)
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")  # another program holds it, for longer than we wait
+    try:
+        history = TokenHistory(state_path=state)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert any("was not used" in n and "does not save over it" in n for n in history.notices), history.notices
+    open_source(f"comms:{logs}", history).poll()
+    history.drain()
+    assert history.snapshot()["totals"]["requests"] == 30, "counted once, from the logs"
+    with pytest.raises(OSError):
+        history.save()
+    assert state.read_bytes() == before, "kept for a run that can read what it read"
+    assert TokenHistory(state_path=state).snapshot()["totals"]["requests"] == 30
+
+
+def test_a_report_from_a_state_in_a_read_only_folder_uses_it(tmp_path: Path, monkeypatch):
+    """Root writes anywhere, so the read-only folder is simulated where SQLite would
+    create its shared-memory file; a clean exit leaves none."""
+    import sqlite3
+
+    from session_insights import saved_reads
+
+    logs, state = _saved_over(tmp_path, 12)
+    real_connect = sqlite3.connect
+
+    def read_only_folder(target, *args, **kwargs):
+        if "immutable=1" not in str(target):
+            raise sqlite3.OperationalError("unable to open database file")
+        return real_connect(target, *args, **kwargs)
+
+    monkeypatch.setattr(saved_reads.sqlite3, "connect", read_only_folder)
+    report = TokenHistory(state_path=state, read_only=True)
+    assert not report.notices
+    assert report.snapshot()["totals"]["requests"] == 12
+    assert open_source(f"comms:{logs}", report).poll() == 0, "nothing is read twice"
+
+
+def test_a_history_of_garbage_bytes_is_moved_aside_and_saves_go_on(tmp_path: Path):
+    logs, state = _saved_over(tmp_path, 10)
+    history_file = tmp_path / "state.history.sqlite"
+    for side in ("-wal", "-shm"):
+        (tmp_path / f"state.history.sqlite{side}").unlink(missing_ok=True)
+    history_file.write_bytes(b"\x00garbage" * 2000)
+    history = TokenHistory(state_path=state)
+    assert any("is not a readable session history" in n for n in history.notices), history.notices
+    open_source(f"comms:{logs}", history).poll()
+    history.drain()
+    assert history.snapshot()["totals"]["requests"] == 10
+    history.save()  # no longer fails for good
+    assert TokenHistory(state_path=state).snapshot()["totals"]["requests"] == 10

@@ -151,6 +151,7 @@ class Saver:
             self._thread.join(timeout=5.0)
         self.write_sessions()
         self.save()
+        self.history.close()
         if self.store is not None:
             self.store.close()
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import secrets
 import sqlite3
 import threading
 import time
@@ -169,6 +170,7 @@ class TokenHistory:
         self.applied = 0  # records applied since start; the status bar's events/s
         self._saved_offsets: dict[str, dict] = {}  # read positions of earlier runs, by path digest
         self._reads: SavedReads | None = None  # the keys and positions earlier saves wrote
+        self._state_id = secrets.token_hex(8)  # names this state's saves in what they read
         self._positions_written: dict[str, str] = {}  # path digest -> the position row last written
         self._not_ours = False
         self._saved_copies = SAVED_DEDUP_KEYS  # fewer when the state would outgrow its budget
@@ -185,6 +187,8 @@ class TokenHistory:
                     self._load_state(loaded.data, keep_budget=budget_usd is not None,
                                      keep_overrides=price_overrides is not None)
                     generation = decode.whole(loaded.data.get("reads_generation", 0), "reads_generation")
+                    if generation:
+                        self._state_id = decode.text(loaded.data.get("reads_id"), "reads_id")
                 except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
                         RecursionError) as exc:  # decode's checks raise ValueError; the rest is a last guard
                     self._start_clean(f"has an unexpected shape ({exc})", read_only)
@@ -192,13 +196,19 @@ class TokenHistory:
         if read_only:
             self.state_path = None  # never written
 
-    def _start_clean(self, why: str, read_only: bool) -> None:
+    def _start_clean(self, why: str, read_only: bool, *, keep_file: bool = False) -> None:
         """Forget what a state file said (its figures cannot be trusted) and say so; a
-        writer moves the file aside, so nothing of it is lost."""
+        writer moves the file aside, so nothing of it is lost, or with ``keep_file``
+        leaves it where it is and never saves over it."""
         self._reset()
         self.offsets, self.ui, self._saved_offsets = {}, {}, {}
         self._seen.clear()
-        if read_only:
+        self._state_id = secrets.token_hex(8)
+        if keep_file and not read_only:
+            self._not_ours = True
+            self.notice(f"{self.state_path} was not used: {why}; this run counts from the logs alone and does "
+                        "not save over it")
+        elif read_only:
             self.notice(f"{self.state_path} {why}; it was left as it is and not used")
         else:
             self.notice(state_file.move_aside(self.state_path, why).notice)
@@ -208,8 +218,16 @@ class TokenHistory:
         the durable history. Without them the state's figures cannot be told from what a
         restart reads again: then it starts clean."""
         path = history_path_for(self.state_path)
-        reads = SavedReads(path, generation, read_only=read_only)
-        if reads.problem:
+        reads = SavedReads(path, generation, self._state_id, read_only=read_only)
+        if reads.moved_aside:
+            self.notice(reads.moved_aside)
+        if reads.unavailable and generation:
+            # Cannot be read now (locked, a device gone): the state is kept for a later run.
+            self._start_clean(reads.problem, read_only, keep_file=True)
+            reads.generation, reads.state_id = 0, self._state_id
+            self._reads = reads
+            return
+        if reads.unavailable:
             self.notice(reads.problem)
         positions = reads.positions()
         try:
@@ -217,10 +235,12 @@ class TokenHistory:
         except ValueError:
             saved = None
         if saved is None or not reads.knows_generation():
-            self._start_clean(f"counted requests whose read positions and keys {path.name} no longer holds "
-                              "(removed, replaced or damaged)", read_only)
+            self._start_clean(f"counted requests whose read positions and keys {path.name} does not hold "
+                              "(it was removed, replaced or damaged, or the state was copied from elsewhere)",
+                              read_only)
             reads.close()
-            reads = SavedReads(path, 0, read_only=read_only)  # a writer's open deletes the rows of any save
+            # A writer's open deletes the rows of any save: none is this state's.
+            reads = SavedReads(path, 0, self._state_id, read_only=read_only)
         else:
             self._saved_offsets.update(saved)
             self._positions_written = positions
@@ -1169,10 +1189,11 @@ class TokenHistory:
             raise OSError(f"{self.state_path} could not be read at start, so it is not overwritten")
         if self._reads is None:  # a state_path set after construction: nothing was read with it
             self._open_reads(0, read_only=False)
+        self._reads.state_id = self._state_id
         reads = self._reads
         generation = reads.generation + 1
         with self._lock:
-            extra = {"reads_generation": generation}
+            extra = {"reads_generation": generation, "reads_id": self._state_id}
             payload = state_file.encode({**self.to_state(), **extra})
             while len(payload) > state_file.MAX_STATE_BYTES and self._shrink_for_state():
                 payload = state_file.encode({**self.to_state(), **extra})
@@ -1195,6 +1216,12 @@ class TokenHistory:
         rows.update((_path_digest(k), decode.position_row(v)) for k, v in self.offsets.items())
         written = self._positions_written
         return {d: row for d, row in rows.items() if written.get(d) != row}
+
+    def close(self) -> None:
+        """Let go of the file beside the state (what its saves read); call after the last
+        save. Saving again opens it again."""
+        if self._reads is not None:
+            self._reads.close()
 
     def _shrink_for_state(self) -> bool:
         """Fold detail (oldest sessions, then tickets) until the state fits its budget."""

@@ -28,6 +28,7 @@ from array import array
 from pathlib import Path
 
 from . import state as state_file
+from .store_values import is_corrupt
 
 KEEP_DAYS = 120
 MAX_PENDING = 2_000_000  # keys counted since the last save (16 MB); older ones are not kept past it
@@ -45,8 +46,15 @@ _SCHEMA = (
         position TEXT NOT NULL,  -- decode.position_row
         PRIMARY KEY (file, generation)
     ) WITHOUT ROWID""",
-    "CREATE TABLE IF NOT EXISTS saves (generation INTEGER PRIMARY KEY, saved_ts REAL NOT NULL)",
+    # state_id: the state file's own id, so a state copied in from elsewhere is not taken
+    # for the one whose reads these are.
+    """CREATE TABLE IF NOT EXISTS saves (
+        generation INTEGER PRIMARY KEY,
+        state_id TEXT NOT NULL,
+        saved_ts REAL NOT NULL
+    )""",
 )
+OPEN_TIMEOUT_S = 5.0  # another process's save holds the write lock for milliseconds
 
 
 def key_digest(request_key: str) -> int:
@@ -55,48 +63,102 @@ def key_digest(request_key: str) -> int:
     return int.from_bytes(raw, "little", signed=True)
 
 
+def _is_busy(exc: BaseException | None) -> bool:
+    """Another connection holds the file's lock (it is being written right now)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
 class SavedReads:
     """The keys and positions of the saves of one state file, in the SQLite file at ``path``.
 
-    ``generation``: the one the state file names (0 for none). Read-only opens never
-    write, not even to create the file. A file that cannot be opened leaves this empty
-    with ``problem`` saying why.
+    ``generation`` and ``state_id``: what the state file names (0 and "" for none).
+    Read-only opens never write, not even to create the file. A writer that cannot write
+    now (locked, disk full, a read-only folder) still reads, and its next ``write``
+    tries again; a file SQLite finds is no database is moved aside. One that cannot be
+    read at all leaves ``problem`` saying why, and ``unavailable`` true.
     """
 
-    def __init__(self, path: str | os.PathLike, generation: int = 0, *, read_only: bool = False):
+    def __init__(self, path: str | os.PathLike, generation: int = 0, state_id: str = "", *,
+                 read_only: bool = False):
         self.path = Path(path)
         self.generation = generation
+        self.state_id = state_id
         self.read_only = read_only
         self.problem: str | None = None
+        self.moved_aside: str | None = None  # the notice, if a damaged file was moved aside
+        self.writable = False
         self.may_hold = False  # whether any trusted key is stored (else a look-up is skipped)
         self._lock = threading.Lock()
         self._pending = array("q")
         # Opened now only if it exists: a state that never saves creates no file.
-        self._db = self._connect() if self.path.is_file() else None
+        self._db = self._connect() if self.path.exists() else None
+
+    @property
+    def unavailable(self) -> bool:
+        return self.problem is not None
 
     def _connect(self) -> sqlite3.Connection | None:
-        try:
-            if self.read_only:
-                db = sqlite3.connect(f"{self.path.absolute().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S,
-                                     check_same_thread=False, isolation_level=None)
+        """A connection: a writer's if it may write now, else a reader's; None (and
+        ``problem``) if the file cannot even be read."""
+        why: BaseException | None = None
+        if not self.read_only:
+            try:
+                db = self._checked(self._open_writer())
+            except sqlite3.DatabaseError as exc:
+                if is_corrupt(exc) and self.path.is_file():
+                    self.moved_aside = state_file.move_aside(
+                        self.path, f"is not a readable session history ({exc})", companions=("-wal", "-shm")).notice
+                    return self._connect()
+                why = exc
+            except OSError as exc:
+                why = exc
             else:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                state_file.private_file(self.path)  # before SQLite: its -wal / -shm take this mode
-                db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, check_same_thread=False,
-                                     isolation_level=None)
-                db.execute("PRAGMA journal_mode=WAL")
-                for statement in _SCHEMA:
-                    db.execute(statement)
-                # Rows of a save that never completed are not this state's.
-                for table in ("request_keys", "read_positions", "saves"):
-                    db.execute(f"DELETE FROM {table} WHERE generation > ?", (self.generation,))
+                self.writable, self.problem = True, None
+                return db
+        # A read-only folder has no -shm to share: immutable is then the only way in, and safe,
+        # since nothing can write there either. Never past a lock: that one is being written.
+        for flags in ("mode=ro", "mode=ro&immutable=1"):
+            if flags.endswith("immutable=1") and _is_busy(why):
+                break
+            try:
+                db = sqlite3.connect(f"{self.path.absolute().as_uri()}?{flags}", uri=True, timeout=OPEN_TIMEOUT_S,
+                                     check_same_thread=False, isolation_level=None)
+                return self._checked(db)
+            except sqlite3.Error as exc:
+                why = exc if why is None or _is_busy(exc) else why
+        self.problem = f"what the saved state read, kept in {self.path}, cannot be read now ({why})"
+        return None
+
+    def _open_writer(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        state_file.private_file(self.path)  # before SQLite: its -wal / -shm take this mode
+        db = sqlite3.connect(self.path, timeout=OPEN_TIMEOUT_S, check_same_thread=False, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            for statement in _SCHEMA:
+                db.execute(statement)
+            # Rows of a save that never completed are not this state's.
+            for table in ("request_keys", "read_positions", "saves"):
+                db.execute(f"DELETE FROM {table} WHERE generation > ?", (self.generation,))
+            db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _checked(self, db: sqlite3.Connection) -> sqlite3.Connection:
+        """``db`` once it answers; whether it holds any key of this state's saves."""
+        try:
             has = db.execute("SELECT 1 FROM request_keys WHERE generation <= ? LIMIT 1",
                              (self.generation,)).fetchone()
-            self.may_hold = has is not None
-            return db
-        except (sqlite3.Error, OSError) as exc:
-            self.problem = f"what the saved state read, kept in {self.path}, cannot be used ({exc})"
-            return None
+        except sqlite3.OperationalError as exc:
+            if _is_busy(exc):  # it answers only once its writer lets go: not now
+                db.close()
+                raise
+            has = None  # no such table: a history of before keys were kept
+        self.may_hold = has is not None
+        return db
 
     def knows_generation(self) -> bool:
         """Whether the save the state names is recorded here (always, for generation 0)."""
@@ -106,8 +168,8 @@ class SavedReads:
             return False
         with self._lock:
             try:
-                return self._db.execute("SELECT 1 FROM saves WHERE generation = ?",
-                                        (self.generation,)).fetchone() is not None
+                return self._db.execute("SELECT 1 FROM saves WHERE generation = ? AND state_id = ?",
+                                        (self.generation, self.state_id)).fetchone() is not None
             except sqlite3.Error:
                 return False  # a table missing: a file of before positions were kept
 
@@ -157,10 +219,12 @@ class SavedReads:
         it is written. Raises sqlite3.Error or OSError; nothing of it is kept then."""
         if self.read_only:
             return
-        if self._db is None:
+        if not self.writable or self._db is None:  # not writable at start, or closed: (re)open
+            if self._db is not None:
+                self._db.close()
             self._db = self._connect()
-            if self._db is None:
-                raise OSError(self.problem)
+            if not self.writable:
+                raise OSError(self.problem or f"{self.path} cannot be written now")
         today = int(now_ts // DAY_S)
         with self._lock:
             db = self._db
@@ -171,7 +235,7 @@ class SavedReads:
                                ((digest, generation, today) for digest in pending))
                 db.executemany("INSERT OR REPLACE INTO read_positions VALUES (?, ?, ?)",
                                ((file, generation, row) for file, row in positions.items()))
-                db.execute("INSERT OR REPLACE INTO saves VALUES (?, ?)", (generation, now_ts))
+                db.execute("INSERT OR REPLACE INTO saves VALUES (?, ?, ?)", (generation, self.state_id, now_ts))
                 self._prune(db, today)
                 db.execute("COMMIT")
             except BaseException:
@@ -208,3 +272,4 @@ class SavedReads:
             if self._db is not None:
                 self._db.close()
                 self._db = None
+            self.writable = False

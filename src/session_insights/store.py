@@ -41,6 +41,7 @@ from .store_values import (
     SESSION_FIELDS,
     UNPLAIN_SESSIONS,
     decoded,
+    is_corrupt,
     to_sql,
 )
 
@@ -119,12 +120,6 @@ SCHEMA_VERSION = len(MIGRATIONS)
 ROW_VERSION = 2
 
 
-def _is_corrupt(exc: BaseException) -> bool:
-    """SQLite read the file and found it is not a database, or a malformed one."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    return code is not None and code & 0xFF in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT)
-
-
 class NewerSchema(sqlite3.DatabaseError):
     """A database written by a newer version: left as it is, never moved aside."""
 
@@ -172,7 +167,7 @@ class SessionStore:
         except sqlite3.DatabaseError as exc:
             if self._is_locked(exc):
                 self._notice(f"the session history {self.path} is busy ({exc}); will try again")
-            elif _is_corrupt(exc) and self.path.is_file():
+            elif is_corrupt(exc) and self.path.is_file():
                 self._move_aside(exc)
                 try:
                     self._db = self._connect()
@@ -320,7 +315,7 @@ class SessionStore:
         if self._db is not None:
             self._db.close()
             self._db = None
-        if _is_corrupt(exc) and self.path.is_file():
+        if is_corrupt(exc) and self.path.is_file():
             self._move_aside(exc)  # malformed: start a new one at the next write
 
     # --- reading -------------------------------------------------------------------

@@ -9,6 +9,7 @@ value by value when read; the others are taken as they are.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 
 # Scalar figures of a session row, as TokenHistory.session_rows gives them.
@@ -80,3 +81,9 @@ def decoded(figures: list, models: dict, days: list) -> dict:
         row["models"][model] = dict(zip(MODEL_FIELDS, values))
     row["days"] = [tuple(_checked(day, _DAY_KINDS)) for day in days]
     return row
+
+
+def is_corrupt(exc: BaseException) -> bool:
+    """SQLite read the file and found it is not a database, or a malformed one."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT)
