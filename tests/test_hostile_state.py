@@ -580,3 +580,42 @@ def test_a_history_of_garbage_bytes_is_moved_aside_and_saves_go_on(tmp_path: Pat
     assert history.snapshot()["totals"]["requests"] == 10
     history.save()  # no longer fails for good
     assert TokenHistory(state_path=state).snapshot()["totals"]["requests"] == 10
+
+
+HOLDER = """
+import sys, time
+from session_insights.history import TokenHistory
+h = TokenHistory(state_path=sys.argv[1])
+h.record_usage("gpt-4o", 10, 1, ts=1_760_000_000.0)
+h.drain()
+h.save()
+print("holding", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_second_process_on_one_state_shows_it_but_never_saves_over_it(tmp_path: Path):
+    """Two windows on one state each saved over the other's counts (488 requests read,
+    292 kept): the second to open it now leaves saving to the first."""
+    import subprocess
+    import sys
+
+    state = tmp_path / "state.toml"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(state)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "holding\n"
+        before = state.read_bytes()
+        second = TokenHistory(state_path=state)
+        assert any("being written by another session-insights" in n for n in second.notices), second.notices
+        assert second.snapshot()["totals"]["requests"] == 1, "its figures are shown"
+        second.record_usage("gpt-4o", 10, 1, ts=1_760_000_060.0)
+        second.drain()
+        with pytest.raises(OSError, match="another session-insights"):
+            second.save()
+        assert state.read_bytes() == before
+    finally:
+        holder.kill()
+        holder.wait()
+    third = TokenHistory(state_path=state)  # the first one is gone: this one writes again
+    assert not third.notices
+    third.save()

@@ -112,9 +112,11 @@ def test_killing_a_writer_mid_save_always_leaves_a_loadable_state_file(tmp_path:
         # A replaced file is always a newer one: the state never goes backwards.
         assert totals["requests"] >= previous_requests
         previous_requests = totals["requests"]
+        history.close()  # the next writer takes the state over
 
         # Beside the state: what it read (keys, positions), in the durable history and its journal.
-        companions = {"state.history.sqlite", "state.history.sqlite-wal", "state.history.sqlite-shm"}
+        companions = {"state.history.sqlite", "state.history.sqlite-wal", "state.history.sqlite-shm",
+                      ".state.toml.lock"}  # held while a process writes the state
         others = {p.name for p in tmp_path.iterdir()} - {"state.toml", "writer.py"} - companions
         strays = {name for name in others if not TEMP_NAME.match(name)}
         assert strays == set(), "only a killed writer's own temp files may be left over"
@@ -150,7 +152,7 @@ def test_corrupt_state_file_is_moved_aside_and_the_session_starts_clean(state_pa
 
     history = TokenHistory(state_path=state_path)
 
-    backups = [p for p in state_path.parent.iterdir() if p.name != "state.toml"]
+    backups = [p for p in state_path.parent.iterdir() if p.name not in ("state.toml", ".state.toml.lock")]
     assert len(backups) == 1
     backup = backups[0]
     assert CORRUPT_NAME.match(backup.name), backup.name

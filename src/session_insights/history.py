@@ -173,7 +173,19 @@ class TokenHistory:
         self._state_id = secrets.token_hex(8)  # names this state's saves in what they read
         self._positions_written: dict[str, str] = {}  # path digest -> the position row last written
         self._not_ours = False
+        self._in_use = False  # another process writes this state: never saved from here
         self._saved_copies = SAVED_DEDUP_KEYS  # fewer when the state would outgrow its budget
+        self._lock_fd: int | None = None
+        if self.state_path is not None and not read_only:
+            try:
+                self._lock_fd = state_file.lock_for_writing(self.state_path)
+            except OSError:
+                self._lock_fd = -1  # no lock file can be made there: the save reports that folder
+            if self._lock_fd is None:
+                self.notice(f"{self.state_path} is being written by another session-insights: this one "
+                            "shows its figures and what it reads but does not save them")
+                read_only = True
+                self._in_use = True
         if self.state_path is not None:
             loaded = state_file.load(self.state_path, move_corrupt=not read_only)
             if loaded.notice:
@@ -193,7 +205,7 @@ class TokenHistory:
                         RecursionError) as exc:  # decode's checks raise ValueError; the rest is a last guard
                     self._start_clean(f"has an unexpected shape ({exc})", read_only)
             self._open_reads(generation, read_only)
-        if read_only:
+        if read_only and not self._in_use:
             self.state_path = None  # never written
 
     def _start_clean(self, why: str, read_only: bool, *, keep_file: bool = False) -> None:
@@ -1187,6 +1199,8 @@ class TokenHistory:
             raise ValueError("this TokenHistory has no state_path to save to")
         if self._not_ours and os.path.lexists(self.state_path):
             raise OSError(f"{self.state_path} could not be read at start, so it is not overwritten")
+        if self._in_use:
+            raise OSError(f"{self.state_path} is being written by another session-insights; not saved from here")
         if self._reads is None:  # a state_path set after construction: nothing was read with it
             self._open_reads(0, read_only=False)
         self._reads.state_id = self._state_id
@@ -1222,6 +1236,9 @@ class TokenHistory:
         save. Saving again opens it again."""
         if self._reads is not None:
             self._reads.close()
+        if self._lock_fd is not None and self._lock_fd >= 0:
+            os.close(self._lock_fd)  # another process may write the state from now on
+            self._lock_fd = None
 
     def _shrink_for_state(self) -> bool:
         """Fold detail (oldest sessions, then tickets) until the state fits its budget."""

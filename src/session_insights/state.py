@@ -191,3 +191,24 @@ def write_atomic(path: str | os.PathLike, payload: bytes) -> None:
         pass
     finally:
         os.close(dir_fd)
+
+
+def lock_for_writing(path: Path) -> int | None:
+    """Hold ``.<name>.lock`` beside a state file for as long as this process writes it: a
+    descriptor to close when done, or None if another process holds it (two writers of
+    one state would each save over the other's counts). A POSIX record lock: it belongs
+    to the process, so a restart within one process (a test, a host re-creating its
+    history) takes it again. Where the platform has none, every caller gets it."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: one writer is the user's to ensure
+        return -1
+    lock_path = path.with_name(f".{path.name}.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
