@@ -619,3 +619,19 @@ def test_a_second_process_on_one_state_shows_it_but_never_saves_over_it(tmp_path
     third = TokenHistory(state_path=state)  # the first one is gone: this one writes again
     assert not third.notices
     third.save()
+
+
+def test_thousands_of_model_names_fold_into_other_models_and_the_state_stays_small(tmp_path: Path):
+    from session_insights import state as state_file
+
+    path = tmp_path / "state.toml"
+    history = TokenHistory(state_path=path)
+    for i in range(3000):
+        history.record_usage(f"model-{i:04d}", 100 + i, 10, ts=TS + i, session=f"s{i % 50}")
+    history.record_usage("gpt-4o", 1_000_000, 1000, ts=TS + 5000, session="s1")
+    history.drain()
+    before = history.snapshot()["totals"]
+    assert history.save() <= state_file.MAX_STATE_BYTES
+    after = TokenHistory(state_path=path).snapshot()
+    assert after["totals"] == before
+    assert "gpt-4o" in after["by_model"] and "(other models)" in after["by_model"]

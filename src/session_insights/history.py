@@ -78,6 +78,7 @@ NO_TIER = "(no tier)"
 NO_SESSION = "(no session)"
 EARLIER_SESSIONS = "(earlier sessions)"
 OTHER_TOOLS = "(other tools)"
+OTHER_MODELS = "(other models)"
 
 TIMELINE_CAPACITY = 720
 MAX_SESSIONS = 400
@@ -1253,7 +1254,32 @@ class TokenHistory:
         if self._saved_copies > 16:
             self._saved_copies //= 2  # the keys of the others are kept in saved_reads
             return True
+        models = {m for m, _, _ in self._combos if m != OTHER_MODELS}
+        if len(models) > 16:
+            self._fold_models(len(models) // 2)
+            return True
         return False
+
+    def _fold_models(self, n: int) -> None:
+        """Merge the ``n`` models that cost least into one row, ``OTHER_MODELS``, totals
+        intact (only a state of thousands of model names needs it). A later copy of a
+        request of theirs is still taken back at its own model's price."""
+        self._last_labels = None
+        self._contexts.clear()
+        spent: dict[str, tuple[int, int]] = {}
+        for (model, _, _), c in self._combos.items():
+            cost, tokens = spent.get(model, (0, 0))
+            spent[model] = (cost + c[COST], tokens + c[IN] + c[CR] + c[CW5] + c[CW1H] + c[OUT])
+        spent.pop(OTHER_MODELS, None)
+        folded = set(sorted(spent, key=lambda m: (*spent[m], m))[:n])
+        for key in [k for k in self._combos if k[0] in folded]:
+            merged = (OTHER_MODELS, key[1], key[2])
+            self._combos[merged] = list(map(add, self._combos.get(merged, [0] * N_COUNTERS), self._combos.pop(key)))
+            days = self._combo_days.setdefault(merged, {})
+            for day, figures in self._combo_days.pop(key, {}).items():
+                days[day] = list(map(add, days.get(day, [0, 0, 0]), figures))
+        self._model_provider[OTHER_MODELS] = None
+        self._pricing_cache[(OTHER_MODELS, None)] = None
 
     def to_state(self) -> dict:
         """Aggregates as plain TOML-able data: no prompt or response text, ever."""
