@@ -133,9 +133,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="si-big-file-"))
     try:
         (folder / "p").mkdir()
-        size = write_transcript(
-            folder / "p" / f"{SESSION}.jsonl", int(args.size_mb * 1024 * 1024)
-        )
+        size = write_transcript(folder / "p" / f"{SESSION}.jsonl", int(args.size_mb * 1024 * 1024))
         print(
             f"one transcript of {size / 2**20:,.0f} MiB; ClaudeSource.lines_independent = "
             f"{ClaudeSource.lines_independent}"
@@ -147,9 +145,7 @@ def main() -> None:
                 wall_s, totals[workers] = timed_report(folder, workers)
                 best[workers] = min(best.get(workers, wall_s), wall_s)
         for workers, wall_s in best.items():
-            print(
-                f"workers={workers}: {wall_s:.2f} s ({size / 2**20 / wall_s:,.0f} MiB/s), best of {args.runs}"
-            )
+            print(f"workers={workers}: {wall_s:.2f} s ({size / 2**20 / wall_s:,.0f} MiB/s), best of {args.runs}")
         print(
             f"speed-up {best[1] / best[2]:.2f}x; same totals: {totals[1] == totals[2]}; "
             f"requests {totals[1]['requests']:,}"

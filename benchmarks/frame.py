@@ -91,8 +91,9 @@ class LiveFeed:
         while not self._stop.is_set():
             now = time.time()
             for _ in range(batch):
-                self.history.record_usage("claude-sonnet-4-5", 900, 400, 20_000, 300, ts=now, tier="Tier 3",
-                                          session="bench")
+                self.history.record_usage(
+                    "claude-sonnet-4-5", 900, 400, 20_000, 300, ts=now, tier="Tier 3", session="bench"
+                )
             time.sleep(interval)
 
     def __enter__(self):
@@ -146,12 +147,19 @@ def main() -> None:
         print(json.dumps(run_phase(args.phase, args.frames, args.events)))
         return
 
-    print(f"{args.frames} frames per phase at {W}x{H}; panel phases hold {args.events:,} events "
-          "plus a live feed of 1,000 events/s", flush=True)
+    print(
+        f"{args.frames} frames per phase at {W}x{H}; panel phases hold {args.events:,} events "
+        "plus a live feed of 1,000 events/s",
+        flush=True,
+    )
     results = {}
     for name in PHASES:
-        out = subprocess.run([sys.executable, __file__, "--phase", name, "--frames", str(args.frames),
-                              "--events", str(args.events)], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--phase", name, "--frames", str(args.frames), "--events", str(args.events)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         results[name] = json.loads(out.stdout.strip().splitlines()[-1])
 
     print(f"{'':12}{'frame median':>14}{'p95':>8}{'p99':>8}{'python median':>16}{'p95':>8}{'p99':>8}   (ms)")
@@ -161,8 +169,7 @@ def main() -> None:
     e95, p95 = quantiles(results["empty"][0])[1], quantiles(results["panel"][0])[1]
     h95, hp95 = quantiles(results["host"][0])[1], quantiles(results["host+panel"][0])[1]
     print(f"panel / empty window, frame p95: {p95 / e95:.2f}x  (panel p95 {p95:.2f} ms; target <= 16.7 ms)")
-    print(f"panel docked in a host with a dock space, p95: {hp95 - h95:+.2f} ms over the empty host "
-          "(target <= 8 ms)")
+    print(f"panel docked in a host with a dock space, p95: {hp95 - h95:+.2f} ms over the empty host (target <= 8 ms)")
     print(f"panel python p99: {quantiles(results['panel'][1])[2]:.3f} ms (target <= 2 ms)")
 
 

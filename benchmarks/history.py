@@ -51,10 +51,20 @@ def one_day(day: int, per_day: int, rng: random.Random) -> TokenHistory:
         for r in range(REQUESTS_PER_SESSION):
             ts = start + r * 45
             tools = rng.sample(TOOLS, rng.randint(0, 2)) or None
-            h.add(usage_event(model=MODELS[r % 3 == 0], input_tokens=rng.randint(50, 4_000),
-                              output_tokens=rng.randint(50, 2_000), cache_read_tokens=rng.randint(0, 60_000),
-                              cache_write_tokens=rng.randint(0, 5_000), ts=ts, session=session, source="audit",
-                              request_key=f"{session}:{r}", tools=tools))
+            h.add(
+                usage_event(
+                    model=MODELS[r % 3 == 0],
+                    input_tokens=rng.randint(50, 4_000),
+                    output_tokens=rng.randint(50, 2_000),
+                    cache_read_tokens=rng.randint(0, 60_000),
+                    cache_write_tokens=rng.randint(0, 5_000),
+                    ts=ts,
+                    session=session,
+                    source="audit",
+                    request_key=f"{session}:{r}",
+                    tools=tools,
+                )
+            )
             for name in tools or ():
                 h.add(ToolCall(ts + 1, name, rng.uniform(5, 3_000), rng.random() > 0.05, session))
         end = start + REQUESTS_PER_SESSION * 45
@@ -124,8 +134,14 @@ def open_panel_drawn(path: Path) -> dict:
     panel.close()
     store.close()
     dpg.destroy_context()
-    return {"first_frame_s": first_frame, "drawn_s": drawn, "frames": frames, "slowest_frame_ms": slowest * 1000,
-            "rows": rows, "sessions": len(panel.across.view.keys)}
+    return {
+        "first_frame_s": first_frame,
+        "drawn_s": drawn,
+        "frames": frames,
+        "slowest_frame_ms": slowest * 1000,
+        "rows": rows,
+        "sessions": len(panel.across.view.keys),
+    }
 
 
 def time_panel(path: Path) -> dict | str:
@@ -180,22 +196,32 @@ def main() -> int:
         timings.append(time.perf_counter() - t)
     panel = time_panel(path)
     eff = data["efficiency"]
-    print(f"history       {sessions:,} sessions over {args.days} days ({args.per_day}/day), "
-          f"{sessions * REQUESTS_PER_SESSION:,} requests, built in {build_s:.1f} s")
+    print(
+        f"history       {sessions:,} sessions over {args.days} days ({args.per_day}/day), "
+        f"{sessions * REQUESTS_PER_SESSION:,} requests, built in {build_s:.1f} s"
+    )
     print(f"disk          {size / 1e6:.2f} MB for the database and its WAL (target < 50 MB)")
     print(f"write         median {statistics.median(write_s) * 1000:.1f} ms per day of {args.per_day} sessions")
-    print(f"open panel    best {min(timings):.3f} s, median {statistics.median(timings):.3f} s: "
-          f"read {data['rows'] - 1:,} stored sessions + the live one, table, efficiency, usage by day/week/month, "
-          f"categories (target <= 0.5 s)")
+    print(
+        f"open panel    best {min(timings):.3f} s, median {statistics.median(timings):.3f} s: "
+        f"read {data['rows'] - 1:,} stored sessions + the live one, table, efficiency, usage by day/week/month, "
+        f"categories (target <= 0.5 s)"
+    )
     if isinstance(panel, str):
         print(f"panel drawn   not measured: {panel}")
     else:
-        print(f"panel drawn   {panel['drawn_s']:.3f} s from opening the panel to its Sessions table "
-              f"({panel['rows']:,} of {panel['sessions']:,} sessions shown) and every header across sessions "
-              f"drawn (target <= 0.5 s); first frame after {panel['first_frame_s'] * 1000:.0f} ms, "
-              f"{panel['frames']} frames meanwhile, slowest {panel['slowest_frame_ms']:.1f} ms")
-    print(f"efficiency    {eff['interval']} intervals: {len(eff['buckets'])}, verdict {eff['verdict']} "
-          f"({eff['change_pct']:+.1f}%)" if eff["verdict"] else f"efficiency    {eff['interval']}: no verdict")
+        print(
+            f"panel drawn   {panel['drawn_s']:.3f} s from opening the panel to its Sessions table "
+            f"({panel['rows']:,} of {panel['sessions']:,} sessions shown) and every header across sessions "
+            f"drawn (target <= 0.5 s); first frame after {panel['first_frame_s'] * 1000:.0f} ms, "
+            f"{panel['frames']} frames meanwhile, slowest {panel['slowest_frame_ms']:.1f} ms"
+        )
+    print(
+        f"efficiency    {eff['interval']} intervals: {len(eff['buckets'])}, verdict {eff['verdict']} "
+        f"({eff['change_pct']:+.1f}%)"
+        if eff["verdict"]
+        else f"efficiency    {eff['interval']}: no verdict"
+    )
     print(f"database      {path}")
     return 0
 

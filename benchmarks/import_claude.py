@@ -63,19 +63,111 @@ SYSTEM_PROMPT_TOKENS = 17_500  # Claude Code's system prompt and tool definition
 COMPACT_AT_TOKENS = 155_000  # auto-compact keeps every prompt under the 200k-token price tier
 CHARS_PER_TOKEN = 3.7
 
-PROJECTS = ("webshop", "billing-service", "infra", "ml-pipeline", "mobile-app", "docs-site", "data-tools",
-            "auth-gateway", "search", "cli-tools", "firmware", "analytics", "design-system", "etl-jobs")
+PROJECTS = (
+    "webshop",
+    "billing-service",
+    "infra",
+    "ml-pipeline",
+    "mobile-app",
+    "docs-site",
+    "data-tools",
+    "auth-gateway",
+    "search",
+    "cli-tools",
+    "firmware",
+    "analytics",
+    "design-system",
+    "etl-jobs",
+)
 BRANCHES = ("main", "main", "main", "feature/retry-queue", "fix/flaky-tests", "refactor/storage", "dev")
-TOOLS = (("Read", 0.30), ("Bash", 0.24), ("Edit", 0.16), ("Grep", 0.09), ("Glob", 0.05), ("Write", 0.04),
-         ("TodoWrite", 0.07), ("Task", 0.025), ("WebFetch", 0.025))
+TOOLS = (
+    ("Read", 0.30),
+    ("Bash", 0.24),
+    ("Edit", 0.16),
+    ("Grep", 0.09),
+    ("Glob", 0.05),
+    ("Write", 0.04),
+    ("TodoWrite", 0.07),
+    ("Task", 0.025),
+    ("WebFetch", 0.025),
+)
 ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-WORDS = ("the", "a", "to", "of", "and", "in", "is", "for", "that", "with", "on", "test", "file", "function",
-         "error", "return", "value", "config", "parser", "request", "cache", "token", "user", "session", "build",
-         "fix", "update", "check", "handler", "module", "import", "class", "data", "path", "should", "when",
-         "failing", "output", "input", "retry", "timeout", "queue", "index", "schema", "migration", "service")
-IDENTS = ("load_config", "parse_line", "RequestQueue", "retry_after", "user_id", "cache_key", "flush", "self",
-          "items", "result", "response", "payload", "handler", "logger", "session", "tokens", "offset", "buf",
-          "validate", "schema", "build_index", "fetch_rows", "on_message", "write_batch", "conn", "cursor")
+WORDS = (
+    "the",
+    "a",
+    "to",
+    "of",
+    "and",
+    "in",
+    "is",
+    "for",
+    "that",
+    "with",
+    "on",
+    "test",
+    "file",
+    "function",
+    "error",
+    "return",
+    "value",
+    "config",
+    "parser",
+    "request",
+    "cache",
+    "token",
+    "user",
+    "session",
+    "build",
+    "fix",
+    "update",
+    "check",
+    "handler",
+    "module",
+    "import",
+    "class",
+    "data",
+    "path",
+    "should",
+    "when",
+    "failing",
+    "output",
+    "input",
+    "retry",
+    "timeout",
+    "queue",
+    "index",
+    "schema",
+    "migration",
+    "service",
+)
+IDENTS = (
+    "load_config",
+    "parse_line",
+    "RequestQueue",
+    "retry_after",
+    "user_id",
+    "cache_key",
+    "flush",
+    "self",
+    "items",
+    "result",
+    "response",
+    "payload",
+    "handler",
+    "logger",
+    "session",
+    "tokens",
+    "offset",
+    "buf",
+    "validate",
+    "schema",
+    "build_index",
+    "fetch_rows",
+    "on_message",
+    "write_batch",
+    "conn",
+    "cursor",
+)
 
 
 def iso(ts: float) -> str:
@@ -105,28 +197,42 @@ class TextPool:
         for n in range(1, 40_000):
             indent = " " * (4 * rng.randrange(0, 4))
             a, b, c = rng.choice(IDENTS), rng.choice(IDENTS), rng.choice(IDENTS)
-            line = rng.choice((f"{indent}{a} = {b}({c}, timeout={rng.randrange(1, 90)})",
-                               f"{indent}if {a} is None:", f"{indent}return {b}.{c}()",
-                               f"{indent}def {a}(self, {b}: str, {c}: int = 0) -> dict:",
-                               f'{indent}logger.debug("{a} %s", {b})', f"{indent}for {a} in {b}:",
-                               f"{indent}# {' '.join(rng.choices(WORDS, k=rng.randrange(3, 12)))}"))
+            line = rng.choice(
+                (
+                    f"{indent}{a} = {b}({c}, timeout={rng.randrange(1, 90)})",
+                    f"{indent}if {a} is None:",
+                    f"{indent}return {b}.{c}()",
+                    f"{indent}def {a}(self, {b}: str, {c}: int = 0) -> dict:",
+                    f'{indent}logger.debug("{a} %s", {b})',
+                    f"{indent}for {a} in {b}:",
+                    f"{indent}# {' '.join(rng.choices(WORDS, k=rng.randrange(3, 12)))}",
+                )
+            )
             code.append(f"{n % 900 + 1:>6}\u2192{line}")  # the Read tool's "  12→" numbering
         for _ in range(20_000):
             prose.append(" ".join(rng.choices(WORDS, k=rng.randrange(5, 25))).capitalize() + ".")
         for _ in range(20_000):
-            shell.append(rng.choice((
-                f"tests/test_{rng.choice(IDENTS)}.py::test_{rng.choice(IDENTS)} PASSED [{rng.randrange(100)}%]",
-                f"src/{rng.choice(IDENTS)}.py:{rng.randrange(1, 900)}: {rng.choice(IDENTS)}",
-                (f"-rw-r--r--  1 dev  staff  {rng.randrange(100, 90_000)} Nov {rng.randrange(1, 28)} "
-                 f"{rng.choice(IDENTS)}.py"),
-                f"+    {rng.choice(IDENTS)} = {rng.choice(IDENTS)}()", f"-    return {rng.choice(IDENTS)}",
-                f"E   AssertionError: assert {rng.randrange(1000)} == {rng.randrange(1000)}")))
+            shell.append(
+                rng.choice(
+                    (
+                        f"tests/test_{rng.choice(IDENTS)}.py::test_{rng.choice(IDENTS)} PASSED [{rng.randrange(100)}%]",
+                        f"src/{rng.choice(IDENTS)}.py:{rng.randrange(1, 900)}: {rng.choice(IDENTS)}",
+                        (
+                            f"-rw-r--r--  1 dev  staff  {rng.randrange(100, 90_000)} Nov {rng.randrange(1, 28)} "
+                            f"{rng.choice(IDENTS)}.py"
+                        ),
+                        f"+    {rng.choice(IDENTS)} = {rng.choice(IDENTS)}()",
+                        f"-    return {rng.choice(IDENTS)}",
+                        f"E   AssertionError: assert {rng.randrange(1000)} == {rng.randrange(1000)}",
+                    )
+                )
+            )
         self.code, self.prose, self.shell = "\n".join(code), " ".join(prose), "\n".join(shell)
 
     def cut(self, rng: random.Random, text: str, n_chars: int) -> str:
         n_chars = min(n_chars, len(text) - 1)
         start = rng.randrange(0, len(text) - n_chars)
-        return text[start:start + n_chars]
+        return text[start : start + n_chars]
 
 
 class Expected:
@@ -143,19 +249,32 @@ class Expected:
             return
         usage = message["usage"]
         split = usage["cache_creation"]
-        counts = (usage["input_tokens"], usage["output_tokens"], usage["cache_read_input_tokens"],
-                  split["ephemeral_5m_input_tokens"], split["ephemeral_1h_input_tokens"])
+        counts = (
+            usage["input_tokens"],
+            usage["output_tokens"],
+            usage["cache_read_input_tokens"],
+            split["ephemeral_5m_input_tokens"],
+            split["ephemeral_1h_input_tokens"],
+        )
         key = f"{message['id']}:{obj['requestId']}"
         old = self.requests.get(key)
         total = sum(counts)
         if old is None or total > old[0]:
-            self.requests[key] = (total, message["model"], SUBAGENT_TIER if obj["isSidechain"] else MAIN_TIER,
-                                  counts)
+            self.requests[key] = (total, message["model"], SUBAGENT_TIER if obj["isSidechain"] else MAIN_TIER, counts)
 
     def result(self) -> dict:
         def zero() -> dict:
-            return dict.fromkeys(("requests", "input_tokens", "output_tokens", "cache_read_tokens",
-                                  "cache_write_tokens", "cache_write_1h_tokens"), 0)
+            return dict.fromkeys(
+                (
+                    "requests",
+                    "input_tokens",
+                    "output_tokens",
+                    "cache_read_tokens",
+                    "cache_write_tokens",
+                    "cache_write_1h_tokens",
+                ),
+                0,
+            )
 
         totals, by_model, by_tier = zero(), {}, {}
         for _, model, tier, (inp, out, cr, cw5, cw1h) in self.requests.values():
@@ -172,8 +291,20 @@ class Expected:
 class Transcript:
     """One JSONL file being written: its envelope fields, clock and prompt-cache state."""
 
-    def __init__(self, writer: CorpusWriter, path: Path, session_id: str, ts: float, model: str, *,
-                 agent_id: str | None = None, cwd: str, version: str, branch: str, cache_1h: bool):
+    def __init__(
+        self,
+        writer: CorpusWriter,
+        path: Path,
+        session_id: str,
+        ts: float,
+        model: str,
+        *,
+        agent_id: str | None = None,
+        cwd: str,
+        version: str,
+        branch: str,
+        cache_1h: bool,
+    ):
         self.w, self.rng, self.path = writer, writer.rng, path
         path.parent.mkdir(parents=True, exist_ok=True)
         self.fh = open(path, "wb", buffering=1 << 20)  # noqa: SIM115 - written across many calls; see close()
@@ -193,8 +324,15 @@ class Transcript:
         self.fh.close()
 
     def envelope(self, kind: str) -> dict:
-        line = {"parentUuid": self.parent, "isSidechain": self.agent_id is not None, "userType": "external",
-                "cwd": self.cwd, "sessionId": self.session_id, "version": self.version, "gitBranch": self.branch}
+        line = {
+            "parentUuid": self.parent,
+            "isSidechain": self.agent_id is not None,
+            "userType": "external",
+            "cwd": self.cwd,
+            "sessionId": self.session_id,
+            "version": self.version,
+            "gitBranch": self.branch,
+        }
         if self.agent_id is not None:
             line["agentId"] = self.agent_id
         line["type"] = kind
@@ -204,7 +342,7 @@ class Transcript:
         line = orjson.dumps(obj)
         stats = self.w.stats
         if self.breaks_left and self.rng.random() < 0.004:
-            line = line[:self.rng.randrange(max(1, len(line) // 4), len(line) - 1)]
+            line = line[: self.rng.randrange(max(1, len(line) // 4), len(line) - 1)]
             self.breaks_left -= 1
             stats["broken_lines"] += 1
             if b'"usage"' in line or b'"tool_result"' in line:
@@ -228,9 +366,21 @@ class CorpusWriter:
         self.rng = random.Random(seed)
         self.pool = TextPool(self.rng)
         self.expected = Expected()
-        self.stats = dict.fromkeys(("files", "sessions", "subagents", "resumed_sessions", "lines", "broken_lines",
-                                    "broken_lines_with_usage_or_result", "usage_lines", "synthetic_lines",
-                                    "tool_results"), 0)
+        self.stats = dict.fromkeys(
+            (
+                "files",
+                "sessions",
+                "subagents",
+                "resumed_sessions",
+                "lines",
+                "broken_lines",
+                "broken_lines_with_usage_or_result",
+                "usage_lines",
+                "synthetic_lines",
+                "tool_results",
+            ),
+            0,
+        )
         self.total_bytes = 0
 
     # --- ids -------------------------------------------------------------------
@@ -268,15 +418,29 @@ class CorpusWriter:
         session_id = self.uuid()
         start = T_START + rng.uniform(0, SPAN_DAYS) * DAY_S
         version = f"2.1.{rng.randrange(3, 40)}" if start >= NEW_LAYOUT_FROM else f"2.0.{rng.randrange(40, 77)}"
-        tr = Transcript(self, project_dir / f"{session_id}.jsonl", session_id, start, pick(rng, MAIN_MODELS),
-                        cwd=f"/home/dev/src/{name}", version=version, branch=rng.choice(BRANCHES),
-                        cache_1h=rng.random() < 0.2)
+        tr = Transcript(
+            self,
+            project_dir / f"{session_id}.jsonl",
+            session_id,
+            start,
+            pick(rng, MAIN_MODELS),
+            cwd=f"/home/dev/src/{name}",
+            version=version,
+            branch=rng.choice(BRANCHES),
+            cache_1h=rng.random() < 0.2,
+        )
         self.stats["sessions"] += 1
         if resume_from is not None:
             self.copy_conversation(tr, resume_from)
         elif rng.random() < 0.3:
-            tr.emit({"type": "summary", "summary": self.pool.cut(rng, self.pool.prose, rng.randrange(30, 90)),
-                     "leafUuid": self.uuid()}, link=False)
+            tr.emit(
+                {
+                    "type": "summary",
+                    "summary": self.pool.cut(rng, self.pool.prose, rng.randrange(30, 90)),
+                    "leafUuid": self.uuid(),
+                },
+                link=False,
+            )
         self.conversation(tr, target_bytes, project_dir)
         tr.close()
         self.total_bytes += tr.bytes
@@ -307,11 +471,13 @@ class CorpusWriter:
         while tr.bytes < target_bytes:
             # Mostly a minute or two between prompts; sometimes long enough for the cache to expire.
             prompt_ts = tr.ts if first else tr.tick(0, rng.lognormvariate(math.log(90), 1.2))
-            prompt = pool.cut(rng, pool.prose, lognormal_int(rng, 400 if tr.agent_id is None else 1_500, 1.0, 20,
-                                                             12_000))
+            prompt = pool.cut(
+                rng, pool.prose, lognormal_int(rng, 400 if tr.agent_id is None else 1_500, 1.0, 20, 12_000)
+            )
             user = tr.envelope("user")
-            user.update({"message": {"role": "user", "content": prompt}, "uuid": self.uuid(),
-                         "timestamp": iso(prompt_ts)})
+            user.update(
+                {"message": {"role": "user", "content": prompt}, "uuid": self.uuid(), "timestamp": iso(prompt_ts)}
+            )
             if tr.agent_id is None:
                 user["thinkingMetadata"] = {"level": "high", "disabled": False, "triggers": []}
                 user["todos"] = []
@@ -333,26 +499,54 @@ class CorpusWriter:
 
     def snapshot(self, tr: Transcript, message_id: str, ts: float) -> None:
         rng = self.rng
-        backups = {f"src/{rng.choice(IDENTS)}/{rng.choice(IDENTS)}.py": {
-            "backupFileName": f"{rng.getrandbits(64):016x}@v{rng.randrange(1, 9)}", "version": rng.randrange(1, 9),
-            "backupTime": iso(ts - rng.uniform(0, 3_600))} for _ in range(rng.randrange(0, 12))}
-        tr.emit({"type": "file-history-snapshot", "messageId": message_id,
-                 "snapshot": {"messageId": message_id, "trackedFileBackups": backups, "timestamp": iso(ts)},
-                 "isSnapshotUpdate": False}, link=False)
+        backups = {
+            f"src/{rng.choice(IDENTS)}/{rng.choice(IDENTS)}.py": {
+                "backupFileName": f"{rng.getrandbits(64):016x}@v{rng.randrange(1, 9)}",
+                "version": rng.randrange(1, 9),
+                "backupTime": iso(ts - rng.uniform(0, 3_600)),
+            }
+            for _ in range(rng.randrange(0, 12))
+        }
+        tr.emit(
+            {
+                "type": "file-history-snapshot",
+                "messageId": message_id,
+                "snapshot": {"messageId": message_id, "trackedFileBackups": backups, "timestamp": iso(ts)},
+                "isSnapshotUpdate": False,
+            },
+            link=False,
+        )
 
     def synthetic(self, tr: Transcript) -> None:
         """Claude Code's own assistant message (an API error, 'No response requested.')."""
         self.stats["synthetic_lines"] += 1
         line = tr.envelope("assistant")
-        line.update({
-            "message": {"id": self.uuid(), "container": None, "model": "<synthetic>", "role": "assistant",
-                        "stop_reason": "stop_sequence", "stop_sequence": "", "type": "message",
-                        "usage": {"input_tokens": 0, "output_tokens": 0, "cache_creation_input_tokens": 0,
-                                  "cache_read_input_tokens": 0, "server_tool_use": {"web_search_requests": 0},
-                                  "service_tier": None,
-                                  "cache_creation": {"ephemeral_1h_input_tokens": 0, "ephemeral_5m_input_tokens": 0}},
-                        "content": [{"type": "text", "text": "No response requested."}]},
-            "uuid": self.uuid(), "timestamp": iso(tr.tick(0.01, 0.2)), "isApiErrorMessage": False})
+        line.update(
+            {
+                "message": {
+                    "id": self.uuid(),
+                    "container": None,
+                    "model": "<synthetic>",
+                    "role": "assistant",
+                    "stop_reason": "stop_sequence",
+                    "stop_sequence": "",
+                    "type": "message",
+                    "usage": {
+                        "input_tokens": 0,
+                        "output_tokens": 0,
+                        "cache_creation_input_tokens": 0,
+                        "cache_read_input_tokens": 0,
+                        "server_tool_use": {"web_search_requests": 0},
+                        "service_tier": None,
+                        "cache_creation": {"ephemeral_1h_input_tokens": 0, "ephemeral_5m_input_tokens": 0},
+                    },
+                    "content": [{"type": "text", "text": "No response requested."}],
+                },
+                "uuid": self.uuid(),
+                "timestamp": iso(tr.tick(0.01, 0.2)),
+                "isApiErrorMessage": False,
+            }
+        )
         tr.emit(line)
 
     # --- one model request --------------------------------------------------------
@@ -382,13 +576,21 @@ class CorpusWriter:
 
         blocks: list[dict] = []
         if tr.model != HAIKU and rng.random() < 0.45:
-            blocks.append({"type": "thinking", "thinking": pool.cut(rng, pool.prose, lognormal_int(rng, 900, 0.9, 40,
-                                                                                                    12_000)),
-                           "signature": self.token_id("Eu", lognormal_int(rng, 900, 0.5, 200, 4_000))})
+            blocks.append(
+                {
+                    "type": "thinking",
+                    "thinking": pool.cut(rng, pool.prose, lognormal_int(rng, 900, 0.9, 40, 12_000)),
+                    "signature": self.token_id("Eu", lognormal_int(rng, 900, 0.5, 200, 4_000)),
+                }
+            )
         final = rng.random() < 0.16
         if final or rng.random() < 0.55:
-            blocks.append({"type": "text", "text": pool.cut(rng, pool.prose, lognormal_int(
-                rng, 1_200 if final else 250, 1.0, 10, 9_000))})
+            blocks.append(
+                {
+                    "type": "text",
+                    "text": pool.cut(rng, pool.prose, lognormal_int(rng, 1_200 if final else 250, 1.0, 10, 9_000)),
+                }
+            )
         if not final:  # one tool call, sometimes a few in parallel; at most 4 blocks in all
             n_tools = min(4 - len(blocks), 1 if rng.random() < 0.8 else rng.randrange(2, 4))
             blocks.extend(self.tool_use(tr) for _ in range(n_tools))
@@ -402,17 +604,33 @@ class CorpusWriter:
         for i, (block, out) in enumerate(zip(blocks, outputs, strict=True)):
             last = i == len(blocks) - 1
             line = tr.envelope("assistant")
-            line.update({
-                "message": {"model": tr.model, "id": msg_id, "type": "message", "role": "assistant",
-                            "content": [block],
-                            "stop_reason": ("tool_use" if tool_uses else "end_turn") if last else None,
-                            "stop_sequence": None,
-                            "usage": {"input_tokens": input_tokens, "cache_creation_input_tokens": cache_write,
-                                      "cache_read_input_tokens": cache_read,
-                                      "cache_creation": {"ephemeral_5m_input_tokens": cache_write - split_1h,
-                                                         "ephemeral_1h_input_tokens": split_1h},
-                                      "output_tokens": out, "service_tier": "standard"}},
-                "requestId": request_id, "uuid": self.uuid(), "timestamp": iso(ts)})
+            line.update(
+                {
+                    "message": {
+                        "model": tr.model,
+                        "id": msg_id,
+                        "type": "message",
+                        "role": "assistant",
+                        "content": [block],
+                        "stop_reason": ("tool_use" if tool_uses else "end_turn") if last else None,
+                        "stop_sequence": None,
+                        "usage": {
+                            "input_tokens": input_tokens,
+                            "cache_creation_input_tokens": cache_write,
+                            "cache_read_input_tokens": cache_read,
+                            "cache_creation": {
+                                "ephemeral_5m_input_tokens": cache_write - split_1h,
+                                "ephemeral_1h_input_tokens": split_1h,
+                            },
+                            "output_tokens": out,
+                            "service_tier": "standard",
+                        },
+                    },
+                    "requestId": request_id,
+                    "uuid": self.uuid(),
+                    "timestamp": iso(ts),
+                }
+            )
             tr.emit(line)
             self.stats["usage_lines"] += 1
             ts = tr.tick(0.05, 4.0)
@@ -422,14 +640,28 @@ class CorpusWriter:
     def compact(self, tr: Transcript) -> None:
         """Auto-compact: a boundary, a summary prompt, and a fresh (smaller) context."""
         line = tr.envelope("system")
-        line.update({"subtype": "compact_boundary", "content": "Conversation compacted", "isMeta": False,
-                     "timestamp": iso(tr.tick(1, 5)), "uuid": self.uuid(), "level": "info",
-                     "compactMetadata": {"trigger": "auto", "preTokens": tr.cached_tokens + tr.pending_tokens}})
+        line.update(
+            {
+                "subtype": "compact_boundary",
+                "content": "Conversation compacted",
+                "isMeta": False,
+                "timestamp": iso(tr.tick(1, 5)),
+                "uuid": self.uuid(),
+                "level": "info",
+                "compactMetadata": {"trigger": "auto", "preTokens": tr.cached_tokens + tr.pending_tokens},
+            }
+        )
         tr.emit(line)
         summary = self.pool.cut(self.rng, self.pool.prose, self.rng.randrange(4_000, 16_000))
         user = tr.envelope("user")
-        user.update({"message": {"role": "user", "content": summary}, "isCompactSummary": True,
-                     "uuid": self.uuid(), "timestamp": iso(tr.tick(1, 5))})
+        user.update(
+            {
+                "message": {"role": "user", "content": summary},
+                "isCompactSummary": True,
+                "uuid": self.uuid(),
+                "timestamp": iso(tr.tick(1, 5)),
+            }
+        )
         tr.emit(user)
         tr.cached_tokens = 0
         tr.pending_tokens = int(len(summary) / CHARS_PER_TOKEN)
@@ -445,22 +677,34 @@ class CorpusWriter:
         if name == "Read":
             tool_input = {"file_path": path}
         elif name == "Bash":
-            tool_input = {"command": rng.choice(("pytest -q", "git status", "git diff", "make build", "ls -la src",
-                                                 "npm test")), "description": pool.cut(rng, pool.prose, 40)}
+            tool_input = {
+                "command": rng.choice(("pytest -q", "git status", "git diff", "make build", "ls -la src", "npm test")),
+                "description": pool.cut(rng, pool.prose, 40),
+            }
         elif name == "Edit":
-            tool_input = {"file_path": path, "old_string": pool.cut(rng, pool.code, rng.randrange(40, 800)),
-                          "new_string": pool.cut(rng, pool.code, rng.randrange(40, 1_200))}
+            tool_input = {
+                "file_path": path,
+                "old_string": pool.cut(rng, pool.code, rng.randrange(40, 800)),
+                "new_string": pool.cut(rng, pool.code, rng.randrange(40, 1_200)),
+            }
         elif name == "Write":
-            tool_input = {"file_path": path, "content": pool.cut(rng, pool.code, lognormal_int(rng, 3_000, 0.8, 200,
-                                                                                              30_000))}
+            tool_input = {
+                "file_path": path,
+                "content": pool.cut(rng, pool.code, lognormal_int(rng, 3_000, 0.8, 200, 30_000)),
+            }
         elif name in ("Grep", "Glob"):
             tool_input = {"pattern": rng.choice(IDENTS), "path": tr.cwd}
         elif name == "WebFetch":
-            tool_input = {"url": f"https://docs.example.org/{rng.choice(IDENTS)}", "prompt": pool.cut(rng, pool.prose,
-                                                                                                     80)}
+            tool_input = {
+                "url": f"https://docs.example.org/{rng.choice(IDENTS)}",
+                "prompt": pool.cut(rng, pool.prose, 80),
+            }
         elif name == "Task":
-            tool_input = {"description": pool.cut(rng, pool.prose, 30), "prompt": pool.cut(rng, pool.prose, 600),
-                          "subagent_type": rng.choice(("general-purpose", "Explore"))}
+            tool_input = {
+                "description": pool.cut(rng, pool.prose, 30),
+                "prompt": pool.cut(rng, pool.prose, 600),
+                "subagent_type": rng.choice(("general-purpose", "Explore")),
+            }
         else:  # TodoWrite: the session's todo list, moved on a step
             tool_input = {"todos": self.advance_todos(tr)}
         return {"type": "tool_use", "id": self.token_id("toolu_01"), "name": name, "input": tool_input}
@@ -468,8 +712,10 @@ class CorpusWriter:
     def advance_todos(self, tr: Transcript) -> list[dict]:
         rng = self.rng
         if not tr.todos or all(status == "completed" for _, status in tr.todos):
-            tr.todos = [[self.pool.cut(rng, self.pool.prose, rng.randrange(20, 70)), "pending"]
-                        for _ in range(rng.randrange(2, 8))]
+            tr.todos = [
+                [self.pool.cut(rng, self.pool.prose, rng.randrange(20, 70)), "pending"]
+                for _ in range(rng.randrange(2, 8))
+            ]
         for todo in tr.todos:
             if todo[1] == "in_progress":
                 todo[1] = "completed"
@@ -489,9 +735,16 @@ class CorpusWriter:
         started = tr.ts
         if name == "Read":
             text = pool.cut(rng, pool.code, lognormal_int(rng, 6_000, 0.9, 200, 60_000))
-            detail = {"type": "text", "file": {"filePath": tool_input["file_path"], "content": text,
-                                               "numLines": text.count("\n") + 1, "startLine": 1,
-                                               "totalLines": text.count("\n") + 1}}
+            detail = {
+                "type": "text",
+                "file": {
+                    "filePath": tool_input["file_path"],
+                    "content": text,
+                    "numLines": text.count("\n") + 1,
+                    "startLine": 1,
+                    "totalLines": text.count("\n") + 1,
+                },
+            }
             tr.tick(0.02, 0.3)
         elif name == "Bash":
             text = pool.cut(rng, pool.shell, lognormal_int(rng, 2_000, 1.1, 20, 40_000))
@@ -499,45 +752,90 @@ class CorpusWriter:
             tr.tick(0.2, 90)
         elif name == "Edit":
             original = pool.cut(rng, pool.code, lognormal_int(rng, 7_000, 0.8, 300, 50_000))
-            text = f"The file {tool_input['file_path']} has been updated. Here's the result of running `cat -n` " \
-                   f"on a snippet of the edited file:\n" + pool.cut(rng, pool.code, rng.randrange(300, 2_000))
-            detail = {"filePath": tool_input["file_path"], "oldString": tool_input["old_string"],
-                      "newString": tool_input["new_string"], "originalFile": original,
-                      "structuredPatch": [{"oldStart": 10, "oldLines": 3, "newStart": 10, "newLines": 5,
-                                           "lines": pool.cut(rng, pool.shell, 400).split("\n")}],
-                      "userModified": False, "replaceAll": False}
+            text = (
+                f"The file {tool_input['file_path']} has been updated. Here's the result of running `cat -n` "
+                f"on a snippet of the edited file:\n" + pool.cut(rng, pool.code, rng.randrange(300, 2_000))
+            )
+            detail = {
+                "filePath": tool_input["file_path"],
+                "oldString": tool_input["old_string"],
+                "newString": tool_input["new_string"],
+                "originalFile": original,
+                "structuredPatch": [
+                    {
+                        "oldStart": 10,
+                        "oldLines": 3,
+                        "newStart": 10,
+                        "newLines": 5,
+                        "lines": pool.cut(rng, pool.shell, 400).split("\n"),
+                    }
+                ],
+                "userModified": False,
+                "replaceAll": False,
+            }
             tr.tick(0.05, 1.0)
         elif name == "Write":
             text = f"File created successfully at: {tool_input['file_path']}"
-            detail = {"type": "create", "filePath": tool_input["file_path"], "content": tool_input["content"],
-                      "structuredPatch": [], "originalFile": None}
+            detail = {
+                "type": "create",
+                "filePath": tool_input["file_path"],
+                "content": tool_input["content"],
+                "structuredPatch": [],
+                "originalFile": None,
+            }
             tr.tick(0.05, 0.5)
         elif name in ("Grep", "Glob"):
             text = pool.cut(rng, pool.shell, lognormal_int(rng, 800, 0.9, 20, 8_000))
-            detail = {"filenames": text.split("\n")[:50], "durationMs": rng.randrange(5, 900),
-                      "numFiles": min(50, text.count("\n") + 1), "truncated": False}
+            detail = {
+                "filenames": text.split("\n")[:50],
+                "durationMs": rng.randrange(5, 900),
+                "numFiles": min(50, text.count("\n") + 1),
+                "truncated": False,
+            }
             tr.tick(0.05, 1.5)
         elif name == "WebFetch":
             text = pool.cut(rng, pool.prose, lognormal_int(rng, 3_000, 0.7, 100, 20_000))
-            detail = {"bytes": len(text) * 3, "code": 200, "codeText": "OK", "result": text,
-                      "durationMs": rng.randrange(300, 9_000), "url": tool_input["url"]}
+            detail = {
+                "bytes": len(text) * 3,
+                "code": 200,
+                "codeText": "OK",
+                "result": text,
+                "durationMs": rng.randrange(300, 9_000),
+                "url": tool_input["url"],
+            }
             tr.tick(0.5, 10)
         elif name == "Task":
             text = self.subagent(tr, tool_input, project_dir)
-            detail = {"status": "completed", "content": [{"type": "text", "text": text}],
-                      "totalDurationMs": int((tr.ts - started) * 1000), "totalTokens": rng.randrange(5_000, 90_000),
-                      "totalToolUseCount": rng.randrange(1, 30)}
+            detail = {
+                "status": "completed",
+                "content": [{"type": "text", "text": text}],
+                "totalDurationMs": int((tr.ts - started) * 1000),
+                "totalTokens": rng.randrange(5_000, 90_000),
+                "totalToolUseCount": rng.randrange(1, 30),
+            }
         else:
-            text = ("Todos have been modified successfully. Ensure that you continue to use the todo list to "
-                    "track your progress. Please proceed with the current tasks if applicable")
+            text = (
+                "Todos have been modified successfully. Ensure that you continue to use the todo list to "
+                "track your progress. Please proceed with the current tasks if applicable"
+            )
             detail = {"oldTodos": [], "newTodos": tool_input["todos"]}
             tr.tick(0.01, 0.1)
         if not ok:
             text, detail = f"Error: {pool.cut(rng, pool.shell, rng.randrange(60, 600))}", "Error: tool failed"
         line = tr.envelope("user")
-        line.update({"message": {"role": "user", "content": [{"tool_use_id": tool_use["id"], "type": "tool_result",
-                                                              "content": text, "is_error": not ok}]},
-                     "uuid": self.uuid(), "timestamp": iso(tr.ts), "toolUseResult": detail})
+        line.update(
+            {
+                "message": {
+                    "role": "user",
+                    "content": [
+                        {"tool_use_id": tool_use["id"], "type": "tool_result", "content": text, "is_error": not ok}
+                    ],
+                },
+                "uuid": self.uuid(),
+                "timestamp": iso(tr.ts),
+                "toolUseResult": detail,
+            }
+        )
         tr.emit(line)
         self.stats["tool_results"] += 1
         tr.pending_tokens += int(len(text) / CHARS_PER_TOKEN) + 10
@@ -550,13 +848,23 @@ class CorpusWriter:
         if parent.ts >= NEW_LAYOUT_FROM:
             folder = project_dir / parent.session_id / "subagents"
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"agent-{agent_id}.meta.json").write_bytes(orjson.dumps(
-                {"agentType": task["subagent_type"], "spawnDepth": 1}))
+            (folder / f"agent-{agent_id}.meta.json").write_bytes(
+                orjson.dumps({"agentType": task["subagent_type"], "spawnDepth": 1})
+            )
         else:
             folder = project_dir  # before 2.1.2, beside the session files
-        tr = Transcript(self, folder / f"agent-{agent_id}.jsonl", parent.session_id, parent.ts,
-                        pick(rng, SUBAGENT_MODELS), agent_id=agent_id, cwd=parent.cwd, version=parent.version,
-                        branch=parent.branch, cache_1h=False)
+        tr = Transcript(
+            self,
+            folder / f"agent-{agent_id}.jsonl",
+            parent.session_id,
+            parent.ts,
+            pick(rng, SUBAGENT_MODELS),
+            agent_id=agent_id,
+            cwd=parent.cwd,
+            version=parent.version,
+            branch=parent.branch,
+            cache_1h=False,
+        )
         self.stats["subagents"] += 1
         self.conversation(tr, lognormal_int(rng, 120_000, 1.0, 4_000, 3 * MB), None)
         tr.close()
@@ -582,17 +890,25 @@ def ensure_corpus(folder: Path, size_mb: float, seed: int) -> dict:
             return meta
         shutil.rmtree(folder / "projects", ignore_errors=True)  # ours, but another size or seed
     elif folder.exists() and any(folder.iterdir()):
-        sys.exit(f"import_claude.py: {folder} is not empty and holds no {EXPECTED_FILE}: "
-                 "give an empty or new folder to --dir")
+        sys.exit(
+            f"import_claude.py: {folder} is not empty and holds no {EXPECTED_FILE}: "
+            "give an empty or new folder to --dir"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     print(f"corpus           writing {size_mb:g} MB into {folder} (seed {seed}) ...", flush=True)
     started = time.perf_counter()
     writer = CorpusWriter(seed)
     writer.write(folder / "projects", int(size_mb * MB))
     files = corpus_files(folder / "projects")
-    meta = {"format": CORPUS_FORMAT, "size_mb": size_mb, "seed": seed,
-            "corpus_bytes": sum(p.stat().st_size for p in files), "jsonl_files": len(files),
-            "stats": writer.stats, "expected": writer.expected.result()}
+    meta = {
+        "format": CORPUS_FORMAT,
+        "size_mb": size_mb,
+        "seed": seed,
+        "corpus_bytes": sum(p.stat().st_size for p in files),
+        "jsonl_files": len(files),
+        "stats": writer.stats,
+        "expected": writer.expected.result(),
+    }
     marker.write_bytes(orjson.dumps(meta, option=orjson.OPT_INDENT_2))
     elapsed = time.perf_counter() - started
     print(f"corpus           written in {elapsed:.1f} s ({meta['corpus_bytes'] / MB / elapsed:,.0f} MB/s)")
@@ -690,15 +1006,20 @@ class ChildRun:
             memory.stop()
             proc.returncode = self.exit_code = os.waitstatus_to_exitcode(status)
             self.max_process_rss_mb = usage.ru_maxrss / 1024
-            self.tree_peak_mb, self.tree_processes, self.tree_kind = (memory.peak_mb, memory.peak_processes,
-                                                                      memory.kind)
+            self.tree_peak_mb, self.tree_processes, self.tree_kind = (
+                memory.peak_mb,
+                memory.peak_processes,
+                memory.kind,
+            )
             out.seek(0)
             err.seek(0)
             self.stdout, self.stderr = out.read(), err.read()
 
     def memory_text(self) -> str:
-        return (f"peak {self.tree_kind} {self.tree_peak_mb:7,.1f} MB over {self.tree_processes} process"
-                f"{'es' if self.tree_processes > 1 else ''} (largest process RSS {self.max_process_rss_mb:,.1f} MB)")
+        return (
+            f"peak {self.tree_kind} {self.tree_peak_mb:7,.1f} MB over {self.tree_processes} process"
+            f"{'es' if self.tree_processes > 1 else ''} (largest process RSS {self.max_process_rss_mb:,.1f} MB)"
+        )
 
 
 def report_command(projects: Path, history: Path) -> list[str]:
@@ -709,8 +1030,14 @@ def report_command(projects: Path, history: Path) -> list[str]:
     return [*head, "report", f"claude:{projects}", "--format", "json", "--history", str(history)]
 
 
-FIGURES = ("requests", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
-           "cache_write_1h_tokens")
+FIGURES = (
+    "requests",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cache_write_1h_tokens",
+)
 
 
 def compare(expected: dict, report: dict) -> list[str]:
@@ -722,8 +1049,10 @@ def compare(expected: dict, report: dict) -> list[str]:
             have = None if got is None else got.get(figure)
             if have != want[figure]:
                 delta = "" if have is None else f" ({have - want[figure]:+,})"
-                diffs.append(f"{label:36} {figure:22} expected {want[figure]:>16,}  report "
-                             f"{'missing' if have is None else format(have, ',')}{delta}")
+                diffs.append(
+                    f"{label:36} {figure:22} expected {want[figure]:>16,}  report "
+                    f"{'missing' if have is None else format(have, ',')}{delta}"
+                )
 
     rows("totals", expected["totals"], report.get("totals"))
     for group in ("by_model", "by_tier"):
@@ -762,23 +1091,28 @@ def compare_ccusage(ours: dict, theirs: dict) -> list[tuple[str, str, str, bool]
     out = []
 
     def tokens(label: str, mine: dict, cc: dict) -> None:
-        pairs = (("input", mine["input_tokens"], cc.get("inputTokens", 0)),
-                 ("output", mine["output_tokens"], cc.get("outputTokens", 0)),
-                 ("cache write", mine["cache_write_tokens"], cc.get("cacheCreationTokens", 0)),
-                 ("cache read", mine["cache_read_tokens"], cc.get("cacheReadTokens", 0)))
+        pairs = (
+            ("input", mine["input_tokens"], cc.get("inputTokens", 0)),
+            ("output", mine["output_tokens"], cc.get("outputTokens", 0)),
+            ("cache write", mine["cache_write_tokens"], cc.get("cacheCreationTokens", 0)),
+            ("cache read", mine["cache_read_tokens"], cc.get("cacheReadTokens", 0)),
+        )
         for name, a, b in pairs:
             out.append((f"{label} {name} tokens", f"{a:,}", f"{b:,}", a == b))
         a, b = mine.get("cost_usd"), cc.get("totalCost", cc.get("cost"))
         agree = a is not None and b is not None and math.isclose(a, b, rel_tol=COST_REL_TOLERANCE)
-        out.append((f"{label} cost", "unpriced" if a is None else f"${a:,.2f}", "n/a" if b is None else f"${b:,.2f}",
-                    agree))
+        out.append(
+            (f"{label} cost", "unpriced" if a is None else f"${a:,.2f}", "n/a" if b is None else f"${b:,.2f}", agree)
+        )
 
     tokens("total", ours["totals"], theirs.get("totals", {}))
     per_model: dict[str, dict] = {}
     for day in theirs.get("daily", []):
         for row in day.get("modelBreakdowns", []):
-            acc = per_model.setdefault(row["modelName"], dict.fromkeys(
-                ("inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens", "cost"), 0))
+            acc = per_model.setdefault(
+                row["modelName"],
+                dict.fromkeys(("inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens", "cost"), 0),
+            )
             for k in acc:
                 acc[k] += row.get(k, 0)
     for model, mine in ours["by_model"].items():
@@ -792,8 +1126,11 @@ def compare_ccusage(ours: dict, theirs: dict) -> list[tuple[str, str, str, bool]
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size-mb", type=float, default=700.0, help="corpus size (default 700)")
-    ap.add_argument("--dir", type=Path, help="corpus folder (default: a folder under the temp dir, removed after "
-                                             "the run unless --keep)")
+    ap.add_argument(
+        "--dir",
+        type=Path,
+        help="corpus folder (default: a folder under the temp dir, removed after the run unless --keep)",
+    )
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", action="store_true", help="keep the corpus (the default when --dir is given)")
     ap.add_argument("--warm-runs", type=int, default=3, help="warm runs, the best one printed (default 3)")
@@ -811,14 +1148,18 @@ def main() -> int:
     files = corpus_files(projects)
     corpus_bytes = sum(p.stat().st_size for p in files)
     stats, expected = meta["stats"], meta["expected"]
-    print(f"corpus           {corpus_bytes:,} bytes ({corpus_bytes / MB:,.1f} MB) in {len(files):,} files: "
-          f"{stats['sessions']:,} sessions ({stats['resumed_sessions']} resumed), {stats['subagents']:,} subagents, "
-          f"{stats['lines']:,} lines")
+    print(
+        f"corpus           {corpus_bytes:,} bytes ({corpus_bytes / MB:,.1f} MB) in {len(files):,} files: "
+        f"{stats['sessions']:,} sessions ({stats['resumed_sessions']} resumed), {stats['subagents']:,} subagents, "
+        f"{stats['lines']:,} lines"
+    )
     sizes = sorted(p.stat().st_size for p in files)
-    print(f"                 file sizes {sizes[0] / 1000:,.1f} KB .. {sizes[-1] / MB:,.1f} MB "
-          f"(median {sizes[len(sizes) // 2] / 1000:,.0f} KB); {stats['usage_lines']:,} usage lines for "
-          f"{expected['totals']['requests']:,} requests, {stats['synthetic_lines']:,} synthetic, "
-          f"{stats['tool_results']:,} tool results, {stats['broken_lines']} cut-short lines")
+    print(
+        f"                 file sizes {sizes[0] / 1000:,.1f} KB .. {sizes[-1] / MB:,.1f} MB "
+        f"(median {sizes[len(sizes) // 2] / 1000:,.0f} KB); {stats['usage_lines']:,} usage lines for "
+        f"{expected['totals']['requests']:,} requests, {stats['synthetic_lines']:,} synthetic, "
+        f"{stats['tool_results']:,} tool results, {stats['broken_lines']} cut-short lines"
+    )
     print(f"                 expected totals in {folder / EXPECTED_FILE}")
 
     history = folder / "bench.history.sqlite"
@@ -829,8 +1170,10 @@ def main() -> int:
     failed = False
     try:
         load_1min = os.getloadavg()[0]
-        print(f"machine          {os.cpu_count()} CPUs, load average {load_1min:.2f} before the runs "
-              "(other work on the machine slows every figure below)")
+        print(
+            f"machine          {os.cpu_count()} CPUs, load average {load_1min:.2f} before the runs "
+            "(other work on the machine slows every figure below)"
+        )
         print(f"cold             {evict_page_cache(files)}")
         print("                 targets: >= 200 MB/s; <= 150 MB for 700 MB; totals exact")
         results = {}
@@ -852,16 +1195,20 @@ def main() -> int:
             results[f"{label} report"] = (best.wall_s, report)
         report = results["warm report"][1]
         bad = report.get("errors", {}).get("bad_lines")
-        print(f"bad lines        report {bad}; written {stats['broken_lines']} cut-short lines, "
-              f"{stats['broken_lines_with_usage_or_result']} of them still showing a usage or tool_result key "
-              "(the reader skips other lines unparsed)")
+        print(
+            f"bad lines        report {bad}; written {stats['broken_lines']} cut-short lines, "
+            f"{stats['broken_lines_with_usage_or_result']} of them still showing a usage or tool_result key "
+            "(the reader skips other lines unparsed)"
+        )
 
         binary = args.ccusage or shutil.which("ccusage")
         if args.skip_ccusage:
             print("ccusage          skipped (--skip-ccusage)")
         elif binary is None:
-            print("ccusage          not on the PATH: `npm install ccusage` and pass --ccusage "
-                  "node_modules/.bin/ccusage to compare")
+            print(
+                "ccusage          not on the PATH: `npm install ccusage` and pass --ccusage "
+                "node_modules/.bin/ccusage to compare"
+            )
         else:
             cc_command = ccusage_command(binary)
             env = {**os.environ, "CLAUDE_CONFIG_DIR": str(folder)}
@@ -872,18 +1219,24 @@ def main() -> int:
                 runs = [ChildRun(cc_command, env) for _ in range(n_runs)]
                 failures = [r for r in runs if r.exit_code != 0]
                 if failures:
-                    print(f"ccusage {label}: exit {failures[0].exit_code}\n"
-                          f"{failures[0].stderr.decode(errors='replace')[-3000:]}")
+                    print(
+                        f"ccusage {label}: exit {failures[0].exit_code}\n"
+                        f"{failures[0].stderr.decode(errors='replace')[-3000:]}"
+                    )
                     return 1 if failed else 0
                 best = min(runs, key=lambda r: r.wall_s)
                 theirs = orjson.loads(best.stdout)
                 ours_s = results[f"{label} report"][0]
-                print(f"ccusage {label:8} {best.wall_s:7.2f} s  {corpus_bytes / MB / best.wall_s:8,.1f} MB/s  "
-                      f"{best.memory_text()}")
+                print(
+                    f"ccusage {label:8} {best.wall_s:7.2f} s  {corpus_bytes / MB / best.wall_s:8,.1f} MB/s  "
+                    f"{best.memory_text()}"
+                )
                 if n_runs > 1:
                     print(f"                 best of {n_runs}: {', '.join(f'{r.wall_s:.2f}' for r in runs)} s")
-                print(f"                 session-insights {label} {ours_s:.2f} s = {ours_s / best.wall_s:.2f}x "
-                      "ccusage's time")
+                print(
+                    f"                 session-insights {label} {ours_s:.2f} s = {ours_s / best.wall_s:.2f}x "
+                    "ccusage's time"
+                )
             rows = compare_ccusage(report, theirs)
             agree = sum(r[3] for r in rows)
             print(f"ccusage totals   {agree}/{len(rows)} figures agree (cost within {COST_REL_TOLERANCE:.1%})")

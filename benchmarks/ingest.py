@@ -35,8 +35,16 @@ def rss_mb() -> float:
 def feed(h: TokenHistory, start: int, n: int, drain_every: int = 4096) -> None:
     record = h.record_usage
     for i in range(start, start + n):
-        record(MODELS[i & 3], 800 + (i & 255), 300 + (i & 127), 20_000 + (i & 1023), (i & 7) * 100,
-               T0 + i * SPACING_S, TIERS[(i >> 2) & 3], SESSIONS[(i >> 16) & 7])
+        record(
+            MODELS[i & 3],
+            800 + (i & 255),
+            300 + (i & 127),
+            20_000 + (i & 1023),
+            (i & 7) * 100,
+            T0 + i * SPACING_S,
+            TIERS[(i >> 2) & 3],
+            SESSIONS[(i >> 16) & 7],
+        )
         if not i % drain_every:
             h.drain()
             if not i % 50_000:
@@ -87,8 +95,10 @@ def main() -> None:
     feed(h, 100_000, args.events - 100_000)
     elapsed = time.perf_counter() - started
     rss_big = rss_mb()
-    print(f"memory           RSS {rss_small:,.1f} MB after 100k events, {rss_big:,.1f} MB after {args.events:,} "
-          f"({rss_big - rss_small:+,.1f} MB; target <= +20 MB)   [{args.events / elapsed:,.0f} events/s sustained]")
+    print(
+        f"memory           RSS {rss_small:,.1f} MB after 100k events, {rss_big:,.1f} MB after {args.events:,} "
+        f"({rss_big - rss_small:+,.1f} MB; target <= +20 MB)   [{args.events / elapsed:,.0f} events/s sustained]"
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         h.state_path = Path(tmp) / "state.toml"
@@ -97,8 +107,10 @@ def main() -> None:
             t = time.perf_counter()
             size = h.save()
             times.append((time.perf_counter() - t) * 1000)
-        print(f"state.toml save  median {statistics.median(times):.1f} ms  max {max(times):.1f} ms, "
-              f"{size / 1024:,.1f} KB after {args.events:,} events   (target <= 20 ms, <= 256 KB)")
+        print(
+            f"state.toml save  median {statistics.median(times):.1f} ms  max {max(times):.1f} ms, "
+            f"{size / 1024:,.1f} KB after {args.events:,} events   (target <= 20 ms, <= 256 KB)"
+        )
     totals = h.snapshot()["totals"]
     assert totals["requests"] == args.events, totals  # a benchmark that loses events measures nothing
 

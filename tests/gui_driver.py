@@ -50,8 +50,9 @@ def shot(path: Path) -> None:
 def open_panel(history: TokenHistory, clock, store: SessionStore | None = None) -> InsightsPanel:
     dpg.create_context()
     dpg.configure_app(docking=True, docking_space=False)
-    dpg.create_viewport(title="Session Insights test", width=W, height=H, vsync=False, x_pos=0, y_pos=0,
-                        decorated=False)
+    dpg.create_viewport(
+        title="Session Insights test", width=W, height=H, vsync=False, x_pos=0, y_pos=0, decorated=False
+    )
     fonts = Fonts()
     panel = InsightsPanel(history, clock=clock, fonts=fonts, width=W, height=H, store=store)
     dpg.configure_item(panel.window, pos=(0, 0))
@@ -206,16 +207,24 @@ def scenario_live(artifacts: Path) -> dict:
         return orjson.dumps({"timestamp": stamp, "type": kind, "payload": payload}) + b"\n"
 
     def count(ts: float, inp: int, cached: int, out: int, used: float) -> bytes:
-        usage = {"input_tokens": inp, "cached_input_tokens": cached, "output_tokens": out,
-                 "reasoning_output_tokens": 0, "total_tokens": inp + out}
+        usage = {
+            "input_tokens": inp,
+            "cached_input_tokens": cached,
+            "output_tokens": out,
+            "reasoning_output_tokens": 0,
+            "total_tokens": inp + out,
+        }
         limits = {"primary": {"used_percent": used, "window_minutes": 300, "resets_at": int(ts) + 3600}}
-        return line(ts, "event_msg", {"type": "token_count", "info": {"total_token_usage": usage},
-                                      "rate_limits": limits})
+        return line(
+            ts, "event_msg", {"type": "token_count", "info": {"total_token_usage": usage}, "rate_limits": limits}
+        )
 
     folder = Path(tempfile.mkdtemp())
     rollout = folder / "rollout-live.jsonl"
-    rollout.write_bytes(line(START_TS, "session_meta", {"id": "live-session", "source": "cli"})
-                        + line(START_TS, "turn_context", {"model": "gpt-5"}))
+    rollout.write_bytes(
+        line(START_TS, "session_meta", {"id": "live-session", "source": "cli"})
+        + line(START_TS, "turn_context", {"model": "gpt-5"})
+    )
     history = TokenHistory()
     source = open_source(f"codex:{folder}", history)
     panel = open_panel(history, clock=lambda: START_TS + 120)
@@ -227,8 +236,7 @@ def scenario_live(artifacts: Path) -> dict:
         panel.tick()
         panel.refresh()
         frames(3)
-        seen.append({"tokens_card": panel.cards.values["tokens"].value,
-                     "limits": panel.headers["burn"].limits.value})
+        seen.append({"tokens_card": panel.cards.values["tokens"].value, "limits": panel.headers["burn"].limits.value})
     shot(artifacts / "panel_live_codex.png")
     dpg.destroy_context()
     return {"steps": seen, "total_tokens": history.snapshot()["totals"]["total_tokens"]}
@@ -242,12 +250,29 @@ def past_sessions() -> TokenHistory:
         start = DAY0_TS + day * DAY_S + 10 * 3600
         history.add(SessionMark(start, session, "start", "web" if k % 2 == 0 else "api", "claude"))
         for r in range(k + 1):
-            history.add(usage_event(model="claude-sonnet-4-5", input_tokens=10_000, output_tokens=2_000,
-                                    ts=start + 60 * (r + 1), session=session, source="claude"))
+            history.add(
+                usage_event(
+                    model="claude-sonnet-4-5",
+                    input_tokens=10_000,
+                    output_tokens=2_000,
+                    ts=start + 60 * (r + 1),
+                    session=session,
+                    source="claude",
+                )
+            )
         if k == 3:
             # A host reporting a tool-use prompt apart (part of the input), as Gemini does.
-            history.add(usage_event(model="acme-local-coder-7b", input_tokens=5_000, output_tokens=1_000,
-                                    tool_prompt_tokens=1_500, ts=start + 30, session=session, source="claude"))
+            history.add(
+                usage_event(
+                    model="acme-local-coder-7b",
+                    input_tokens=5_000,
+                    output_tokens=1_000,
+                    tool_prompt_tokens=1_500,
+                    ts=start + 30,
+                    session=session,
+                    source="claude",
+                )
+            )
         for t in range(k):
             history.add(TicketUpdate(start + 300 + t, f"T{k}-{t}", "completed", session=session))
         history.rate(4 + k, ts=start + 400, session=session)
@@ -261,9 +286,17 @@ def live_session() -> TokenHistory:
     history = TokenHistory()
     history.add(SessionMark(LIVE_START_TS, LIVE_SESSION, "start", "web", "claude"))
     for r, tools in enumerate((["Read", "Edit"], ["Bash"])):
-        history.add(usage_event(model="claude-sonnet-4-5", input_tokens=20_000, output_tokens=4_000,
-                                ts=LIVE_START_TS + 60 * (r + 1), session=LIVE_SESSION, source="claude",
-                                tools=tools))
+        history.add(
+            usage_event(
+                model="claude-sonnet-4-5",
+                input_tokens=20_000,
+                output_tokens=4_000,
+                ts=LIVE_START_TS + 60 * (r + 1),
+                session=LIVE_SESSION,
+                source="claude",
+                tools=tools,
+            )
+        )
         for name in tools:
             history.record_tool_call(name, 120.0, ts=LIVE_START_TS + 60 * (r + 1) + 5, session=LIVE_SESSION)
     history.drain()
@@ -286,8 +319,11 @@ def scenario_across(artifacts: Path) -> dict:
     only_open(panel, {"sessions", "efficiency_over_time"})
     shot(artifacts / "panel_across.png")
     sessions = panel.sessions
-    out: dict = {"rows_by_start": sessions.texts(), "count_line": sessions.count.value,
-                 "live_cards": {k: v.value for k, v in panel.cards.values.items()}}
+    out: dict = {
+        "rows_by_start": sessions.texts(),
+        "count_line": sessions.count.value,
+        "live_cards": {k: v.value for k, v in panel.cards.values.items()},
+    }
     merged = across.merge(store.sessions(), history.session_rows())
     out["figures"] = [across.session_figures(row) for row in merged]
     over = across.efficiency_over_time(merged)
@@ -342,9 +378,12 @@ def scenario_across(artifacts: Path) -> dict:
     shot(artifacts / "panel_session_selected.png")
     click_item(sessions.live_button)
     settle(panel)
-    out["after_live"] = {"viewing": panel.viewing, "cards": {k: v.value for k, v in panel.cards.values.items()},
-                         "past_line_shown": dpg.is_item_shown(panel.past_line),
-                         "timeline_body_shown": dpg.is_item_shown(panel.headers["timeline"].body)}
+    out["after_live"] = {
+        "viewing": panel.viewing,
+        "cards": {k: v.value for k, v in panel.cards.values.items()},
+        "past_line_shown": dpg.is_item_shown(panel.past_line),
+        "timeline_body_shown": dpg.is_item_shown(panel.headers["timeline"].body),
+    }
 
     only_open(panel, {"efficiency_over_time"})
     shot(artifacts / "panel_across_efficiency.png")
@@ -361,10 +400,15 @@ def scenario_across(artifacts: Path) -> dict:
     only_open(panel, {"categories"})
     shot(artifacts / "panel_across_categories.png")
     categories = panel.headers["categories"]
-    out["categories"] = {"labels": categories.labels, "ends": categories.sessions.ends(),
-                         "total_ends": categories.total.ends(), "total_line": categories.total_title.value,
-                         "hidden": categories.hidden.value, "note_shown": dpg.is_item_shown(categories.note),
-                         "legend": categories.sessions.legend_shown()}
+    out["categories"] = {
+        "labels": categories.labels,
+        "ends": categories.sessions.ends(),
+        "total_ends": categories.total.ends(),
+        "total_line": categories.total_title.value,
+        "hidden": categories.hidden.value,
+        "note_shown": dpg.is_item_shown(categories.note),
+        "legend": categories.sessions.legend_shown(),
+    }
     only_open(panel, {"tool_cost"})
     out["tool_cost"] = panel.headers["tool_cost"].table.texts()
     shot(artifacts / "header_tool_cost_turns.png")
@@ -399,8 +443,14 @@ def scenario_across_empty(artifacts: Path) -> dict:
     return out
 
 
-SCENARIOS = {"demo": scenario_demo, "empty": scenario_empty, "click": scenario_click, "live": scenario_live,
-             "across": scenario_across, "across_empty": scenario_across_empty}
+SCENARIOS = {
+    "demo": scenario_demo,
+    "empty": scenario_empty,
+    "click": scenario_click,
+    "live": scenario_live,
+    "across": scenario_across,
+    "across_empty": scenario_across_empty,
+}
 
 if __name__ == "__main__":
     name, out_path, artifacts = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])

@@ -17,12 +17,20 @@ SHOP, BLOG = "shop-001", "blog-002"
 S1, S2, S3, S4 = "shop-001_session_000", "blog-002_session_000", "shop-001_session_001", "blog-002_session_001"
 
 
-def entry(ts: str, project: str, session: str | None, total_in, total_out, *, boundary=None, gen=None,
-          satisfaction=None) -> dict:
-    line = {"timestamp": ts, "project_id": project, "session_id": session,
-            "total_input_tokens": total_in, "total_output_tokens": total_out,
-            "total_tokens": total_in + total_out if isinstance(total_in, int) and isinstance(total_out, int) else 0,
-            "session_boundary": boundary, "generation_id": gen, "done": boundary == "end"}
+def entry(
+    ts: str, project: str, session: str | None, total_in, total_out, *, boundary=None, gen=None, satisfaction=None
+) -> dict:
+    line = {
+        "timestamp": ts,
+        "project_id": project,
+        "session_id": session,
+        "total_input_tokens": total_in,
+        "total_output_tokens": total_out,
+        "total_tokens": total_in + total_out if isinstance(total_in, int) and isinstance(total_out, int) else 0,
+        "session_boundary": boundary,
+        "generation_id": gen,
+        "done": boundary == "end",
+    }
     if satisfaction is not None:
         line["satisfaction"] = satisfaction
     return line
@@ -90,14 +98,27 @@ def test_session_usage_is_the_growth_of_its_running_totals(tmp_path):
     assert snap["totals"]["cache_read_tokens"] == snap["totals"]["cache_write_tokens"] == 0
     sessions = snap["sessions"]
     assert pick(sessions[S1], "input_tokens", "output_tokens", "requests") == {
-        "input_tokens": 2_000, "output_tokens": 500, "requests": 2}
+        "input_tokens": 2_000,
+        "output_tokens": 500,
+        "requests": 2,
+    }
     assert pick(sessions[S2], "input_tokens", "output_tokens", "requests") == {
-        "input_tokens": 650, "output_tokens": 250, "requests": 3}
+        "input_tokens": 650,
+        "output_tokens": 250,
+        "requests": 3,
+    }
     assert pick(sessions[S3], "input_tokens", "output_tokens", "requests") == {
-        "input_tokens": 1_500, "output_tokens": 400, "requests": 1}
+        "input_tokens": 1_500,
+        "output_tokens": 400,
+        "requests": 1,
+    }
     # S4 ended below its start: no usage at all, not a negative one; its rating stays.
     assert pick(sessions[S4], "total_tokens", "requests", "ratings", "state") == {
-        "total_tokens": 0, "requests": 0, "ratings": 1, "state": "ended"}
+        "total_tokens": 0,
+        "requests": 0,
+        "ratings": 1,
+        "state": "ended",
+    }
     assert [sessions[s]["state"] for s in (S1, S2, S3)] == ["ended", "ended", "open"]
     assert {sessions[s]["project"] for s in (S1, S3)} == {SHOP} and sessions[S2]["project"] == BLOG
     assert {v["source"] for v in sessions.values()} == {"audit"}
@@ -108,9 +129,15 @@ def test_projects_are_the_tiers(tmp_path):
     by_tier = read(write_log(tmp_path))["by_tier"]
     assert sorted(by_tier) == [BLOG, SHOP]
     assert pick(by_tier[SHOP], "input_tokens", "output_tokens", "requests") == {
-        "input_tokens": 3_500, "output_tokens": 900, "requests": 3}
+        "input_tokens": 3_500,
+        "output_tokens": 900,
+        "requests": 3,
+    }
     assert pick(by_tier[BLOG], "input_tokens", "output_tokens", "requests") == {
-        "input_tokens": 650, "output_tokens": 250, "requests": 3}
+        "input_tokens": 650,
+        "output_tokens": 250,
+        "requests": 3,
+    }
 
 
 def test_no_model_is_recorded_so_the_usage_is_unpriced_never_free(tmp_path):
@@ -149,26 +176,32 @@ def test_tokens_per_completed_ticket_count_only_ended_sessions(tmp_path):
 
 
 def test_once_the_open_session_ends_it_joins_the_averages(tmp_path):
-    path = write_log(tmp_path, HEAD + TAIL + [entry("2025-09-03T14:10:00+00:00", SHOP, S3, 3769, 1528,
-                                                    boundary="end", satisfaction=5)])
+    path = write_log(
+        tmp_path,
+        HEAD + TAIL + [entry("2025-09-03T14:10:00+00:00", SHOP, S3, 3769, 1528, boundary="end", satisfaction=5)],
+    )
     efficiency = read(path)["efficiency"]
     assert efficiency["open_sessions"] == 0
     assert efficiency["tokens_per_completed_ticket"] == pytest.approx(5_300 / 4)
 
 
-@pytest.mark.parametrize("middle, expected", [
-    # Drops, then rises past where it started: end minus start, whatever happened between.
-    ([(1100, 300), (100, 50), (900, 250)], (800 - 0, 150)),
-    # Drops below its start and rises, but not back to it: nothing.
-    ([(1500, 400), (200, 20), (600, 90)], (0, 0)),
-    # Only grows: the live sum is already end minus start.
-    ([(400, 100), (700, 160)], (700 - 100, 160 - 60)),
-])
+@pytest.mark.parametrize(
+    "middle, expected",
+    [
+        # Drops, then rises past where it started: end minus start, whatever happened between.
+        ([(1100, 300), (100, 50), (900, 250)], (800 - 0, 150)),
+        # Drops below its start and rises, but not back to it: nothing.
+        ([(1500, 400), (200, 20), (600, 90)], (0, 0)),
+        # Only grows: the live sum is already end minus start.
+        ([(400, 100), (700, 160)], (700 - 100, 160 - 60)),
+    ],
+)
 def test_a_counter_that_drops_mid_session_settles_at_end_minus_start(tmp_path, middle, expected):
     start = (100, 60) if expected == (600, 100) else (100, 100) if expected == (800, 150) else (1000, 300)
     entries = [entry("2025-09-03T13:50:00+00:00", SHOP, S1, *start, boundary="start")]
-    entries += [entry(f"2025-09-03T13:5{i + 1}:00+00:00", SHOP, S1, i_, o_, gen=f"g{i}")
-                for i, (i_, o_) in enumerate(middle)]
+    entries += [
+        entry(f"2025-09-03T13:5{i + 1}:00+00:00", SHOP, S1, i_, o_, gen=f"g{i}") for i, (i_, o_) in enumerate(middle)
+    ]
     end = middle[-1]
     entries.append(entry("2025-09-03T13:59:00+00:00", SHOP, S1, *end, boundary="end"))
     path = write_log(tmp_path, entries)
@@ -177,19 +210,22 @@ def test_a_counter_that_drops_mid_session_settles_at_end_minus_start(tmp_path, m
     source.poll()
     h.drain()
     totals = h.snapshot()["totals"]
-    assert (totals["input_tokens"], totals["output_tokens"]) == (max(0, end[0] - start[0]),
-                                                                 max(0, end[1] - start[1]))
+    assert (totals["input_tokens"], totals["output_tokens"]) == (max(0, end[0] - start[0]), max(0, end[1] - start[1]))
     assert totals["requests"] == len(middle)
 
 
 def test_live_a_dropped_counter_shows_its_growth_until_the_end_settles_it(tmp_path):
     path = tmp_path / "token_usage_audit.jsonl"
-    path.write_bytes(lines([
-        entry("2025-09-03T13:50:00+00:00", SHOP, S1, 0, 0, boundary="start"),
-        entry("2025-09-03T13:51:00+00:00", SHOP, S1, 1000, 200, gen="a"),
-        entry("2025-09-03T13:52:00+00:00", SHOP, S1, 100, 20),  # dropped
-        entry("2025-09-03T13:53:00+00:00", SHOP, S1, 600, 120, gen="b"),
-    ]))
+    path.write_bytes(
+        lines(
+            [
+                entry("2025-09-03T13:50:00+00:00", SHOP, S1, 0, 0, boundary="start"),
+                entry("2025-09-03T13:51:00+00:00", SHOP, S1, 1000, 200, gen="a"),
+                entry("2025-09-03T13:52:00+00:00", SHOP, S1, 100, 20),  # dropped
+                entry("2025-09-03T13:53:00+00:00", SHOP, S1, 600, 120, gen="b"),
+            ]
+        )
+    )
     h = TokenHistory()
     source = open_source(f"audit:{path}", h)
     source.poll()
@@ -208,58 +244,78 @@ def test_a_duplicated_line_and_a_stale_generation_id_each_count_once(tmp_path):
     # gen-b's line is written twice; gen-f appears on a later entry with more tokens.
     snap = read(write_log(tmp_path))
     assert snap["sessions"][S1]["requests"] == 2
-    assert pick(snap["sessions"][S3], "input_tokens", "output_tokens") == {
-        "input_tokens": 1_500, "output_tokens": 400}
+    assert pick(snap["sessions"][S3], "input_tokens", "output_tokens") == {"input_tokens": 1_500, "output_tokens": 400}
 
 
 def test_a_replayed_earlier_entry_is_not_taken_for_a_counter_reset(tmp_path):
-    path = write_log(tmp_path, [
-        entry("2025-09-03T13:50:05+00:00", SHOP, S1, 100, 10, boundary="start"),
-        entry("2025-09-03T13:51:00+00:00", SHOP, S1, 1100, 210, gen="gen-a"),
-        entry("2025-09-03T13:52:00+00:00", SHOP, S1, 2100, 410, gen="gen-b"),
-        entry("2025-09-03T13:51:00+00:00", SHOP, S1, 1100, 210, gen="gen-a"),  # written again, late
-        entry("2025-09-03T13:53:00+00:00", SHOP, S1, 2600, 510, gen="gen-c"),
-        entry("2025-09-03T13:54:00+00:00", SHOP, S1, 2600, 510, boundary="end"),
-    ])
+    path = write_log(
+        tmp_path,
+        [
+            entry("2025-09-03T13:50:05+00:00", SHOP, S1, 100, 10, boundary="start"),
+            entry("2025-09-03T13:51:00+00:00", SHOP, S1, 1100, 210, gen="gen-a"),
+            entry("2025-09-03T13:52:00+00:00", SHOP, S1, 2100, 410, gen="gen-b"),
+            entry("2025-09-03T13:51:00+00:00", SHOP, S1, 1100, 210, gen="gen-a"),  # written again, late
+            entry("2025-09-03T13:53:00+00:00", SHOP, S1, 2600, 510, gen="gen-c"),
+            entry("2025-09-03T13:54:00+00:00", SHOP, S1, 2600, 510, boundary="end"),
+        ],
+    )
     totals = read(path)["totals"]
     assert pick(totals, "input_tokens", "output_tokens", "requests") == {
-        "input_tokens": 2_500, "output_tokens": 500, "requests": 3}
+        "input_tokens": 2_500,
+        "output_tokens": 500,
+        "requests": 3,
+    }
 
 
 def test_a_session_seen_first_mid_way_starts_at_its_first_entry(tmp_path):
-    path = write_log(tmp_path, [
-        entry("2025-09-03T13:51:00+00:00", SHOP, S1, 1100, 210, gen="gen-a"),
-        entry("2025-09-03T13:52:00+00:00", SHOP, S1, 2100, 410, gen="gen-b"),
-        entry("2025-09-03T13:54:00+00:00", SHOP, S1, 2100, 410, boundary="end", satisfaction=7.5),
-    ])
+    path = write_log(
+        tmp_path,
+        [
+            entry("2025-09-03T13:51:00+00:00", SHOP, S1, 1100, 210, gen="gen-a"),
+            entry("2025-09-03T13:52:00+00:00", SHOP, S1, 2100, 410, gen="gen-b"),
+            entry("2025-09-03T13:54:00+00:00", SHOP, S1, 2100, 410, boundary="end", satisfaction=7.5),
+        ],
+    )
     snap = read(path)
     assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == {
-        "input_tokens": 1_000, "output_tokens": 200, "requests": 1}
+        "input_tokens": 1_000,
+        "output_tokens": 200,
+        "requests": 1,
+    }
     assert snap["tickets"]["by_status"]["completed"] == 1
     assert snap["efficiency"]["mean_satisfaction"] == 7.5
 
 
 def test_a_start_for_an_open_session_rebases_it(tmp_path):
-    path = write_log(tmp_path, [
-        entry("2025-09-03T13:50:00+00:00", SHOP, S1, 0, 0, boundary="start"),
-        entry("2025-09-03T13:51:00+00:00", SHOP, S1, 1000, 100, gen="gen-a"),
-        entry("2025-09-03T13:52:00+00:00", SHOP, S1, 1500, 150),  # grew, no generation id
-        entry("2025-09-03T13:53:00+00:00", SHOP, S1, 4000, 400, boundary="start"),  # 2500/250 not counted
-        entry("2025-09-03T13:54:00+00:00", SHOP, S1, 4300, 450, boundary="end"),
-    ])
+    path = write_log(
+        tmp_path,
+        [
+            entry("2025-09-03T13:50:00+00:00", SHOP, S1, 0, 0, boundary="start"),
+            entry("2025-09-03T13:51:00+00:00", SHOP, S1, 1000, 100, gen="gen-a"),
+            entry("2025-09-03T13:52:00+00:00", SHOP, S1, 1500, 150),  # grew, no generation id
+            entry("2025-09-03T13:53:00+00:00", SHOP, S1, 4000, 400, boundary="start"),  # 2500/250 not counted
+            entry("2025-09-03T13:54:00+00:00", SHOP, S1, 4300, 450, boundary="end"),
+        ],
+    )
     snap = read(path)
     assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == {
-        "input_tokens": 1_800, "output_tokens": 200, "requests": 3}
+        "input_tokens": 1_800,
+        "output_tokens": 200,
+        "requests": 3,
+    }
     assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 0, "blocked": 0, "completed": 1}
 
 
 def test_naive_timestamps_are_local_time_and_epoch_seconds_are_accepted(tmp_path):
-    path = write_log(tmp_path, [
-        entry("2025-09-03T13:50:05.751641", SHOP, S1, 269, 628, boundary="start"),
-        entry("2025-09-03T13:51:00.250000", SHOP, S1, 1269, 828, gen="gen-a"),
-        entry(1756907600.5, BLOG, S2, 0, 0, boundary="start"),
-        entry(1756907700, BLOG, S2, 10, 20, gen="gen-c"),
-    ])
+    path = write_log(
+        tmp_path,
+        [
+            entry("2025-09-03T13:50:05.751641", SHOP, S1, 269, 628, boundary="start"),
+            entry("2025-09-03T13:51:00.250000", SHOP, S1, 1269, 828, gen="gen-a"),
+            entry(1756907600.5, BLOG, S2, 0, 0, boundary="start"),
+            entry(1756907700, BLOG, S2, 10, 20, gen="gen-c"),
+        ],
+    )
     sessions = read(path)["sessions"]
     assert sessions[S1]["first_ts"] == datetime.fromisoformat("2025-09-03T13:50:05.751641").timestamp()
     assert sessions[S1]["last_ts"] == datetime.fromisoformat("2025-09-03T13:51:00.250000").timestamp()
@@ -267,15 +323,21 @@ def test_naive_timestamps_are_local_time_and_epoch_seconds_are_accepted(tmp_path
 
 
 def test_entries_outside_a_session_are_skipped(tmp_path):
-    path = write_log(tmp_path, [
-        entry("2025-09-03T13:50:00+00:00", SHOP, S1, 0, 0, boundary="start"),
-        entry("2025-09-03T13:51:00+00:00", SHOP, S1, 1000, 100, gen="gen-a"),
-        entry("2025-09-03T13:52:00+00:00", SHOP, S1, 1000, 100, boundary="end"),
-        entry("2025-09-03T13:53:00+00:00", SHOP, None, 1700, 150, gen="gen-z"),
-    ])
+    path = write_log(
+        tmp_path,
+        [
+            entry("2025-09-03T13:50:00+00:00", SHOP, S1, 0, 0, boundary="start"),
+            entry("2025-09-03T13:51:00+00:00", SHOP, S1, 1000, 100, gen="gen-a"),
+            entry("2025-09-03T13:52:00+00:00", SHOP, S1, 1000, 100, boundary="end"),
+            entry("2025-09-03T13:53:00+00:00", SHOP, None, 1700, 150, gen="gen-z"),
+        ],
+    )
     snap = read(path)
     assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == {
-        "input_tokens": 1_000, "output_tokens": 100, "requests": 1}
+        "input_tokens": 1_000,
+        "output_tokens": 100,
+        "requests": 1,
+    }
     assert snap["errors"]["bad_lines"] == 0
 
 
@@ -301,8 +363,7 @@ def test_an_open_session_shows_live_while_the_log_grows(tmp_path):
     source.poll()
     h.drain()
     live = h.snapshot()
-    assert pick(live["sessions"][S3], "input_tokens", "output_tokens") == {"input_tokens": 1_000,
-                                                                           "output_tokens": 300}
+    assert pick(live["sessions"][S3], "input_tokens", "output_tokens") == {"input_tokens": 1_000, "output_tokens": 300}
     assert live["tickets"]["by_status"] == {"todo": 0, "in_progress": 2, "blocked": 0, "completed": 1}
     with open(path, "ab") as f:
         whole = lines(TAIL[:1])
@@ -343,7 +404,9 @@ def test_a_restart_from_saved_offsets_keeps_measuring_growth_from_the_open_sessi
     if grows == "after the first poll":
         # Nothing new yet: the figures are the saved ones.
         assert pick(again.snapshot()["totals"], "input_tokens", "output_tokens") == {
-            "input_tokens": 3_900, "output_tokens": 1_100}
+            "input_tokens": 3_900,
+            "output_tokens": 1_100,
+        }
         append()
         source.poll()
         again.drain()
@@ -351,7 +414,10 @@ def test_a_restart_from_saved_offsets_keeps_measuring_growth_from_the_open_sessi
     # S2's end and S3's stale gen-f entry are measured against totals read before the restart.
     assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
     assert pick(snap["sessions"][S3], "input_tokens", "output_tokens", "requests") == {
-        "input_tokens": 1_500, "output_tokens": 400, "requests": 1}
+        "input_tokens": 1_500,
+        "output_tokens": 400,
+        "requests": 1,
+    }
     assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
     assert snap["efficiency"]["ratings"] == 3
     assert snap["errors"]["bad_lines"] == 4
@@ -445,7 +511,10 @@ def test_entries_appended_to_the_array_count_on_the_next_poll_and_nothing_twice(
     # requests (gen-b's entry written twice is one entry: its copy is not queued again).
     assert poll(source, h) == 3 * 2 + 3 + 6
     assert pick(h.snapshot()["totals"], "input_tokens", "output_tokens", "requests") == {
-        "input_tokens": 3_900, "output_tokens": 1_100, "requests": 6}
+        "input_tokens": 3_900,
+        "output_tokens": 1_100,
+        "requests": 6,
+    }
     assert poll(source, h) == 0  # unchanged: not read again
     inode = path.stat().st_ino
     write_array(tmp_path, HEAD + TAIL[:2])
@@ -457,11 +526,17 @@ def test_entries_appended_to_the_array_count_on_the_next_poll_and_nothing_twice(
     snap = h.snapshot()
     assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
     assert pick(snap["sessions"][S3], "input_tokens", "output_tokens", "requests") == {
-        "input_tokens": 1_500, "output_tokens": 400, "requests": 1}
+        "input_tokens": 1_500,
+        "output_tokens": 400,
+        "requests": 1,
+    }
     assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
     assert snap["efficiency"]["ratings"] == 3
-    assert source.history.offset_for(str(path)) == {"offset": len(HEAD + TAIL), "inode": inode,
-                                                    "device": path.stat().st_dev}
+    assert source.history.offset_for(str(path)) == {
+        "offset": len(HEAD + TAIL),
+        "inode": inode,
+        "device": path.stat().st_dev,
+    }
 
 
 def test_a_generation_id_stamped_on_an_entry_already_read_changes_nothing(tmp_path):
@@ -475,9 +550,15 @@ def test_a_generation_id_stamped_on_an_entry_already_read_changes_nothing(tmp_pa
     assert poll(source, h) == 0
     snap = h.snapshot()
     assert pick(snap["sessions"][S3], "input_tokens", "output_tokens", "requests") == {
-        "input_tokens": 1_500, "output_tokens": 400, "requests": 2}
+        "input_tokens": 1_500,
+        "output_tokens": 400,
+        "requests": 2,
+    }
     assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == {
-        "input_tokens": 4_400, "output_tokens": 1_200, "requests": 7}
+        "input_tokens": 4_400,
+        "output_tokens": 1_200,
+        "requests": 7,
+    }
 
 
 @pytest.mark.parametrize("grows", ["before the restart", "after the first poll"])
@@ -495,7 +576,10 @@ def test_a_restart_reads_only_the_entries_after_the_saved_count(tmp_path, grows)
     if grows == "after the first poll":
         assert poll(source, again) == 0  # nothing new yet: the figures are the saved ones
         assert pick(again.snapshot()["totals"], "input_tokens", "output_tokens", "requests") == {
-            "input_tokens": 3_900, "output_tokens": 1_100, "requests": 6}
+            "input_tokens": 3_900,
+            "output_tokens": 1_100,
+            "requests": 6,
+        }
         write_array(tmp_path / "logs")
     # TAIL's 10 records only: S2's end (the copy of gen-e that settles it at end minus start,
     # mark, ticket, rating), S3's gen-f, S4's start (mark, ticket) and end (mark, ticket, rating).
@@ -504,7 +588,10 @@ def test_a_restart_reads_only_the_entries_after_the_saved_count(tmp_path, grows)
     # S2's end and S3's stale gen-f are measured against totals read before the restart.
     assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
     assert pick(snap["sessions"][S3], "input_tokens", "output_tokens", "requests") == {
-        "input_tokens": 1_500, "output_tokens": 400, "requests": 1}
+        "input_tokens": 1_500,
+        "output_tokens": 400,
+        "requests": 1,
+    }
     assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
     assert snap["efficiency"]["ratings"] == 3
     assert (snap["errors"]["bad_lines"], snap["errors"]["files"]) == (4, {str(path): 4})
@@ -516,7 +603,7 @@ def test_a_rewrite_caught_half_written_is_read_again_at_the_next_poll(tmp_path):
     source = open_source(f"audit:{path}", h)
     poll(source, h)
     whole = array(HEAD + TAIL)
-    for caught in (b"", whole[:len(whole) * 3 // 5]):  # truncated by open("w"), then part written
+    for caught in (b"", whole[: len(whole) * 3 // 5]):  # truncated by open("w"), then part written
         path.write_bytes(caught)
         assert poll(source, h) == 0
         assert h.snapshot()["errors"]["bad_lines"] == 0  # just written: maybe still being written
@@ -534,7 +621,7 @@ def test_an_array_left_unparsable_is_one_bad_line_once_it_has_settled(tmp_path):
     source = open_source(f"audit:{path}", h)
     poll(source, h)
     whole = array(HEAD + TAIL)
-    path.write_bytes(whole[:len(whole) // 2])  # the writer died mid-rewrite
+    path.write_bytes(whole[: len(whole) // 2])  # the writer died mid-rewrite
     old = time.time() - 60
     os.utime(path, (old, old))
     poll(source, h)
@@ -562,9 +649,15 @@ def test_a_replaced_array_log_is_read_again_from_its_first_entry_without_countin
     snap = h.snapshot()
     # S3: gen-f 1000/300, 200/50 without an id, then gen-f again +300/+50.
     assert pick(snap["sessions"][S3], "input_tokens", "output_tokens", "requests") == {
-        "input_tokens": 1_500, "output_tokens": 400, "requests": 2}
+        "input_tokens": 1_500,
+        "output_tokens": 400,
+        "requests": 2,
+    }
     assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == {
-        "input_tokens": 4_150, "output_tokens": 1_150, "requests": 7}
+        "input_tokens": 4_150,
+        "output_tokens": 1_150,
+        "requests": 7,
+    }
     assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
     assert snap["efficiency"]["ratings"] == 3  # S1's, read twice, counts once
     assert (snap["errors"]["bad_lines"], snap["errors"]["files"]) == (1, {str(path): 1})
@@ -576,18 +669,34 @@ def test_an_array_begun_again_by_its_writer_counts_its_new_entries(tmp_path):
     source = open_source(f"audit:{path}", h)
     poll(source, h)
     # The writer could not load the old array and wrote a new one holding only its new entries.
-    write_array(tmp_path, [entry("2025-09-03T14:10:00+00:00", BLOG, S5, 0, 0, boundary="start"),
-                           entry("2025-09-03T14:11:00+00:00", BLOG, S5, 300, 30, gen="gen-x")])
+    write_array(
+        tmp_path,
+        [
+            entry("2025-09-03T14:10:00+00:00", BLOG, S5, 0, 0, boundary="start"),
+            entry("2025-09-03T14:11:00+00:00", BLOG, S5, 300, 30, gen="gen-x"),
+        ],
+    )
     assert poll(source, h) == 2 + 1  # S5's start (mark, ticket), gen-x
-    write_array(tmp_path, [entry("2025-09-03T14:10:00+00:00", BLOG, S5, 0, 0, boundary="start"),
-                           entry("2025-09-03T14:11:00+00:00", BLOG, S5, 300, 30, gen="gen-x"),
-                           entry("2025-09-03T14:12:00+00:00", BLOG, S5, 300, 30, boundary="end", satisfaction=5)])
+    write_array(
+        tmp_path,
+        [
+            entry("2025-09-03T14:10:00+00:00", BLOG, S5, 0, 0, boundary="start"),
+            entry("2025-09-03T14:11:00+00:00", BLOG, S5, 300, 30, gen="gen-x"),
+            entry("2025-09-03T14:12:00+00:00", BLOG, S5, 300, 30, boundary="end", satisfaction=5),
+        ],
+    )
     assert poll(source, h) == 3  # its end: mark, ticket, rating
     snap = h.snapshot()
     assert pick(snap["sessions"][S5], "input_tokens", "output_tokens", "requests") == {
-        "input_tokens": 300, "output_tokens": 30, "requests": 1}
+        "input_tokens": 300,
+        "output_tokens": 30,
+        "requests": 1,
+    }
     assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == {
-        "input_tokens": 4_200, "output_tokens": 1_130, "requests": 7}
+        "input_tokens": 4_200,
+        "output_tokens": 1_130,
+        "requests": 7,
+    }
     assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 2, "blocked": 0, "completed": 2}
     assert snap["efficiency"]["ratings"] == 2
     assert snap["efficiency"]["mean_satisfaction"] == pytest.approx(13 / 2)
@@ -612,19 +721,33 @@ def test_a_log_that_changes_form_is_read_again_from_its_start(tmp_path, first_fo
 
 def test_a_log_rewritten_as_an_array_starts_with_no_open_sessions(tmp_path):
     path = tmp_path / "token_usage_audit.json"
-    path.write_bytes(lines([entry("2025-09-03T13:50:00+00:00", SHOP, S1, 0, 0, boundary="start"),
-                            entry("2025-09-03T13:51:00+00:00", SHOP, S1, 1000, 100, gen="gen-a")]))
+    path.write_bytes(
+        lines(
+            [
+                entry("2025-09-03T13:50:00+00:00", SHOP, S1, 0, 0, boundary="start"),
+                entry("2025-09-03T13:51:00+00:00", SHOP, S1, 1000, 100, gen="gen-a"),
+            ]
+        )
+    )
     h = TokenHistory()
     source = open_source(f"audit:{path}", h)
     poll(source, h)
     # A file of its own now: S1's first entry in it is its base, as in any file read from its start.
-    path.write_bytes(array([entry("2025-09-03T13:52:00+00:00", SHOP, S1, 1500, 150, gen="gen-b"),
-                            entry("2025-09-03T13:53:00+00:00", SHOP, S1, 1500, 150, boundary="end",
-                                  satisfaction=7)]))
+    path.write_bytes(
+        array(
+            [
+                entry("2025-09-03T13:52:00+00:00", SHOP, S1, 1500, 150, gen="gen-b"),
+                entry("2025-09-03T13:53:00+00:00", SHOP, S1, 1500, 150, boundary="end", satisfaction=7),
+            ]
+        )
+    )
     poll(source, h)
     snap = h.snapshot()
     assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == {
-        "input_tokens": 1_000, "output_tokens": 100, "requests": 1}
+        "input_tokens": 1_000,
+        "output_tokens": 100,
+        "requests": 1,
+    }
     assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 0, "blocked": 0, "completed": 1}
     assert snap["efficiency"]["ratings"] == 1
 

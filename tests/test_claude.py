@@ -12,54 +12,132 @@ from session_insights.sources import SourceError, open_source
 SESSION = "5b1c4e0f-0000-4000-8000-000000000001"
 
 
-def assistant(ts: str, msg_id: str, req: str, usage: dict, *, model="claude-sonnet-4-5-20250929",
-              sidechain=False, content=None, cost=None) -> dict:
-    line = {"type": "assistant", "sessionId": SESSION, "timestamp": ts, "requestId": req,
-            "isSidechain": sidechain, "uuid": f"u-{msg_id}-{ts}", "cwd": "/home/me/project",
-            "message": {"id": msg_id, "model": model, "role": "assistant", "usage": usage,
-                        "content": content or [{"type": "text", "text": "I will look at the file."}]}}
+def assistant(
+    ts: str,
+    msg_id: str,
+    req: str,
+    usage: dict,
+    *,
+    model="claude-sonnet-4-5-20250929",
+    sidechain=False,
+    content=None,
+    cost=None,
+) -> dict:
+    line = {
+        "type": "assistant",
+        "sessionId": SESSION,
+        "timestamp": ts,
+        "requestId": req,
+        "isSidechain": sidechain,
+        "uuid": f"u-{msg_id}-{ts}",
+        "cwd": "/home/me/project",
+        "message": {
+            "id": msg_id,
+            "model": model,
+            "role": "assistant",
+            "usage": usage,
+            "content": content or [{"type": "text", "text": "I will look at the file."}],
+        },
+    }
     if cost is not None:
         line["costUSD"] = cost
     return line
 
 
 def user_tool_result(ts: str, tool_use_id: str, is_error: bool = False) -> dict:
-    return {"type": "user", "sessionId": SESSION, "timestamp": ts,
-            "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": tool_use_id,
-                                                       "content": "file contents here", "is_error": is_error}]}}
+    return {
+        "type": "user",
+        "sessionId": SESSION,
+        "timestamp": ts,
+        "message": {
+            "role": "user",
+            "content": [
+                {
+                    "type": "tool_result",
+                    "tool_use_id": tool_use_id,
+                    "content": "file contents here",
+                    "is_error": is_error,
+                }
+            ],
+        },
+    }
 
 
 def write_transcript(folder: Path) -> Path:
     project = folder / "-home-me-project"
     project.mkdir(parents=True)
     lines = [
-        {"type": "user", "sessionId": SESSION, "timestamp": "2025-11-20T10:00:00.000Z",
-         "message": {"role": "user", "content": "Please fix the failing test"}},
+        {
+            "type": "user",
+            "sessionId": SESSION,
+            "timestamp": "2025-11-20T10:00:00.000Z",
+            "message": {"role": "user", "content": "Please fix the failing test"},
+        },
         # Three streamed copies of one response: only the largest (the last) counts.
-        assistant("2025-11-20T10:00:05.000Z", "msg_1", "req_1",
-                  {"input_tokens": 4, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
-                   "output_tokens": 1}),
-        assistant("2025-11-20T10:00:06.000Z", "msg_1", "req_1",
-                  {"input_tokens": 4, "cache_creation_input_tokens": 2_000, "cache_read_input_tokens": 15_000,
-                   "cache_creation": {"ephemeral_5m_input_tokens": 1_500, "ephemeral_1h_input_tokens": 500},
-                   "output_tokens": 120},
-                  content=[{"type": "tool_use", "id": "toolu_1", "name": "Bash", "input": {"command": "make check-all-xyz"}}]),
-        assistant("2025-11-20T10:00:07.000Z", "msg_1", "req_1",
-                  {"input_tokens": 4, "cache_creation_input_tokens": 2_000, "cache_read_input_tokens": 15_000,
-                   "cache_creation": {"ephemeral_5m_input_tokens": 1_500, "ephemeral_1h_input_tokens": 500},
-                   "output_tokens": 350}),
+        assistant(
+            "2025-11-20T10:00:05.000Z",
+            "msg_1",
+            "req_1",
+            {"input_tokens": 4, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0, "output_tokens": 1},
+        ),
+        assistant(
+            "2025-11-20T10:00:06.000Z",
+            "msg_1",
+            "req_1",
+            {
+                "input_tokens": 4,
+                "cache_creation_input_tokens": 2_000,
+                "cache_read_input_tokens": 15_000,
+                "cache_creation": {"ephemeral_5m_input_tokens": 1_500, "ephemeral_1h_input_tokens": 500},
+                "output_tokens": 120,
+            },
+            content=[{"type": "tool_use", "id": "toolu_1", "name": "Bash", "input": {"command": "make check-all-xyz"}}],
+        ),
+        assistant(
+            "2025-11-20T10:00:07.000Z",
+            "msg_1",
+            "req_1",
+            {
+                "input_tokens": 4,
+                "cache_creation_input_tokens": 2_000,
+                "cache_read_input_tokens": 15_000,
+                "cache_creation": {"ephemeral_5m_input_tokens": 1_500, "ephemeral_1h_input_tokens": 500},
+                "output_tokens": 350,
+            },
+        ),
         user_tool_result("2025-11-20T10:00:09.500Z", "toolu_1", is_error=True),
         # Claude Code's own message: not a request.
-        assistant("2025-11-20T10:00:10.000Z", "msg_syn", "req_syn", {"input_tokens": 0, "output_tokens": 0},
-                  model="<synthetic>"),
+        assistant(
+            "2025-11-20T10:00:10.000Z",
+            "msg_syn",
+            "req_syn",
+            {"input_tokens": 0, "output_tokens": 0},
+            model="<synthetic>",
+        ),
         # A subagent turn.
-        assistant("2025-11-20T10:01:00.000Z", "msg_2", "req_2",
-                  {"input_tokens": 10, "cache_read_input_tokens": 8_000, "output_tokens": 200},
-                  model="claude-haiku-4-5-20251001", sidechain=True, cost=0.0123,
-                  content=[{"type": "tool_use", "id": "toolu_2", "name": "TodoWrite", "input": {"todos": [
-                      {"content": "Reproduce the failure", "status": "completed", "activeForm": "Reproducing"},
-                      {"content": "Fix the parser", "status": "in_progress", "activeForm": "Fixing"},
-                      {"content": "Add a regression test", "status": "pending", "activeForm": "Adding"}]}}]),
+        assistant(
+            "2025-11-20T10:01:00.000Z",
+            "msg_2",
+            "req_2",
+            {"input_tokens": 10, "cache_read_input_tokens": 8_000, "output_tokens": 200},
+            model="claude-haiku-4-5-20251001",
+            sidechain=True,
+            cost=0.0123,
+            content=[
+                {
+                    "type": "tool_use",
+                    "id": "toolu_2",
+                    "name": "TodoWrite",
+                    "input": {
+                        "todos": [
+                            {"content": "Reproduce the failure", "status": "completed", "activeForm": "Reproducing"},
+                            {"content": "Fix the parser", "status": "in_progress", "activeForm": "Fixing"},
+                            {"content": "Add a regression test", "status": "pending", "activeForm": "Adding"},
+                        ]
+                    },
+                }
+            ],
+        ),
         user_tool_result("2025-11-20T10:01:00.250Z", "toolu_2"),
     ]
     path = project / f"{SESSION}.jsonl"
@@ -80,10 +158,16 @@ def read(folder: Path) -> dict:
 def test_a_session_row_names_its_project_source_tools_and_tickets(tmp_path):
     write_transcript(tmp_path)
     session = read(tmp_path)["sessions"][SESSION]
-    assert {k: session[k] for k in ("project", "source", "state", "tool_calls", "tool_failures",
-                                    "tickets_completed")} == {
-        "project": "project", "source": "claude", "state": None, "tool_calls": 2, "tool_failures": 1,
-        "tickets_completed": 1}
+    assert {
+        k: session[k] for k in ("project", "source", "state", "tool_calls", "tool_failures", "tickets_completed")
+    } == {
+        "project": "project",
+        "source": "claude",
+        "state": None,
+        "tool_calls": 2,
+        "tool_failures": 1,
+        "tickets_completed": 1,
+    }
     h = TokenHistory()
     open_source(f"claude:{tmp_path}", h).poll()
     h.drain()
@@ -98,7 +182,10 @@ def test_streamed_copies_count_once_keeping_the_largest(tmp_path):
     assert sonnet["requests"] == 1
     assert (sonnet["input_tokens"], sonnet["output_tokens"]) == (4, 350)
     assert (sonnet["cache_read_tokens"], sonnet["cache_write_tokens"], sonnet["cache_write_1h_tokens"]) == (
-        15_000, 2_000, 500)
+        15_000,
+        2_000,
+        500,
+    )
 
 
 def test_synthetic_lines_are_not_requests_and_sidechains_get_their_own_tier(tmp_path):
@@ -116,9 +203,17 @@ def test_tool_uses_pair_with_their_results_for_duration_and_failure(tmp_path):
     write_transcript(tmp_path)
     tools = read(tmp_path)["tools"]
     snap = read(tmp_path)
-    assert tools["Bash"] == {"calls": 1, "failures": 1, "failure_rate_pct": 100.0, "total_ms": 3_500.0,
-                             "mean_ms": 3_500.0, "max_ms": 3_500.0, "turns": 1, "turn_tokens": 17_354,
-                             "turn_cost_usd": snap["by_model"]["claude-sonnet-4-5-20250929"]["cost_usd"]}
+    assert tools["Bash"] == {
+        "calls": 1,
+        "failures": 1,
+        "failure_rate_pct": 100.0,
+        "total_ms": 3_500.0,
+        "mean_ms": 3_500.0,
+        "max_ms": 3_500.0,
+        "turns": 1,
+        "turn_tokens": 17_354,
+        "turn_cost_usd": snap["by_model"]["claude-sonnet-4-5-20250929"]["cost_usd"],
+    }
     assert tools["TodoWrite"]["calls"] == 1 and tools["TodoWrite"]["failures"] == 0
     assert tools["TodoWrite"]["mean_ms"] == 250.0
 
@@ -179,6 +274,7 @@ def test_claude_config_dir_is_searched_first(tmp_path, monkeypatch):
 
 def test_reading_across_processes_gives_the_same_report_as_one_process(tmp_path, monkeypatch):
     from session_insights.sources import base
+
     # Several sessions, a streamed request copied into a resumed session's file, a broken line.
     write_transcript(tmp_path / "a")
     for n in range(6):
@@ -187,12 +283,28 @@ def test_reading_across_processes_gives_the_same_report_as_one_process(tmp_path,
         # (Copies of one request share its time here: the first and last times of a span
         # count the copies a history has seen, and a process that never sees the smaller
         # copies would differ by those seconds.)
-        lines = [assistant(f"2025-11-2{n}T10:00:0{k % 3}.000Z", f"msg_{n}_{k % 3}", f"req_{n}_{k % 3}",
-                           {"input_tokens": 10 + k, "output_tokens": 5 * k, "cache_read_input_tokens": 100})
-                 for k in range(9)]
-        lines.append(assistant("2025-11-20T10:00:07.000Z", "msg_1", "req_1",
-                               {"input_tokens": 4, "cache_creation_input_tokens": 2_000,
-                                "cache_read_input_tokens": 15_000, "output_tokens": 350}))
+        lines = [
+            assistant(
+                f"2025-11-2{n}T10:00:0{k % 3}.000Z",
+                f"msg_{n}_{k % 3}",
+                f"req_{n}_{k % 3}",
+                {"input_tokens": 10 + k, "output_tokens": 5 * k, "cache_read_input_tokens": 100},
+            )
+            for k in range(9)
+        ]
+        lines.append(
+            assistant(
+                "2025-11-20T10:00:07.000Z",
+                "msg_1",
+                "req_1",
+                {
+                    "input_tokens": 4,
+                    "cache_creation_input_tokens": 2_000,
+                    "cache_read_input_tokens": 15_000,
+                    "output_tokens": 350,
+                },
+            )
+        )
         (project / f"s{n}.jsonl").write_bytes(b"".join(orjson.dumps(x) + b"\n" for x in lines) + b'{"usage": {broken\n')
     serial = TokenHistory()
     open_source(f"claude:{tmp_path / 'a'}", serial).poll()

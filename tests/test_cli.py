@@ -34,10 +34,25 @@ def comms_folder(tmp_path: Path) -> Path:
     calls, tickets, a rating, and one unreadable line."""
     folder = tmp_path / "logs"
     with SessionLogger(folder, "s1") as log:
-        log.model_call("claude-sonnet-4-5", input_tokens=12_000, output_tokens=3_000, cache_read_tokens=150_000,
-                       cache_write_tokens=20_000, provider="anthropic", tier="Tier 1", ended_ts=T0)
-        log.model_call("gpt-4o", input_tokens=40_000, output_tokens=5_000, cache_read_tokens=10_000,
-                       provider="openai", tier="Tier 3", ended_ts=T0 + 120)
+        log.model_call(
+            "claude-sonnet-4-5",
+            input_tokens=12_000,
+            output_tokens=3_000,
+            cache_read_tokens=150_000,
+            cache_write_tokens=20_000,
+            provider="anthropic",
+            tier="Tier 1",
+            ended_ts=T0,
+        )
+        log.model_call(
+            "gpt-4o",
+            input_tokens=40_000,
+            output_tokens=5_000,
+            cache_read_tokens=10_000,
+            provider="openai",
+            tier="Tier 3",
+            ended_ts=T0 + 120,
+        )
         log.model_call(UNPRICED, input_tokens=9_000, output_tokens=900, tier="Tier 4", ended_ts=T0 + 300)
         log.tool_call("Bash", 1_500.0, ts=T0 + 10)
         log.tool_call("Bash", 20.0, ok=False, ts=T0 + 20)
@@ -65,11 +80,21 @@ def _json_report(capsys, *args: str) -> dict:
 
 # --- json ---------------------------------------------------------------------------
 
+
 def test_json_report_has_every_documented_field(capsys, comms_folder: Path):
     snap = _json_report(capsys, f"comms:{comms_folder}")
 
-    for key in ("totals", "by_model", "unpriced_models", "burn_rate", "efficiency", "tools", "tickets",
-                "sessions", "errors"):
+    for key in (
+        "totals",
+        "by_model",
+        "unpriced_models",
+        "burn_rate",
+        "efficiency",
+        "tools",
+        "tickets",
+        "sessions",
+        "errors",
+    ):
         assert key in snap, key
     for key in FIGURE_KEYS:
         assert key in snap["totals"], key
@@ -83,8 +108,13 @@ def test_json_report_totals_and_breakdowns_are_exact(capsys, comms_folder: Path)
 
     totals = snap["totals"]
     assert {k: totals[k] for k in FIGURE_KEYS} == {
-        "input_tokens": 61_000, "output_tokens": 8_900, "cache_read_tokens": 160_000,
-        "cache_write_tokens": 20_000, "requests": 3, "cost_usd": pytest.approx(SONNET_USD + GPT4O_USD)}
+        "input_tokens": 61_000,
+        "output_tokens": 8_900,
+        "cache_read_tokens": 160_000,
+        "cache_write_tokens": 20_000,
+        "requests": 3,
+        "cost_usd": pytest.approx(SONNET_USD + GPT4O_USD),
+    }
     assert set(snap["by_model"]) == {"claude-sonnet-4-5", "gpt-4o", UNPRICED}
     assert snap["by_model"]["claude-sonnet-4-5"]["cost_usd"] == pytest.approx(SONNET_USD)
     assert snap["by_model"]["gpt-4o"]["cost_usd"] == pytest.approx(GPT4O_USD)
@@ -111,6 +141,7 @@ def test_budget_flag_reaches_the_projection(capsys, comms_folder: Path):
 
 # --- csv, md, text ------------------------------------------------------------------
 
+
 def _csv_rows(text: str) -> list[dict]:
     return list(csv.DictReader(io.StringIO(text)))
 
@@ -136,8 +167,7 @@ def test_md_report_has_a_table_per_breakdown(capsys, comms_folder: Path):
     assert code == 0
     lines = out.splitlines()
     assert lines[0] == "# Session report"
-    for title, first_column in (("By model", "Model"), ("By tier", "Tier"), ("Tools", "Tool"),
-                                ("Sessions", "Session")):
+    for title, first_column in (("By model", "Model"), ("By tier", "Tier"), ("Tools", "Tool"), ("Sessions", "Session")):
         i = lines.index(f"## {title}")
         assert lines[i + 2].startswith(f"| {first_column} |")
         assert re.fullmatch(r"\|:---(\|---:)+\|", lines[i + 3]), lines[i + 3]
@@ -157,13 +187,23 @@ def test_text_report_uses_thousands_separators_dollars_and_names_unpriced_models
 
 
 def _tokens_line(text: str) -> dict:
-    m = re.search(r"Tokens: ([\d,]+) in ([\d,]+) requests \(input ([\d,]+), output ([\d,]+), "
-                  r"cache read ([\d,]+), cache write ([\d,]+)\)", text)
+    m = re.search(
+        r"Tokens: ([\d,]+) in ([\d,]+) requests \(input ([\d,]+), output ([\d,]+), "
+        r"cache read ([\d,]+), cache write ([\d,]+)\)",
+        text,
+    )
     assert m, text
     total, requests, inp, out, read, write = (int(g.replace(",", "")) for g in m.groups())
     cost = float(re.search(r"Cost so far: \$([\d,.]+)", text).group(1).replace(",", ""))
-    return {"total_tokens": total, "requests": requests, "input_tokens": inp, "output_tokens": out,
-            "cache_read_tokens": read, "cache_write_tokens": write, "cost_usd": cost}
+    return {
+        "total_tokens": total,
+        "requests": requests,
+        "input_tokens": inp,
+        "output_tokens": out,
+        "cache_read_tokens": read,
+        "cache_write_tokens": write,
+        "cost_usd": cost,
+    }
 
 
 def test_the_four_formats_agree_on_totals(capsys, comms_folder: Path):
@@ -186,10 +226,10 @@ def test_the_four_formats_agree_on_totals(capsys, comms_folder: Path):
 
 # --- state file ---------------------------------------------------------------------
 
+
 def _saved_state(path: Path) -> TokenHistory:
     history = TokenHistory(state_path=path)
-    history.record_usage("gpt-4o", 40_000, 5_000, 10_000, ts=T0, tier="Tier 3", session="saved",
-                         provider="openai")
+    history.record_usage("gpt-4o", 40_000, 5_000, 10_000, ts=T0, tier="Tier 3", session="saved", provider="openai")
     history.record_usage(UNPRICED, 1_000, 100, ts=T0 + 60, session="saved")
     history.record_tool_call("Bash", 10.0, ts=T0)
     history.update_ticket("T-9", "completed", ts=T0 + 30)
@@ -244,6 +284,7 @@ def test_report_with_a_corrupt_state_file_does_not_move_it(capsys, tmp_path: Pat
 
 # --- errors -------------------------------------------------------------------------
 
+
 def _assert_one_line_usage_error(code: int, out: str, err: str, *needles: str) -> None:
     assert code == EXIT_USAGE == 2
     assert out == ""
@@ -295,14 +336,20 @@ def _console_script() -> str:
 
 
 def test_console_script_reports_a_bad_source_without_a_traceback(tmp_path: Path):
-    result = subprocess.run([_console_script(), "report", "foo:x"], capture_output=True, text=True,
-                            cwd=tmp_path, timeout=120)
+    result = subprocess.run(
+        [_console_script(), "report", "foo:x"], capture_output=True, text=True, cwd=tmp_path, timeout=120
+    )
     _assert_one_line_usage_error(result.returncode, result.stdout, result.stderr, "unknown source")
 
 
 def test_console_script_prints_a_json_report(tmp_path: Path, comms_folder: Path):
-    result = subprocess.run([_console_script(), "report", f"comms:{comms_folder}", "--format", "json"],
-                            capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    result = subprocess.run(
+        [_console_script(), "report", f"comms:{comms_folder}", "--format", "json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert (result.returncode, result.stderr) == (0, "")
     assert json.loads(result.stdout)["totals"]["requests"] == 3
 

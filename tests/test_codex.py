@@ -35,22 +35,45 @@ def line(s: float, kind: str, payload: dict) -> dict:
 
 
 def meta(s: float, session: str, **extra) -> dict:
-    return line(s, "session_meta", {"id": session, "timestamp": iso(s), "cwd": "/home/me/project",
-                                      "originator": "codex_cli_rs", "cli_version": "0.58.0", "source": "cli",
-                                      "model_provider": "openai", "git": {"branch": "main"}, **extra})
+    return line(
+        s,
+        "session_meta",
+        {
+            "id": session,
+            "timestamp": iso(s),
+            "cwd": "/home/me/project",
+            "originator": "codex_cli_rs",
+            "cli_version": "0.58.0",
+            "source": "cli",
+            "model_provider": "openai",
+            "git": {"branch": "main"},
+            **extra,
+        },
+    )
 
 
 def turn(s: float, model: str, turn_id: str | None = None) -> dict:
-    payload = {"cwd": "/home/me/project", "approval_policy": "on-request", "model": model, "effort": "medium",
-               "summary": "auto", "sandbox_policy": {"mode": "workspace-write"}}
+    payload = {
+        "cwd": "/home/me/project",
+        "approval_policy": "on-request",
+        "model": model,
+        "effort": "medium",
+        "summary": "auto",
+        "sandbox_policy": {"mode": "workspace-write"},
+    }
     if turn_id:
         payload["turn_id"] = turn_id
     return line(s, "turn_context", payload)
 
 
 def usage(inp: int, cached: int, out: int, reasoning: int) -> dict:
-    return {"input_tokens": inp, "cached_input_tokens": cached, "output_tokens": out,
-            "reasoning_output_tokens": reasoning, "total_tokens": inp + out}
+    return {
+        "input_tokens": inp,
+        "cached_input_tokens": cached,
+        "output_tokens": out,
+        "reasoning_output_tokens": reasoning,
+        "total_tokens": inp + out,
+    }
 
 
 def tokens(s: float, total: tuple | None, last: tuple | None = None, limits: dict | None = None) -> dict:
@@ -63,18 +86,24 @@ def tokens(s: float, total: tuple | None, last: tuple | None = None, limits: dic
 
 
 def limits(used5h: float, used7d: float, s: float) -> dict:
-    return {"primary": {"used_percent": used5h, "window_minutes": 300, "resets_at": int(T0 + s + 3600)},
-            "secondary": {"used_percent": used7d, "window_minutes": 10080, "resets_at": int(T0 + s + 86400)}}
+    return {
+        "primary": {"used_percent": used5h, "window_minutes": 300, "resets_at": int(T0 + s + 3600)},
+        "secondary": {"used_percent": used7d, "window_minutes": 10080, "resets_at": int(T0 + s + 86400)},
+    }
 
 
 def user_text(s: float, text: str) -> dict:
-    return line(s, "response_item", {"type": "message", "role": "user",
-                                     "content": [{"type": "input_text", "text": text}]})
+    return line(
+        s, "response_item", {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+    )
 
 
 def call(s: float, name: str, call_id: str, arguments: dict) -> dict:
-    return line(s, "response_item", {"type": "function_call", "name": name, "call_id": call_id,
-                                     "arguments": orjson.dumps(arguments).decode()})
+    return line(
+        s,
+        "response_item",
+        {"type": "function_call", "name": name, "call_id": call_id, "arguments": orjson.dumps(arguments).decode()},
+    )
 
 
 def output(s: float, call_id: str, out: str, kind: str = "function_call_output") -> dict:
@@ -93,22 +122,44 @@ def main_rollout() -> list:
         user_text(1, "Fix the failing test in parser.py " * 200),
         turn(1, "gpt-5-codex", uuid7(1, 1)),
         tokens(1.5, None, limits=limits(5.0, 70.0, 1.5)),
-        line(2, "response_item", {"type": "reasoning", "summary": [{"type": "summary_text", "text": "Looking"}],
-                                  "encrypted_content": "gAAAA" * 400}),
+        line(
+            2,
+            "response_item",
+            {
+                "type": "reasoning",
+                "summary": [{"type": "summary_text", "text": "Looking"}],
+                "encrypted_content": "gAAAA" * 400,
+            },
+        ),
         call(5, "shell", "call_1", {"command": ["bash", "-lc", "pytest -q"]}),
         tokens(5, (10_000, 4_000, 500, 200), (10_000, 4_000, 500, 200), limits(6.0, 71.0, 5)),
         tokens(5.2, (10_000, 4_000, 500, 200), (10_000, 4_000, 500, 200)),  # the same totals again
-        output(7, "call_1", orjson.dumps({"output": "1 failed", "metadata": {"exit_code": 1,
-                                                                                 "duration_seconds": 1.5}}).decode()),
-        call(9, "update_plan", "call_2", {"explanation": "steps", "plan": [
-            {"step": "Reproduce the failure", "status": "completed"},
-            {"step": "Fix the parser", "status": "in_progress"},
-            {"step": "Run the whole suite", "status": "pending"}]}),
+        output(
+            7,
+            "call_1",
+            orjson.dumps({"output": "1 failed", "metadata": {"exit_code": 1, "duration_seconds": 1.5}}).decode(),
+        ),
+        call(
+            9,
+            "update_plan",
+            "call_2",
+            {
+                "explanation": "steps",
+                "plan": [
+                    {"step": "Reproduce the failure", "status": "completed"},
+                    {"step": "Fix the parser", "status": "in_progress"},
+                    {"step": "Run the whole suite", "status": "pending"},
+                ],
+            },
+        ),
         output(9.25, "call_2", "Plan updated"),
         tokens(10, (25_000, 18_000, 1_300, 600), (15_000, 14_000, 800, 400), limits(7.0, 72.0, 10)),
         turn(20, "gpt-5", uuid7(20, 2)),
-        line(21, "response_item", {"type": "custom_tool_call", "name": "apply_patch", "call_id": "call_3",
-                                   "input": "*** Begin Patch"}),
+        line(
+            21,
+            "response_item",
+            {"type": "custom_tool_call", "name": "apply_patch", "call_id": "call_3", "input": "*** Begin Patch"},
+        ),
         output(22, "call_3", "Exit code: 0\nWall time: 0.2 seconds\nOutput:\nSuccess.", "custom_tool_call_output"),
         tokens(25, (40_000, 30_000, 2_000, 900), (15_000, 12_000, 700, 300)),
     ]
@@ -170,17 +221,31 @@ def test_codex_rollouts_count_each_request_once(tmp_path):
     _, snap = read(f"codex:{home / 'sessions'}", f"codex:{home / 'archived_sessions'}")
     by_model = snap["by_model"]
     assert by_model["gpt-5-codex"]["requests"] == 2
-    assert (by_model["gpt-5-codex"]["input_tokens"], by_model["gpt-5-codex"]["cache_read_tokens"],
-            by_model["gpt-5-codex"]["output_tokens"]) == (7_000, 18_000, 1_300)
+    assert (
+        by_model["gpt-5-codex"]["input_tokens"],
+        by_model["gpt-5-codex"]["cache_read_tokens"],
+        by_model["gpt-5-codex"]["output_tokens"],
+    ) == (7_000, 18_000, 1_300)
     # Main rollout's gpt-5 turn, plus the fork's own turn (5000-4000 input, 4000 cached, 300 out).
     assert by_model["gpt-5"]["requests"] == 2
-    assert (by_model["gpt-5"]["input_tokens"], by_model["gpt-5"]["cache_read_tokens"],
-            by_model["gpt-5"]["output_tokens"]) == (3_000 + 1_000, 12_000 + 4_000, 700 + 300)
-    assert (by_model["gpt-5-mini"]["requests"], by_model["gpt-5-mini"]["input_tokens"],
-            by_model["gpt-5-mini"]["output_tokens"]) == (1, 2_000, 100)
+    assert (
+        by_model["gpt-5"]["input_tokens"],
+        by_model["gpt-5"]["cache_read_tokens"],
+        by_model["gpt-5"]["output_tokens"],
+    ) == (3_000 + 1_000, 12_000 + 4_000, 700 + 300)
+    assert (
+        by_model["gpt-5-mini"]["requests"],
+        by_model["gpt-5-mini"]["input_tokens"],
+        by_model["gpt-5-mini"]["output_tokens"],
+    ) == (1, 2_000, 100)
     totals = snap["totals"]
-    assert (totals["requests"], totals["input_tokens"], totals["cache_read_tokens"], totals["output_tokens"],
-            totals["cache_write_tokens"]) == (5, 13_000, 34_000, 2_400, 0)
+    assert (
+        totals["requests"],
+        totals["input_tokens"],
+        totals["cache_read_tokens"],
+        totals["output_tokens"],
+        totals["cache_write_tokens"],
+    ) == (5, 13_000, 34_000, 2_400, 0)
     assert snap["unpriced_models"] == []
     assert totals["cost_usd"] > 0
 
@@ -194,7 +259,8 @@ def test_codex_sessions_tiers_and_the_fork_keeps_its_own_id(tmp_path):
     assert snap["by_tier"]["subagent"]["requests"] == 1
     assert snap["by_tier"]["main agent"]["requests"] == 4
     assert {(snap["sessions"][s]["project"], snap["sessions"][s]["source"]) for s in (MAIN, FORK)} == {
-        ("project", "codex")}
+        ("project", "codex")
+    }
 
 
 def test_codex_tools_plan_steps_and_rate_limits(tmp_path):
@@ -222,36 +288,55 @@ def test_a_rollout_read_again_under_another_path_counts_once(tmp_path):
     history, first = read(f"codex:{home / 'sessions'}")
     shutil.copy(src, home / "archived_sessions" / src.name)  # archived while being watched
     _, again = read(f"codex:{home}", history=history)
-    assert again["totals"] == first["totals"] | {"requests": 5, "input_tokens": 13_000, "cache_read_tokens": 34_000,
-                                                 "output_tokens": 2_400, "total_tokens": 49_400,
-                                                 "cost_usd": again["totals"]["cost_usd"]}
+    assert again["totals"] == first["totals"] | {
+        "requests": 5,
+        "input_tokens": 13_000,
+        "cache_read_tokens": 34_000,
+        "output_tokens": 2_400,
+        "total_tokens": 49_400,
+        "cost_usd": again["totals"]["cost_usd"],
+    }
     assert again["by_model"]["gpt-5-codex"] == first["by_model"]["gpt-5-codex"] | {
-        "share_pct": again["by_model"]["gpt-5-codex"]["share_pct"]}
+        "share_pct": again["by_model"]["gpt-5-codex"]["share_pct"]
+    }
 
 
 def test_totals_that_go_backwards_count_the_last_request(tmp_path):
     s = uuid7(100)
-    path = write(tmp_path / "r.jsonl", [
-        meta(100, s), turn(100, "gpt-5"),
-        tokens(110, (8_000, 0, 400, 0)),  # an early build without last_token_usage: the total is the request
-        tokens(120, (12_000, 2_000, 600, 0)),
-        tokens(130, (3_000, 1_000, 50, 0), (3_000, 1_000, 50, 0)),  # the counters restarted
-    ])
+    path = write(
+        tmp_path / "r.jsonl",
+        [
+            meta(100, s),
+            turn(100, "gpt-5"),
+            tokens(110, (8_000, 0, 400, 0)),  # an early build without last_token_usage: the total is the request
+            tokens(120, (12_000, 2_000, 600, 0)),
+            tokens(130, (3_000, 1_000, 50, 0), (3_000, 1_000, 50, 0)),  # the counters restarted
+        ],
+    )
     _, snap = read(f"codex:{path}")
     t = snap["totals"]
     assert (t["requests"], t["input_tokens"], t["cache_read_tokens"], t["output_tokens"]) == (
-        3, 8_000 + 2_000 + 2_000, 2_000 + 1_000, 400 + 200 + 50)
+        3,
+        8_000 + 2_000 + 2_000,
+        2_000 + 1_000,
+        400 + 200 + 50,
+    )
 
 
 def test_a_fork_without_turn_ids_ends_its_replay_by_time(tmp_path):
     fork = str(uuid.UUID(int=42))  # not a UUIDv7: the fork time comes from its timestamp
-    path = write(tmp_path / "f.jsonl", [
-        meta(500, fork, forked_from_id=MAIN), meta(500, MAIN), turn(500, "gpt-5"),
-        tokens(500.01, (10_000, 4_000, 500, 200), (10_000, 4_000, 500, 200)),
-        tokens(500 + REPLAY_WINDOW_S / 2, (25_000, 18_000, 1_300, 600)),
-        turn(530, "gpt-5"),
-        tokens(540, (26_000, 18_500, 1_400, 600), (1_000, 500, 100, 0)),
-    ])
+    path = write(
+        tmp_path / "f.jsonl",
+        [
+            meta(500, fork, forked_from_id=MAIN),
+            meta(500, MAIN),
+            turn(500, "gpt-5"),
+            tokens(500.01, (10_000, 4_000, 500, 200), (10_000, 4_000, 500, 200)),
+            tokens(500 + REPLAY_WINDOW_S / 2, (25_000, 18_000, 1_300, 600)),
+            turn(530, "gpt-5"),
+            tokens(540, (26_000, 18_500, 1_400, 600), (1_000, 500, 100, 0)),
+        ],
+    )
     _, snap = read(f"codex:{path}")
     t = snap["totals"]
     assert (t["requests"], t["input_tokens"], t["cache_read_tokens"], t["output_tokens"]) == (1, 500, 500, 100)
@@ -263,8 +348,10 @@ def test_bad_lines_are_counted_per_file_and_the_half_line_waits(tmp_path):
     main_file = next((home / "sessions").rglob(f"*{MAIN}.jsonl"))
     with main_file.open("ab") as f:
         f.write(b'0:00.000Z", "type": "event_msg"}\n')  # completes the half line: JSON, but no payload
-        f.write(b'{"timestamp": "2025-11-20T10:01:00Z", "type": "event_msg", "payload": {"type": "token_count", '
-                b'"info": {"total_token_usage": {"input_tokens": -5}}}}\n')
+        f.write(
+            b'{"timestamp": "2025-11-20T10:01:00Z", "type": "event_msg", "payload": {"type": "token_count", '
+            b'"info": {"total_token_usage": {"input_tokens": -5}}}}\n'
+        )
         f.write(b'{"timestamp": "2025-11-20T10:01:00Z", "type": "event_msg", "payload": {"type": "token_count", "in\n')
     _, snap = read(f"codex:{home}")
     assert snap["errors"]["files"] == {str(main_file): 2}
@@ -307,8 +394,11 @@ def test_tailing_a_live_rollout_and_restarting_from_saved_offsets(tmp_path):
     snap = restarted.snapshot()
     assert snap["totals"]["requests"] == before["requests"] + 2
     assert snap["by_model"]["gpt-5"]["requests"] == 2
-    assert (snap["by_model"]["gpt-5"]["input_tokens"], snap["by_model"]["gpt-5"]["cache_read_tokens"],
-            snap["by_model"]["gpt-5"]["output_tokens"]) == (3_000 + 500, 12_000 + 500, 700 + 100)
+    assert (
+        snap["by_model"]["gpt-5"]["input_tokens"],
+        snap["by_model"]["gpt-5"]["cache_read_tokens"],
+        snap["by_model"]["gpt-5"]["output_tokens"],
+    ) == (3_000 + 500, 12_000 + 500, 700 + 100)
     assert snap["tools"]["apply_patch"]["calls"] == 1
     assert snap["sessions"][MAIN]["requests"] == 4
 

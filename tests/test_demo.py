@@ -31,8 +31,9 @@ def finished() -> tuple[DemoSession, dict]:
 
 
 def comms_steps(demo: DemoSession, direction: str | None = None) -> list:
-    return [s for s in demo.steps if s.hook == "on_comms_entry"
-            and (direction is None or s.args["direction"] == direction)]
+    return [
+        s for s in demo.steps if s.hook == "on_comms_entry" and (direction is None or s.args["direction"] == direction)
+    ]
 
 
 # --- determinism ---------------------------------------------------------------------
@@ -56,7 +57,7 @@ def test_script_is_a_pure_function_of_the_seed_and_in_offset_order():
     assert steps == build_script(7)
     offsets = [s.offset_s for s in steps]
     assert offsets == sorted(offsets)
-    assert 0 <= offsets[0] and offsets[-1] <= DemoSession(TokenHistory(), start_ts=START).duration_s
+    assert offsets[0] >= 0 and offsets[-1] <= DemoSession(TokenHistory(), start_ts=START).duration_s
 
 
 def test_session_lasts_about_ninety_simulated_minutes():
@@ -103,10 +104,12 @@ def test_provider_usage_shapes_are_normalised(finished):
 
 
 def test_some_worker_prompts_pass_the_200k_long_context_threshold():
-    prompts = [sum(u[k] for k in ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"))
-               for s in comms_steps(DemoSession(TokenHistory()), "in")
-               if s.args["model"] == "claude-sonnet-4-5"
-               for u in [s.args["payload"]["usage"]]]
+    prompts = [
+        sum(u[k] for k in ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"))
+        for s in comms_steps(DemoSession(TokenHistory()), "in")
+        if s.args["model"] == "claude-sonnet-4-5"
+        for u in [s.args["payload"]["usage"]]
+    ]
     long_ones = [p for p in prompts if p > 200_000]
     assert long_ones and len(long_ones) < len(prompts) / 5
 
@@ -171,9 +174,11 @@ def test_payloads_carry_usage_blocks_model_names_and_ids_only():
         assert (usage is None) == (entry["direction"] == "out")
         if usage is not None:
             assert numbers_only(usage)
-    other_args = {"on_tool_call": {"name", "duration_ms", "ok", "session"},
-                  "on_ticket": {"ticket_id", "status", "track", "reason"},
-                  "on_rating": {"score", "session"}}
+    other_args = {
+        "on_tool_call": {"name", "duration_ms", "ok", "session"},
+        "on_ticket": {"ticket_id", "status", "track", "reason"},
+        "on_rating": {"score", "session"},
+    }
     for step in demo.steps:
         if step.hook != "on_comms_entry":
             assert set(step.args) == other_args[step.hook]
@@ -241,7 +246,14 @@ def test_finished_demo_fills_totals_efficiency_and_projection(finished):
     assert efficiency["tokens_per_completed_ticket"] > 0
     assert efficiency["over_time"]["interval"] is not None and efficiency["over_time"]["buckets"]
     projection = snap["projection"]
-    for key in ("budget_left_usd", "time_to_exhaustion_s", "exhaustion_ts", "cost_per_ticket_usd",
-                "cost_to_finish_usd", "time_per_ticket_s", "eta_s"):
+    for key in (
+        "budget_left_usd",
+        "time_to_exhaustion_s",
+        "exhaustion_ts",
+        "cost_per_ticket_usd",
+        "cost_to_finish_usd",
+        "time_per_ticket_s",
+        "eta_s",
+    ):
         assert projection[key] is not None and projection[key] > 0, key
     assert snap["burn_rate"]["window"]["tokens_per_min"] > 0

@@ -127,8 +127,16 @@ def test_reasoning_equal_to_output_is_accepted():
 
 
 def test_total_tokens_sums_input_cache_and_output_but_not_reasoning_again():
-    event = UsageEvent(ts=TS, model="m", input=1, cache_read=20, cache_write_5m=300,
-                       cache_write_1h=4_000, output=50_000, reasoning=40_000)
+    event = UsageEvent(
+        ts=TS,
+        model="m",
+        input=1,
+        cache_read=20,
+        cache_write_5m=300,
+        cache_write_1h=4_000,
+        output=50_000,
+        reasoning=40_000,
+    )
     assert event.total_tokens == 54_321
 
 
@@ -166,20 +174,35 @@ def test_integer_like_counts_are_still_range_checked():
 
 
 @pytest.mark.parametrize("argument", TOKEN_ARGUMENTS)
-@pytest.mark.parametrize(("value", "shown"), [
-    (-1, "-1"),
-    (math.nan, "nan"),
-    (math.inf, "inf"),
-    (1.5, "1.5"),
-    (2.0, "2.0"),
-    (True, "True"),
-    (False, "False"),
-    ("12", "'12'"),
-    (None, "None"),
-    (MAX_TOKENS_PER_REQUEST + 1, "1,000,000,001"),
-    (10**15, "1,000,000,000,000,000"),
-], ids=["negative", "nan", "inf", "fraction", "whole-float", "true", "false", "string", "none",
-        "just-over-limit", "far-over-limit"])
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (-1, "-1"),
+        (math.nan, "nan"),
+        (math.inf, "inf"),
+        (1.5, "1.5"),
+        (2.0, "2.0"),
+        (True, "True"),
+        (False, "False"),
+        ("12", "'12'"),
+        (None, "None"),
+        (MAX_TOKENS_PER_REQUEST + 1, "1,000,000,001"),
+        (10**15, "1,000,000,000,000,000"),
+    ],
+    ids=[
+        "negative",
+        "nan",
+        "inf",
+        "fraction",
+        "whole-float",
+        "true",
+        "false",
+        "string",
+        "none",
+        "just-over-limit",
+        "far-over-limit",
+    ],
+)
 def test_bad_token_count_raises_naming_the_argument_and_value(argument, value, shown):
     counts = {"output_tokens": 10, argument: value} if argument == "reasoning_tokens" else {argument: value}
     with raises_naming(argument, shown):
@@ -194,11 +217,14 @@ def test_reasoning_above_output_raises_showing_both():
     assert "output_tokens" in message and "300" in message
 
 
-@pytest.mark.parametrize(("value", "message"), [
-    (-5, "must not be negative, got -5"),
-    (1.5, "must be a whole number of tokens, got 1.5"),
-    (10**9 + 1, "is too many tokens for one request, got 1,000,000,001 (at most 1,000,000,000)"),
-])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (-5, "must not be negative, got -5"),
+        (1.5, "must be a whole number of tokens, got 1.5"),
+        (10**9 + 1, "is too many tokens for one request, got 1,000,000,001 (at most 1,000,000,000)"),
+    ],
+)
 def test_check_tokens_says_what_is_wrong(value, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         check_tokens("cache_read_tokens", value)
@@ -212,13 +238,16 @@ def test_check_tokens_returns_valid_counts():
 # --- bad model, labels, ts ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("value", "shown"), [
-    ("", "''"),
-    ("   ", "'   '"),
-    ("\t\n", r"'\t\n'"),
-    (None, "None"),
-    (7, "7"),
-])
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("", "''"),
+        ("   ", "'   '"),
+        ("\t\n", r"'\t\n'"),
+        (None, "None"),
+        (7, "7"),
+    ],
+)
 def test_empty_or_non_string_model_raises(value, shown):
     with raises_naming("model", shown):
         usage_event(model=value, ts=TS)
@@ -234,16 +263,19 @@ def test_check_label_allows_none():
     assert check_label("tier", None) is None
 
 
-@pytest.mark.parametrize(("value", "shown"), [
-    (math.nan, "nan"),
-    (math.inf, "inf"),
-    (-math.inf, "-inf"),
-    (-1.0, "-1.0"),
-    (-1, "-1"),
-    ("1759312800", "'1759312800'"),
-    (True, "True"),
-    ([TS], "[1759312800.0]"),
-])
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (math.nan, "nan"),
+        (math.inf, "inf"),
+        (-math.inf, "-inf"),
+        (-1.0, "-1.0"),
+        (-1, "-1"),
+        ("1759312800", "'1759312800'"),
+        (True, "True"),
+        ([TS], "[1759312800.0]"),
+    ],
+)
 def test_bad_ts_raises_naming_ts_and_showing_the_value(value, shown):
     with raises_naming("ts", shown):
         usage_event(model="gpt-5", ts=value)
@@ -260,13 +292,16 @@ def test_check_ts_accepts_2000_to_2100_and_returns_float():
     assert check_ts(4_102_444_799.5) == 4_102_444_799.5  # just before 2100-01-01
 
 
-@pytest.mark.parametrize(("value", "shown"), [
-    (-0.01, "-0.01"),
-    (math.nan, "nan"),
-    (math.inf, "inf"),
-    ("1.0", "'1.0'"),
-    (False, "False"),
-])
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (-0.01, "-0.01"),
+        (math.nan, "nan"),
+        (math.inf, "inf"),
+        ("1.0", "'1.0'"),
+        (False, "False"),
+    ],
+)
 def test_bad_reported_cost_raises_naming_it(value, shown):
     with raises_naming("reported_cost_usd", shown):
         usage_event(model="gpt-5", ts=TS, reported_cost_usd=value)
@@ -285,16 +320,19 @@ def test_scores_from_0_to_10_inclusive_are_accepted(score):
     assert check_score(score) == float(score)
 
 
-@pytest.mark.parametrize(("value", "shown"), [
-    (-0.1, "-0.1"),
-    (10.01, "10.01"),
-    (11, "11"),
-    (math.nan, "nan"),
-    (math.inf, "inf"),
-    ("7", "'7'"),
-    (True, "True"),
-    (None, "None"),
-])
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (-0.1, "-0.1"),
+        (10.01, "10.01"),
+        (11, "11"),
+        (math.nan, "nan"),
+        (math.inf, "inf"),
+        ("7", "'7'"),
+        (True, "True"),
+        (None, "None"),
+    ],
+)
 def test_score_outside_0_to_10_or_not_a_number_raises(value, shown):
     with raises_naming("score", shown):
         check_score(value)
@@ -305,13 +343,16 @@ def test_known_ticket_statuses_are_accepted(status):
     assert check_status(status) == status
 
 
-@pytest.mark.parametrize(("value", "shown"), [
-    ("done", "'done'"),
-    ("Completed", "'Completed'"),
-    ("in-progress", "'in-progress'"),
-    ("", "''"),
-    (None, "None"),
-])
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("done", "'done'"),
+        ("Completed", "'Completed'"),
+        ("in-progress", "'in-progress'"),
+        ("", "''"),
+        (None, "None"),
+    ],
+)
 def test_unknown_ticket_status_raises_listing_the_known_ones(value, shown):
     with raises_naming("status", shown) as excinfo:
         check_status(value)
@@ -319,13 +360,16 @@ def test_unknown_ticket_status_raises_listing_the_known_ones(value, shown):
         assert status in str(excinfo.value)
 
 
-@pytest.mark.parametrize(("value", "shown"), [
-    (-1, "-1"),
-    (math.nan, "nan"),
-    (math.inf, "inf"),
-    ("12", "'12'"),
-    (True, "True"),
-])
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (-1, "-1"),
+        (math.nan, "nan"),
+        (math.inf, "inf"),
+        ("12", "'12'"),
+        (True, "True"),
+    ],
+)
 def test_bad_duration_raises_naming_duration_ms(value, shown):
     with raises_naming("duration_ms", shown):
         check_duration_ms(value)

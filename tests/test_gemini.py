@@ -25,13 +25,23 @@ SECRET = "fix the failing parser test"  # prompt text: must never reach the stat
 
 def tokens(input: int, output: int, cached: int = 0, thoughts: int = 0, tool: int = 0) -> dict:
     # As Gemini CLI records usageMetadata: input includes cached; total = input + output + thoughts + tool.
-    return {"input": input, "output": output, "cached": cached, "thoughts": thoughts, "tool": tool,
-            "total": input + output + thoughts + tool}
+    return {
+        "input": input,
+        "output": output,
+        "cached": cached,
+        "thoughts": thoughts,
+        "tool": tool,
+        "total": input + output + thoughts + tool,
+    }
 
 
 def meta(session: str, kind: str | None = None) -> dict:
-    line = {"sessionId": session, "projectHash": PROJECT, "startTime": "2025-11-20T10:00:00.000Z",
-            "lastUpdated": "2025-11-20T10:00:00.000Z"}
+    line = {
+        "sessionId": session,
+        "projectHash": PROJECT,
+        "startTime": "2025-11-20T10:00:00.000Z",
+        "lastUpdated": "2025-11-20T10:00:00.000Z",
+    }
     if kind:
         line["kind"] = kind
     return line
@@ -42,19 +52,33 @@ def user(msg_id: str, ts: str, text: str = SECRET) -> dict:
 
 
 def call(call_id: str, name: str, status: str, ts: str) -> dict:
-    record = {"id": call_id, "name": name, "args": {"absolute_path": "/home/me/project/src/parser.py"},
-              "status": status, "timestamp": ts, "displayName": name, "description": "",
-              "renderOutputAsMarkdown": False}
+    record = {
+        "id": call_id,
+        "name": name,
+        "args": {"absolute_path": "/home/me/project/src/parser.py"},
+        "status": status,
+        "timestamp": ts,
+        "displayName": name,
+        "description": "",
+        "renderOutputAsMarkdown": False,
+    }
     if status in ("success", "error", "cancelled"):
-        record["result"] = [{"functionResponse": {"id": call_id, "name": name,
-                                                  "response": {"output": "def parse(text): ..."}}}]
+        record["result"] = [
+            {"functionResponse": {"id": call_id, "name": name, "response": {"output": "def parse(text): ..."}}}
+        ]
     return record
 
 
 def gemini(msg_id: str, ts: str, usage: dict | None, *, model: str = FLASH, calls: list | None = None) -> dict:
-    msg = {"id": msg_id, "timestamp": ts, "type": "gemini", "content": "I will read the parser first.",
-           "thoughts": [{"subject": "Planning", "description": "Reading the parser", "timestamp": ts}],
-           "tokens": usage, "model": model}
+    msg = {
+        "id": msg_id,
+        "timestamp": ts,
+        "type": "gemini",
+        "content": "I will read the parser first.",
+        "thoughts": [{"subject": "Planning", "description": "Reading the parser", "timestamp": ts}],
+        "tokens": usage,
+        "model": model,
+    }
     if calls is not None:
         msg["toolCalls"] = calls
     return msg
@@ -73,8 +97,10 @@ T4 = tokens(28_000, 640, thoughts=1_024)  # gemini-2.5-pro -> input 28_000, outp
 
 def main_session_lines() -> list[dict]:
     def g2_calls(shell: str, read: str) -> list[dict]:
-        return [call("call-shell-1", "run_shell_command", shell, "2025-11-20T10:01:10.000Z"),
-                call("call-read-1", "read_file", read, "2025-11-20T10:01:12.000Z")]
+        return [
+            call("call-shell-1", "run_shell_command", shell, "2025-11-20T10:01:10.000Z"),
+            call("call-read-1", "read_file", read, "2025-11-20T10:01:12.000Z"),
+        ]
 
     g2_last = gemini("g2", "2025-11-20T10:01:00.000Z", T2_LAST, calls=g2_calls("success", "error"))
     return [
@@ -89,18 +115,35 @@ def main_session_lines() -> list[dict]:
         gemini("g2", "2025-11-20T10:01:00.000Z", T2_FIRST, calls=g2_calls("success", "executing")),
         g2_last,
         # The conversation list replaced by copies of messages already read.
-        {"$set": {"messages": [user("u1", "2025-11-20T10:00:01.000Z"), gemini("g1", "2025-11-20T10:00:05.000Z", T1),
-                               g2_last], "lastUpdated": "2025-11-20T10:01:20.000Z"}},
-        gemini("g3", "2025-11-20T10:02:00.000Z", T3,
-               calls=[call("call-edit-1", "replace", "cancelled", "2025-11-20T10:02:30.000Z")]),
+        {
+            "$set": {
+                "messages": [
+                    user("u1", "2025-11-20T10:00:01.000Z"),
+                    gemini("g1", "2025-11-20T10:00:05.000Z", T1),
+                    g2_last,
+                ],
+                "lastUpdated": "2025-11-20T10:01:20.000Z",
+            }
+        },
+        gemini(
+            "g3",
+            "2025-11-20T10:02:00.000Z",
+            T3,
+            calls=[call("call-edit-1", "replace", "cancelled", "2025-11-20T10:02:30.000Z")],
+        ),
         # Rewound: g3 leaves the conversation, but its request was made and billed.
         {"$rewindTo": "g3"},
         user("u4", "2025-11-20T10:03:00.000Z", "try a smaller change"),
         {"id": "i1", "timestamp": "2025-11-20T10:03:01.000Z", "type": "info", "content": "Switched model"},
         gemini("g4", "2025-11-20T10:03:05.000Z", T4, model=PRO),
         # Tool calls recorded before the response's tokens came: no request, one call.
-        gemini("g5", "2025-11-20T10:03:40.000Z", None, model=PRO,
-               calls=[call("call-glob-1", "glob", "success", "2025-11-20T10:03:41.500Z")]),
+        gemini(
+            "g5",
+            "2025-11-20T10:03:40.000Z",
+            None,
+            model=PRO,
+            calls=[call("call-glob-1", "glob", "success", "2025-11-20T10:03:41.500Z")],
+        ),
     ]
 
 
@@ -120,24 +163,39 @@ def write_subagent(root: Path) -> Path:
     folder = chats_dir(root) / SESSION
     folder.mkdir()
     path = folder / f"{SUBAGENT}.jsonl"
-    path.write_bytes(jsonl(
-        meta(SUBAGENT, "subagent"),
-        user("su1", "2025-11-20T10:01:30.000Z", "search the codebase for parse("),
-        gemini("sg1", "2025-11-20T10:01:35.000Z", tokens(5_000, 700, cached=1_000, thoughts=300),
-               calls=[call("call-grep-1", "search_file_content", "success", "2025-11-20T10:01:36.250Z")]),
-    ))
+    path.write_bytes(
+        jsonl(
+            meta(SUBAGENT, "subagent"),
+            user("su1", "2025-11-20T10:01:30.000Z", "search the codebase for parse("),
+            gemini(
+                "sg1",
+                "2025-11-20T10:01:35.000Z",
+                tokens(5_000, 700, cached=1_000, thoughts=300),
+                calls=[call("call-grep-1", "search_file_content", "success", "2025-11-20T10:01:36.250Z")],
+            ),
+        )
+    )
     return path
 
 
 def legacy_record(messages: list[dict]) -> dict:
-    return {"sessionId": LEGACY, "projectHash": "0123456789abcdef", "startTime": "2025-09-01T08:00:00.000Z",
-            "lastUpdated": "2025-09-01T08:05:00.000Z", "messages": messages}
+    return {
+        "sessionId": LEGACY,
+        "projectHash": "0123456789abcdef",
+        "startTime": "2025-09-01T08:00:00.000Z",
+        "lastUpdated": "2025-09-01T08:05:00.000Z",
+        "messages": messages,
+    }
 
 
 LEGACY_MESSAGES = [
     user("lu1", "2025-09-01T08:00:01.000Z"),
-    gemini("lg1", "2025-09-01T08:00:04.000Z", tokens(9_000, 250, tool=50),
-           calls=[call("call-read-9", "read_file", "success", "2025-09-01T08:00:05.000Z")]),
+    gemini(
+        "lg1",
+        "2025-09-01T08:00:04.000Z",
+        tokens(9_000, 250, tool=50),
+        calls=[call("call-read-9", "read_file", "success", "2025-09-01T08:00:05.000Z")],
+    ),
 ]
 
 
@@ -149,8 +207,13 @@ def write_legacy(root: Path, messages: list[dict] = LEGACY_MESSAGES) -> Path:
 
 
 def figures(row: dict) -> tuple:
-    return (row["requests"], row["input_tokens"], row["cache_read_tokens"], row["output_tokens"],
-            row["reasoning_tokens"])
+    return (
+        row["requests"],
+        row["input_tokens"],
+        row["cache_read_tokens"],
+        row["output_tokens"],
+        row["reasoning_tokens"],
+    )
 
 
 def read(spec: str, history: TokenHistory | None = None) -> dict:
@@ -162,20 +225,31 @@ def read(spec: str, history: TokenHistory | None = None) -> dict:
 
 # --- normalisation ---------------------------------------------------------------------
 
+
 def test_cli_tokens_subtract_cached_from_input_and_bill_thoughts_and_tool_prompts():
-    assert gemini_cli_usage(T2_LAST) == {"input_tokens": 26_000 - 20_000 + 150, "cache_read_tokens": 20_000,
-                                         "output_tokens": 1_100 + 400, "reasoning_tokens": 400,
-                                         "tool_prompt_tokens": 150}
+    assert gemini_cli_usage(T2_LAST) == {
+        "input_tokens": 26_000 - 20_000 + 150,
+        "cache_read_tokens": 20_000,
+        "output_tokens": 1_100 + 400,
+        "reasoning_tokens": 400,
+        "tool_prompt_tokens": 150,
+    }
     # Older recordings leave out thoughts and tool; `total` is never read.
     assert gemini_cli_usage({"input": 10, "output": 2, "cached": 0, "total": 12}) == {
-        "input_tokens": 10, "cache_read_tokens": 0, "output_tokens": 2, "reasoning_tokens": 0, "tool_prompt_tokens": 0}
+        "input_tokens": 10,
+        "cache_read_tokens": 0,
+        "output_tokens": 2,
+        "reasoning_tokens": 0,
+        "tool_prompt_tokens": 0,
+    }
     with pytest.raises(ValueError, match=r"tokens.cached \(11\) exceeds tokens.input \(10\)"):
         gemini_cli_usage({"input": 10, "cached": 11, "output": 1})
-    with pytest.raises(ValueError, match="tokens.thoughts"):
+    with pytest.raises(ValueError, match=r"tokens\.thoughts"):
         gemini_cli_usage({"input": 10, "output": 1, "thoughts": -5})
 
 
 # --- one recording ---------------------------------------------------------------------
+
 
 def test_a_rewritten_message_counts_once_at_its_last_copy_even_when_it_is_smaller(tmp_path):
     write_main(tmp_path)
@@ -220,10 +294,19 @@ def test_tool_calls_count_once_when_they_reach_a_final_status(tmp_path):
 
 
 def test_a_message_known_only_from_a_replaced_conversation_list_counts_once(tmp_path):
-    g8 = gemini("g8", "2025-11-20T10:04:00.000Z", tokens(2_000, 20, cached=1_500),
-                calls=[call("call-ls-1", "list_directory", "success", "2025-11-20T10:04:01.000Z")] * 2)
-    write_main(tmp_path, jsonl({"$set": {"messages": [gemini("g1", "2025-11-20T10:00:05.000Z", T1), g8]}},
-                               {"$set": {"messages": [gemini("g1", "2025-11-20T10:00:05.000Z", T1), g8]}}))
+    g8 = gemini(
+        "g8",
+        "2025-11-20T10:04:00.000Z",
+        tokens(2_000, 20, cached=1_500),
+        calls=[call("call-ls-1", "list_directory", "success", "2025-11-20T10:04:01.000Z")] * 2,
+    )
+    write_main(
+        tmp_path,
+        jsonl(
+            {"$set": {"messages": [gemini("g1", "2025-11-20T10:00:05.000Z", T1), g8]}},
+            {"$set": {"messages": [gemini("g1", "2025-11-20T10:00:05.000Z", T1), g8]}},
+        ),
+    )
     snap = read(f"gemini:{tmp_path}")
     assert figures(snap["by_model"][FLASH]) == (4, 13_650 + 500, 52_000 + 1_500, 2_080 + 20, 600)
     assert snap["tools"]["list_directory"]["calls"] == 1  # listed twice, in two copies: one call
@@ -243,8 +326,9 @@ def test_a_subagent_recording_is_the_subagent_tier_under_its_own_session(tmp_pat
 def test_a_nested_recording_without_kind_is_a_subagent_by_its_folder(tmp_path):
     folder = chats_dir(tmp_path) / SESSION
     folder.mkdir()
-    (folder / f"{SUBAGENT}.jsonl").write_bytes(jsonl(
-        meta(SUBAGENT), gemini("sg1", "2025-11-20T10:01:35.000Z", tokens(100, 10))))
+    (folder / f"{SUBAGENT}.jsonl").write_bytes(
+        jsonl(meta(SUBAGENT), gemini("sg1", "2025-11-20T10:01:35.000Z", tokens(100, 10)))
+    )
     assert read(f"gemini:{tmp_path}")["by_tier"]["subagent"]["requests"] == 1
 
 
@@ -265,8 +349,11 @@ def test_only_chat_recordings_are_read(tmp_path):
 def test_a_broken_line_is_counted_for_its_file_and_the_rest_is_read(tmp_path):
     cut = b'{"id":"g9","timestamp":"2025-11-20T10:05:00.000Z","type":"gemini","tokens":{"input":5'
     bad_ts = orjson.dumps(gemini("g10", "yesterday", tokens(10, 1)))
-    path = write_main(tmp_path, cut + b"\n" + bad_ts + b"\n",
-                      jsonl(gemini("g11", "2025-11-20T10:06:00.000Z", tokens(1_000, 100), model=PRO)))
+    path = write_main(
+        tmp_path,
+        cut + b"\n" + bad_ts + b"\n",
+        jsonl(gemini("g11", "2025-11-20T10:06:00.000Z", tokens(1_000, 100), model=PRO)),
+    )
     snap = read(f"gemini:{tmp_path}")
     assert (snap["errors"]["bad_lines"], snap["errors"]["files"]) == (2, {str(path): 2})
     assert snap["by_model"][PRO]["requests"] == 2
@@ -275,10 +362,15 @@ def test_a_broken_line_is_counted_for_its_file_and_the_rest_is_read(tmp_path):
 def test_a_set_of_session_id_names_the_session_of_the_messages_after_it(tmp_path):
     # The metadata line was cut short; resuming the session writes its id again.
     path = chats_dir(tmp_path) / "session-2025-11-20T10-00-8f0c6f7e.jsonl"
-    path.write_bytes(orjson.dumps(meta(SESSION))[:30] + b"\n" + jsonl(
-        gemini("g1", "2025-11-20T10:00:05.000Z", T1),
-        {"$set": {"sessionId": SESSION}},
-        gemini("g2", "2025-11-20T10:01:00.000Z", T2_LAST)))
+    path.write_bytes(
+        orjson.dumps(meta(SESSION))[:30]
+        + b"\n"
+        + jsonl(
+            gemini("g1", "2025-11-20T10:00:05.000Z", T1),
+            {"$set": {"sessionId": SESSION}},
+            gemini("g2", "2025-11-20T10:01:00.000Z", T2_LAST),
+        )
+    )
     snap = read(f"gemini:{tmp_path}")
     assert {s: row["requests"] for s, row in snap["sessions"].items()} == {"(no session)": 1, SESSION: 1}
     assert snap["errors"]["files"] == {str(path): 1}
@@ -297,6 +389,7 @@ def test_no_prompt_text_tool_arguments_or_outputs_reach_the_state(tmp_path):
 
 # --- legacy .json files -----------------------------------------------------------------
 
+
 def test_a_legacy_json_file_is_read_whole(tmp_path):
     write_legacy(tmp_path)
     snap = read(f"gemini:{tmp_path}")
@@ -313,10 +406,19 @@ def test_a_rewritten_legacy_file_is_read_again_without_counting_twice(tmp_path):
     h.drain()
     assert source.poll() == 0  # unchanged: not even parsed again
     # Rewritten in full: the response's tool call finished and one more request came.
-    messages = [*LEGACY_MESSAGES, user("lu2", "2025-09-01T08:01:00.000Z"),
-                gemini("lg2", "2025-09-01T08:01:03.000Z", tokens(9_600, 40, cached=9_000),
-                       calls=[call("call-read-9", "read_file", "success", "2025-09-01T08:00:05.000Z"),
-                              call("call-ls-9", "list_directory", "error", "2025-09-01T08:01:04.000Z")])]
+    messages = [
+        *LEGACY_MESSAGES,
+        user("lu2", "2025-09-01T08:01:00.000Z"),
+        gemini(
+            "lg2",
+            "2025-09-01T08:01:03.000Z",
+            tokens(9_600, 40, cached=9_000),
+            calls=[
+                call("call-read-9", "read_file", "success", "2025-09-01T08:00:05.000Z"),
+                call("call-ls-9", "list_directory", "error", "2025-09-01T08:01:04.000Z"),
+            ],
+        ),
+    ]
     write_legacy(tmp_path, messages)
     os.utime(path, ns=(time.time_ns(), time.time_ns() + 10**9))  # a new mtime even on a coarse clock
     source.poll()
@@ -324,7 +426,9 @@ def test_a_rewritten_legacy_file_is_read_again_without_counting_twice(tmp_path):
     snap = h.snapshot()
     assert figures(snap["by_model"][FLASH]) == (2, 9_050 + 600, 9_000, 250 + 40, 0)
     assert {n: (t["calls"], t["failures"]) for n, t in snap["tools"].items()} == {
-        "read_file": (1, 0), "list_directory": (1, 1)}
+        "read_file": (1, 0),
+        "list_directory": (1, 1),
+    }
 
 
 def test_an_unparsable_legacy_file_is_one_bad_line_once_it_has_settled(tmp_path):
@@ -350,9 +454,15 @@ def test_a_legacy_session_resumed_into_jsonl_counts_once(tmp_path):
     source.poll()
     # A newer Gemini CLI resumes it: metadata and every message copied into a .jsonl beside it.
     copy = legacy.with_name(legacy.name + "l")
-    copy.write_bytes(jsonl(meta(LEGACY), *LEGACY_MESSAGES, {"$set": {"sessionId": LEGACY}},
-                           user("lu2", "2025-11-21T09:00:00.000Z"),
-                           gemini("lg2", "2025-11-21T09:00:02.000Z", tokens(10_000, 100, cached=9_000))))
+    copy.write_bytes(
+        jsonl(
+            meta(LEGACY),
+            *LEGACY_MESSAGES,
+            {"$set": {"sessionId": LEGACY}},
+            user("lu2", "2025-11-21T09:00:00.000Z"),
+            gemini("lg2", "2025-11-21T09:00:02.000Z", tokens(10_000, 100, cached=9_000)),
+        )
+    )
     source.poll()
     h.drain()
     snap = h.snapshot()
@@ -361,6 +471,7 @@ def test_a_legacy_session_resumed_into_jsonl_counts_once(tmp_path):
 
 
 # --- tailing --------------------------------------------------------------------------
+
 
 def test_a_half_written_line_waits_for_its_newline(tmp_path):
     path = write_main(tmp_path)
@@ -408,11 +519,18 @@ def test_tailing_while_draining_counts_each_request_and_tool_call_once(tmp_path)
 
 # --- restarts -------------------------------------------------------------------------
 
+
 def rewrite_of_g2_with_one_more_call() -> dict:
-    return gemini("g2", "2025-11-20T10:01:00.000Z", T2_LAST, calls=[
-        call("call-shell-1", "run_shell_command", "success", "2025-11-20T10:01:10.000Z"),
-        call("call-read-1", "read_file", "error", "2025-11-20T10:01:12.000Z"),
-        call("call-shell-2", "run_shell_command", "success", "2025-11-20T10:05:00.000Z")])
+    return gemini(
+        "g2",
+        "2025-11-20T10:01:00.000Z",
+        T2_LAST,
+        calls=[
+            call("call-shell-1", "run_shell_command", "success", "2025-11-20T10:01:10.000Z"),
+            call("call-read-1", "read_file", "error", "2025-11-20T10:01:12.000Z"),
+            call("call-shell-2", "run_shell_command", "success", "2025-11-20T10:05:00.000Z"),
+        ],
+    )
 
 
 def first_run(tmp_path: Path) -> Path:
@@ -428,8 +546,10 @@ def after_restart(tmp_path: Path) -> tuple[TokenHistory, LineSource]:
     return h, open_source(f"gemini:{tmp_path / 'tmp'}", h)
 
 
-NEW_AFTER_RESTART = [user("u7", "2025-11-20T10:05:30.000Z"),
-                     gemini("g7", "2025-11-20T10:05:35.000Z", tokens(40_000, 500, cached=36_000), model=PRO)]
+NEW_AFTER_RESTART = [
+    user("u7", "2025-11-20T10:05:30.000Z"),
+    gemini("g7", "2025-11-20T10:05:35.000Z", tokens(40_000, 500, cached=36_000), model=PRO),
+]
 
 
 def assert_restarted_totals(snap: dict) -> None:
@@ -437,7 +557,11 @@ def assert_restarted_totals(snap: dict) -> None:
     assert figures(snap["by_model"][PRO]) == (2, 28_000 + 4_000, 36_000, 1_664 + 500, 1_024)
     assert snap["sessions"][SESSION]["requests"] == 5 and list(snap["sessions"]) == [SESSION]
     assert {n: t["calls"] for n, t in snap["tools"].items()} == {
-        "run_shell_command": 2, "read_file": 1, "replace": 1, "glob": 1}
+        "run_shell_command": 2,
+        "read_file": 1,
+        "replace": 1,
+        "glob": 1,
+    }
 
 
 def test_a_restart_reads_only_new_lines_and_keeps_the_session(tmp_path):
@@ -464,17 +588,31 @@ def test_a_file_that_grows_only_after_a_restart_keeps_its_session(tmp_path):
 
 def test_a_message_rewritten_after_a_restart_counts_once_though_the_history_forgot_it(tmp_path):
     # More requests than the state keeps for de-duplication, so g0's key is not among them.
-    lines = [meta(SESSION)] + [gemini(f"g{i}", f"2025-11-20T11:{i // 60:02d}:{i % 60:02d}.000Z", tokens(100, 10),
-                                      calls=[call(f"c{i}", "read_file", "executing", "2025-11-20T11:00:00.000Z")])
-                               for i in range(80)]
+    lines = [meta(SESSION)] + [
+        gemini(
+            f"g{i}",
+            f"2025-11-20T11:{i // 60:02d}:{i % 60:02d}.000Z",
+            tokens(100, 10),
+            calls=[call(f"c{i}", "read_file", "executing", "2025-11-20T11:00:00.000Z")],
+        )
+        for i in range(80)
+    ]
     path = chats_dir(tmp_path / "tmp") / "session-2025-11-20T11-00-8f0c6f7e.jsonl"
     path.write_bytes(jsonl(*lines))
     h = TokenHistory(state_path=tmp_path / "state.toml")
     read(f"gemini:{tmp_path / 'tmp'}", h)
     h.save()
     with open(path, "ab") as f:
-        f.write(jsonl(gemini("g0", "2025-11-20T11:00:00.000Z", tokens(100, 10),
-                             calls=[call("c0", "read_file", "success", "2025-11-20T11:02:00.000Z")])))
+        f.write(
+            jsonl(
+                gemini(
+                    "g0",
+                    "2025-11-20T11:00:00.000Z",
+                    tokens(100, 10),
+                    calls=[call("c0", "read_file", "success", "2025-11-20T11:02:00.000Z")],
+                )
+            )
+        )
     h, source = after_restart(tmp_path)
     source.poll()
     h.drain()
@@ -531,6 +669,7 @@ def test_base_resume_also_runs_for_a_file_that_grows_after_the_first_poll(tmp_pa
 
 # --- CLI and default folders ---------------------------------------------------------------
 
+
 def test_report_reads_a_gemini_folder(tmp_path, capsys):
     write_main(tmp_path)
     write_subagent(tmp_path)
@@ -538,10 +677,16 @@ def test_report_reads_a_gemini_folder(tmp_path, capsys):
     assert main(["report", f"gemini:{tmp_path}", "--format", "json"]) == 0
     snap = orjson.loads(capsys.readouterr().out)
     flash_in, flash_cache, flash_out = 13_650 + 4_000 + 9_050, 52_000 + 1_000, 2_080 + 1_000 + 250
-    assert {k: snap["totals"][k] for k in ("requests", "input_tokens", "cache_read_tokens", "output_tokens",
-                                           "cache_write_tokens")} == {
-        "requests": 6, "input_tokens": flash_in + 28_000, "cache_read_tokens": flash_cache,
-        "output_tokens": flash_out + 1_664, "cache_write_tokens": 0}
+    assert {
+        k: snap["totals"][k]
+        for k in ("requests", "input_tokens", "cache_read_tokens", "output_tokens", "cache_write_tokens")
+    } == {
+        "requests": 6,
+        "input_tokens": flash_in + 28_000,
+        "cache_read_tokens": flash_cache,
+        "output_tokens": flash_out + 1_664,
+        "cache_write_tokens": 0,
+    }
     # gemini-2.5-flash: $0.30 / $2.50 / $0.03 per million input / output / cache read tokens;
     # gemini-2.5-pro under 200k prompt tokens: $1.25 / $10.00.
     flash_usd = (flash_in * 0.30 + flash_out * 2.50 + flash_cache * 0.03) / 1e6
@@ -565,13 +710,23 @@ def test_reading_across_processes_gives_the_same_figures(tmp_path, monkeypatch):
         h.drain()
         snaps.append(h.snapshot())
     for snap in snaps:
-        assert figures(snap["totals"]) == (6, 13_650 + 4_000 + 9_050 + 28_000, 53_000, 2_080 + 1_000 + 250 + 1_664,
-                                           600 + 300 + 1_024)
+        assert figures(snap["totals"]) == (
+            6,
+            13_650 + 4_000 + 9_050 + 28_000,
+            53_000,
+            2_080 + 1_000 + 250 + 1_664,
+            600 + 300 + 1_024,
+        )
         assert {n: (t["calls"], t["failures"]) for n, t in snap["tools"].items()} == {
-            "read_file": (2, 1), "run_shell_command": (1, 0), "replace": (1, 1), "glob": (1, 0),
-            "search_file_content": (1, 0)}
+            "read_file": (2, 1),
+            "run_shell_command": (1, 0),
+            "replace": (1, 1),
+            "glob": (1, 0),
+            "search_file_content": (1, 0),
+        }
         assert snap["by_tier"]["subagent"]["requests"] == 1 and sorted(snap["sessions"]) == sorted(
-            [SESSION, SUBAGENT, LEGACY])
+            [SESSION, SUBAGENT, LEGACY]
+        )
 
 
 def test_default_roots_follow_gemini_cli_home(tmp_path, monkeypatch):

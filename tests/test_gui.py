@@ -20,8 +20,13 @@ pytestmark = pytest.mark.gui
 
 def drive(scenario: str, env: dict, artifacts: Path, tmp_path: Path) -> dict:
     out = tmp_path / f"{scenario}.json"
-    proc = subprocess.run([sys.executable, str(DRIVER), scenario, str(out), str(artifacts)], env=env,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, str(DRIVER), scenario, str(out), str(artifacts)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, f"driver {scenario} exited {proc.returncode}:\n{proc.stderr[-3000:]}"
     return json.loads(out.read_text())
 
@@ -32,9 +37,21 @@ def demo_run(x_display, artifacts, tmp_path_factory):
 
 
 def test_after_the_demo_every_header_is_open_and_screenshots_exist(demo_run, artifacts):
-    assert set(demo_run["headers_open"]) == {"timeline", "burn", "models", "tiers", "efficiency", "tools",
-                                             "tool_cost", "progress", "summary", "sessions",
-                                             "efficiency_over_time", "usage", "categories"}
+    assert set(demo_run["headers_open"]) == {
+        "timeline",
+        "burn",
+        "models",
+        "tiers",
+        "efficiency",
+        "tools",
+        "tool_cost",
+        "progress",
+        "summary",
+        "sessions",
+        "efficiency_over_time",
+        "usage",
+        "categories",
+    }
     for name in ["panel_full", *(f"header_{k}" for k in demo_run["headers_open"])]:
         png = artifacts / f"{name}.png"
         assert png.exists() and png.stat().st_size > 10_000, png
@@ -105,9 +122,27 @@ def test_a_click_on_a_header_toggles_it_and_the_preference_follows(x_display, ar
 def test_app_renders_frames_saves_screenshot_stats_and_state(x_display, artifacts, tmp_path):
     shot, stats, state = artifacts / "app_demo.png", tmp_path / "stats.json", tmp_path / "state.toml"
     proc = subprocess.run(
-        [sys.executable, "-m", "session_insights.cli", "--demo", "--demo-speed", "2000", "--frames", "90",
-         "--screenshot", str(shot), "--frame-stats", str(stats), "--state", str(state)],
-        env=x_display, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "session_insights.cli",
+            "--demo",
+            "--demo-speed",
+            "2000",
+            "--frames",
+            "90",
+            "--screenshot",
+            str(shot),
+            "--frame-stats",
+            str(stats),
+            "--state",
+            str(state),
+        ],
+        env=x_display,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert shot.exists() and shot.stat().st_size > 10_000
     figures = json.loads(stats.read_text())
@@ -133,8 +168,13 @@ def test_app_renders_frames_saves_screenshot_stats_and_state(x_display, artifact
 
 def test_without_a_display_the_app_says_how_to_get_one_and_exits(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
-    proc = subprocess.run([sys.executable, "-m", "session_insights.cli", "--demo", "--state",
-                           str(tmp_path / "s.toml")], env=env, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "session_insights.cli", "--demo", "--state", str(tmp_path / "s.toml")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 3
     assert "xvfb-run" in proc.stderr and "report" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
@@ -176,22 +216,44 @@ def test_sessions_table_lists_past_and_live_sessions_latest_first_with_units(acr
 
 
 def test_a_click_on_a_column_title_sorts_by_it_numbers_as_numbers(across_run):
-    tokens = lambda rows: [row[5] for row in rows]
+    def tokens(rows: list) -> list:
+        return [row[5] for row in rows]
+
     assert across_run["sort_after_click"] == ["total_tokens", True]
-    assert tokens(across_run["rows_by_tokens"]) == ["72,000", "60,000", "54,000", "48,000", "36,000", "24,000",
-                                                    "12,000"]
+    assert tokens(across_run["rows_by_tokens"]) == [
+        "72,000",
+        "60,000",
+        "54,000",
+        "48,000",
+        "36,000",
+        "24,000",
+        "12,000",
+    ]
     assert across_run["rows_by_tokens"][3][0] == LIVE
     assert across_run["sort_after_second_click"] == ["total_tokens", False]
     assert tokens(across_run["rows_by_tokens_ascending"]) == tokens(across_run["rows_by_tokens"])[::-1]
     # Text A to Z; sessions of one project stay in start order.
     assert across_run["sort_by_project"] == ["project", False]
     assert [(row[0], row[1]) for row in across_run["rows_by_project"]] == [
-        (past(1), "api"), (past(3), "api"), (past(5), "api"),
-        (past(0), "web"), (past(2), "web"), (past(4), "web"), (LIVE, "web")]
+        (past(1), "api"),
+        (past(3), "api"),
+        (past(5), "api"),
+        (past(0), "web"),
+        (past(2), "web"),
+        (past(4), "web"),
+        (LIVE, "web"),
+    ]
     # As text "50m 00s" would come before "1h 00m": durations sort by seconds.
     assert across_run["sort_by_duration"] == ["duration_s", True]
     assert [row[3] for row in across_run["rows_by_duration"]] == [
-        "1h 00m", "50m 00s", "40m 00s", "30m 00s", "20m 00s", "10m 00s", "2m 05s"]
+        "1h 00m",
+        "50m 00s",
+        "40m 00s",
+        "30m 00s",
+        "20m 00s",
+        "10m 00s",
+        "2m 05s",
+    ]
     assert across_run["sort_back"] == ["start_ts", True]
 
 
@@ -224,8 +286,12 @@ def test_efficiency_over_time_bars_carry_hand_computed_scores_and_labels(across_
     assert over["interval"] == "3-day"
     assert [b["start"] for b in over["buckets"]] == ["2025-11-16", "2025-11-19", "2025-11-22", "2025-11-25"]
     assert across_run["bar_values"] == [4000.0, 6000.0, 7600.0, 8000.0]
-    assert across_run["labels_shown"] == ["4,000 (18Kt, 4.5s)", "6,000 (36Kt, 6.0s)", "7,600 (57Kt, 7.5s)",
-                                          "8,000 (72Kt, 9.0s)"]
+    assert across_run["labels_shown"] == [
+        "4,000 (18Kt, 4.5s)",
+        "6,000 (36Kt, 6.0s)",
+        "7,600 (57Kt, 7.5s)",
+        "8,000 (72Kt, 9.0s)",
+    ]
     assert across_run["labels_shown"] == across_run["labels_expected"]
     # (4,000 - 8,000) / 4,000 = -100%
     assert across_run["verdict_shown"].startswith("DECLINED: -100.0% from the first to the last 3-day interval")
@@ -240,7 +306,8 @@ def test_usage_chart_stacks_each_model_on_the_ones_below_to_the_period_total(acr
         assert bottom == [p["models"].get("acme-local-coder-7b", {}).get("tokens", 0) for p in periods]
         assert top == [p["tokens"] for p in periods]
         assert [t - b for t, b in zip(top, bottom)] == [
-            p["models"].get("claude-sonnet-4-5", {}).get("tokens", 0) for p in periods]
+            p["models"].get("claude-sonnet-4-5", {}).get("tokens", 0) for p in periods
+        ]
     day = across_run["usage_day"]
     assert len(day["periods"]) == 11  # 2025-11-16 to 11-26, idle days kept as gaps
     assert day["stacks"]["claude-sonnet-4-5"][6] == 54_000 and day["stacks"]["acme-local-coder-7b"][6] == 6_000
@@ -271,8 +338,11 @@ def test_token_categories_stack_per_session_and_in_total(across_run):
 
 def test_cost_by_tool_charges_each_turn_to_the_tools_it_called(across_run):
     # One request (24,000 tokens, $0.12) called Read and Edit, the other Bash.
-    assert across_run["tool_cost"] == [["Bash", "1", "1", "24,000", "$0.12"], ["Edit", "1", "1", "24,000", "$0.12"],
-                                       ["Read", "1", "1", "24,000", "$0.12"]]
+    assert across_run["tool_cost"] == [
+        ["Bash", "1", "1", "24,000", "$0.12"],
+        ["Edit", "1", "1", "24,000", "$0.12"],
+        ["Read", "1", "1", "24,000", "$0.12"],
+    ]
 
 
 def test_headers_across_sessions_say_so_when_there_is_nothing(x_display, artifacts, tmp_path):
@@ -313,8 +383,13 @@ def test_write_chart_draws_the_panels_chart_as_png_of_its_size(x_display, artifa
     data, png = tmp_path / "over.json", artifacts / "efficiency_chart.png"
     data.write_text(json.dumps(over))
     png.unlink(missing_ok=True)
-    proc = subprocess.run([sys.executable, "-m", "session_insights.ui.chart", str(data), str(png)], env=x_display,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "session_insights.ui.chart", str(data), str(png)],
+        env=x_display,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert png_size(png) == chart_size(over)
     assert png.stat().st_size > 5_000
@@ -324,8 +399,13 @@ def test_chart_without_a_display_says_how_to_get_one_and_exits_2(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
     data = tmp_path / "over.json"
     data.write_text(json.dumps(over_time_of_ten_days()))
-    proc = subprocess.run([sys.executable, "-m", "session_insights.ui.chart", str(data), str(tmp_path / "c.png")],
-                          env=env, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "session_insights.ui.chart", str(data), str(tmp_path / "c.png")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert "xvfb-run" in proc.stderr and "--chart" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "c.png").exists()

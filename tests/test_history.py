@@ -58,8 +58,18 @@ def stable(snapshot: dict) -> dict:
 def size_of_copy(ev: UsageEvent) -> tuple:
     """Which streaming copy of a request counts: the largest token total, ties broken by
     the other fields (mirrors history._size, so the winner never depends on arrival)."""
-    return (ev.total_tokens, ev.output, ev.input, ev.cache_read, ev.cache_write_5m, ev.cache_write_1h,
-            ev.reasoning, ev.ts, ev.model, ev.reported_cost_usd or 0.0)
+    return (
+        ev.total_tokens,
+        ev.output,
+        ev.input,
+        ev.cache_read,
+        ev.cache_write_5m,
+        ev.cache_write_1h,
+        ev.reasoning,
+        ev.ts,
+        ev.model,
+        ev.reported_cost_usd or 0.0,
+    )
 
 
 def dedup(events: list[UsageEvent]) -> list[UsageEvent]:
@@ -90,10 +100,19 @@ def push(h: TokenHistory, record, via_producer_call: bool) -> None:
         h.add(record)
     elif type(record) is UsageEvent:
         h.record_usage(
-            record.model, record.input, record.output, record.cache_read, record.cache_write_5m,
-            ts=record.ts, tier=record.tier, session=record.session, provider=record.provider,
-            cache_write_1h_tokens=record.cache_write_1h, reasoning_tokens=record.reasoning,
-            request_key=record.request_key, reported_cost_usd=record.reported_cost_usd,
+            record.model,
+            record.input,
+            record.output,
+            record.cache_read,
+            record.cache_write_5m,
+            ts=record.ts,
+            tier=record.tier,
+            session=record.session,
+            provider=record.provider,
+            cache_write_1h_tokens=record.cache_write_1h,
+            reasoning_tokens=record.reasoning,
+            request_key=record.request_key,
+            reported_cost_usd=record.reported_cost_usd,
         )
     elif type(record) is ToolCall:
         h.record_tool_call(record.name, record.duration_ms, record.ok, ts=record.ts, session=record.session)
@@ -153,8 +172,9 @@ def usage_events(draw) -> list[UsageEvent]:
     key_copies = {}
     for key in REQUEST_KEYS:
         counts = draw(token_counts())
-        split_differently = dict(counts, input_tokens=counts["output_tokens"], output_tokens=counts["input_tokens"],
-                                 reasoning_tokens=0)
+        split_differently = dict(
+            counts, input_tokens=counts["output_tokens"], output_tokens=counts["input_tokens"], reasoning_tokens=0
+        )
         key_copies[key] = [counts, split_differently]
     events = []
     for _ in range(draw(st.integers(0, 14))):
@@ -169,8 +189,11 @@ def usage_events(draw) -> list[UsageEvent]:
 
 
 tool_calls = st.builds(
-    ToolCall, ts=timestamps, name=st.sampled_from(TOOLS),
-    duration_ms=st.floats(min_value=0, max_value=120_000, allow_nan=False), ok=st.booleans(),
+    ToolCall,
+    ts=timestamps,
+    name=st.sampled_from(TOOLS),
+    duration_ms=st.floats(min_value=0, max_value=120_000, allow_nan=False),
+    ok=st.booleans(),
     session=st.sampled_from(SESSIONS),
 )
 
@@ -183,8 +206,12 @@ def ticket_updates(draw) -> TicketUpdate:
     return TicketUpdate(ts, draw(st.sampled_from(TICKETS)), status, draw(st.sampled_from(TRACKS)), reason)
 
 
-ratings = st.builds(Rating, ts=timestamps, score=st.floats(min_value=0, max_value=10, allow_nan=False),
-                    session=st.sampled_from(SESSIONS))
+ratings = st.builds(
+    Rating,
+    ts=timestamps,
+    score=st.floats(min_value=0, max_value=10, allow_nan=False),
+    session=st.sampled_from(SESSIONS),
+)
 other_records = st.lists(st.one_of(tool_calls, ticket_updates(), ratings), max_size=10)
 
 
@@ -193,15 +220,17 @@ other_records = st.lists(st.one_of(tool_calls, ticket_updates(), ratings), max_s
 
 @settings(max_examples=80, deadline=None)
 @given(usage=usage_events(), others=other_records, data=st.data())
-def test_incremental_figures_equal_a_batch_recomputation_for_any_order_and_interleaving_of_drains(
-        usage, others, data):
+def test_incremental_figures_equal_a_batch_recomputation_for_any_order_and_interleaving_of_drains(usage, others, data):
     records = usage + others
     arrival = data.draw(st.permutations(records), label="arrival order")
-    via_producer_call = data.draw(st.lists(st.booleans(), min_size=len(arrival), max_size=len(arrival)),
-                                  label="via producer call")
+    via_producer_call = data.draw(
+        st.lists(st.booleans(), min_size=len(arrival), max_size=len(arrival)), label="via producer call"
+    )
     # After each record: no drain (None), a full drain (0) or drain(max_records=k).
-    drains = data.draw(st.lists(st.one_of(st.none(), st.just(0), st.integers(1, 4)),
-                                min_size=len(arrival), max_size=len(arrival)), label="drains")
+    drains = data.draw(
+        st.lists(st.one_of(st.none(), st.just(0), st.integers(1, 4)), min_size=len(arrival), max_size=len(arrival)),
+        label="drains",
+    )
     now_ts = max((r.ts for r in records), default=BASE_TS) + 30
 
     h = TokenHistory()
@@ -240,8 +269,16 @@ def test_incremental_figures_equal_a_batch_recomputation_for_any_order_and_inter
 
 def test_duplicate_stream_copies_count_once_keeping_the_largest_in_any_order():
     copies = [
-        usage_event(model="claude-sonnet-4-5", input_tokens=3, output_tokens=n, cache_read_tokens=20_000,
-                    ts=BASE_TS, tier="Tier 3", session="s-alpha", request_key="msg_01:req_01")
+        usage_event(
+            model="claude-sonnet-4-5",
+            input_tokens=3,
+            output_tokens=n,
+            cache_read_tokens=20_000,
+            ts=BASE_TS,
+            tier="Tier 3",
+            session="s-alpha",
+            request_key="msg_01:req_01",
+        )
         for n in (1, 57, 412)
     ]
     for order in ([0, 1, 2], [2, 1, 0], [1, 2, 0]):
@@ -332,8 +369,14 @@ def test_eight_producer_threads_and_a_draining_thread_lose_nothing():
 
 # --- bad input is refused at the call, nothing queued -----------------------------
 
-TOKEN_FIELDS = ["input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
-                "cache_write_1h_tokens", "reasoning_tokens"]
+TOKEN_FIELDS = [
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cache_write_1h_tokens",
+    "reasoning_tokens",
+]
 BAD_TOKEN_COUNTS = [-1, float("nan"), 1.5, True, "10", 10**9 + 1]
 
 
@@ -362,8 +405,12 @@ def assert_refused(h: TokenHistory, call, field: str, value: object) -> None:
 @pytest.mark.parametrize("bad", BAD_TOKEN_COUNTS, ids=repr)
 def test_record_usage_refuses_a_bad_token_count_naming_field_and_value_and_queues_nothing(warm_history, field, bad):
     counts = {"input_tokens": 10, "output_tokens": 5, field: bad}
-    assert_refused(warm_history, lambda: warm_history.record_usage(
-        model="gpt-4o", ts=BASE_TS, tier="Tier 3", session="s-alpha", **counts), field, bad)
+    assert_refused(
+        warm_history,
+        lambda: warm_history.record_usage(model="gpt-4o", ts=BASE_TS, tier="Tier 3", session="s-alpha", **counts),
+        field,
+        bad,
+    )
 
 
 @pytest.mark.parametrize("model", ["", "  "])
@@ -433,13 +480,26 @@ def test_record_response_normalises_an_anthropic_message_and_prices_it():
     h.record_response(ANTHROPIC_RESPONSE, "anthropic", ts=BASE_TS, tier="Tier 2")
     h.drain()
     row = h.snapshot()["by_model"]["claude-sonnet-4-5-20250929"]
-    assert (row["requests"], row["input_tokens"], row["cache_read_tokens"], row["cache_write_tokens"],
-            row["cache_write_1h_tokens"], row["output_tokens"]) == (1, 100, 2_000, 300, 200, 50)
+    assert (
+        row["requests"],
+        row["input_tokens"],
+        row["cache_read_tokens"],
+        row["cache_write_tokens"],
+        row["cache_write_1h_tokens"],
+        row["output_tokens"],
+    ) == (1, 100, 2_000, 300, 200, 50)
     assert row["provider"] == "anthropic"
     # $3 in, $0.30 cache read, $3.75 5-min write, $6 1-hour write, $15 out per million:
     # 100*3 + 2000*0.3 + 100*3.75 + 200*6 + 50*15 = 3,225 per million = $0.003225.
-    expected = genai_prices_usd("claude-sonnet-4-5", "anthropic", input_tokens=2_400, cache_read_tokens=2_000,
-                                cache_write_tokens=300, cache_write_1h_tokens=200, output_tokens=50)
+    expected = genai_prices_usd(
+        "claude-sonnet-4-5",
+        "anthropic",
+        input_tokens=2_400,
+        cache_read_tokens=2_000,
+        cache_write_tokens=300,
+        cache_write_1h_tokens=200,
+        output_tokens=50,
+    )
     assert expected == pytest.approx(0.003225)
     assert row["cost_usd"] == pytest.approx(expected, abs=1e-12)
 
@@ -449,15 +509,19 @@ def test_record_response_normalises_an_openai_chat_completion_and_prices_it():
     h.record_response(OPENAI_CHAT_COMPLETION, "openai", ts=BASE_TS)
     h.drain()
     row = h.snapshot()["by_model"]["gpt-4o-2024-08-06"]
-    assert (row["requests"], row["input_tokens"], row["cache_read_tokens"], row["output_tokens"]) == (1, 200, 1_000, 300)
+    assert (row["requests"], row["input_tokens"], row["cache_read_tokens"], row["output_tokens"]) == (
+        1,
+        200,
+        1_000,
+        300,
+    )
     # $2.50 in, $1.25 cached, $10 out per million: 200*2.5 + 1000*1.25 + 300*10 = 4,750 per million.
     expected = genai_prices_usd("gpt-4o", "openai", input_tokens=1_200, cache_read_tokens=1_000, output_tokens=300)
     assert expected == pytest.approx(0.00475)
     assert row["cost_usd"] == pytest.approx(expected, abs=1e-12)
 
 
-@pytest.mark.parametrize("response, provider", [(ANTHROPIC_RESPONSE, "anthropic"),
-                                                 (OPENAI_CHAT_COMPLETION, "openai")])
+@pytest.mark.parametrize("response, provider", [(ANTHROPIC_RESPONSE, "anthropic"), (OPENAI_CHAT_COMPLETION, "openai")])
 def test_the_same_response_recorded_twice_counts_once(response, provider):
     once, twice = TokenHistory(), TokenHistory()
     once.record_response(response, provider, ts=BASE_TS)
@@ -569,43 +633,48 @@ def test_many_sessions_fold_the_oldest_into_one_row_keeping_totals():
 
 def test_a_late_larger_copy_of_a_request_in_a_folded_session_leaves_no_empty_session_row():
     h = TokenHistory()
-    h.add(usage_event(model="gpt-4o", input_tokens=10, output_tokens=1, ts=BASE_TS, session="s-0",
-                      request_key="msg_1"))
+    h.add(usage_event(model="gpt-4o", input_tokens=10, output_tokens=1, ts=BASE_TS, session="s-0", request_key="msg_1"))
     h.drain()
     for i in range(1, history.MAX_SESSIONS + 5):
         h.record_usage("gpt-4o", 1, 1, ts=BASE_TS + i, session=f"s-{i}")
     h.drain()
-    h.add(usage_event(model="gpt-4o", input_tokens=100, output_tokens=1, ts=BASE_TS, session="s-0",
-                      request_key="msg_1"))
+    h.add(
+        usage_event(model="gpt-4o", input_tokens=100, output_tokens=1, ts=BASE_TS, session="s-0", request_key="msg_1")
+    )
     h.drain()
     snap = h.snapshot()
 
     assert snap["totals"]["requests"] == history.MAX_SESSIONS + 5  # totals are right either way
     assert snap["totals"]["input_tokens"] == 100 + history.MAX_SESSIONS + 4
     assert all(row["requests"] > 0 for row in snap["sessions"].values()), {
-        name: (row["requests"], row["input_tokens"]) for name, row in snap["sessions"].items()
-        if row["requests"] <= 0}
+        name: (row["requests"], row["input_tokens"]) for name, row in snap["sessions"].items() if row["requests"] <= 0
+    }
 
 
 def test_a_late_larger_copy_of_a_request_in_a_folded_then_revived_session_leaves_no_negative_row():
     h = TokenHistory()
-    h.add(usage_event(model="gpt-4o", input_tokens=1_000, output_tokens=0, ts=BASE_TS, session="s-0",
-                      request_key="msg_1"))
+    h.add(
+        usage_event(model="gpt-4o", input_tokens=1_000, output_tokens=0, ts=BASE_TS, session="s-0", request_key="msg_1")
+    )
     h.drain()
     for i in range(1, history.MAX_SESSIONS + 5):
         h.record_usage("gpt-4o", 1, 1, ts=BASE_TS + i, session=f"s-{i}")
     h.drain()
     h.record_usage("gpt-4o", 1, 1, ts=BASE_TS + 5_000, session="s-0")  # s-0 is active again
     h.drain()
-    h.add(usage_event(model="gpt-4o", input_tokens=0, output_tokens=1_001, ts=BASE_TS, session="s-0",
-                      request_key="msg_1"))
+    h.add(
+        usage_event(model="gpt-4o", input_tokens=0, output_tokens=1_001, ts=BASE_TS, session="s-0", request_key="msg_1")
+    )
     h.drain()
     snap = h.snapshot()
 
     assert snap["totals"]["input_tokens"] == history.MAX_SESSIONS + 5  # totals are right either way
     assert snap["totals"]["output_tokens"] == 1_001 + history.MAX_SESSIONS + 5
-    negative = {name: row for name, row in snap["sessions"].items()
-                if min(row["input_tokens"], row["output_tokens"], row["requests"]) < 0}
+    negative = {
+        name: row
+        for name, row in snap["sessions"].items()
+        if min(row["input_tokens"], row["output_tokens"], row["requests"]) < 0
+    }
     assert not negative, {name: (row["requests"], row["input_tokens"]) for name, row in negative.items()}
 
 
@@ -789,19 +858,21 @@ def test_ticket_keeps_its_latest_status_by_time_then_status_rank_whatever_the_ar
 
 
 def test_a_track_given_on_an_earlier_update_is_kept_whatever_the_arrival_order():
-    updates = [TicketUpdate(BASE_TS, "T-1", "todo", "core"),
-               TicketUpdate(BASE_TS + 10, "T-1", "completed", None)]
+    updates = [TicketUpdate(BASE_TS, "T-1", "todo", "core"), TicketUpdate(BASE_TS + 10, "T-1", "completed", None)]
     for order in ([0, 1], [1, 0]):
         h = TokenHistory()
         h.add_many(updates[i] for i in order)
         h.drain()
         assert h.snapshot()["tickets"]["tracks"] == {
-            "core": {"todo": 0, "in_progress": 0, "blocked": 0, "completed": 1}}, order
+            "core": {"todo": 0, "in_progress": 0, "blocked": 0, "completed": 1}
+        }, order
 
 
 def test_the_blocked_reason_shown_does_not_depend_on_arrival_order():
-    updates = [TicketUpdate(BASE_TS, "T-1", "blocked", "core", "waiting on API key"),
-               TicketUpdate(BASE_TS, "T-1", "blocked", "core", "flaky CI")]
+    updates = [
+        TicketUpdate(BASE_TS, "T-1", "blocked", "core", "waiting on API key"),
+        TicketUpdate(BASE_TS, "T-1", "blocked", "core", "flaky CI"),
+    ]
     shown = []
     for order in ([0, 1], [1, 0]):
         h = TokenHistory()
@@ -816,11 +887,29 @@ def test_the_blocked_reason_shown_does_not_depend_on_arrival_order():
 
 def a_session_of_everything(h: TokenHistory) -> None:
     for i in range(40):
-        h.record_usage(MODELS[i % 4], 2_000 + 37 * i, 300 + i, cache_read_tokens=10_000 * (i % 3),
-                       cache_write_tokens=500 * (i % 2), ts=BASE_TS + 45 * i + (i % 7) * DAY_S,
-                       tier=TIERS[i % 4], session=SESSIONS[i % 3], provider=MODEL_PROVIDERS[MODELS[i % 4]])
-    h.add(usage_event(model="claude-sonnet-4-5", input_tokens=250_000, output_tokens=900, ts=BASE_TS + 2_000,
-                      request_key="msg_9", reported_cost_usd=0.9, tier="Tier 1", session="s-alpha"))
+        h.record_usage(
+            MODELS[i % 4],
+            2_000 + 37 * i,
+            300 + i,
+            cache_read_tokens=10_000 * (i % 3),
+            cache_write_tokens=500 * (i % 2),
+            ts=BASE_TS + 45 * i + (i % 7) * DAY_S,
+            tier=TIERS[i % 4],
+            session=SESSIONS[i % 3],
+            provider=MODEL_PROVIDERS[MODELS[i % 4]],
+        )
+    h.add(
+        usage_event(
+            model="claude-sonnet-4-5",
+            input_tokens=250_000,
+            output_tokens=900,
+            ts=BASE_TS + 2_000,
+            request_key="msg_9",
+            reported_cost_usd=0.9,
+            tier="Tier 1",
+            session="s-alpha",
+        )
+    )
     h.record_usage("round-model", 1_000, 1_000, ts=BASE_TS + 2_010, reasoning_tokens=400)
     h.record_tool_call("Bash", 1_234.5, ok=False, ts=BASE_TS + 10, session="s-alpha")
     h.record_tool_call("Read", 3.25, ts=BASE_TS + 20)
@@ -875,14 +964,18 @@ def test_state_file_round_trip_then_more_records_match_a_history_that_never_rest
 def test_a_streaming_copy_arriving_after_a_restart_still_counts_once(tmp_path):
     path = tmp_path / "state.toml"
     first = TokenHistory(path)
-    first.add(usage_event(model="claude-sonnet-4-5", input_tokens=3, output_tokens=1, ts=BASE_TS,
-                          request_key="msg_01:req_01"))
+    first.add(
+        usage_event(model="claude-sonnet-4-5", input_tokens=3, output_tokens=1, ts=BASE_TS, request_key="msg_01:req_01")
+    )
     first.drain()
     first.save()
 
     restarted = TokenHistory(path)
-    restarted.add(usage_event(model="claude-sonnet-4-5", input_tokens=3, output_tokens=412, ts=BASE_TS,
-                              request_key="msg_01:req_01"))
+    restarted.add(
+        usage_event(
+            model="claude-sonnet-4-5", input_tokens=3, output_tokens=412, ts=BASE_TS, request_key="msg_01:req_01"
+        )
+    )
     restarted.drain()
     totals = restarted.snapshot()["totals"]
     assert (totals["requests"], totals["output_tokens"]) == (1, 412)
@@ -892,8 +985,9 @@ def test_a_streaming_copy_arriving_after_a_restart_still_counts_once(tmp_path):
 
 
 def tooled(key: str, output: int, tools, ts: float = BASE_TS) -> UsageEvent:
-    return usage_event(model="gpt-4o", input_tokens=1_000, output_tokens=output, ts=ts, session="s1",
-                       request_key=key, tools=tools)
+    return usage_event(
+        model="gpt-4o", input_tokens=1_000, output_tokens=output, ts=ts, session="s1", request_key=key, tools=tools
+    )
 
 
 def test_a_request_is_charged_to_each_tool_it_called_at_its_kept_copy(tmp_path):
@@ -934,8 +1028,7 @@ def test_session_rows_carry_marks_projects_tickets_and_ratings():
 
     h = TokenHistory()
     h.add(SessionMark(BASE_TS, "a", "start", "shop", "audit"))
-    h.add(usage_event(model="gpt-4o", input_tokens=100, output_tokens=10, ts=BASE_TS + 1, session="a",
-                      source="audit"))
+    h.add(usage_event(model="gpt-4o", input_tokens=100, output_tokens=10, ts=BASE_TS + 1, session="a", source="audit"))
     h.add(TicketUpdate(BASE_TS + 2, "a/t1", "completed", None, None, "a"))
     h.add(ToolCall(BASE_TS + 3, "Bash", 5.0, False, "a"))
     h.add(usage_event(model="gpt-4o", input_tokens=50, output_tokens=5, ts=BASE_TS + 4, session="b"))
@@ -958,8 +1051,16 @@ def test_session_rows_carry_marks_projects_tickets_and_ratings():
 
 
 def gemini_request(key: str, inp: int, tool_prompt: int, ts: float = BASE_TS) -> UsageEvent:
-    return usage_event(model="gemini-2.5-flash", input_tokens=inp, output_tokens=100, tool_prompt_tokens=tool_prompt,
-                       ts=ts, session="g1", source="gemini", request_key=key)
+    return usage_event(
+        model="gemini-2.5-flash",
+        input_tokens=inp,
+        output_tokens=100,
+        tool_prompt_tokens=tool_prompt,
+        ts=ts,
+        session="g1",
+        source="gemini",
+        request_key=key,
+    )
 
 
 def test_tool_use_prompt_tokens_are_part_of_the_input_and_a_rewrite_takes_the_old_copy_back(tmp_path):
@@ -999,7 +1100,7 @@ def test_state_saved_before_tool_use_prompts_were_kept_loads_with_none(tmp_path)
     h.save()
     data = tomllib.loads(path.read_text())
     for row in data["usage"]:
-        row["counts"] = row["counts"][:history.TOOL_PROMPT]  # ten counters, as saved before
+        row["counts"] = row["counts"][: history.TOOL_PROMPT]  # ten counters, as saved before
     data["recent_requests"] = [r[:14] for r in data["recent_requests"]]
     path.write_text(tomli_w.dumps(data))
     again = TokenHistory(state_path=path)
@@ -1013,8 +1114,9 @@ def test_state_saved_before_tool_use_prompts_were_kept_loads_with_none(tmp_path)
 
 def test_record_usage_takes_the_tool_use_prompt_and_the_tools_called():
     h = TokenHistory()
-    h.record_usage("gemini-2.5-flash", 1_000, 100, ts=BASE_TS, session="g1", tool_prompt_tokens=300,
-                   tools=["read_file", "shell"])
+    h.record_usage(
+        "gemini-2.5-flash", 1_000, 100, ts=BASE_TS, session="g1", tool_prompt_tokens=300, tools=["read_file", "shell"]
+    )
     h.record_usage("gemini-2.5-flash", 500, 50, ts=BASE_TS + 1, session="g1")  # the plain call, as before
     h.drain()
     snap = h.snapshot()

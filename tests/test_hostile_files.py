@@ -23,14 +23,10 @@ from session_insights.sources.tail import FileTail, Position
 
 SESSION = "sess-hostile"
 MODEL = "claude-sonnet-4-5"
-FILLER = (
-    "lorem ipsum dolor sit amet " * 40
-)  # assistant text: never kept, only makes lines realistic
+FILLER = "lorem ipsum dolor sit amet " * 40  # assistant text: never kept, only makes lines realistic
 
 
-def assistant(
-    n: int, copy: int, output: int, *, tool: str | None = None, session: str = SESSION
-) -> dict:
+def assistant(n: int, copy: int, output: int, *, tool: str | None = None, session: str = SESSION) -> dict:
     """One streamed copy of request ``n`` (copies share message.id + requestId and time)."""
     content = (
         [{"type": "tool_use", "id": f"toolu_{n}", "name": tool, "input": {"path": "x"}}]
@@ -167,15 +163,10 @@ def test_one_65_mb_log_is_read_with_the_totals_of_a_sequential_read(big_transcri
     open_source(f"claude:{folder}", h).read_all(workers=2)
     h.drain()
     assert figures(h.snapshot(now_ts=0)) == sequential
-    assert (
-        h.offsets == offsets
-    )  # the file's offset is its end, as after a sequential read
+    assert h.offsets == offsets  # the file's offset is its end, as after a sequential read
     size = (folder / "p" / f"{SESSION}.jsonl").stat().st_size
     assert [o["offset"] for o in h.offsets.values()] == [size]
-    assert (
-        sequential["totals"]["requests"] > 10_000
-        and sequential["errors"]["bad_lines"] == 0
-    )
+    assert sequential["totals"]["requests"] > 10_000 and sequential["errors"]["bad_lines"] == 0
     assert sequential["tools"]["Task"] == (
         1,
         1,
@@ -237,11 +228,7 @@ class PairedLines(LineSource):
     def settle(self, carried):
         opened, out = {}, []
         for answers, uses in carried:
-            out += [
-                ToolCall(ts, "t", (ts - opened.pop(a)) * 1000.0, True, None)
-                for a, ts in answers
-                if a in opened
-            ]
+            out += [ToolCall(ts, "t", (ts - opened.pop(a)) * 1000.0, True, None) for a, ts in answers if a in opened]
             opened.update(uses)
         return out
 
@@ -255,15 +242,11 @@ def paired_file(path: Path) -> None:
         lines += [{"ts": n, "req": f"r{n}", "out": 1}, {"ts": n, "use": f"u{n}"}]
         if n >= 40:  # each answer 40 requests later: every cut falls between some pairs
             lines.append({"ts": n, "answer": f"u{n - 40}"})
-        lines.append(
-            {"ts": n, "req": f"r{n}", "out": 5}
-        )  # a larger copy, maybe past a cut
+        lines.append({"ts": n, "req": f"r{n}", "out": 5})  # a larger copy, maybe past a cut
     path.write_bytes(b"{}\n" + dumps(lines))  # one bad line too
 
 
-def test_a_file_read_in_byte_ranges_counts_copies_and_pairs_across_cuts_exactly(
-    tmp_path, monkeypatch
-):
+def test_a_file_read_in_byte_ranges_counts_copies_and_pairs_across_cuts_exactly(tmp_path, monkeypatch):
     path = tmp_path / "paired.jsonl"
     paired_file(path)
     monkeypatch.setattr(base, "PARALLEL_MIN_BYTES", 0)
@@ -278,18 +261,9 @@ def test_a_file_read_in_byte_ranges_counts_copies_and_pairs_across_cuts_exactly(
         offsets.append(h.offsets)
     assert len(planned) == 3 and [p.index for job in planned for p in job] == [0, 1, 2]
     assert snaps[1] == snaps[0]
-    assert (
-        snaps[0]["totals"]["requests"] == 3000
-        and snaps[0]["totals"]["output_tokens"] == 15_000
-    )
-    assert (
-        snaps[0]["tools"] == {"t": (2960, 0)} and snaps[0]["errors"]["bad_lines"] == 1
-    )
-    assert (
-        offsets[1]
-        == offsets[0]
-        == {str(path): {**offsets[0][str(path)], "offset": path.stat().st_size}}
-    )
+    assert snaps[0]["totals"]["requests"] == 3000 and snaps[0]["totals"]["output_tokens"] == 15_000
+    assert snaps[0]["tools"] == {"t": (2960, 0)} and snaps[0]["errors"]["bad_lines"] == 1
+    assert offsets[1] == offsets[0] == {str(path): {**offsets[0][str(path)], "offset": path.stat().st_size}}
 
 
 def test_cuts_fall_on_line_starts_inside_the_range(tmp_path):
@@ -297,28 +271,20 @@ def test_cuts_fall_on_line_starts_inside_the_range(tmp_path):
     data = b"".join(b"x" * (n % 50) + b"\n" for n in range(2000))
     path.write_bytes(data)
     cuts = parallel.line_starts(str(path), 10, len(data), 4)
-    assert (
-        len(cuts) == 3
-        and cuts == sorted(set(cuts))
-        and all(10 < c < len(data) for c in cuts)
-    )
+    assert len(cuts) == 3 and cuts == sorted(set(cuts)) and all(10 < c < len(data) for c in cuts)
     assert all(data[c - 1 : c] == b"\n" for c in cuts)
     one_line = tmp_path / "one.jsonl"
     one_line.write_bytes(b"y" * 100_000 + b"\n")
     assert parallel.line_starts(str(one_line), 0, 100_001, 4) == []  # nowhere to cut
 
 
-def test_context_carrying_adapters_and_small_corpora_are_not_split(
-    tmp_path, monkeypatch
-):
+def test_context_carrying_adapters_and_small_corpora_are_not_split(tmp_path, monkeypatch):
     rollout = tmp_path / "rollout-2025-11-20T10-00-00-x.jsonl"
     rollout.write_bytes(b"{}\n" * 50_000)
     monkeypatch.setattr(parallel, "MIN_RANGE_BYTES", 1000)
     monkeypatch.setattr(base, "PARALLEL_MIN_BYTES", 0)
     planned = spy_jobs(monkeypatch)
-    open_source(f"codex:{tmp_path}", TokenHistory()).read_all(
-        workers=2
-    )  # session and totals run on
+    open_source(f"codex:{tmp_path}", TokenHistory()).read_all(workers=2)  # session and totals run on
     assert planned == [] or not any(p.split for job in planned for p in job)
     monkeypatch.undo()
 
@@ -328,9 +294,7 @@ def test_context_carrying_adapters_and_small_corpora_are_not_split(
     monkeypatch.setattr(parallel, "ProcessPoolExecutor", no_processes)
     paired_file(tmp_path / "paired.jsonl")
     h = TokenHistory()
-    PairedLines(tmp_path / "paired.jsonl", h).read_all(
-        workers=2
-    )  # well under PARALLEL_MIN_BYTES
+    PairedLines(tmp_path / "paired.jsonl", h).read_all(workers=2)  # well under PARALLEL_MIN_BYTES
     h.drain()
     assert h.snapshot()["totals"]["requests"] == 3000
 
@@ -361,12 +325,8 @@ def test_a_file_truncated_and_regrown_past_its_offset_is_read_from_its_start(tmp
     assert requests(source, h) == 10
     inode = path.stat().st_ino
     # Rewritten in place (same inode) with 13 other requests, longer than before.
-    path.write_bytes(
-        dumps(assistant(n, 0, 10, session="sess-new") for n in range(100, 113))
-    )
-    assert path.stat().st_ino == inode and path.stat().st_size > 10 * len(
-        orjson.dumps(assistant(0, 0, 10))
-    )
+    path.write_bytes(dumps(assistant(n, 0, 10, session="sess-new") for n in range(100, 113)))
+    assert path.stat().st_ino == inode and path.stat().st_size > 10 * len(orjson.dumps(assistant(0, 0, 10)))
     assert requests(source, h) == 23  # all 13 new ones, not the 8 past the old offset
 
 
@@ -377,9 +337,7 @@ def test_a_copy_truncated_log_goes_on_from_its_new_start(tmp_path):
     shutil.copy(path, path.with_name(path.name + ".1"))  # logrotate's copytruncate
     with open(path, "r+b") as f:
         f.truncate(0)
-    with open(
-        path, "ab"
-    ) as f:  # the writer goes on, past the old offset before the next poll
+    with open(path, "ab") as f:  # the writer goes on, past the old offset before the next poll
         f.write(dumps(assistant(n, 0, 10) for n in range(200, 213)))
     assert requests(source, h) == 23
 
@@ -398,9 +356,7 @@ def test_a_position_keeps_the_files_head_and_older_state_without_it_still_loads(
     resumed = FileTail(path, Position.from_dict(saved))
     assert len(list(resumed.read_lines())) == 3000 and resumed.pos.head_len == 4096
     path.write_bytes(b"9\n" * 5000)  # same size and inode, other bytes: replaced
-    assert list(FileTail(path, Position.from_dict(resumed.position())).read_lines())[
-        :1
-    ] == [b"9"]
+    assert list(FileTail(path, Position.from_dict(resumed.position())).read_lines())[:1] == [b"9"]
     old = {"offset": 4, "inode": path.stat().st_ino, "device": path.stat().st_dev}
     assert Position.from_dict(old) == Position(4, old["inode"], old["device"], 0, 0)
 
@@ -424,36 +380,26 @@ def small_limits(monkeypatch):
     monkeypatch.setattr(tail, "CHUNK_BYTES", 64 * 1024)
 
 
-def test_a_line_longer_than_the_limit_is_one_bad_line_and_its_neighbours_are_read(
-    tmp_path, small_limits
-):
+def test_a_line_longer_than_the_limit_is_one_bad_line_and_its_neighbours_are_read(tmp_path, small_limits):
     path, h, source = claude_folder(tmp_path)
     huge = orjson.dumps({**assistant(1, 0, 10), "junk": "z" * (5 * 1024 * 1024)})
-    path.write_bytes(
-        dumps([assistant(0, 0, 10)]) + huge + b"\n" + dumps([assistant(2, 0, 10)])
-    )
+    path.write_bytes(dumps([assistant(0, 0, 10)]) + huge + b"\n" + dumps([assistant(2, 0, 10)]))
     tracemalloc.start()
     try:
         assert requests(source, h) == 2
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert (
-        peak < tail.MAX_LINE_BYTES + 4 * tail.CHUNK_BYTES
-    )  # the 5 MiB line was never held
+    assert peak < tail.MAX_LINE_BYTES + 4 * tail.CHUNK_BYTES  # the 5 MiB line was never held
     assert h.snapshot()["errors"]["reasons"] == {"line longer than 1 MiB": 1}
 
 
-def test_a_file_with_no_newline_is_scanned_once_in_bounded_memory(
-    tmp_path, small_limits, monkeypatch
-):
+def test_a_file_with_no_newline_is_scanned_once_in_bounded_memory(tmp_path, small_limits, monkeypatch):
     path, h, source = claude_folder(tmp_path)
     path.write_bytes(b"y" * (8 * 1024 * 1024))
     read = []
     pread = os.pread
-    monkeypatch.setattr(
-        tail.os, "pread", lambda fd, n, at: read.append(n) or pread(fd, n, at)
-    )
+    monkeypatch.setattr(tail.os, "pread", lambda fd, n, at: read.append(n) or pread(fd, n, at))
     tracemalloc.start()
     try:
         assert requests(source, h) == 0
@@ -468,9 +414,7 @@ def test_a_file_with_no_newline_is_scanned_once_in_bounded_memory(
         f.write(b"\n" + dumps([assistant(5, 0, 10)]))
     assert requests(source, h) == 1
     errors = h.snapshot()["errors"]
-    assert errors["bad_lines"] == 1 and errors["reasons"] == {
-        "line longer than 1 MiB": 1
-    }
+    assert errors["bad_lines"] == 1 and errors["reasons"] == {"line longer than 1 MiB": 1}
 
 
 def test_a_byte_budget_smaller_than_a_line_still_reads_a_line_each_poll(tmp_path):
@@ -486,18 +430,14 @@ def test_a_byte_budget_smaller_than_a_line_still_reads_a_line_each_poll(tmp_path
 # --- folders and files that are not what they seem ---------------------------------------
 
 
-def test_an_unreadable_folder_is_a_notice_and_the_other_folders_are_read(
-    tmp_path, monkeypatch
-):
+def test_an_unreadable_folder_is_a_notice_and_the_other_folders_are_read(tmp_path, monkeypatch):
     """Tests run as root here, where chmod 000 does not stop a read, so the refusal is
     simulated: os.scandir raises PermissionError for that one folder, as it does for a
     user without the right to list it."""
     root = tmp_path / "projects"
     for name in ("a", "locked", "z"):
         (root / name).mkdir(parents=True)
-        (root / name / f"{name}.jsonl").write_bytes(
-            dumps([assistant(ord(name[0]), 0, 10)])
-        )
+        (root / name / f"{name}.jsonl").write_bytes(dumps([assistant(ord(name[0]), 0, 10)]))
     scandir = os.scandir
 
     def refusing(path):
@@ -508,9 +448,7 @@ def test_an_unreadable_folder_is_a_notice_and_the_other_folders_are_read(
     monkeypatch.setattr(base.os, "scandir", refusing)
     h = TokenHistory()
     assert requests(open_source(f"claude:{root}", h), h) == 2
-    assert h.notices == [
-        f"claude:{root}: cannot read folder {root / 'locked'} (Permission denied)"
-    ]
+    assert h.notices == [f"claude:{root}: cannot read folder {root / 'locked'} (Permission denied)"]
 
 
 def test_a_fifo_named_like_a_log_never_blocks_the_poller(tmp_path):
@@ -527,22 +465,16 @@ def test_a_fifo_named_like_a_log_never_blocks_the_poller(tmp_path):
     try:
         assert requests(source, h) == 1
         with pytest.raises(OSError, match="not a regular file"):
-            list(
-                FileTail(fifo).read_lines()
-            )  # a path that became a FIFO after it was listed
+            list(FileTail(fifo).read_lines())  # a path that became a FIFO after it was listed
         alone = TokenHistory()
         assert requests(open_source(f"claude:{fifo}", alone), alone) == 0
-        assert alone.notices == [
-            f"claude:{fifo}: {fifo} is neither a regular file nor a folder"
-        ]
+        assert alone.notices == [f"claude:{fifo}: {fifo} is neither a regular file nor a folder"]
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
 
 
-def test_a_file_read_whole_larger_than_the_limit_is_skipped_with_a_notice(
-    tmp_path, monkeypatch
-):
+def test_a_file_read_whole_larger_than_the_limit_is_skipped_with_a_notice(tmp_path, monkeypatch):
     monkeypatch.setattr(base, "MAX_WHOLE_BYTES", 1000)
     path = tmp_path / "audit.json"
     path.write_bytes(b"[" + b",".join([b'{"x": 1}'] * 500) + b"]")
@@ -550,11 +482,7 @@ def test_a_file_read_whole_larger_than_the_limit_is_skipped_with_a_notice(
     source = open_source(f"audit:{path}", h)
     source.poll()
     source.poll()
-    assert (
-        len(h.notices) == 1
-        and f"skipped {path}: {path.stat().st_size:,} bytes, over the 1,000"
-        in h.notices[0]
-    )
+    assert len(h.notices) == 1 and f"skipped {path}: {path.stat().st_size:,} bytes, over the 1,000" in h.notices[0]
     assert h.snapshot()["errors"]["bad_lines"] == 0
 
 
@@ -565,9 +493,7 @@ def test_a_file_read_whole_larger_than_the_limit_is_skipped_with_a_notice(
     "exc, reason",
     [
         (
-            orjson.JSONDecodeError(
-                "unexpected character: line 1 column 3 (char 2)", "{x", 2
-            ),
+            orjson.JSONDecodeError("unexpected character: line 1 column 3 (char 2)", "{x", 2),
             "not valid JSON",
         ),
         (OverflowError("int too large to convert to float"), "number out of range"),
@@ -625,9 +551,7 @@ def test_a_long_reason_is_cut_at_a_word_boundary():
 def test_bad_lines_are_counted_by_reason_per_poll(tmp_path):
     path, h, source = claude_folder(tmp_path)
     bad_time = {**assistant(2, 0, 10), "timestamp": "not a time"}
-    path.write_bytes(
-        dumps([assistant(1, 0, 10), bad_time, bad_time]) + b'{"usage": {broken\n'
-    )
+    path.write_bytes(dumps([assistant(1, 0, 10), bad_time, bad_time]) + b'{"usage": {broken\n')
     assert requests(source, h) == 1
     reasons = h.snapshot()["errors"]["reasons"]
     assert reasons.pop("not valid JSON") == 1 and list(reasons.values()) == [2]
@@ -685,8 +609,17 @@ def test_a_tools_log_replaced_by_a_copy_of_itself_plus_a_line_counts_each_call_o
     source = open_source(f"comms:{tools}", h)
     assert tool_calls(source, h) == 100 and tools.stat().st_size > 2 * tail.HEAD_BYTES
     inode = tools.stat().st_ino
-    line = orjson.dumps({"v": 1, "kind": "tool_call", "ts": 1_760_000_100.0,
-                         "session": "s1", "name": "Read", "duration_ms": 1.0, "ok": True})
+    line = orjson.dumps(
+        {
+            "v": 1,
+            "kind": "tool_call",
+            "ts": 1_760_000_100.0,
+            "session": "s1",
+            "name": "Read",
+            "duration_ms": 1.0,
+            "ok": True,
+        }
+    )
     replace_with(tools, tools.read_bytes() + line + b"\n")
     assert tools.stat().st_ino != inode
     assert tool_calls(source, h) == 101  # not 201: the first 100 were counted already
@@ -694,11 +627,7 @@ def test_a_tools_log_replaced_by_a_copy_of_itself_plus_a_line_counts_each_call_o
 
 
 def claude_tool_transcript(n: int) -> bytes:
-    return dumps(
-        x
-        for i in range(n)
-        for x in (assistant(i, 0, 5), assistant(i, 1, 9, tool="Read"), tool_result(i, i))
-    )
+    return dumps(x for i in range(n) for x in (assistant(i, 0, 5), assistant(i, 1, 9, tool="Read"), tool_result(i, i)))
 
 
 def test_a_transcript_replaced_by_a_copy_plus_a_tool_result_counts_each_tool_once(
@@ -755,8 +684,17 @@ def test_a_log_replaced_by_a_copy_while_stopped_goes_on_from_its_saved_offset(tm
     assert tool_calls(open_source(f"comms:{tools}", h), h) == 60
     saved = h.offsets[str(tools)]
     assert saved["tail_len"] == tail.HEAD_BYTES and isinstance(saved["tail"], int)
-    line = orjson.dumps({"v": 1, "kind": "tool_call", "ts": 1_760_000_100.0,
-                         "session": "s1", "name": "Read", "duration_ms": 1.0, "ok": True})
+    line = orjson.dumps(
+        {
+            "v": 1,
+            "kind": "tool_call",
+            "ts": 1_760_000_100.0,
+            "session": "s1",
+            "name": "Read",
+            "duration_ms": 1.0,
+            "ok": True,
+        }
+    )
     replace_with(tools, tools.read_bytes() + line + b"\n")
     again = TokenHistory()
     again.offsets[str(tools)] = Position.from_dict(saved).as_dict()  # as state.toml keeps it
@@ -782,9 +720,7 @@ def test_a_position_keeps_a_digest_of_the_bytes_before_its_offset(tmp_path):
     assert small.pos.tail == tail.head_digest(path.read_bytes()[-4096:])
 
 
-def test_a_big_log_grown_since_its_saved_offset_is_read_in_ranges_from_that_offset(
-    tmp_path, monkeypatch
-):
+def test_a_big_log_grown_since_its_saved_offset_is_read_in_ranges_from_that_offset(tmp_path, monkeypatch):
     path = tmp_path / "paired.jsonl"
     paired_file(path)
     first = TokenHistory()
@@ -838,9 +774,7 @@ def test_live_tailing_waits_for_the_newline_of_a_last_line(tmp_path):
     assert requests(source, h) == 2 and h.snapshot()["errors"]["bad_lines"] == 0
 
 
-def test_a_big_log_read_in_byte_ranges_counts_its_last_line_without_a_newline(
-    tmp_path, monkeypatch
-):
+def test_a_big_log_read_in_byte_ranges_counts_its_last_line_without_a_newline(tmp_path, monkeypatch):
     path = tmp_path / "paired.jsonl"
     paired_file(path)
     path.write_bytes(path.read_bytes() + orjson.dumps({"ts": 1, "req": "last", "out": 7}))
@@ -903,9 +837,7 @@ def test_a_link_to_nothing_named_like_a_log_is_a_notice(tmp_path):
     os.symlink("gone", path.with_name("not-a-log"))  # not a log's name: not ours to name
     assert requests(source, h) == 1
     dangling = path.with_name("dangling.jsonl")
-    assert h.notices == [
-        f"claude:{tmp_path / 'projects'}: cannot read {dangling} (No such file or directory)"
-    ]
+    assert h.notices == [f"claude:{tmp_path / 'projects'}: cannot read {dangling} (No such file or directory)"]
 
 
 # --- a whole file that cannot be read is never silence --------------------------------------
@@ -915,8 +847,13 @@ LEGACY_CHAT = {
     "projectHash": "0123456789abcdef",
     "startTime": "2025-09-01T08:00:00.000Z",
     "messages": [
-        {"id": "lg1", "timestamp": "2025-09-01T08:00:04.000Z", "type": "gemini",
-         "model": "gemini-2.5-flash", "tokens": {"input": 900, "output": 25}},
+        {
+            "id": "lg1",
+            "timestamp": "2025-09-01T08:00:04.000Z",
+            "type": "gemini",
+            "model": "gemini-2.5-flash",
+            "tokens": {"input": 900, "output": 25},
+        },
     ],
 }
 
@@ -950,17 +887,21 @@ def test_a_legacy_chat_replaced_by_a_longer_copy_while_stopped_counts_only_new_m
     tmp_path,
 ):
     path = legacy_chat_path(tmp_path)
-    call = {"id": "c1", "name": "read_file", "status": "success",
-            "timestamp": "2025-09-01T08:00:05.000Z"}
+    call = {"id": "c1", "name": "read_file", "status": "success", "timestamp": "2025-09-01T08:00:05.000Z"}
     first = {**LEGACY_CHAT["messages"][0], "toolCalls": [call]}
     path.write_bytes(orjson.dumps({**LEGACY_CHAT, "messages": [first]}))
     state = tmp_path / "state.toml"
     h = TokenHistory(state_path=state)
     assert tool_calls(open_source(f"gemini:{tmp_path / 'tmp'}", h), h) == 1
     h.save()
-    later = {"id": "lg2", "timestamp": "2025-09-01T08:01:04.000Z", "type": "gemini",
-             "model": "gemini-2.5-flash", "tokens": {"input": 50, "output": 5},
-             "toolCalls": [{**call, "id": "c2", "name": "glob"}]}
+    later = {
+        "id": "lg2",
+        "timestamp": "2025-09-01T08:01:04.000Z",
+        "type": "gemini",
+        "model": "gemini-2.5-flash",
+        "tokens": {"input": 50, "output": 5},
+        "toolCalls": [{**call, "id": "c2", "name": "glob"}],
+    }
     replace_with(path, orjson.dumps({**LEGACY_CHAT, "messages": [first, later]}))
     h = TokenHistory(state_path=state)
     assert tool_calls(open_source(f"gemini:{tmp_path / 'tmp'}", h), h) == 2  # not 3

@@ -27,8 +27,9 @@ def _saved_state(path: Path) -> dict:
     """A real state file of a small session, as a table to damage."""
     history = TokenHistory(state_path=path)
     for i in range(5):
-        history.record_usage("claude-sonnet-4-5", 1000, 100, ts=TS + i * 60, session="s1", tier="Tier 1",
-                             request_key=f"r{i}")
+        history.record_usage(
+            "claude-sonnet-4-5", 1000, 100, ts=TS + i * 60, session="s1", tier="Tier 1", request_key=f"r{i}"
+        )
     history.record_tool_call("Bash", 120.0, ts=TS + 10, session="s1")
     history.update_ticket("T-1", "completed", ts=TS + 20, track="build")
     history.rate(8, ts=TS + 30, session="s1")
@@ -152,8 +153,9 @@ def test_a_save_that_fails_with_any_error_is_a_notice_and_the_next_save_happens(
     history.drain()
     saver = Saver(history)
     real_save = history.save
-    monkeypatch.setattr(history, "save", lambda: (_ for _ in ()).throw(UnicodeEncodeError(
-        "utf-8", "x", 0, 1, "surrogates not allowed")))
+    monkeypatch.setattr(
+        history, "save", lambda: (_ for _ in ()).throw(UnicodeEncodeError("utf-8", "x", 0, 1, "surrogates not allowed"))
+    )
     saver.save()
     assert any("could not save" in n and "UnicodeEncodeError" in n for n in history.notices)
     monkeypatch.setattr(history, "save", real_save)
@@ -199,11 +201,24 @@ def test_a_replaced_comms_log_counts_each_call_once(tmp_path: Path):
 def _claude_line(i: int, output_tokens: int = 50, session: str = "5b1c0000-0000-4000-8000-000000000001") -> bytes:
     import orjson
 
-    return orjson.dumps({
-        "type": "assistant", "sessionId": session, "timestamp": f"2025-11-20T10:{i // 60:02d}:{i % 60:02d}.000Z",
-        "requestId": f"req_{i}", "cwd": "/home/me/shop",
-        "message": {"id": f"msg_{i}", "model": "claude-sonnet-4-5-20250929", "role": "assistant",
-                    "usage": {"input_tokens": 10, "output_tokens": output_tokens}}}) + b"\n"
+    return (
+        orjson.dumps(
+            {
+                "type": "assistant",
+                "sessionId": session,
+                "timestamp": f"2025-11-20T10:{i // 60:02d}:{i % 60:02d}.000Z",
+                "requestId": f"req_{i}",
+                "cwd": "/home/me/shop",
+                "message": {
+                    "id": f"msg_{i}",
+                    "model": "claude-sonnet-4-5-20250929",
+                    "role": "assistant",
+                    "usage": {"input_tokens": 10, "output_tokens": output_tokens},
+                },
+            }
+        )
+        + b"\n"
+    )
 
 
 def _read(history: TokenHistory, folder: Path) -> int:
@@ -351,8 +366,11 @@ def test_a_log_replaced_while_the_app_was_closed_is_read_again_after_the_restart
     path = logs / "s1.comms.jsonl"
 
     def lines(n: int, tokens: int) -> bytes:
-        return b"".join(b'{"kind": "model_call", "ts": %d, "model": "gpt-4o", "usage": {"input_tokens": %d}}\n'
-                        % (1_760_000_000 + i, tokens) for i in range(n))
+        return b"".join(
+            b'{"kind": "model_call", "ts": %d, "model": "gpt-4o", "usage": {"input_tokens": %d}}\n'
+            % (1_760_000_000 + i, tokens)
+            for i in range(n)
+        )
 
     path.write_bytes(lines(8, 100))
     first = TokenHistory(state_path=state)
@@ -402,7 +420,8 @@ def _comms_logs(folder: Path, n: int) -> None:
     for i in range(n):
         (folder / f"{i:08x}.comms.jsonl").write_text(
             f'{{"kind": "model_call", "ts": {TS + i}, "model": "gpt-4o", "session": "s{i}", '
-            f'"usage": {{"input_tokens": 100, "output_tokens": 10}}}}\n')
+            f'"usage": {{"input_tokens": 100, "output_tokens": 10}}}}\n'
+        )
 
 
 def test_state_toml_stays_within_256_kb_with_10000_log_files_and_a_restart_reads_none_again(tmp_path: Path):
@@ -415,8 +434,10 @@ def test_state_toml_stays_within_256_kb_with_10000_log_files_and_a_restart_reads
     first.drain()
     assert first.save() <= state_file.MAX_STATE_BYTES
     with (logs / "00000007.comms.jsonl").open("a") as f:
-        f.write(f'{{"kind": "model_call", "ts": {TS + 99_999}, "model": "gpt-4o", "session": "s7", '
-                f'"usage": {{"input_tokens": 5}}}}\n')
+        f.write(
+            f'{{"kind": "model_call", "ts": {TS + 99_999}, "model": "gpt-4o", "session": "s7", '
+            f'"usage": {{"input_tokens": 5}}}}\n'
+        )
 
     second = TokenHistory(state_path=path)
     assert not second.notices

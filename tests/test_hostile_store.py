@@ -103,21 +103,15 @@ def test_a_session_costing_more_than_int64_picodollars_is_stored_and_reported_ex
     capsys, tmp_path: Path, ten_million_dollar_log: Path
 ):
     history = tmp_path / "h.sqlite"
-    expected_pusd = (
-        BIG_LINES * 1_000_000_000 * OPUS_OUTPUT_USD_PER_MTOK * PUSD_PER_USD // 1_000_000
-    )
+    expected_pusd = BIG_LINES * 1_000_000_000 * OPUS_OUTPUT_USD_PER_MTOK * PUSD_PER_USD // 1_000_000
     assert expected_pusd > INT64_MAX
 
-    code, out, err = report(
-        capsys, f"comms:{ten_million_dollar_log}", "--history", str(history)
-    )
+    code, out, err = report(capsys, f"comms:{ten_million_dollar_log}", "--history", str(history))
     assert (code, err) == (0, "")
     assert "$10,500,000" in out
 
     # From the durable history alone, the same session at the same cost.
-    code, out, err = report(
-        capsys, "--by", "session", "--format", "json", "--history", str(history)
-    )
+    code, out, err = report(capsys, "--by", "session", "--format", "json", "--history", str(history))
     assert (code, err) == (0, "")
     (row,) = json.loads(out)["rows"]
     assert row["cost_usd"] == 10_500_000.0
@@ -127,13 +121,9 @@ def test_a_session_costing_more_than_int64_picodollars_is_stored_and_reported_ex
     assert kept["models"]["claude-opus-4-1"]["cost_pusd"] == expected_pusd
     assert sum(day[4] for day in kept["days"]) == expected_pusd
 
-    code, out, err = report(
-        capsys, "--by", "month", "--format", "json", "--history", str(history)
-    )
+    code, out, err = report(capsys, "--by", "month", "--format", "json", "--history", str(history))
     assert (code, err) == (0, "")
-    assert (
-        sum(period["cost_usd"] for period in json.loads(out)["periods"]) == 10_500_000.0
-    )
+    assert sum(period["cost_usd"] for period in json.loads(out)["periods"]) == 10_500_000.0
 
 
 def test_every_integer_figure_past_int64_round_trips_and_ordinary_ones_stay_sqlite_integers(
@@ -147,9 +137,7 @@ def test_every_integer_figure_past_int64_round_trips_and_ordinary_ones_stay_sqli
             big[field] = huge
     model = next(iter(big["models"].values()))
     for field in store_module.MODEL_FIELDS:
-        model[field] = (
-            -huge if field == "reasoning_tokens" else huge
-        )  # negative too: exact both ways
+        model[field] = -huge if field == "reasoning_tokens" else huge  # negative too: exact both ways
     big["days"] = [(day, name, huge, huge, huge) for day, name, *_ in big["days"]]
 
     store = SessionStore(path)
@@ -159,12 +147,8 @@ def test_every_integer_figure_past_int64_round_trips_and_ordinary_ones_stay_sqli
     kept = {row["session"]: row for row in SessionStore(path).sessions()}
     assert kept == {row["session"]: row for row in (big, ordinary)}
     with sqlite3.connect(path) as db:
-        kinds = db.execute(
-            "SELECT session, typeof(cost_pusd), typeof(total_tokens) FROM sessions"
-        ).fetchall()
-        day_kinds = db.execute(
-            "SELECT session, typeof(cost_pusd) FROM session_days"
-        ).fetchall()
+        kinds = db.execute("SELECT session, typeof(cost_pusd), typeof(total_tokens) FROM sessions").fetchall()
+        day_kinds = db.execute("SELECT session, typeof(cost_pusd) FROM session_days").fetchall()
     assert sorted(kinds) == [
         (big["session"], "blob", "blob"),
         (ordinary["session"], "integer", "integer"),
@@ -188,9 +172,7 @@ def test_a_row_altered_by_another_program_is_left_out_with_a_notice_and_replaced
     store = SessionStore(path)
     assert [row["session"] for row in store.sessions()] == ["s002"]
     assert any("not ours in 2 sessions" in n for n in store.notices)
-    code, out, err = report(
-        capsys, "--by", "session", "--format", "json", "--history", str(path)
-    )
+    code, out, err = report(capsys, "--by", "session", "--format", "json", "--history", str(path))
     assert code == 0 and [r["session"] for r in json.loads(out)["rows"]] == ["s002"]
     assert "left out" in err and "Traceback" not in err
 
@@ -212,9 +194,7 @@ def small_log(tmp_path: Path) -> Path:
     return tmp_path / "small"
 
 
-def test_history_naming_a_folder_is_a_one_line_error_and_nothing_is_renamed(
-    capsys, tmp_path: Path, small_log: Path
-):
+def test_history_naming_a_folder_is_a_one_line_error_and_nothing_is_renamed(capsys, tmp_path: Path, small_log: Path):
     folder = tmp_path / "kept"
     folder.mkdir()
     (folder / "notes.txt").write_text("mine")
@@ -250,9 +230,7 @@ def test_an_unreadable_history_is_a_one_line_error_and_is_not_moved_aside(
     assert not list(tmp_path.glob("*.corrupt-*"))
 
 
-def test_a_store_over_a_folder_or_an_unreadable_file_says_so_and_renames_nothing(
-    monkeypatch, tmp_path: Path
-):
+def test_a_store_over_a_folder_or_an_unreadable_file_says_so_and_renames_nothing(monkeypatch, tmp_path: Path):
     folder = tmp_path / "folder"
     folder.mkdir()
     store = SessionStore(folder)
@@ -272,9 +250,7 @@ def test_a_store_over_a_folder_or_an_unreadable_file_says_so_and_renames_nothing
     assert not list(tmp_path.glob("*.corrupt-*"))
 
 
-def test_history_in_a_missing_folder_or_under_a_file_is_a_one_line_error(
-    capsys, tmp_path: Path, small_log: Path
-):
+def test_history_in_a_missing_folder_or_under_a_file_is_a_one_line_error(capsys, tmp_path: Path, small_log: Path):
     missing = tmp_path / "no" / "such" / "h.sqlite"
     assert_one_line_error(
         *report(capsys, f"comms:{small_log}", "--history", str(missing)),
@@ -290,9 +266,7 @@ def test_history_in_a_missing_folder_or_under_a_file_is_a_one_line_error(
     )
 
 
-def test_state_naming_a_folder_is_a_one_line_error_for_report_and_window(
-    capsys, tmp_path: Path, small_log: Path
-):
+def test_state_naming_a_folder_is_a_one_line_error_for_report_and_window(capsys, tmp_path: Path, small_log: Path):
     folder = tmp_path / "folder"
     folder.mkdir()
     assert_one_line_error(
@@ -303,21 +277,15 @@ def test_state_naming_a_folder_is_a_one_line_error_for_report_and_window(
     code = main(["--state", str(folder)])
     _, err = capsys.readouterr()
     assert code == EXIT_USAGE and err.count("\n") == 1 and "folder" in err, err
-    assert not list(tmp_path.glob("*.corrupt-*")) and not list(
-        tmp_path.glob("folder.*")
-    )
+    assert not list(tmp_path.glob("*.corrupt-*")) and not list(tmp_path.glob("folder.*"))
 
 
-def test_a_default_state_that_is_a_folder_is_a_one_line_error(
-    capsys, monkeypatch, tmp_path: Path
-):
+def test_a_default_state_that_is_a_folder_is_a_one_line_error(capsys, monkeypatch, tmp_path: Path):
     monkeypatch.setenv("SESSION_INSIGHTS_STATE", str(tmp_path))
     assert_one_line_error(*report(capsys), str(tmp_path), "folder")
 
 
-def test_a_state_under_a_file_is_a_one_line_error_for_the_window(
-    capsys, tmp_path: Path
-):
+def test_a_state_under_a_file_is_a_one_line_error_for_the_window(capsys, tmp_path: Path):
     blocker = tmp_path / "afile"
     blocker.write_text("x")
     code = main(["--state", str(blocker / "state.toml")])
@@ -341,9 +309,7 @@ def test_an_unreadable_state_file_is_a_one_line_error_and_is_left_alone(
     assert [p.name for p in tmp_path.iterdir() if p.name != "small"] == ["state.toml"]
 
 
-def test_a_device_named_as_state_or_history_is_a_one_line_error(
-    capsys, small_log: Path
-):
+def test_a_device_named_as_state_or_history_is_a_one_line_error(capsys, small_log: Path):
     assert_one_line_error(
         *report(capsys, f"comms:{small_log}", "--state", os.devnull),
         "not a regular file",
@@ -359,19 +325,14 @@ def test_state_load_of_a_folder_is_a_notice_and_renames_nothing(tmp_path: Path):
     assert loaded.data is None and loaded.notice and "moved" not in loaded.notice
     assert tmp_path.is_dir()
     assert "left as it is" in state.move_aside(tmp_path, "is not a state file").notice
-    assert (
-        "left as it is"
-        in state.move_aside(Path(os.devnull), "is not a state file").notice
-    )
+    assert "left as it is" in state.move_aside(Path(os.devnull), "is not a state file").notice
     assert tmp_path.is_dir() and stat.S_ISCHR(os.stat(os.devnull).st_mode)
 
 
 # --- a full disk (case 13) ---------------------------------------------------------
 
 
-def test_sessions_rolled_back_by_a_full_disk_are_written_by_the_next_write(
-    monkeypatch, tmp_path: Path
-):
+def test_sessions_rolled_back_by_a_full_disk_are_written_by_the_next_write(monkeypatch, tmp_path: Path):
     path = tmp_path / "h.sqlite"
     SessionStore(path).close()  # the schema, a few pages
     real_connect = sqlite3.connect
@@ -380,9 +341,7 @@ def test_sessions_rolled_back_by_a_full_disk_are_written_by_the_next_write(
 
     def small_disk(*args, **kwargs):
         db = real_connect(*args, **kwargs)
-        db.execute(
-            f"PRAGMA max_page_count = {pages + 4}"
-        )  # SQLite's own "database or disk is full"
+        db.execute(f"PRAGMA max_page_count = {pages + 4}")  # SQLite's own "database or disk is full"
         return db
 
     monkeypatch.setattr(sqlite3, "connect", small_disk)
@@ -397,9 +356,7 @@ def test_sessions_rolled_back_by_a_full_disk_are_written_by_the_next_write(
     assert len(SessionStore(path).sessions()) == 300
 
 
-def test_a_full_disk_while_creating_the_schema_is_a_notice_and_moves_nothing_aside(
-    monkeypatch, tmp_path: Path
-):
+def test_a_full_disk_while_creating_the_schema_is_a_notice_and_moves_nothing_aside(monkeypatch, tmp_path: Path):
     path = tmp_path / "h.sqlite"
     sqlite3.connect(path).close()  # an empty database: its tables are yet to be made
     real_connect = sqlite3.connect
@@ -416,9 +373,7 @@ def test_a_full_disk_while_creating_the_schema_is_a_notice_and_moves_nothing_asi
     assert path.exists() and not list(tmp_path.glob("*.corrupt-*"))
 
 
-def test_write_atomic_on_a_full_disk_raises_and_leaves_no_temp_file(
-    monkeypatch, tmp_path: Path
-):
+def test_write_atomic_on_a_full_disk_raises_and_leaves_no_temp_file(monkeypatch, tmp_path: Path):
     path = tmp_path / "state.toml"
     state.write_atomic(path, b"schema = 1\n")
 
@@ -455,9 +410,7 @@ def test_the_history_and_its_journal_files_are_private(open_umask, tmp_path: Pat
     store.close()
 
 
-def test_an_existing_history_we_own_is_made_private_when_opened(
-    open_umask, tmp_path: Path
-):
+def test_an_existing_history_we_own_is_made_private_when_opened(open_umask, tmp_path: Path):
     path = tmp_path / "h.sqlite"
     sqlite3.connect(path).close()
     os.chmod(path, 0o644)
@@ -469,9 +422,7 @@ def test_an_existing_history_we_own_is_made_private_when_opened(
     assert not wal.exists() or mode(wal) == 0o600
 
 
-def test_private_file_creates_a_file_only_its_owner_may_read_or_narrows_one(
-    open_umask, tmp_path: Path
-):
+def test_private_file_creates_a_file_only_its_owner_may_read_or_narrows_one(open_umask, tmp_path: Path):
     fresh = tmp_path / "layout.ini"
     state.private_file(fresh)
     assert fresh.read_bytes() == b"" and mode(fresh) == 0o600
@@ -493,10 +444,7 @@ def test_temp_files_of_killed_saves_are_removed_at_the_next_start(tmp_path: Path
     path = tmp_path / "state.toml"
     state.write_atomic(path, state.encode({}))
     old = time.time() - 3_600
-    stale = [
-        tmp_path / f".state.toml.{name}.tmp"
-        for name in ("a1b2c3d4", "zz__99xx", "q0w9e8r7")
-    ]
+    stale = [tmp_path / f".state.toml.{name}.tmp" for name in ("a1b2c3d4", "zz__99xx", "q0w9e8r7")]
     kept = {
         ".state.toml.fresh123.tmp": time.time(),  # another process's save may be under way
         ".other.toml.a1b2c3d4.tmp": old,  # another file's

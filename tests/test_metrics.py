@@ -7,10 +7,19 @@ from session_insights import metrics
 from session_insights.metrics import SessionUnit
 
 
-@pytest.mark.parametrize("span_days, expected", [
-    (1, ("daily", 1)), (7, ("daily", 1)), (8, ("3-day", 3)), (30, ("3-day", 3)),
-    (31, ("weekly", 7)), (90, ("weekly", 7)), (91, ("30-day", 30)), (400, ("30-day", 30)),
-])
+@pytest.mark.parametrize(
+    "span_days, expected",
+    [
+        (1, ("daily", 1)),
+        (7, ("daily", 1)),
+        (8, ("3-day", 3)),
+        (30, ("3-day", 3)),
+        (31, ("weekly", 7)),
+        (90, ("weekly", 7)),
+        (91, ("30-day", 30)),
+        (400, ("30-day", 30)),
+    ],
+)
 def test_interval_is_chosen_by_span_at_the_documented_boundaries(span_days, expected):
     assert metrics.interval_days(span_days) == expected
 
@@ -27,14 +36,16 @@ D = 86_400
 
 
 def unit(day: float, tokens: int, *ratings: float, completed: int = 0) -> SessionUnit:
-    return SessionUnit(ts=day * D, tokens=tokens, ratings=len(ratings), rating_sum=float(sum(ratings)),
-                       completed=completed)
+    return SessionUnit(
+        ts=day * D, tokens=tokens, ratings=len(ratings), rating_sum=float(sum(ratings)), completed=completed
+    )
 
 
 def test_efficiency_over_time_averages_tokens_and_satisfaction_of_the_sessions_per_daily_interval():
     units = [
         # day 0: sessions of 8,000 tokens rated 8 and 2,000 rated 6 -> avg 5,000 tokens / avg 7
-        unit(20_000.2, 8_000, 8), unit(20_000.9, 2_000, 6),
+        unit(20_000.2, 8_000, 8),
+        unit(20_000.9, 2_000, 6),
         # a session with no rating is no part of a rated average
         unit(20_000.5, 50_000),
         # day 2: one session of 6,000 tokens rated 9 -> 6,000 / 9
@@ -73,10 +84,17 @@ def test_without_ratings_tokens_per_completed_ticket_stands_in_over_3_day_interv
     assert over["overall_score"] == pytest.approx(21_000 / 5) and over["points_per_1k_tokens"] is None
 
 
-@pytest.mark.parametrize("span_days, interval, buckets", [
-    (7, "daily", 7), (8, "3-day", 3), (30, "3-day", 10), (31, "weekly", 5), (90, "weekly", 13),
-    (91, "30-day", 4),
-])
+@pytest.mark.parametrize(
+    "span_days, interval, buckets",
+    [
+        (7, "daily", 7),
+        (8, "3-day", 3),
+        (30, "3-day", 10),
+        (31, "weekly", 5),
+        (90, "weekly", 13),
+        (91, "30-day", 4),
+    ],
+)
 def test_bucket_boundaries_follow_the_span_from_the_first_session(span_days, interval, buckets):
     over = metrics.efficiency_over_time([unit(500.0, 1_000, 5), unit(500 + span_days - 1 + 0.99, 2_000, 5)])
     assert over["interval"] == interval and len(over["buckets"]) == buckets
@@ -87,8 +105,15 @@ def test_bucket_boundaries_follow_the_span_from_the_first_session(span_days, int
 
 
 def test_open_sessions_are_no_unit_and_ended_ones_sit_on_their_end_day():
-    row = {"state": "open", "end_ts": None, "last_ts": 5.0, "total_tokens": 10, "ratings": 0,
-           "rating_sum": 0.0, "tickets_completed": 0}
+    row = {
+        "state": "open",
+        "end_ts": None,
+        "last_ts": 5.0,
+        "total_tokens": 10,
+        "ratings": 0,
+        "rating_sum": 0.0,
+        "tickets_completed": 0,
+    }
     assert metrics.session_unit(row) is None
     ended = dict(row, state="ended", end_ts=2 * D + 7.0)
     assert metrics.session_unit(ended).ts == 2 * D + 7.0
@@ -97,23 +122,50 @@ def test_open_sessions_are_no_unit_and_ended_ones_sit_on_their_end_day():
 
 
 def test_no_data_gives_no_interval_and_no_verdict():
-    assert metrics.efficiency_over_time([]) == {"interval": None, "measure": None, "buckets": [],
-                                                "verdict": None, "change_pct": None, "overall_score": None,
-                                                "points_per_1k_tokens": None}
+    assert metrics.efficiency_over_time([]) == {
+        "interval": None,
+        "measure": None,
+        "buckets": [],
+        "verdict": None,
+        "change_pct": None,
+        "overall_score": None,
+        "points_per_1k_tokens": None,
+    }
 
 
 def test_projection_of_budget_and_tickets():
-    p = metrics.projection(now_ts=1_000.0, spent_usd=4.0, usd_per_hour=2.0, budget_usd=10.0,
-                           tickets_left=3, tickets_completed=2, ticket_span_s=1_200.0)
+    p = metrics.projection(
+        now_ts=1_000.0,
+        spent_usd=4.0,
+        usd_per_hour=2.0,
+        budget_usd=10.0,
+        tickets_left=3,
+        tickets_completed=2,
+        ticket_span_s=1_200.0,
+    )
     assert p.budget_left_usd == 6.0
     assert p.time_to_exhaustion_s == 3 * 3600 and p.exhaustion_ts == 1_000.0 + 3 * 3600
     assert p.cost_per_ticket_usd == 2.0 and p.cost_to_finish_usd == 6.0
     assert p.time_per_ticket_s == 600.0 and p.eta_s == 1_800.0
-    idle = metrics.projection(now_ts=0.0, spent_usd=4.0, usd_per_hour=0.0, budget_usd=10.0, tickets_left=0,
-                              tickets_completed=0, ticket_span_s=None)
+    idle = metrics.projection(
+        now_ts=0.0,
+        spent_usd=4.0,
+        usd_per_hour=0.0,
+        budget_usd=10.0,
+        tickets_left=0,
+        tickets_completed=0,
+        ticket_span_s=None,
+    )
     assert idle.time_to_exhaustion_s is None and idle.cost_to_finish_usd is None and idle.eta_s is None
-    over = metrics.projection(now_ts=0.0, spent_usd=12.0, usd_per_hour=5.0, budget_usd=10.0, tickets_left=0,
-                              tickets_completed=1, ticket_span_s=60.0)
+    over = metrics.projection(
+        now_ts=0.0,
+        spent_usd=12.0,
+        usd_per_hour=5.0,
+        budget_usd=10.0,
+        tickets_left=0,
+        tickets_completed=1,
+        ticket_span_s=60.0,
+    )
     assert over.budget_left_usd == -2.0 and over.time_to_exhaustion_s == 0.0 and over.eta_s == 0.0
 
 
@@ -139,8 +191,11 @@ def test_timeline_view_is_cumulative_from_zero_and_keeps_the_last_point_when_thi
 
 
 def test_timeline_rate_reads_a_lone_request_over_the_trailing_minute():
-    buckets = [(0.0, [8_000, 500, 2_000, 0, 0, 1]), (30.0, [10_000, 400, 10_000, 0, 0, 1]),
-               (200.0, [1_000, 0, 0, 0, 0, 1])]
+    buckets = [
+        (0.0, [8_000, 500, 2_000, 0, 0, 1]),
+        (30.0, [10_000, 400, 10_000, 0, 0, 1]),
+        (200.0, [1_000, 0, 0, 0, 0, 1]),
+    ]
     view = metrics.timeline_view(buckets, width_s=1.0)
     assert view["rate_x"] == [1.0, 31.0, 201.0]
     assert view["tokens_per_min"] == [10_500.0, 30_900.0, 1_000.0]
@@ -148,8 +203,9 @@ def test_timeline_rate_reads_a_lone_request_over_the_trailing_minute():
     assert wide["tokens_per_min"] == [300.0]  # a bucket wider than a minute: its own width
 
 
-@pytest.mark.parametrize("value, text", [
-    (0, "0"), (999, "999"), (1_234, "1.2K"), (20_000_000, "20M"), (3_400_000_000, "3.4B")])
+@pytest.mark.parametrize(
+    "value, text", [(0, "0"), (999, "999"), (1_234, "1.2K"), (20_000_000, "20M"), (3_400_000_000, "3.4B")]
+)
 def test_short_token_counts(value, text):
     assert fmt.tokens_short(value) == text
 

@@ -169,11 +169,15 @@ def test_openai_reasoning_never_exceeds_output():
     assert openai_usage(usage)["reasoning_tokens"] == 5
 
 
-@pytest.mark.parametrize("usage", [
-    {"prompt_tokens": 100, "completion_tokens": 1, "prompt_tokens_details": {"cached_tokens": 101}},
-    {"input_tokens": 100, "output_tokens": 1, "input_tokens_details": {"cached_tokens": 101}},
-    {"input_tokens": 100, "output_tokens": 1, "cached_input_tokens": 101},
-], ids=["chat-completions", "responses", "codex"])
+@pytest.mark.parametrize(
+    "usage",
+    [
+        {"prompt_tokens": 100, "completion_tokens": 1, "prompt_tokens_details": {"cached_tokens": 101}},
+        {"input_tokens": 100, "output_tokens": 1, "input_tokens_details": {"cached_tokens": 101}},
+        {"input_tokens": 100, "output_tokens": 1, "cached_input_tokens": 101},
+    ],
+    ids=["chat-completions", "responses", "codex"],
+)
 def test_openai_cached_above_input_raises(usage):
     with pytest.raises(ValueError, match=r"cached tokens \(101\) exceeds input tokens \(100\)"):
         openai_usage(usage)
@@ -294,17 +298,28 @@ def test_otel_cache_above_input_raises():
 # --- bad counts inside a block ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("normalise", "usage", "field", "shown"), [
-    (anthropic_usage, {"input_tokens": -1}, "usage.input_tokens", "-1"),
-    (anthropic_usage, {"input_tokens": 1, "cache_creation": {"ephemeral_1h_input_tokens": "12"}},
-     "usage.cache_creation.ephemeral_1h_input_tokens", "'12'"),
-    (openai_usage, {"prompt_tokens": 1.5}, "usage.prompt_tokens", "1.5"),
-    (openai_usage, {"input_tokens": 10, "input_tokens_details": {"cached_tokens": True}},
-     "usage.input_tokens_details.cached_tokens", "True"),
-    (gemini_usage, {"promptTokenCount": 10, "thoughtsTokenCount": -3}, "usageMetadata.thoughtsTokenCount", "-3"),
-    (deepseek_usage, {"prompt_tokens": 10, "completion_tokens": "7"}, "usage.completion_tokens", "'7'"),
-    (otel_usage, {"gen_ai.usage.output_tokens": float("nan")}, "attributes.gen_ai.usage.output_tokens", "nan"),
-])
+@pytest.mark.parametrize(
+    ("normalise", "usage", "field", "shown"),
+    [
+        (anthropic_usage, {"input_tokens": -1}, "usage.input_tokens", "-1"),
+        (
+            anthropic_usage,
+            {"input_tokens": 1, "cache_creation": {"ephemeral_1h_input_tokens": "12"}},
+            "usage.cache_creation.ephemeral_1h_input_tokens",
+            "'12'",
+        ),
+        (openai_usage, {"prompt_tokens": 1.5}, "usage.prompt_tokens", "1.5"),
+        (
+            openai_usage,
+            {"input_tokens": 10, "input_tokens_details": {"cached_tokens": True}},
+            "usage.input_tokens_details.cached_tokens",
+            "True",
+        ),
+        (gemini_usage, {"promptTokenCount": 10, "thoughtsTokenCount": -3}, "usageMetadata.thoughtsTokenCount", "-3"),
+        (deepseek_usage, {"prompt_tokens": 10, "completion_tokens": "7"}, "usage.completion_tokens", "'7'"),
+        (otel_usage, {"gen_ai.usage.output_tokens": float("nan")}, "attributes.gen_ai.usage.output_tokens", "nan"),
+    ],
+)
 def test_bad_count_in_a_block_raises_naming_where_it_is(normalise, usage, field, shown):
     with pytest.raises(ValueError) as excinfo:
         normalise(usage)
@@ -321,13 +336,15 @@ _n = st.integers(min_value=0, max_value=2_000_000)
 def test_openai_normalised_tokens_add_up_to_the_reported_total(prompt, cached, output, reasoning):
     cached = min(cached, prompt)
     reasoning = min(reasoning, output)
-    counts = openai_usage({
-        "prompt_tokens": prompt,
-        "completion_tokens": output,
-        "total_tokens": prompt + output,
-        "prompt_tokens_details": {"cached_tokens": cached},
-        "completion_tokens_details": {"reasoning_tokens": reasoning},
-    })
+    counts = openai_usage(
+        {
+            "prompt_tokens": prompt,
+            "completion_tokens": output,
+            "total_tokens": prompt + output,
+            "prompt_tokens_details": {"cached_tokens": cached},
+            "completion_tokens_details": {"reasoning_tokens": reasoning},
+        }
+    )
     assert counts["input_tokens"] + counts["cache_read_tokens"] + counts["output_tokens"] == prompt + output
     usage_event(model="gpt-5", ts=None, **counts)
 
@@ -335,13 +352,15 @@ def test_openai_normalised_tokens_add_up_to_the_reported_total(prompt, cached, o
 @given(prompt=_n, cached=_n, candidates=_n, thoughts=_n, tool=_n)
 def test_gemini_normalised_tokens_add_up_to_total_token_count(prompt, cached, candidates, thoughts, tool):
     cached = min(cached, prompt)
-    counts = gemini_usage({
-        "promptTokenCount": prompt,
-        "cachedContentTokenCount": cached,
-        "candidatesTokenCount": candidates,
-        "thoughtsTokenCount": thoughts,
-        "toolUsePromptTokenCount": tool,
-    })
+    counts = gemini_usage(
+        {
+            "promptTokenCount": prompt,
+            "cachedContentTokenCount": cached,
+            "candidatesTokenCount": candidates,
+            "thoughtsTokenCount": thoughts,
+            "toolUsePromptTokenCount": tool,
+        }
+    )
     total = prompt + candidates + thoughts + tool
     assert counts["input_tokens"] + counts["cache_read_tokens"] + counts["output_tokens"] == total
     usage_event(model="gemini-2.5-pro", ts=None, **counts)
@@ -351,12 +370,14 @@ def test_gemini_normalised_tokens_add_up_to_total_token_count(prompt, cached, ca
 def test_otel_normalised_prompt_adds_up_to_reported_input(total_in, read, write, output):
     read = min(read, total_in)
     write = min(write, total_in - read)
-    counts = otel_usage({
-        "gen_ai.usage.input_tokens": total_in,
-        "gen_ai.usage.cache_read.input_tokens": read,
-        "gen_ai.usage.cache_creation.input_tokens": write,
-        "gen_ai.usage.output_tokens": output,
-    })
+    counts = otel_usage(
+        {
+            "gen_ai.usage.input_tokens": total_in,
+            "gen_ai.usage.cache_read.input_tokens": read,
+            "gen_ai.usage.cache_creation.input_tokens": write,
+            "gen_ai.usage.output_tokens": output,
+        }
+    )
     assert counts["input_tokens"] + counts["cache_read_tokens"] + counts["cache_write_tokens"] == total_in
     usage_event(model="claude-sonnet-4-5", ts=None, **counts)
 
@@ -387,12 +408,14 @@ OPENAI_CHAT_COMPLETION = {
     "object": "chat.completion",
     "created": 1741570283,
     "model": "gpt-4o-mini-2024-07-18",
-    "choices": [{
-        "index": 0,
-        "message": {"role": "assistant", "content": "Hello!", "refusal": None, "annotations": []},
-        "logprobs": None,
-        "finish_reason": "stop",
-    }],
+    "choices": [
+        {
+            "index": 0,
+            "message": {"role": "assistant", "content": "Hello!", "refusal": None, "annotations": []},
+            "logprobs": None,
+            "finish_reason": "stop",
+        }
+    ],
     "usage": {
         "prompt_tokens": 2_006,
         "completion_tokens": 300,
@@ -415,13 +438,15 @@ OPENAI_RESPONSE = {
     "created_at": 1741476542,
     "status": "completed",
     "model": "gpt-5-2025-08-07",
-    "output": [{
-        "type": "message",
-        "id": "msg_67ccd2bf17f0819081ff3bb2cf6508e60bb6a6b452d3795b",
-        "status": "completed",
-        "role": "assistant",
-        "content": [{"type": "output_text", "text": "Refactored.", "annotations": []}],
-    }],
+    "output": [
+        {
+            "type": "message",
+            "id": "msg_67ccd2bf17f0819081ff3bb2cf6508e60bb6a6b452d3795b",
+            "status": "completed",
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": "Refactored.", "annotations": []}],
+        }
+    ],
     "usage": {
         "input_tokens": 5_000,
         "input_tokens_details": {"cached_tokens": 4_096},
@@ -432,11 +457,13 @@ OPENAI_RESPONSE = {
 }
 
 GEMINI_GENERATE_CONTENT = {
-    "candidates": [{
-        "content": {"parts": [{"text": "Here is the plan."}], "role": "model"},
-        "finishReason": "STOP",
-        "index": 0,
-    }],
+    "candidates": [
+        {
+            "content": {"parts": [{"text": "Here is the plan."}], "role": "model"},
+            "finishReason": "STOP",
+            "index": 0,
+        }
+    ],
     "usageMetadata": {
         "promptTokenCount": 12_000,
         "candidatesTokenCount": 800,
@@ -501,8 +528,13 @@ def test_gemini_generate_content_response_reads_model_version_and_usage_metadata
     assert response_usage(GEMINI_GENERATE_CONTENT, "google") == (
         "google",
         "gemini-2.5-pro",
-        {"input_tokens": 4_000, "cache_read_tokens": 8_000, "output_tokens": 2_500, "reasoning_tokens": 1_700,
-         "tool_prompt_tokens": 0},
+        {
+            "input_tokens": 4_000,
+            "cache_read_tokens": 8_000,
+            "output_tokens": 2_500,
+            "reasoning_tokens": 1_700,
+            "tool_prompt_tokens": 0,
+        },
     )
 
 
@@ -514,16 +546,19 @@ def test_deepseek_chat_completion_response():
     )
 
 
-@pytest.mark.parametrize(("alias", "body", "canonical"), [
-    ("claude", ANTHROPIC_MESSAGE, "anthropic"),
-    ("Anthropic", ANTHROPIC_MESSAGE, "anthropic"),
-    ("gemini", GEMINI_GENERATE_CONTENT, "google"),
-    ("vertex", GEMINI_GENERATE_CONTENT, "google"),
-    ("google-vertex", GEMINI_GENERATE_CONTENT, "google"),
-    ("azure", OPENAI_CHAT_COMPLETION, "openai"),
-    (" Azure-OpenAI ", OPENAI_CHAT_COMPLETION, "openai"),
-    ("codex", OPENAI_RESPONSE, "openai"),
-])
+@pytest.mark.parametrize(
+    ("alias", "body", "canonical"),
+    [
+        ("claude", ANTHROPIC_MESSAGE, "anthropic"),
+        ("Anthropic", ANTHROPIC_MESSAGE, "anthropic"),
+        ("gemini", GEMINI_GENERATE_CONTENT, "google"),
+        ("vertex", GEMINI_GENERATE_CONTENT, "google"),
+        ("google-vertex", GEMINI_GENERATE_CONTENT, "google"),
+        ("azure", OPENAI_CHAT_COMPLETION, "openai"),
+        (" Azure-OpenAI ", OPENAI_CHAT_COMPLETION, "openai"),
+        ("codex", OPENAI_RESPONSE, "openai"),
+    ],
+)
 def test_provider_aliases_read_the_canonical_providers_shape(alias, body, canonical):
     provider, model, counts = response_usage(body, alias)
     assert provider == canonical
@@ -556,13 +591,16 @@ def test_provider_that_is_not_a_string_raises(provider):
         canonical_provider(provider)
 
 
-@pytest.mark.parametrize(("body", "provider", "block"), [
-    ({"id": "msg_1", "model": "claude-sonnet-4-5", "content": []}, "anthropic", "'usage'"),
-    ({"id": "chatcmpl-1", "model": "gpt-5", "usage": None}, "openai", "'usage'"),
-    ({"candidates": [], "modelVersion": "gemini-2.5-flash"}, "gemini", "'usageMetadata'"),
-    # A Gemini body read as OpenAI has no "usage" block either.
-    (GEMINI_GENERATE_CONTENT, "openai", "'usage'"),
-])
+@pytest.mark.parametrize(
+    ("body", "provider", "block"),
+    [
+        ({"id": "msg_1", "model": "claude-sonnet-4-5", "content": []}, "anthropic", "'usage'"),
+        ({"id": "chatcmpl-1", "model": "gpt-5", "usage": None}, "openai", "'usage'"),
+        ({"candidates": [], "modelVersion": "gemini-2.5-flash"}, "gemini", "'usageMetadata'"),
+        # A Gemini body read as OpenAI has no "usage" block either.
+        (GEMINI_GENERATE_CONTENT, "openai", "'usage'"),
+    ],
+)
 def test_body_without_usage_raises(body, provider, block):
     with pytest.raises(ValueError, match="no " + block):
         response_usage(body, provider)

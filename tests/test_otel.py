@@ -28,11 +28,27 @@ def attr(key: str, value) -> dict:
     return {"key": key, "value": {"stringValue": value}}
 
 
-def span(trace: str, span_id: str, parent: str | None, name: str, start_ms: int, end_ms: int,
-         attributes: dict, *, status_code: int = 0) -> dict:
-    out = {"traceId": trace, "spanId": span_id, "name": name, "kind": 3,
-           "startTimeUnixNano": str(T0_NS + start_ms * 10**6), "endTimeUnixNano": str(T0_NS + end_ms * 10**6),
-           "attributes": [attr(k, v) for k, v in attributes.items()], "status": {"code": status_code}}
+def span(
+    trace: str,
+    span_id: str,
+    parent: str | None,
+    name: str,
+    start_ms: int,
+    end_ms: int,
+    attributes: dict,
+    *,
+    status_code: int = 0,
+) -> dict:
+    out = {
+        "traceId": trace,
+        "spanId": span_id,
+        "name": name,
+        "kind": 3,
+        "startTimeUnixNano": str(T0_NS + start_ms * 10**6),
+        "endTimeUnixNano": str(T0_NS + end_ms * 10**6),
+        "attributes": [attr(k, v) for k, v in attributes.items()],
+        "status": {"code": status_code},
+    }
     if parent:
         out["parentSpanId"] = parent
     if status_code == 2:
@@ -43,10 +59,21 @@ def span(trace: str, span_id: str, parent: str | None, name: str, start_ms: int,
 def export(*scopes: tuple[str, list[dict]], resource: dict | None = None) -> bytes:
     """One OTLP JSON export line: scopes of spans under one resource."""
     res = {"service.name": "coding-agent", "telemetry.sdk.language": "python", **(resource or {})}
-    return orjson.dumps({"resourceSpans": [{
-        "resource": {"attributes": [attr(k, v) for k, v in res.items()]},
-        "scopeSpans": [{"scope": {"name": name, "version": "0.40b0"}, "spans": spans} for name, spans in scopes],
-    }]}) + b"\n"
+    return (
+        orjson.dumps(
+            {
+                "resourceSpans": [
+                    {
+                        "resource": {"attributes": [attr(k, v) for k, v in res.items()]},
+                        "scopeSpans": [
+                            {"scope": {"name": name, "version": "0.40b0"}, "spans": spans} for name, spans in scopes
+                        ],
+                    }
+                ]
+            }
+        )
+        + b"\n"
+    )
 
 
 ANTHROPIC = "opentelemetry.instrumentation.anthropic"
@@ -54,13 +81,31 @@ OPENAI = "opentelemetry.instrumentation.openai_v2"
 FRAMEWORK = "agent-framework"
 
 
-def chat(trace, span_id, parent, start_ms, end_ms, *, input_tokens, output_tokens, cache_read=0,
-         cache_creation=0, model="claude-sonnet-4-5-20250929", request_model="claude-sonnet-4-5",
-         provider="anthropic", extra=None) -> dict:
-    attributes = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": provider,
-                  "gen_ai.request.model": request_model, "gen_ai.response.model": model,
-                  "gen_ai.usage.input_tokens": input_tokens, "gen_ai.usage.output_tokens": output_tokens,
-                  **(extra or {})}
+def chat(
+    trace,
+    span_id,
+    parent,
+    start_ms,
+    end_ms,
+    *,
+    input_tokens,
+    output_tokens,
+    cache_read=0,
+    cache_creation=0,
+    model="claude-sonnet-4-5-20250929",
+    request_model="claude-sonnet-4-5",
+    provider="anthropic",
+    extra=None,
+) -> dict:
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": provider,
+        "gen_ai.request.model": request_model,
+        "gen_ai.response.model": model,
+        "gen_ai.usage.input_tokens": input_tokens,
+        "gen_ai.usage.output_tokens": output_tokens,
+        **(extra or {}),
+    }
     if cache_read:
         attributes["gen_ai.usage.cache_read.input_tokens"] = cache_read
     if cache_creation:
@@ -69,103 +114,285 @@ def chat(trace, span_id, parent, start_ms, end_ms, *, input_tokens, output_token
 
 
 def tool(trace, span_id, parent, name, start_ms, end_ms, *, status_code=0, error_type=None, session=None) -> dict:
-    attributes = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": name,
-                  "gen_ai.tool.call.id": f"call_{span_id}",
-                  "gen_ai.tool.call.arguments": '{"path": "src/parser.py"}'}
+    attributes = {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": name,
+        "gen_ai.tool.call.id": f"call_{span_id}",
+        "gen_ai.tool.call.arguments": '{"path": "src/parser.py"}',
+    }
     if error_type:
         attributes["error.type"] = error_type
     if session:
         attributes["gen_ai.conversation.id"] = session
-    return span(trace, span_id, parent, f"execute_tool {name}", start_ms, end_ms, attributes,
-                status_code=status_code)
+    return span(trace, span_id, parent, f"execute_tool {name}", start_ms, end_ms, attributes, status_code=status_code)
 
 
 AGENT = "eee19b7ec3c1b174"
-CODER = {"gen_ai.agent.name": "Coder", "gen_ai.conversation.id": "conv-1",
-         "gen_ai.input.messages": orjson.dumps([{"role": "user", "parts": [{"type": "text",
-                                                                             "content": PROMPT}]}]).decode()}
+CODER = {
+    "gen_ai.agent.name": "Coder",
+    "gen_ai.conversation.id": "conv-1",
+    "gen_ai.input.messages": orjson.dumps([{"role": "user", "parts": [{"type": "text", "content": PROMPT}]}]).decode(),
+}
 
 # A local agent ("Coder") makes two model calls and runs three tools. The model spans end,
 # and are exported, before the agent span that sums their usage.
 LINE_1 = export(
-    (ANTHROPIC, [chat(TRACE_AGENT, "b7ad6b7169203331", AGENT, 1_000, 9_000, input_tokens=12_000,
-                      output_tokens=350, cache_read=8_000, cache_creation=2_000, extra=CODER)]),
+    (
+        ANTHROPIC,
+        [
+            chat(
+                TRACE_AGENT,
+                "b7ad6b7169203331",
+                AGENT,
+                1_000,
+                9_000,
+                input_tokens=12_000,
+                output_tokens=350,
+                cache_read=8_000,
+                cache_creation=2_000,
+                extra=CODER,
+            )
+        ],
+    ),
     (FRAMEWORK, [tool(TRACE_AGENT, "a1b2c3d4e5f60001", AGENT, "read_file", 9_000, 9_120, session="conv-1")]),
 )
 LINE_2 = export(
-    (ANTHROPIC, [chat(TRACE_AGENT, "b7ad6b7169203332", AGENT, 25_000, 29_000, input_tokens=3_000,
-                      output_tokens=150, cache_read=2_000, extra=CODER)]),
-    (FRAMEWORK, [tool(TRACE_AGENT, "a1b2c3d4e5f60002", AGENT, "run_tests", 10_000, 25_000, status_code=2,
-                      session="conv-1")]),
+    (
+        ANTHROPIC,
+        [
+            chat(
+                TRACE_AGENT,
+                "b7ad6b7169203332",
+                AGENT,
+                25_000,
+                29_000,
+                input_tokens=3_000,
+                output_tokens=150,
+                cache_read=2_000,
+                extra=CODER,
+            )
+        ],
+    ),
+    (
+        FRAMEWORK,
+        [tool(TRACE_AGENT, "a1b2c3d4e5f60002", AGENT, "run_tests", 10_000, 25_000, status_code=2, session="conv-1")],
+    ),
 )
-LINE_AGENT = export((FRAMEWORK, [span(TRACE_AGENT, AGENT, None, "invoke_agent Coder", 0, 30_000, {
-    "gen_ai.operation.name": "invoke_agent", "gen_ai.provider.name": "anthropic",
-    "gen_ai.request.model": "claude-sonnet-4-5", "gen_ai.agent.name": "Coder", "gen_ai.conversation.id": "conv-1",
-    "gen_ai.usage.input_tokens": 15_000, "gen_ai.usage.output_tokens": 500,
-    "gen_ai.usage.cache_read.input_tokens": 10_000, "gen_ai.usage.cache_creation.input_tokens": 2_000})]))
+LINE_AGENT = export(
+    (
+        FRAMEWORK,
+        [
+            span(
+                TRACE_AGENT,
+                AGENT,
+                None,
+                "invoke_agent Coder",
+                0,
+                30_000,
+                {
+                    "gen_ai.operation.name": "invoke_agent",
+                    "gen_ai.provider.name": "anthropic",
+                    "gen_ai.request.model": "claude-sonnet-4-5",
+                    "gen_ai.agent.name": "Coder",
+                    "gen_ai.conversation.id": "conv-1",
+                    "gen_ai.usage.input_tokens": 15_000,
+                    "gen_ai.usage.output_tokens": 500,
+                    "gen_ai.usage.cache_read.input_tokens": 10_000,
+                    "gen_ai.usage.cache_creation.input_tokens": 2_000,
+                },
+            )
+        ],
+    )
+)
 
 # A remote agent (an assistants-style service): no model spans of its own in the trace,
 # so its usage is the only record of it. Older instrumentation: gen_ai.system.
-LINE_REMOTE = export((OPENAI, [span(TRACE_REMOTE, "b9c7c989f97918e1", None, "invoke_agent Researcher",
-                                    40_000, 52_000, {
-    "gen_ai.operation.name": "invoke_agent", "gen_ai.system": "openai", "gen_ai.request.model": "gpt-4o",
-    "gen_ai.response.model": "gpt-4o-2024-08-06", "gen_ai.agent.name": "Researcher",
-    "gen_ai.usage.input_tokens": 5_000, "gen_ai.usage.cache_read.input_tokens": 1_000,
-    "gen_ai.usage.output_tokens": 800})]), resource={"session.id": "sess-42"})
+LINE_REMOTE = export(
+    (
+        OPENAI,
+        [
+            span(
+                TRACE_REMOTE,
+                "b9c7c989f97918e1",
+                None,
+                "invoke_agent Researcher",
+                40_000,
+                52_000,
+                {
+                    "gen_ai.operation.name": "invoke_agent",
+                    "gen_ai.system": "openai",
+                    "gen_ai.request.model": "gpt-4o",
+                    "gen_ai.response.model": "gpt-4o-2024-08-06",
+                    "gen_ai.agent.name": "Researcher",
+                    "gen_ai.usage.input_tokens": 5_000,
+                    "gen_ai.usage.cache_read.input_tokens": 1_000,
+                    "gen_ai.usage.output_tokens": 800,
+                },
+            )
+        ],
+    ),
+    resource={"session.id": "sess-42"},
+)
 
 # One line where the agent span comes first and a plain step span sits between it and the
 # model call: order within a line does not matter. Azure OpenAI under OTel's provider id.
 LINE_REVIEW = export(
-    (FRAMEWORK, [
-        span(TRACE_REVIEW, "1111111111111111", None, "invoke_agent Reviewer", 60_000, 66_000, {
-            "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "Reviewer",
-            "gen_ai.usage.input_tokens": 2_000, "gen_ai.usage.output_tokens": 100}),
-        span(TRACE_REVIEW, "2222222222222222", "1111111111111111", "review step", 60_500, 65_500,
-             {"step.index": 1}),
-        tool(TRACE_REVIEW, "3333333333333333", "1111111111111111", "bash", 65_500, 65_800, error_type="ProcessError"),
-    ]),
-    (OPENAI, [chat(TRACE_REVIEW, "4444444444444444", "2222222222222222", 61_000, 65_000, input_tokens=2_000,
-                   output_tokens=100, model="gpt-4.1-mini-2025-04-14", request_model="gpt-4.1-mini",
-                   provider="azure.ai.openai")]),
+    (
+        FRAMEWORK,
+        [
+            span(
+                TRACE_REVIEW,
+                "1111111111111111",
+                None,
+                "invoke_agent Reviewer",
+                60_000,
+                66_000,
+                {
+                    "gen_ai.operation.name": "invoke_agent",
+                    "gen_ai.agent.name": "Reviewer",
+                    "gen_ai.usage.input_tokens": 2_000,
+                    "gen_ai.usage.output_tokens": 100,
+                },
+            ),
+            span(
+                TRACE_REVIEW, "2222222222222222", "1111111111111111", "review step", 60_500, 65_500, {"step.index": 1}
+            ),
+            tool(
+                TRACE_REVIEW, "3333333333333333", "1111111111111111", "bash", 65_500, 65_800, error_type="ProcessError"
+            ),
+        ],
+    ),
+    (
+        OPENAI,
+        [
+            chat(
+                TRACE_REVIEW,
+                "4444444444444444",
+                "2222222222222222",
+                61_000,
+                65_000,
+                input_tokens=2_000,
+                output_tokens=100,
+                model="gpt-4.1-mini-2025-04-14",
+                request_model="gpt-4.1-mini",
+                provider="azure.ai.openai",
+            )
+        ],
+    ),
 )
 
 # Semantic conventions before 1.27: prompt/completion token names, plain JSON numbers.
-LINE_GEMINI = orjson.dumps({"resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [{
-    "scope": {"name": "opentelemetry.instrumentation.vertexai"}, "spans": [{
-        "traceId": TRACE_GEMINI, "spanId": "5555555555555555", "name": "chat gemini-2.5-pro",
-        "startTimeUnixNano": T0_NS + 70_000 * 10**6, "endTimeUnixNano": T0_NS + 74_000 * 10**6,
-        "attributes": [
-            {"key": "gen_ai.system", "value": {"stringValue": "vertex_ai"}},
-            {"key": "gen_ai.request.model", "value": {"stringValue": "gemini-2.5-pro"}},
-            {"key": "gen_ai.usage.prompt_tokens", "value": {"intValue": 1500}},
-            {"key": "gen_ai.usage.completion_tokens", "value": {"intValue": 300}}],
-        "status": {}}]}]}]}) + b"\n"
+LINE_GEMINI = (
+    orjson.dumps(
+        {
+            "resourceSpans": [
+                {
+                    "resource": {"attributes": []},
+                    "scopeSpans": [
+                        {
+                            "scope": {"name": "opentelemetry.instrumentation.vertexai"},
+                            "spans": [
+                                {
+                                    "traceId": TRACE_GEMINI,
+                                    "spanId": "5555555555555555",
+                                    "name": "chat gemini-2.5-pro",
+                                    "startTimeUnixNano": T0_NS + 70_000 * 10**6,
+                                    "endTimeUnixNano": T0_NS + 74_000 * 10**6,
+                                    "attributes": [
+                                        {"key": "gen_ai.system", "value": {"stringValue": "vertex_ai"}},
+                                        {"key": "gen_ai.request.model", "value": {"stringValue": "gemini-2.5-pro"}},
+                                        {"key": "gen_ai.usage.prompt_tokens", "value": {"intValue": 1500}},
+                                        {"key": "gen_ai.usage.completion_tokens", "value": {"intValue": 300}},
+                                    ],
+                                    "status": {},
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+    + b"\n"
+)
 
 # One span on its own line with flat attributes; a whole-number double as a count.
-LINE_FLAT = orjson.dumps({
-    "traceId": "6e0c63257de34c92bf9efcd03927272e", "spanId": "6666666666666666", "name": "chat claude-haiku-4-5",
-    "startTimeUnixNano": T0_NS + 80_000 * 10**6, "endTimeUnixNano": T0_NS + 81_500 * 10**6,
-    "attributes": {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "anthropic",
-                   "gen_ai.request.model": "claude-haiku-4-5", "gen_ai.usage.input_tokens": 900,
-                   "gen_ai.usage.output_tokens": 60.0, "gen_ai.conversation.id": "conv-1"},
-    "status": {"code": 0}}) + b"\n"
+LINE_FLAT = (
+    orjson.dumps(
+        {
+            "traceId": "6e0c63257de34c92bf9efcd03927272e",
+            "spanId": "6666666666666666",
+            "name": "chat claude-haiku-4-5",
+            "startTimeUnixNano": T0_NS + 80_000 * 10**6,
+            "endTimeUnixNano": T0_NS + 81_500 * 10**6,
+            "attributes": {
+                "gen_ai.operation.name": "chat",
+                "gen_ai.provider.name": "anthropic",
+                "gen_ai.request.model": "claude-haiku-4-5",
+                "gen_ai.usage.input_tokens": 900,
+                "gen_ai.usage.output_tokens": 60.0,
+                "gen_ai.conversation.id": "conv-1",
+            },
+            "status": {"code": 0},
+        }
+    )
+    + b"\n"
+)
 
-LINE_HTTP = export(("opentelemetry.instrumentation.requests", [span(
-    "7f0c63257de34c92bf9efcd03927272e", "7777777777777777", None, "GET", 0, 80, {"http.request.method": "GET",
-                                                                                "http.response.status_code": 200})]))
+LINE_HTTP = export(
+    (
+        "opentelemetry.instrumentation.requests",
+        [
+            span(
+                "7f0c63257de34c92bf9efcd03927272e",
+                "7777777777777777",
+                None,
+                "GET",
+                0,
+                80,
+                {"http.request.method": "GET", "http.response.status_code": 200},
+            )
+        ],
+    )
+)
 
 # Broken lines: cut mid-write; the wrong shape; a span whose cached tokens exceed the input
 # that includes them (the line is bad, its other span still counts).
-LINE_CUT = LINE_2[:LINE_2.index(b"gen_ai.usage") + 30] + b"\n"
+LINE_CUT = LINE_2[: LINE_2.index(b"gen_ai.usage") + 30] + b"\n"
 LINE_WRONG_SHAPE = orjson.dumps({"resourceSpans": {"scopeSpans": [], "schemaUrl": "gen_ai.v1"}}) + b"\n"
-LINE_BAD_SPAN = export((ANTHROPIC, [
-    chat(TRACE_AGENT, "8888888888888888", None, 90_000, 91_000, input_tokens=1_000, output_tokens=10,
-         cache_read=5_000),
-    tool(TRACE_AGENT, "9999999999999999", None, "grep", 91_000, 91_040),
-]))
+LINE_BAD_SPAN = export(
+    (
+        ANTHROPIC,
+        [
+            chat(
+                TRACE_AGENT,
+                "8888888888888888",
+                None,
+                90_000,
+                91_000,
+                input_tokens=1_000,
+                output_tokens=10,
+                cache_read=5_000,
+            ),
+            tool(TRACE_AGENT, "9999999999999999", None, "grep", 91_000, 91_040),
+        ],
+    )
+)
 
-LINES = [LINE_1, LINE_2, LINE_1, LINE_AGENT, LINE_REMOTE, LINE_REVIEW, LINE_HTTP, LINE_GEMINI, LINE_FLAT,
-         LINE_CUT, LINE_WRONG_SHAPE, LINE_BAD_SPAN]
+LINES = [
+    LINE_1,
+    LINE_2,
+    LINE_1,
+    LINE_AGENT,
+    LINE_REMOTE,
+    LINE_REVIEW,
+    LINE_HTTP,
+    LINE_GEMINI,
+    LINE_FLAT,
+    LINE_CUT,
+    LINE_WRONG_SHAPE,
+    LINE_BAD_SPAN,
+]
 
 
 def write_export(folder: Path, lines=LINES) -> Path:
@@ -206,7 +433,10 @@ def test_an_agent_span_summing_the_model_calls_below_it_is_not_counted_again(tmp
     # Coder's own span repeats its two calls; Reviewer's repeats its one (through a step
     # span, on the same line, listed first). The remote Researcher has nothing below it.
     assert {tier: row["requests"] for tier, row in snap["by_tier"].items()} == {
-        "Coder": 2, "Researcher": 1, "(no tier)": 3}
+        "Coder": 2,
+        "Researcher": 1,
+        "(no tier)": 3,
+    }
     assert figures(snap["by_tier"]["Coder"]) == (2, 3_000, 500, 10_000, 2_000)
 
 
@@ -227,23 +457,55 @@ NO_TURNS = {"turns": 0, "turn_tokens": None, "turn_cost_usd": None}
 def test_tool_spans_give_calls_durations_and_failures(tmp_path):
     tools = read(write_export(tmp_path))["tools"]
     assert tools == {
-        "bash": {"calls": 1, "failures": 1, "failure_rate_pct": 100.0, "total_ms": 300.0, "mean_ms": 300.0,
-                 "max_ms": 300.0, **NO_TURNS},
-        "grep": {"calls": 1, "failures": 0, "failure_rate_pct": 0.0, "total_ms": 40.0, "mean_ms": 40.0,
-                 "max_ms": 40.0, **NO_TURNS},
-        "read_file": {"calls": 1, "failures": 0, "failure_rate_pct": 0.0, "total_ms": 120.0, "mean_ms": 120.0,
-                      "max_ms": 120.0, **NO_TURNS},
-        "run_tests": {"calls": 1, "failures": 1, "failure_rate_pct": 100.0, "total_ms": 15_000.0,
-                      "mean_ms": 15_000.0, "max_ms": 15_000.0, **NO_TURNS},
+        "bash": {
+            "calls": 1,
+            "failures": 1,
+            "failure_rate_pct": 100.0,
+            "total_ms": 300.0,
+            "mean_ms": 300.0,
+            "max_ms": 300.0,
+            **NO_TURNS,
+        },
+        "grep": {
+            "calls": 1,
+            "failures": 0,
+            "failure_rate_pct": 0.0,
+            "total_ms": 40.0,
+            "mean_ms": 40.0,
+            "max_ms": 40.0,
+            **NO_TURNS,
+        },
+        "read_file": {
+            "calls": 1,
+            "failures": 0,
+            "failure_rate_pct": 0.0,
+            "total_ms": 120.0,
+            "mean_ms": 120.0,
+            "max_ms": 120.0,
+            **NO_TURNS,
+        },
+        "run_tests": {
+            "calls": 1,
+            "failures": 1,
+            "failure_rate_pct": 100.0,
+            "total_ms": 15_000.0,
+            "mean_ms": 15_000.0,
+            "max_ms": 15_000.0,
+            **NO_TURNS,
+        },
     }
 
 
 def test_providers_sessions_and_times_come_from_the_conventions_attributes(tmp_path):
     snap = read(write_export(tmp_path))
     providers = {model: row["provider"] for model, row in snap["by_model"].items()}
-    assert providers == {"claude-sonnet-4-5-20250929": "anthropic", "gpt-4o-2024-08-06": "openai",
-                         "gpt-4.1-mini-2025-04-14": "openai", "gemini-2.5-pro": "google",
-                         "claude-haiku-4-5": "anthropic"}
+    assert providers == {
+        "claude-sonnet-4-5-20250929": "anthropic",
+        "gpt-4o-2024-08-06": "openai",
+        "gpt-4.1-mini-2025-04-14": "openai",
+        "gemini-2.5-pro": "google",
+        "claude-haiku-4-5": "anthropic",
+    }
     sessions = snap["sessions"]
     assert sorted(sessions) == ["(no session)", "conv-1", "sess-42"]
     assert sessions["conv-1"]["requests"] == 3
@@ -254,10 +516,26 @@ def test_providers_sessions_and_times_come_from_the_conventions_attributes(tmp_p
 
 
 def test_a_model_the_span_does_not_name_is_counted_as_unrecorded_and_unpriced(tmp_path):
-    line = export((FRAMEWORK, [span("8a0c63257de34c92bf9efcd03927272e", "aaaaaaaaaaaaaaaa", None, "invoke_agent",
-                                    0, 1_000, {"gen_ai.operation.name": "invoke_agent",
-                                               "gen_ai.usage.input_tokens": 700,
-                                               "gen_ai.usage.output_tokens": 70})]))
+    line = export(
+        (
+            FRAMEWORK,
+            [
+                span(
+                    "8a0c63257de34c92bf9efcd03927272e",
+                    "aaaaaaaaaaaaaaaa",
+                    None,
+                    "invoke_agent",
+                    0,
+                    1_000,
+                    {
+                        "gen_ai.operation.name": "invoke_agent",
+                        "gen_ai.usage.input_tokens": 700,
+                        "gen_ai.usage.output_tokens": 70,
+                    },
+                )
+            ],
+        )
+    )
     snap = read(write_export(tmp_path, [line]))
     assert figures(snap["by_model"]["unrecorded"]) == (1, 700, 70, 0, 0)
     assert snap["unpriced_models"] == ["unrecorded"]
@@ -330,10 +608,21 @@ def test_report_reads_an_otel_export(tmp_path, capsys):
 
 @pytest.mark.parametrize("status", [{"code": 2}, {"code": "STATUS_CODE_ERROR"}, {"status_code": "ERROR"}])
 def test_every_spelling_of_an_error_status_fails_the_tool_call(tmp_path, status):
-    line = orjson.dumps({"traceId": "9b0c63257de34c92bf9efcd03927272e", "spanId": "bbbbbbbbbbbbbbbb",
-                         "name": "execute_tool web_fetch", "start_time": "2025-11-20T10:00:00.000000Z",
-                         "end_time": "2025-11-20T10:00:02.500000Z",
-                         "attributes": {"gen_ai.operation.name": "execute_tool"}, "status": status}) + b"\n"
+    line = (
+        orjson.dumps(
+            {
+                "traceId": "9b0c63257de34c92bf9efcd03927272e",
+                "spanId": "bbbbbbbbbbbbbbbb",
+                "name": "execute_tool web_fetch",
+                "start_time": "2025-11-20T10:00:00.000000Z",
+                "end_time": "2025-11-20T10:00:02.500000Z",
+                "attributes": {"gen_ai.operation.name": "execute_tool"},
+                "status": status,
+            }
+        )
+        + b"\n"
+    )
     tools = read(write_export(tmp_path, [line]))["tools"]
     assert {name: (row["calls"], row["failures"], row["total_ms"]) for name, row in tools.items()} == {
-        "web_fetch": (1, 1, 2_500.0)}
+        "web_fetch": (1, 1, 2_500.0)
+    }

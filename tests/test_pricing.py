@@ -34,8 +34,16 @@ DEEPSEEK_PEAK = _utc(2025, 10, 1, 10, 0)  # 00:30-16:30 UTC is standard price
 DEEPSEEK_OFF_PEAK = _utc(2025, 10, 1, 20, 0)  # 16:30-00:30 UTC is discounted
 
 
-def genai_prices_usd(model: str, provider: str | None, ts: float, input: int, cache_read: int,
-                     cache_write_5m: int, cache_write_1h: int, output: int) -> Decimal:
+def genai_prices_usd(
+    model: str,
+    provider: str | None,
+    ts: float,
+    input: int,
+    cache_read: int,
+    cache_write_5m: int,
+    cache_write_1h: int,
+    output: int,
+) -> Decimal:
     """The oracle: genai-prices' total price for the same request."""
     usage = Usage(
         input_tokens=input + cache_read + cache_write_5m + cache_write_1h,
@@ -46,8 +54,7 @@ def genai_prices_usd(model: str, provider: str | None, ts: float, input: int, ca
     )
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # an unsupported usage key would silently price 0
-        result = calc_price(usage, model, provider_id=provider,
-                            genai_request_timestamp=datetime.fromtimestamp(ts, UTC))
+        result = calc_price(usage, model, provider_id=provider, genai_request_timestamp=datetime.fromtimestamp(ts, UTC))
     return result.total_price
 
 
@@ -76,7 +83,9 @@ COST_CASES = [
     pytest.param("claude-sonnet-4-5", "anthropic", TS_2025_10, PROMPT_ABOVE_200K, id="sonnet-4.5-prompt-above-200k"),
     pytest.param("claude-sonnet-4-5", "anthropic", TS_2025_10, INPUT_ONLY_AT_200K, id="sonnet-4.5-input-at-200k"),
     pytest.param("claude-sonnet-4-5", "anthropic", TS_2025_10, INPUT_ONLY_ABOVE_200K, id="sonnet-4.5-input-above-200k"),
-    pytest.param("claude-sonnet-4-5-20250929", "anthropic", TS_2025_10, PROMPT_ABOVE_200K, id="sonnet-4.5-dated-above-200k"),
+    pytest.param(
+        "claude-sonnet-4-5-20250929", "anthropic", TS_2025_10, PROMPT_ABOVE_200K, id="sonnet-4.5-dated-above-200k"
+    ),
     pytest.param("claude-opus-4-1", "anthropic", TS_2025_10, PLAIN, id="opus-4.1-plain"),
     pytest.param("claude-opus-4-1", "anthropic", TS_2025_10, WITH_CACHE_WRITES, id="opus-4.1-cache-writes"),
     pytest.param("claude-opus-4-1", "anthropic", TS_2025_10, (100, 0, 0, 50_000, 10), id="opus-4.1-1h-writes-only"),
@@ -84,7 +93,9 @@ COST_CASES = [
     pytest.param("claude-haiku-4-5", "anthropic", TS_2025_10, PLAIN, id="haiku-4.5-plain"),
     pytest.param("claude-haiku-4-5", "anthropic", TS_2025_10, WITH_CACHE_WRITES, id="haiku-4.5-cache-writes"),
     pytest.param("claude-sonnet-4-20250514", "anthropic", TS_2025_10, PLAIN, id="sonnet-4-dated-plain"),
-    pytest.param("claude-sonnet-4-20250514", "anthropic", TS_2025_10, WITH_CACHE_WRITES, id="sonnet-4-dated-cache-writes"),
+    pytest.param(
+        "claude-sonnet-4-20250514", "anthropic", TS_2025_10, WITH_CACHE_WRITES, id="sonnet-4-dated-cache-writes"
+    ),
     pytest.param("claude-3-5-haiku-20241022", "anthropic", TS_2025_10, WITH_CACHE_WRITES, id="haiku-3.5-dated"),
     # OpenAI: cached input is a cache read; no cache-write price, so writes bill as input.
     pytest.param("gpt-5", "openai", TS_2025_10, PLAIN, id="gpt-5-plain"),
@@ -110,7 +121,9 @@ COST_CASES = [
     pytest.param("deepseek-chat", "deepseek", DEEPSEEK_PEAK, PLAIN, id="deepseek-chat-peak"),
     pytest.param("deepseek-chat", "deepseek", DEEPSEEK_OFF_PEAK, PLAIN, id="deepseek-chat-off-peak"),
     pytest.param("deepseek-chat", "deepseek", DEEPSEEK_PEAK, WITH_CACHE_READ, id="deepseek-chat-peak-cache-read"),
-    pytest.param("deepseek-chat", "deepseek", DEEPSEEK_OFF_PEAK, WITH_CACHE_READ, id="deepseek-chat-off-peak-cache-read"),
+    pytest.param(
+        "deepseek-chat", "deepseek", DEEPSEEK_OFF_PEAK, WITH_CACHE_READ, id="deepseek-chat-off-peak-cache-read"
+    ),
 ]
 
 
@@ -135,10 +148,13 @@ def test_empty_request_costs_nothing_for_a_priced_model():
     assert our_pusd(PriceBook(), "claude-sonnet-4-5", "anthropic", TS_2025_10, *NOTHING) == 0
 
 
-@pytest.mark.parametrize(("model", "provider"), [
-    ("claude-sonnet-4-5", "anthropic"),
-    ("gemini-2.5-pro", "google"),
-])
+@pytest.mark.parametrize(
+    ("model", "provider"),
+    [
+        ("claude-sonnet-4-5", "anthropic"),
+        ("gemini-2.5-pro", "google"),
+    ],
+)
 def test_long_context_tier_is_a_cliff_that_reprices_every_token(model, provider):
     book = PriceBook()
     at_threshold = our_pusd(book, model, provider, TS_2025_10, *INPUT_ONLY_AT_200K)
@@ -151,8 +167,9 @@ def test_long_context_tier_counts_cache_tokens_in_the_prompt():
     book = PriceBook()
     # Same 200,001-token prompt, mostly cache reads: still above the threshold.
     mostly_cached = (1, 200_000, 0, 0, 0)
-    assert Decimal(our_pusd(book, "claude-sonnet-4-5", "anthropic", TS_2025_10, *mostly_cached)) / PUSD_PER_USD \
-        == genai_prices_usd("claude-sonnet-4-5", "anthropic", TS_2025_10, *mostly_cached)
+    assert Decimal(
+        our_pusd(book, "claude-sonnet-4-5", "anthropic", TS_2025_10, *mostly_cached)
+    ) / PUSD_PER_USD == genai_prices_usd("claude-sonnet-4-5", "anthropic", TS_2025_10, *mostly_cached)
     base_rate_read = our_pusd(book, "claude-sonnet-4-5", "anthropic", TS_2025_10, 0, 200_000, 0, 0, 0)
     assert our_pusd(book, "claude-sonnet-4-5", "anthropic", TS_2025_10, *mostly_cached) > base_rate_read * 3 // 2
 
@@ -164,13 +181,17 @@ def test_o3_price_changes_on_its_start_date():
     assert after < before
 
 
-@pytest.mark.parametrize("ts", [
-    _utc(2025, 10, 1, 0, 29, 59),
-    _utc(2025, 10, 1, 0, 30, 0),
-    _utc(2025, 10, 1, 16, 29, 59),
-    _utc(2025, 10, 1, 16, 30, 0),
-    _utc(2025, 10, 1, 23, 59, 59),
-], ids=["00:29:59", "00:30:00", "16:29:59", "16:30:00", "23:59:59"])
+@pytest.mark.parametrize(
+    "ts",
+    [
+        _utc(2025, 10, 1, 0, 29, 59),
+        _utc(2025, 10, 1, 0, 30, 0),
+        _utc(2025, 10, 1, 16, 29, 59),
+        _utc(2025, 10, 1, 16, 30, 0),
+        _utc(2025, 10, 1, 23, 59, 59),
+    ],
+    ids=["00:29:59", "00:30:00", "16:29:59", "16:30:00", "23:59:59"],
+)
 def test_deepseek_time_of_day_boundaries_match_genai_prices(ts):
     pusd = our_pusd(SHARED_BOOK, "deepseek-chat", "deepseek", ts, *WITH_CACHE_READ)
     assert Decimal(pusd) / PUSD_PER_USD == genai_prices_usd("deepseek-chat", "deepseek", ts, *WITH_CACHE_READ)
@@ -254,10 +275,17 @@ def test_override_1h_cache_writes_default_to_the_cache_write_price():
 
 
 def test_override_with_every_key_prices_each_token_kind_separately():
-    book = PriceBook({"acme-local-7b": {
-        "input_mtok": 1, "output_mtok": 2, "cache_read_mtok": 0.5,
-        "cache_write_mtok": 3, "cache_write_1h_mtok": 4,
-    }})
+    book = PriceBook(
+        {
+            "acme-local-7b": {
+                "input_mtok": 1,
+                "output_mtok": 2,
+                "cache_read_mtok": 0.5,
+                "cache_write_mtok": 3,
+                "cache_write_1h_mtok": 4,
+            }
+        }
+    )
     pricing = book.pricing("acme-local-7b")
     million = 1_000_000
     # $1 + $2 + $0.50 + $3 + $4 for a million of each.
@@ -287,15 +315,18 @@ def test_unknown_override_key_raises_naming_the_key():
     assert "acme-local-7b" in str(excinfo.value)
 
 
-@pytest.mark.parametrize(("value", "shown"), [
-    (-1.0, "-1.0"),
-    (-3, "-3"),
-    (math.nan, "nan"),
-    (math.inf, "inf"),
-    ("1.0", "'1.0'"),
-    (True, "True"),
-    (None, "None"),
-])
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (-1.0, "-1.0"),
+        (-3, "-3"),
+        (math.nan, "nan"),
+        (math.inf, "inf"),
+        ("1.0", "'1.0'"),
+        (True, "True"),
+        (None, "None"),
+    ],
+)
 def test_bad_override_value_raises_naming_the_key_and_value(value, shown):
     with pytest.raises(ValueError) as excinfo:
         PriceBook({"acme-local-7b": {"input_mtok": 1.0, "output_mtok": value}})
@@ -307,7 +338,7 @@ def test_bad_override_value_raises_naming_the_key_and_value(value, shown):
 
 @pytest.mark.parametrize("raw", [["acme-local-7b"], "acme-local-7b", {"acme-local-7b": 1.0}])
 def test_overrides_that_are_not_tables_raise(raw):
-    with pytest.raises(ValueError, match="pricing.overrides"):
+    with pytest.raises(ValueError, match=r"pricing\.overrides"):
         PriceBook(raw)
 
 

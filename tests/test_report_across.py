@@ -43,6 +43,7 @@ def _nothing_written_outside(tmp_path: Path, monkeypatch):
 
 # --- building histories ----------------------------------------------------------------
 
+
 class Work(NamedTuple):
     """One delimited session of a host app: a start, one model request a minute in,
     tickets completed, a satisfaction rating and an end (None: still open)."""
@@ -60,11 +61,9 @@ class Work(NamedTuple):
 
 def record(history: TokenHistory, work: Work) -> None:
     history.add(SessionMark(work.start_ts, work.name, "start", work.project, "host"))
-    history.record_usage(work.model, work.input_tokens, work.output_tokens, ts=work.start_ts + 60,
-                         session=work.name)
+    history.record_usage(work.model, work.input_tokens, work.output_tokens, ts=work.start_ts + 60, session=work.name)
     for i in range(work.completed):
-        history.add(TicketUpdate(work.start_ts + 120, f"{work.name}/T{i}", "completed", work.project, None,
-                                 work.name))
+        history.add(TicketUpdate(work.start_ts + 120, f"{work.name}/T{i}", "completed", work.project, None, work.name))
     if work.end_ts is not None:
         if work.rating is not None:
             history.rate(work.rating, ts=work.end_ts, session=work.name)
@@ -102,12 +101,21 @@ PRICED = [
 
 # --- audit logs (running totals per session; see tests/test_audit.py) ---------------------
 
-def audit(when: str, project: str, session: str, total_in: int, total_out: int, *, boundary=None, gen=None,
-          satisfaction=None) -> dict:
-    entry = {"timestamp": f"2025-09-{when}+00:00", "project_id": project, "session_id": session,
-             "total_input_tokens": total_in, "total_output_tokens": total_out,
-             "total_tokens": total_in + total_out, "session_boundary": boundary, "generation_id": gen,
-             "done": boundary == "end"}
+
+def audit(
+    when: str, project: str, session: str, total_in: int, total_out: int, *, boundary=None, gen=None, satisfaction=None
+) -> dict:
+    entry = {
+        "timestamp": f"2025-09-{when}+00:00",
+        "project_id": project,
+        "session_id": session,
+        "total_input_tokens": total_in,
+        "total_output_tokens": total_out,
+        "total_tokens": total_in + total_out,
+        "session_boundary": boundary,
+        "generation_id": gen,
+        "done": boundary == "end",
+    }
     if satisfaction is not None:
         entry["satisfaction"] = satisfaction
     return entry
@@ -118,11 +126,14 @@ def audit(when: str, project: str, session: str, total_in: int, total_out: int, 
 #   s2  blog  09-02 09:00-09:45  3,000 in + 600 out = 3,600 tokens  satisfaction 6
 #   s3  shop  09-04 14:00-14:20    500 in + 100 out =   600 tokens  satisfaction 9
 #   s4  blog  09-05 16:00-       2,000 in + 400 out = 2,400 tokens  open
-S1_START = [audit("01T10:00:00", "shop", "s1", 0, 0, boundary="start"),
-            audit("01T10:05:00", "shop", "s1", 1_000, 200, gen="g1")]
+S1_START = [
+    audit("01T10:00:00", "shop", "s1", 0, 0, boundary="start"),
+    audit("01T10:05:00", "shop", "s1", 1_000, 200, gen="g1"),
+]
 S1_END = [audit("01T10:30:00", "shop", "s1", 1_000, 200, boundary="end", satisfaction=8)]
 AUDIT = [
-    *S1_START, *S1_END,
+    *S1_START,
+    *S1_END,
     audit("02T09:00:00", "blog", "s2", 0, 0, boundary="start"),
     audit("02T09:10:00", "blog", "s2", 3_000, 600, gen="g2"),
     audit("02T09:45:00", "blog", "s2", 3_000, 600, boundary="end", satisfaction=6),
@@ -140,6 +151,7 @@ def write_audit(path: Path, entries: list[dict]) -> Path:
 
 
 # --- running the report ------------------------------------------------------------------
+
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
     try:
@@ -184,8 +196,10 @@ def number(cell: str) -> float:
 
 def dump(db: Path) -> dict:
     with closing(sqlite3.connect(db)) as c:
-        return {table: c.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3").fetchall()
-                for table in ("sessions", "session_models", "session_days")}
+        return {
+            table: c.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3").fetchall()
+            for table in ("sessions", "session_models", "session_days")
+        }
 
 
 def assert_one_line_usage_error(code: int, out: str, err: str, *needles: str) -> None:
@@ -198,6 +212,7 @@ def assert_one_line_usage_error(code: int, out: str, err: str, *needles: str) ->
 
 
 # --- the durable history -----------------------------------------------------------------
+
 
 def test_reimporting_the_same_logs_leaves_the_history_and_the_report_unchanged(capsys, tmp_path: Path):
     log = write_audit(tmp_path / "audit.jsonl", AUDIT)
@@ -236,8 +251,9 @@ def test_a_longer_log_completes_a_session_and_a_shortened_one_never_shrinks_it(c
 def test_the_history_outlives_the_logs_it_was_built_from(capsys, tmp_path: Path):
     log = write_audit(tmp_path / "audit.jsonl", AUDIT)
     db = tmp_path / "history.sqlite"
-    with_log = {by: as_json(capsys, f"audit:{log}", "--history", str(db), "--by", by)
-                for by in ("session", "day", "interval")}
+    with_log = {
+        by: as_json(capsys, f"audit:{log}", "--history", str(db), "--by", by) for by in ("session", "day", "interval")
+    }
     with_log_text = ok(capsys, f"audit:{log}", "--history", str(db), "--by", "session")
     log.unlink()
 
@@ -271,8 +287,9 @@ def test_no_history_reads_without_writing_and_reports_only_what_it_read(capsys, 
 
 
 def test_history_and_no_history_together_are_a_one_line_error(capsys, tmp_path: Path):
-    assert_one_line_usage_error(*run(capsys, "--history", str(tmp_path / "h.sqlite"), "--no-history", "--by",
-                                     "session"), "--no-history")
+    assert_one_line_usage_error(
+        *run(capsys, "--history", str(tmp_path / "h.sqlite"), "--no-history", "--by", "session"), "--no-history"
+    )
 
 
 def test_a_locked_history_is_a_one_line_notice_and_the_report_still_prints(capsys, tmp_path: Path):
@@ -311,11 +328,13 @@ def test_a_history_alone_needs_by_to_report_from(capsys, tmp_path: Path):
     ok(capsys, f"audit:{write_audit(tmp_path / 'audit.jsonl', AUDIT)}", "--history", str(db))
 
     assert_one_line_usage_error(*run(capsys, "--history", str(db)), "nothing to report", "--by")
-    assert_one_line_usage_error(*run(capsys, "--history", str(tmp_path / "none.sqlite"), "--by", "day"),
-                                "none.sqlite", "does not exist")
+    assert_one_line_usage_error(
+        *run(capsys, "--history", str(tmp_path / "none.sqlite"), "--by", "day"), "none.sqlite", "does not exist"
+    )
 
 
 # --- --by session ------------------------------------------------------------------------
+
 
 def test_sessions_table_shows_each_session_as_the_panel_does(capsys, tmp_path: Path):
     state = saved_state(tmp_path / "state.toml", PRICED)
@@ -324,8 +343,23 @@ def test_sessions_table_shows_each_session_as_the_panel_does(capsys, tmp_path: P
 
     lines = text.splitlines()
     assert lines[0] == "Sessions"
-    assert lines[2].split() == ["Session", "Project", "Source", "State", "Start", "(UTC)", "Duration", "Requests",
-                                "Tokens", "Cost", "Cost", "per", "completed", "ticket", "Satisfaction"]
+    assert lines[2].split() == [
+        "Session",
+        "Project",
+        "Source",
+        "State",
+        "Start",
+        "(UTC)",
+        "Duration",
+        "Requests",
+        "Tokens",
+        "Cost",
+        "Cost",
+        "per",
+        "completed",
+        "ticket",
+        "Satisfaction",
+    ]
     rows = [line.split() for line in lines[4:7]]
     assert rows == [
         ["a", "shop", "host", "ended", "2025-09-01", "09:00", "1h", "00m", "1", "12,000", "$0.06", "$0.06", "6.0/10"],
@@ -343,13 +377,19 @@ def test_by_session_json_csv_and_md_agree(capsys, tmp_path: Path):
     md = md_rows(ok(capsys, *args, "--format", "md"))
 
     assert (report["by"], report["since"], report["until"], report["project"]) == ("session", None, None, None)
-    assert [r["session"] for r in report["rows"]] == [r["session"] for r in table] == [r["Session"] for r in md] \
+    assert (
+        [r["session"] for r in report["rows"]]
+        == [r["session"] for r in table]
+        == [r["Session"] for r in md]
         == ["a", "b", "c"]
+    )
     for js, cs, mdr in zip(report["rows"], table, md):
         assert js["total_tokens"] == int(cs["total_tokens"]) == number(mdr["Tokens"])
         assert js["requests"] == int(cs["requests"]) == number(mdr["Requests"])
         assert js["cost_usd"] == pytest.approx(float(cs["cost_usd"])) == pytest.approx(number(mdr["Cost"]))
-        assert js["mean_satisfaction"] == float(cs["mean_satisfaction"]) == number(mdr["Satisfaction"].removesuffix("/10"))
+        assert (
+            js["mean_satisfaction"] == float(cs["mean_satisfaction"]) == number(mdr["Satisfaction"].removesuffix("/10"))
+        )
         assert js["start"] == cs["start_utc"].replace(" ", "T") + "Z"
         assert js["duration_s"] == float(cs["duration_s"]) == 3_600
     a, b, c = report["rows"]
@@ -369,15 +409,23 @@ def test_open_sessions_are_listed_but_in_no_efficiency_average(capsys, tmp_path:
     over = as_json(capsys, "--history", db, "--by", "interval")["efficiency_over_time"]
 
     assert [(r["session"], r["state"], r["total_tokens"]) for r in rows] == [
-        ("s1", "ended", 1_200), ("s2", "ended", 3_600), ("s3", "ended", 600), ("s4", "open", 2_400)]
+        ("s1", "ended", 1_200),
+        ("s2", "ended", 3_600),
+        ("s3", "ended", 600),
+        ("s4", "open", 2_400),
+    ]
     # s4 (open, ended on no day) is in no interval: three sessions from 09-01 to 09-04, daily.
     assert over["interval"] == "daily"
     assert [(b["start"], b["sessions"], b["score"]) for b in over["buckets"]] == [
-        ("2025-09-01", 1, 150.0), ("2025-09-02", 1, 600.0), ("2025-09-03", 0, None),
-        ("2025-09-04", 1, pytest.approx(600 / 9))]
+        ("2025-09-01", 1, 150.0),
+        ("2025-09-02", 1, 600.0),
+        ("2025-09-03", 0, None),
+        ("2025-09-04", 1, pytest.approx(600 / 9)),
+    ]
 
 
 # --- --by day / week / month --------------------------------------------------------------
+
 
 def test_usage_by_day_json_csv_and_md_agree_and_split_by_model(capsys, tmp_path: Path):
     state = saved_state(tmp_path / "state.toml", PRICED)
@@ -390,12 +438,20 @@ def test_usage_by_day_json_csv_and_md_agree_and_split_by_model(capsys, tmp_path:
 
     # 09-02 spent nothing: kept, so a chart's gap is real.
     assert [(p["start"], p["requests"], p["tokens"], round(p["cost_usd"], 6)) for p in periods] == [
-        ("2025-09-01", 2, 33_000, 0.12), ("2025-09-02", 0, 0, 0.0), ("2025-09-03", 1, 6_000, 0.03)]
+        ("2025-09-01", 2, 33_000, 0.12),
+        ("2025-09-02", 0, 0, 0.0),
+        ("2025-09-03", 1, 6_000, 0.03),
+    ]
     assert {m: (f["requests"], f["tokens"], round(f["cost_usd"], 6)) for m, f in periods[0]["models"].items()} == {
-        GPT4O: (1, 21_000, 0.06), SONNET: (1, 12_000, 0.06)}
+        GPT4O: (1, 21_000, 0.06),
+        SONNET: (1, 12_000, 0.06),
+    }
     totals = [r for r in table if r["line"] == "total"]
     assert [(r["period_start"], int(r["requests"]), int(r["tokens"]), float(r["cost_usd"])) for r in totals] == [
-        ("2025-09-01", 2, 33_000, 0.12), ("2025-09-02", 0, 0, 0.0), ("2025-09-03", 1, 6_000, 0.03)]
+        ("2025-09-01", 2, 33_000, 0.12),
+        ("2025-09-02", 0, 0, 0.0),
+        ("2025-09-03", 1, 6_000, 0.03),
+    ]
     by_model = [(r["period_start"], r["model"], int(r["tokens"])) for r in table if r["line"] == "model"]
     assert by_model == [("2025-09-01", SONNET, 12_000), ("2025-09-01", GPT4O, 21_000), ("2025-09-03", SONNET, 6_000)]
     md_totals = [(r["Day"], number(r["Tokens"]), number(r["Cost"])) for r in md if r["Model"] == "all models"]
@@ -404,8 +460,12 @@ def test_usage_by_day_json_csv_and_md_agree_and_split_by_model(capsys, tmp_path:
 
 
 def test_weeks_start_on_monday_and_months_on_the_first(capsys, tmp_path: Path):
-    works = [hour_long("sun-aug-31", "p", -1, 1_000, 0), hour_long("mon", "p", 0, 2_000, 0),
-             hour_long("sun-sep-7", "p", 6, 3_000, 0), hour_long("mon-sep-8", "p", 7, 4_000, 0)]
+    works = [
+        hour_long("sun-aug-31", "p", -1, 1_000, 0),
+        hour_long("mon", "p", 0, 2_000, 0),
+        hour_long("sun-sep-7", "p", 6, 3_000, 0),
+        hour_long("mon-sep-8", "p", 7, 4_000, 0),
+    ]
     state = saved_state(tmp_path / "state.toml", works)
     args = ("--state", str(state), "--history", str(tmp_path / "h.sqlite"))
 
@@ -413,8 +473,11 @@ def test_weeks_start_on_monday_and_months_on_the_first(capsys, tmp_path: Path):
     months = as_json(capsys, *args, "--by", "month")["periods"]
     month_text = ok(capsys, *args, "--by", "month")
 
-    assert [(p["start"], p["tokens"]) for p in weeks] == [("2025-08-25", 1_000), ("2025-09-01", 5_000),
-                                                          ("2025-09-08", 4_000)]
+    assert [(p["start"], p["tokens"]) for p in weeks] == [
+        ("2025-08-25", 1_000),
+        ("2025-09-01", 5_000),
+        ("2025-09-08", 4_000),
+    ]
     assert [(p["start"], p["tokens"]) for p in months] == [("2025-08-01", 1_000), ("2025-09-01", 9_000)]
     assert "Month" in month_text and "2025-09  all models" in month_text
 
@@ -435,6 +498,7 @@ def test_an_unpriced_model_costs_unknown_in_usage_periods_never_zero(capsys, tmp
 
 # --- --by interval: efficiency over time ---------------------------------------------------
 
+
 def test_a_seven_day_span_is_daily_with_hand_computed_scores_and_verdict(capsys, tmp_path: Path):
     # a: 12,000 tokens rated 6 -> 2,000 a point; b, six days later: 6,000 rated 8 -> 750.
     works = [hour_long("a", "p", 0, 10_000, 2_000, rating=6), hour_long("b", "p", 6, 5_000, 1_000, rating=8)]
@@ -446,11 +510,25 @@ def test_a_seven_day_span_is_daily_with_hand_computed_scores_and_verdict(capsys,
 
     assert (over["interval"], over["measure"], len(over["buckets"])) == ("daily", "tokens_per_satisfaction_point", 7)
     first, *middle, last = over["buckets"]
-    assert first == {"start": "2025-09-01", "end": "2025-09-01", "start_ts": SEP_1, "end_ts": SEP_1 + DAY_S,
-                     "sessions": 1, "tokens": 12_000, "ratings": 1, "completed": 0, "avg_tokens": 12_000.0,
-                     "avg_satisfaction": 6.0, "score": 2_000.0}
+    assert first == {
+        "start": "2025-09-01",
+        "end": "2025-09-01",
+        "start_ts": SEP_1,
+        "end_ts": SEP_1 + DAY_S,
+        "sessions": 1,
+        "tokens": 12_000,
+        "ratings": 1,
+        "completed": 0,
+        "avg_tokens": 12_000.0,
+        "avg_satisfaction": 6.0,
+        "score": 2_000.0,
+    }
     assert (last["start"], last["avg_tokens"], last["avg_satisfaction"], last["score"]) == (
-        "2025-09-07", 6_000.0, 8.0, 750.0)
+        "2025-09-07",
+        6_000.0,
+        8.0,
+        750.0,
+    )
     assert all(b["sessions"] == 0 and b["score"] is None for b in middle)
     # (2,000 - 750) / 2,000 = 62.5 %; overall 9,000 tokens / 7 points -> 0.778 points per 1K tokens.
     assert (over["verdict"], over["change_pct"]) == ("IMPROVED", 62.5)
@@ -458,16 +536,18 @@ def test_a_seven_day_span_is_daily_with_hand_computed_scores_and_verdict(capsys,
     assert cells(text, "2025-09-01") == ["2025-09-01", "1", "2,000 (12Kt, 6.0s)"]
     assert cells(text, "2025-09-02") == ["2025-09-02", "0", "no data"]
     assert cells(text, "2025-09-07") == ["2025-09-07", "1", "750 (6Kt, 8.0s)"]
-    assert text.splitlines()[-1] == ("IMPROVED: +62.5% from the first to the last daily interval (lower is better); "
-                                     "overall 0.778 satisfaction points per 1K tokens")
+    assert text.splitlines()[-1] == (
+        "IMPROVED: +62.5% from the first to the last daily interval (lower is better); "
+        "overall 0.778 satisfaction points per 1K tokens"
+    )
 
 
 def test_an_eight_day_span_is_three_day_and_a_session_ending_at_midnight_opens_the_next(capsys, tmp_path: Path):
     works = [
-        Work("a", "p", at(0, 11), at(0, 12), 3_000, 1_000, rating=4),                  # 4,000 tokens
-        Work("b", "p", at(2, 24) - 601, at(2, 24) - 1, 6_000, 2_000, rating=8),         # ends 09-03 23:59:59
-        Work("c", "p", at(2, 24) - 600, at(3), 2_000, 1_000, rating=6),                 # ends 09-04 00:00:00
-        Work("d", "p", at(7, 11), at(7, 12), 6_000, 3_000, rating=6),                   # 09-08: an 8-day span
+        Work("a", "p", at(0, 11), at(0, 12), 3_000, 1_000, rating=4),  # 4,000 tokens
+        Work("b", "p", at(2, 24) - 601, at(2, 24) - 1, 6_000, 2_000, rating=8),  # ends 09-03 23:59:59
+        Work("c", "p", at(2, 24) - 600, at(3), 2_000, 1_000, rating=6),  # ends 09-04 00:00:00
+        Work("d", "p", at(7, 11), at(7, 12), 6_000, 3_000, rating=6),  # 09-08: an 8-day span
     ]
     state = saved_state(tmp_path / "state.toml", works)
     args = ("--state", str(state), "--history", str(tmp_path / "h.sqlite"), "--by", "interval")
@@ -478,35 +558,48 @@ def test_an_eight_day_span_is_three_day_and_a_session_ending_at_midnight_opens_t
     assert over["interval"] == "3-day"
     # 09-01..03: a and b, mean 6,000 tokens / mean 6 points = 1,000; 09-04..06: c, 3,000 / 6 = 500;
     # 09-07..09: d, 9,000 / 6 = 1,500. From 1,000 to 1,500: (1,000 - 1,500) / 1,000 = -50 %.
-    assert [(b["start"], b["end"], b["sessions"], b["avg_tokens"], b["avg_satisfaction"], b["score"])
-            for b in over["buckets"]] == [
+    assert [
+        (b["start"], b["end"], b["sessions"], b["avg_tokens"], b["avg_satisfaction"], b["score"])
+        for b in over["buckets"]
+    ] == [
         ("2025-09-01", "2025-09-03", 2, 6_000.0, 6.0, 1_000.0),
         ("2025-09-04", "2025-09-06", 1, 3_000.0, 6.0, 500.0),
-        ("2025-09-07", "2025-09-09", 1, 9_000.0, 6.0, 1_500.0)]
-    assert [(b["start_ts"], b["end_ts"]) for b in over["buckets"]] == [
-        (at(0), at(3)), (at(3), at(6)), (at(6), at(9))]
+        ("2025-09-07", "2025-09-09", 1, 9_000.0, 6.0, 1_500.0),
+    ]
+    assert [(b["start_ts"], b["end_ts"]) for b in over["buckets"]] == [(at(0), at(3)), (at(3), at(6)), (at(6), at(9))]
     assert (over["verdict"], over["change_pct"], over["overall_score"]) == ("DECLINED", -50.0, 1_000.0)
     assert [(r["line"], r["start"], r["end"], r["sessions"], r["score"]) for r in table] == [
         ("interval", "2025-09-01", "2025-09-03", "2", "1000"),
         ("interval", "2025-09-04", "2025-09-06", "1", "500"),
         ("interval", "2025-09-07", "2025-09-09", "1", "1500"),
-        ("verdict", "2025-09-01", "2025-09-09", "", "1000")]
+        ("verdict", "2025-09-01", "2025-09-09", "", "1000"),
+    ]
     assert (table[-1]["verdict"], table[-1]["change_pct"]) == ("DECLINED", "-50")
-    assert table[-1]["label"] == ("DECLINED: -50.0% from the first to the last 3-day interval (lower is better); "
-                                  "overall 1.000 satisfaction points per 1K tokens")
+    assert table[-1]["label"] == (
+        "DECLINED: -50.0% from the first to the last 3-day interval (lower is better); "
+        "overall 1.000 satisfaction points per 1K tokens"
+    )
 
 
-@pytest.mark.parametrize(("span_days", "interval", "days", "buckets"), [
-    (1, "daily", 1, 1), (7, "daily", 1, 7), (8, "3-day", 3, 3), (30, "3-day", 3, 10),
-    (31, "weekly", 7, 5), (90, "weekly", 7, 13), (91, "30-day", 30, 4)])
-def test_the_interval_follows_the_span_of_ended_sessions(capsys, tmp_path: Path, span_days, interval, days,
-                                                          buckets):
-    works = [hour_long("first", "p", 0, 1_000, 0, rating=5),
-             hour_long("last", "p", span_days - 1, 1_000, 0, rating=5)]
+@pytest.mark.parametrize(
+    ("span_days", "interval", "days", "buckets"),
+    [
+        (1, "daily", 1, 1),
+        (7, "daily", 1, 7),
+        (8, "3-day", 3, 3),
+        (30, "3-day", 3, 10),
+        (31, "weekly", 7, 5),
+        (90, "weekly", 7, 13),
+        (91, "30-day", 30, 4),
+    ],
+)
+def test_the_interval_follows_the_span_of_ended_sessions(capsys, tmp_path: Path, span_days, interval, days, buckets):
+    works = [hour_long("first", "p", 0, 1_000, 0, rating=5), hour_long("last", "p", span_days - 1, 1_000, 0, rating=5)]
     state = saved_state(tmp_path / "state.toml", works)
 
-    over = as_json(capsys, "--state", str(state), "--history", str(tmp_path / "h.sqlite"),
-                   "--by", "interval")["efficiency_over_time"]
+    over = as_json(capsys, "--state", str(state), "--history", str(tmp_path / "h.sqlite"), "--by", "interval")[
+        "efficiency_over_time"
+    ]
 
     assert (over["interval"], len(over["buckets"])) == (interval, buckets)
     assert [b["start_ts"] for b in over["buckets"]] == [at(i * days) for i in range(buckets)]
@@ -518,8 +611,9 @@ def test_a_change_within_one_percent_is_unchanged(capsys, tmp_path: Path):
     works = [hour_long("a", "p", 0, 10_000, 0, rating=10), hour_long("b", "p", 1, 9_950, 0, rating=10)]
     state = saved_state(tmp_path / "state.toml", works)
 
-    over = as_json(capsys, "--state", str(state), "--history", str(tmp_path / "h.sqlite"),
-                   "--by", "interval")["efficiency_over_time"]
+    over = as_json(capsys, "--state", str(state), "--history", str(tmp_path / "h.sqlite"), "--by", "interval")[
+        "efficiency_over_time"
+    ]
 
     assert (over["verdict"], over["change_pct"]) == ("UNCHANGED", pytest.approx(0.5))
 
@@ -535,11 +629,15 @@ def test_without_ratings_efficiency_is_tokens_per_completed_ticket(capsys, tmp_p
 
     assert over["measure"] == "tokens_per_completed_ticket"
     assert [(b["score"], b["avg_tokens"], b["avg_satisfaction"]) for b in over["buckets"]] == [
-        (6_000.0, None, None), (2_000.0, None, None)]
+        (6_000.0, None, None),
+        (2_000.0, None, None),
+    ]
     assert (over["verdict"], round(over["change_pct"], 3), over["overall_score"]) == ("IMPROVED", 66.667, 3_600.0)
     assert [r["Score"] for r in md_rows(md)] == ["6,000 (12Kt, 2 tickets)", "2,000 (6Kt, 3 tickets)"]
-    assert ("IMPROVED: +66.7% from the first to the last daily interval (lower is better); "
-            "overall 3,600 tokens per completed ticket") in md
+    assert (
+        "IMPROVED: +66.7% from the first to the last daily interval (lower is better); "
+        "overall 3,600 tokens per completed ticket"
+    ) in md
 
 
 def test_by_interval_json_csv_and_md_agree(capsys, tmp_path: Path):
@@ -565,6 +663,7 @@ def test_by_interval_json_csv_and_md_agree(capsys, tmp_path: Path):
 
 # --- filters -------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def audit_history(capsys, tmp_path: Path) -> str:
     """A history holding AUDIT (its log since deleted), and its path."""
@@ -575,32 +674,49 @@ def audit_history(capsys, tmp_path: Path) -> str:
     return str(db)
 
 
-@pytest.mark.parametrize(("filters", "sessions"), [
-    ((), ["s1", "s2", "s3", "s4"]),
-    (("--since", "2025-09-02"), ["s2", "s3", "s4"]),                   # s1 ended on 09-01
-    (("--until", "2025-09-02"), ["s1", "s2"]),                         # through the end of 09-02
-    (("--until", "2025-09-04"), ["s1", "s2", "s3"]),                   # s3 started 09-04 14:00
-    (("--project", "shop"), ["s1", "s3"]),
-    (("--since", "2025-09-02", "--until", "2025-09-04", "--project", "shop"), ["s3"]),
-    (("--since", "2025-09-01T10:30:00"), ["s1", "s2", "s3", "s4"]),    # naive is UTC: s1 ended at 10:30:00
-    (("--since", "2025-09-01T10:30:01"), ["s2", "s3", "s4"]),
-    (("--since", "2025-09-01T12:30:00+02:00"), ["s1", "s2", "s3", "s4"]),
-    (("--since", "2025-09-01T10:30:01Z"), ["s2", "s3", "s4"]),
-    (("--until", "2025-09-01T10:00:00"), []),                          # s1 started at 10:00:00: left out
-    (("--until", "2025-09-01T10:00:01"), ["s1"]),
-    (("--project", "nobody"), []),
-])
+@pytest.mark.parametrize(
+    ("filters", "sessions"),
+    [
+        ((), ["s1", "s2", "s3", "s4"]),
+        (("--since", "2025-09-02"), ["s2", "s3", "s4"]),  # s1 ended on 09-01
+        (("--until", "2025-09-02"), ["s1", "s2"]),  # through the end of 09-02
+        (("--until", "2025-09-04"), ["s1", "s2", "s3"]),  # s3 started 09-04 14:00
+        (("--project", "shop"), ["s1", "s3"]),
+        (("--since", "2025-09-02", "--until", "2025-09-04", "--project", "shop"), ["s3"]),
+        (("--since", "2025-09-01T10:30:00"), ["s1", "s2", "s3", "s4"]),  # naive is UTC: s1 ended at 10:30:00
+        (("--since", "2025-09-01T10:30:01"), ["s2", "s3", "s4"]),
+        (("--since", "2025-09-01T12:30:00+02:00"), ["s1", "s2", "s3", "s4"]),
+        (("--since", "2025-09-01T10:30:01Z"), ["s2", "s3", "s4"]),
+        (("--until", "2025-09-01T10:00:00"), []),  # s1 started at 10:00:00: left out
+        (("--until", "2025-09-01T10:00:01"), ["s1"]),
+        (("--project", "nobody"), []),
+    ],
+)
 def test_since_until_and_project_choose_the_sessions(capsys, audit_history: str, filters, sessions):
     report = as_json(capsys, "--history", audit_history, "--by", "session", *filters)
     assert [r["session"] for r in report["rows"]] == sessions
 
 
 def test_the_json_names_the_range_it_covers_in_utc(capsys, audit_history: str):
-    report = as_json(capsys, "--history", audit_history, "--by", "day", "--since", "2025-09-02",
-                     "--until", "2025-09-04T16:30:00+02:00", "--project", "shop")
+    report = as_json(
+        capsys,
+        "--history",
+        audit_history,
+        "--by",
+        "day",
+        "--since",
+        "2025-09-02",
+        "--until",
+        "2025-09-04T16:30:00+02:00",
+        "--project",
+        "shop",
+    )
 
     assert (report["since"], report["until"], report["project"]) == (
-        "2025-09-02T00:00:00Z", "2025-09-04T14:30:00Z", "shop")
+        "2025-09-02T00:00:00Z",
+        "2025-09-04T14:30:00Z",
+        "shop",
+    )
     # s3 (started 14:00) is shop's only session in range; usage counts whole UTC days.
     assert [(p["start"], p["tokens"]) for p in report["periods"]] == [("2025-09-04", 600)]
 
@@ -623,14 +739,16 @@ def test_an_empty_range_says_so_in_words_and_gives_empty_lists(capsys, audit_his
 @pytest.mark.parametrize("when", ["2025-13-01", "2025-09-31", "yesterday", "09/01/2025", "", "2025-09-01T25:00"])
 @pytest.mark.parametrize("flag", ["--since", "--until"])
 def test_a_bad_date_is_a_one_line_error(capsys, audit_history: str, flag: str, when: str):
-    assert_one_line_usage_error(*run(capsys, "--history", audit_history, "--by", "session", flag, when),
-                                flag, repr(when), "YYYY-MM-DD")
+    assert_one_line_usage_error(
+        *run(capsys, "--history", audit_history, "--by", "session", flag, when), flag, repr(when), "YYYY-MM-DD"
+    )
 
 
 def test_until_before_since_is_a_one_line_error(capsys, audit_history: str):
     assert_one_line_usage_error(
         *run(capsys, "--history", audit_history, "--by", "session", "--since", "2025-09-05", "--until", "2025-09-01"),
-        "--until (2025-09-02T00:00:00Z) must come after --since (2025-09-05T00:00:00Z)")
+        "--until (2025-09-02T00:00:00Z) must come after --since (2025-09-05T00:00:00Z)",
+    )
 
 
 @pytest.mark.parametrize("flag", [("--since", "2025-09-01"), ("--until", "2025-09-01"), ("--project", "shop")])
@@ -639,28 +757,37 @@ def test_filters_without_by_are_a_one_line_error(capsys, audit_history: str, fla
 
 
 def test_an_unknown_by_is_a_one_line_error(capsys, audit_history: str):
-    assert_one_line_usage_error(*run(capsys, "--history", audit_history, "--by", "year"),
-                                "--by", "invalid choice: 'year'", "'interval'")
+    assert_one_line_usage_error(
+        *run(capsys, "--history", audit_history, "--by", "year"), "--by", "invalid choice: 'year'", "'interval'"
+    )
 
 
 # --- --chart -----------------------------------------------------------------------------------
 
+
 def test_chart_without_a_display_says_how_to_get_one_without_loading_dearpygui(tmp_path: Path, audit_history: str):
     png = tmp_path / "chart.png"
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
-    probe = ("import sys; from session_insights.cli import main; code = main(sys.argv[1:]); "
-             "print('dearpygui' in sys.modules); sys.exit(code)")
+    probe = (
+        "import sys; from session_insights.cli import main; code = main(sys.argv[1:]); "
+        "print('dearpygui' in sys.modules); sys.exit(code)"
+    )
 
-    done = subprocess.run([sys.executable, "-c", probe, "report", "--history", audit_history, "--by", "interval",
-                           "--chart", str(png)], check=False, env=env, cwd=tmp_path, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "report", "--history", audit_history, "--by", "interval", "--chart", str(png)],
+        check=False,
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
     assert done.returncode == EXIT_USAGE
     assert done.stdout == "False\n"  # no report, and Dear PyGui never imported
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert "no X display" in done.stderr
-    assert f"xvfb-run -a session-insights report --history {audit_history} --by interval --chart {png}" \
-        in done.stderr
+    assert f"xvfb-run -a session-insights report --history {audit_history} --by interval --chart {png}" in done.stderr
     assert not png.exists()
 
 
@@ -690,23 +817,37 @@ def stand_in_chart(tmp_path: Path, monkeypatch):
 
     def write(source: str) -> None:
         (folder / "stand_in_chart.py").write_text(source)
+
     return write
 
 
-def test_chart_is_drawn_in_a_process_of_its_own_from_the_selected_sessions(capsys, tmp_path: Path,
-                                                                           stand_in_chart):
+def test_chart_is_drawn_in_a_process_of_its_own_from_the_selected_sessions(capsys, tmp_path: Path, stand_in_chart):
     stand_in_chart(STAND_IN_CHART)
     state = saved_state(tmp_path / "state.toml", PRICED)
     png = tmp_path / "chart.png"
 
-    text = ok(capsys, "--state", str(state), "--history", str(tmp_path / "h.sqlite"), "--by", "session",
-              "--project", "shop", "--chart", str(png))
+    text = ok(
+        capsys,
+        "--state",
+        str(state),
+        "--history",
+        str(tmp_path / "h.sqlite"),
+        "--by",
+        "session",
+        "--project",
+        "shop",
+        "--chart",
+        str(png),
+    )
 
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     drawn = json.loads((tmp_path / "chart.png.json").read_text())
     # The same sessions as the rows printed (shop's a and c), as across.efficiency_over_time gives them.
     assert [(b["start"], b["sessions"], b["score"]) for b in drawn["buckets"]] == [
-        ("2025-09-01", 1, 2_000.0), ("2025-09-02", 0, None), ("2025-09-03", 1, 750.0)]
+        ("2025-09-01", 1, 2_000.0),
+        ("2025-09-02", 0, None),
+        ("2025-09-03", 1, 750.0),
+    ]
     assert (drawn["interval"], drawn["verdict"], drawn["change_pct"]) == ("daily", "IMPROVED", 62.5)
     assert [cells(text, name)[0] for name in ("a", "c")] == ["a", "c"] and "blog" not in text
 
@@ -716,8 +857,9 @@ def test_a_chart_process_that_crashes_leaves_the_report_printed(capsys, tmp_path
     state = saved_state(tmp_path / "state.toml", PRICED)
     png = tmp_path / "chart.png"
 
-    code, out, err = run(capsys, "--state", str(state), "--history", str(tmp_path / "h.sqlite"), "--by", "interval",
-                         "--chart", str(png))
+    code, out, err = run(
+        capsys, "--state", str(state), "--history", str(tmp_path / "h.sqlite"), "--by", "interval", "--chart", str(png)
+    )
 
     assert code == 1
     assert "IMPROVED" in out
@@ -727,22 +869,45 @@ def test_a_chart_process_that_crashes_leaves_the_report_printed(capsys, tmp_path
 
 def test_chart_into_a_missing_folder_is_a_one_line_error(capsys, tmp_path: Path, stand_in_chart):
     state = saved_state(tmp_path / "state.toml", PRICED)
-    assert_one_line_usage_error(*run(capsys, "--state", str(state), "--chart", str(tmp_path / "no" / "c.png")),
-                                "--chart", "existing folder")
+    assert_one_line_usage_error(
+        *run(capsys, "--state", str(state), "--chart", str(tmp_path / "no" / "c.png")), "--chart", "existing folder"
+    )
 
 
 @pytest.mark.gui
 def test_chart_under_a_display_writes_the_panels_efficiency_chart_as_png(x_display, artifacts, tmp_path: Path):
-    works = [hour_long("a", "p", 0, 10_000, 2_000, rating=6), hour_long("b", "p", 3, 8_000, 1_000, rating=7),
-             hour_long("c", "p", 6, 5_000, 1_000, rating=8)]
+    works = [
+        hour_long("a", "p", 0, 10_000, 2_000, rating=6),
+        hour_long("b", "p", 3, 8_000, 1_000, rating=7),
+        hour_long("c", "p", 6, 5_000, 1_000, rating=8),
+    ]
     state = saved_state(tmp_path / "state.toml", works)
     png = artifacts / "report_efficiency_over_time.png"
     png.unlink(missing_ok=True)
     env = dict(x_display, SESSION_INSIGHTS_STATE=str(tmp_path / "state.toml"))
 
-    done = subprocess.run([sys.executable, "-m", "session_insights.cli", "report", "--state", str(state),
-                           "--history", str(tmp_path / "h.sqlite"), "--by", "interval", "--chart", str(png)],
-                          check=False, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "session_insights.cli",
+            "report",
+            "--state",
+            str(state),
+            "--history",
+            str(tmp_path / "h.sqlite"),
+            "--by",
+            "interval",
+            "--chart",
+            str(png),
+        ],
+        check=False,
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
     assert (done.returncode, done.stderr) == (0, "")
     assert "IMPROVED" in done.stdout  # the report is printed as well

@@ -69,9 +69,9 @@ def test_bucket_series_never_spans_more_than_capacity_buckets_whatever_the_times
 def test_bucket_series_field_sums_always_equal_the_sums_of_what_was_added(capacity, adds):
     series = BucketSeries(capacity=capacity, fields=FIELDS)
     for n in range(len(adds)):
-        add_all(series, adds[n:n + 1])
+        add_all(series, adds[n : n + 1])
         for field in range(FIELDS):
-            assert sum(sums[field] for _, sums in series.items()) == sum(v[field] for _, v in adds[:n + 1])
+            assert sum(sums[field] for _, sums in series.items()) == sum(v[field] for _, v in adds[: n + 1])
 
 
 @SETTINGS
@@ -172,9 +172,12 @@ def feed(recent: RecentSeconds, adds) -> None:
 
 
 @SETTINGS
-@given(adds=seconds_adds, retention=st.integers(1, 200),
-       start=st.floats(min_value=-10, max_value=420, allow_nan=False),
-       length=st.floats(min_value=0, max_value=450, allow_nan=False))
+@given(
+    adds=seconds_adds,
+    retention=st.integers(1, 200),
+    start=st.floats(min_value=-10, max_value=420, allow_nan=False),
+    length=st.floats(min_value=0, max_value=450, allow_nan=False),
+)
 def test_recent_seconds_window_returns_seconds_in_order_within_its_bounds(adds, retention, start, length):
     recent = RecentSeconds(retention_s=retention, fields=2)
     feed(recent, adds)

@@ -39,8 +39,9 @@ def test_a_session_writes_a_comms_and_a_tools_file_named_after_it(tmp_path: Path
     assert logger.comms_path == tmp_path / "s1.comms.jsonl"
     assert logger.tools_path == tmp_path / "s1.tools.jsonl"
     start = _lines(logger.comms_path)
-    assert start == [{"v": FORMAT_VERSION, "kind": "session_start", "ts": start[0]["ts"], "session": "s1",
-                      "project": "demo"}]
+    assert start == [
+        {"v": FORMAT_VERSION, "kind": "session_start", "ts": start[0]["ts"], "session": "s1", "project": "demo"}
+    ]
     assert logger.tools_path.read_bytes() == b""
 
 
@@ -48,69 +49,167 @@ def test_every_line_is_readable_right_after_the_call_without_closing(logger: Ses
     event = logger.model_call("gpt-4o", input_tokens=100, output_tokens=20, ended_ts=T0, tier="Tier 3", ticket="T-1")
     assert len(event.request_key) == 32, "every call gets a key of its own, so a copied log counts it once"
     assert _lines(logger.comms_path)[-1] == {
-        "v": FORMAT_VERSION, "kind": "model_call", "ts": T0, "session": "s1", "model": "gpt-4o",
-        "tier": "Tier 3", "ticket": "T-1", "request_key": event.request_key,
-        "usage": {"input_tokens": 100, "cache_read_tokens": 0, "cache_write_tokens": 0,
-                  "cache_write_1h_tokens": 0, "output_tokens": 20, "reasoning_tokens": 0},
+        "v": FORMAT_VERSION,
+        "kind": "model_call",
+        "ts": T0,
+        "session": "s1",
+        "model": "gpt-4o",
+        "tier": "Tier 3",
+        "ticket": "T-1",
+        "request_key": event.request_key,
+        "usage": {
+            "input_tokens": 100,
+            "cache_read_tokens": 0,
+            "cache_write_tokens": 0,
+            "cache_write_1h_tokens": 0,
+            "output_tokens": 20,
+            "reasoning_tokens": 0,
+        },
     }
 
     logger.tool_call("Bash", 120.5, ok=False, ts=T0 + 1, ticket="T-1")
-    assert _lines(logger.tools_path) == [{"v": FORMAT_VERSION, "kind": "tool_call", "ts": T0 + 1, "session": "s1",
-                                          "name": "Bash", "duration_ms": 120.5, "ok": False, "ticket": "T-1"}]
+    assert _lines(logger.tools_path) == [
+        {
+            "v": FORMAT_VERSION,
+            "kind": "tool_call",
+            "ts": T0 + 1,
+            "session": "s1",
+            "name": "Bash",
+            "duration_ms": 120.5,
+            "ok": False,
+            "ticket": "T-1",
+        }
+    ]
 
     logger.ticket("T-1", "blocked", ts=T0 + 2, track="core", reason="needs review")
-    assert _lines(logger.comms_path)[-1] == {"v": FORMAT_VERSION, "kind": "ticket", "ts": T0 + 2, "session": "s1",
-                                             "ticket_id": "T-1", "status": "blocked", "track": "core",
-                                             "reason": "needs review"}
+    assert _lines(logger.comms_path)[-1] == {
+        "v": FORMAT_VERSION,
+        "kind": "ticket",
+        "ts": T0 + 2,
+        "session": "s1",
+        "ticket_id": "T-1",
+        "status": "blocked",
+        "track": "core",
+        "reason": "needs review",
+    }
 
     logger.rate(7.5, ts=T0 + 3)
-    assert _lines(logger.comms_path)[-1] == {"v": FORMAT_VERSION, "kind": "rating", "ts": T0 + 3, "session": "s1",
-                                             "score": 7.5}
+    assert _lines(logger.comms_path)[-1] == {
+        "v": FORMAT_VERSION,
+        "kind": "rating",
+        "ts": T0 + 3,
+        "session": "s1",
+        "score": 7.5,
+    }
 
 
 def test_raw_anthropic_usage_block_is_normalised_with_the_cache_write_split(logger: SessionLogger):
-    event = logger.model_call("claude-sonnet-4-5", {
-        "input_tokens": 100, "output_tokens": 30, "cache_read_input_tokens": 5_000,
-        "cache_creation_input_tokens": 20,
-        "cache_creation": {"ephemeral_5m_input_tokens": 5, "ephemeral_1h_input_tokens": 15},
-    }, provider="claude", ended_ts=T0)
+    event = logger.model_call(
+        "claude-sonnet-4-5",
+        {
+            "input_tokens": 100,
+            "output_tokens": 30,
+            "cache_read_input_tokens": 5_000,
+            "cache_creation_input_tokens": 20,
+            "cache_creation": {"ephemeral_5m_input_tokens": 5, "ephemeral_1h_input_tokens": 15},
+        },
+        provider="claude",
+        ended_ts=T0,
+    )
 
-    assert (event.provider, event.input, event.cache_read, event.cache_write_5m, event.cache_write_1h,
-            event.output) == ("anthropic", 100, 5_000, 5, 15, 30)
+    assert (
+        event.provider,
+        event.input,
+        event.cache_read,
+        event.cache_write_5m,
+        event.cache_write_1h,
+        event.output,
+    ) == ("anthropic", 100, 5_000, 5, 15, 30)
     line = _lines(logger.comms_path)[-1]
     assert line["provider"] == "anthropic"
-    assert line["usage"] == {"input_tokens": 100, "cache_read_tokens": 5_000, "cache_write_tokens": 5,
-                             "cache_write_1h_tokens": 15, "output_tokens": 30, "reasoning_tokens": 0}
+    assert line["usage"] == {
+        "input_tokens": 100,
+        "cache_read_tokens": 5_000,
+        "cache_write_tokens": 5,
+        "cache_write_1h_tokens": 15,
+        "output_tokens": 30,
+        "reasoning_tokens": 0,
+    }
 
 
 def test_raw_openai_chat_usage_block_takes_cached_tokens_out_of_input(logger: SessionLogger):
-    event = logger.model_call("gpt-4o", {
-        "prompt_tokens": 1_000, "prompt_tokens_details": {"cached_tokens": 400},
-        "completion_tokens": 200, "completion_tokens_details": {"reasoning_tokens": 50},
-    }, provider="openai", ended_ts=T0)
+    event = logger.model_call(
+        "gpt-4o",
+        {
+            "prompt_tokens": 1_000,
+            "prompt_tokens_details": {"cached_tokens": 400},
+            "completion_tokens": 200,
+            "completion_tokens_details": {"reasoning_tokens": 50},
+        },
+        provider="openai",
+        ended_ts=T0,
+    )
 
-    assert (event.provider, event.input, event.cache_read, event.output, event.reasoning) == \
-        ("openai", 600, 400, 200, 50)
+    assert (event.provider, event.input, event.cache_read, event.output, event.reasoning) == (
+        "openai",
+        600,
+        400,
+        200,
+        50,
+    )
     assert _lines(logger.comms_path)[-1]["usage"] == {
-        "input_tokens": 600, "cache_read_tokens": 400, "cache_write_tokens": 0, "cache_write_1h_tokens": 0,
-        "output_tokens": 200, "reasoning_tokens": 50}
+        "input_tokens": 600,
+        "cache_read_tokens": 400,
+        "cache_write_tokens": 0,
+        "cache_write_1h_tokens": 0,
+        "output_tokens": 200,
+        "reasoning_tokens": 50,
+    }
 
 
 def test_raw_openai_responses_usage_block_is_normalised_too(logger: SessionLogger):
-    event = logger.model_call("gpt-5", {
-        "input_tokens": 3_000, "input_tokens_details": {"cached_tokens": 2_500},
-        "output_tokens": 700, "output_tokens_details": {"reasoning_tokens": 600},
-    }, provider="openai", ended_ts=T0)
+    event = logger.model_call(
+        "gpt-5",
+        {
+            "input_tokens": 3_000,
+            "input_tokens_details": {"cached_tokens": 2_500},
+            "output_tokens": 700,
+            "output_tokens_details": {"reasoning_tokens": 600},
+        },
+        provider="openai",
+        ended_ts=T0,
+    )
     assert (event.input, event.cache_read, event.output, event.reasoning) == (500, 2_500, 700, 600)
 
 
 def test_explicit_normalised_counts_are_logged_as_given(logger: SessionLogger):
-    event = logger.model_call("house-model", input_tokens=10, output_tokens=20, cache_read_tokens=30,
-                              cache_write_tokens=40, cache_write_1h_tokens=50, reasoning_tokens=5,
-                              started_ts=T0 - 2, ended_ts=T0, request_key="req-9")
-    assert event == UsageEvent(ts=T0, model="house-model", provider=None, input=10, cache_read=30,
-                               cache_write_5m=40, cache_write_1h=50, output=20, reasoning=5, tier=None,
-                               session="s1", source="comms", request_key="req-9")
+    event = logger.model_call(
+        "house-model",
+        input_tokens=10,
+        output_tokens=20,
+        cache_read_tokens=30,
+        cache_write_tokens=40,
+        cache_write_1h_tokens=50,
+        reasoning_tokens=5,
+        started_ts=T0 - 2,
+        ended_ts=T0,
+        request_key="req-9",
+    )
+    assert event == UsageEvent(
+        ts=T0,
+        model="house-model",
+        provider=None,
+        input=10,
+        cache_read=30,
+        cache_write_5m=40,
+        cache_write_1h=50,
+        output=20,
+        reasoning=5,
+        tier=None,
+        session="s1",
+        source="comms",
+        request_key="req-9",
+    )
     line = _lines(logger.comms_path)[-1]
     assert line["started_ts"] == T0 - 2 and line["request_key"] == "req-9"
     assert "provider" not in line  # None fields are left out, not written as null
@@ -125,17 +224,44 @@ def test_logger_without_session_id_makes_a_unique_one(tmp_path: Path):
 def _log_a_session(log: SessionLogger) -> None:
     """A small but varied session: several models (one unpriced), tiers, a streamed
     request logged twice under one key, tools, tickets and ratings."""
-    log.model_call("claude-sonnet-4-5", {"input_tokens": 1_200, "output_tokens": 300,
-                                         "cache_read_input_tokens": 20_000,
-                                         "cache_creation_input_tokens": 2_000},
-                   provider="anthropic", tier="Tier 1", ended_ts=T0)
-    log.model_call("gpt-4o", {"prompt_tokens": 4_000, "prompt_tokens_details": {"cached_tokens": 1_000},
-                              "completion_tokens": 500}, provider="openai", tier="Tier 3", ended_ts=T0 + 40)
+    log.model_call(
+        "claude-sonnet-4-5",
+        {
+            "input_tokens": 1_200,
+            "output_tokens": 300,
+            "cache_read_input_tokens": 20_000,
+            "cache_creation_input_tokens": 2_000,
+        },
+        provider="anthropic",
+        tier="Tier 1",
+        ended_ts=T0,
+    )
+    log.model_call(
+        "gpt-4o",
+        {"prompt_tokens": 4_000, "prompt_tokens_details": {"cached_tokens": 1_000}, "completion_tokens": 500},
+        provider="openai",
+        tier="Tier 3",
+        ended_ts=T0 + 40,
+    )
     log.model_call("mystery-model-9000", input_tokens=900, output_tokens=90, tier="Tier 4", ended_ts=T0 + 75)
-    log.model_call("gpt-4o", input_tokens=100, output_tokens=10, provider="openai", tier="Tier 3",
-                   request_key="stream-1", ended_ts=T0 + 80)
-    log.model_call("gpt-4o", input_tokens=100, output_tokens=60, provider="openai", tier="Tier 3",
-                   request_key="stream-1", ended_ts=T0 + 81)
+    log.model_call(
+        "gpt-4o",
+        input_tokens=100,
+        output_tokens=10,
+        provider="openai",
+        tier="Tier 3",
+        request_key="stream-1",
+        ended_ts=T0 + 80,
+    )
+    log.model_call(
+        "gpt-4o",
+        input_tokens=100,
+        output_tokens=60,
+        provider="openai",
+        tier="Tier 3",
+        request_key="stream-1",
+        ended_ts=T0 + 81,
+    )
     log.tool_call("Bash", 250.0, ts=T0 + 10)
     log.tool_call("Bash", 40.0, ok=False, ts=T0 + 20)
     log.tool_call("Edit", 3.5, ts=T0 + 30)
@@ -173,10 +299,10 @@ def test_threads_logging_at_once_write_only_whole_lines(tmp_path: Path):
     history = TokenHistory()
     threads_n, calls_n = 8, 250
     with SessionLogger(tmp_path, "busy", history=history) as log:
+
         def work(k: int) -> None:
             for i in range(calls_n):
-                log.model_call("gpt-4o", input_tokens=1_000 + k, output_tokens=i, tier=f"worker-{k}",
-                               ended_ts=T0 + i)
+                log.model_call("gpt-4o", input_tokens=1_000 + k, output_tokens=i, tier=f"worker-{k}", ended_ts=T0 + i)
                 log.tool_call(f"tool-{k}", float(i), ts=T0 + i)
 
         threads = [threading.Thread(target=work, args=(k,)) for k in range(threads_n)]
@@ -193,8 +319,9 @@ def test_threads_logging_at_once_write_only_whole_lines(tmp_path: Path):
     assert len(comms_lines) == 2 + threads_n * calls_n  # session_start, the calls, session_end
     assert comms_lines[-1]["kind"] == "session_end"
     assert len(tool_lines) == threads_n * calls_n
-    assert sum(line["usage"]["input_tokens"] for line in comms_lines[1:-1]) == \
-        sum((1_000 + k) * calls_n for k in range(threads_n))
+    assert sum(line["usage"]["input_tokens"] for line in comms_lines[1:-1]) == sum(
+        (1_000 + k) * calls_n for k in range(threads_n)
+    )
     history.drain()
     assert history.snapshot()["totals"]["requests"] == threads_n * calls_n
 
@@ -206,12 +333,14 @@ BAD_CALLS = {
     "boolean tokens": lambda log: log.model_call("gpt-4o", input_tokens=True, output_tokens=1),
     "reasoning above output": lambda log: log.model_call("gpt-4o", output_tokens=5, reasoning_tokens=6),
     "absurd token count": lambda log: log.model_call("gpt-4o", input_tokens=10**12),
-    "usage block and counts": lambda log: log.model_call("gpt-4o", {"prompt_tokens": 1}, provider="openai",
-                                                         input_tokens=1),
+    "usage block and counts": lambda log: log.model_call(
+        "gpt-4o", {"prompt_tokens": 1}, provider="openai", input_tokens=1
+    ),
     "usage block without provider": lambda log: log.model_call("gpt-4o", {"prompt_tokens": 1}),
     "unknown provider": lambda log: log.model_call("gpt-4o", {"prompt_tokens": 1}, provider="acme"),
     "cached above prompt": lambda log: log.model_call(
-        "gpt-4o", {"prompt_tokens": 10, "prompt_tokens_details": {"cached_tokens": 11}}, provider="openai"),
+        "gpt-4o", {"prompt_tokens": 10, "prompt_tokens_details": {"cached_tokens": 11}}, provider="openai"
+    ),
     "start after end": lambda log: log.model_call("gpt-4o", input_tokens=1, started_ts=T0 + 5, ended_ts=T0),
     "non-numeric ts": lambda log: log.model_call("gpt-4o", input_tokens=1, ended_ts="yesterday"),
     "infinite ts": lambda log: log.model_call("gpt-4o", input_tokens=1, ended_ts=float("inf")),
@@ -264,8 +393,7 @@ def test_a_logged_session_names_its_project_and_ends_when_closed(tmp_path):
         history.drain()
         (row,) = history.session_rows()
         # Not marked open at its start: the live session stays in the efficiency figures.
-        assert (row["project"], row["source"], row["state"], row["tickets_completed"]) == (
-            "shop", "comms", None, 1)
+        assert (row["project"], row["source"], row["state"], row["tickets_completed"]) == ("shop", "comms", None, 1)
         assert history.snapshot()["efficiency"]["tokens_per_completed_ticket"] == 110
     history.drain()
     (row,) = history.session_rows()
@@ -280,8 +408,12 @@ def test_a_logged_session_names_its_project_and_ends_when_closed(tmp_path):
 def test_a_gemini_tool_use_prompt_is_logged_apart_and_read_back(tmp_path: Path):
     live = TokenHistory()
     with SessionLogger(tmp_path, "g1", history=live) as log:
-        event = log.model_call("gemini-2.5-flash", {"promptTokenCount": 1_000, "toolUsePromptTokenCount": 250,
-                                                    "candidatesTokenCount": 40}, provider="google", ended_ts=T0)
+        event = log.model_call(
+            "gemini-2.5-flash",
+            {"promptTokenCount": 1_000, "toolUsePromptTokenCount": 250, "candidatesTokenCount": 40},
+            provider="google",
+            ended_ts=T0,
+        )
     assert (event.input, event.tool_prompt) == (1_250, 250)
     (call,) = [line for line in _lines(log.comms_path) if line["kind"] == "model_call"]
     assert call["usage"]["tool_prompt_tokens"] == 250

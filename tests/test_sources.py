@@ -33,11 +33,18 @@ def _jsonl(*objs: dict) -> bytes:
 
 
 def _model_call(ts: float, input_tokens: int, output_tokens: int, model: str = "gpt-4o", **extra) -> dict:
-    return {"kind": "model_call", "ts": ts, "model": model, "session": "s1",
-            "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens}, **extra}
+    return {
+        "kind": "model_call",
+        "ts": ts,
+        "model": model,
+        "session": "s1",
+        "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens},
+        **extra,
+    }
 
 
 # --- FileTail -----------------------------------------------------------------------
+
 
 def test_tail_yields_only_complete_lines_and_an_unfinished_last_line_waits(tmp_path: Path):
     path = tmp_path / "log.jsonl"
@@ -100,9 +107,15 @@ def test_tail_position_round_trips_so_a_restart_reads_only_new_lines(tmp_path: P
     first = FileTail(path)
     assert list(first.read_lines()) == [b"1", b"2"]
     saved = first.position()
-    assert saved == {"offset": 4, "inode": path.stat().st_ino, "device": path.stat().st_dev,
-                     "head_len": 4, "head": head_digest(b"1\n2\n"),
-                     "tail_len": 4, "tail": head_digest(b"1\n2\n")}  # the bytes before the offset
+    assert saved == {
+        "offset": 4,
+        "inode": path.stat().st_ino,
+        "device": path.stat().st_dev,
+        "head_len": 4,
+        "head": head_digest(b"1\n2\n"),
+        "tail_len": 4,
+        "tail": head_digest(b"1\n2\n"),
+    }  # the bytes before the offset
     assert Position.from_dict(saved).as_dict() == saved
 
     with open(path, "ab") as f:
@@ -130,8 +143,10 @@ def test_a_reader_that_stops_early_loses_no_line(tmp_path: Path):
 
 
 @settings(max_examples=60, deadline=None)
-@given(lines=st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"")), max_size=20),
-       cuts=st.lists(st.integers(min_value=0, max_value=2000), max_size=8))
+@given(
+    lines=st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"")), max_size=20),
+    cuts=st.lists(st.integers(min_value=0, max_value=2000), max_size=8),
+)
 def test_tail_yields_the_same_lines_however_the_writes_are_split(lines: list[bytes], cuts: list[int]):
     data = b"".join(line + b"\n" for line in lines)
     points = sorted({min(c, len(data)) for c in cuts} | {len(data)})
@@ -153,12 +168,16 @@ def test_tail_yields_the_same_lines_however_the_writes_are_split(lines: list[byt
 
 # --- source specs -------------------------------------------------------------------
 
-@pytest.mark.parametrize("spec, parsed", [
-    ("comms:/tmp/x.jsonl", ("comms", "/tmp/x.jsonl")),
-    ("COMMS:logs", ("comms", "logs")),
-    ("claude", ("claude", None)),
-    ("codex:~/.codex", ("codex", "~/.codex")),
-])
+
+@pytest.mark.parametrize(
+    "spec, parsed",
+    [
+        ("comms:/tmp/x.jsonl", ("comms", "/tmp/x.jsonl")),
+        ("COMMS:logs", ("comms", "logs")),
+        ("claude", ("claude", None)),
+        ("codex:~/.codex", ("codex", "~/.codex")),
+    ],
+)
 def test_parse_spec_splits_kind_and_path(spec: str, parsed: tuple):
     assert parse_spec(spec) == parsed
 
@@ -181,28 +200,29 @@ def test_open_source_refuses_a_missing_path(tmp_path: Path):
 
 # --- comms source -------------------------------------------------------------------
 
+
 def test_comms_source_skips_and_counts_unreadable_lines_per_file_and_reads_the_rest(tmp_path: Path):
     good = tmp_path / "good.comms.jsonl"
     bad = tmp_path / "bad.comms.jsonl"
     good.write_bytes(_jsonl(_model_call(T0, 100, 10)))
     bad.write_bytes(
         _jsonl({"kind": "session_start", "ts": T0, "session": "s1"}, _model_call(T0 + 1, 1_000, 100))
-        + b'{"kind": "model_call", "ts": 1760000002, "model": "gpt-4o", \n'     # malformed JSON
+        + b'{"kind": "model_call", "ts": 1760000002, "model": "gpt-4o", \n'  # malformed JSON
         + b'{"kind": "rating", "ts": 1760000003, "score": 5, "session": "\xff\xfe"}\n'  # invalid UTF-8
         + _jsonl(
-            {"kind": "telepathy", "ts": T0 + 4},                                 # unknown kind
-            {"no_kind_at_all": True},                                            # unknown kind
-            _model_call(T0 + 5, -5, 10),                                         # negative tokens
-            _model_call(T0 + 6, 5, 10, model=""),                                # blank model
+            {"kind": "telepathy", "ts": T0 + 4},  # unknown kind
+            {"no_kind_at_all": True},  # unknown kind
+            _model_call(T0 + 5, -5, 10),  # negative tokens
+            _model_call(T0 + 6, 5, 10, model=""),  # blank model
             {**_model_call(T0 + 7, 5, 10), "usage": {"input_tokens": 5, "bogus_tokens": 1}},  # unknown field
             {"kind": "model_call", "model": "gpt-4o", "usage": {"input_tokens": 5}},  # no ts
             {"kind": "ticket", "ts": "yesterday", "ticket_id": "T-1", "status": "todo"},  # bad ts
-            {"kind": "ticket", "ts": T0 + 8, "ticket_id": "T-1", "status": "done"},   # bad status
+            {"kind": "ticket", "ts": T0 + 8, "ticket_id": "T-1", "status": "done"},  # bad status
             {"kind": "tool_call", "ts": T0 + 9, "name": "Bash", "duration_ms": 5, "ok": "yes"},  # bad ok
-            {"kind": "rating", "ts": T0 + 10, "score": 11},                      # score out of range
+            {"kind": "rating", "ts": T0 + 10, "score": 11},  # score out of range
         )
-        + b"[1, 2, 3]\n"                                                         # not an object
-        + b"\n   \n"                                                             # blank: not an error
+        + b"[1, 2, 3]\n"  # not an object
+        + b"\n   \n"  # blank: not an error
         + _jsonl(
             {"kind": "tool_call", "ts": T0 + 11, "name": "Bash", "duration_ms": 30, "ok": False},
             {"kind": "ticket", "ts": T0 + 12, "ticket_id": 42, "status": "completed"},
@@ -241,8 +261,14 @@ BAD_LINES = {
     "ok not a boolean": b'{"kind": "tool_call", "ts": 1760000009, "name": "Bash", "duration_ms": 5, "ok": "yes"}',
     "score out of range": b'{"kind": "rating", "ts": 1760000010, "score": 11}',
     "host entry with inconsistent usage": orjson.dumps(
-        {"ts": T0, "direction": "in", "provider": "openai", "model": "gpt-4o",
-         "payload": {"usage": {"prompt_tokens": 10, "prompt_tokens_details": {"cached_tokens": 20}}}}),
+        {
+            "ts": T0,
+            "direction": "in",
+            "provider": "openai",
+            "model": "gpt-4o",
+            "payload": {"usage": {"prompt_tokens": 10, "prompt_tokens_details": {"cached_tokens": 20}}},
+        }
+    ),
 }
 
 
@@ -328,16 +354,40 @@ def test_an_unfinished_last_line_is_counted_once_it_is_complete_not_as_an_error(
 
 def test_host_comms_entry_line_counts_as_a_request_and_an_outgoing_one_does_not(tmp_path: Path):
     path = tmp_path / "host.jsonl"
-    path.write_bytes(_jsonl(
-        {"ts": T0, "direction": "out", "provider": "anthropic", "model": "claude-sonnet-4-5",
-         "payload": {"messages": [{"role": "user", "content": "hi"}]}},
-        {"ts": T0 + 3, "direction": "in", "provider": "anthropic", "model": "claude-sonnet-4-5",
-         "tier": "Tier 2", "session": "host",
-         "payload": {"usage": {"input_tokens": 1_000, "output_tokens": 200, "cache_read_input_tokens": 3_000,
-                               "cache_creation_input_tokens": 400}}},
-        {"ts": T0 + 4, "direction": "out", "provider": "openai", "model": "gpt-4o",
-         "payload": {"usage": {"prompt_tokens": 50, "completion_tokens": 5}}},
-    ))
+    path.write_bytes(
+        _jsonl(
+            {
+                "ts": T0,
+                "direction": "out",
+                "provider": "anthropic",
+                "model": "claude-sonnet-4-5",
+                "payload": {"messages": [{"role": "user", "content": "hi"}]},
+            },
+            {
+                "ts": T0 + 3,
+                "direction": "in",
+                "provider": "anthropic",
+                "model": "claude-sonnet-4-5",
+                "tier": "Tier 2",
+                "session": "host",
+                "payload": {
+                    "usage": {
+                        "input_tokens": 1_000,
+                        "output_tokens": 200,
+                        "cache_read_input_tokens": 3_000,
+                        "cache_creation_input_tokens": 400,
+                    }
+                },
+            },
+            {
+                "ts": T0 + 4,
+                "direction": "out",
+                "provider": "openai",
+                "model": "gpt-4o",
+                "payload": {"usage": {"prompt_tokens": 50, "completion_tokens": 5}},
+            },
+        )
+    )
     history = TokenHistory()
 
     assert CommsSource(path, history).poll() == 1
@@ -347,8 +397,13 @@ def test_host_comms_entry_line_counts_as_a_request_and_an_outgoing_one_does_not(
     assert snap["errors"]["bad_lines"] == 0
     assert snap["totals"]["requests"] == 1
     model = snap["by_model"]["claude-sonnet-4-5"]
-    assert (model["input_tokens"], model["output_tokens"], model["cache_read_tokens"],
-            model["cache_write_tokens"], model["provider"]) == (1_000, 200, 3_000, 400, "anthropic")
+    assert (
+        model["input_tokens"],
+        model["output_tokens"],
+        model["cache_read_tokens"],
+        model["cache_write_tokens"],
+        model["provider"],
+    ) == (1_000, 200, 3_000, 400, "anthropic")
     assert list(snap["by_tier"]) == ["Tier 2"]
     assert list(snap["sessions"]) == ["host"]
 
@@ -356,8 +411,7 @@ def test_host_comms_entry_line_counts_as_a_request_and_an_outgoing_one_does_not(
 def test_comms_source_over_a_folder_reads_jsonl_files_in_subfolders(tmp_path: Path):
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "x.comms.jsonl").write_bytes(_jsonl(_model_call(T0, 1, 1)))
-    (tmp_path / "y.tools.jsonl").write_bytes(_jsonl({"kind": "tool_call", "ts": T0, "name": "Read",
-                                                     "duration_ms": 2}))
+    (tmp_path / "y.tools.jsonl").write_bytes(_jsonl({"kind": "tool_call", "ts": T0, "name": "Read", "duration_ms": 2}))
     (tmp_path / "notes.txt").write_bytes(b"not a log\n")
     history = TokenHistory()
     assert CommsSource(tmp_path, history).poll() == 2
@@ -367,6 +421,7 @@ def test_comms_source_over_a_folder_reads_jsonl_files_in_subfolders(tmp_path: Pa
 
 # --- hooks --------------------------------------------------------------------------
 
+
 @pytest.fixture
 def detached():
     hooks.detach()
@@ -375,24 +430,53 @@ def detached():
 
 
 ANTHROPIC_ENTRY = {
-    "ts": T0, "direction": "in", "provider": "anthropic", "model": "claude-sonnet-4-5", "tier": "Tier 3",
+    "ts": T0,
+    "direction": "in",
+    "provider": "anthropic",
+    "model": "claude-sonnet-4-5",
+    "tier": "Tier 3",
     "session": "s1",
-    "payload": {"id": "msg_01", "model": "claude-sonnet-4-5", "usage": {
-        "input_tokens": 10, "output_tokens": 300, "cache_read_input_tokens": 20_000,
-        "cache_creation_input_tokens": 1_000,
-        "cache_creation": {"ephemeral_5m_input_tokens": 400, "ephemeral_1h_input_tokens": 600}}},
+    "payload": {
+        "id": "msg_01",
+        "model": "claude-sonnet-4-5",
+        "usage": {
+            "input_tokens": 10,
+            "output_tokens": 300,
+            "cache_read_input_tokens": 20_000,
+            "cache_creation_input_tokens": 1_000,
+            "cache_creation": {"ephemeral_5m_input_tokens": 400, "ephemeral_1h_input_tokens": 600},
+        },
+    },
 }
 OPENAI_ENTRY = {
-    "ts": T0, "direction": "in", "provider": "openai", "model": "gpt-4o",
-    "payload": {"id": "chatcmpl-1", "usage": {
-        "prompt_tokens": 5_000, "prompt_tokens_details": {"cached_tokens": 4_000},
-        "completion_tokens": 250, "completion_tokens_details": {"reasoning_tokens": 100}}},
+    "ts": T0,
+    "direction": "in",
+    "provider": "openai",
+    "model": "gpt-4o",
+    "payload": {
+        "id": "chatcmpl-1",
+        "usage": {
+            "prompt_tokens": 5_000,
+            "prompt_tokens_details": {"cached_tokens": 4_000},
+            "completion_tokens": 250,
+            "completion_tokens_details": {"reasoning_tokens": 100},
+        },
+    },
 }
 GEMINI_ENTRY = {
-    "ts": T0, "direction": "in", "provider": "gemini",
-    "payload": {"responseId": "resp-1", "modelVersion": "gemini-2.5-pro", "usageMetadata": {
-        "promptTokenCount": 8_000, "cachedContentTokenCount": 6_000, "candidatesTokenCount": 500,
-        "thoughtsTokenCount": 1_500}},
+    "ts": T0,
+    "direction": "in",
+    "provider": "gemini",
+    "payload": {
+        "responseId": "resp-1",
+        "modelVersion": "gemini-2.5-pro",
+        "usageMetadata": {
+            "promptTokenCount": 8_000,
+            "cachedContentTokenCount": 6_000,
+            "candidatesTokenCount": 500,
+            "thoughtsTokenCount": 1_500,
+        },
+    },
 }
 # (provider, input, cache_read, cache_write_5m, cache_write_1h, output, reasoning, model, request_key)
 EXPECTED = {
@@ -404,8 +488,17 @@ ENTRIES = {"anthropic": ANTHROPIC_ENTRY, "openai": OPENAI_ENTRY, "gemini": GEMIN
 
 
 def _fields(ev) -> tuple:
-    return (ev.provider, ev.input, ev.cache_read, ev.cache_write_5m, ev.cache_write_1h, ev.output, ev.reasoning,
-            ev.model, ev.request_key)
+    return (
+        ev.provider,
+        ev.input,
+        ev.cache_read,
+        ev.cache_write_5m,
+        ev.cache_write_1h,
+        ev.output,
+        ev.reasoning,
+        ev.model,
+        ev.request_key,
+    )
 
 
 @pytest.mark.parametrize("with_provider", [True, False], ids=["provider given", "provider guessed"])
@@ -419,37 +512,48 @@ def test_comms_entry_usage_is_normalised_per_provider(name: str, with_provider: 
     assert event.source == "comms" and event.ts == T0
 
 
-@pytest.mark.parametrize("usage, provider", [
-    ({"input_tokens": 1, "output_tokens": 1, "cache_read_input_tokens": 1}, "anthropic"),
-    ({"input_tokens": 1, "output_tokens": 1}, "anthropic"),
-    ({"prompt_tokens": 1, "completion_tokens": 1}, "openai"),
-    ({"input_tokens": 1, "input_tokens_details": {"cached_tokens": 0}}, "openai"),
-    ({"input_tokens": 1, "cached_input_tokens": 0}, "openai"),
-    ({"promptTokenCount": 1, "candidatesTokenCount": 1}, "google"),
-    ({"prompt_tokens": 1, "prompt_cache_hit_tokens": 0}, "deepseek"),
-])
+@pytest.mark.parametrize(
+    "usage, provider",
+    [
+        ({"input_tokens": 1, "output_tokens": 1, "cache_read_input_tokens": 1}, "anthropic"),
+        ({"input_tokens": 1, "output_tokens": 1}, "anthropic"),
+        ({"prompt_tokens": 1, "completion_tokens": 1}, "openai"),
+        ({"input_tokens": 1, "input_tokens_details": {"cached_tokens": 0}}, "openai"),
+        ({"input_tokens": 1, "cached_input_tokens": 0}, "openai"),
+        ({"promptTokenCount": 1, "candidatesTokenCount": 1}, "google"),
+        ({"prompt_tokens": 1, "prompt_cache_hit_tokens": 0}, "deepseek"),
+    ],
+)
 def test_guess_provider_from_the_shape_of_a_usage_block(usage: dict, provider: str):
     assert hooks.guess_provider(usage) == provider
 
 
 def test_a_payload_that_is_itself_the_usage_block_counts():
-    event = hooks.usage_from_comms_entry({"ts": T0, "model": "gpt-4o",
-                                          "payload": {"prompt_tokens": 100, "completion_tokens": 10}})
+    event = hooks.usage_from_comms_entry(
+        {"ts": T0, "model": "gpt-4o", "payload": {"prompt_tokens": 100, "completion_tokens": 10}}
+    )
     assert (event.provider, event.input, event.output) == ("openai", 100, 10)
 
 
-@pytest.mark.parametrize("entry", [
-    {**ANTHROPIC_ENTRY, "direction": "out"},
-    {**ANTHROPIC_ENTRY, "direction": "outgoing"},
-    {**ANTHROPIC_ENTRY, "payload": {"content": "a tool result, no usage"}},
-    {**ANTHROPIC_ENTRY, "payload": "not an object"},
-], ids=["out", "outgoing", "no usage", "payload not an object"])
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {**ANTHROPIC_ENTRY, "direction": "out"},
+        {**ANTHROPIC_ENTRY, "direction": "outgoing"},
+        {**ANTHROPIC_ENTRY, "payload": {"content": "a tool result, no usage"}},
+        {**ANTHROPIC_ENTRY, "payload": "not an object"},
+    ],
+    ids=["out", "outgoing", "no usage", "payload not an object"],
+)
 def test_entries_that_record_no_request_give_none(entry: dict):
     assert hooks.usage_from_comms_entry(entry) is None
 
 
 def test_an_unreadable_usage_block_raises_value_error():
-    entry = {**OPENAI_ENTRY, "payload": {"usage": {"prompt_tokens": 10, "prompt_tokens_details": {"cached_tokens": 20}}}}
+    entry = {
+        **OPENAI_ENTRY,
+        "payload": {"usage": {"prompt_tokens": 10, "prompt_tokens_details": {"cached_tokens": 20}}},
+    }
     with pytest.raises(ValueError):
         hooks.usage_from_comms_entry(entry)
 
@@ -516,8 +620,12 @@ def test_hooks_raise_value_error_for_bad_values_and_queue_nothing(detached):
     with pytest.raises(ValueError):
         hooks.on_rating(42)
     with pytest.raises(ValueError):
-        hooks.on_comms_entry({**OPENAI_ENTRY, "payload": {"usage": {"prompt_tokens": 10, "prompt_tokens_details": {
-            "cached_tokens": 20}}}})
+        hooks.on_comms_entry(
+            {
+                **OPENAI_ENTRY,
+                "payload": {"usage": {"prompt_tokens": 10, "prompt_tokens_details": {"cached_tokens": 20}}},
+            }
+        )
     with pytest.raises(ValueError):
         hooks.on_comms_entry({**OPENAI_ENTRY, "model": None, "payload": {"usage": {"prompt_tokens": 10}}})
     assert history.pending == 0

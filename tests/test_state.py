@@ -78,14 +78,19 @@ def test_killing_a_writer_mid_save_always_leaves_a_loadable_state_file(tmp_path:
     leftovers: set[str] = set()
 
     for kill in range(15):
-        proc = subprocess.Popen([sys.executable, str(writer), str(state_path), str(FIXED_TS)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, str(writer), str(state_path), str(FIXED_TS)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         try:
             started = proc.stdout.readline()
             if started != b"saving\n":
                 proc.wait(timeout=30)
-                pytest.fail(f"writer {kill} did not start saving: rc={proc.returncode} "
-                            f"stderr={proc.stderr.read().decode(errors='replace')}")
+                pytest.fail(
+                    f"writer {kill} did not start saving: rc={proc.returncode} "
+                    f"stderr={proc.stderr.read().decode(errors='replace')}"
+                )
             time.sleep(rng.uniform(0.0, 0.3))  # a random point in the save loop
             os.kill(proc.pid, signal.SIGKILL)
             assert proc.wait(timeout=30) == -signal.SIGKILL
@@ -115,8 +120,12 @@ def test_killing_a_writer_mid_save_always_leaves_a_loadable_state_file(tmp_path:
         history.close()  # the next writer takes the state over
 
         # Beside the state: what it read (keys, positions), in the durable history and its journal.
-        companions = {"state.history.sqlite", "state.history.sqlite-wal", "state.history.sqlite-shm",
-                      ".state.toml.lock"}  # held while a process writes the state
+        companions = {
+            "state.history.sqlite",
+            "state.history.sqlite-wal",
+            "state.history.sqlite-shm",
+            ".state.toml.lock",
+        }  # held while a process writes the state
         others = {p.name for p in tmp_path.iterdir()} - {"state.toml", "writer.py"} - companions
         strays = {name for name in others if not TEMP_NAME.match(name)}
         assert strays == set(), "only a killed writer's own temp files may be left over"
@@ -215,22 +224,44 @@ def test_missing_state_file_starts_clean_without_a_notice(state_path: Path):
 
 # --- round trip ---------------------------------------------------------------------
 
+
 def _rich_history(state_path: Path) -> TokenHistory:
     history = TokenHistory(
-        state_path=state_path, budget_usd=25.0,
+        state_path=state_path,
+        budget_usd=25.0,
         price_overrides={"house-model": {"input_mtok": 1.5, "output_mtok": 6.0}},
     )
     t = FIXED_TS
-    history.record_usage("claude-sonnet-4-5", 12_000, 800, 40_000, 3_000, ts=t, tier="Tier 1",
-                         session="plan", provider="anthropic", cache_write_1h_tokens=500)
-    history.record_usage("claude-sonnet-4-5", 2_000, 300, 42_000, ts=t + 30, tier="Tier 2", session="plan",
-                         provider="anthropic")
-    history.record_usage("gpt-4o", 5_000, 1_200, 1_000, ts=t + 90, tier="Tier 3", session="work",
-                         provider="openai", reasoning_tokens=200)
+    history.record_usage(
+        "claude-sonnet-4-5",
+        12_000,
+        800,
+        40_000,
+        3_000,
+        ts=t,
+        tier="Tier 1",
+        session="plan",
+        provider="anthropic",
+        cache_write_1h_tokens=500,
+    )
+    history.record_usage(
+        "claude-sonnet-4-5", 2_000, 300, 42_000, ts=t + 30, tier="Tier 2", session="plan", provider="anthropic"
+    )
+    history.record_usage(
+        "gpt-4o", 5_000, 1_200, 1_000, ts=t + 90, tier="Tier 3", session="work", provider="openai", reasoning_tokens=200
+    )
     history.record_usage("house-model", 7_000, 900, ts=t + 200, tier="Tier 3", session="work")
     history.record_usage("mystery-model-9000", 3_000, 100, ts=t + 400, tier="Tier 4", session="check")
-    history.record_usage("gpt-4o", 1_000, 100, ts=t + 800, session="work", provider="openai",
-                         request_key="req-1", reported_cost_usd=0.004)
+    history.record_usage(
+        "gpt-4o",
+        1_000,
+        100,
+        ts=t + 800,
+        session="work",
+        provider="openai",
+        request_key="req-1",
+        reported_cost_usd=0.004,
+    )
     history.record_tool_call("Bash", 1_250.5, ok=True, ts=t + 10, session="work")
     history.record_tool_call("Bash", 75.0, ok=False, ts=t + 20, session="work")
     history.record_tool_call("Read", 3.25, ts=t + 25)
@@ -307,6 +338,7 @@ def test_saved_file_is_plain_toml_with_the_schema_number(state_path: Path):
 
 # --- bounded ------------------------------------------------------------------------
 
+
 def test_state_file_stays_bounded_for_a_pathological_history_with_totals_intact(state_path: Path):
     year_s = 365 * 86_400
     n = 5_000
@@ -315,13 +347,27 @@ def test_state_file_stays_bounded_for_a_pathological_history_with_totals_intact(
     statuses = ("todo", "in_progress", "blocked", "completed")
     for i in range(n):
         ts = FIXED_TS + year_s * i / n
-        history.record_usage(models[i % 3], 1_000 + i, 100, 10, 5, ts=ts, tier=f"Tier {i % 4 + 1}",
-                             session=f"session-with-a-fairly-long-name-{i:05d}")
-        history.update_ticket(f"TICKET-{i:05d}", statuses[i % 4], ts=ts, track=f"track-{i % 7}",
-                              reason="blocked on a review by someone in another time zone" if i % 4 == 2 else None)
+        history.record_usage(
+            models[i % 3],
+            1_000 + i,
+            100,
+            10,
+            5,
+            ts=ts,
+            tier=f"Tier {i % 4 + 1}",
+            session=f"session-with-a-fairly-long-name-{i:05d}",
+        )
+        history.update_ticket(
+            f"TICKET-{i:05d}",
+            statuses[i % 4],
+            ts=ts,
+            track=f"track-{i % 7}",
+            reason="blocked on a review by someone in another time zone" if i % 4 == 2 else None,
+        )
     for i in range(300):
-        history.record_tool_call(f"mcp__server__tool_with_a_long_name_{i:03d}", 10.0 + i, ok=i % 5 != 0,
-                                 ts=FIXED_TS + i)
+        history.record_tool_call(
+            f"mcp__server__tool_with_a_long_name_{i:03d}", 10.0 + i, ok=i % 5 != 0, ts=FIXED_TS + i
+        )
     for i in range(200):
         history.rate(i % 11, ts=FIXED_TS + year_s * i / 200)
     history.drain()
@@ -358,7 +404,8 @@ def test_state_file_stays_bounded_after_tailing_thousands_of_session_files(tmp_p
     for i in range(n):
         (logs / f"{i:08x}-5b1c-4e0f-9d7a-0123456789ab.jsonl").write_text(
             f'{{"kind": "model_call", "ts": {FIXED_TS + i}, "model": "gpt-4o", "session": "s{i}", '
-            f'"usage": {{"input_tokens": 100, "output_tokens": 10}}}}\n')
+            f'"usage": {{"input_tokens": 100, "output_tokens": 10}}}}\n'
+        )
     history = TokenHistory(state_path=state_path)
     CommsSource(logs, history).poll()
     history.drain()
@@ -378,23 +425,58 @@ SECRET_REPLY = "Here is the refactored billing module with the secret sauce"
 def test_state_file_never_holds_prompt_or_response_text(state_path: Path, detached_hooks):
     history = TokenHistory(state_path=state_path)
     hooks.attach(history)
-    assert hooks.on_comms_entry({
-        "ts": FIXED_TS, "direction": "out", "kind": "request", "provider": "anthropic",
-        "model": "claude-sonnet-4-5", "tier": "Tier 3", "session": "s1",
-        "payload": {"content": SECRET_PROMPT, "messages": [{"role": "user", "content": SECRET_PROMPT}]},
-    }) is False
-    assert hooks.on_comms_entry({
-        "ts": FIXED_TS + 5, "direction": "in", "kind": "response", "provider": "anthropic",
-        "model": "claude-sonnet-4-5", "tier": "Tier 3", "session": "s1",
-        "payload": {"id": "msg_01", "content": SECRET_REPLY,
-                    "usage": {"input_tokens": 1200, "output_tokens": 340, "cache_read_input_tokens": 5000}},
-    }) is True
-    assert hooks.on_comms_entry({
-        "ts": FIXED_TS + 9, "direction": "in", "provider": "openai", "model": "gpt-4o", "session": "s1",
-        "payload": {"id": "chatcmpl-1", "content": SECRET_REPLY,
+    assert (
+        hooks.on_comms_entry(
+            {
+                "ts": FIXED_TS,
+                "direction": "out",
+                "kind": "request",
+                "provider": "anthropic",
+                "model": "claude-sonnet-4-5",
+                "tier": "Tier 3",
+                "session": "s1",
+                "payload": {"content": SECRET_PROMPT, "messages": [{"role": "user", "content": SECRET_PROMPT}]},
+            }
+        )
+        is False
+    )
+    assert (
+        hooks.on_comms_entry(
+            {
+                "ts": FIXED_TS + 5,
+                "direction": "in",
+                "kind": "response",
+                "provider": "anthropic",
+                "model": "claude-sonnet-4-5",
+                "tier": "Tier 3",
+                "session": "s1",
+                "payload": {
+                    "id": "msg_01",
+                    "content": SECRET_REPLY,
+                    "usage": {"input_tokens": 1200, "output_tokens": 340, "cache_read_input_tokens": 5000},
+                },
+            }
+        )
+        is True
+    )
+    assert (
+        hooks.on_comms_entry(
+            {
+                "ts": FIXED_TS + 9,
+                "direction": "in",
+                "provider": "openai",
+                "model": "gpt-4o",
+                "session": "s1",
+                "payload": {
+                    "id": "chatcmpl-1",
+                    "content": SECRET_REPLY,
                     "choices": [{"message": {"role": "assistant", "content": SECRET_REPLY}}],
-                    "usage": {"prompt_tokens": 900, "completion_tokens": 80}},
-    }) is True
+                    "usage": {"prompt_tokens": 900, "completion_tokens": 80},
+                },
+            }
+        )
+        is True
+    )
     hooks.on_tool_call("Bash", 40.0, ts=FIXED_TS + 7, session="s1")
     history.drain()
 

@@ -20,8 +20,17 @@ def history_of(sessions: dict[str, int], ended: bool = False) -> TokenHistory:
     for i, (session, tokens) in enumerate(sessions.items()):
         ts = T0 + i * 3_600
         h.add(SessionMark(ts, session, "start", "shop", "audit"))
-        h.add(usage_event(model="gpt-4o", input_tokens=tokens, output_tokens=10, ts=ts + 60, session=session,
-                          source="audit", request_key=f"{session}-r1"))
+        h.add(
+            usage_event(
+                model="gpt-4o",
+                input_tokens=tokens,
+                output_tokens=10,
+                ts=ts + 60,
+                session=session,
+                source="audit",
+                request_key=f"{session}-r1",
+            )
+        )
         if ended:
             h.add(SessionMark(ts + 600, session, "end", "shop", "audit"))
             h.add(TicketUpdate(ts + 600, f"shop/{session}", "completed", "shop", None, session))
@@ -62,7 +71,8 @@ def test_sessions_outlive_the_history_that_wrote_them(tmp_path):
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert db.execute("SELECT day, model, requests, tokens FROM day_models").fetchall() == [
-            (int(T0 // 86_400), "gpt-4o", 2, 3_020)]
+            (int(T0 // 86_400), "gpt-4o", 2, 3_020)
+        ]
 
 
 def test_writing_the_same_sessions_again_changes_nothing(tmp_path):
@@ -162,12 +172,15 @@ def test_an_empty_database_is_migrated_to_the_current_schema(tmp_path):
     assert {"sessions", "session_models", "session_days", "day_models"} <= names
 
 
-@pytest.mark.parametrize("since, until, project, expected", [
-    (None, None, None, ["a", "b", "c"]),
-    (T0 + 3_600 + 100, None, None, ["b", "c"]),  # a ended before
-    (None, T0 + 3_600, None, ["a"]),  # b starts at the bound: half-open
-    (None, None, "blog", ["c"]),
-])
+@pytest.mark.parametrize(
+    "since, until, project, expected",
+    [
+        (None, None, None, ["a", "b", "c"]),
+        (T0 + 3_600 + 100, None, None, ["b", "c"]),  # a ended before
+        (None, T0 + 3_600, None, ["a"]),  # b starts at the bound: half-open
+        (None, None, "blog", ["c"]),
+    ],
+)
 def test_stored_sessions_filter_by_time_and_project(tmp_path, since, until, project, expected):
     h = history_of({"a": 1_000, "b": 2_000}, ended=True)
     h.add(SessionMark(T0 + 7_200, "c", "start", "blog", "audit"))
@@ -185,8 +198,9 @@ def test_a_months_long_session_keeps_its_early_days_in_the_store_though_the_hist
     store = SessionStore(tmp_path / "h.sqlite")
     days = MAX_DAYS_PER_COMBO + 8
     for day in range(days):
-        h.add(usage_event(model="gpt-4o", input_tokens=100 + day, output_tokens=1, ts=T0 + day * 86_400,
-                          session="long"))
+        h.add(
+            usage_event(model="gpt-4o", input_tokens=100 + day, output_tokens=1, ts=T0 + day * 86_400, session="long")
+        )
         h.drain()
         store.write(h.session_rows())
     (live,) = h.session_rows()
@@ -204,11 +218,15 @@ def test_a_schema_1_history_is_migrated_and_its_model_mix_gains_token_kinds_on_t
     (row,) = history_of({"a": 1_000}, ended=True).session_rows()
     with sqlite3.connect(path) as db:  # what version 1 wrote: a model mix without token kinds
         db.executescript(MIGRATIONS[0])
-        v1_fields = SESSION_FIELDS[:SESSION_FIELDS.index("tool_prompt_tokens")]
-        db.execute(f"INSERT INTO sessions VALUES ({', '.join('?' * (len(v1_fields) + 3))})",
-                   (row["source"], row["session"], *(row[f] for f in v1_fields), T0))
-        db.execute("INSERT INTO session_models VALUES (?, ?, ?, ?, ?, ?, ?)",
-                   (row["source"], row["session"], "gpt-4o", 1, 1_010, row["cost_pusd"], 0))
+        v1_fields = SESSION_FIELDS[: SESSION_FIELDS.index("tool_prompt_tokens")]
+        db.execute(
+            f"INSERT INTO sessions VALUES ({', '.join('?' * (len(v1_fields) + 3))})",
+            (row["source"], row["session"], *(row[f] for f in v1_fields), T0),
+        )
+        db.execute(
+            "INSERT INTO session_models VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (row["source"], row["session"], "gpt-4o", 1, 1_010, row["cost_pusd"], 0),
+        )
         db.execute("PRAGMA user_version = 1")
     store = SessionStore(path)
     (old,) = store.sessions()
@@ -219,9 +237,17 @@ def test_a_schema_1_history_is_migrated_and_its_model_mix_gains_token_kinds_on_t
     assert store.write([row]) == 1, "the same copy, written again, fills the token kinds"
     assert store.version == version + 1
     (new,) = store.sessions()
-    assert new["models"]["gpt-4o"] == {"requests": 1, "total_tokens": 1_010, "cost_pusd": row["cost_pusd"],
-                                       "unpriced_requests": 0, "input_tokens": 1_000, "output_tokens": 10,
-                                       "cache_read_tokens": 0, "cache_write_tokens": 0, "reasoning_tokens": 0}
+    assert new["models"]["gpt-4o"] == {
+        "requests": 1,
+        "total_tokens": 1_010,
+        "cost_pusd": row["cost_pusd"],
+        "unpriced_requests": 0,
+        "input_tokens": 1_000,
+        "output_tokens": 10,
+        "cache_read_tokens": 0,
+        "cache_write_tokens": 0,
+        "reasoning_tokens": 0,
+    }
     assert store.write([row]) == 0  # and then it is as full as it gets
     store.close()
     with sqlite3.connect(path) as db:
@@ -230,8 +256,18 @@ def test_a_schema_1_history_is_migrated_and_its_model_mix_gains_token_kinds_on_t
 
 def test_a_sessions_tool_use_prompt_is_kept_and_a_copy_that_counts_it_apart_replaces_one_that_did_not(tmp_path):
     h = TokenHistory()
-    h.add(usage_event(model="gemini-2.5-flash", input_tokens=1_000, output_tokens=10, tool_prompt_tokens=250,
-                      ts=T0, session="g", source="gemini", request_key="m1"))
+    h.add(
+        usage_event(
+            model="gemini-2.5-flash",
+            input_tokens=1_000,
+            output_tokens=10,
+            tool_prompt_tokens=250,
+            ts=T0,
+            session="g",
+            source="gemini",
+            request_key="m1",
+        )
+    )
     h.drain()
     (row,) = h.session_rows()
     store = SessionStore(tmp_path / "h.sqlite")

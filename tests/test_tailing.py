@@ -13,10 +13,22 @@ SESSION = "sess-tail"
 
 
 def line(n: int, output: int = 100) -> bytes:
-    return orjson.dumps({
-        "type": "assistant", "sessionId": SESSION, "timestamp": f"2025-11-20T10:{n // 60:02d}:{n % 60:02d}Z",
-        "requestId": f"req_{n}", "message": {"id": f"msg_{n}", "model": "claude-sonnet-4-5",
-                                             "usage": {"input_tokens": 10, "output_tokens": output}}}) + b"\n"
+    return (
+        orjson.dumps(
+            {
+                "type": "assistant",
+                "sessionId": SESSION,
+                "timestamp": f"2025-11-20T10:{n // 60:02d}:{n % 60:02d}Z",
+                "requestId": f"req_{n}",
+                "message": {
+                    "id": f"msg_{n}",
+                    "model": "claude-sonnet-4-5",
+                    "usage": {"input_tokens": 10, "output_tokens": output},
+                },
+            }
+        )
+        + b"\n"
+    )
 
 
 def poll(source, history) -> dict:

@@ -30,17 +30,40 @@ from session_insights.ui.usage_over_time import stacked_heights
 START_TS = 1_763_251_200.0 + 10 * 3600  # 2025-11-16 10:00 UTC
 
 
-def one_session(history: TokenHistory | None = None, session: str = "s-1", start: float = START_TS,
-                requests: int = 3, tickets: int = 2, score: float | None = 6.0, end: bool = True) -> TokenHistory:
+def one_session(
+    history: TokenHistory | None = None,
+    session: str = "s-1",
+    start: float = START_TS,
+    requests: int = 3,
+    tickets: int = 2,
+    score: float | None = 6.0,
+    end: bool = True,
+) -> TokenHistory:
     """``requests`` requests of 10,000 input + 2,000 output tokens to claude-sonnet-4-5
     ($0.03 + $0.03 = $0.06 each) and one of 5,000 + 1,000 to a model with no known price."""
     history = history or TokenHistory()
     history.add(SessionMark(start, session, "start", "web", "claude"))
     for r in range(requests):
-        history.add(usage_event(model="claude-sonnet-4-5", input_tokens=10_000, output_tokens=2_000,
-                                ts=start + 60 * (r + 1), session=session, source="claude"))
-    history.add(usage_event(model="acme-local-coder-7b", input_tokens=5_000, output_tokens=1_000, ts=start + 30,
-                            session=session, source="claude"))
+        history.add(
+            usage_event(
+                model="claude-sonnet-4-5",
+                input_tokens=10_000,
+                output_tokens=2_000,
+                ts=start + 60 * (r + 1),
+                session=session,
+                source="claude",
+            )
+        )
+    history.add(
+        usage_event(
+            model="acme-local-coder-7b",
+            input_tokens=5_000,
+            output_tokens=1_000,
+            ts=start + 30,
+            session=session,
+            source="claude",
+        )
+    )
     for t in range(tickets):
         history.add(TicketUpdate(start + 300 + t, f"{session}-T{t}", "completed", session=session))
     if score is not None:
@@ -61,7 +84,11 @@ def test_a_past_session_becomes_a_snapshot_of_what_its_row_keeps():
     sonnet, local = snap["by_model"].values()
     assert sonnet["requests"] == 3 and sonnet["cost_usd"] == pytest.approx(0.18)
     assert (sonnet["input_tokens"], sonnet["output_tokens"], local["input_tokens"], local["output_tokens"]) == (
-        30_000, 6_000, 5_000, 1_000)
+        30_000,
+        6_000,
+        5_000,
+        1_000,
+    )
     assert local["cost_usd"] is None, "unpriced, never $0"
     assert sonnet["share_pct"] == 100.0 and local["share_pct"] is None  # the priced cost is all sonnet's
     assert snap["unpriced_models"] == ["acme-local-coder-7b"]
@@ -73,8 +100,10 @@ def test_a_past_session_becomes_a_snapshot_of_what_its_row_keeps():
     assert snap["burn_rate"]["session"]["tokens_per_min"] == pytest.approx(42_000 / 30)  # over its 30 minutes
     assert snap["tools"] == {} and snap["by_tier"] == {} and snap["tickets"]["total"] == 0
     # A model mix stored before the durable history kept token kinds shows them unknown.
-    row["models"] = {model: {k: v for k, v in m.items() if not k.endswith("_tokens") or k == "total_tokens"}
-                     for model, m in row["models"].items()}
+    row["models"] = {
+        model: {k: v for k, v in m.items() if not k.endswith("_tokens") or k == "total_tokens"}
+        for model, m in row["models"].items()
+    }
     old = across.session_snapshot(row)["by_model"]["claude-sonnet-4-5"]
     assert old["input_tokens"] is None and old["total_tokens"] == 36_000 and old["requests"] == 3
     # The summary text reads it like any snapshot.
@@ -117,8 +146,11 @@ def test_a_sessions_row_reads_with_separators_and_units():
 
 
 def test_stacked_charts_put_each_part_on_the_ones_before_it():
-    periods = [{"models": {"a": {"tokens": 5, "cost_usd": 0.5}, "b": {"tokens": 7, "cost_usd": None}}},
-               {"models": {"b": {"tokens": 3, "cost_usd": 0.25}}}, {"models": {}}]
+    periods = [
+        {"models": {"a": {"tokens": 5, "cost_usd": 0.5}, "b": {"tokens": 7, "cost_usd": None}}},
+        {"models": {"b": {"tokens": 3, "cost_usd": 0.25}}},
+        {"models": {}},
+    ]
     assert stacked_heights(periods, ["a", "b"], "tokens") == [[5.0, 0.0, 0.0], [12.0, 3.0, 0.0]]
     assert stacked_heights(periods, ["a", "b"], "cost_usd") == [[0.5, 0.0, 0.0], [0.5, 0.25, 0.0]]
     cats = [{"input": 1, "tool-use prompt": 6, "cache read": 2, "cache write": 3, "output": 4, "reasoning": 5}]

@@ -6,5 +6,5 @@ The headless API a host app uses; the panel lives in ``session_insights.ui``.
 from .events import Rating, TicketUpdate, ToolCall, UsageEvent
 from .history import TokenHistory
 
-__all__ = ["TokenHistory", "UsageEvent", "ToolCall", "TicketUpdate", "Rating"]
+__all__ = ["Rating", "TicketUpdate", "TokenHistory", "ToolCall", "UsageEvent"]
 __version__ = "0.1.0"

@@ -27,9 +27,21 @@ def row_key(row: dict) -> tuple[str, str]:
 def row_rank(row: dict) -> tuple:
     """Which of two copies of one session row is the fuller (the larger wins): an ended
     session over an open one, then more tokens, requests, tickets, ratings, tools..."""
-    return (_STATE_RANK.get(row["state"], 0), row["total_tokens"], row["requests"], row["tickets_completed"],
-            row["ratings"], row["tool_calls"], row["last_ts"] or 0.0, row["end_ts"] or 0.0, row["cost_pusd"],
-            row["rating_sum"], row["tool_failures"], row["project"] or "", row["tool_prompt_tokens"])
+    return (
+        _STATE_RANK.get(row["state"], 0),
+        row["total_tokens"],
+        row["requests"],
+        row["tickets_completed"],
+        row["ratings"],
+        row["tool_calls"],
+        row["last_ts"] or 0.0,
+        row["end_ts"] or 0.0,
+        row["cost_pusd"],
+        row["rating_sum"],
+        row["tool_failures"],
+        row["project"] or "",
+        row["tool_prompt_tokens"],
+    )
 
 
 def merge(stored: Iterable[dict], live: Iterable[dict]) -> list[dict]:
@@ -43,8 +55,9 @@ def merge(stored: Iterable[dict], live: Iterable[dict]) -> list[dict]:
     return sorted(rows.values(), key=lambda r: (r["first_ts"] or 0.0, row_key(r)))
 
 
-def select(rows: Iterable[dict], since_ts: float | None = None, until_ts: float | None = None,
-           project: str | None = None) -> list[dict]:
+def select(
+    rows: Iterable[dict], since_ts: float | None = None, until_ts: float | None = None, project: str | None = None
+) -> list[dict]:
     """The rows whose activity overlaps [since_ts, until_ts), of ``project`` if given."""
     out = []
     for row in rows:
@@ -92,7 +105,8 @@ def session_figures(row: dict) -> dict:
         "tool_failures": row["tool_failures"],
         "tickets_completed": row["tickets_completed"],
         "cost_per_completed_ticket_usd": (
-            cost / row["tickets_completed"] if cost is not None and row["tickets_completed"] else None),
+            cost / row["tickets_completed"] if cost is not None and row["tickets_completed"] else None
+        ),
         "ratings": row["ratings"],
         "mean_satisfaction": row["rating_sum"] / row["ratings"] if row["ratings"] else None,
         "models": sorted(row["models"]),
@@ -126,8 +140,9 @@ def _next_period(start: int, by: str) -> int:
     return start + (first_of_next - date).days
 
 
-def usage_over_time(rows: Iterable[dict], by: str = "day", since_ts: float | None = None,
-                    until_ts: float | None = None) -> list[dict]:
+def usage_over_time(
+    rows: Iterable[dict], by: str = "day", since_ts: float | None = None, until_ts: float | None = None
+) -> list[dict]:
     """Tokens, requests and cost per day / week / month (UTC), split by model, from the
     sessions' per-day spend; only days within [since_ts, until_ts) count. Periods with
     nothing spent between the first and the last are kept, so a chart's gaps are real.
@@ -158,18 +173,21 @@ def usage_over_time(rows: Iterable[dict], by: str = "day", since_ts: float | Non
         models = periods.get(start, {})
         requests = sum(f[0] for f in models.values())
         left_out = sum(f[0] for model, f in models.items() if model in unpriced)
-        out.append({
-            "start": metrics.iso_day(start),
-            "start_ts": start * DAY_S,
-            "end_ts": end * DAY_S,
-            "requests": requests,
-            "tokens": sum(f[1] for f in models.values()),
-            "cost_usd": None if requests and left_out == requests else usd(sum(f[2] for f in models.values())),
-            "unpriced_requests": left_out,
-            "models": {model: {"requests": f[0], "tokens": f[1],
-                               "cost_usd": None if model in unpriced else usd(f[2])}
-                       for model, f in sorted(models.items())},
-        })
+        out.append(
+            {
+                "start": metrics.iso_day(start),
+                "start_ts": start * DAY_S,
+                "end_ts": end * DAY_S,
+                "requests": requests,
+                "tokens": sum(f[1] for f in models.values()),
+                "cost_usd": None if requests and left_out == requests else usd(sum(f[2] for f in models.values())),
+                "unpriced_requests": left_out,
+                "models": {
+                    model: {"requests": f[0], "tokens": f[1], "cost_usd": None if model in unpriced else usd(f[2])}
+                    for model, f in sorted(models.items())
+                },
+            }
+        )
         start = end
     return out
 
@@ -217,8 +235,10 @@ def bucket_label(bucket: dict, measure: str | None) -> str:
     if bucket["score"] is None:
         return "no data"
     if measure == "tokens_per_satisfaction_point":
-        return (f"{fmt.tokens(bucket['score'])} ({fmt.tokens_short(bucket['avg_tokens'])}t, "
-                f"{bucket['avg_satisfaction']:.1f}s)")
+        return (
+            f"{fmt.tokens(bucket['score'])} ({fmt.tokens_short(bucket['avg_tokens'])}t, "
+            f"{bucket['avg_satisfaction']:.1f}s)"
+        )
     return f"{fmt.tokens(bucket['score'])} ({fmt.tokens_short(bucket['tokens'])}t, {bucket['completed']:,} tickets)"
 
 
@@ -228,8 +248,10 @@ def verdict_text(over: dict) -> str:
         if over["interval"] is None:
             return "No ended sessions yet."
         return "Trend: needs two intervals with a score."
-    text = (f"{over['verdict']}: {over['change_pct']:+.1f}% from the first to the last {over['interval']} interval "
-            "(lower is better)")
+    text = (
+        f"{over['verdict']}: {over['change_pct']:+.1f}% from the first to the last {over['interval']} interval "
+        "(lower is better)"
+    )
     if over["points_per_1k_tokens"] is not None:
         text += f"; overall {over['points_per_1k_tokens']:.3f} satisfaction points per 1K tokens"
     elif over["overall_score"] is not None:
@@ -249,16 +271,20 @@ def session_snapshot(row: dict) -> dict:
     cost = fig["cost_usd"]
     spent = cost or 0.0
     by_model = {}
-    for model, m in sorted(row["models"].items(), key=lambda kv: (-kv[1]["cost_pusd"], -kv[1]["total_tokens"],
-                                                                   kv[0])):
+    for model, m in sorted(row["models"].items(), key=lambda kv: (-kv[1]["cost_pusd"], -kv[1]["total_tokens"], kv[0])):
         model_cost = cost_usd(m)
         by_model[model] = {
-            "requests": m["requests"], "total_tokens": m["total_tokens"],
+            "requests": m["requests"],
+            "total_tokens": m["total_tokens"],
             # (None in a model mix stored before the durable history kept token kinds)
-            "input_tokens": m.get("input_tokens"), "output_tokens": m.get("output_tokens"),
-            "cache_read_tokens": m.get("cache_read_tokens"), "cache_write_tokens": m.get("cache_write_tokens"),
-            "cost_usd": model_cost, "unpriced_requests": m["unpriced_requests"],
-            "share_pct": 100.0 * m["cost_pusd"] / row["cost_pusd"] if model_cost is not None and row["cost_pusd"]
+            "input_tokens": m.get("input_tokens"),
+            "output_tokens": m.get("output_tokens"),
+            "cache_read_tokens": m.get("cache_read_tokens"),
+            "cache_write_tokens": m.get("cache_write_tokens"),
+            "cost_usd": model_cost,
+            "unpriced_requests": m["unpriced_requests"],
+            "share_pct": 100.0 * m["cost_pusd"] / row["cost_pusd"]
+            if model_cost is not None and row["cost_pusd"]
             else None,
         }
     over = efficiency_over_time([row])
@@ -267,9 +293,14 @@ def session_snapshot(row: dict) -> dict:
         "now_ts": now,
         "session": {"first_ts": row["first_ts"], "last_ts": end},
         "totals": {
-            "requests": row["requests"], "input_tokens": row["input_tokens"], "output_tokens": row["output_tokens"],
-            "cache_read_tokens": row["cache_read_tokens"], "cache_write_tokens": row["cache_write_tokens"],
-            "reasoning_tokens": row["reasoning_tokens"], "total_tokens": row["total_tokens"], "cost_usd": cost,
+            "requests": row["requests"],
+            "input_tokens": row["input_tokens"],
+            "output_tokens": row["output_tokens"],
+            "cache_read_tokens": row["cache_read_tokens"],
+            "cache_write_tokens": row["cache_write_tokens"],
+            "reasoning_tokens": row["reasoning_tokens"],
+            "total_tokens": row["total_tokens"],
+            "cost_usd": cost,
             "unpriced_requests": row["unpriced_requests"],
         },
         "by_model": by_model,
@@ -280,22 +311,34 @@ def session_snapshot(row: dict) -> dict:
             "window": metrics.BurnRate(0, 0.0, 0.0, None, None).as_dict(),
             "session": metrics.session_burn_rate(row["total_tokens"], spent, row["first_ts"], now).as_dict(),
         },
-        "projection": metrics.projection(now_ts=now, spent_usd=spent, usd_per_hour=None, budget_usd=None,
-                                         tickets_left=0, tickets_completed=row["tickets_completed"],
-                                         ticket_span_s=None).as_dict(),
+        "projection": metrics.projection(
+            now_ts=now,
+            spent_usd=spent,
+            usd_per_hour=None,
+            budget_usd=None,
+            tickets_left=0,
+            tickets_completed=row["tickets_completed"],
+            ticket_span_s=None,
+        ).as_dict(),
         "efficiency": {
             "tokens_per_completed_ticket": metrics.per_unit(row["total_tokens"], row["tickets_completed"]),
             "cost_per_completed_ticket_usd": fig["cost_per_completed_ticket_usd"],
             "ratings": row["ratings"],
             "mean_satisfaction": fig["mean_satisfaction"],
-            "tokens_per_satisfaction_point": over["overall_score"] if over["measure"] ==
-            "tokens_per_satisfaction_point" else None,
+            "tokens_per_satisfaction_point": over["overall_score"]
+            if over["measure"] == "tokens_per_satisfaction_point"
+            else None,
             "open_sessions": 1 if row["state"] == "open" else 0,
             "over_time": over,
         },
         "tools": {},
-        "tickets": {"total": 0, "by_status": {"todo": 0, "in_progress": 0, "blocked": 0, "completed": 0},
-                    "progress_pct": None, "blocked": [], "tracks": {}},
+        "tickets": {
+            "total": 0,
+            "by_status": {"todo": 0, "in_progress": 0, "blocked": 0, "completed": 0},
+            "progress_pct": None,
+            "blocked": [],
+            "tracks": {},
+        },
         "sessions": {row["session"]: fig},
         "sources": [row["source"]] if row["source"] else [],
         "rate_limits": {},

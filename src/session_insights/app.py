@@ -54,9 +54,11 @@ def display_problem() -> str | None:
 
 
 def no_display_message(problem: str) -> str:
-    return (f"session-insights: {problem}. Run it on a virtual display with "
-            "xvfb-run -s '-screen 0 1280x800x24' session-insights ..., "
-            "or print the figures without a window: session-insights report SOURCE ...")
+    return (
+        f"session-insights: {problem}. Run it on a virtual display with "
+        "xvfb-run -s '-screen 0 1280x800x24' session-insights ..., "
+        "or print the figures without a window: session-insights report SOURCE ..."
+    )
 
 
 class SourcePoller:
@@ -87,8 +89,7 @@ class SourcePoller:
             try:
                 source.poll()
             except Exception as exc:  # a bug in one adapter must not stop every source
-                source.history.notice(f"{source.label}: reading failed ({type(exc).__name__}: {exc}); "
-                                      "will try again")
+                source.history.notice(f"{source.label}: reading failed ({type(exc).__name__}: {exc}); will try again")
 
     def stop(self) -> None:
         self._stop.set()
@@ -168,8 +169,9 @@ class App:
         self.dpg = dpg
         self.args = args
         sys.setswitchinterval(GIL_SWITCH_S)
-        state_path = args.state if args.state is not None else Path(
-            os.environ.get("SESSION_INSIGHTS_STATE", "state.toml"))
+        state_path = (
+            args.state if args.state is not None else Path(os.environ.get("SESSION_INSIGHTS_STATE", "state.toml"))
+        )
         self.layout_path = state_path.with_name(state_path.stem + ".layout.ini")
         if not args.sources and not args.demo:
             args.sources = discover()  # the agents' own default log folders, if they hold logs
@@ -194,17 +196,25 @@ class App:
 
         dpg.create_context()
         first_run = not self.layout_path.exists()
-        dpg.configure_app(docking=True, docking_space=False, init_file=str(self.layout_path),
-                          load_init_file=not first_run)
+        dpg.configure_app(
+            docking=True, docking_space=False, init_file=str(self.layout_path), load_init_file=not first_run
+        )
         self.viewport_w, self.viewport_h = 1280, 800
-        dpg.create_viewport(title="Session Insights", width=self.viewport_w, height=self.viewport_h,
-                            vsync=args.frames is None)
+        dpg.create_viewport(
+            title="Session Insights", width=self.viewport_w, height=self.viewport_h, vsync=args.frames is None
+        )
         self.fonts = Fonts()
         scale = self.history.ui.get("scale", 1.0)
         dpg.set_global_font_scale(scale if scale in UI_SCALES else 1.0)
         self._build_menu()
-        self.panel = InsightsPanel(self.history, clock=clock, fonts=self.fonts,
-                                   width=self.viewport_w, height=self.viewport_h - 50, store=self.store)
+        self.panel = InsightsPanel(
+            self.history,
+            clock=clock,
+            fonts=self.fonts,
+            width=self.viewport_w,
+            height=self.viewport_h - 50,
+            store=self.store,
+        )
         self._first_run = first_run
         self.poller = SourcePoller(self.sources)
         self.saver = Saver(self.history, self.store)
@@ -255,13 +265,24 @@ class App:
             self.status = dpg.add_text("", color=(150, 150, 160))
         with dpg.window(label="Add source", modal=True, show=False, width=520, no_resize=True) as self.source_dialog:
             dpg.add_text("SOURCE: comms:FILE (SessionLogger files) or claude[:DIR] (Claude Code transcripts)")
-            self.source_input = dpg.add_input_text(width=-1, hint="comms:/path/to/logs  or  claude:~/.claude/projects", on_enter=True,
-                                                   callback=self._add_source)
+            self.source_input = dpg.add_input_text(
+                width=-1,
+                hint="comms:/path/to/logs  or  claude:~/.claude/projects",
+                on_enter=True,
+                callback=self._add_source,
+            )
             self.source_error = dpg.add_text("", color=(235, 100, 90))
             dpg.add_button(label="Add", callback=self._add_source)
         with dpg.window(label="Set budget", modal=True, show=False, width=320, no_resize=True) as self.budget_dialog:
-            self.budget_input = dpg.add_input_double(label="USD", format="%.2f", step=0, min_value=0.0,
-                                                     min_clamped=True, on_enter=True, callback=self._set_budget)
+            self.budget_input = dpg.add_input_double(
+                label="USD",
+                format="%.2f",
+                step=0,
+                min_value=0.0,
+                min_clamped=True,
+                on_enter=True,
+                callback=self._set_budget,
+            )
             dpg.add_button(label="Set", callback=self._set_budget)
 
     def _ask_source(self) -> None:
@@ -301,8 +322,7 @@ class App:
     def reset_layout(self) -> None:
         """The panel fills the viewport below the menu bar."""
         if self.panel.window is not None:
-            self.dpg.configure_item(self.panel.window, pos=(0, 22), width=self.viewport_w,
-                                    height=self.viewport_h - 22)
+            self.dpg.configure_item(self.panel.window, pos=(0, 22), width=self.viewport_w, height=self.viewport_h - 22)
 
     def _update_status(self, now: float) -> None:
         applied = self.history.applied
@@ -313,8 +333,10 @@ class App:
         rate = (applied - a0) / (now - t0) if now > t0 else 0.0
         fps = self.dpg.get_frame_rate()
         names = [s.label for s in self.sources] + (["demo"] if self.demo is not None else [])
-        self.dpg.set_value(self.status, f"    {fps:,.0f} fps   {rate:,.0f} events/s   "
-                                        f"reading: {', '.join(names) if names else 'nothing'}")
+        self.dpg.set_value(
+            self.status,
+            f"    {fps:,.0f} fps   {rate:,.0f} events/s   reading: {', '.join(names) if names else 'nothing'}",
+        )
 
     # --- loop -------------------------------------------------------------------
 
@@ -386,10 +408,16 @@ def quantile(values: list[float], q: float) -> float:
 def frame_stats(frame_ms: list[float], python_ms: list[float]) -> dict:
     return {
         "frames": len(frame_ms),
-        "frame_ms": {"median": statistics.median(frame_ms) if frame_ms else 0.0,
-                     "p95": quantile(frame_ms, 0.95), "p99": quantile(frame_ms, 0.99)},
-        "python_ms": {"median": statistics.median(python_ms) if python_ms else 0.0,
-                      "p95": quantile(python_ms, 0.95), "p99": quantile(python_ms, 0.99)},
+        "frame_ms": {
+            "median": statistics.median(frame_ms) if frame_ms else 0.0,
+            "p95": quantile(frame_ms, 0.95),
+            "p99": quantile(frame_ms, 0.99),
+        },
+        "python_ms": {
+            "median": statistics.median(python_ms) if python_ms else 0.0,
+            "p95": quantile(python_ms, 0.95),
+            "p99": quantile(python_ms, 0.99),
+        },
     }
 
 

@@ -85,32 +85,54 @@ def report_parser() -> argparse.ArgumentParser:
     p = _OneLineParser(
         prog="session-insights report",
         description="Print what the given logs (and/or a state file) spent, without opening a window. "
-                    "What it reads is kept in the durable session history; --by reports across the "
-                    "sessions kept there and those just read.",
+        "What it reads is kept in the durable session history; --by reports across the "
+        "sessions kept there and those just read.",
     )
     p.add_argument("sources", nargs="*", metavar="SOURCE", help=SOURCE_HELP)
     p.add_argument("--state", type=Path, help="a state.toml to start from (read only)")
     p.add_argument("--format", choices=report.FORMATS, default="text", help="output format (default: text)")
     p.add_argument("--budget", type=_budget, help="budget in USD for the projection")
     kept = p.add_mutually_exclusive_group()
-    kept.add_argument("--history", type=Path, metavar="PATH",
-                      help="the durable session history (SQLite) to add what is read to and report --by from "
-                           "(default: <state>.history.sqlite beside the state file)")
-    kept.add_argument("--no-history", action="store_true",
-                      help="keep nothing: read the sources without writing the history (--by then covers only them)")
-    p.add_argument("--by", choices=report.BY,
-                   help="report across sessions: one row per session, usage per day / week / month (UTC), "
-                        "or efficiency per interval with its verdict")
-    p.add_argument("--since", type=_since, metavar="WHEN",
-                   help="with --by or --chart: sessions active from then on; YYYY-MM-DD (UTC) or an ISO 8601 "
-                        "datetime, naive meaning UTC")
-    p.add_argument("--until", type=_until, metavar="WHEN",
-                   help="with --by or --chart: sessions that started before then; YYYY-MM-DD (UTC) takes in "
-                        "that whole day, an ISO 8601 datetime (naive meaning UTC) is the first moment left out")
+    kept.add_argument(
+        "--history",
+        type=Path,
+        metavar="PATH",
+        help="the durable session history (SQLite) to add what is read to and report --by from "
+        "(default: <state>.history.sqlite beside the state file)",
+    )
+    kept.add_argument(
+        "--no-history",
+        action="store_true",
+        help="keep nothing: read the sources without writing the history (--by then covers only them)",
+    )
+    p.add_argument(
+        "--by",
+        choices=report.BY,
+        help="report across sessions: one row per session, usage per day / week / month (UTC), "
+        "or efficiency per interval with its verdict",
+    )
+    p.add_argument(
+        "--since",
+        type=_since,
+        metavar="WHEN",
+        help="with --by or --chart: sessions active from then on; YYYY-MM-DD (UTC) or an ISO 8601 "
+        "datetime, naive meaning UTC",
+    )
+    p.add_argument(
+        "--until",
+        type=_until,
+        metavar="WHEN",
+        help="with --by or --chart: sessions that started before then; YYYY-MM-DD (UTC) takes in "
+        "that whole day, an ISO 8601 datetime (naive meaning UTC) is the first moment left out",
+    )
     p.add_argument("--project", metavar="NAME", help="with --by or --chart: only this project's sessions")
-    p.add_argument("--chart", type=Path, metavar="PNG",
-                   help="also write the efficiency-over-time chart as PNG, drawn as the panel draws it "
-                        "(needs an X display; xvfb-run -a provides one)")
+    p.add_argument(
+        "--chart",
+        type=Path,
+        metavar="PNG",
+        help="also write the efficiency-over-time chart as PNG, drawn as the panel draws it "
+        "(needs an X display; xvfb-run -a provides one)",
+    )
     return p
 
 
@@ -118,7 +140,7 @@ def window_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="session-insights",
         description="A live panel of what an AI coding session spends. "
-                    "'session-insights report --help' prints the same figures without a window.",
+        "'session-insights report --help' prints the same figures without a window.",
     )
     p.add_argument("sources", nargs="*", metavar="SOURCE", help=SOURCE_HELP)
     p.add_argument("--state", type=Path, default=None, help="state file (default: ./state.toml)")
@@ -172,21 +194,23 @@ def _check_paths(args: argparse.Namespace) -> str | None:
         if problem is not None:
             return problem
     if args.history is not None:
-        return _unreadable(args.history, "--history") or _in_a_folder(args.history, "--history",
-                                                                       make_folders=False)
+        return _unreadable(args.history, "--history") or _in_a_folder(args.history, "--history", make_folders=False)
     return None
 
 
 def _check_across(args: argparse.Namespace, argv: list[str]) -> str | None:
     """What is wrong with the across-session options together, if anything."""
-    filters = [name for name, value in (("--since", args.since), ("--until", args.until),
-                                        ("--project", args.project)) if value is not None]
+    filters = [
+        name
+        for name, value in (("--since", args.since), ("--until", args.until), ("--project", args.project))
+        if value is not None
+    ]
     if filters and not (args.by or args.chart):
-        return (f"{'/'.join(filters)} only narrow the sessions of --by or --chart; "
-                "add --by session|day|week|month|interval")
+        return (
+            f"{'/'.join(filters)} only narrow the sessions of --by or --chart; add --by session|day|week|month|interval"
+        )
     if args.since is not None and args.until is not None and args.until <= args.since:
-        return (f"--until ({fmt.iso_utc(args.until)}) must come after --since "
-                f"({fmt.iso_utc(args.since)})")
+        return f"--until ({fmt.iso_utc(args.until)}) must come after --since ({fmt.iso_utc(args.since)})"
     if args.chart is not None:
         if args.chart.is_dir() or not args.chart.parent.is_dir():
             return f"--chart {args.chart}: give a file in an existing folder"
@@ -194,8 +218,10 @@ def _check_across(args: argparse.Namespace, argv: list[str]) -> str | None:
 
         problem = app.display_problem()
         if problem is not None:
-            return (f"--chart draws the panel's chart, which needs an X display: {problem}. Run it on a "
-                    f"virtual one: xvfb-run -a session-insights report {shlex.join(argv)}")
+            return (
+                f"--chart draws the panel's chart, which needs an X display: {problem}. Run it on a "
+                f"virtual one: xvfb-run -a session-insights report {shlex.join(argv)}"
+            )
     return None
 
 
@@ -205,8 +231,11 @@ def run_report(argv: list[str]) -> int:
     if problem is not None:
         return _fail(problem)
     across_wanted = args.by is not None or args.chart is not None
-    history_path = None if args.no_history else (
-        args.history if args.history is not None else history_path_for(args.state or default_state_path()))
+    history_path = (
+        None
+        if args.no_history
+        else (args.history if args.history is not None else history_path_for(args.state or default_state_path()))
+    )
     state_path = args.state
     if state_path is None and not args.sources:
         if default_state_path().exists():
@@ -218,8 +247,10 @@ def run_report(argv: list[str]) -> int:
             return _fail(f"session history {args.history} does not exist")
         elif not (across_wanted and history_path is not None and history_path.exists()):
             # With only the durable history to read, --by (or --chart) reports from it.
-            return _fail(f"nothing to report: give a SOURCE ({SOURCE_HELP}) or --state PATH, "
-                         "or --by with an existing --history PATH")
+            return _fail(
+                f"nothing to report: give a SOURCE ({SOURCE_HELP}) or --state PATH, "
+                "or --by with an existing --history PATH"
+            )
     if state_path is not None and not state_path.exists():
         return _fail(f"state file {state_path} does not exist")
     # Read-only: report never saves the state, nor moves an unreadable one aside.
@@ -266,19 +297,24 @@ def _write_chart(over: dict, png_path: Path) -> int:
         data_path = Path(folder) / "efficiency_over_time.json"
         data_path.write_bytes(orjson.dumps(over))
         try:
-            done = subprocess.run([sys.executable, "-m", CHART_MODULE, str(data_path),
-                                   str(png_path.resolve())], check=False, capture_output=True, text=True,
-                                  timeout=CHART_TIMEOUT_S)
+            done = subprocess.run(
+                [sys.executable, "-m", CHART_MODULE, str(data_path), str(png_path.resolve())],
+                check=False,
+                capture_output=True,
+                text=True,
+                timeout=CHART_TIMEOUT_S,
+            )
         except subprocess.TimeoutExpired:
-            print(f"session-insights report: the chart was not drawn within {CHART_TIMEOUT_S:.0f} s",
-                  file=sys.stderr)
+            print(f"session-insights report: the chart was not drawn within {CHART_TIMEOUT_S:.0f} s", file=sys.stderr)
             return EXIT_CHART
     if done.returncode != 0 or not png_path.exists():
         lines = [line for line in done.stderr.splitlines() if line.strip()]
-        why = lines[-1].strip() if lines else (
-            f"exit code {done.returncode}" if done.returncode >= 0 else f"signal {-done.returncode}")
-        print(fmt.printable(f"session-insights report: could not draw the chart {png_path}: {why}"),
-              file=sys.stderr)
+        why = (
+            lines[-1].strip()
+            if lines
+            else (f"exit code {done.returncode}" if done.returncode >= 0 else f"signal {-done.returncode}")
+        )
+        print(fmt.printable(f"session-insights report: could not draw the chart {png_path}: {why}"), file=sys.stderr)
         return EXIT_CHART
     return 0
 
@@ -288,8 +324,7 @@ def run_window(argv: list[str]) -> int:
     # The window saves its state (and keeps the history and layout beside it): a path it
     # could not use is one line now, not a traceback from the saver later.
     state_path = args.state if args.state is not None else default_state_path()
-    problem = (_unreadable(state_path, "state file")
-               or _in_a_folder(state_path, "state file", make_folders=True))
+    problem = _unreadable(state_path, "state file") or _in_a_folder(state_path, "state file", make_folders=True)
     if problem is not None:
         return _fail(problem, prog="session-insights")
     from . import app  # imports dearpygui: only when a window is wanted

@@ -111,8 +111,10 @@ def status(value: object, where: str) -> str:
 
 
 def named_counters(rows: list[dict], where: str) -> dict[str, list[int]]:
-    return {text(row.get("name"), f"{where}[{i}].name"): counters(
-        row.get("counts"), f"{where}[{i}].counts", 4) for i, row in enumerate(rows)}
+    return {
+        text(row.get("name"), f"{where}[{i}].name"): counters(row.get("counts"), f"{where}[{i}].counts", 4)
+        for i, row in enumerate(rows)
+    }
 
 
 def counts_by_name(value: object, where: str) -> dict[str, int]:
@@ -142,8 +144,7 @@ def position(value: object, where: str) -> dict[str, int]:
         row = array(value, where, 3)
     if len(row) not in (3, 5, 7):
         raise CorruptState(where, f"must have 3, 5 or 7 numbers, has {len(row)}")
-    return {name: whole(v, f"{where}[{i}]", -(2**63), 2**64)
-            for i, (name, v) in enumerate(zip(POSITION_FIELDS, row))}
+    return {name: whole(v, f"{where}[{i}]", -(2**63), 2**64) for i, (name, v) in enumerate(zip(POSITION_FIELDS, row))}
 
 
 def request_copy(row: list, where: str) -> UsageEvent:
@@ -153,16 +154,27 @@ def request_copy(row: list, where: str) -> UsageEvent:
         raise CorruptState(where, f"must have 13 to 15 items, has {len(row)}")
     row = list(row)
     tool_prompt = whole(row.pop(), f"{where}.tool_prompt", 0, MAX_TOKENS_PER_REQUEST) if len(row) == 15 else 0
-    tools = tuple(text(t, f"{where}.tools") for t in array(row.pop(), f"{where}.tools")) \
-        if len(row) == 14 else ()
+    tools = tuple(text(t, f"{where}.tools") for t in array(row.pop(), f"{where}.tools")) if len(row) == 14 else ()
     key, ts, model, provider, *counts, tier, session, reported = row
-    inp, cr, cw5, cw1h, out, reasoning = (whole(c, f"{where}.counts", 0, MAX_TOKENS_PER_REQUEST)
-                                          for c in counts)
-    return UsageEvent(moment(ts, f"{where}.ts"), text(model, f"{where}.model"),
-                      text(provider, f"{where}.provider", True), inp, cr, cw5, cw1h, out, reasoning,
-                      text(tier, f"{where}.tier", True), text(session, f"{where}.session", True),
-                      None, text(key, f"{where}.key"), number(reported, f"{where}.reported") or None,
-                      tools or None, tool_prompt)
+    inp, cr, cw5, cw1h, out, reasoning = (whole(c, f"{where}.counts", 0, MAX_TOKENS_PER_REQUEST) for c in counts)
+    return UsageEvent(
+        moment(ts, f"{where}.ts"),
+        text(model, f"{where}.model"),
+        text(provider, f"{where}.provider", True),
+        inp,
+        cr,
+        cw5,
+        cw1h,
+        out,
+        reasoning,
+        text(tier, f"{where}.tier", True),
+        text(session, f"{where}.session", True),
+        None,
+        text(key, f"{where}.key"),
+        number(reported, f"{where}.reported") or None,
+        tools or None,
+        tool_prompt,
+    )
 
 
 def ui_preferences(value: object) -> dict:

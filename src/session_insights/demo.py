@@ -98,8 +98,7 @@ class _Script:
         if offset_s <= DURATION_S:
             self.steps.append(DemoStep(round(offset_s, 3), hook, args))
 
-    def call(self, t: float, tier: str, provider: str | None, model: str, latency_s: float,
-             payload: dict) -> float:
+    def call(self, t: float, tier: str, provider: str | None, model: str, latency_s: float, payload: dict) -> float:
         """A request leaves at ``t`` and its response, with usage, arrives ``latency_s``
         later; returns the arrival time."""
         head = {"kind": "request", "direction": "out", "model": model, "tier": tier, "session": SESSION}
@@ -127,8 +126,19 @@ class _Script:
 
     # --- the four tiers -------------------------------------------------------------
 
-    def anthropic(self, t: float, tier: str, model: str, *, input_tokens: int, cache_read: int,
-                  write_5m: int, write_1h: int, output: int, tokens_per_s: float) -> float:
+    def anthropic(
+        self,
+        t: float,
+        tier: str,
+        model: str,
+        *,
+        input_tokens: int,
+        cache_read: int,
+        write_5m: int,
+        write_1h: int,
+        output: int,
+        tokens_per_s: float,
+    ) -> float:
         usage = {
             "input_tokens": input_tokens,
             "cache_creation_input_tokens": write_5m + write_1h,
@@ -148,15 +158,37 @@ class _Script:
         if opening:
             # The planner's system prompt and repo map go in a 1-hour cache: it is
             # consulted again at blocks and the mid-session review, well past 5 minutes.
-            return self.anthropic(t, TIER_1, PLANNER, input_tokens=rng.randint(1_200, 2_600), cache_read=0,
-                                  write_5m=rng.randint(2_500, 4_500), write_1h=rng.randint(17_000, 22_000),
-                                  output=rng.randint(2_800, 4_200), tokens_per_s=45)
-        return self.anthropic(t, TIER_1, PLANNER, input_tokens=rng.randint(150, 900),
-                              cache_read=rng.randint(19_000, 26_000), write_5m=rng.randint(1_500, 4_000),
-                              write_1h=0, output=rng.randint(500, 1_600), tokens_per_s=45)
+            return self.anthropic(
+                t,
+                TIER_1,
+                PLANNER,
+                input_tokens=rng.randint(1_200, 2_600),
+                cache_read=0,
+                write_5m=rng.randint(2_500, 4_500),
+                write_1h=rng.randint(17_000, 22_000),
+                output=rng.randint(2_800, 4_200),
+                tokens_per_s=45,
+            )
+        return self.anthropic(
+            t,
+            TIER_1,
+            PLANNER,
+            input_tokens=rng.randint(150, 900),
+            cache_read=rng.randint(19_000, 26_000),
+            write_5m=rng.randint(1_500, 4_000),
+            write_1h=0,
+            output=rng.randint(500, 1_600),
+            tokens_per_s=45,
+        )
 
-    def lead(self, t: float, *, prompt_range: tuple[int, int], cached_share: tuple[float, float],
-             output_range: tuple[int, int]) -> float:
+    def lead(
+        self,
+        t: float,
+        *,
+        prompt_range: tuple[int, int],
+        cached_share: tuple[float, float],
+        output_range: tuple[int, int],
+    ) -> float:
         """Tier 2: breaking a track down, specifying a ticket or reviewing it."""
         rng = self.rng
         prompt = rng.randint(*prompt_range)
@@ -186,8 +218,17 @@ class _Script:
             cache_read, write_1h, self.worker_cache_written = 0, context, True
         output = rng.randint(400, 3_200) if coding else rng.randint(80, 700)
         input_tokens = rng.randint(1, 40) if rng.random() < 0.8 else rng.randint(200, 1_500)
-        done = self.anthropic(t, TIER_3, WORKER, input_tokens=input_tokens, cache_read=cache_read, write_5m=new,
-                              write_1h=write_1h, output=output, tokens_per_s=rng.uniform(35, 70))
+        done = self.anthropic(
+            t,
+            TIER_3,
+            WORKER,
+            input_tokens=input_tokens,
+            cache_read=cache_read,
+            write_5m=new,
+            write_1h=write_1h,
+            output=output,
+            tokens_per_s=rng.uniform(35, 70),
+        )
         return done, context + new + input_tokens, output
 
     def check(self, t: float) -> float:
@@ -197,9 +238,15 @@ class _Script:
             prompt, completion = rng.randint(1_500, 6_000), rng.randint(60, 420)
             # A local OpenAI-compatible server: Chat Completions usage and no provider named,
             # as hooks reject provider labels they cannot price under (e.g. "ollama").
-            payload = {"id": self.ident("chatcmpl-", _ALNUM, 29), "model": LOCAL_CHECKER,
-                       "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
-                                 "total_tokens": prompt + completion}}
+            payload = {
+                "id": self.ident("chatcmpl-", _ALNUM, 29),
+                "model": LOCAL_CHECKER,
+                "usage": {
+                    "prompt_tokens": prompt,
+                    "completion_tokens": completion,
+                    "total_tokens": prompt + completion,
+                },
+            }
             t = self.call(t, TIER_4, None, LOCAL_CHECKER, 0.8 + completion / rng.uniform(25, 45), payload)
             t += self.gap()
         prompt = rng.randint(6_000, 32_000)
@@ -253,13 +300,13 @@ class _Script:
 
     # --- a ticket on one worker lane --------------------------------------------------
 
-    def work_ticket(self, t: float, ticket_id: str, track: str, *, block: str | None, resumed: bool,
-                    large_context: bool) -> tuple[float, str]:
+    def work_ticket(
+        self, t: float, ticket_id: str, track: str, *, block: str | None, resumed: bool, large_context: bool
+    ) -> tuple[float, str]:
         """Work one ticket from ``t``; returns (time the lane is free, "completed" | "blocked")."""
         rng = self.rng
         self.ticket(t, ticket_id, "in_progress", track)
-        t = self.lead(t + self.gap(), prompt_range=(9_000, 24_000), cached_share=(0.55, 0.9),
-                      output_range=(700, 3_500))
+        t = self.lead(t + self.gap(), prompt_range=(9_000, 24_000), cached_share=(0.55, 0.9), output_range=(700, 3_500))
         # A worker starts from the shared system prompt (cached) plus the lead's spec (new).
         context, new = rng.randint(16_500, 18_500), rng.randint(5_000, 11_000)
         turns = rng.randint(3, 6) if resumed else rng.randint(8, 15)
@@ -293,8 +340,7 @@ class _Script:
                 t, context, output = self.work_turn(t + self.gap(), context, new, coding=True)
                 t, results, _ = self.run_tool(t + self.gap(0.1, 0.8), "Edit")
                 new = output + results
-        t = self.lead(t + self.gap(), prompt_range=(8_000, 20_000), cached_share=(0.6, 0.92),
-                      output_range=(400, 1_800))
+        t = self.lead(t + self.gap(), prompt_range=(8_000, 20_000), cached_share=(0.6, 0.92), output_range=(400, 1_800))
         t += self.gap()
         self.ticket(t, ticket_id, "completed", track)
         self.completed_at.append(t)
@@ -308,8 +354,7 @@ class _Script:
 
     def build(self) -> list[DemoStep]:
         rng = self.rng
-        tickets = [(f"{prefix}-{n}", track) for track, (prefix, count) in TRACKS.items()
-                   for n in range(1, count + 1)]
+        tickets = [(f"{prefix}-{n}", track) for track, (prefix, count) in TRACKS.items() for n in range(1, count + 1)]
         # Round-robin across tracks, as a conductor keeps every track moving.
         queue = sorted(tickets, key=lambda tk: (int(tk[0].split("-")[1]), list(TRACKS).index(tk[1])))
         blockers = rng.sample(range(2, 12), 2)
@@ -322,8 +367,9 @@ class _Script:
             t += rng.uniform(0.05, 0.4)
             self.ticket(t, ticket_id, "todo", track)
         for _ in TRACKS:  # the lead breaks each track down before workers start
-            t = self.lead(t + self.gap(), prompt_range=(14_000, 26_000), cached_share=(0.0, 0.5),
-                          output_range=(2_000, 5_500))
+            t = self.lead(
+                t + self.gap(), prompt_range=(14_000, 26_000), cached_share=(0.0, 0.5), output_range=(2_000, 5_500)
+            )
         review_at = DURATION_S / 2 + rng.uniform(-120, 120)
         self.plan(review_at)  # the mid-session review, on its own agent beside the workers
 
@@ -343,8 +389,13 @@ class _Script:
             else:
                 break
             lanes[lane], outcome = self.work_ticket(
-                now, ticket_id, track, block=None if resumed else blocks.get(ticket_id), resumed=resumed,
-                large_context=ticket_id == large and not resumed)
+                now,
+                ticket_id,
+                track,
+                block=None if resumed else blocks.get(ticket_id),
+                resumed=resumed,
+                large_context=ticket_id == large and not resumed,
+            )
             if outcome == "blocked" and ticket_id == resumes:
                 parked.append((lanes[lane] + rng.uniform(900, 1_500), ticket_id, track))
 
@@ -381,8 +432,9 @@ class DemoSession:
 
     budget_usd = BUDGET_USD  # a budget the demo spends a good part of, but not all, in 90 minutes
 
-    def __init__(self, history: TokenHistory, *, seed: int = DEFAULT_SEED, start_ts: float | None = None,
-                 speed: float = 30.0):
+    def __init__(
+        self, history: TokenHistory, *, seed: int = DEFAULT_SEED, start_ts: float | None = None, speed: float = 30.0
+    ):
         if not (isinstance(speed, (int, float)) and math.isfinite(speed) and speed > 0):
             raise ValueError(f"speed must be a positive number of simulated seconds per second, got {speed!r}")
         self.history = history

@@ -145,8 +145,9 @@ def check_tokens(field: str, value: object) -> int:
             return value
     if value < 0:
         raise ValueError(f"{field} must not be negative, got {shown(value)}")
-    raise ValueError(f"{field} is too many tokens for one request, got {shown(value)} "
-                     f"(at most {MAX_TOKENS_PER_REQUEST:,})")
+    raise ValueError(
+        f"{field} is too many tokens for one request, got {shown(value)} (at most {MAX_TOKENS_PER_REQUEST:,})"
+    )
 
 
 def check_ts(value: object, field: str = "ts") -> float:
@@ -157,8 +158,9 @@ def check_ts(value: object, field: str = "ts") -> float:
         raise ValueError(f"{field} must be epoch seconds (a number), got {shown(value)}")
     ts = _as_float(value)
     if not MIN_TS <= ts < MAX_TS:  # also rejects NaN
-        raise ValueError(f"{field} out of range, got {shown(value)}: epoch seconds must be from "
-                         "2000-01-01 to 2100-01-01 UTC")
+        raise ValueError(
+            f"{field} out of range, got {shown(value)}: epoch seconds must be from 2000-01-01 to 2100-01-01 UTC"
+        )
     return ts
 
 
@@ -217,8 +219,9 @@ def check_duration_ms(value: object, field: str = "duration_ms") -> float:
         raise ValueError(f"{field} must be a number of milliseconds, got {shown(value)}")
     ms = _as_float(value)
     if not 0 <= ms <= MAX_DURATION_MS:  # also rejects NaN
-        raise ValueError(f"{field} out of range, got {shown(value)}: milliseconds must be from 0 to "
-                         f"{MAX_DURATION_MS:,.0f} (30 days)")
+        raise ValueError(
+            f"{field} out of range, got {shown(value)}: milliseconds must be from 0 to {MAX_DURATION_MS:,.0f} (30 days)"
+        )
     return ms
 
 
@@ -244,8 +247,10 @@ def check_cost_usd(field: str, value: object) -> float | None:
         raise ValueError(f"{field} must be a number of US dollars, got {shown(value)}")
     usd = _as_float(value)
     if not 0 <= usd <= MAX_COST_USD_PER_REQUEST:  # also rejects NaN
-        raise ValueError(f"{field} out of range, got {shown(value)}: US dollars must be from 0 to "
-                         f"{MAX_COST_USD_PER_REQUEST:,.0f} for one request")
+        raise ValueError(
+            f"{field} out of range, got {shown(value)}: US dollars must be from 0 to "
+            f"{MAX_COST_USD_PER_REQUEST:,.0f} for one request"
+        )
     return usd
 
 
@@ -277,9 +282,7 @@ def usage_event(
     reasoning = check_tokens("reasoning_tokens", reasoning_tokens)
     output = check_tokens("output_tokens", output_tokens)
     if reasoning > output:
-        raise ValueError(
-            f"reasoning_tokens ({reasoning:,}) is part of output_tokens and cannot exceed it ({output:,})"
-        )
+        raise ValueError(f"reasoning_tokens ({reasoning:,}) is part of output_tokens and cannot exceed it ({output:,})")
     tool_prompt = check_tokens("tool_prompt_tokens", tool_prompt_tokens)
     input_ = check_tokens("input_tokens", input_tokens)
     if tool_prompt > input_:

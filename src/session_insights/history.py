@@ -70,8 +70,7 @@ CD_REQ, CD_TOKENS, CD_COST = range(3)
 T_SESSION = 6
 # Session row fields. A session is undelimited until a log marks its start (then it is
 # open) or its end (then it has ended).
-(S_FIRST, S_LAST, S_PROJECT, S_SOURCE, S_MARK, S_END, S_TOOLS, S_TOOL_FAILURES, S_RATINGS,
- S_RATING_MILLI) = range(10)
+(S_FIRST, S_LAST, S_PROJECT, S_SOURCE, S_MARK, S_END, S_TOOLS, S_TOOL_FAILURES, S_RATINGS, S_RATING_MILLI) = range(10)
 UNDELIMITED, OPEN, ENDED = 0, 1, 2
 
 NO_TIER = "(no tier)"
@@ -127,9 +126,20 @@ def _summed(counter_lists: Iterable[list[int]]) -> list[int]:
 def copy_rank(ev: UsageEvent) -> tuple:
     """Order of copies of one request: the largest token total wins, ties broken by the
     other fields so the winner does not depend on arrival order."""
-    return (ev.total_tokens, ev.output, ev.input, ev.cache_read, ev.cache_write_5m,
-            ev.cache_write_1h, ev.reasoning, ev.tool_prompt, ev.ts, ev.model, ev.reported_cost_usd or 0.0,
-            ev.tools or ())
+    return (
+        ev.total_tokens,
+        ev.output,
+        ev.input,
+        ev.cache_read,
+        ev.cache_write_5m,
+        ev.cache_write_1h,
+        ev.reasoning,
+        ev.tool_prompt,
+        ev.ts,
+        ev.model,
+        ev.reported_cost_usd or 0.0,
+        ev.tools or (),
+    )
 
 
 class TokenHistory:
@@ -183,8 +193,10 @@ class TokenHistory:
             except OSError:
                 self._lock_fd = -1  # no lock file can be made there: the save reports that folder
             if self._lock_fd is None:
-                self.notice(f"{self.state_path} is being written by another session-insights: this one "
-                            "shows its figures and what it reads but does not save them")
+                self.notice(
+                    f"{self.state_path} is being written by another session-insights: this one "
+                    "shows its figures and what it reads but does not save them"
+                )
                 read_only = True
                 self._in_use = True
         if self.state_path is not None:
@@ -197,13 +209,21 @@ class TokenHistory:
             self._not_ours = loaded.data is None and os.path.lexists(self.state_path)
             if loaded.data is not None:
                 try:
-                    self._load_state(loaded.data, keep_budget=budget_usd is not None,
-                                     keep_overrides=price_overrides is not None)
+                    self._load_state(
+                        loaded.data, keep_budget=budget_usd is not None, keep_overrides=price_overrides is not None
+                    )
                     generation = decode.whole(loaded.data.get("reads_generation", 0), "reads_generation")
                     if generation:
                         self._state_id = decode.text(loaded.data.get("reads_id"), "reads_id")
-                except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
-                        RecursionError) as exc:  # decode's checks raise ValueError; the rest is a last guard
+                except (
+                    ValueError,
+                    TypeError,
+                    KeyError,
+                    IndexError,
+                    AttributeError,
+                    OverflowError,
+                    RecursionError,
+                ) as exc:  # decode's checks raise ValueError; the rest is a last guard
                     self._start_clean(f"has an unexpected shape ({exc})", read_only)
             self._open_reads(generation, read_only)
         if read_only and not self._in_use:
@@ -219,8 +239,9 @@ class TokenHistory:
         self._state_id = secrets.token_hex(8)
         if keep_file and not read_only:
             self._not_ours = True
-            self.notice(f"{self.state_path} was not used: {why}; this run counts from the logs alone and does "
-                        "not save over it")
+            self.notice(
+                f"{self.state_path} was not used: {why}; this run counts from the logs alone and does not save over it"
+            )
         elif read_only:
             self.notice(f"{self.state_path} {why}; it was left as it is and not used")
         else:
@@ -248,9 +269,11 @@ class TokenHistory:
         except ValueError:
             saved = None
         if saved is None or not reads.knows_generation():
-            self._start_clean(f"counted requests whose read positions and keys {path.name} does not hold "
-                              "(it was removed, replaced or damaged, or the state was copied from elsewhere)",
-                              read_only)
+            self._start_clean(
+                f"counted requests whose read positions and keys {path.name} does not hold "
+                "(it was removed, replaced or damaged, or the state was copied from elsewhere)",
+                read_only,
+            )
             reads.close()
             # A writer's open deletes the rows of any save: none is this state's.
             reads = SavedReads(path, 0, self._state_id, read_only=read_only)
@@ -321,31 +344,72 @@ class TokenHistory:
         """
         # Fast path for the common call (plain ints, a clean model name, float or no ts):
         # the same checks as usage_event, without its keyword plumbing.
-        if (type(input_tokens) is int and type(output_tokens) is int and type(cache_read_tokens) is int
-                and type(cache_write_tokens) is int and type(cache_write_1h_tokens) is int
-                and type(reasoning_tokens) is int
-                and 0 <= input_tokens <= MAX_TOKENS_PER_REQUEST and 0 <= output_tokens <= MAX_TOKENS_PER_REQUEST
-                and 0 <= cache_read_tokens <= MAX_TOKENS_PER_REQUEST
-                and 0 <= cache_write_tokens <= MAX_TOKENS_PER_REQUEST
-                and 0 <= cache_write_1h_tokens <= MAX_TOKENS_PER_REQUEST and 0 <= reasoning_tokens <= output_tokens
-                and model in self._clean_labels and (tier is None or tier in self._clean_labels)
-                and (session is None or session in self._clean_labels)
-                and provider is None and request_key is None and reported_cost_usd is None
-                and tool_prompt_tokens == 0 and tools is None):
+        if (
+            type(input_tokens) is int
+            and type(output_tokens) is int
+            and type(cache_read_tokens) is int
+            and type(cache_write_tokens) is int
+            and type(cache_write_1h_tokens) is int
+            and type(reasoning_tokens) is int
+            and 0 <= input_tokens <= MAX_TOKENS_PER_REQUEST
+            and 0 <= output_tokens <= MAX_TOKENS_PER_REQUEST
+            and 0 <= cache_read_tokens <= MAX_TOKENS_PER_REQUEST
+            and 0 <= cache_write_tokens <= MAX_TOKENS_PER_REQUEST
+            and 0 <= cache_write_1h_tokens <= MAX_TOKENS_PER_REQUEST
+            and 0 <= reasoning_tokens <= output_tokens
+            and model in self._clean_labels
+            and (tier is None or tier in self._clean_labels)
+            and (session is None or session in self._clean_labels)
+            and provider is None
+            and request_key is None
+            and reported_cost_usd is None
+            and tool_prompt_tokens == 0
+            and tools is None
+        ):
             if ts is None:
                 ts = time.time()
             elif type(ts) is not float or not MIN_TS <= ts < MAX_TS:
                 ts = check_ts(ts)
-            self._usage_inbox.append(_new_usage(UsageEvent, (
-                ts, model, None, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens,
-                output_tokens, reasoning_tokens, tier, session, None, None, None, None, 0)))
+            self._usage_inbox.append(
+                _new_usage(
+                    UsageEvent,
+                    (
+                        ts,
+                        model,
+                        None,
+                        input_tokens,
+                        cache_read_tokens,
+                        cache_write_tokens,
+                        cache_write_1h_tokens,
+                        output_tokens,
+                        reasoning_tokens,
+                        tier,
+                        session,
+                        None,
+                        None,
+                        None,
+                        None,
+                        0,
+                    ),
+                )
+            )
             return
         ev = usage_event(
-            model=model, input_tokens=input_tokens, output_tokens=output_tokens,
-            cache_read_tokens=cache_read_tokens, cache_write_tokens=cache_write_tokens,
-            cache_write_1h_tokens=cache_write_1h_tokens, reasoning_tokens=reasoning_tokens,
-            tool_prompt_tokens=tool_prompt_tokens, ts=ts, tier=tier, session=session, provider=provider,
-            request_key=request_key, reported_cost_usd=reported_cost_usd, tools=tools,
+            model=model,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cache_read_tokens=cache_read_tokens,
+            cache_write_tokens=cache_write_tokens,
+            cache_write_1h_tokens=cache_write_1h_tokens,
+            reasoning_tokens=reasoning_tokens,
+            tool_prompt_tokens=tool_prompt_tokens,
+            ts=ts,
+            tier=tier,
+            session=session,
+            provider=provider,
+            request_key=request_key,
+            reported_cost_usd=reported_cost_usd,
+            tools=tools,
         )
         self._usage_inbox.append(ev)
         # Labels that passed the checks unchanged take the fast path next time.
@@ -371,27 +435,55 @@ class TokenHistory:
         if not model:
             raise ValueError("model is missing: the response names none, so pass model=...")
         key = response.get("id") or response.get("responseId")
-        self._usage_inbox.append(usage_event(
-            model=model, ts=ts, tier=tier, session=session, provider=provider_id,
-            request_key=key if isinstance(key, str) else None, **counts,
-        ))
+        self._usage_inbox.append(
+            usage_event(
+                model=model,
+                ts=ts,
+                tier=tier,
+                session=session,
+                provider=provider_id,
+                request_key=key if isinstance(key, str) else None,
+                **counts,
+            )
+        )
 
-    def record_tool_call(self, name: str, duration_ms: float, ok: bool = True, ts: float | None = None,
-                         session: str | None = None) -> None:
+    def record_tool_call(
+        self, name: str, duration_ms: float, ok: bool = True, ts: float | None = None, session: str | None = None
+    ) -> None:
         """Queue one tool call and whether it succeeded."""
         if not isinstance(ok, bool):
             raise ValueError(f"ok must be True or False, got {ok!r}")
-        self._other_inbox.append(ToolCall(check_ts(ts), check_name("name", name), check_duration_ms(duration_ms),
-                                          ok, check_label("session", session)))
+        self._other_inbox.append(
+            ToolCall(
+                check_ts(ts),
+                check_name("name", name),
+                check_duration_ms(duration_ms),
+                ok,
+                check_label("session", session),
+            )
+        )
 
-    def update_ticket(self, ticket_id: str, status: str, ts: float | None = None, *,
-                      track: str | None = None, reason: str | None = None) -> None:
+    def update_ticket(
+        self,
+        ticket_id: str,
+        status: str,
+        ts: float | None = None,
+        *,
+        track: str | None = None,
+        reason: str | None = None,
+    ) -> None:
         """Queue a ticket entering ``status``: todo, in_progress, blocked or completed."""
         if isinstance(ticket_id, int) and not isinstance(ticket_id, bool):
             ticket_id = str(ticket_id)
-        self._other_inbox.append(TicketUpdate(check_ts(ts), check_name("ticket_id", ticket_id),
-                                              check_status(status), check_label("track", track),
-                                              check_reason(reason)))
+        self._other_inbox.append(
+            TicketUpdate(
+                check_ts(ts),
+                check_name("ticket_id", ticket_id),
+                check_status(status),
+                check_label("track", track),
+                check_reason(reason),
+            )
+        )
 
     def rate(self, score: float, ts: float | None = None, session: str | None = None) -> None:
         """Queue a satisfaction score from 0 to 10."""
@@ -436,13 +528,20 @@ class TokenHistory:
         positions, notices, rate limits. Plain data, so a source read in another process
         can hand it back (see ``absorb``)."""
         with self._lock:
-            read = [r for i, (_, records, _) in enumerate(self._reads_inbox)
-                    for r in (records[self._read_cursor:] if i == 0 else records)]
+            read = [
+                r
+                for i, (_, records, _) in enumerate(self._reads_inbox)
+                for r in (records[self._read_cursor :] if i == 0 else records)
+            ]
             offsets = {**self.offsets, **{file: position for file, _, position in self._reads_inbox}}
-            return {"records": [*self._usage_inbox, *self._other_inbox, *read], "bad_lines": dict(self.bad_lines),
-                    "bad_reasons": dict(self.bad_reasons),
-                    "offsets": offsets, "notices": list(self.notices),
-                    "rate_limits": dict(self.rate_limits)}
+            return {
+                "records": [*self._usage_inbox, *self._other_inbox, *read],
+                "bad_lines": dict(self.bad_lines),
+                "bad_reasons": dict(self.bad_reasons),
+                "offsets": offsets,
+                "notices": list(self.notices),
+                "rate_limits": dict(self.rate_limits),
+            }
 
     def absorb(self, findings: dict) -> int:
         """Queue another history's ``findings()`` here; returns the records queued."""
@@ -476,8 +575,9 @@ class TokenHistory:
     def offset_for(self, key: str) -> dict | None:
         """A source file's read position: this run's, or the one saved in state.toml."""
         with self._lock:
-            return (self._queued_positions.get(key) or self.offsets.get(key)
-                    or self._saved_offsets.get(_path_digest(key)))
+            return (
+                self._queued_positions.get(key) or self.offsets.get(key) or self._saved_offsets.get(_path_digest(key))
+            )
 
     def knows(self, request_key: str) -> bool:
         """Whether a copy of this request is counted and still remembered, so a later copy
@@ -591,8 +691,9 @@ class TokenHistory:
                 seen.popitem(last=False)
         self._add_usage(ev, 1)
 
-    def _context(self, model: str, provider: str | None, tier: str | None, session: str | None,
-                 source: str | None) -> tuple:
+    def _context(
+        self, model: str, provider: str | None, tier: str | None, session: str | None, source: str | None
+    ) -> tuple:
         """(pricing, its flat rates if it has no tiers or periods, combo counters, the combo's
         days, session row) for a request's labels, created on first use."""
         pricing = self._pricing_cache.get((model, provider), _MISSING)
@@ -611,8 +712,13 @@ class TokenHistory:
         if combo is None:
             combo = self._combos[key] = [0] * N_COUNTERS
         days = self._combo_days.setdefault(key, {})
-        return (pricing, pricing.flat_rates() if pricing is not None else None, combo, days,
-                self._sessions.get(session))
+        return (
+            pricing,
+            pricing.flat_rates() if pricing is not None else None,
+            combo,
+            days,
+            self._sessions.get(session),
+        )
 
     def _add_usage(self, ev: UsageEvent, sign: int) -> None:
         ts, model, provider, inp, cr, cw5, cw1h, out, reasoning, tier, session, _, _, reported, tools, tool_prompt = ev
@@ -637,7 +743,16 @@ class TokenHistory:
         reported_pusd = round(reported * PUSD_PER_USD) if reported else 0
         if sign < 0:
             inp, cr, cw5, cw1h, out, reasoning, cost, reported_pusd, tool_prompt = (
-                -inp, -cr, -cw5, -cw1h, -out, -reasoning, -cost, -reported_pusd, -tool_prompt)
+                -inp,
+                -cr,
+                -cw5,
+                -cw1h,
+                -out,
+                -reasoning,
+                -cost,
+                -reported_pusd,
+                -tool_prompt,
+            )
         combo[REQ] += sign
         combo[IN] += inp
         combo[CR] += cr
@@ -831,8 +946,15 @@ class TokenHistory:
         if ticket is None:
             if len(self._tickets) >= MAX_TICKETS:
                 self._retire_ticket()
-            self._tickets[up.ticket_id] = [up.status, up.ts, up.track, up.ts, up.reason,
-                                           (up.ts, rank, up.track) if up.track else None, up.session]
+            self._tickets[up.ticket_id] = [
+                up.status,
+                up.ts,
+                up.track,
+                up.ts,
+                up.reason,
+                (up.ts, rank, up.track) if up.track else None,
+                up.session,
+            ]
             if up.session is not None:
                 self._session_row(up.session, up.ts)
             return
@@ -964,7 +1086,7 @@ class TokenHistory:
         spent = usd(totals_c[COST])
 
         by_model: dict[str, dict] = {}
-        for model, c in sorted(by_model_c.items(), key=lambda kv: (-kv[1][COST], -sum(kv[1][IN:OUT + 1]), kv[0])):
+        for model, c in sorted(by_model_c.items(), key=lambda kv: (-kv[1][COST], -sum(kv[1][IN : OUT + 1]), kv[0])):
             fig = self._figures(c, totals_c[COST])
             pricing = self._pricing_cache.get((model, self._model_provider.get(model)))
             fig["provider"] = self._model_provider.get(model)
@@ -993,10 +1115,17 @@ class TokenHistory:
         left = tickets["by_status"]["todo"] + tickets["by_status"]["in_progress"] + tickets["by_status"]["blocked"]
         completed = tickets["by_status"]["completed"]
         last_done = tickets.pop("_last_completed_ts")
-        span = (last_done - self._ticket_first_ts) if last_done is not None and self._ticket_first_ts is not None else None
+        span = (
+            (last_done - self._ticket_first_ts) if last_done is not None and self._ticket_first_ts is not None else None
+        )
         proj = metrics.projection(
-            now_ts=now, spent_usd=spent, usd_per_hour=window_rate.usd_per_hour, budget_usd=self._budget_usd,
-            tickets_left=left, tickets_completed=completed, ticket_span_s=span,
+            now_ts=now,
+            spent_usd=spent,
+            usd_per_hour=window_rate.usd_per_hour,
+            budget_usd=self._budget_usd,
+            tickets_left=left,
+            tickets_completed=completed,
+            ticket_span_s=span,
         )
 
         # An open session (started, not yet ended) shows live but is in no average yet.
@@ -1006,7 +1135,8 @@ class TokenHistory:
         ratings = sum(d[D_RATINGS] for d in self._days.values())
         rating_sum = sum(d[D_RATING_MILLI] for d in self._days.values()) / 1000
         over_time = metrics.efficiency_over_time(
-            metrics.session_unit(row) for row in rows if row["session"] != EARLIER_SESSIONS)
+            metrics.session_unit(row) for row in rows if row["session"] != EARLIER_SESSIONS
+        )
         efficiency = {
             "tokens_per_completed_ticket": metrics.per_unit(closed_tokens, completed),
             "cost_per_completed_ticket_usd": metrics.per_unit(closed_cost, completed),
@@ -1057,8 +1187,11 @@ class TokenHistory:
             "sessions": sessions,
             "sources": sorted(self.source_labels),
             "rate_limits": dict(sorted(self.rate_limits.items())),
-            "errors": {"bad_lines": sum(self.bad_lines.values()), "files": dict(sorted(self.bad_lines.items())),
-                       "reasons": dict(sorted(self.bad_reasons.items(), key=lambda kv: (-kv[1], kv[0])))},
+            "errors": {
+                "bad_lines": sum(self.bad_lines.values()),
+                "files": dict(sorted(self.bad_lines.items())),
+                "reasons": dict(sorted(self.bad_reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+            },
             "notices": list(self.notices),
         }
 
@@ -1118,47 +1251,64 @@ class TokenHistory:
             row = sessions.get(name) or cls._blank_session()
             if not (c[REQ] or row[S_TOOLS] or row[S_RATINGS] or completed.get(name)):
                 continue  # nothing measured in it yet
-            rows.append({
-                "session": name,
-                "source": row[S_SOURCE],
-                "project": row[S_PROJECT],
-                "state": states[row[S_MARK]],
-                "first_ts": row[S_FIRST] if math.isfinite(row[S_FIRST]) else None,
-                "last_ts": row[S_LAST] if math.isfinite(row[S_LAST]) else None,
-                "end_ts": row[S_END],
-                "counters": c,
-                "requests": c[REQ],
-                "input_tokens": c[IN],
-                "output_tokens": c[OUT],
-                "cache_read_tokens": c[CR],
-                "cache_write_tokens": c[CW5] + c[CW1H],
-                "reasoning_tokens": c[REASON],
-                "tool_prompt_tokens": c[TOOL_PROMPT],
-                "total_tokens": c[IN] + c[CR] + c[CW5] + c[CW1H] + c[OUT],
-                "cost_pusd": c[COST],
-                "unpriced_requests": c[UNPRICED],
-                "tool_calls": row[S_TOOLS],
-                "tool_failures": row[S_TOOL_FAILURES],
-                "tickets_completed": completed.get(name, 0),
-                "ratings": row[S_RATINGS],
-                "rating_sum": row[S_RATING_MILLI] / 1000,
-                "models": {model: {"requests": m[REQ], "total_tokens": m[IN] + m[CR] + m[CW5] + m[CW1H] + m[OUT],
-                                   "cost_pusd": m[COST], "unpriced_requests": m[UNPRICED], "input_tokens": m[IN],
-                                   "output_tokens": m[OUT], "cache_read_tokens": m[CR],
-                                   "cache_write_tokens": m[CW5] + m[CW1H], "reasoning_tokens": m[REASON]}
-                           for model, m in models.get(name, {}).items()},
-                "days": sorted((day, model, *figures) for (day, model), figures in days.get(name, {}).items()),
-            })
+            rows.append(
+                {
+                    "session": name,
+                    "source": row[S_SOURCE],
+                    "project": row[S_PROJECT],
+                    "state": states[row[S_MARK]],
+                    "first_ts": row[S_FIRST] if math.isfinite(row[S_FIRST]) else None,
+                    "last_ts": row[S_LAST] if math.isfinite(row[S_LAST]) else None,
+                    "end_ts": row[S_END],
+                    "counters": c,
+                    "requests": c[REQ],
+                    "input_tokens": c[IN],
+                    "output_tokens": c[OUT],
+                    "cache_read_tokens": c[CR],
+                    "cache_write_tokens": c[CW5] + c[CW1H],
+                    "reasoning_tokens": c[REASON],
+                    "tool_prompt_tokens": c[TOOL_PROMPT],
+                    "total_tokens": c[IN] + c[CR] + c[CW5] + c[CW1H] + c[OUT],
+                    "cost_pusd": c[COST],
+                    "unpriced_requests": c[UNPRICED],
+                    "tool_calls": row[S_TOOLS],
+                    "tool_failures": row[S_TOOL_FAILURES],
+                    "tickets_completed": completed.get(name, 0),
+                    "ratings": row[S_RATINGS],
+                    "rating_sum": row[S_RATING_MILLI] / 1000,
+                    "models": {
+                        model: {
+                            "requests": m[REQ],
+                            "total_tokens": m[IN] + m[CR] + m[CW5] + m[CW1H] + m[OUT],
+                            "cost_pusd": m[COST],
+                            "unpriced_requests": m[UNPRICED],
+                            "input_tokens": m[IN],
+                            "output_tokens": m[OUT],
+                            "cache_read_tokens": m[CR],
+                            "cache_write_tokens": m[CW5] + m[CW1H],
+                            "reasoning_tokens": m[REASON],
+                        }
+                        for model, m in models.get(name, {}).items()
+                    },
+                    "days": sorted((day, model, *figures) for (day, model), figures in days.get(name, {}).items()),
+                }
+            )
         return rows
 
     def _session_figures(self, row: dict) -> dict:
         """A session row in the report's shape (USD, named fields)."""
         fig = self._figures(row["counters"])
         fig.update(
-            source=row["source"], project=row["project"], state=row["state"],
-            first_ts=row["first_ts"], last_ts=row["last_ts"], end_ts=row["end_ts"],
-            tool_calls=row["tool_calls"], tool_failures=row["tool_failures"],
-            tickets_completed=row["tickets_completed"], ratings=row["ratings"],
+            source=row["source"],
+            project=row["project"],
+            state=row["state"],
+            first_ts=row["first_ts"],
+            last_ts=row["last_ts"],
+            end_ts=row["end_ts"],
+            tool_calls=row["tool_calls"],
+            tool_failures=row["tool_failures"],
+            tickets_completed=row["tickets_completed"],
+            ratings=row["ratings"],
             mean_satisfaction=row["rating_sum"] / row["ratings"] if row["ratings"] else None,
         )
         return fig
@@ -1284,6 +1434,7 @@ class TokenHistory:
     def to_state(self) -> dict:
         """Aggregates as plain TOML-able data: no prompt or response text, ever."""
         with self._lock:
+
             def label(x: str | None) -> str:
                 return "" if x is None else x
 
@@ -1291,39 +1442,87 @@ class TokenHistory:
             data: dict[str, Any] = {
                 "saved_ts": time.time(),
                 "window_s": self.window_s,
-                "span": {k: v for k, v in (("first_ts", self._first_ts), ("last_ts", self._last_ts),
-                                           ("ticket_first_ts", self._ticket_first_ts),
-                                           ("latest_other_ts", self._latest_other_ts)) if v is not None},
+                "span": {
+                    k: v
+                    for k, v in (
+                        ("first_ts", self._first_ts),
+                        ("last_ts", self._last_ts),
+                        ("ticket_first_ts", self._ticket_first_ts),
+                        ("latest_other_ts", self._latest_other_ts),
+                    )
+                    if v is not None
+                },
                 "usage": [
-                    {"model": m, "tier": label(t), "session": label(s),
-                     "provider": label(self._model_provider.get(m)),
-                     "counts": [c if abs(c) < 2**62 else str(c) for c in counters],
-                     "days": [[day, *(c if abs(c) < 2**62 else str(c) for c in v)]
-                              for day, v in sorted(self._combo_days.get((m, t, s), {}).items())]}
+                    {
+                        "model": m,
+                        "tier": label(t),
+                        "session": label(s),
+                        "provider": label(self._model_provider.get(m)),
+                        "counts": [c if abs(c) < 2**62 else str(c) for c in counters],
+                        "days": [
+                            [day, *(c if abs(c) < 2**62 else str(c) for c in v)]
+                            for day, v in sorted(self._combo_days.get((m, t, s), {}).items())
+                        ],
+                    }
                     for (m, t, s), counters in self._combos.items()
                 ],
                 "timeline": self._timeline.to_state(),
                 "recent": [[sec, *v] for sec, v in sorted(self._recent.seconds.items()) if sec >= window_start],
                 "days": [[day, *v] for day, v in sorted(self._days.items())],
-                "sessions": [{"name": s, "first_ts": row[S_FIRST], "last_ts": row[S_LAST],
-                              "project": label(row[S_PROJECT]), "source": label(row[S_SOURCE]),
-                              "mark": row[S_MARK], "end_ts": row[S_END] if row[S_END] is not None else -1.0,
-                              "counts": row[S_TOOLS:S_RATING_MILLI + 1]}
-                             for s, row in self._sessions.items() if math.isfinite(row[S_FIRST])],
+                "sessions": [
+                    {
+                        "name": s,
+                        "first_ts": row[S_FIRST],
+                        "last_ts": row[S_LAST],
+                        "project": label(row[S_PROJECT]),
+                        "source": label(row[S_SOURCE]),
+                        "mark": row[S_MARK],
+                        "end_ts": row[S_END] if row[S_END] is not None else -1.0,
+                        "counts": row[S_TOOLS : S_RATING_MILLI + 1],
+                    }
+                    for s, row in self._sessions.items()
+                    if math.isfinite(row[S_FIRST])
+                ],
                 "tools": [{"name": n, "counts": v} for n, v in self._tools.items()],
-                "tool_turns": [{"name": n, "counts": [c if abs(c) < 2**62 else str(c) for c in v]}
-                               for n, v in self._tool_turns.items()],
+                "tool_turns": [
+                    {"name": n, "counts": [c if abs(c) < 2**62 else str(c) for c in v]}
+                    for n, v in self._tool_turns.items()
+                ],
                 # The last keyed requests, so a larger streaming copy arriving after a
                 # restart still replaces its earlier copy instead of counting twice.
                 "recent_requests": [
-                    [ev.request_key, ev.ts, ev.model, label(ev.provider), ev.input, ev.cache_read,
-                     ev.cache_write_5m, ev.cache_write_1h, ev.output, ev.reasoning, label(ev.tier),
-                     label(ev.session), ev.reported_cost_usd or 0.0, list(ev.tools or ()), ev.tool_prompt]
-                    for ev in list(self._seen.values())[-self._saved_copies:]],
-                "tickets": [{"id": tid, "status": st, "ts": ts, "track": label(tr), "first_ts": f,
-                             "reason": label(r), "session": label(sn),
-                             **({"track_ts": tk[0], "track_rank": tk[1]} if tk else {})}
-                            for tid, (st, ts, tr, f, r, tk, sn) in self._tickets.items()],
+                    [
+                        ev.request_key,
+                        ev.ts,
+                        ev.model,
+                        label(ev.provider),
+                        ev.input,
+                        ev.cache_read,
+                        ev.cache_write_5m,
+                        ev.cache_write_1h,
+                        ev.output,
+                        ev.reasoning,
+                        label(ev.tier),
+                        label(ev.session),
+                        ev.reported_cost_usd or 0.0,
+                        list(ev.tools or ()),
+                        ev.tool_prompt,
+                    ]
+                    for ev in list(self._seen.values())[-self._saved_copies :]
+                ],
+                "tickets": [
+                    {
+                        "id": tid,
+                        "status": st,
+                        "ts": ts,
+                        "track": label(tr),
+                        "first_ts": f,
+                        "reason": label(r),
+                        "session": label(sn),
+                        **({"track_ts": tk[0], "track_rank": tk[1]} if tk else {}),
+                    }
+                    for tid, (st, ts, tr, f, r, tk, sn) in self._tickets.items()
+                ],
                 "tickets_retired": dict(self._retired_tickets),
                 "errors": {"files": dict(self.bad_lines), "reasons": dict(self.bad_reasons)},
                 "ui": self.ui,
@@ -1391,8 +1590,11 @@ class TokenHistory:
             model = decode.text(row.get("model"), f"{where}.model", empty_is_none=True)
             if model is None:
                 raise decode.CorruptState(f"{where}.model", "must not be empty")
-            key = (model, decode.text(row.get("tier", ""), f"{where}.tier", True),
-                   decode.text(row.get("session", ""), f"{where}.session", True))
+            key = (
+                model,
+                decode.text(row.get("tier", ""), f"{where}.tier", True),
+                decode.text(row.get("session", ""), f"{where}.session", True),
+            )
             self._combos[key] = decode.counters(counts, f"{where}.counts", N_COUNTERS)
             days = {}
             for j, day_row in enumerate(decode.array(row.get("days", []), f"{where}.days")):
@@ -1418,7 +1620,7 @@ class TokenHistory:
             row[S_MARK] = decode.whole(s.get("mark", UNDELIMITED), f"{where}.mark", UNDELIMITED, ENDED)
             end = s.get("end_ts", -1.0)
             row[S_END] = None if end == -1.0 else decode.moment(end, f"{where}.end_ts")
-            row[S_TOOLS:S_RATING_MILLI + 1] = decode.counters(s.get("counts", [0, 0, 0, 0]), f"{where}.counts", 4)
+            row[S_TOOLS : S_RATING_MILLI + 1] = decode.counters(s.get("counts", [0, 0, 0, 0]), f"{where}.counts", 4)
 
     def _load_tickets(self, data: dict) -> None:
         for i, t in enumerate(decode.rows(data, "tickets")):
@@ -1427,14 +1629,21 @@ class TokenHistory:
             track = decode.text(t.get("track", ""), f"{where}.track", True)
             track_update = None
             if track and "track_ts" in t:
-                track_update = (decode.moment(t["track_ts"], f"{where}.track_ts"),
-                                decode.whole(t.get("track_rank"), f"{where}.track_rank", 0, len(TICKET_STATUSES) - 1),
-                                track)
+                track_update = (
+                    decode.moment(t["track_ts"], f"{where}.track_ts"),
+                    decode.whole(t.get("track_rank"), f"{where}.track_rank", 0, len(TICKET_STATUSES) - 1),
+                    track,
+                )
             self._tickets[decode.text(t.get("id"), f"{where}.id")] = [
-                status, decode.moment(t.get("ts"), f"{where}.ts"), track,
+                status,
+                decode.moment(t.get("ts"), f"{where}.ts"),
+                track,
                 decode.moment(t.get("first_ts"), f"{where}.first_ts"),
-                decode.text(t.get("reason", ""), f"{where}.reason", True), track_update,
-                decode.text(t.get("session", ""), f"{where}.session", True)]
+                decode.text(t.get("reason", ""), f"{where}.reason", True),
+                track_update,
+                decode.text(t.get("session", ""), f"{where}.session", True),
+            ]
         for status, n in decode.table(data.get("tickets_retired", {}), "tickets_retired").items():
             self._retired_tickets[decode.status(status, "tickets_retired")] = decode.whole(
-                n, f"tickets_retired.{status}")
+                n, f"tickets_retired.{status}"
+            )

@@ -91,13 +91,15 @@ class Hooks:
         self.history.add(event)
         return True
 
-    def on_tool_call(self, name: str, duration_ms: float, ok: bool = True, ts: float | None = None,
-                     session: str | None = None) -> bool:
+    def on_tool_call(
+        self, name: str, duration_ms: float, ok: bool = True, ts: float | None = None, session: str | None = None
+    ) -> bool:
         self.history.record_tool_call(name, duration_ms, ok=ok, ts=ts, session=session)
         return True
 
-    def on_ticket(self, ticket_id: str, status: str, ts: float | None = None, track: str | None = None,
-                  reason: str | None = None) -> bool:
+    def on_ticket(
+        self, ticket_id: str, status: str, ts: float | None = None, track: str | None = None, reason: str | None = None
+    ) -> bool:
         self.history.update_ticket(ticket_id, status, ts, track=track, reason=reason)
         return True
 
@@ -130,14 +132,16 @@ def on_comms_entry(entry: Mapping[str, Any]) -> bool:
     return hooks.on_comms_entry(entry) if hooks else False
 
 
-def on_tool_call(name: str, duration_ms: float, ok: bool = True, ts: float | None = None,
-                 session: str | None = None) -> bool:
+def on_tool_call(
+    name: str, duration_ms: float, ok: bool = True, ts: float | None = None, session: str | None = None
+) -> bool:
     hooks = _attached
     return hooks.on_tool_call(name, duration_ms, ok, ts, session) if hooks else False
 
 
-def on_ticket(ticket_id: str, status: str, ts: float | None = None, track: str | None = None,
-              reason: str | None = None) -> bool:
+def on_ticket(
+    ticket_id: str, status: str, ts: float | None = None, track: str | None = None, reason: str | None = None
+) -> bool:
     hooks = _attached
     return hooks.on_ticket(ticket_id, status, ts, track, reason) if hooks else False
 

@@ -192,8 +192,15 @@ def timeline_view(buckets: Sequence[tuple[float, Sequence[int]]], width_s: float
             rate_xs.append(start + width_s)
             rate.append(peak)
             peak = 0.0
-    return {"x": xs, "input": cum_in, "output": cum_out, "cache_read": cum_cr, "total": cum_total,
-            "rate_x": rate_xs, "tokens_per_min": rate}
+    return {
+        "x": xs,
+        "input": cum_in,
+        "output": cum_out,
+        "cache_read": cum_cr,
+        "total": cum_total,
+        "rate_x": rate_xs,
+        "tokens_per_min": rate,
+    }
 
 
 def per_unit(amount: float, units: float) -> float | None:
@@ -256,8 +263,15 @@ def efficiency_over_time(units: Iterable[SessionUnit | None]) -> dict:
     ``points_per_1k_tokens`` its inverse: satisfaction points per 1K tokens.
     """
     units = sorted((u for u in units if u is not None), key=lambda u: u.ts)
-    empty = {"interval": None, "measure": None, "buckets": [], "verdict": None, "change_pct": None,
-             "overall_score": None, "points_per_1k_tokens": None}
+    empty = {
+        "interval": None,
+        "measure": None,
+        "buckets": [],
+        "verdict": None,
+        "change_pct": None,
+        "overall_score": None,
+        "points_per_1k_tokens": None,
+    }
     if not units:
         return empty
     first, last = int(units[0].ts // DAY_S), int(units[-1].ts // DAY_S)
@@ -303,8 +317,7 @@ def _averages(group: Sequence[SessionUnit], rated: bool) -> dict:
         return {"avg_tokens": None, "avg_satisfaction": None, "score": None}
     avg_tokens = sum(u.tokens for u in group) / len(group)
     avg_sat = sum(u.satisfaction for u in group) / len(group)
-    return {"avg_tokens": avg_tokens, "avg_satisfaction": avg_sat,
-            "score": avg_tokens / avg_sat if avg_sat else None}
+    return {"avg_tokens": avg_tokens, "avg_satisfaction": avg_sat, "score": avg_tokens / avg_sat if avg_sat else None}
 
 
 def compare_first_last(scores: Sequence[float | None]) -> tuple[str | None, float | None]:
@@ -344,21 +357,27 @@ def summary_text(snap: dict) -> str:
     )
     p = snap["projection"]
     if p["budget_usd"] is not None:
-        lines.append(f"Budget: {fmt.usd(p['budget_usd'])}, {fmt.usd(p['budget_left_usd'])} left, "
-                     f"{fmt.runs_out(p['time_to_exhaustion_s'])}")
+        lines.append(
+            f"Budget: {fmt.usd(p['budget_usd'])}, {fmt.usd(p['budget_left_usd'])} left, "
+            f"{fmt.runs_out(p['time_to_exhaustion_s'])}"
+        )
     k = snap["tickets"]
     if k["total"]:
         by = k["by_status"]
-        line = (f"Tickets: {by['completed']:,}/{k['total']:,} completed, {by['in_progress']:,} in progress, "
-                f"{by['blocked']:,} blocked, {by['todo']:,} todo")
+        line = (
+            f"Tickets: {by['completed']:,}/{k['total']:,} completed, {by['in_progress']:,} in progress, "
+            f"{by['blocked']:,} blocked, {by['todo']:,} todo"
+        )
         if p["tickets_left"] and p["eta_s"] is not None:
             line += f"; ETA {fmt.duration(p['eta_s'])}, about {fmt.usd(p['cost_to_finish_usd'])} to finish"
         lines.append(line)
     e = snap["efficiency"]
     eff = []
     if e["tokens_per_completed_ticket"] is not None:
-        eff.append(f"{fmt.tokens(e['tokens_per_completed_ticket'])} tokens per completed ticket "
-                   f"({fmt.usd(e['cost_per_completed_ticket_usd'])})")
+        eff.append(
+            f"{fmt.tokens(e['tokens_per_completed_ticket'])} tokens per completed ticket "
+            f"({fmt.usd(e['cost_per_completed_ticket_usd'])})"
+        )
     if e["tokens_per_satisfaction_point"] is not None:
         eff.append(f"{fmt.tokens(e['tokens_per_satisfaction_point'])} tokens per satisfaction point")
     over = e["over_time"]
@@ -368,9 +387,13 @@ def summary_text(snap: dict) -> str:
         lines.append("Efficiency: " + "; ".join(eff))
     models = list(snap["by_model"].items())[:3]
     if models:
-        lines.append("Models: " + ", ".join(
-            f"{m} {fmt.usd(v['cost_usd'])}" + (f" ({v['share_pct']:.0f}%)" if v["share_pct"] is not None else "")
-            for m, v in models))
+        lines.append(
+            "Models: "
+            + ", ".join(
+                f"{m} {fmt.usd(v['cost_usd'])}" + (f" ({v['share_pct']:.0f}%)" if v["share_pct"] is not None else "")
+                for m, v in models
+            )
+        )
     tools = snap["tools"]
     if tools:
         calls = sum(v["calls"] for v in tools.values())

@@ -93,8 +93,14 @@ def _rates_from_model_price(price: Any) -> TieredRates:
         )
 
     starts: set[int] = set()
-    for key in ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok",
-                "cache_write_5m_mtok", "cache_write_1h_mtok"):
+    for key in (
+        "input_mtok",
+        "output_mtok",
+        "cache_read_mtok",
+        "cache_write_mtok",
+        "cache_write_5m_mtok",
+        "cache_write_1h_mtok",
+    ):
         raw = getattr(price, key, None)
         if isinstance(raw, TieredPrices):
             starts.update(tier.start for tier in raw.tiers)
@@ -104,10 +110,16 @@ def _rates_from_model_price(price: Any) -> TieredRates:
 class ModelPricing:
     """How one model is priced: one period, or periods chosen by the request's time."""
 
-    __slots__ = ("model_id", "provider_id", "source", "_fixed", "_conditional", "_minute_cache")
+    __slots__ = ("_conditional", "_fixed", "_minute_cache", "model_id", "provider_id", "source")
 
-    def __init__(self, model_id: str, provider_id: str, source: str,
-                 fixed: TieredRates | None = None, conditional: list[tuple[Any, TieredRates]] | None = None):
+    def __init__(
+        self,
+        model_id: str,
+        provider_id: str,
+        source: str,
+        fixed: TieredRates | None = None,
+        conditional: list[tuple[Any, TieredRates]] | None = None,
+    ):
         self.model_id = model_id
         self.provider_id = provider_id
         self.source = source  # "genai-prices" or "override"
@@ -135,19 +147,25 @@ class ModelPricing:
             self._minute_cache[minute] = rates
         return rates
 
-    def cost_pusd(self, ts: float, input: int, cache_read: int, cache_write_5m: int,
-                  cache_write_1h: int, output: int) -> int:
+    def cost_pusd(
+        self, ts: float, input: int, cache_read: int, cache_write_5m: int, cache_write_1h: int, output: int
+    ) -> int:
         """Exact cost of one request in picodollars."""
         rates = self.period(ts).for_prompt(input + cache_read + cache_write_5m + cache_write_1h)
-        return (input * rates[0] + output * rates[1] + cache_read * rates[2]
-                + cache_write_5m * rates[3] + cache_write_1h * rates[4] + rates[5])
+        return (
+            input * rates[0]
+            + output * rates[1]
+            + cache_read * rates[2]
+            + cache_write_5m * rates[3]
+            + cache_write_1h * rates[4]
+            + rates[5]
+        )
 
     def flat_rates(self) -> Rates | None:
         """The rates of every request, when they depend on neither time nor prompt size."""
         if self._fixed is not None and not self._fixed.tiers:
             return self._fixed.base
         return None
-
 
 
 def _override_pricing(model: str, override: Mapping[str, float]) -> ModelPricing:
@@ -227,7 +245,7 @@ class PriceBook:
 
         snapshot = data_snapshot.get_snapshot()
         found = None
-        for provider_id in ((provider, None) if provider else (None,)):
+        for provider_id in (provider, None) if provider else (None,):
             try:
                 found = snapshot.find_provider_model(model, None, provider_id, None)
                 break

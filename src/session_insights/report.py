@@ -31,9 +31,17 @@ def _usage_row(name: str, fig: dict) -> list[str]:
     cost = fmt.usd(fig["cost_usd"], "unpriced")
     if fig["cost_usd"] is not None and fig["unpriced_requests"]:
         cost += f" (+{fig['unpriced_requests']:,} unpriced)"
-    return [name, f"{fig['requests']:,}", fmt.tokens(fig["input_tokens"]), fmt.tokens(fig["output_tokens"]),
-            fmt.tokens(fig["cache_read_tokens"]), fmt.tokens(fig["cache_write_tokens"]),
-            fmt.tokens(fig["total_tokens"]), cost, fmt.percent(fig["share_pct"])]
+    return [
+        name,
+        f"{fig['requests']:,}",
+        fmt.tokens(fig["input_tokens"]),
+        fmt.tokens(fig["output_tokens"]),
+        fmt.tokens(fig["cache_read_tokens"]),
+        fmt.tokens(fig["cache_write_tokens"]),
+        fmt.tokens(fig["total_tokens"]),
+        cost,
+        fmt.percent(fig["share_pct"]),
+    ]
 
 
 def tables(snap: dict) -> list[tuple[str, list[str], list[list[str]]]]:
@@ -43,36 +51,65 @@ def tables(snap: dict) -> list[tuple[str, list[str], list[list[str]]]]:
         ("By tier", ["Tier", *_USAGE_COLUMNS], [_usage_row(t, f) for t, f in snap["by_tier"].items()]),
     ]
     if snap["tools"]:
-        out.append(("Tools", ["Tool", "Calls", "Mean", "Total", "Failures", "Failure rate"], [
-            [name, f"{t['calls']:,}", fmt.milliseconds(t["mean_ms"]), fmt.milliseconds(t["total_ms"]),
-             f"{t['failures']:,}", fmt.percent(t["failure_rate_pct"])]
-            for name, t in snap["tools"].items()
-        ]))
+        out.append(
+            (
+                "Tools",
+                ["Tool", "Calls", "Mean", "Total", "Failures", "Failure rate"],
+                [
+                    [
+                        name,
+                        f"{t['calls']:,}",
+                        fmt.milliseconds(t["mean_ms"]),
+                        fmt.milliseconds(t["total_ms"]),
+                        f"{t['failures']:,}",
+                        fmt.percent(t["failure_rate_pct"]),
+                    ]
+                    for name, t in snap["tools"].items()
+                ],
+            )
+        )
     if len(snap["sessions"]) > 1 or (snap["sessions"] and "(no session)" not in snap["sessions"]):
-        out.append(("Sessions", ["Session", "Start", "Duration", "Requests", "Total tokens", "Cost"], [
-            [name, fmt.clock(s["first_ts"]),
-             fmt.duration(s["last_ts"] - s["first_ts"]) if s["first_ts"] is not None else "—",
-             f"{s['requests']:,}", fmt.tokens(s["total_tokens"]), fmt.usd(s["cost_usd"], "unpriced")]
-            for name, s in snap["sessions"].items()
-        ]))
+        out.append(
+            (
+                "Sessions",
+                ["Session", "Start", "Duration", "Requests", "Total tokens", "Cost"],
+                [
+                    [
+                        name,
+                        fmt.clock(s["first_ts"]),
+                        fmt.duration(s["last_ts"] - s["first_ts"]) if s["first_ts"] is not None else "—",
+                        f"{s['requests']:,}",
+                        fmt.tokens(s["total_tokens"]),
+                        fmt.usd(s["cost_usd"], "unpriced"),
+                    ]
+                    for name, s in snap["sessions"].items()
+                ],
+            )
+        )
     return out
 
 
 def _text_table(header: Sequence[str], rows: Sequence[Sequence[str]], names: int = 1) -> str:
     rows = [[fmt.printable(c) for c in r] for r in rows]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+
     def line(cells: Sequence[str]) -> str:
         # The first ``names`` columns read left to right; figures line up on the right.
-        return "  ".join(c.ljust(w) if i < names else c.rjust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        return "  ".join(
+            c.ljust(w) if i < names else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))
+        ).rstrip()
+
     return "\n".join([line(header), "  ".join("-" * w for w in widths), *(line(r) for r in rows)])
 
 
 def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]], names: int = 1) -> str:
     def esc(c: str) -> str:
         return c.replace("|", "\\|")
-    lines = ["| " + " | ".join(esc(h) for h in header) + " |",
-             "|" + "|".join(":---" if i < names else "---:" for i in range(len(header))) + "|"]
+
+    lines = [
+        "| " + " | ".join(esc(h) for h in header) + " |",
+        "|" + "|".join(":---" if i < names else "---:" for i in range(len(header))) + "|",
+    ]
     lines += ["| " + " | ".join(esc(fmt.printable(c)) for c in r) + " |" for r in rows]
     return "\n".join(lines)
 
@@ -129,12 +166,37 @@ class _CsvWriter:
 def render_csv(snap: dict) -> str:
     buf = io.StringIO()
     w = _CsvWriter(buf)
-    w.writerow(["section", "name", "requests", "input_tokens", "output_tokens", "cache_read_tokens",
-                "cache_write_tokens", "total_tokens", "cost_usd", "unpriced_requests"])
+    w.writerow(
+        [
+            "section",
+            "name",
+            "requests",
+            "input_tokens",
+            "output_tokens",
+            "cache_read_tokens",
+            "cache_write_tokens",
+            "total_tokens",
+            "cost_usd",
+            "unpriced_requests",
+        ]
+    )
+
     def row(section: str, name: str, f: dict) -> None:
-        w.writerow([section, name, f["requests"], f["input_tokens"], f["output_tokens"], f["cache_read_tokens"],
-                    f["cache_write_tokens"], f["total_tokens"],
-                    _plain(f["cost_usd"]), f["unpriced_requests"]])
+        w.writerow(
+            [
+                section,
+                name,
+                f["requests"],
+                f["input_tokens"],
+                f["output_tokens"],
+                f["cache_read_tokens"],
+                f["cache_write_tokens"],
+                f["total_tokens"],
+                _plain(f["cost_usd"]),
+                f["unpriced_requests"],
+            ]
+        )
+
     row("total", "all", snap["totals"])
     for section, key in (("model", "by_model"), ("tier", "by_tier"), ("session", "sessions")):
         for name, f in snap[key].items():
@@ -153,13 +215,30 @@ def render(snap: dict, fmt_name: str) -> str:
 # --- across sessions (``report --by``) ------------------------------------------------
 
 _NO_ERRORS = {"bad_lines": 0, "files": {}}
-_BUCKET_KEYS = ("start", "end", "start_ts", "end_ts", "sessions", "tokens", "ratings", "completed",
-                "avg_tokens", "avg_satisfaction", "score")
+_BUCKET_KEYS = (
+    "start",
+    "end",
+    "start_ts",
+    "end_ts",
+    "sessions",
+    "tokens",
+    "ratings",
+    "completed",
+    "avg_tokens",
+    "avg_satisfaction",
+    "score",
+)
 _PERIOD_NAMES = {"day": "Day", "week": "Week from", "month": "Month"}
 
 
-def across_view(rows: Sequence[dict], by: str, since_ts: float | None = None, until_ts: float | None = None,
-                project: str | None = None, errors: dict | None = None) -> dict:
+def across_view(
+    rows: Sequence[dict],
+    by: str,
+    since_ts: float | None = None,
+    until_ts: float | None = None,
+    project: str | None = None,
+    errors: dict | None = None,
+) -> dict:
     """What ``report --by`` shows of these session rows (already selected): its json
     form, which the text, md and csv forms render. The keys are documented in the
     README ("Across sessions") and stay as they are."""
@@ -191,8 +270,10 @@ def efficiency_json(over: dict) -> dict:
 def _scope(view: dict) -> str:
     """'from 2025-09-01 00:00 to 2025-10-01 00:00 UTC, project shop': what the filters keep
     (the range is half-open: its end is the first moment left out)."""
+
     def at(iso: str) -> str:
         return iso.replace("T", " ")[:16]
+
     parts = []
     if view["since"] and view["until"]:
         parts.append(f"from {at(view['since'])} to {at(view['until'])} UTC")
@@ -218,31 +299,77 @@ def across_tables(view: dict) -> tuple[str, list[str], list[list[str]], int]:
     """(title, header, rows, name columns) of a ``--by`` report, shared by text and md."""
     by = view["by"]
     if by == "session":
-        return ("Sessions", ["Session", "Project", "Source", "State", "Start (UTC)", "Duration", "Requests",
-                             "Tokens", "Cost", "Cost per completed ticket", "Satisfaction"], [
-            [s["session"], s["project"] or "—", s["source"] or "—", s["state"] or "—", fmt.clock_utc(s["start_ts"]),
-             fmt.duration(s["duration_s"]), f"{s['requests']:,}", fmt.tokens(s["total_tokens"]),
-             _cost(s["cost_usd"], s["unpriced_requests"]) if s["requests"] else "—",
-             fmt.usd(s["cost_per_completed_ticket_usd"], "—"),
-             fmt.satisfaction(s["mean_satisfaction"])]
-            for s in view["rows"]], 5)
+        return (
+            "Sessions",
+            [
+                "Session",
+                "Project",
+                "Source",
+                "State",
+                "Start (UTC)",
+                "Duration",
+                "Requests",
+                "Tokens",
+                "Cost",
+                "Cost per completed ticket",
+                "Satisfaction",
+            ],
+            [
+                [
+                    s["session"],
+                    s["project"] or "—",
+                    s["source"] or "—",
+                    s["state"] or "—",
+                    fmt.clock_utc(s["start_ts"]),
+                    fmt.duration(s["duration_s"]),
+                    f"{s['requests']:,}",
+                    fmt.tokens(s["total_tokens"]),
+                    _cost(s["cost_usd"], s["unpriced_requests"]) if s["requests"] else "—",
+                    fmt.usd(s["cost_per_completed_ticket_usd"], "—"),
+                    fmt.satisfaction(s["mean_satisfaction"]),
+                ]
+                for s in view["rows"]
+            ],
+            5,
+        )
     if by in across.PERIODS:
         rows = []
         for p in view["periods"]:
             start = p["start"][:7] if by == "month" else p["start"]
-            rows.append([start, "all models", f"{p['requests']:,}", fmt.tokens(p["tokens"]),
-                         _cost(p["cost_usd"], p["unpriced_requests"])])
-            rows += [["", model, f"{m['requests']:,}", fmt.tokens(m["tokens"]), fmt.usd(m["cost_usd"], "unpriced")]
-                     for model, m in p["models"].items()]
+            rows.append(
+                [
+                    start,
+                    "all models",
+                    f"{p['requests']:,}",
+                    fmt.tokens(p["tokens"]),
+                    _cost(p["cost_usd"], p["unpriced_requests"]),
+                ]
+            )
+            rows += [
+                ["", model, f"{m['requests']:,}", fmt.tokens(m["tokens"]), fmt.usd(m["cost_usd"], "unpriced")]
+                for model, m in p["models"].items()
+            ]
         return (f"Usage by {by} (UTC)", [_PERIOD_NAMES[by], "Model", "Requests", "Tokens", "Cost"], rows, 2)
     over = view["efficiency_over_time"]
-    measure = ("score = average tokens / average satisfaction" if over["measure"] == "tokens_per_satisfaction_point"
-               else "score = tokens per completed ticket")
+    measure = (
+        "score = average tokens / average satisfaction"
+        if over["measure"] == "tokens_per_satisfaction_point"
+        else "score = tokens per completed ticket"
+    )
     title = f"Efficiency over time ({over['interval']} intervals, UTC; {measure}; lower is better)"
-    return (title, ["Interval", "Sessions", "Score"], [
-        [b["start"] if b["start"] == b["end"] else f"{b['start']} to {b['end']}", f"{b['sessions']:,}",
-         across.bucket_label(b, over["measure"])]
-        for b in over["buckets"]], 1)
+    return (
+        title,
+        ["Interval", "Sessions", "Score"],
+        [
+            [
+                b["start"] if b["start"] == b["end"] else f"{b['start']} to {b['end']}",
+                f"{b['sessions']:,}",
+                across.bucket_label(b, over["measure"]),
+            ]
+            for b in over["buckets"]
+        ],
+        1,
+    )
 
 
 def _empty_text(view: dict) -> str:
@@ -307,14 +434,47 @@ def _plain(x: float | None, digits: int = 6) -> str:
 
 
 SESSION_CSV_COLUMNS = (
-    "session", "project", "source", "state", "start_utc", "duration_s", "requests", "input_tokens", "output_tokens",
-    "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "tool_prompt_tokens", "total_tokens", "cost_usd",
-    "unpriced_requests", "tool_calls",
-    "tool_failures", "tickets_completed", "cost_per_completed_ticket_usd", "ratings", "mean_satisfaction", "models",
+    "session",
+    "project",
+    "source",
+    "state",
+    "start_utc",
+    "duration_s",
+    "requests",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "tool_prompt_tokens",
+    "total_tokens",
+    "cost_usd",
+    "unpriced_requests",
+    "tool_calls",
+    "tool_failures",
+    "tickets_completed",
+    "cost_per_completed_ticket_usd",
+    "ratings",
+    "mean_satisfaction",
+    "models",
 )
 PERIOD_CSV_COLUMNS = ("period_start", "line", "model", "requests", "tokens", "cost_usd", "unpriced_requests")
-INTERVAL_CSV_COLUMNS = ("line", "interval", "start", "end", "sessions", "tokens", "ratings", "completed",
-                        "avg_tokens", "avg_satisfaction", "score", "verdict", "change_pct", "label")
+INTERVAL_CSV_COLUMNS = (
+    "line",
+    "interval",
+    "start",
+    "end",
+    "sessions",
+    "tokens",
+    "ratings",
+    "completed",
+    "avg_tokens",
+    "avg_satisfaction",
+    "score",
+    "verdict",
+    "change_pct",
+    "label",
+)
 
 
 def render_across_csv(view: dict) -> str:
@@ -325,17 +485,33 @@ def render_across_csv(view: dict) -> str:
         w.writerow(SESSION_CSV_COLUMNS)
         for s in view["rows"]:
             start = "" if s["start"] is None else s["start"].replace("T", " ").removesuffix("Z")
-            w.writerow([s["session"], s["project"] or "", s["source"] or "", s["state"] or "", start,
-                        _plain(s["duration_s"], 3), *(s[k] for k in SESSION_CSV_COLUMNS[6:14]),
-                        _plain(s["cost_usd"]), s["unpriced_requests"], s["tool_calls"], s["tool_failures"],
-                        s["tickets_completed"], _plain(s["cost_per_completed_ticket_usd"]), s["ratings"],
-                        _plain(s["mean_satisfaction"]), ";".join(s["models"])])
+            w.writerow(
+                [
+                    s["session"],
+                    s["project"] or "",
+                    s["source"] or "",
+                    s["state"] or "",
+                    start,
+                    _plain(s["duration_s"], 3),
+                    *(s[k] for k in SESSION_CSV_COLUMNS[6:14]),
+                    _plain(s["cost_usd"]),
+                    s["unpriced_requests"],
+                    s["tool_calls"],
+                    s["tool_failures"],
+                    s["tickets_completed"],
+                    _plain(s["cost_per_completed_ticket_usd"]),
+                    s["ratings"],
+                    _plain(s["mean_satisfaction"]),
+                    ";".join(s["models"]),
+                ]
+            )
     elif by in across.PERIODS:
         # One total line per period, then one line per model: filter on ``line`` to sum.
         w.writerow(PERIOD_CSV_COLUMNS)
         for p in view["periods"]:
-            w.writerow([p["start"], "total", "", p["requests"], p["tokens"], _plain(p["cost_usd"]),
-                        p["unpriced_requests"]])
+            w.writerow(
+                [p["start"], "total", "", p["requests"], p["tokens"], _plain(p["cost_usd"]), p["unpriced_requests"]]
+            )
             for model, m in p["models"].items():
                 w.writerow([p["start"], "model", model, m["requests"], m["tokens"], _plain(m["cost_usd"]), ""])
     else:
@@ -343,17 +519,48 @@ def render_across_csv(view: dict) -> str:
         over = view["efficiency_over_time"]
         w.writerow(INTERVAL_CSV_COLUMNS)
         for b in over["buckets"]:
-            w.writerow(["interval", over["interval"], b["start"], b["end"], b["sessions"], b["tokens"],
-                        b["ratings"], b["completed"], _plain(b["avg_tokens"]), _plain(b["avg_satisfaction"]),
-                        _plain(b["score"]), "", "", across.bucket_label(b, over["measure"])])
+            w.writerow(
+                [
+                    "interval",
+                    over["interval"],
+                    b["start"],
+                    b["end"],
+                    b["sessions"],
+                    b["tokens"],
+                    b["ratings"],
+                    b["completed"],
+                    _plain(b["avg_tokens"]),
+                    _plain(b["avg_satisfaction"]),
+                    _plain(b["score"]),
+                    "",
+                    "",
+                    across.bucket_label(b, over["measure"]),
+                ]
+            )
         if over["buckets"]:
-            w.writerow(["verdict", over["interval"], over["buckets"][0]["start"], over["buckets"][-1]["end"],
-                        "", "", "", "", "", "", _plain(over["overall_score"]), over["verdict"] or "",
-                        _plain(over["change_pct"]), across.verdict_text(over)])
+            w.writerow(
+                [
+                    "verdict",
+                    over["interval"],
+                    over["buckets"][0]["start"],
+                    over["buckets"][-1]["end"],
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    _plain(over["overall_score"]),
+                    over["verdict"] or "",
+                    _plain(over["change_pct"]),
+                    across.verdict_text(over),
+                ]
+            )
     return buf.getvalue()
 
 
 def render_across(view: dict, fmt_name: str) -> str:
     """A ``--by`` report (``across_view``) in one of ``FORMATS``."""
-    return {"text": render_across_text, "json": render_json, "md": render_across_md,
-            "csv": render_across_csv}[fmt_name](view)
+    return {"text": render_across_text, "json": render_json, "md": render_across_md, "csv": render_across_csv}[
+        fmt_name
+    ](view)

@@ -79,8 +79,7 @@ class SavedReads:
     read at all leaves ``problem`` saying why, and ``unavailable`` true.
     """
 
-    def __init__(self, path: str | os.PathLike, generation: int = 0, state_id: str = "", *,
-                 read_only: bool = False):
+    def __init__(self, path: str | os.PathLike, generation: int = 0, state_id: str = "", *, read_only: bool = False):
         self.path = Path(path)
         self.generation = generation
         self.state_id = state_id
@@ -108,7 +107,8 @@ class SavedReads:
             except sqlite3.DatabaseError as exc:
                 if is_corrupt(exc) and self.path.is_file():
                     self.moved_aside = state_file.move_aside(
-                        self.path, f"is not a readable session history ({exc})", companions=("-wal", "-shm")).notice
+                        self.path, f"is not a readable session history ({exc})", companions=("-wal", "-shm")
+                    ).notice
                     return self._connect()
                 why = exc
             except OSError as exc:
@@ -122,8 +122,13 @@ class SavedReads:
             if flags.endswith("immutable=1") and _is_busy(why):
                 break
             try:
-                db = sqlite3.connect(f"{self.path.absolute().as_uri()}?{flags}", uri=True, timeout=OPEN_TIMEOUT_S,
-                                     check_same_thread=False, isolation_level=None)
+                db = sqlite3.connect(
+                    f"{self.path.absolute().as_uri()}?{flags}",
+                    uri=True,
+                    timeout=OPEN_TIMEOUT_S,
+                    check_same_thread=False,
+                    isolation_level=None,
+                )
                 return self._checked(db)
             except sqlite3.Error as exc:
                 why = exc if why is None or _is_busy(exc) else why
@@ -150,8 +155,7 @@ class SavedReads:
     def _checked(self, db: sqlite3.Connection) -> sqlite3.Connection:
         """``db`` once it answers; whether it holds any key of this state's saves."""
         try:
-            has = db.execute("SELECT 1 FROM request_keys WHERE generation <= ? LIMIT 1",
-                             (self.generation,)).fetchone()
+            has = db.execute("SELECT 1 FROM request_keys WHERE generation <= ? LIMIT 1", (self.generation,)).fetchone()
         except sqlite3.OperationalError as exc:
             if _is_busy(exc):  # it answers only once its writer lets go: not now
                 db.close()
@@ -168,8 +172,12 @@ class SavedReads:
             return False
         with self._lock:
             try:
-                return self._db.execute("SELECT 1 FROM saves WHERE generation = ? AND state_id = ?",
-                                        (self.generation, self.state_id)).fetchone() is not None
+                return (
+                    self._db.execute(
+                        "SELECT 1 FROM saves WHERE generation = ? AND state_id = ?", (self.generation, self.state_id)
+                    ).fetchone()
+                    is not None
+                )
             except sqlite3.Error:
                 return False  # a table missing: a file of before positions were kept
 
@@ -179,9 +187,13 @@ class SavedReads:
             return {}
         with self._lock:
             try:
-                return dict(self._db.execute(
-                    "SELECT file, position FROM read_positions p WHERE generation = (SELECT MAX(generation) "
-                    "FROM read_positions q WHERE q.file = p.file AND q.generation <= ?)", (self.generation,)))
+                return dict(
+                    self._db.execute(
+                        "SELECT file, position FROM read_positions p WHERE generation = (SELECT MAX(generation) "
+                        "FROM read_positions q WHERE q.file = p.file AND q.generation <= ?)",
+                        (self.generation,),
+                    )
+                )
             except sqlite3.Error:
                 return {}
 
@@ -191,8 +203,9 @@ class SavedReads:
             return False
         with self._lock:
             try:
-                row = self._db.execute("SELECT 1 FROM request_keys WHERE digest = ? AND generation <= ?",
-                                       (digest, self.generation)).fetchone()
+                row = self._db.execute(
+                    "SELECT 1 FROM request_keys WHERE digest = ? AND generation <= ?", (digest, self.generation)
+                ).fetchone()
             except sqlite3.Error:
                 return False  # busy or gone: counting again is the lesser harm than losing a request
         return row is not None
@@ -231,10 +244,14 @@ class SavedReads:
             db.execute("BEGIN IMMEDIATE")
             try:
                 # A key already stored keeps its generation: it was counted by that save.
-                db.executemany("INSERT OR IGNORE INTO request_keys VALUES (?, ?, ?)",
-                               ((digest, generation, today) for digest in pending))
-                db.executemany("INSERT OR REPLACE INTO read_positions VALUES (?, ?, ?)",
-                               ((file, generation, row) for file, row in positions.items()))
+                db.executemany(
+                    "INSERT OR IGNORE INTO request_keys VALUES (?, ?, ?)",
+                    ((digest, generation, today) for digest in pending),
+                )
+                db.executemany(
+                    "INSERT OR REPLACE INTO read_positions VALUES (?, ?, ?)",
+                    ((file, generation, row) for file, row in positions.items()),
+                )
                 db.execute("INSERT OR REPLACE INTO saves VALUES (?, ?, ?)", (generation, self.state_id, now_ts))
                 self._prune(db, today)
                 db.execute("COMMIT")
@@ -250,8 +267,11 @@ class SavedReads:
         one (``self.generation``, the last save that completed), earlier saves' rows."""
         committed = self.generation
         db.execute("DELETE FROM request_keys WHERE day < ?", (today - KEEP_DAYS,))
-        db.execute("DELETE FROM read_positions WHERE generation < (SELECT MAX(generation) FROM read_positions q "
-                   "WHERE q.file = read_positions.file AND q.generation <= ?)", (committed,))
+        db.execute(
+            "DELETE FROM read_positions WHERE generation < (SELECT MAX(generation) FROM read_positions q "
+            "WHERE q.file = read_positions.file AND q.generation <= ?)",
+            (committed,),
+        )
         db.execute("DELETE FROM saves WHERE generation < ?", (committed,))
 
     def forget(self) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-
 MAX_CAPACITY = 1 << 16
 MAX_LEVEL = 40  # a bucket 2**40 s (35,000 years) wide: far past any span a series covers
 MAX_TS = 2**33  # epoch seconds (year 2242): past every time a record may carry
@@ -19,8 +18,7 @@ MAX_TS = 2**33  # epoch seconds (year 2242): past every time a record may carry
 class BucketSeries:
     """Sums of ``fields`` numbers per time bucket, at most ``capacity`` buckets wide."""
 
-    __slots__ = ("capacity", "fields", "level", "width_s", "_buckets", "_lo", "_hi",
-                 "_last_idx", "_last_bucket")
+    __slots__ = ("_buckets", "_hi", "_last_bucket", "_last_idx", "_lo", "capacity", "fields", "level", "width_s")
 
     def __init__(self, capacity: int = 1024, fields: int = 1, level: int = 0):
         if capacity < 2:
@@ -119,7 +117,7 @@ class RecentSeconds:
     window; a reader can rely on every second within ``retention_s`` of the latest event.
     """
 
-    __slots__ = ("retention_s", "fields", "seconds", "latest", "_last_sec", "_last_bucket")
+    __slots__ = ("_last_bucket", "_last_sec", "fields", "latest", "retention_s", "seconds")
 
     def __init__(self, retention_s: int = 3600, fields: int = 2):
         self.retention_s = retention_s

@@ -44,10 +44,18 @@ FORMAT_VERSION = 1
 class SessionLogger:
     """Logs one session to JSONL and, if given a history, records it there too."""
 
-    def __init__(self, folder: str | os.PathLike, session_id: str | None = None, *,
-                 history: TokenHistory | None = None, project: str | None = None):
+    def __init__(
+        self,
+        folder: str | os.PathLike,
+        session_id: str | None = None,
+        *,
+        history: TokenHistory | None = None,
+        project: str | None = None,
+    ):
         self.folder = Path(folder).expanduser()
-        self.session_id = check_label("session_id", session_id) or time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8]
+        self.session_id = (
+            check_label("session_id", session_id) or time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8]
+        )
         if any(c in self.session_id for c in "/\\\0"):
             raise ValueError(f"session_id must not contain path separators, got {self.session_id!r}")
         self.project = check_label("project", project)
@@ -56,11 +64,13 @@ class SessionLogger:
         self.comms_path = self.folder / f"{self.session_id}.comms.jsonl"
         self.tools_path = self.folder / f"{self.session_id}.tools.jsonl"
         self._lock = threading.Lock()
-        self._comms = open(self.comms_path, "ab")
-        self._tools = open(self.tools_path, "ab")
+        # Open for the session's life, closed by close(): no with-block can span that.
+        self._comms = open(self.comms_path, "ab")  # noqa: SIM115
+        self._tools = open(self.tools_path, "ab")  # noqa: SIM115
         started = time.time()
-        self._write(self._comms, {"kind": "session_start", "ts": started, "session": self.session_id,
-                                  "project": self.project})
+        self._write(
+            self._comms, {"kind": "session_start", "ts": started, "session": self.session_id, "project": self.project}
+        )
         self._start_mark: SessionMark | None = SessionMark(started, self.session_id, None, self.project, "comms")
 
     def _write(self, f: Any, obj: dict) -> None:
@@ -98,47 +108,98 @@ class SessionLogger:
         if started is not None and started > ended:
             raise ValueError(f"started_ts ({started}) is after ended_ts ({ended})")
         # Every call gets a key, so a log copied, replaced or read twice counts each call once.
-        event = usage_event(model=model, ts=ended, tier=tier, session=self.session_id, provider=provider,
-                            source="comms", request_key=request_key or uuid.uuid4().hex, **counts)
-        self._write(self._comms, {
-            "kind": "model_call", "ts": event.ts, "started_ts": started, "session": self.session_id,
-            "model": event.model, "provider": event.provider, "tier": event.tier,
-            "ticket": check_label("ticket", ticket), "request_key": event.request_key,
-            "usage": {
-                "input_tokens": event.input, "cache_read_tokens": event.cache_read,
-                "cache_write_tokens": event.cache_write_5m, "cache_write_1h_tokens": event.cache_write_1h,
-                "output_tokens": event.output, "reasoning_tokens": event.reasoning,
-                **({"tool_prompt_tokens": event.tool_prompt} if event.tool_prompt else {}),
+        event = usage_event(
+            model=model,
+            ts=ended,
+            tier=tier,
+            session=self.session_id,
+            provider=provider,
+            source="comms",
+            request_key=request_key or uuid.uuid4().hex,
+            **counts,
+        )
+        self._write(
+            self._comms,
+            {
+                "kind": "model_call",
+                "ts": event.ts,
+                "started_ts": started,
+                "session": self.session_id,
+                "model": event.model,
+                "provider": event.provider,
+                "tier": event.tier,
+                "ticket": check_label("ticket", ticket),
+                "request_key": event.request_key,
+                "usage": {
+                    "input_tokens": event.input,
+                    "cache_read_tokens": event.cache_read,
+                    "cache_write_tokens": event.cache_write_5m,
+                    "cache_write_1h_tokens": event.cache_write_1h,
+                    "output_tokens": event.output,
+                    "reasoning_tokens": event.reasoning,
+                    **({"tool_prompt_tokens": event.tool_prompt} if event.tool_prompt else {}),
+                },
             },
-        })
+        )
         self._feed(event)
         return event
 
-    def tool_call(self, name: str, duration_ms: float, ok: bool = True, *, ts: float | None = None,
-                  ticket: str | None = None) -> ToolCall:
+    def tool_call(
+        self, name: str, duration_ms: float, ok: bool = True, *, ts: float | None = None, ticket: str | None = None
+    ) -> ToolCall:
         if not isinstance(ok, bool):
             raise ValueError(f"ok must be True or False, got {ok!r}")
         call = ToolCall(check_ts(ts), check_name("name", name), check_duration_ms(duration_ms), ok, self.session_id)
-        self._write(self._tools, {"kind": "tool_call", "ts": call.ts, "session": self.session_id, "name": call.name,
-                                  "duration_ms": call.duration_ms, "ok": ok,
-                                  "ticket": check_label("ticket", ticket)})
+        self._write(
+            self._tools,
+            {
+                "kind": "tool_call",
+                "ts": call.ts,
+                "session": self.session_id,
+                "name": call.name,
+                "duration_ms": call.duration_ms,
+                "ok": ok,
+                "ticket": check_label("ticket", ticket),
+            },
+        )
         self._feed(call)
         return call
 
-    def ticket(self, ticket_id: str, status: str, *, ts: float | None = None, track: str | None = None,
-               reason: str | None = None) -> TicketUpdate:
-        update = TicketUpdate(check_ts(ts), check_name("ticket_id", ticket_id), check_status(status),
-                              check_label("track", track), check_reason(reason), self.session_id)
-        self._write(self._comms, {"kind": "ticket", "ts": update.ts, "session": self.session_id,
-                                  "ticket_id": update.ticket_id, "status": update.status, "track": update.track,
-                                  "reason": update.reason})
+    def ticket(
+        self,
+        ticket_id: str,
+        status: str,
+        *,
+        ts: float | None = None,
+        track: str | None = None,
+        reason: str | None = None,
+    ) -> TicketUpdate:
+        update = TicketUpdate(
+            check_ts(ts),
+            check_name("ticket_id", ticket_id),
+            check_status(status),
+            check_label("track", track),
+            check_reason(reason),
+            self.session_id,
+        )
+        self._write(
+            self._comms,
+            {
+                "kind": "ticket",
+                "ts": update.ts,
+                "session": self.session_id,
+                "ticket_id": update.ticket_id,
+                "status": update.status,
+                "track": update.track,
+                "reason": update.reason,
+            },
+        )
         self._feed(update)
         return update
 
     def rate(self, score: float, *, ts: float | None = None) -> Rating:
         rating = Rating(check_ts(ts), check_score(score), self.session_id)
-        self._write(self._comms, {"kind": "rating", "ts": rating.ts, "session": self.session_id,
-                                  "score": rating.score})
+        self._write(self._comms, {"kind": "rating", "ts": rating.ts, "session": self.session_id, "score": rating.score})
         self._feed(rating)
         return rating
 

@@ -86,7 +86,7 @@ def load(path: str | os.PathLike, *, move_corrupt: bool = True) -> Loaded:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         return unusable(f"is not valid TOML ({exc})")
-    except Exception as exc:  # noqa: BLE001 - e.g. RecursionError on arrays nested 5,000 deep: no TOML of ours
+    except Exception as exc:
         return unusable(f"is not valid TOML ({type(exc).__name__}: {exc})")
     schema = data.get("schema")
     if not isinstance(schema, int) or isinstance(schema, bool):
@@ -104,8 +104,10 @@ def _read_bounded(path: Path) -> bytes | None:
     with os.fdopen(fd, "rb", buffering=0) as f:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise OSError(errno.EISDIR if stat.S_ISDIR(st.st_mode) else errno.EINVAL,
-                          "it is a folder" if stat.S_ISDIR(st.st_mode) else "it is not a regular file")
+            raise OSError(
+                errno.EISDIR if stat.S_ISDIR(st.st_mode) else errno.EINVAL,
+                "it is a folder" if stat.S_ISDIR(st.st_mode) else "it is not a regular file",
+            )
         if st.st_size > MAX_READ_BYTES:
             return None
         raw = f.read(MAX_READ_BYTES + 1)  # it may have grown since

@@ -172,14 +172,15 @@ class SessionStore:
                 try:
                     self._db = self._connect()
                 except (sqlite3.Error, OSError) as again:
-                    self._notice(f"the session history {self.path} cannot be opened ({again}); "
-                                 "sessions are not being kept")
+                    self._notice(
+                        f"the session history {self.path} cannot be opened ({again}); sessions are not being kept"
+                    )
             else:
-                self._notice(f"the session history {self.path} cannot be opened ({exc}); "
-                             "sessions are not being kept")
+                self._notice(f"the session history {self.path} cannot be opened ({exc}); sessions are not being kept")
         except OSError as exc:
-            self._notice(f"the session history {self.path} cannot be opened ({exc.strerror or exc}); "
-                         "sessions are not being kept")
+            self._notice(
+                f"the session history {self.path} cannot be opened ({exc.strerror or exc}); sessions are not being kept"
+            )
         return self._db is not None
 
     def _connect(self) -> sqlite3.Connection:
@@ -192,15 +193,16 @@ class SessionStore:
             side = self.path.with_name(self.path.name + suffix)
             if side.is_file():
                 state_file.private_file(side)
-        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False,
-                             isolation_level=None)
+        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False, isolation_level=None)
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
-                raise NewerSchema(f"it has schema {version}, newer than this version of session-insights knows "
-                                  f"({SCHEMA_VERSION}); upgrade session-insights to keep sessions in it")
+                raise NewerSchema(
+                    f"it has schema {version}, newer than this version of session-insights knows "
+                    f"({SCHEMA_VERSION}); upgrade session-insights to keep sessions in it"
+                )
             for target in range(version, SCHEMA_VERSION):
                 # One transaction a step (executescript would commit on its own).
                 db.execute("BEGIN IMMEDIATE")
@@ -219,8 +221,9 @@ class SessionStore:
         return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
 
     def _move_aside(self, exc: BaseException) -> None:
-        moved = state_file.move_aside(self.path, f"is not a readable session history ({exc})",
-                                      companions=("-wal", "-shm"))
+        moved = state_file.move_aside(
+            self.path, f"is not a readable session history ({exc})", companions=("-wal", "-shm")
+        )
         self._notice(moved.notice)
 
     def _notice(self, text: str) -> None:
@@ -264,8 +267,10 @@ class SessionStore:
             written = 0
             known: dict[tuple[str, str], tuple] = {}  # ranks to remember once committed
             for key, rank, row in fresh:
-                stored = db.execute(f"SELECT {', '.join(SESSION_FIELDS)}, row_version FROM sessions "
-                                    "WHERE source = ? AND session = ?", key).fetchone()
+                stored = db.execute(
+                    f"SELECT {', '.join(SESSION_FIELDS)}, row_version FROM sessions WHERE source = ? AND session = ?",
+                    key,
+                ).fetchone()
                 if stored is not None:
                     try:
                         stored_rank = (row_rank(decoded(stored[:-1], {}, [])), int(stored[-1]))
@@ -276,23 +281,31 @@ class SessionStore:
                     if stored_rank >= rank:
                         known[key] = stored_rank
                         continue
-                db.execute(f"INSERT OR REPLACE INTO sessions (source, session, {', '.join(SESSION_FIELDS)}, "
-                           f"row_version, written_ts) VALUES ({', '.join('?' * (len(SESSION_FIELDS) + 4))})",
-                           to_sql((*key, *(row[f] for f in SESSION_FIELDS), ROW_VERSION, now_ts)))
+                db.execute(
+                    f"INSERT OR REPLACE INTO sessions (source, session, {', '.join(SESSION_FIELDS)}, "
+                    f"row_version, written_ts) VALUES ({', '.join('?' * (len(SESSION_FIELDS) + 4))})",
+                    to_sql((*key, *(row[f] for f in SESSION_FIELDS), ROW_VERSION, now_ts)),
+                )
                 db.execute("DELETE FROM session_models WHERE source = ? AND session = ?", key)
                 db.executemany(
                     f"INSERT INTO session_models (source, session, model, {', '.join(MODEL_FIELDS)}) "
                     f"VALUES ({', '.join('?' * (len(MODEL_FIELDS) + 3))})",
-                    [to_sql((*key, model, *(m[f] for f in MODEL_FIELDS))) for model, m in row["models"].items()])
+                    [to_sql((*key, model, *(m[f] for f in MODEL_FIELDS))) for model, m in row["models"].items()],
+                )
                 # The live history keeps a long session's recent days only: stored days
                 # before the first day of this copy stay.
                 first_day = min((d[0] for d in row["days"]), default=None)
                 if first_day is not None:
-                    db.execute("DELETE FROM session_days WHERE source = ? AND session = ? AND day >= ?",
-                               (*key, first_day))
-                db.executemany("INSERT INTO session_days VALUES (?, ?, ?, ?, ?, ?, ?)", [
-                    to_sql((*key, day, model, requests, tokens, cost))
-                    for day, model, requests, tokens, cost in row["days"]])
+                    db.execute(
+                        "DELETE FROM session_days WHERE source = ? AND session = ? AND day >= ?", (*key, first_day)
+                    )
+                db.executemany(
+                    "INSERT INTO session_days VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        to_sql((*key, day, model, requests, tokens, cost))
+                        for day, model, requests, tokens, cost in row["days"]
+                    ],
+                )
                 known[key] = rank
                 written += 1
             db.execute("COMMIT")
@@ -320,8 +333,9 @@ class SessionStore:
 
     # --- reading -------------------------------------------------------------------
 
-    def sessions(self, since_ts: float | None = None, until_ts: float | None = None,
-                 project: str | None = None) -> list[dict]:
+    def sessions(
+        self, since_ts: float | None = None, until_ts: float | None = None, project: str | None = None
+    ) -> list[dict]:
         """Stored session rows (the shape TokenHistory.session_rows gives) whose activity
         overlaps [since_ts, until_ts), of ``project`` if given; [] when unreadable."""
         where, args = ["1 = 1"], []
@@ -339,15 +353,20 @@ class SessionStore:
                 return []
             try:
                 db = self._db
-                rows = db.execute(f"SELECT source, session, {', '.join(SESSION_FIELDS)}, row_version FROM sessions "
-                                  f"WHERE {' AND '.join(where)} ORDER BY first_ts, source, session", args).fetchall()
+                rows = db.execute(
+                    f"SELECT source, session, {', '.join(SESSION_FIELDS)}, row_version FROM sessions "
+                    f"WHERE {' AND '.join(where)} ORDER BY first_ts, source, session",
+                    args,
+                ).fetchall()
                 models: dict[tuple, dict] = {}
                 for source, session, model, *figures in db.execute(
-                        f"SELECT source, session, model, {', '.join(MODEL_FIELDS)} FROM session_models"):
+                    f"SELECT source, session, model, {', '.join(MODEL_FIELDS)} FROM session_models"
+                ):
                     models.setdefault((source, session), {})[model] = dict(zip(MODEL_FIELDS, figures))
                 days: dict[tuple, list] = {}
                 for source, session, day, model, requests, tokens, cost in db.execute(
-                        "SELECT * FROM session_days ORDER BY day, model"):
+                    "SELECT * FROM session_days ORDER BY day, model"
+                ):
                     days.setdefault((source, session), []).append((day, model, requests, tokens, cost))
                 unplain = set(db.execute(UNPLAIN_SESSIONS).fetchall())
             except sqlite3.DatabaseError as exc:
@@ -358,11 +377,19 @@ class SessionStore:
             key = (source, session)
             try:
                 if key in unplain:
-                    row = {"source": source or None, "session": session,
-                           **decoded(figures, models.get(key, {}), days.get(key, []))}
+                    row = {
+                        "source": source or None,
+                        "session": session,
+                        **decoded(figures, models.get(key, {}), days.get(key, [])),
+                    }
                 else:
-                    row = {"source": source or None, "session": session, **dict(zip(SESSION_FIELDS, figures)),
-                           "models": models.get(key, {}), "days": days.get(key, [])}
+                    row = {
+                        "source": source or None,
+                        "session": session,
+                        **dict(zip(SESSION_FIELDS, figures)),
+                        "models": models.get(key, {}),
+                        "days": days.get(key, []),
+                    }
                 rank = (row_rank(row), int(version))
             except (ValueError, TypeError):
                 left_out += 1
@@ -373,8 +400,10 @@ class SessionStore:
             out.append(row)
         if left_out:
             which = "1 session" if left_out == 1 else f"{left_out:,} sessions"
-            self._notice(f"the session history {self.path} holds figures that are not ours in {which}; "
-                         "left out until they are written again")
+            self._notice(
+                f"the session history {self.path} holds figures that are not ours in {which}; "
+                "left out until they are written again"
+            )
         return out
 
 

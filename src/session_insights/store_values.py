@@ -14,16 +14,39 @@ from collections.abc import Iterable
 
 # Scalar figures of a session row, as TokenHistory.session_rows gives them.
 SESSION_FIELDS = (
-    "project", "state", "first_ts", "last_ts", "end_ts", "requests", "input_tokens", "output_tokens",
-    "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "total_tokens", "cost_pusd",
-    "unpriced_requests", "tool_calls", "tool_failures", "tickets_completed", "ratings", "rating_sum",
+    "project",
+    "state",
+    "first_ts",
+    "last_ts",
+    "end_ts",
+    "requests",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "total_tokens",
+    "cost_pusd",
+    "unpriced_requests",
+    "tool_calls",
+    "tool_failures",
+    "tickets_completed",
+    "ratings",
+    "rating_sum",
     "tool_prompt_tokens",
 )
 # Figures of one model in a session's model mix (token kinds NULL, None when read, in a
 # row written before schema 2).
 MODEL_FIELDS = (
-    "requests", "total_tokens", "cost_pusd", "unpriced_requests", "input_tokens", "output_tokens",
-    "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
+    "requests",
+    "total_tokens",
+    "cost_pusd",
+    "unpriced_requests",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
 )
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
@@ -33,14 +56,21 @@ def to_sql(values: Iterable) -> tuple:
     """Values as stored: an int past SQLite's 64-bit INTEGER as the BLOB of its decimal
     digits. Not a TEXT: an INTEGER column turns a TEXT of too many digits into a REAL, and
     leaves a BLOB as it is."""
-    return tuple(str(v).encode("ascii") if type(v) is int and not _INT64_MIN <= v <= _INT64_MAX else v
-                 for v in values)
+    return tuple(str(v).encode("ascii") if type(v) is int and not _INT64_MIN <= v <= _INT64_MAX else v for v in values)
 
 
 # What each stored value may be, in SQLite's typeof names (a count past int64 is a BLOB).
 _COUNT, _TEXT = ("integer", "blob"), ("text",)
-_SESSION_KINDS = tuple(("text", "null") if f in ("project", "state") else ("real", "integer") if f == "rating_sum"
-                       else ("real", "integer", "null") if f.endswith("_ts") else _COUNT for f in SESSION_FIELDS)
+_SESSION_KINDS = tuple(
+    ("text", "null")
+    if f in ("project", "state")
+    else ("real", "integer")
+    if f == "rating_sum"
+    else ("real", "integer", "null")
+    if f.endswith("_ts")
+    else _COUNT
+    for f in SESSION_FIELDS
+)
 _MODEL_KINDS = (_TEXT, *(_COUNT + ("null",) if f in MODEL_FIELDS[4:] else _COUNT for f in MODEL_FIELDS))
 _DAY_KINDS = (("integer",), _TEXT, _COUNT, _COUNT, _COUNT)
 _TYPEOF = {int: "integer", float: "real", str: "text", bytes: "blob", type(None): "null"}
@@ -49,15 +79,21 @@ _TYPEOF = {int: "integer", float: "real", str: "text", bytes: "blob", type(None)
 def _not_plain(columns: Iterable[str], kinds: Iterable[tuple]) -> str:
     """An SQL condition: the row holds a BLOB or a value of another kind than its column
     takes. Reading checks those rows value by value, and takes the others as they are."""
-    return " OR ".join(f"typeof({column}) NOT IN ({', '.join(repr(t) for t in kind if t != 'blob')})"
-                       for column, kind in zip(columns, kinds, strict=True))
+    return " OR ".join(
+        f"typeof({column}) NOT IN ({', '.join(repr(t) for t in kind if t != 'blob')})"
+        for column, kind in zip(columns, kinds, strict=True)
+    )
 
 
 # The sessions a row of which is not plain, in any of the three tables.
-UNPLAIN_SESSIONS = " UNION ".join(f"SELECT source, session FROM {table} WHERE {_not_plain(columns, kinds)}"
-                                   for table, columns, kinds in (
-    ("sessions", SESSION_FIELDS, _SESSION_KINDS), ("session_models", ("model", *MODEL_FIELDS), _MODEL_KINDS),
-    ("session_days", ("day", "model", "requests", "tokens", "cost_pusd"), _DAY_KINDS)))
+UNPLAIN_SESSIONS = " UNION ".join(
+    f"SELECT source, session FROM {table} WHERE {_not_plain(columns, kinds)}"
+    for table, columns, kinds in (
+        ("sessions", SESSION_FIELDS, _SESSION_KINDS),
+        ("session_models", ("model", *MODEL_FIELDS), _MODEL_KINDS),
+        ("session_days", ("day", "model", "requests", "tokens", "cost_pusd"), _DAY_KINDS),
+    )
+)
 
 
 def _checked(values: Iterable, kinds: tuple) -> list:

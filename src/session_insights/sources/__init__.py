@@ -25,7 +25,7 @@ def _module(kind: str):
 
 def parse_spec(spec: str) -> tuple[str, str | None]:
     """(kind, path or None) from a SOURCE spec; SourceError with a one-line reason."""
-    kind, sep, path = spec.partition(":")
+    kind, _, path = spec.partition(":")
     kind = kind.strip().lower()
     if kind not in KINDS:
         raise SourceError(

@@ -87,15 +87,13 @@ MAX_GENERATIONS_PER_SESSION = 256
 # entry counts each once; beyond this the oldest are forgotten.
 MAX_COUNTED_ENTRIES = 100_000
 # What makes an entry itself: a generation id stamped on it later leaves it the same entry.
-_IDENTITY = ("project_id", "session_id", "timestamp", "session_boundary", "total_input_tokens",
-             "total_output_tokens")
+_IDENTITY = ("project_id", "session_id", "timestamp", "session_boundary", "total_input_tokens", "total_output_tokens")
 
 
 class OpenSession:
     """What a session's next entry is measured against, and what it counted so far."""
 
-    __slots__ = ("counted_in", "counted_out", "emitted", "generations", "last_in", "last_out", "start_in",
-                 "start_out")
+    __slots__ = ("counted_in", "counted_out", "emitted", "generations", "last_in", "last_out", "start_in", "start_out")
 
     def __init__(self, total_in: int, total_out: int):
         self.start_in = self.last_in = total_in
@@ -271,14 +269,14 @@ class AuditSource(LineSource):
                 saved = Position.from_dict(self.history.offset_for(key))
                 if (saved.inode, saved.device) == (st.st_ino, st.st_dev) and saved.offset <= len(entries):
                     # After a restart: the entries read before it rebuild the open sessions only.
-                    self._read_entries(entries[:saved.offset], key, log, count=False)
+                    self._read_entries(entries[: saved.offset], key, log, count=False)
                     self._counted_before_restart(key)
         elif (log.inode, log.device) != (st.st_ino, st.st_dev) or len(entries) < log.done:
             # Replaced, or begun again by its writer: read again from its first entry.
             self._open.pop(key, None)
             log.done = log.bad = 0
         log.inode, log.device = st.st_ino, st.st_dev
-        records = self._read_entries(entries[log.done:], key, log, count=True)
+        records = self._read_entries(entries[log.done :], key, log, count=True)
         self.history.add_read(key, records, {"offset": log.done, "inode": st.st_ino, "device": st.st_dev})
         return len(records)
 
@@ -299,7 +297,7 @@ class AuditSource(LineSource):
         log.done += len(entries)
         if log.bad > log.noted:
             if count:  # entries read before a restart were counted bad then
-                for reason in reasons[len(reasons) - (log.bad - log.noted):]:
+                for reason in reasons[len(reasons) - (log.bad - log.noted) :]:
                     self.history.note_bad_line(file, 1, reason)
             log.noted = log.bad
         return found
@@ -374,8 +372,12 @@ class AuditSource(LineSource):
             out.append(TicketUpdate(ts, ticket, "in_progress", project, None, session))
         else:
             sessions.move_to_end(key)
-            if (generation is not None and generation in state.generations and boundary is None
-                    and (total_in < state.last_in or total_out < state.last_out)):
+            if (
+                generation is not None
+                and generation in state.generations
+                and boundary is None
+                and (total_in < state.last_in or total_out < state.last_out)
+            ):
                 return []  # a replayed copy of an earlier entry
             grew_in = max(0, total_in - state.last_in)
             grew_out = max(0, total_out - state.last_out)
@@ -383,10 +385,17 @@ class AuditSource(LineSource):
             prefix = f"{REWRITE_MARK}audit:{project or ''}:{session}"
             if generation is not None:
                 # This generation's growth so far, under its key: the latest copy holds it all.
-                so_far = (grown or (0, 0))
-                event = usage_event(model=UNRECORDED_MODEL, input_tokens=so_far[0] + grew_in,
-                                    output_tokens=so_far[1] + grew_out, ts=ts, tier=project, session=session,
-                                    source="audit", request_key=f"{prefix}:{generation}")
+                so_far = grown or (0, 0)
+                event = usage_event(
+                    model=UNRECORDED_MODEL,
+                    input_tokens=so_far[0] + grew_in,
+                    output_tokens=so_far[1] + grew_out,
+                    ts=ts,
+                    tier=project,
+                    session=session,
+                    source="audit",
+                    request_key=f"{prefix}:{generation}",
+                )
                 state.count(event)
                 out.append(event)
                 if grown is None:
@@ -398,9 +407,16 @@ class AuditSource(LineSource):
             elif grew_in or grew_out:
                 # Keyed by the entry itself, so the end can take it back and a copy of the
                 # line read again counts once.
-                event = usage_event(model=UNRECORDED_MODEL, input_tokens=grew_in, output_tokens=grew_out,
-                                    ts=ts, tier=project, session=session, source="audit",
-                                    request_key=f"{prefix}@{ts!r}:{total_in}:{total_out}")
+                event = usage_event(
+                    model=UNRECORDED_MODEL,
+                    input_tokens=grew_in,
+                    output_tokens=grew_out,
+                    ts=ts,
+                    tier=project,
+                    session=session,
+                    source="audit",
+                    request_key=f"{prefix}@{ts!r}:{total_in}:{total_out}",
+                )
                 state.count(event)
                 out.append(event)
             state.last_in, state.last_out = total_in, total_out

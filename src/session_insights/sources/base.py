@@ -141,8 +141,11 @@ class LineSource:
         if path is None:
             path = [root for root in self.default_roots() if root.is_dir()]
             if not path:
-                raise SourceError(f"{self.kind}: no {self.logs_name} found (looked in "
-                                  + ", ".join(str(r) for r in self.default_roots()) + ")")
+                raise SourceError(
+                    f"{self.kind}: no {self.logs_name} found (looked in "
+                    + ", ".join(str(r) for r in self.default_roots())
+                    + ")"
+                )
         self.roots = [Path(p).expanduser() for p in path] if isinstance(path, list) else [Path(path).expanduser()]
         self.history = history
         for root in self.roots:
@@ -316,8 +319,10 @@ class LineSource:
                 if st.st_size > MAX_WHOLE_BYTES:
                     # Read whole, it would be held whole (and parsed into more): skip it.
                     self._whole_seen[key] = seen
-                    self.history.notice(f"{self.label}: skipped {key}: {st.st_size:,} bytes, over the "
-                                        f"{MAX_WHOLE_BYTES:,} a file read whole may hold")
+                    self.history.notice(
+                        f"{self.label}: skipped {key}: {st.st_size:,} bytes, over the "
+                        f"{MAX_WHOLE_BYTES:,} a file read whole may hold"
+                    )
                     return None
                 data = f.read(MAX_WHOLE_BYTES + 1)
         except OSError as exc:

@@ -99,8 +99,11 @@ class ClaudeSource(LineSource):
         session = session if isinstance(session, str) else None
         tier = SIDECHAIN_TIER if obj.get("isSidechain") else MAIN_TIER
         content = message.get("content")
-        blocks = [_tool_use_block(b) for b in content if isinstance(b, dict) and b.get("type") == "tool_use"] \
-            if isinstance(content, list) else []
+        blocks = (
+            [_tool_use_block(b) for b in content if isinstance(b, dict) and b.get("type") == "tool_use"]
+            if isinstance(content, list)
+            else []
+        )
         tickets = [t for block in blocks if block["name"] == "TodoWrite" for t in _todos(block, ts, session)]
         model, usage = message.get("model"), message.get("usage")
         if usage is not None and not isinstance(usage, dict):
@@ -115,11 +118,23 @@ class ClaudeSource(LineSource):
             cost = obj.get("costUSD")
             msg_id, request_id = message.get("id"), obj.get("requestId")
             key = f"{msg_id}:{request_id}" if msg_id or request_id else None
-            event = UsageEvent(ts, model, "anthropic", c["input_tokens"], c["cache_read_tokens"],
-                               c["cache_write_tokens"], c["cache_write_1h_tokens"], c["output_tokens"], 0,
-                               tier, session or None, "claude", key,
-                               None if cost is None else check_cost_usd("costUSD", cost),
-                               self._turn_tools(key, blocks))
+            event = UsageEvent(
+                ts,
+                model,
+                "anthropic",
+                c["input_tokens"],
+                c["cache_read_tokens"],
+                c["cache_write_tokens"],
+                c["cache_write_1h_tokens"],
+                c["output_tokens"],
+                0,
+                tier,
+                session or None,
+                "claude",
+                key,
+                None if cost is None else check_cost_usd("costUSD", cost),
+                self._turn_tools(key, blocks),
+            )
         out: list[Record] = []
         if session and session not in self._projects_named:
             project = project_name(obj.get("cwd"))
@@ -172,7 +187,7 @@ class ClaudeSource(LineSource):
             answered.append((use_id, ToolCall(ts, name, duration_ms, not block.get("is_error"), session)))
         for use_id, _ in answered:  # forgotten only once the whole line is read
             self._open_tool_uses.pop(use_id, None)
-        self._answers.extend(early[:_MAX_OPEN_TOOL_USES - len(self._answers)])
+        self._answers.extend(early[: _MAX_OPEN_TOOL_USES - len(self._answers)])
         return [record for _, record in answered]
 
     def carry(self, file: str) -> tuple[list, list]:
@@ -222,8 +237,9 @@ def _todos(block: dict, ts: float, session: str | None) -> list[Record]:
         if not isinstance(todo_id, str) or not todo_id:
             text = str(todo.get("content", ""))
             todo_id = "todo-" + hashlib.blake2b(text.encode(errors="replace"), digest_size=6).hexdigest()
-        updates.append(TicketUpdate(ts, f"{session or 'claude'}/{todo_id}", _TODO_STATUS[status],
-                                    session, None, session))
+        updates.append(
+            TicketUpdate(ts, f"{session or 'claude'}/{todo_id}", _TODO_STATUS[status], session, None, session)
+        )
     return updates
 
 

@@ -160,8 +160,7 @@ class CodexSource(LineSource):
 
     def parse(self, line: bytes, file: str) -> Iterable[Record]:
         # Most bytes are messages and reasoning: skip them before parsing JSON.
-        if not (b'"token_count"' in line or b'_call' in line or b'"turn_context"' in line
-                or b'"session_meta"' in line):
+        if not (b'"token_count"' in line or b"_call" in line or b'"turn_context"' in line or b'"session_meta"' in line):
             return ()
         obj = orjson.loads(line)
         if not isinstance(obj, dict):
@@ -199,8 +198,10 @@ class CodexSource(LineSource):
         session = payload.get("id")
         source = payload.get("source")
         subagent = isinstance(source, dict) and "subagent" in source
-        rollout = _Rollout(session=session if isinstance(session, str) and session else None,
-                           tier=SIDECHAIN_TIER if subagent else MAIN_TIER)
+        rollout = _Rollout(
+            session=session if isinstance(session, str) and session else None,
+            tier=SIDECHAIN_TIER if subagent else MAIN_TIER,
+        )
         provider = payload.get("model_provider")
         if isinstance(provider, str) and provider and provider.lower() != "openai":
             rollout.provider = provider  # a local or third-party provider: priced if known, else named unpriced
@@ -250,10 +251,19 @@ class CodexSource(LineSource):
             raise ValueError("token_count before any turn_context names a model")
         cached = min(cached, inp)
         event = usage_event(
-            model=rollout.model, ts=ts, tier=rollout.tier, session=rollout.session, provider=rollout.provider,
-            source="codex", request_key=f"codex:{rollout.session}:{total[0]}:{total[1]}:{total[2]}",
-            input_tokens=inp - cached, cache_read_tokens=cached, output_tokens=out,
-            reasoning_tokens=min(reasoning, out), tools=tuple(rollout.turn_tools) or None)
+            model=rollout.model,
+            ts=ts,
+            tier=rollout.tier,
+            session=rollout.session,
+            provider=rollout.provider,
+            source="codex",
+            request_key=f"codex:{rollout.session}:{total[0]}:{total[1]}:{total[2]}",
+            input_tokens=inp - cached,
+            cache_read_tokens=cached,
+            output_tokens=out,
+            reasoning_tokens=min(reasoning, out),
+            tools=tuple(rollout.turn_tools) or None,
+        )
         rollout.turn_tools = {}
         return [event]
 
@@ -269,9 +279,11 @@ class CodexSource(LineSource):
             if not isinstance(resets, (int, float)) or isinstance(resets, bool) or not MIN_TS <= resets < MAX_TS:
                 resets = None  # shown as a local time: one far out of range cannot be
             minutes = window.get("window_minutes")
-            windows[name] = {"used_pct": float(window["used_percent"]),
-                             "window_minutes": minutes if isinstance(minutes, int) else None,
-                             "resets_at": None if resets is None else float(resets)}
+            windows[name] = {
+                "used_pct": float(window["used_percent"]),
+                "window_minutes": minutes if isinstance(minutes, int) else None,
+                "resets_at": None if resets is None else float(resets),
+            }
         if windows and (self.rate_limits is None or ts >= self.rate_limits["ts"]):
             self.rate_limits = {"ts": ts, **windows}
             self.history.set_rate_limits(self.label, self.rate_limits)
@@ -279,7 +291,10 @@ class CodexSource(LineSource):
     def _response_item(self, rollout: _Rollout, payload: dict, ts: float) -> list[Record]:
         kind = payload.get("type")
         if kind in ("function_call", "custom_tool_call", "local_shell_call"):
-            call_id, name = payload.get("call_id"), payload.get("name") or ("shell" if kind == "local_shell_call" else None)
+            call_id, name = (
+                payload.get("call_id"),
+                payload.get("name") or ("shell" if kind == "local_shell_call" else None),
+            )
             check_name(f"{kind} name", name)
             if not isinstance(call_id, str):
                 raise ValueError(f"{kind} call_id must be a string, got {call_id!r}")
@@ -315,8 +330,16 @@ class CodexSource(LineSource):
             if not isinstance(status, str) or status not in _PLAN_STATUS:
                 raise ValueError(f"update_plan step status is not {' or '.join(_PLAN_STATUS)}, got {status!r}")
             digest = hashlib.blake2b(str(step.get("step", "")).encode(errors="replace"), digest_size=6).hexdigest()
-            updates.append(TicketUpdate(ts, f"{rollout.session or 'codex'}/step-{digest}",
-                                        _PLAN_STATUS[status], rollout.session, None, rollout.session))
+            updates.append(
+                TicketUpdate(
+                    ts,
+                    f"{rollout.session or 'codex'}/step-{digest}",
+                    _PLAN_STATUS[status],
+                    rollout.session,
+                    None,
+                    rollout.session,
+                )
+            )
         return updates
 
 

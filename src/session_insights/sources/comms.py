@@ -29,8 +29,15 @@ from ..events import (
 from ..hooks import usage_from_comms_entry
 from .base import LineSource, Record
 
-USAGE_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
-                "cache_write_1h_tokens", "reasoning_tokens", "tool_prompt_tokens")
+USAGE_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cache_write_1h_tokens",
+    "reasoning_tokens",
+    "tool_prompt_tokens",
+)
 
 
 def parse_comms_line(line: bytes) -> list[Record]:
@@ -51,20 +58,38 @@ def parse_comms_line(line: bytes) -> list[Record]:
         unknown = set(usage) - set(USAGE_FIELDS)
         if unknown:
             raise ValueError(f"usage has fields we do not read, got {sorted(unknown)}")
-        return [usage_event(model=obj.get("model"), ts=ts, tier=obj.get("tier"), session=session,
-                            provider=obj.get("provider"), source="comms", request_key=obj.get("request_key"),
-                            reported_cost_usd=obj.get("cost_usd"), **usage)]
+        return [
+            usage_event(
+                model=obj.get("model"),
+                ts=ts,
+                tier=obj.get("tier"),
+                session=session,
+                provider=obj.get("provider"),
+                source="comms",
+                request_key=obj.get("request_key"),
+                reported_cost_usd=obj.get("cost_usd"),
+                **usage,
+            )
+        ]
     if kind == "tool_call":
         ok = obj.get("ok", True)
         if not isinstance(ok, bool):
             raise ValueError("ok must be true or false")
-        return [ToolCall(ts, check_name("name", obj.get("name")), check_duration_ms(obj.get("duration_ms")), ok,
-                         session)]
+        return [
+            ToolCall(ts, check_name("name", obj.get("name")), check_duration_ms(obj.get("duration_ms")), ok, session)
+        ]
     if kind == "ticket":
         ticket_id = obj.get("ticket_id")
-        return [TicketUpdate(ts, check_name("ticket_id", str(ticket_id) if isinstance(ticket_id, int) else ticket_id),
-                             check_status(obj.get("status")), check_label("track", obj.get("track")),
-                             check_reason(obj.get("reason")), session)]
+        return [
+            TicketUpdate(
+                ts,
+                check_name("ticket_id", str(ticket_id) if isinstance(ticket_id, int) else ticket_id),
+                check_status(obj.get("status")),
+                check_label("track", obj.get("track")),
+                check_reason(obj.get("reason")),
+                session,
+            )
+        ]
     if kind == "rating":
         return [Rating(ts, check_score(obj.get("score")), session)]
     if kind in ("session_start", "session_end"):
@@ -86,4 +111,6 @@ class CommsSource(LineSource):
 
     def parse(self, line: bytes, file: str) -> Iterable[Record]:
         return parse_comms_line(line)
+
+
 SOURCE = CommsSource

@@ -203,10 +203,17 @@ class GeminiSource(LineSource):
             # Tokens without a model cannot be priced or told apart: a bad line, not a silent skip.
             model = check_name("model of a message with tokens", msg.get("model"))
             called = [c.get("name") for c in calls if isinstance(c, dict)] if calls else []
-            event = usage_event(model=model, ts=ts, tier=chat.tier, session=chat.session, provider="google",
-                                source="gemini", request_key=f"{REWRITE_MARK}gemini:{msg_id}",
-                                tools=[n for n in called if isinstance(n, str) and n.strip()] or None,
-                                **gemini_cli_usage(tokens))
+            event = usage_event(
+                model=model,
+                ts=ts,
+                tier=chat.tier,
+                session=chat.session,
+                provider="google",
+                source="gemini",
+                request_key=f"{REWRITE_MARK}gemini:{msg_id}",
+                tools=[n for n in called if isinstance(n, str) and n.strip()] or None,
+                **gemini_cli_usage(tokens),
+            )
         finished = [_finished_call(call, ts, chat) for call in calls or ()]
         out: list[Record] = []
         if event is not None:
@@ -241,9 +248,17 @@ class GeminiSource(LineSource):
             for exc in errors[noted:]:  # the messages past those counted bad before
                 self.history.note_bad_line(key, 1, bad_reason(exc))
             self._legacy_bad[key] = len(errors)
-        self.history.add_read(key, list(records), {"offset": len(messages), "inode": st.st_ino,
-                                                   "device": st.st_dev, "head_len": len(messages),
-                                                   "head": _ids_digest(messages)})
+        self.history.add_read(
+            key,
+            list(records),
+            {
+                "offset": len(messages),
+                "inode": st.st_ino,
+                "device": st.st_dev,
+                "head_len": len(messages),
+                "head": _ids_digest(messages),
+            },
+        )
         return len(records)
 
     def _read_before_restart(self, key: str, st: os.stat_result, messages: list) -> int:

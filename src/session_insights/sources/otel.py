@@ -56,13 +56,15 @@ from .base import BAD_LINE, LineSource, Memory, Record, bad_reason
 UNRECORDED_MODEL = "unrecorded"
 EXECUTE_TOOL = "execute_tool"
 
-USAGE_KEYS = frozenset({
-    "gen_ai.usage.input_tokens",
-    "gen_ai.usage.output_tokens",
-    "gen_ai.usage.cache_read.input_tokens",
-    "gen_ai.usage.cache_creation.input_tokens",
-    "gen_ai.usage.reasoning.output_tokens",
-})
+USAGE_KEYS = frozenset(
+    {
+        "gen_ai.usage.input_tokens",
+        "gen_ai.usage.output_tokens",
+        "gen_ai.usage.cache_read.input_tokens",
+        "gen_ai.usage.cache_creation.input_tokens",
+        "gen_ai.usage.reasoning.output_tokens",
+    }
+)
 # Names from semantic conventions before 1.27, renamed since.
 _DEPRECATED_USAGE = {
     "gen_ai.usage.prompt_tokens": "gen_ai.usage.input_tokens",
@@ -184,11 +186,17 @@ def _is_error(status: object) -> bool:
 
 
 def _otlp_span(span: dict, resource: dict[str, Any]) -> Span:
-    return Span(_id(span.get("traceId")), _id(span.get("spanId")), _id(span.get("parentSpanId")),
-                str(span.get("name") or ""), _nanos(span.get("startTimeUnixNano"), "startTimeUnixNano"),
-                _nanos(span.get("endTimeUnixNano"), "endTimeUnixNano"), _otlp_attributes(span.get("attributes")),
-                resource,
-                _is_error(span.get("status")))
+    return Span(
+        _id(span.get("traceId")),
+        _id(span.get("spanId")),
+        _id(span.get("parentSpanId")),
+        str(span.get("name") or ""),
+        _nanos(span.get("startTimeUnixNano"), "startTimeUnixNano"),
+        _nanos(span.get("endTimeUnixNano"), "endTimeUnixNano"),
+        _otlp_attributes(span.get("attributes")),
+        resource,
+        _is_error(span.get("status")),
+    )
 
 
 def _flat_span(span: dict) -> Span:
@@ -205,8 +213,9 @@ def _flat_span(span: dict) -> Span:
         _nanos(first("startTimeUnixNano", "start_time_unix_nano", "start_time"), "span start time"),
         _nanos(first("endTimeUnixNano", "end_time_unix_nano", "end_time"), "span end time"),
         _flat_attributes(span.get("attributes")),
-        _flat_attributes(span.get("resource", {}).get("attributes") if isinstance(span.get("resource"), dict)
-                         else None),
+        _flat_attributes(
+            span.get("resource", {}).get("attributes") if isinstance(span.get("resource"), dict) else None
+        ),
         _is_error(span.get("status")),
     )
 
@@ -299,8 +308,9 @@ def _seconds(span: Span) -> tuple[float, float]:
 
 def _session(span: Span) -> str | None:
     a, r = span.attributes, span.resource
-    return _label(a.get("gen_ai.conversation.id"), a.get("session.id"), r.get("gen_ai.conversation.id"),
-                  r.get("session.id"))
+    return _label(
+        a.get("gen_ai.conversation.id"), a.get("session.id"), r.get("gen_ai.conversation.id"), r.get("session.id")
+    )
 
 
 class OtelSource(LineSource):
@@ -371,9 +381,18 @@ class OtelSource(LineSource):
             counts = otel_usage(_usage_attributes(attrs))
             model = _label(attrs.get("gen_ai.response.model"), attrs.get("gen_ai.request.model"))
             request_key = f"otel:{span.trace}:{span.span_id}" if span.trace and span.span_id else None
-            return [usage_event(model=model or UNRECORDED_MODEL, ts=_seconds(span)[1], provider=_provider(span),
-                                tier=_label(attrs.get("gen_ai.agent.name")), session=_session(span),
-                                source="otel", request_key=request_key, **counts)]
+            return [
+                usage_event(
+                    model=model or UNRECORDED_MODEL,
+                    ts=_seconds(span)[1],
+                    provider=_provider(span),
+                    tier=_label(attrs.get("gen_ai.agent.name")),
+                    session=_session(span),
+                    source="otel",
+                    request_key=request_key,
+                    **counts,
+                )
+            ]
         if attrs.get("gen_ai.operation.name") == EXECUTE_TOOL:
             start, end = _seconds(span)
             name = _label(attrs.get("gen_ai.tool.name"), span.name.removeprefix(EXECUTE_TOOL))

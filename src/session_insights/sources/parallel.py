@@ -27,9 +27,7 @@ from ..history import TokenHistory, supersedes
 from . import base
 from .tail import FileTail, Position, open_regular, tail_at
 
-MIN_RANGE_BYTES = (
-    8 * 1024 * 1024
-)  # a smaller share of a file is not worth a process of its own
+MIN_RANGE_BYTES = 8 * 1024 * 1024  # a smaller share of a file is not worth a process of its own
 _SCAN_BYTES = 64 * 1024  # read at a time while looking for the line start after a cut
 
 
@@ -58,11 +56,7 @@ def read_all(source: base.LineSource, workers: int | None) -> int:
 
 def _read_all(source: base.LineSource, workers: int | None) -> int:
     if workers is None:
-        workers = (
-            len(os.sched_getaffinity(0))
-            if hasattr(os, "sched_getaffinity")
-            else os.cpu_count() or 1
-        )
+        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     try:
         files = source.files()
     except OSError:
@@ -74,8 +68,7 @@ def _read_all(source: base.LineSource, workers: int | None) -> int:
         try:
             left[key] = max(
                 0,
-                path.stat().st_size
-                - int((history.offset_for(key) or {}).get("offset", 0)),
+                path.stat().st_size - int((history.offset_for(key) or {}).get("offset", 0)),
             )
         except OSError:
             left[key] = 0
@@ -103,12 +96,8 @@ def _pieces(source: base.LineSource, left: dict[str, int], workers: int) -> list
             continue
         try:
             tail = FileTail(key, Position.from_dict(saved))
-            start, size = (
-                tail.check()
-            )  # from 0 if it was replaced since the saved offset
-            cuts = line_starts(
-                key, start, size, min(workers, -(-(size - start) // share))
-            )
+            start, size = tail.check()  # from 0 if it was replaced since the saved offset
+            cuts = line_starts(key, start, size, min(workers, -(-(size - start) // share)))
             bounds = [start, *cuts, size]
             starts = _range_positions(key, tail.position(), bounds[:-1])
         except OSError:
@@ -138,9 +127,7 @@ def line_starts(file: str, start: int, end: int, parts: int) -> list[int]:
     try:
         for i in range(1, parts):
             at = max(start + (end - start) * i // parts, cuts[-1] if cuts else start)
-            while (
-                at < end
-            ):  # the line start at or after ``at``: after the newline before it
+            while at < end:  # the line start at or after ``at``: after the newline before it
                 data = os.pread(fd, min(_SCAN_BYTES, end - at + 1), at - 1)
                 nl = data.find(b"\n")
                 if nl >= 0:
@@ -162,8 +149,7 @@ def _range_positions(file: str, position: dict, offsets: list[int]) -> list[dict
     (its ``tail``), so the range's reader takes the file for the one read so far."""
     fd = open_regular(file)
     try:
-        return [{**position, "offset": at, **dict(zip(("tail_len", "tail"), tail_at(fd, at)))}
-                for at in offsets]
+        return [{**position, "offset": at, **dict(zip(("tail_len", "tail"), tail_at(fd, at)))} for at in offsets]
     finally:
         os.close(fd)
 
@@ -182,9 +168,7 @@ def _balance(pieces: list[Piece], workers: int) -> list[list[Piece]]:
 def _run(jobs: list[list[Piece]], module: str, label: str):
     """Yield (piece or None for a job's whole files, findings) as processes finish them;
     the first job is read in this process meanwhile."""
-    with ProcessPoolExecutor(
-        len(jobs) - 1, mp_context=multiprocessing.get_context("fork")
-    ) as pool:
+    with ProcessPoolExecutor(len(jobs) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
         futures = [pool.submit(_read_job, module, label, job) for job in jobs[1:]]
         yield from _read_job(module, label, jobs[0])
         for future in as_completed(futures):
@@ -216,9 +200,7 @@ def _absorb(source: base.LineSource, results) -> int:
     return queued
 
 
-def _read_job(
-    module: str, label: str, pieces: list[Piece]
-) -> list[tuple[Piece | None, dict]]:
+def _read_job(module: str, label: str, pieces: list[Piece]) -> list[tuple[Piece | None, dict]]:
     """What one process reads: its whole files with one source, each range with its own."""
     out: list[tuple[Piece | None, dict]] = []
     whole = [p for p in pieces if not p.split]
@@ -233,9 +215,7 @@ def _read(module: str, label: str, pieces: list[Piece]) -> dict:
     found (``TokenHistory.findings()``; a range's also its ``carry``)."""
     reader = TokenHistory()
     reader.offsets.update({p.file: p.position for p in pieces if p.position})
-    source = importlib.import_module(module).SOURCE(
-        [Path(p.file) for p in pieces], reader
-    )
+    source = importlib.import_module(module).SOURCE([Path(p.file) for p in pieces], reader)
     source.label = label
     ranged = pieces[0] if pieces[0].split else None
     source.reading_range = ranged is not None
@@ -263,8 +243,4 @@ def _latest_copies(records: list[base.Record]) -> list[base.Record]:
         if j is None or supersedes(record, records[j]):
             keep[key] = i
     winners = set(keep.values())
-    return [
-        r
-        for i, r in enumerate(records)
-        if type(r) is not UsageEvent or r.request_key is None or i in winners
-    ]
+    return [r for i, r in enumerate(records) if type(r) is not UsageEvent or r.request_key is None or i in winners]

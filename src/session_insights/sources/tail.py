@@ -70,9 +70,15 @@ class Position:
     tail: int = 0
 
     def as_dict(self) -> dict:
-        return {"offset": self.offset, "inode": self.inode, "device": self.device,
-                "head_len": self.head_len, "head": self.head,
-                "tail_len": self.tail_len, "tail": self.tail}
+        return {
+            "offset": self.offset,
+            "inode": self.inode,
+            "device": self.device,
+            "head_len": self.head_len,
+            "head": self.head,
+            "tail_len": self.tail_len,
+            "tail": self.tail,
+        }
 
     @classmethod
     def from_dict(cls, data: dict | None) -> Position:
@@ -129,8 +135,9 @@ class FileTail:
         pos = self.pos
         head = os.pread(fd, HEAD_BYTES, 0) if st.st_size else b""
         moved = bool(pos.inode) and (st.st_ino, st.st_dev) != (pos.inode, pos.device)
-        replaced = st.st_size < pos.offset \
-            or (pos.head_len and (len(head) < pos.head_len or head_digest(head[:pos.head_len]) != pos.head))
+        replaced = st.st_size < pos.offset or (
+            pos.head_len and (len(head) < pos.head_len or head_digest(head[: pos.head_len]) != pos.head)
+        )
         if not replaced and (moved or st.st_size > pos.offset):
             replaced = not self._same_before_offset(fd, strict=moved)
         if replaced:
@@ -189,7 +196,7 @@ class FileTail:
         n = min(end, TAIL_BYTES)
         if window is not None and window[0] <= end - n and end <= window[0] + len(window[1]):
             start = end - n - window[0]
-            self.pos.tail_len, self.pos.tail = n, head_digest(window[1][start:start + n]) if n else 0
+            self.pos.tail_len, self.pos.tail = n, head_digest(window[1][start : start + n]) if n else 0
         else:
             self.pos.tail_len, self.pos.tail = tail_at(fd, end)
         self._tail_at = end
@@ -220,7 +227,7 @@ class FileTail:
                     yield line
                     if past:
                         break
-                chunk = chunk[cut + 1:]
+                chunk = chunk[cut + 1 :]
             data = carry + chunk if carry else chunk
             self._window = (read_at - len(data), data)
             lines = data.split(b"\n")

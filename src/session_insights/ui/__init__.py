@@ -2,4 +2,4 @@
 
 from .panel import HEADERS, PANEL_WINDOW_TAG, InsightsPanel
 
-__all__ = ["InsightsPanel", "HEADERS", "PANEL_WINDOW_TAG"]
+__all__ = ["HEADERS", "PANEL_WINDOW_TAG", "InsightsPanel"]

@@ -16,8 +16,9 @@ class BurnHeader(Header):
     key = "burn"
     title = "Burn Rate & Projection"
 
-    def __init__(self, parent: int | str, *, open_: bool = True,
-                 on_budget: Callable[[float | None], None] | None = None):
+    def __init__(
+        self, parent: int | str, *, open_: bool = True, on_budget: Callable[[float | None], None] | None = None
+    ):
         self.on_budget = on_budget
         super().__init__(parent, open_=open_)
 
@@ -26,9 +27,15 @@ class BurnHeader(Header):
         self.session = BoundText(self.body, "—")
         with dpg.group(horizontal=True, parent=self.body):
             dpg.add_text("Budget (USD):")
-            self.budget_input = dpg.add_input_double(width=120, format="%.2f", step=0, min_value=0.0,
-                                                     min_clamped=True, on_enter=True,
-                                                     callback=self._budget_entered)
+            self.budget_input = dpg.add_input_double(
+                width=120,
+                format="%.2f",
+                step=0,
+                min_value=0.0,
+                min_clamped=True,
+                on_enter=True,
+                callback=self._budget_entered,
+            )
             dpg.add_button(label="Set", callback=self._budget_entered)
             dpg.add_button(label="Clear", callback=lambda: self._set_budget(None))
         self.budget = BoundText(self.body, "", color=COLOURS["dim"])
@@ -54,10 +61,13 @@ class BurnHeader(Header):
         rate = snap["burn_rate"]
         w, s = rate["window"], rate["session"]
         minutes = rate["window_s"] // 60
-        self.window.set(f"Last {minutes} min: {fmt.rate(w['tokens_per_min'], 'tokens/min')}   "
-                        f"{fmt.usd(w['usd_per_hour'], '—')}/hour   (active {fmt.duration(w['active_s'])})")
-        self.session.set(f"Session:   {fmt.rate(s['tokens_per_min'], 'tokens/min')}   "
-                         f"{fmt.usd(s['usd_per_hour'], '—')}/hour")
+        self.window.set(
+            f"Last {minutes} min: {fmt.rate(w['tokens_per_min'], 'tokens/min')}   "
+            f"{fmt.usd(w['usd_per_hour'], '—')}/hour   (active {fmt.duration(w['active_s'])})"
+        )
+        self.session.set(
+            f"Session:   {fmt.rate(s['tokens_per_min'], 'tokens/min')}   {fmt.usd(s['usd_per_hour'], '—')}/hour"
+        )
         p = snap["projection"]
         if p["budget_usd"] != self._budget_shown:
             self._budget_shown = p["budget_usd"]
@@ -68,14 +78,19 @@ class BurnHeader(Header):
             when = fmt.runs_out(p["time_to_exhaustion_s"])
             if p["time_to_exhaustion_s"]:
                 when += f" (at {fmt.clock(p['exhaustion_ts'])})"
-            self.budget.set(f"Spent {fmt.usd(p['spent_usd'])} of {fmt.usd(p['budget_usd'])}: "
-                            f"{fmt.usd(p['budget_left_usd'])} left, {when}")
+            self.budget.set(
+                f"Spent {fmt.usd(p['spent_usd'])} of {fmt.usd(p['budget_usd'])}: "
+                f"{fmt.usd(p['budget_left_usd'])} left, {when}"
+            )
         if p["tickets_left"] and p["cost_to_finish_usd"] is not None:
-            self.finish.set_or_hide(f"{p['tickets_left']:,} tickets left: about "
-                                    f"{fmt.usd(p['cost_to_finish_usd'])} and {fmt.duration(p['eta_s'])} to finish")
+            self.finish.set_or_hide(
+                f"{p['tickets_left']:,} tickets left: about "
+                f"{fmt.usd(p['cost_to_finish_usd'])} and {fmt.duration(p['eta_s'])} to finish"
+            )
         elif p["tickets_left"]:
-            self.finish.set_or_hide(f"{p['tickets_left']:,} tickets left: "
-                                    "cost to finish known after the first completes")
+            self.finish.set_or_hide(
+                f"{p['tickets_left']:,} tickets left: cost to finish known after the first completes"
+            )
         else:
             self.finish.set_or_hide("")
         self.limits.set_or_hide("\n".join(fmt.rate_limit_lines(snap["rate_limits"])))

@@ -19,8 +19,13 @@ CARDS = (
 
 class SummaryCards:
     def __init__(self, parent: int | str, fonts: Fonts | None):
-        self.table = dpg.add_table(parent=parent, header_row=False, policy=dpg.mvTable_SizingStretchSame,
-                                   borders_innerV=True, borders_outerV=False)
+        self.table = dpg.add_table(
+            parent=parent,
+            header_row=False,
+            policy=dpg.mvTable_SizingStretchSame,
+            borders_innerV=True,
+            borders_outerV=False,
+        )
         for _ in CARDS:
             dpg.add_table_column(parent=self.table)
         row = dpg.add_table_row(parent=self.table)
@@ -40,17 +45,30 @@ class SummaryCards:
         self.subs["tokens"].set(f"{t['requests']:,} requests" if t["requests"] else "no requests yet")
         self.values["cost"].set(fmt.usd(t["cost_usd"]) if t["requests"] else "—")
         unpriced = snap["unpriced_models"]
-        self.subs["cost"].set(f"+ {len(unpriced)} unpriced model{'s' if len(unpriced) > 1 else ''}" if unpriced
-                              else "all models priced" if t["requests"] else "")
+        self.subs["cost"].set(
+            f"+ {len(unpriced)} unpriced model{'s' if len(unpriced) > 1 else ''}"
+            if unpriced
+            else "all models priced"
+            if t["requests"]
+            else ""
+        )
         w = snap["burn_rate"]["window"]
         self.values["burn"].set(f"{fmt.usd(w['usd_per_hour'], '—')}/h" if w["usd_per_hour"] is not None else "—")
         past = "past_session" in snap  # a session from the durable history: no live rate, no budget
-        self.subs["burn"].set(f"{fmt.tokens_short(w['tokens_per_min'])} tokens/min"
-                              if w["tokens_per_min"] is not None else "past session" if past else "idle")
+        self.subs["burn"].set(
+            f"{fmt.tokens_short(w['tokens_per_min'])} tokens/min"
+            if w["tokens_per_min"] is not None
+            else "past session"
+            if past
+            else "idle"
+        )
         e = snap["efficiency"]
         self.values["efficiency"].set(fmt.tokens_short(e["tokens_per_completed_ticket"]))
-        self.subs["efficiency"].set(f"{fmt.usd(e['cost_per_completed_ticket_usd'])} per ticket"
-                                    if e["cost_per_completed_ticket_usd"] is not None else "no ticket completed")
+        self.subs["efficiency"].set(
+            f"{fmt.usd(e['cost_per_completed_ticket_usd'])} per ticket"
+            if e["cost_per_completed_ticket_usd"] is not None
+            else "no ticket completed"
+        )
         p = snap["projection"]
         if p["budget_usd"] is None:
             self.values["budget"].set("—")

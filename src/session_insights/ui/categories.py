@@ -22,9 +22,11 @@ CATEGORY_COLOURS = {
     "reasoning": COLOURS["reasoning"],
 }
 ROW_PX = 28
-SOURCES_NOTE = ("Categories as the sources count them: no agent log splits a prompt into system, user and "
-                "assistant parts. Reasoning is counted by Codex, Gemini and OpenTelemetry; the tool-use prompt "
-                "by Gemini.")
+SOURCES_NOTE = (
+    "Categories as the sources count them: no agent log splits a prompt into system, user and "
+    "assistant parts. Reasoning is counted by Codex, Gemini and OpenTelemetry; the tool-use prompt "
+    "by Gemini."
+)
 BAR_WIDTH = 0.6
 
 
@@ -50,13 +52,15 @@ class StackedBars:
                 for name in across.TOKEN_CATEGORIES:
                     with dpg.group(horizontal=True) as entry:
                         with dpg.drawlist(width=12, height=14):
-                            dpg.draw_rectangle((0, 3), (11, 14), color=CATEGORY_COLOURS[name],
-                                               fill=CATEGORY_COLOURS[name])
+                            dpg.draw_rectangle(
+                                (0, 3), (11, 14), color=CATEGORY_COLOURS[name], fill=CATEGORY_COLOURS[name]
+                            )
                         dpg.add_text(name)
                         dpg.add_spacer(width=8)
                     self.legend[name] = entry
-        self.plot = dpg.add_plot(parent=parent, height=80, width=-1, no_menus=True, no_mouse_pos=True,
-                                 no_box_select=True, show=False)
+        self.plot = dpg.add_plot(
+            parent=parent, height=80, width=-1, no_menus=True, no_mouse_pos=True, no_box_select=True, show=False
+        )
         self.x_axis = dpg.add_plot_axis(dpg.mvXAxis, parent=self.plot, label="tokens")
         self.y_axis = dpg.add_plot_axis(dpg.mvYAxis, parent=self.plot, no_gridlines=True)
         self.series: dict[str, int] = {}
@@ -120,11 +124,17 @@ class TokenCategoriesHeader(AcrossHeader):
         self.sessions.set(self.labels, [cats for _, cats in view.categories])
         self.hidden.set_or_hide(
             f"The latest {len(view.categories):,} sessions with tokens; {view.categories_hidden:,} older "
-            f"hidden (they count in the total)." if view.categories_hidden else "")
+            f"hidden (they count in the total)."
+            if view.categories_hidden
+            else ""
+        )
         total = view.total_categories
         n_with_tokens = len(view.categories) + view.categories_hidden
         self.total_title.set_or_hide(
-            f"All {n_with_tokens:,} session{'' if n_with_tokens == 1 else 's'}: " + ", ".join(
-                f"{name} {fmt.tokens(total[name])}" for name in across.TOKEN_CATEGORIES if total[name]) + " tokens"
-            if has_data else "")
+            f"All {n_with_tokens:,} session{'' if n_with_tokens == 1 else 's'}: "
+            + ", ".join(f"{name} {fmt.tokens(total[name])}" for name in across.TOKEN_CATEGORIES if total[name])
+            + " tokens"
+            if has_data
+            else ""
+        )
         self.total.set(["all sessions"] if has_data else [], [total] if has_data else [])

@@ -42,11 +42,20 @@ def write_chart(over_time: dict, path: Path) -> None:
     width, height = chart_size(over_time)
     dpg.create_context()
     try:
-        dpg.create_viewport(title="Session Insights: efficiency over time", width=width, height=height,
-                            vsync=False, x_pos=0, y_pos=0, decorated=False, resizable=False)
+        dpg.create_viewport(
+            title="Session Insights: efficiency over time",
+            width=width,
+            height=height,
+            vsync=False,
+            x_pos=0,
+            y_pos=0,
+            decorated=False,
+            resizable=False,
+        )
         Fonts()
-        with dpg.window(no_title_bar=True, no_move=True, no_resize=True, no_scrollbar=True, pos=(0, 0),
-                        width=width, height=height) as window:
+        with dpg.window(
+            no_title_bar=True, no_move=True, no_resize=True, no_scrollbar=True, pos=(0, 0), width=width, height=height
+        ) as window:
             dpg.add_text("Efficiency over time")
         chart = EfficiencyChart(window)
         chart.set(over_time)
@@ -66,9 +75,12 @@ def main(argv: list[str]) -> int:
         return 2
     problem = display_problem()
     if problem:
-        print(f"session-insights: {problem}: the chart is drawn with the panel's own renderer, which needs a "
-              "display. Run it on a virtual display: xvfb-run -s '-screen 0 1280x800x24' session-insights "
-              "report --chart PATH ..., or leave out --chart.", file=sys.stderr)
+        print(
+            f"session-insights: {problem}: the chart is drawn with the panel's own renderer, which needs a "
+            "display. Run it on a virtual display: xvfb-run -s '-screen 0 1280x800x24' session-insights "
+            "report --chart PATH ..., or leave out --chart.",
+            file=sys.stderr,
+        )
         return EXIT_NO_DISPLAY
     try:
         over_time = orjson.loads(Path(argv[0]).read_bytes())

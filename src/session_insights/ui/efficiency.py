@@ -25,18 +25,23 @@ class EfficiencyHeader(Header):
         if e["tokens_per_completed_ticket"] is None:
             self.per_ticket.set("Tokens per completed ticket: — (no ticket completed yet)")
         else:
-            self.per_ticket.set(f"Tokens per completed ticket: {fmt.tokens(e['tokens_per_completed_ticket'])} "
-                                f"({fmt.usd(e['cost_per_completed_ticket_usd'])} per ticket; lower is better)")
+            self.per_ticket.set(
+                f"Tokens per completed ticket: {fmt.tokens(e['tokens_per_completed_ticket'])} "
+                f"({fmt.usd(e['cost_per_completed_ticket_usd'])} per ticket; lower is better)"
+            )
         if e["tokens_per_satisfaction_point"] is None:
             self.per_point.set("Tokens per satisfaction point: — (no ratings yet)")
         else:
-            self.per_point.set(f"Tokens per satisfaction point: {fmt.tokens(e['tokens_per_satisfaction_point'])} "
-                               f"({e['ratings']:,} rating{'' if e['ratings'] == 1 else 's'}, "
-                               f"mean {fmt.satisfaction(e['mean_satisfaction'])})")
+            self.per_point.set(
+                f"Tokens per satisfaction point: {fmt.tokens(e['tokens_per_satisfaction_point'])} "
+                f"({e['ratings']:,} rating{'' if e['ratings'] == 1 else 's'}, "
+                f"mean {fmt.satisfaction(e['mean_satisfaction'])})"
+            )
         over = e["over_time"]
         if over["verdict"]:
-            self.verdict.set(f"{over['verdict']}: {over['change_pct']:+.1f}% from the first to the last "
-                             f"{over['interval']} interval")
+            self.verdict.set(
+                f"{over['verdict']}: {over['change_pct']:+.1f}% from the first to the last {over['interval']} interval"
+            )
             self.verdict.configure(color=VERDICT_COLOURS[over["verdict"]])
         else:
             self.verdict.set("Trend: needs two intervals with data.")

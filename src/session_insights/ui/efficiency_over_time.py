@@ -24,8 +24,9 @@ BAR_ROW_PX = 34  # one interval's row: a bar and its label, legible at the base 
 PLOT_MIN_PX, PLOT_MAX_PX = 150, 520
 # The x axis runs past the longest bar so its label (about 22 characters) fits beside it.
 LABEL_ROOM = 1.5
-EMPTY_TEXT = ("No ended sessions yet: a bar appears for each interval once sessions end "
-              "(open sessions are in no average).")
+EMPTY_TEXT = (
+    "No ended sessions yet: a bar appears for each interval once sessions end (open sessions are in no average)."
+)
 
 
 def plot_height(n_buckets: int) -> int:
@@ -46,8 +47,7 @@ def caption(over: dict) -> str:
     if over["measure"] == "tokens_per_satisfaction_point":
         what = "average tokens / average satisfaction of the sessions that ended in each interval"
     else:
-        what = ("tokens per completed ticket of the sessions that ended in each interval "
-                "(no session is rated yet)")
+        what = "tokens per completed ticket of the sessions that ended in each interval (no session is rated yet)"
     return f"{over['interval'].capitalize()} intervals: {what}. Lower is better."
 
 
@@ -58,8 +58,15 @@ class EfficiencyChart:
     def __init__(self, parent: int | str, *, width: int = -1):
         self.caption = BoundText(parent, "", color=COLOURS["dim"], wrap=0, show=False)
         self.empty = dpg.add_text(EMPTY_TEXT, parent=parent, color=COLOURS["dim"], wrap=0)
-        self.plot = dpg.add_plot(parent=parent, height=PLOT_MIN_PX, width=width, no_menus=True,
-                                 no_mouse_pos=True, no_box_select=True, show=False)
+        self.plot = dpg.add_plot(
+            parent=parent,
+            height=PLOT_MIN_PX,
+            width=width,
+            no_menus=True,
+            no_mouse_pos=True,
+            no_box_select=True,
+            show=False,
+        )
         self.x_axis = dpg.add_plot_axis(dpg.mvXAxis, parent=self.plot)
         self.y_axis = dpg.add_plot_axis(dpg.mvYAxis, parent=self.plot, no_gridlines=True)
         self.bars = dpg.add_bar_series([], [], parent=self.y_axis, horizontal=True, weight=0.62)
@@ -95,9 +102,16 @@ class EfficiencyChart:
         dpg.set_value(self.bars, [scores, rows])
         top = max(scores) or 1.0
         for score, row, label in zip(scores, rows, self.labels):
-            self._annotations.append(dpg.add_plot_annotation(
-                parent=self.plot, label=label, default_value=(score, row), offset=(8.0, 0.0),
-                color=(0, 0, 0, 0), clamped=True))
+            self._annotations.append(
+                dpg.add_plot_annotation(
+                    parent=self.plot,
+                    label=label,
+                    default_value=(score, row),
+                    offset=(8.0, 0.0),
+                    color=(0, 0, 0, 0),
+                    clamped=True,
+                )
+            )
         dpg.configure_item(self.plot, height=plot_height(n))
         dpg.configure_item(self.x_axis, label=f"{MEASURES[over['measure']]} (lower is better)")
         dpg.set_axis_ticks(self.x_axis, fmt.axis_ticks(top))
@@ -108,7 +122,7 @@ class EfficiencyChart:
     def bar_values(self) -> list[float]:
         """The bars' lengths, first interval first (for tests)."""
         scores = list(dpg.get_value(self.bars)[0])
-        return scores[:len(self.labels)]
+        return scores[: len(self.labels)]
 
 
 class EfficiencyOverTimeHeader(AcrossHeader):

@@ -11,8 +11,13 @@ COLUMNS = ("Model", "Requests", "Input", "Output", "Cache read", "Cache write", 
 
 
 def usage_cells(fig: dict) -> list[str]:
-    return [f"{fig['requests']:,}", fmt.tokens(fig["input_tokens"]), fmt.tokens(fig["output_tokens"]),
-            fmt.tokens(fig["cache_read_tokens"]), fmt.tokens(fig["cache_write_tokens"])]
+    return [
+        f"{fig['requests']:,}",
+        fmt.tokens(fig["input_tokens"]),
+        fmt.tokens(fig["output_tokens"]),
+        fmt.tokens(fig["cache_read_tokens"]),
+        fmt.tokens(fig["cache_write_tokens"]),
+    ]
 
 
 class ModelsHeader(Header):
@@ -30,5 +35,9 @@ class ModelsHeader(Header):
             rows.append([model, *usage_cells(fig), cost, fmt.percent(fig["share_pct"])])
         self.table.set_rows(rows)
         names = snap["unpriced_models"]
-        self.unpriced.set(f"Unpriced (no known price; tokens counted, cost unknown): {', '.join(names)}. "
-                          "Add a price under [pricing.overrides] in state.toml." if names else "")
+        self.unpriced.set(
+            f"Unpriced (no known price; tokens counted, cost unknown): {', '.join(names)}. "
+            "Add a price under [pricing.overrides] in state.toml."
+            if names
+            else ""
+        )

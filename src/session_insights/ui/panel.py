@@ -48,9 +48,21 @@ from .widgets import BoundText
 # A fixed integer tag: a host's saved docking layout (its init file) keys windows by
 # it, so the panel lands where the user docked it, whatever else the host adds.
 PANEL_WINDOW_TAG = 0x5E551
-HEADERS: tuple[type[Header], ...] = (TimelineHeader, BurnHeader, ModelsHeader, TiersHeader, EfficiencyHeader,
-                                     ToolsHeader, ToolCostHeader, ProgressHeader, SummaryHeader, SessionsHeader,
-                                     EfficiencyOverTimeHeader, UsageOverTimeHeader, TokenCategoriesHeader)
+HEADERS: tuple[type[Header], ...] = (
+    TimelineHeader,
+    BurnHeader,
+    ModelsHeader,
+    TiersHeader,
+    EfficiencyHeader,
+    ToolsHeader,
+    ToolCostHeader,
+    ProgressHeader,
+    SummaryHeader,
+    SessionsHeader,
+    EfficiencyOverTimeHeader,
+    UsageOverTimeHeader,
+    TokenCategoriesHeader,
+)
 DRAIN_BUDGET_S = 0.001
 TIMELINE_POINTS = 512
 _LIVE = ("live",)  # a requested view: back to the sessions being watched
@@ -66,9 +78,18 @@ class InsightsPanel:
     sessions; None shows the live sessions only.
     """
 
-    def __init__(self, history: TokenHistory, parent: int | str | None = None, *,
-                 clock: Callable[[], float] = time.time, fonts: Fonts | None = None,
-                 refresh_hz: float = 4.0, width: int = 1000, height: int = 760, store=None):
+    def __init__(
+        self,
+        history: TokenHistory,
+        parent: int | str | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        fonts: Fonts | None = None,
+        refresh_hz: float = 4.0,
+        width: int = 1000,
+        height: int = 760,
+        store=None,
+    ):
         self.history = history
         self.store = store
         self.clock = clock
@@ -84,8 +105,9 @@ class InsightsPanel:
         self._requested_view: tuple | None = None  # set from Dear PyGui's callback thread
         self._past_view = None  # the AcrossView the past snapshot was built from
         if parent is None:
-            self.window = dpg.add_window(label="Session Insights", tag=PANEL_WINDOW_TAG, width=width,
-                                         height=height, no_collapse=True)
+            self.window = dpg.add_window(
+                label="Session Insights", tag=PANEL_WINDOW_TAG, width=width, height=height, no_collapse=True
+            )
             parent = self.window
         else:
             self.window = None
@@ -112,9 +134,18 @@ class InsightsPanel:
         self._across_headers = [h for h in self.headers.values() if isinstance(h, AcrossHeader)]
         self._session_headers = [h for h in self.headers.values() if not isinstance(h, AcrossHeader)]
         # In each header with nothing kept for past sessions, the words shown instead.
-        self._not_kept = {key: dpg.add_text("", parent=self.headers[key].item, before=self.headers[key].body,
-                                            color=COLOURS["dim"], wrap=0, indent=6, show=False)
-                          for key in NOT_KEPT}
+        self._not_kept = {
+            key: dpg.add_text(
+                "",
+                parent=self.headers[key].item,
+                before=self.headers[key].body,
+                color=COLOURS["dim"],
+                wrap=0,
+                indent=6,
+                show=False,
+            )
+            for key in NOT_KEPT
+        }
 
     # --- per frame --------------------------------------------------------------
 
@@ -184,8 +215,10 @@ class InsightsPanel:
             self.shown_snapshot = across.session_snapshot(row)
             for key, text in past_session_notes(row).items():
                 dpg.set_value(self._not_kept[key], text)
-            self.past_text.set(f"Showing past session {session_title(view.figures[view.keys.index(self.viewing)])}"
-                               " — only what the session history keeps.")
+            self.past_text.set(
+                f"Showing past session {session_title(view.figures[view.keys.index(self.viewing)])}"
+                " — only what the session history keeps."
+            )
         snap = self.shown_snapshot
         self.cards.update(snap)
         for header in self._session_headers:
@@ -202,8 +235,10 @@ class InsightsPanel:
                 lines.append(f"Unpriced models (cost unknown, tokens counted): {', '.join(snap['unpriced_models'])}")
             if snap["errors"]["bad_lines"]:
                 files = snap["errors"]["files"]
-                lines.append(f"{fmt.skipped_lines(snap['errors'])}; in {len(files):,} file(s): "
-                             + ", ".join(f"{p} ({n:,})" for p, n in list(files.items())[:3]))
+                lines.append(
+                    f"{fmt.skipped_lines(snap['errors'])}; in {len(files):,} file(s): "
+                    + ", ".join(f"{p} ({n:,})" for p, n in list(files.items())[:3])
+                )
         if self.store is not None:
             lines.extend(self.store.notices)
         if self.across.error:

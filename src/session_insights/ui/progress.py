@@ -19,8 +19,7 @@ class ProgressHeader(Header):
         self.counts = BoundText(self.body, "")
         self.eta = BoundText(self.body, "")
         self.blocked = BoundText(self.body, "", color=COLOURS["warn"])
-        self.tracks = RowTable(self.body, ("Track", "Completed", "In progress", "Blocked", "Todo"),
-                               empty_text="")
+        self.tracks = RowTable(self.body, ("Track", "Completed", "In progress", "Blocked", "Todo"), empty_text="")
         self._fraction = -1.0
 
     def update(self, snap: dict, timeline: dict) -> None:
@@ -30,17 +29,42 @@ class ProgressHeader(Header):
         if fraction != self._fraction:
             self._fraction = fraction
             dpg.set_value(self.bar, fraction)
-            dpg.configure_item(self.bar, overlay=f"{by['completed']:,} of {k['total']:,} tickets "
-                                                 f"({fmt.percent(k['progress_pct'], 0)})" if k["total"]
-                               else "no tickets yet")
-        self.counts.set(f"Completed {by['completed']:,}   In progress {by['in_progress']:,}   "
-                        f"Blocked {by['blocked']:,}   Todo {by['todo']:,}" if k["total"] else "")
+            dpg.configure_item(
+                self.bar,
+                overlay=f"{by['completed']:,} of {k['total']:,} tickets ({fmt.percent(k['progress_pct'], 0)})"
+                if k["total"]
+                else "no tickets yet",
+            )
+        self.counts.set(
+            f"Completed {by['completed']:,}   In progress {by['in_progress']:,}   "
+            f"Blocked {by['blocked']:,}   Todo {by['todo']:,}"
+            if k["total"]
+            else ""
+        )
         p = snap["projection"]
-        self.eta.set(("ETA: " + (fmt.duration(p["eta_s"]) + f" (about {fmt.clock(p['eta_ts'])})"
-                                 if p["eta_s"] else "all done" if p["eta_s"] == 0 else
-                                 "known once a ticket completes")) if k["total"] else "")
-        self.blocked.set("Blocked: " + "; ".join(
-            f"{b['id']}" + (f" ({b['reason']})" if b["reason"] else "") for b in k["blocked"][:6])
-            if k["blocked"] else "")
-        self.tracks.set_rows([[name, f"{c['completed']:,}", f"{c['in_progress']:,}", f"{c['blocked']:,}",
-                               f"{c['todo']:,}"] for name, c in k["tracks"].items()])
+        self.eta.set(
+            (
+                "ETA: "
+                + (
+                    fmt.duration(p["eta_s"]) + f" (about {fmt.clock(p['eta_ts'])})"
+                    if p["eta_s"]
+                    else "all done"
+                    if p["eta_s"] == 0
+                    else "known once a ticket completes"
+                )
+            )
+            if k["total"]
+            else ""
+        )
+        self.blocked.set(
+            "Blocked: "
+            + "; ".join(f"{b['id']}" + (f" ({b['reason']})" if b["reason"] else "") for b in k["blocked"][:6])
+            if k["blocked"]
+            else ""
+        )
+        self.tracks.set_rows(
+            [
+                [name, f"{c['completed']:,}", f"{c['in_progress']:,}", f"{c['blocked']:,}", f"{c['todo']:,}"]
+                for name, c in k["tracks"].items()
+            ]
+        )

@@ -33,9 +33,15 @@ SessionKey = tuple[str, str]  # across.row_key: (source or "", session)
 
 # Column title, the session_figures field it shows and sorts by.
 COLUMNS = (
-    ("Session", "session"), ("Project", "project"), ("Start (UTC)", "start_ts"), ("Duration", "duration_s"),
-    ("Requests", "requests"), ("Tokens", "total_tokens"), ("Cost", "cost_usd"),
-    ("Cost / ticket", "cost_per_completed_ticket_usd"), ("Satisfaction", "mean_satisfaction"),
+    ("Session", "session"),
+    ("Project", "project"),
+    ("Start (UTC)", "start_ts"),
+    ("Duration", "duration_s"),
+    ("Requests", "requests"),
+    ("Tokens", "total_tokens"),
+    ("Cost", "cost_usd"),
+    ("Cost / ticket", "cost_per_completed_ticket_usd"),
+    ("Satisfaction", "mean_satisfaction"),
 )
 DEFAULT_SORT = ("start_ts", True)  # latest first
 # Headers with nothing kept for a past session: hidden while one is shown, with a note.
@@ -94,9 +100,15 @@ class AcrossView:
         return periods
 
 
-def build_across_view(rows: list[dict], seq: int = 0, stored: bool = False, *,
-                      figures: list[dict] | None = None, warm_sort: tuple[str, bool] = DEFAULT_SORT,
-                      warm_usage: str = "day") -> AcrossView:
+def build_across_view(
+    rows: list[dict],
+    seq: int = 0,
+    stored: bool = False,
+    *,
+    figures: list[dict] | None = None,
+    warm_sort: tuple[str, bool] = DEFAULT_SORT,
+    warm_usage: str = "day",
+) -> AcrossView:
     """Everything the headers across sessions draw, from merged session rows (and their
     ``across.session_figures`` when the caller has them already)."""
     if figures is None:
@@ -135,8 +147,14 @@ class AcrossLoader:
     first).
     """
 
-    def __init__(self, history: TokenHistory, store=None, *, interval_s: float = ACROSS_INTERVAL_S,
-                 store_interval_s: float = STORE_REREAD_S):
+    def __init__(
+        self,
+        history: TokenHistory,
+        store=None,
+        *,
+        interval_s: float = ACROSS_INTERVAL_S,
+        store_interval_s: float = STORE_REREAD_S,
+    ):
         self.history = history
         self.store = store
         self.interval_s = interval_s
@@ -165,8 +183,11 @@ class AcrossLoader:
         now = time.monotonic() if now is None else now
         if not self._idle.is_set() or now - self._last_start < self.interval_s:
             return
-        store_due = (self.store is not None and self.store.version != self._store_version
-                     and now - self._last_store_read >= self.store_interval_s)
+        store_due = (
+            self.store is not None
+            and self.store.version != self._store_version
+            and now - self._last_store_read >= self.store_interval_s
+        )
         if not store_due and self.history.version == self._history_version:
             return
         self._last_start = now
@@ -214,9 +235,14 @@ class AcrossLoader:
                 self._stored = self.store.sessions()
             rows = across.merge(self._stored, live)
             self._seq += 1
-            self.view = build_across_view(rows, self._seq, stored=self.store is not None,
-                                          figures=self._figures_of(rows), warm_sort=self.sort,
-                                          warm_usage=self.usage_by)
+            self.view = build_across_view(
+                rows,
+                self._seq,
+                stored=self.store is not None,
+                figures=self._figures_of(rows),
+                warm_sort=self.sort,
+                warm_usage=self.usage_by,
+            )
             self.error = None
         except Exception as exc:  # a bad row must cost the headers across sessions, not the panel
             self.error = f"could not read the sessions across the history ({type(exc).__name__}: {exc})"
@@ -249,8 +275,9 @@ class AcrossHeader(Header):
         self.seen: AcrossView | None = None
         self.dirty = False
         super().__init__(parent, open_=open_)
-        self.loading = dpg.add_text("Reading the session history...", parent=self.item, before=self.body,
-                                    color=COLOURS["dim"], indent=6)
+        self.loading = dpg.add_text(
+            "Reading the session history...", parent=self.item, before=self.body, color=COLOURS["dim"], indent=6
+        )
         dpg.configure_item(self.body, show=False)
 
     def update(self, snap: dict, timeline: dict) -> None:
@@ -276,7 +303,7 @@ class AcrossHeader(Header):
 
 def short_session(name: str, limit: int = 14) -> str:
     """A session id short enough for a column: agents name sessions by UUID."""
-    return name if len(name) <= limit else name[:limit - 2] + "…"
+    return name if len(name) <= limit else name[: limit - 2] + "…"
 
 
 def session_cells(fig: dict) -> list[str]:
@@ -322,17 +349,19 @@ def past_session_notes(row: dict) -> dict[str, str]:
     """What the headers with nothing kept for a past session say instead (by header key)."""
     fig = across.session_figures(row)
     kept = "Not kept for past sessions"
-    tools = (f"{kept}: per-tool figures. This session made {row['tool_calls']:,} tool call"
-             f"{'' if row['tool_calls'] == 1 else 's'} ({row['tool_failures']:,} failed).")
+    tools = (
+        f"{kept}: per-tool figures. This session made {row['tool_calls']:,} tool call"
+        f"{'' if row['tool_calls'] == 1 else 's'} ({row['tool_failures']:,} failed)."
+    )
     return {
         "timeline": f"{kept}: the timeline covers the sessions being watched. This one spent "
-                    f"{fmt.tokens(row['total_tokens'])} tokens over {fmt.duration(fig['duration_s'])}.",
+        f"{fmt.tokens(row['total_tokens'])} tokens over {fmt.duration(fig['duration_s'])}.",
         "burn": f"{kept}: burn rate by the minute, budget and projection.",
         "tiers": f"{kept}: tokens by tier (the Cost by Model header shows its models).",
         "tools": tools,
         "tool_cost": tools,
         "progress": f"{kept}: ticket statuses and tracks. {row['tickets_completed']:,} ticket"
-                    f"{'' if row['tickets_completed'] == 1 else 's'} completed in this session.",
+        f"{'' if row['tickets_completed'] == 1 else 's'} completed in this session.",
     }
 
 
@@ -346,8 +375,9 @@ class SessionsHeader(AcrossHeader):
     key = "sessions"
     title = "Sessions"
 
-    def __init__(self, parent: int | str, *, open_: bool = True,
-                 on_pick: Callable[[SessionKey | None], None] | None = None):
+    def __init__(
+        self, parent: int | str, *, open_: bool = True, on_pick: Callable[[SessionKey | None], None] | None = None
+    ):
         self.on_pick = on_pick
         super().__init__(parent, open_=open_)
 
@@ -356,12 +386,27 @@ class SessionsHeader(AcrossHeader):
             self.showing = BoundText(self.back, "", color=COLOURS["warn"])
             self.live_button = dpg.add_button(label="Current session", callback=lambda: self._pick(None))
         self.count = BoundText(self.body, "", color=COLOURS["dim"], show=False)
-        self.empty = dpg.add_text("No sessions yet: a session appears here with its first request, rating or "
-                                  "tool call.", parent=self.body, color=COLOURS["dim"], wrap=0)
-        self.table = dpg.add_table(parent=self.body, header_row=True, sortable=True, sort_tristate=False,
-                                   callback=self._sort_clicked, row_background=True, borders_outerH=True,
-                                   borders_outerV=True, policy=dpg.mvTable_SizingStretchProp, scrollY=True,
-                                   freeze_rows=1, height=ROW_PX * 4, show=False)
+        self.empty = dpg.add_text(
+            "No sessions yet: a session appears here with its first request, rating or tool call.",
+            parent=self.body,
+            color=COLOURS["dim"],
+            wrap=0,
+        )
+        self.table = dpg.add_table(
+            parent=self.body,
+            header_row=True,
+            sortable=True,
+            sort_tristate=False,
+            callback=self._sort_clicked,
+            row_background=True,
+            borders_outerH=True,
+            borders_outerV=True,
+            policy=dpg.mvTable_SizingStretchProp,
+            scrollY=True,
+            freeze_rows=1,
+            height=ROW_PX * 4,
+            show=False,
+        )
         with dpg.theme() as row_theme, dpg.theme_component(dpg.mvSelectable):
             # A selectable spanning the row draws its label higher than the texts beside it.
             dpg.add_theme_style(dpg.mvStyleVar_SelectableTextAlign, 0.0, 1.0)
@@ -369,10 +414,15 @@ class SessionsHeader(AcrossHeader):
         self._columns: dict[int, str] = {}
         for i, (label, name) in enumerate(COLUMNS):
             numeric = name not in ("session", "project")  # the largest first on a first click
-            column = dpg.add_table_column(label=label, parent=self.table, width_stretch=True,
-                                          init_width_or_weight=1.6 if i < 3 else 1.0,
-                                          default_sort=(name, True) == DEFAULT_SORT,
-                                          prefer_sort_ascending=not numeric, prefer_sort_descending=numeric)
+            column = dpg.add_table_column(
+                label=label,
+                parent=self.table,
+                width_stretch=True,
+                init_width_or_weight=1.6 if i < 3 else 1.0,
+                default_sort=(name, True) == DEFAULT_SORT,
+                prefer_sort_ascending=not numeric,
+                prefer_sort_descending=numeric,
+            )
             self._columns[column] = name
         self.sort = DEFAULT_SORT
         self._rows: list[tuple[int, int, list[int], list[str]]] = []  # (row, selectable, cells, texts)
@@ -423,11 +473,18 @@ class SessionsHeader(AcrossHeader):
         order = view.order(self.sort)[:MAX_ROWS]
         name = next(label for label, f in COLUMNS if f == self.sort[0])
         where = "kept in the durable history and read now" if view.stored else "read now (no durable history)"
-        shown = f"Showing the first {len(order):,} of {n:,} sessions" if n > len(order) else \
-            f"{n:,} session{'' if n == 1 else 's'}"
-        self.count.set_or_hide(f"{shown} {where}; sorted by {name[0].lower() + name[1:]}, "
-                       f"{'highest' if self.sort[1] else 'lowest'} first. Select a row to see it in the "
-                       f"other headers." if n else "")
+        shown = (
+            f"Showing the first {len(order):,} of {n:,} sessions"
+            if n > len(order)
+            else f"{n:,} session{'' if n == 1 else 's'}"
+        )
+        self.count.set_or_hide(
+            f"{shown} {where}; sorted by {name[0].lower() + name[1:]}, "
+            f"{'highest' if self.sort[1] else 'lowest'} first. Select a row to see it in the "
+            f"other headers."
+            if n
+            else ""
+        )
         dpg.configure_item(self.empty, show=not n)
         dpg.configure_item(self.table, show=bool(n), height=ROW_PX * (min(len(order), 12) + 1) + 8)
         while len(self._rows) > len(order):
@@ -438,8 +495,9 @@ class SessionsHeader(AcrossHeader):
             keys.append(view.keys[i])
             if pos == len(self._rows):
                 row = dpg.add_table_row(parent=self.table)
-                selectable = dpg.add_selectable(label=texts[0], parent=row, span_columns=True,
-                                                callback=self._row_clicked, user_data=pos)
+                selectable = dpg.add_selectable(
+                    label=texts[0], parent=row, span_columns=True, callback=self._row_clicked, user_data=pos
+                )
                 cells = [dpg.add_text(t, parent=row) for t in texts[1:]]
                 self._rows.append((row, selectable, cells, list(texts)))
                 continue

@@ -29,8 +29,14 @@ COLOURS = {
 # Series colours by position (models in a stacked chart): fixed, so a model keeps its
 # colour while others come and go, and distinct on the dark background.
 PALETTE = (
-    (90, 150, 240), (240, 150, 70), (110, 200, 120), (200, 120, 230),
-    (235, 100, 90), (70, 190, 200), (235, 190, 80), (170, 170, 180),
+    (90, 150, 240),
+    (240, 150, 70),
+    (110, 200, 120),
+    (200, 120, 230),
+    (235, 100, 90),
+    (70, 190, 200),
+    (235, 190, 80),
+    (170, 170, 180),
 )
 
 # Notice level -> colour of its text.
@@ -48,17 +54,15 @@ class Fonts:
 
 
 def series_theme(colour: tuple[int, int, int], weight: float = 2.0) -> int:
-    with dpg.theme() as theme:
-        with dpg.theme_component(dpg.mvLineSeries):
-            dpg.add_theme_color(dpg.mvPlotCol_Line, colour, category=dpg.mvThemeCat_Plots)
-            dpg.add_theme_style(dpg.mvPlotStyleVar_LineWeight, weight, category=dpg.mvThemeCat_Plots)
+    with dpg.theme() as theme, dpg.theme_component(dpg.mvLineSeries):
+        dpg.add_theme_color(dpg.mvPlotCol_Line, colour, category=dpg.mvThemeCat_Plots)
+        dpg.add_theme_style(dpg.mvPlotStyleVar_LineWeight, weight, category=dpg.mvThemeCat_Plots)
     return theme
 
 
 def bar_theme(colour: tuple[int, int, int]) -> int:
-    with dpg.theme() as theme:
-        with dpg.theme_component(dpg.mvProgressBar):
-            dpg.add_theme_color(dpg.mvThemeCol_PlotHistogram, colour)
+    with dpg.theme() as theme, dpg.theme_component(dpg.mvProgressBar):
+        dpg.add_theme_color(dpg.mvThemeCol_PlotHistogram, colour)
     return theme
 
 

@@ -17,10 +17,18 @@ class TiersHeader(Header):
         self.table = RowTable(self.body, COLUMNS, empty_text="No model requests yet.")
 
     def update(self, snap: dict, timeline: dict) -> None:
-        self.table.set_rows([
-            [tier, ", ".join(fig["models"]), f"{fig['requests']:,}", fmt.tokens(fig["input_tokens"]),
-             fmt.tokens(fig["output_tokens"]), fmt.tokens(fig["cache_read_tokens"]),
-             fmt.usd(fig["cost_usd"], "unpriced") + (" +unpriced" if fig["cost_usd"] is not None
-                                                     and fig["unpriced_requests"] else "")]
-            for tier, fig in snap["by_tier"].items()
-        ])
+        self.table.set_rows(
+            [
+                [
+                    tier,
+                    ", ".join(fig["models"]),
+                    f"{fig['requests']:,}",
+                    fmt.tokens(fig["input_tokens"]),
+                    fmt.tokens(fig["output_tokens"]),
+                    fmt.tokens(fig["cache_read_tokens"]),
+                    fmt.usd(fig["cost_usd"], "unpriced")
+                    + (" +unpriced" if fig["cost_usd"] is not None and fig["unpriced_requests"] else ""),
+                ]
+                for tier, fig in snap["by_tier"].items()
+            ]
+        )

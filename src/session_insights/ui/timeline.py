@@ -17,8 +17,9 @@ class TimelineHeader(Header):
     title = "Token Timeline"
 
     def build(self) -> None:
-        self.empty = dpg.add_text("No model requests yet: the timeline starts with the first one.",
-                                  parent=self.body, color=COLOURS["dim"])
+        self.empty = dpg.add_text(
+            "No model requests yet: the timeline starts with the first one.", parent=self.body, color=COLOURS["dim"]
+        )
         self.plot = dpg.add_plot(parent=self.body, height=220, width=-1, no_menus=True, show=False)
         dpg.add_plot_legend(parent=self.plot, location=dpg.mvPlot_Location_NorthWest)
         self.x_axis = dpg.add_plot_axis(dpg.mvXAxis, parent=self.plot, scale=dpg.mvPlotScale_Time)
@@ -39,7 +40,10 @@ class TimelineHeader(Header):
         self.totals.set(
             f"Input {fmt.tokens(t['input_tokens'])}   Output {fmt.tokens(t['output_tokens'])}   "
             f"Cache read {fmt.tokens(t['cache_read_tokens'])}   Cache write {fmt.tokens(t['cache_write_tokens'])}   "
-            f"Total {fmt.tokens(t['total_tokens'])} tokens" if t["requests"] else "")
+            f"Total {fmt.tokens(t['total_tokens'])} tokens"
+            if t["requests"]
+            else ""
+        )
         if timeline["version"] != self._version:
             self._version = timeline["version"]
             for key, _ in SERIES:

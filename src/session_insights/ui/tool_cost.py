@@ -8,14 +8,19 @@ from .theme import COLOURS
 from .widgets import BoundText, RowTable
 
 COLUMNS = ("Tool", "Calls", "Turns", "Tokens", "Cost")
-NOTE = ("Tokens and cost of the model requests (turns) that called each tool; a turn that called several "
-        "tools counts under each of them.")
-NO_TURNS = ("No request is known to have called these tools: the logs read so far do not say which request "
-            "made which tool call.")
+NOTE = (
+    "Tokens and cost of the model requests (turns) that called each tool; a turn that called several "
+    "tools counts under each of them."
+)
+NO_TURNS = (
+    "No request is known to have called these tools: the logs read so far do not say which request "
+    "made which tool call."
+)
 
 
 def tool_cost_rows(tools: dict[str, dict]) -> list[list[str]]:
     """The table's rows, costliest first; '—' where a figure is not known for a tool."""
+
     def cost_key(item: tuple[str, dict]) -> tuple:
         name, t = item
         cost = t.get("turn_cost_usd")

@@ -17,8 +17,16 @@ class ToolsHeader(Header):
         self.table = RowTable(self.body, COLUMNS, empty_text="No tool calls yet.")
 
     def update(self, snap: dict, timeline: dict) -> None:
-        self.table.set_rows([
-            [name, f"{t['calls']:,}", fmt.milliseconds(t["mean_ms"]), fmt.milliseconds(t["total_ms"]), f"{t['failures']:,}",
-             fmt.percent(t["failure_rate_pct"])]
-            for name, t in snap["tools"].items()
-        ])
+        self.table.set_rows(
+            [
+                [
+                    name,
+                    f"{t['calls']:,}",
+                    fmt.milliseconds(t["mean_ms"]),
+                    fmt.milliseconds(t["total_ms"]),
+                    f"{t['failures']:,}",
+                    fmt.percent(t["failure_rate_pct"]),
+                ]
+                for name, t in snap["tools"].items()
+            ]
+        )

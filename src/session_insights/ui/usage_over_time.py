@@ -26,8 +26,7 @@ def stacked_heights(periods: list[dict], models: list[str], measure: str) -> lis
     so the last list holds each period's whole figure."""
     heights, below = [], [0.0] * len(periods)
     for model in models:
-        below = [base + float((p["models"].get(model) or {}).get(measure) or 0.0)
-                 for base, p in zip(below, periods)]
+        below = [base + float((p["models"].get(model) or {}).get(measure) or 0.0) for base, p in zip(below, periods)]
         heights.append(below)
     return heights
 
@@ -41,17 +40,26 @@ class UsageOverTimeHeader(AcrossHeader):
         self.measure = "tokens"
         with dpg.group(horizontal=True, parent=self.body):
             dpg.add_text("Per")
-            self.by_radio = dpg.add_radio_button([PERIOD_NAMES[k] for k in PERIOD_NAMES], horizontal=True,
-                                                 default_value=PERIOD_NAMES[self.by], callback=self._by_chosen)
+            self.by_radio = dpg.add_radio_button(
+                [PERIOD_NAMES[k] for k in PERIOD_NAMES],
+                horizontal=True,
+                default_value=PERIOD_NAMES[self.by],
+                callback=self._by_chosen,
+            )
             dpg.add_spacer(width=24)
             dpg.add_text("Show")
-            self.measure_radio = dpg.add_radio_button([MEASURE_NAMES[k] for k in MEASURE_NAMES], horizontal=True,
-                                                      default_value=MEASURE_NAMES[self.measure],
-                                                      callback=self._measure_chosen)
-        self.empty = dpg.add_text("No usage yet: each day's tokens and cost appear here, by model.",
-                                  parent=self.body, color=COLOURS["dim"])
-        self.plot = dpg.add_plot(parent=self.body, height=230, width=-1, no_menus=True, no_mouse_pos=True,
-                                 no_box_select=True, show=False)
+            self.measure_radio = dpg.add_radio_button(
+                [MEASURE_NAMES[k] for k in MEASURE_NAMES],
+                horizontal=True,
+                default_value=MEASURE_NAMES[self.measure],
+                callback=self._measure_chosen,
+            )
+        self.empty = dpg.add_text(
+            "No usage yet: each day's tokens and cost appear here, by model.", parent=self.body, color=COLOURS["dim"]
+        )
+        self.plot = dpg.add_plot(
+            parent=self.body, height=230, width=-1, no_menus=True, no_mouse_pos=True, no_box_select=True, show=False
+        )
         dpg.add_plot_legend(parent=self.plot, location=dpg.mvPlot_Location_NorthWest)
         self.x_axis = dpg.add_plot_axis(dpg.mvXAxis, parent=self.plot, no_gridlines=True)
         self.y_axis = dpg.add_plot_axis(dpg.mvYAxis, parent=self.plot)
@@ -92,15 +100,20 @@ class UsageOverTimeHeader(AcrossHeader):
         dpg.configure_item(self.plot, show=has_data)
         dpg.configure_item(self.empty, show=not has_data)
         unpriced = [m for m in view.unpriced_models if any(m in p["models"] for p in periods)]
-        self.unpriced.set_or_hide(f"Cost leaves out unpriced models (no known price; tokens counted): "
-                                  f"{', '.join(unpriced)}." if unpriced and measure == "cost_usd" else "")
+        self.unpriced.set_or_hide(
+            f"Cost leaves out unpriced models (no known price; tokens counted): {', '.join(unpriced)}."
+            if unpriced and measure == "cost_usd"
+            else ""
+        )
         if not has_data:
             self.latest.set_or_hide("")
             return
         last = periods[-1]
         when = {"day": last["start"], "week": f"from {last['start']}", "month": last["start"][:7]}[by]
-        self.latest.set_or_hide(f"Latest {by}, {when} (UTC): {fmt.tokens(last['tokens'])} tokens, "
-                                f"{fmt.usd(last['cost_usd'], 'cost unknown')}, {last['requests']:,} requests")
+        self.latest.set_or_hide(
+            f"Latest {by}, {when} (UTC): {fmt.tokens(last['tokens'])} tokens, "
+            f"{fmt.usd(last['cost_usd'], 'cost unknown')}, {last['requests']:,} requests"
+        )
         models = sorted({model for p in periods for model in p["models"]})
         if models != self.models:
             for item in self.series.values():
@@ -119,8 +132,9 @@ class UsageOverTimeHeader(AcrossHeader):
             dpg.set_value(self.series[model], [xs, tops])
         top = max(heights[-1]) if heights else 0.0
         step = -(-len(periods) // MAX_TICKS)
-        dpg.set_axis_ticks(self.x_axis, tuple((period_tick(p["start"], by), float(i))
-                                              for i, p in enumerate(periods) if i % step == 0))
+        dpg.set_axis_ticks(
+            self.x_axis, tuple((period_tick(p["start"], by), float(i)) for i, p in enumerate(periods) if i % step == 0)
+        )
         # Room for at least MIN_SLOTS bars, so one or two periods do not fill the plot.
         pad = max(0.0, (MIN_SLOTS - len(periods)) / 2)
         dpg.set_axis_limits(self.x_axis, -0.6 - pad, len(periods) - 0.4 + pad)

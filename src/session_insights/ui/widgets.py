@@ -12,7 +12,7 @@ import dearpygui.dearpygui as dpg
 class BoundText:
     """A text item that is only written when its string changes."""
 
-    __slots__ = ("item", "_last")
+    __slots__ = ("_last", "item")
 
     def __init__(self, parent: int | str, default: str = "", **kwargs):
         self.item = dpg.add_text(default, parent=parent, **kwargs)
@@ -42,16 +42,29 @@ class RowTable:
     """A table whose rows follow ``set_rows``: cells are reused and rewritten only when
     their text changes; rows are added or removed as the list grows or shrinks."""
 
-    def __init__(self, parent: int | str, columns: Sequence[str], *, first_stretch: bool = True,
-                 empty_text: str = "Nothing yet."):
+    def __init__(
+        self, parent: int | str, columns: Sequence[str], *, first_stretch: bool = True, empty_text: str = "Nothing yet."
+    ):
         self.columns = list(columns)
         self.empty = dpg.add_text(empty_text, parent=parent, color=(150, 150, 150))
-        self.table = dpg.add_table(parent=parent, header_row=True, row_background=True, borders_innerH=False,
-                                   borders_outerH=True, borders_innerV=False, borders_outerV=True,
-                                   policy=dpg.mvTable_SizingStretchProp, show=False)
+        self.table = dpg.add_table(
+            parent=parent,
+            header_row=True,
+            row_background=True,
+            borders_innerH=False,
+            borders_outerH=True,
+            borders_innerV=False,
+            borders_outerV=True,
+            policy=dpg.mvTable_SizingStretchProp,
+            show=False,
+        )
         for i, name in enumerate(self.columns):
-            dpg.add_table_column(label=name, parent=self.table, width_stretch=True,
-                                 init_width_or_weight=3.0 if i == 0 and first_stretch else 1.0)
+            dpg.add_table_column(
+                label=name,
+                parent=self.table,
+                width_stretch=True,
+                init_width_or_weight=3.0 if i == 0 and first_stretch else 1.0,
+            )
         self._rows: list[tuple[int, list[int], list[str]]] = []  # (row, cells, texts)
 
     def set_rows(self, rows: Sequence[Sequence[str]]) -> None:
