@@ -70,9 +70,9 @@ def test_sessions_outlive_the_history_that_wrote_them(tmp_path):
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-        assert db.execute("SELECT day, model, requests, tokens FROM day_models").fetchall() == [
-            (int(T0 // 86_400), "gpt-4o", 2, 3_020)
-        ]
+        assert db.execute(
+            "SELECT day, model, SUM(requests), SUM(tokens) FROM session_days GROUP BY day, model"
+        ).fetchall() == [(int(T0 // 86_400), "gpt-4o", 2, 3_020)]
 
 
 def test_writing_the_same_sessions_again_changes_nothing(tmp_path):
@@ -169,7 +169,7 @@ def test_an_empty_database_is_migrated_to_the_current_schema(tmp_path):
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         names = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
-    assert {"sessions", "session_models", "session_days", "day_models"} <= names
+    assert {"sessions", "session_models", "session_days"} <= names and "day_models" not in names
 
 
 @pytest.mark.parametrize(
@@ -251,7 +251,7 @@ def test_a_schema_1_history_is_migrated_and_its_model_mix_gains_token_kinds_on_t
     assert store.write([row]) == 0  # and then it is as full as it gets
     store.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
 
 
 def test_a_sessions_tool_use_prompt_is_kept_and_a_copy_that_counts_it_apart_replaces_one_that_did_not(tmp_path):

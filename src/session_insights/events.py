@@ -80,9 +80,6 @@ class TicketUpdate(NamedTuple):
     session: str | None = None
 
 
-SESSION_BOUNDARIES = ("start", "end", None)
-
-
 class SessionMark(NamedTuple):
     """What a log says about a session itself: that it started or ended (``boundary``),
     or, with no boundary, only which project and source it belongs to.

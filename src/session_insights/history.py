@@ -1005,19 +1005,6 @@ class TokenHistory:
         self._budget_usd = self._check_budget(value)
         self.version += 1
 
-    def set_price_overrides(self, overrides: Mapping[str, Mapping[str, float]] | None) -> None:
-        """Replace price overrides (USD per million tokens) for requests applied from now on.
-
-        Requests already applied keep their cost: per-request counts are not kept (that is
-        what keeps memory bounded), and re-pricing sums would get long-context tiers wrong.
-        """
-        with self._lock:
-            self.prices.set_overrides(overrides)
-            self._pricing_cache.clear()
-            self._contexts.clear()
-            self._last_labels = None
-            self.version += 1
-
     # --- readers ----------------------------------------------------------------
 
     def snapshot(self, now_ts: float | None = None) -> dict:

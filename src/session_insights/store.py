@@ -18,7 +18,7 @@ few megabytes. What a reader can rely on:
   file we may not open is left as it is;
 - every figure is stored exactly as Python's int: one past SQLite's 64 bits (a
   session over $9.2M in picodollars) as the BLOB of its decimal digits, so ordinary
-  rows stay plain integers (the ``day_models`` view's SQL sums do not take such BLOBs);
+  rows stay plain integers (an SQL sum would not take such a BLOB: readers sum in Python);
 - the database and its -wal / -shm files are the user's alone (mode 0600).
 
 The schema version is SQLite's ``user_version``; ``MIGRATIONS[n]`` takes a database
@@ -111,6 +111,11 @@ MIGRATIONS = [
     ALTER TABLE session_models ADD COLUMN reasoning_tokens INTEGER;
     ALTER TABLE sessions ADD COLUMN tool_prompt_tokens INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE sessions ADD COLUMN row_version INTEGER NOT NULL DEFAULT 1;
+    """,
+    # 2 -> 3: the per-day view no reader used (its SQL sums cannot take a figure past
+    # 64 bits, which is stored as a BLOB); readers sum session_days in Python.
+    """
+    DROP VIEW IF EXISTS day_models;
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -60,12 +60,6 @@ def series_theme(colour: tuple[int, int, int], weight: float = 2.0) -> int:
     return theme
 
 
-def bar_theme(colour: tuple[int, int, int]) -> int:
-    with dpg.theme() as theme, dpg.theme_component(dpg.mvProgressBar):
-        dpg.add_theme_color(dpg.mvThemeCol_PlotHistogram, colour)
-    return theme
-
-
 def bar_series_theme(colour: tuple[int, int, int]) -> int:
     """A theme filling bar series with ``colour`` (components build theirs once)."""
     with dpg.theme() as theme, dpg.theme_component(dpg.mvBarSeries):
