@@ -807,9 +807,9 @@ open(sys.argv[2], "wb").write(png)
 def stand_in_chart(tmp_path: Path, monkeypatch):
     """A display, and a chart module in place of the panel's drawing: ``write(source)``
     makes ``python -m <module> OVER_TIME_JSON PNG`` run ``source``."""
-    from session_insights import app, cli
+    from session_insights import cli, display
 
-    monkeypatch.setattr(app, "display_problem", lambda: None)
+    monkeypatch.setattr(display, "display_problem", lambda: None)
     folder = tmp_path / "modules"
     folder.mkdir()
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")])))

@@ -19,6 +19,7 @@ from pathlib import Path
 import orjson
 
 from . import state as state_file
+from .display import display_problem, no_display_message
 from .formatting import printable
 from .history import TokenHistory
 from .sources import LineSource, SourceError, discover, open_source
@@ -37,28 +38,6 @@ UI_SCALES = (0.8, 1.0, 1.25, 1.5, 2.0)
 # wait several times 5 ms to get it back (measured: Python per frame p99 2.8 ms -> 1.1 ms
 # over a year of stored sessions).
 GIL_SWITCH_S = 0.0005
-
-
-def display_problem() -> str | None:
-    """Why no window can open here, or None if an X display looks reachable."""
-    if sys.platform != "linux":
-        return None
-    display = os.environ.get("DISPLAY", "")
-    if not display:
-        return "no X display (DISPLAY is not set)"
-    host, _, number = display.rpartition(":")
-    number = number.split(".")[0]
-    if host in ("", "unix") and number.isdigit() and not Path(f"/tmp/.X11-unix/X{number}").exists():
-        return f"no X server answers on DISPLAY={display}"
-    return None
-
-
-def no_display_message(problem: str) -> str:
-    return (
-        f"session-insights: {problem}. Run it on a virtual display with "
-        "xvfb-run -s '-screen 0 1280x800x24' session-insights ..., "
-        "or print the figures without a window: session-insights report SOURCE ..."
-    )
 
 
 class SourcePoller:

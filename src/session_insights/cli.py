@@ -20,7 +20,7 @@ from typing import NoReturn
 
 import orjson
 
-from . import across, report
+from . import across, display, report
 from . import formatting as fmt
 from .history import TokenHistory
 from .sources import SourceError, open_source
@@ -214,9 +214,7 @@ def _check_across(args: argparse.Namespace, argv: list[str]) -> str | None:
     if args.chart is not None:
         if args.chart.is_dir() or not args.chart.parent.is_dir():
             return f"--chart {args.chart}: give a file in an existing folder"
-        from . import app  # no dearpygui: only the display check
-
-        problem = app.display_problem()
+        problem = display.display_problem()
         if problem is not None:
             return (
                 f"--chart draws the panel's chart, which needs an X display: {problem}. Run it on a "

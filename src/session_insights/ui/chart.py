@@ -15,7 +15,7 @@ from pathlib import Path
 import dearpygui.dearpygui as dpg
 import orjson
 
-from ..app import display_problem
+from ..display import display_problem
 from .efficiency_over_time import EfficiencyChart, plot_height
 from .theme import Fonts
 
