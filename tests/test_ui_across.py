@@ -10,12 +10,7 @@ import threading
 import pytest
 
 from session_insights import TokenHistory, across
-from session_insights.app import Saver
-from session_insights.events import SessionMark, TicketUpdate, usage_event
-from session_insights.metrics import summary_text
-from session_insights.store import SessionStore
-from session_insights.ui.categories import stacked_ends
-from session_insights.ui.sessions import (
+from session_insights.across_view import (
     CATEGORY_SESSIONS,
     AcrossLoader,
     build_across_view,
@@ -24,6 +19,11 @@ from session_insights.ui.sessions import (
     short_session,
     sort_order,
 )
+from session_insights.app import Saver
+from session_insights.events import SessionMark, TicketUpdate, usage_event
+from session_insights.metrics import summary_text
+from session_insights.store import SessionStore
+from session_insights.ui.categories import stacked_ends
 from session_insights.ui.tool_cost import tool_cost_rows
 from session_insights.ui.usage_over_time import stacked_heights
 

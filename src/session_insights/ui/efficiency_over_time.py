@@ -11,8 +11,9 @@ import dearpygui.dearpygui as dpg
 
 from .. import across
 from .. import formatting as fmt
+from ..across_view import AcrossView
 from .efficiency import VERDICT_COLOURS
-from .sessions import AcrossHeader, AcrossView
+from .sessions import AcrossHeader
 from .theme import COLOURS, bar_series_theme
 from .widgets import BoundText
 

@@ -17,6 +17,7 @@ import dearpygui.dearpygui as dpg
 
 from .. import across
 from .. import formatting as fmt
+from ..across_view import NOT_KEPT, AcrossLoader, SessionKey, past_session_notes, session_title
 from ..history import TokenHistory
 from ..metrics import timeline_view
 from .burn import BurnHeader
@@ -27,15 +28,7 @@ from .efficiency_over_time import EfficiencyOverTimeHeader
 from .header import Header
 from .models import ModelsHeader
 from .progress import ProgressHeader
-from .sessions import (
-    NOT_KEPT,
-    AcrossHeader,
-    AcrossLoader,
-    SessionKey,
-    SessionsHeader,
-    past_session_notes,
-    session_title,
-)
+from .sessions import AcrossHeader, SessionsHeader
 from .summary import SummaryHeader
 from .theme import COLOURS, LEVELS, Fonts
 from .tiers import TiersHeader

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dearpygui.dearpygui as dpg
 
 from .. import formatting as fmt
-from .sessions import AcrossHeader, AcrossView
+from ..across_view import AcrossView
+from .sessions import AcrossHeader
 from .theme import COLOURS, PALETTE, bar_series_theme
 from .widgets import BoundText
 
