@@ -922,3 +922,18 @@ def test_an_attribute_int_of_5000_digits_is_a_bad_line_naming_int_value(tmp_path
     snap = read(write("otel", tmp_path, jsonl(otel_export(span), otel_chat(2, 60))))
     assert (snap["errors"]["bad_lines"], snap["totals"]["requests"]) == (1, 1)
     assert list(snap["errors"]["reasons"]) == ["intValue out of range"]
+
+
+@pytest.mark.parametrize(
+    "cost_usd, unpriced, shown",
+    [
+        (None, 3, "unpriced"),
+        (1.5, 0, "$1.50"),
+        (1.5, 2, "$1.50 (+2 unpriced)"),
+        (0.0, 1_200, "$0.00 (+1,200 unpriced)"),
+    ],
+)
+def test_a_partly_priced_cost_reads_the_same_in_every_table(cost_usd, unpriced, shown):
+    from session_insights import formatting
+
+    assert formatting.cost_cell(cost_usd, unpriced) == shown

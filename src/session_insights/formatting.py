@@ -22,6 +22,15 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub(_escape, text)
 
 
+def cost_cell(cost_usd: float | None, unpriced_requests: int) -> str:
+    """A cost as every table shows it (report, panel): 'unpriced' when nothing of it is
+    known, and the requests it leaves out when only some are priced."""
+    text = usd(cost_usd, "unpriced")
+    if cost_usd is not None and unpriced_requests:
+        text += f" (+{unpriced_requests:,} unpriced)"
+    return text
+
+
 def skipped_lines(errors: dict) -> str:
     """'Skipped 3 unreadable line(s): 2 not valid JSON, 1 ts out of range', from a
     snapshot's ``errors``: the panel's notice and report's Problems say it alike."""

@@ -28,9 +28,7 @@ _USAGE_COLUMNS = ("Requests", "Input", "Output", "Cache read", "Cache write", "T
 
 
 def _usage_row(name: str, fig: dict) -> list[str]:
-    cost = fmt.usd(fig["cost_usd"], "unpriced")
-    if fig["cost_usd"] is not None and fig["unpriced_requests"]:
-        cost += f" (+{fig['unpriced_requests']:,} unpriced)"
+    cost = fmt.cost_cell(fig["cost_usd"], fig["unpriced_requests"])
     return [
         name,
         f"{fig['requests']:,}",
@@ -286,15 +284,6 @@ def _scope(view: dict) -> str:
     return ", ".join(parts)
 
 
-def _cost(cost_usd: float | None, unpriced_requests: int) -> str:
-    """A cost as the usage tables show it: 'unpriced' when unknown, and the requests it
-    leaves out when only some are priced."""
-    text = fmt.usd(cost_usd, "unpriced")
-    if cost_usd is not None and unpriced_requests:
-        text += f" (+{unpriced_requests:,} unpriced)"
-    return text
-
-
 def across_tables(view: dict) -> tuple[str, list[str], list[list[str]], int]:
     """(title, header, rows, name columns) of a ``--by`` report, shared by text and md."""
     by = view["by"]
@@ -324,7 +313,7 @@ def across_tables(view: dict) -> tuple[str, list[str], list[list[str]], int]:
                     fmt.duration(s["duration_s"]),
                     f"{s['requests']:,}",
                     fmt.tokens(s["total_tokens"]),
-                    _cost(s["cost_usd"], s["unpriced_requests"]) if s["requests"] else "—",
+                    fmt.cost_cell(s["cost_usd"], s["unpriced_requests"]) if s["requests"] else "—",
                     fmt.usd(s["cost_per_completed_ticket_usd"], "—"),
                     fmt.satisfaction(s["mean_satisfaction"]),
                 ]
@@ -342,7 +331,7 @@ def across_tables(view: dict) -> tuple[str, list[str], list[list[str]], int]:
                     "all models",
                     f"{p['requests']:,}",
                     fmt.tokens(p["tokens"]),
-                    _cost(p["cost_usd"], p["unpriced_requests"]),
+                    fmt.cost_cell(p["cost_usd"], p["unpriced_requests"]),
                 ]
             )
             rows += [

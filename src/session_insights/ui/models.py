@@ -31,7 +31,7 @@ class ModelsHeader(Header):
     def update(self, snap: dict, timeline: dict) -> None:
         rows = []
         for model, fig in snap["by_model"].items():
-            cost = fmt.usd(fig["cost_usd"], "unpriced")
+            cost = fmt.cost_cell(fig["cost_usd"], fig["unpriced_requests"])
             rows.append([model, *usage_cells(fig), cost, fmt.percent(fig["share_pct"])])
         self.table.set_rows(rows)
         names = snap["unpriced_models"]

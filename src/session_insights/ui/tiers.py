@@ -26,8 +26,7 @@ class TiersHeader(Header):
                     fmt.tokens(fig["input_tokens"]),
                     fmt.tokens(fig["output_tokens"]),
                     fmt.tokens(fig["cache_read_tokens"]),
-                    fmt.usd(fig["cost_usd"], "unpriced")
-                    + (" +unpriced" if fig["cost_usd"] is not None and fig["unpriced_requests"] else ""),
+                    fmt.cost_cell(fig["cost_usd"], fig["unpriced_requests"]),
                 ]
                 for tier, fig in snap["by_tier"].items()
             ]
