@@ -31,6 +31,22 @@ def cost_cell(cost_usd: float | None, unpriced_requests: int) -> str:
     return text
 
 
+TOOL_COLUMNS = ("Tool", "Calls", "Mean", "Total", "Failures", "Failure rate")
+
+
+def tool_cells(name: str, tool: dict) -> list[str]:
+    """A tool's row (``TOOL_COLUMNS``) as report's Tools table and the panel's Tool Usage
+    show it, from a snapshot's ``tools[name]``."""
+    return [
+        name,
+        f"{tool['calls']:,}",
+        milliseconds(tool["mean_ms"]),
+        milliseconds(tool["total_ms"]),
+        f"{tool['failures']:,}",
+        percent(tool["failure_rate_pct"]),
+    ]
+
+
 def skipped_lines(errors: dict) -> str:
     """'Skipped 3 unreadable line(s): 2 not valid JSON, 1 ts out of range', from a
     snapshot's ``errors``: the panel's notice and report's Problems say it alike."""

@@ -52,18 +52,8 @@ def tables(snap: dict) -> list[tuple[str, list[str], list[list[str]]]]:
         out.append(
             (
                 "Tools",
-                ["Tool", "Calls", "Mean", "Total", "Failures", "Failure rate"],
-                [
-                    [
-                        name,
-                        f"{t['calls']:,}",
-                        fmt.milliseconds(t["mean_ms"]),
-                        fmt.milliseconds(t["total_ms"]),
-                        f"{t['failures']:,}",
-                        fmt.percent(t["failure_rate_pct"]),
-                    ]
-                    for name, t in snap["tools"].items()
-                ],
+                list(fmt.TOOL_COLUMNS),
+                [fmt.tool_cells(name, t) for name, t in snap["tools"].items()],
             )
         )
     if len(snap["sessions"]) > 1 or (snap["sessions"] and "(no session)" not in snap["sessions"]):
