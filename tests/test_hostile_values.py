@@ -937,3 +937,22 @@ def test_a_partly_priced_cost_reads_the_same_in_every_table(cost_usd, unpriced, 
     from session_insights import formatting
 
     assert formatting.cost_cell(cost_usd, unpriced) == shown
+
+
+def test_tokens_per_satisfaction_point_is_unknown_without_a_rating():
+    """With tickets completed in ended sessions but no rating, the overall score is tokens
+    per completed ticket; the panel showed it as '478,853 (0 ratings)' per point."""
+    from session_insights.events import SessionMark, TicketUpdate
+
+    h = TokenHistory()
+    for i, session in enumerate(("s1", "s2")):
+        ts = 1_760_000_000.0 + i * 86_400
+        h.add(SessionMark(ts, session, "start"))
+        h.record_usage("gpt-4o", 1000, 100, ts=ts + 10, session=session)
+        h.add(TicketUpdate(ts + 20, f"T-{i}", "completed", session=session))
+        h.add(SessionMark(ts + 30, session, "end"))
+    h.drain()
+    efficiency = h.snapshot()["efficiency"]
+    assert efficiency["ratings"] == 0 and efficiency["tokens_per_completed_ticket"] is not None
+    assert efficiency["tokens_per_satisfaction_point"] is None
+    assert "per satisfaction point" not in report.render_text(h.snapshot())

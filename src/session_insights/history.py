@@ -1129,7 +1129,10 @@ class TokenHistory:
             "cost_per_completed_ticket_usd": metrics.per_unit(closed_cost, completed),
             "ratings": ratings,
             "mean_satisfaction": rating_sum / ratings if ratings else None,
-            "tokens_per_satisfaction_point": over_time["overall_score"],
+            # Without a rating the overall score is tokens per completed ticket: not this figure.
+            "tokens_per_satisfaction_point": over_time["overall_score"]
+            if over_time["measure"] == "tokens_per_satisfaction_point"
+            else None,
             "open_sessions": len(open_rows),
             "over_time": over_time,
         }
