@@ -319,3 +319,17 @@ def test_reading_across_processes_gives_the_same_report_as_one_process(tmp_path,
     assert b["totals"]["requests"] == 2 + 6 * 3
     assert b["errors"]["bad_lines"] == 1 + 6
     assert parallel.offsets == serial.offsets
+
+
+def test_a_track_that_is_a_session_is_named_by_its_project_and_start(tmp_path):
+    """Claude Code's todo lists are per session: the panel names the track by project,
+    start and short id, never by the bare UUID."""
+    from session_insights import formatting
+
+    write_transcript(tmp_path)
+    snap = read(tmp_path)
+    (track,) = snap["tickets"]["tracks"]
+    label = formatting.track_label(track, snap["sessions"])
+    start = formatting.clock(snap["sessions"][SESSION]["first_ts"])
+    assert label == f"project, {start} ({SESSION[:8]})"
+    assert formatting.track_label("core", snap["sessions"]) == "core"

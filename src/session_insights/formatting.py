@@ -47,6 +47,17 @@ def tool_cells(name: str, tool: dict) -> list[str]:
     ]
 
 
+def track_label(track: str, sessions: dict) -> str:
+    """A track as a person names it. Claude Code keeps a todo list per session, so its
+    tracks are session ids: such a track is named by the session's project, start and
+    short id ('shop, 2025-11-20 10:00 (5b1c0000)'); any other track as it is."""
+    session = sessions.get(track)
+    if session is None:
+        return track
+    where = session.get("project") or session.get("source") or "session"
+    return f"{where}, {clock(session.get('first_ts'))} ({track[:8]})"
+
+
 def skipped_lines(errors: dict) -> str:
     """'Skipped 3 unreadable line(s): 2 not valid JSON, 1 ts out of range', from a
     snapshot's ``errors``: the panel's notice and report's Problems say it alike."""

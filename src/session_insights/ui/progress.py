@@ -64,7 +64,13 @@ class ProgressHeader(Header):
         )
         self.tracks.set_rows(
             [
-                [name, f"{c['completed']:,}", f"{c['in_progress']:,}", f"{c['blocked']:,}", f"{c['todo']:,}"]
+                [
+                    fmt.track_label(name, snap["sessions"]),
+                    f"{c['completed']:,}",
+                    f"{c['in_progress']:,}",
+                    f"{c['blocked']:,}",
+                    f"{c['todo']:,}",
+                ]
                 for name, c in k["tracks"].items()
             ]
         )
