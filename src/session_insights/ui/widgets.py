@@ -8,6 +8,8 @@ from collections.abc import Sequence
 
 import dearpygui.dearpygui as dpg
 
+from ..formatting import printable
+
 
 class BoundText:
     """A text item that is only written when its string changes."""
@@ -68,6 +70,8 @@ class RowTable:
         self._rows: list[tuple[int, list[int], list[str]]] = []  # (row, cells, texts)
 
     def set_rows(self, rows: Sequence[Sequence[str]]) -> None:
+        """Show ``rows``; a control character in a name read from a log shows as its escape."""
+        rows = [[printable(v) for v in values] for values in rows]
         while len(self._rows) > len(rows):
             row, _, _ = self._rows.pop()
             dpg.delete_item(row)
