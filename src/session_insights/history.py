@@ -187,47 +187,48 @@ class TokenHistory:
         self._in_use = False  # another process writes this state: never saved from here
         self._saved_copies = SAVED_DEDUP_KEYS  # fewer when the state would outgrow its budget
         self._lock_fd: int | None = None
-        if self.state_path is not None and not read_only:
-            try:
-                self._lock_fd = state_file.lock_for_writing(self.state_path)
-            except OSError:
-                self._lock_fd = -1  # no lock file can be made there: the save reports that folder
-            if self._lock_fd is None:
-                self.notice(
-                    f"{self.state_path} is being written by another session-insights: this one "
-                    "shows its figures and what it reads but does not save them"
-                )
-                read_only = True
-                self._in_use = True
         if self.state_path is not None:
-            loaded = state_file.load(self.state_path, move_corrupt=not read_only)
-            if loaded.notice:
-                self.notice(loaded.notice)
-            generation = 0  # of what the saved state read (keys, positions): none for a clean start
-            # A file that is there but could not be read (permissions, a folder) was not
-            # moved aside: it is the user's, and a save must never replace it.
-            self._not_ours = loaded.data is None and os.path.lexists(self.state_path)
-            if loaded.data is not None:
-                try:
-                    self._load_state(
-                        loaded.data, keep_budget=budget_usd is not None, keep_overrides=price_overrides is not None
-                    )
-                    generation = decode.whole(loaded.data.get("reads_generation", 0), "reads_generation")
-                    if generation:
-                        self._state_id = decode.text(loaded.data.get("reads_id"), "reads_id")
-                except (
-                    ValueError,
-                    TypeError,
-                    KeyError,
-                    IndexError,
-                    AttributeError,
-                    OverflowError,
-                    RecursionError,
-                ) as exc:  # decode's checks raise ValueError; the rest is a last guard
-                    self._start_clean(f"has an unexpected shape ({exc})", read_only)
-            self._open_reads(generation, read_only)
+            read_only = self._take_lock() if not read_only else True
+            self._restore(read_only, keep_budget=budget_usd is not None, keep_overrides=price_overrides is not None)
         if read_only and not self._in_use:
             self.state_path = None  # never written
+
+    def _take_lock(self) -> bool:
+        """Hold the state's write lock; whether this history must stay read-only because
+        another process writes the state."""
+        try:
+            self._lock_fd = state_file.lock_for_writing(self.state_path)
+        except OSError:
+            self._lock_fd = -1  # no lock file can be made there: the save reports that folder
+        if self._lock_fd is not None:
+            return False
+        self.notice(
+            f"{self.state_path} is being written by another session-insights: this one "
+            "shows its figures and what it reads but does not save them"
+        )
+        self._in_use = True
+        return True
+
+    def _restore(self, read_only: bool, *, keep_budget: bool, keep_overrides: bool) -> None:
+        """Load state_path (a corrupt one is moved aside, see ``notices``) and what its
+        saves read."""
+        loaded = state_file.load(self.state_path, move_corrupt=not read_only)
+        if loaded.notice:
+            self.notice(loaded.notice)
+        generation = 0  # of what the saved state read (keys, positions): none for a clean start
+        # A file that is there but could not be read (permissions, a folder) was not
+        # moved aside: it is the user's, and a save must never replace it.
+        self._not_ours = loaded.data is None and os.path.lexists(self.state_path)
+        if loaded.data is not None:
+            try:
+                self._load_state(loaded.data, keep_budget=keep_budget, keep_overrides=keep_overrides)
+                generation = decode.whole(loaded.data.get("reads_generation", 0), "reads_generation")
+                if generation:
+                    self._state_id = decode.text(loaded.data.get("reads_id"), "reads_id")
+            # decode's checks raise ValueError; the rest is a last guard
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError) as exc:
+                self._start_clean(f"has an unexpected shape ({exc})", read_only)
+        self._open_reads(generation, read_only)
 
     def _start_clean(self, why: str, read_only: bool, *, keep_file: bool = False) -> None:
         """Forget what a state file said (its figures cannot be trusted) and say so; a
