@@ -52,6 +52,7 @@ from .events import (
 )
 from .pricing import PUSD_PER_USD, PriceBook, usd
 from .saved_reads import SavedReads, key_digest
+from .scope import Scope
 from .series import BucketSeries, RecentSeconds
 from .store import history_path_for
 
@@ -1008,14 +1009,44 @@ class TokenHistory:
 
     # --- readers ----------------------------------------------------------------
 
-    def snapshot(self, now_ts: float | None = None) -> dict:
-        """Every figure, in the shape of ``report --format json``.
+    def snapshot(self, now_ts: float | None = None, scope: Scope | None = None) -> dict:
+        """Every figure of ``scope`` (default: all), in the shape of ``report --format json``.
 
         ``now_ts`` is the time rates and projections are taken at; by default the
         latest request, which suits a finished log. The live panel passes the clock.
         """
         with self._lock:
-            return self._snapshot(now_ts)
+            snap = self._snapshot(now_ts)
+            snap["scope"] = {
+                "kind": (scope or Scope()).kind,
+                "session": None,
+                "project": None,
+                "source": None,
+                "start_ts": snap["session"]["first_ts"],
+                "end_ts": snap["session"]["last_ts"],
+                "active_s": None,
+            }
+            return snap
+
+    def scope_choices(self, limit: int = 20) -> list[dict]:
+        """The scopes the panel's top bar offers: the kinds, then the most recent sessions
+        (``{scope, session, project, source, first_ts, last_ts}``), latest first."""
+        with self._lock:
+            rows = sorted(
+                ((row[S_LAST], name, row) for name, row in self._sessions.items() if name != EARLIER_SESSIONS),
+                reverse=True,
+            )[:limit]
+            return [
+                {
+                    "scope": Scope.of_session(name),
+                    "session": name,
+                    "project": row[S_PROJECT],
+                    "source": row[S_SOURCE],
+                    "first_ts": row[S_FIRST],
+                    "last_ts": row[S_LAST],
+                }
+                for _, name, row in rows
+            ]
 
     def _rollups(self) -> tuple[dict, dict, dict, dict]:
         """The counters summed by model, by tier and by session, and each tier's models,
