@@ -1358,9 +1358,10 @@ class TokenHistory:
             "_last_completed_ts": last_done,
         }
 
-    def timeline(self) -> tuple[float, list[tuple[float, list[int]]]]:
+    def timeline(self, scope: Scope | None = None) -> tuple[float, list[tuple[float, list[int]]]]:
         """(bucket width in seconds, [(bucket start ts, [input, output, cache_read,
-        cache_write, cost_pusd, requests])]) in time order; per-bucket sums."""
+        cache_write, cost_pusd, requests])]) of ``scope`` (default: all) in time order;
+        per-bucket sums."""
         with self._lock:
             return self._timeline.width_s, [(ts, list(v)) for ts, v in self._timeline.items()]
 
