@@ -1,4 +1,5 @@
-"""Shared fixtures: a real X display (Xvfb) for the GUI tests."""
+"""Shared fixtures: a real X display (Xvfb) for the GUI tests, and a home of its own for
+every test, so none reads the user's agent logs or writes into their data folder."""
 
 from __future__ import annotations
 
@@ -11,11 +12,31 @@ from pathlib import Path
 import pytest
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
+# What points the app at the user's files: the state, and the agents' own log folders.
+USER_PATHS = ("SESSION_INSIGHTS_STATE", "CLAUDE_CONFIG_DIR", "CODEX_HOME", "GEMINI_CLI_HOME")
+
+
+def home_env(home: Path) -> dict[str, str]:
+    """HOME and the XDG folders under ``home``: the data folder, the agents' default log
+    folders and the caches a window writes (Mesa's shaders) all land there."""
+    return {
+        "HOME": str(home),
+        "XDG_DATA_HOME": str(home / "data"),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "XDG_STATE_HOME": str(home / "state"),
+    }
+
+
+def isolated_env(base: dict[str, str], home: Path) -> dict[str, str]:
+    """``base`` with ``home`` as the user's home and none of USER_PATHS: for a subprocess."""
+    return {k: v for k, v in base.items() if k not in USER_PATHS} | home_env(home)
 
 
 @pytest.fixture(scope="session")
-def x_display():
-    """Environment with DISPLAY set to a fresh Xvfb (1280x800, depth 24).
+def x_display(tmp_path_factory):
+    """Environment with DISPLAY set to a fresh Xvfb (1280x800, depth 24), and a home of
+    its own (``isolated_env``): a window run in it never touches the user's files.
 
     In CI a missing Xvfb is a failure, never a skip: .ci/run installs it.
     """
@@ -40,7 +61,7 @@ def x_display():
     else:
         proc.kill()
         pytest.fail("Xvfb did not start")
-    env = dict(os.environ, DISPLAY=f":{number}")
+    env = isolated_env(dict(os.environ, DISPLAY=f":{number}"), tmp_path_factory.mktemp("display-home"))
     yield env
     proc.terminate()
     proc.wait(timeout=10)
@@ -53,7 +74,13 @@ def artifacts() -> Path:
 
 
 @pytest.fixture(autouse=True)
-def state_in_tmp(tmp_path_factory, monkeypatch):
-    """Commands run without --state use a state file (and durable history) of their own,
-    never ./state.toml and ./state.history.sqlite of the folder pytest runs from."""
-    monkeypatch.setenv("SESSION_INSIGHTS_STATE", str(tmp_path_factory.mktemp("state") / "state.toml"))
+def home_in_tmp(tmp_path_factory, monkeypatch) -> Path:
+    """Every test has a home of its own: commands run without --state keep their state and
+    durable history in its data folder, and find no agent logs unless the test writes
+    some there; never the real user's, nor the folder pytest runs from."""
+    home = tmp_path_factory.mktemp("home")
+    for name in USER_PATHS:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in home_env(home).items():
+        monkeypatch.setenv(name, value)
+    return home

@@ -15,9 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from session_insights import state
 from session_insights.cli import EXIT_USAGE, main
 from session_insights.history import TokenHistory
 from session_insights.session_logger import SessionLogger
+from session_insights.sources import default_roots
+from session_insights.store import history_path_for
 
 T0 = 1_760_000_000.0
 FIGURE_KEYS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "requests", "cost_usd")
@@ -264,12 +267,19 @@ def test_report_adds_sources_to_the_state_it_starts_from(capsys, tmp_path: Path,
         assert both[key] == saved[key] + logged[key], key
 
 
-def test_report_without_source_reads_the_default_state_file(capsys, tmp_path: Path, monkeypatch):
-    monkeypatch.delenv("SESSION_INSIGHTS_STATE", raising=False)
-    monkeypatch.chdir(tmp_path)
-    saved = _saved_state(tmp_path / "state.toml").snapshot()["totals"]
+def test_report_without_source_reads_the_default_state_file(capsys):
+    saved = _saved_state(state.default_path()).snapshot()["totals"]
 
     assert _json_report(capsys)["totals"] == saved
+
+
+def test_report_with_a_new_state_path_treats_it_as_empty(capsys, tmp_path: Path, comms_folder: Path):
+    new = tmp_path / "new" / "state.toml"
+    logged = _json_report(capsys, f"comms:{comms_folder}")["totals"]
+
+    assert _json_report(capsys, f"comms:{comms_folder}", "--state", str(new))["totals"] == logged
+    assert not new.exists()  # report never writes the state
+    assert history_path_for(new).exists()  # the history beside it takes in what was read
 
 
 def test_report_with_a_corrupt_state_file_does_not_move_it(capsys, tmp_path: Path):
@@ -314,15 +324,16 @@ def test_comms_without_a_path_is_a_one_line_error(capsys, spec: str):
     _assert_one_line_usage_error(*_report(capsys, spec), "needs a path")
 
 
-def test_no_source_and_no_state_file_is_a_one_line_error(capsys, tmp_path: Path, monkeypatch):
-    monkeypatch.delenv("SESSION_INSIGHTS_STATE", raising=False)
-    monkeypatch.chdir(tmp_path)
-    _assert_one_line_usage_error(*_report(capsys), "nothing to report", "--state")
+def test_no_source_no_logs_and_no_state_is_one_line_naming_where_report_looked(capsys):
+    looked = [str(root) for kind in ("claude", "codex", "gemini") for root in default_roots(kind)]
+
+    _assert_one_line_usage_error(*_report(capsys), "nothing to report", "--state", *looked)
 
 
-def test_missing_state_file_is_a_one_line_error(capsys, tmp_path: Path):
-    missing = tmp_path / "gone.toml"
-    _assert_one_line_usage_error(*_report(capsys, "--state", str(missing)), str(missing))
+def test_a_new_state_path_with_no_logs_anywhere_is_nothing_to_report(capsys, tmp_path: Path):
+    new = tmp_path / "gone.toml"
+    _assert_one_line_usage_error(*_report(capsys, "--state", str(new)), "nothing to report", str(new))
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_one_bad_source_among_good_ones_stops_before_printing_a_report(capsys, comms_folder: Path):

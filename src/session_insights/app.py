@@ -8,7 +8,6 @@ process without one.
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 import threading
@@ -148,9 +147,7 @@ class App:
         self.dpg = dpg
         self.args = args
         sys.setswitchinterval(GIL_SWITCH_S)
-        state_path = (
-            args.state if args.state is not None else Path(os.environ.get("SESSION_INSIGHTS_STATE", "state.toml"))
-        )
+        state_path = args.state if args.state is not None else state_file.default_path()
         self.layout_path = state_path.with_name(state_path.stem + ".layout.ini")
         if not args.sources and not args.demo:
             args.sources = discover()  # the agents' own default log folders, if they hold logs

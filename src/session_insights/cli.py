@@ -22,8 +22,9 @@ import orjson
 
 from . import across, display, report
 from . import formatting as fmt
+from . import state as state_file
 from .history import TokenHistory
-from .sources import SourceError, open_source
+from .sources import AGENTS, SourceError, default_roots, discover, open_source
 from .store import SessionStore, history_path_for
 
 EXIT_USAGE = 2
@@ -36,8 +37,11 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 SOURCE_HELP = "claude[:DIR] | codex[:DIR] | gemini[:DIR] | comms:FILE | audit:FILE | otel:FILE"
 
 
-def default_state_path() -> Path:
-    return Path(os.environ.get("SESSION_INSIGHTS_STATE", "state.toml"))
+def _state_help(beside: str) -> str:
+    return (
+        f"default: ${state_file.STATE_ENV}, else {state_file.STATE_NAME} in the per-user data folder "
+        f"{state_file.data_folder()}; {beside}"
+    )
 
 
 def _budget(text: str) -> float:
@@ -85,11 +89,18 @@ def report_parser() -> argparse.ArgumentParser:
     p = _OneLineParser(
         prog="session-insights report",
         description="Print what the given logs (and/or a state file) spent, without opening a window. "
+        "With no SOURCE it reads the agents' default log folders and the default state. "
         "What it reads is kept in the durable session history; --by reports across the "
         "sessions kept there and those just read.",
     )
     p.add_argument("sources", nargs="*", metavar="SOURCE", help=SOURCE_HELP)
-    p.add_argument("--state", type=Path, help="a state.toml to start from (read only)")
+    p.add_argument(
+        "--state",
+        type=Path,
+        metavar="PATH",
+        help=f"a state file to start from, read only; one that does not exist yet is empty "
+        f"(with no SOURCE, {_state_help('the durable history sits beside it')})",
+    )
     p.add_argument("--format", choices=report.FORMATS, default="text", help="output format (default: text)")
     p.add_argument("--budget", type=_budget, help="budget in USD for the projection")
     kept = p.add_mutually_exclusive_group()
@@ -143,7 +154,13 @@ def window_parser() -> argparse.ArgumentParser:
         "'session-insights report --help' prints the same figures without a window.",
     )
     p.add_argument("sources", nargs="*", metavar="SOURCE", help=SOURCE_HELP)
-    p.add_argument("--state", type=Path, default=None, help="state file (default: ./state.toml)")
+    p.add_argument(
+        "--state",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help=f"the state file ({_state_help('the layout file and the durable history sit beside it')})",
+    )
     p.add_argument("--budget", type=_budget, help="budget in USD")
     p.add_argument("--demo", action="store_true", help="play the built-in demo session live")
     p.add_argument("--demo-speed", type=float, default=30.0, help=argparse.SUPPRESS)
@@ -223,58 +240,86 @@ def _check_across(args: argparse.Namespace, argv: list[str]) -> str | None:
     return None
 
 
+def _nowhere(state_path: Path) -> str:
+    """What report says when it has nothing to read: where it looked, in one line."""
+    looked = "; ".join(f"{kind}: {', '.join(str(root) for root in default_roots(kind))}" for kind in AGENTS)
+    return (
+        f"nothing to report: no logs in the agents' default folders ({looked}) and no state file "
+        f"{state_path}; give a SOURCE ({SOURCE_HELP}) or --state PATH, or --by with an existing --history PATH"
+    )
+
+
+def _folder_problem(path: Path, named: str, hint: str = "") -> str | None:
+    """Why the folder that will hold ``path`` cannot be made, if it cannot (made 0700 if
+    it can: it is about to be written)."""
+    try:
+        state_file.make_folder(path.parent)
+    except OSError as exc:
+        return f"cannot make the folder {exc.filename or path.parent} for the {named} ({exc.strerror or exc}){hint}"
+    return None
+
+
 def run_report(argv: list[str]) -> int:
     args = report_parser().parse_args(argv)
     problem = _check_across(args, argv) or _check_paths(args)
     if problem is not None:
         return _fail(problem)
     across_wanted = args.by is not None or args.chart is not None
+    # With a SOURCE, report starts from a state only if one is named; with none it reads
+    # what the window reads: the default state and the agents' default folders.
+    state_path = args.state
+    if state_path is None and not args.sources:
+        state_path = state_file.default_path()
+        problem = _unreadable(state_path, "state file")
+        if problem is not None:
+            return _fail(problem)
     history_path = (
         None
         if args.no_history
-        else (args.history if args.history is not None else history_path_for(args.state or default_state_path()))
+        else (args.history if args.history is not None else history_path_for(state_path or state_file.default_path()))
     )
-    state_path = args.state
-    if state_path is None and not args.sources:
-        if default_state_path().exists():
-            state_path = default_state_path()
-            problem = _unreadable(state_path, "state file")
-            if problem is not None:
-                return _fail(problem)
-        elif across_wanted and args.history is not None and not args.history.exists():
+    specs = args.sources or discover()
+    state_exists = state_path is not None and state_path.exists()  # one that does not is empty
+    if not specs and not state_exists:
+        if across_wanted and args.history is not None and not args.history.exists():
             return _fail(f"session history {args.history} does not exist")
-        elif not (across_wanted and history_path is not None and history_path.exists()):
-            # With only the durable history to read, --by (or --chart) reports from it.
-            return _fail(
-                f"nothing to report: give a SOURCE ({SOURCE_HELP}) or --state PATH, "
-                "or --by with an existing --history PATH"
-            )
-    if state_path is not None and not state_path.exists():
-        return _fail(f"state file {state_path} does not exist")
+        if not (across_wanted and history_path is not None and history_path.exists()):
+            return _fail(_nowhere(state_path))
+    if specs and history_path is not None:
+        problem = _folder_problem(history_path, "session history", "; --no-history keeps none")
+        if problem is not None:
+            return _fail(problem)
     # Read-only: report never saves the state, nor moves an unreadable one aside.
     history = TokenHistory(state_path=state_path, budget_usd=args.budget, read_only=True)
     try:
-        sources = [open_source(spec, history) for spec in args.sources]
+        sources = [open_source(spec, history) for spec in specs]
     except SourceError as exc:
         return _fail(str(exc))
     for source in sources:
         source.read_all()
         history.drain()
+    return _print_report(args, history, history_path, render_snapshot=bool(specs) or state_exists)
+
+
+def _print_report(
+    args: argparse.Namespace, history: TokenHistory, history_path: Path | None, *, render_snapshot: bool
+) -> int:
+    """Add what was read to the durable history, print the report, draw the chart."""
     live_rows = history.session_rows()
     store = None
     if history_path is not None and (live_rows or history_path.exists()):
         store = SessionStore(history_path)
         store.write(live_rows)
+    rows: list[dict] = []
     try:
         snap = history.snapshot()
-        rows: list[dict] = []
-        if across_wanted:
+        if args.by is not None or args.chart is not None:
             stored = store.sessions() if store is not None else []
             rows = across.select(across.merge(stored, live_rows), args.since, args.until, args.project)
         if args.by is not None:
             view = report.across_view(rows, args.by, args.since, args.until, args.project, snap["errors"])
             sys.stdout.write(report.render_across(view, args.format))
-        elif args.sources or state_path is not None:
+        elif render_snapshot:
             sys.stdout.write(report.render(snap, args.format))
         sys.stdout.flush()
     finally:
@@ -321,10 +366,15 @@ def run_window(argv: list[str]) -> int:
     args = window_parser().parse_args(argv)
     # The window saves its state (and keeps the history and layout beside it): a path it
     # could not use is one line now, not a traceback from the saver later.
-    state_path = args.state if args.state is not None else default_state_path()
-    problem = _unreadable(state_path, "state file") or _in_a_folder(state_path, "state file", make_folders=True)
+    state_path = args.state if args.state is not None else state_file.default_path()
+    problem = (
+        _unreadable(state_path, "state file")
+        or _in_a_folder(state_path, "state file", make_folders=True)
+        or _folder_problem(state_path, "state file")
+    )
     if problem is not None:
         return _fail(problem, prog="session-insights")
+    args.state = state_path
     from . import app  # imports dearpygui: only when a window is wanted
 
     return app.run(args)

@@ -4,8 +4,12 @@ A save never leaves a half-written file: it writes a temporary file beside the t
 fsyncs it and ``os.replace``s it over, so a crash at any instant leaves either the old
 file or the new one; the temporary files of killed saves are removed at the next load.
 What goes into the file (and keeping it small) is TokenHistory's business; this module
-only moves bytes safely. Every file it writes is the user's alone (mode 0600): it says
-what they spend and on which projects.
+only moves bytes safely. Every file it writes is the user's alone (mode 0600), in a folder
+it makes 0700: it says what they spend and on which projects.
+
+Where the files live when no ``--state`` names one: ``default_path()``, in the per-user
+data folder, never the working folder (a history that depends on where one stands is
+a different history in every folder).
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from pathlib import Path
 
 import tomli_w
 
+APP_NAME = "session-insights"
+STATE_ENV = "SESSION_INSIGHTS_STATE"  # names the state file when no --state does
+STATE_NAME = "state.toml"
 SCHEMA = 1
 MAX_STATE_BYTES = 256 * 1024
 # A file larger than this is none of ours (we write at most MAX_STATE_BYTES): it is moved
@@ -31,6 +38,42 @@ MAX_READ_BYTES = 16 * 1024 * 1024
 # it may be another process's save under way (a save takes milliseconds).
 STALE_TEMP_S = 10.0
 _TEMP_PREFIX, _TEMP_SUFFIX = ".", ".tmp"  # mkstemp's names: .<name>.<8 random chars>.tmp
+
+
+def data_folder() -> Path:
+    """The per-user folder the app and ``report`` keep their files in: on Linux
+    ``$XDG_DATA_HOME/session-insights``, else ``~/.local/share/session-insights``; the
+    platform's own folder elsewhere."""
+    import platformdirs  # here: a host app that passes its own state path never needs it
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def default_path() -> Path:
+    """The state file when no ``--state`` names one: ``$SESSION_INSIGHTS_STATE``, else
+    ``state.toml`` in ``data_folder()``. The layout file and the durable history sit
+    beside it."""
+    named = os.environ.get(STATE_ENV, "").strip()
+    return Path(named).expanduser() if named else data_folder() / STATE_NAME
+
+
+def make_folder(folder: str | os.PathLike) -> None:
+    """Create ``folder`` and the folders above it that are missing, each 0700 (as the XDG
+    base-directory spec asks); one that exists is left as it is. Raises OSError, also
+    when a file stands where a folder must be."""
+    missing = []
+    folder = Path(folder)
+    while not folder.is_dir() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        if os.path.lexists(path) and not path.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "a file stands where a folder must be", str(path))
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            if not path.is_dir():  # made meanwhile by another process: only a folder will do
+                raise
 
 
 @dataclass(frozen=True)
@@ -169,7 +212,7 @@ def encode(data: dict) -> bytes:
 def write_atomic(path: str | os.PathLike, payload: bytes) -> None:
     """Replace ``path`` with ``payload`` so that a crash leaves the old or the new file."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f"{_TEMP_PREFIX}{path.name}.", suffix=_TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -206,7 +249,7 @@ def lock_for_writing(path: Path) -> int | None:
     except ImportError:  # Windows: one writer is the user's to ensure
         return -1
     lock_path = path.with_name(f".{path.name}.lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -13,6 +13,7 @@ from ..history import TokenHistory
 from .base import LineSource, SourceError
 
 KINDS = ("claude", "codex", "gemini", "comms", "audit", "otel")
+AGENTS = ("claude", "codex", "gemini")  # the kinds with default log folders, searched with no SOURCE
 _NEEDS_PATH = {"comms", "audit", "otel"}
 # kind -> module holding its adapter, ``SOURCE`` (a LineSource subclass; the agents'
 # ones know their default folders). Imported when first used.
@@ -51,7 +52,7 @@ def default_roots(kind: str) -> list[Path]:
 def discover() -> list[str]:
     """SOURCE specs for the agents whose default log folders hold logs on this machine."""
     specs = []
-    for kind in ("claude", "codex", "gemini"):
+    for kind in AGENTS:
         try:  # the source's own walk: it follows folder links, as reading then does
             source = _module(kind).SOURCE(None, TokenHistory())
         except SourceError:
@@ -61,4 +62,4 @@ def discover() -> list[str]:
     return specs
 
 
-__all__ = ["KINDS", "LineSource", "SourceError", "default_roots", "discover", "open_source", "parse_spec"]
+__all__ = ["AGENTS", "KINDS", "LineSource", "SourceError", "default_roots", "discover", "open_source", "parse_spec"]
