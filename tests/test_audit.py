@@ -153,10 +153,10 @@ def test_sessions_are_tickets_and_satisfaction_on_the_end_entry_is_a_rating(tmp_
     snap = read(write_log(tmp_path))
     tickets = snap["tickets"]
     assert tickets["total"] == 4
-    assert tickets["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
+    assert tickets["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3, "left_open": 0}
     assert tickets["tracks"] == {
-        BLOG: {"todo": 0, "in_progress": 0, "blocked": 0, "completed": 2},
-        SHOP: {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 1},
+        BLOG: {"todo": 0, "in_progress": 0, "blocked": 0, "completed": 2, "left_open": 0},
+        SHOP: {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 1, "left_open": 0},
     }
     efficiency = snap["efficiency"]
     # Ratings come only from ended sessions: 8, 6 and 9; the open session has none.
@@ -303,7 +303,7 @@ def test_a_start_for_an_open_session_rebases_it(tmp_path):
         "output_tokens": 200,
         "requests": 3,
     }
-    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 0, "blocked": 0, "completed": 1}
+    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 0, "blocked": 0, "completed": 1, "left_open": 0}
 
 
 def test_naive_timestamps_are_local_time_and_epoch_seconds_are_accepted(tmp_path):
@@ -364,7 +364,7 @@ def test_an_open_session_shows_live_while_the_log_grows(tmp_path):
     h.drain()
     live = h.snapshot()
     assert pick(live["sessions"][S3], "input_tokens", "output_tokens") == {"input_tokens": 1_000, "output_tokens": 300}
-    assert live["tickets"]["by_status"] == {"todo": 0, "in_progress": 2, "blocked": 0, "completed": 1}
+    assert live["tickets"]["by_status"] == {"todo": 0, "in_progress": 2, "blocked": 0, "completed": 1, "left_open": 0}
     with open(path, "ab") as f:
         whole = lines(TAIL[:1])
         f.write(whole[:30])  # the writer is mid-line
@@ -377,7 +377,7 @@ def test_an_open_session_shows_live_while_the_log_grows(tmp_path):
     h.drain()
     snap = h.snapshot()
     assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
-    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
+    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3, "left_open": 0}
     assert snap["errors"]["bad_lines"] == 0
 
 
@@ -418,7 +418,7 @@ def test_a_restart_from_saved_offsets_keeps_measuring_growth_from_the_open_sessi
         "output_tokens": 400,
         "requests": 1,
     }
-    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
+    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3, "left_open": 0}
     assert snap["efficiency"]["ratings"] == 3
     assert snap["errors"]["bad_lines"] == 4
 
@@ -436,7 +436,7 @@ def test_a_replaced_log_is_read_again_from_its_start_without_counting_twice(tmp_
     h.drain()
     snap = h.snapshot()
     assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
-    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
+    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3, "left_open": 0}
 
 
 def test_report_reads_an_audit_log(tmp_path, capsys):
@@ -445,7 +445,7 @@ def test_report_reads_an_audit_log(tmp_path, capsys):
     snap = orjson.loads(capsys.readouterr().out)
     assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
     assert snap["unpriced_models"] == ["unrecorded"]
-    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
+    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3, "left_open": 0}
     assert (snap["errors"]["bad_lines"], snap["errors"]["files"]) == (4, {str(path): 4})
 
 
@@ -486,7 +486,7 @@ def test_an_array_log_gives_the_figures_of_the_same_entries_as_json_lines(tmp_pa
         S3: {"input_tokens": 1_500, "output_tokens": 400, "requests": 1},
         S4: {"input_tokens": 0, "output_tokens": 0, "requests": 0},
     }
-    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
+    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3, "left_open": 0}
     assert snap["efficiency"]["ratings"] == 3
     assert (snap["errors"]["bad_lines"], snap["errors"]["files"]) == (4, {str(tmp_path / "token_usage_audit.json"): 4})
     (tmp_path / "lines").mkdir()
@@ -530,7 +530,7 @@ def test_entries_appended_to_the_array_count_on_the_next_poll_and_nothing_twice(
         "output_tokens": 400,
         "requests": 1,
     }
-    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
+    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3, "left_open": 0}
     assert snap["efficiency"]["ratings"] == 3
     assert source.history.offset_for(str(path)) == {
         "offset": len(HEAD + TAIL),
@@ -592,7 +592,7 @@ def test_a_restart_reads_only_the_entries_after_the_saved_count(tmp_path, grows)
         "output_tokens": 400,
         "requests": 1,
     }
-    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
+    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3, "left_open": 0}
     assert snap["efficiency"]["ratings"] == 3
     assert (snap["errors"]["bad_lines"], snap["errors"]["files"]) == (4, {str(path): 4})
 
@@ -658,7 +658,7 @@ def test_a_replaced_array_log_is_read_again_from_its_first_entry_without_countin
         "output_tokens": 1_150,
         "requests": 7,
     }
-    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
+    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3, "left_open": 0}
     assert snap["efficiency"]["ratings"] == 3  # S1's, read twice, counts once
     assert (snap["errors"]["bad_lines"], snap["errors"]["files"]) == (1, {str(path): 1})
 
@@ -697,7 +697,7 @@ def test_an_array_begun_again_by_its_writer_counts_its_new_entries(tmp_path):
         "output_tokens": 1_130,
         "requests": 7,
     }
-    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 2, "blocked": 0, "completed": 2}
+    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 2, "blocked": 0, "completed": 2, "left_open": 0}
     assert snap["efficiency"]["ratings"] == 2
     assert snap["efficiency"]["mean_satisfaction"] == pytest.approx(13 / 2)
 
@@ -714,7 +714,7 @@ def test_a_log_that_changes_form_is_read_again_from_its_start(tmp_path, first_fo
     poll(source, h)
     snap = h.snapshot()
     assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
-    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
+    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3, "left_open": 0}
     assert snap["efficiency"]["ratings"] == 3
     assert snap["errors"]["bad_lines"] == 0
 
@@ -748,7 +748,7 @@ def test_a_log_rewritten_as_an_array_starts_with_no_open_sessions(tmp_path):
         "output_tokens": 100,
         "requests": 1,
     }
-    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 0, "blocked": 0, "completed": 1}
+    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 0, "blocked": 0, "completed": 1, "left_open": 0}
     assert snap["efficiency"]["ratings"] == 1
 
 
@@ -758,7 +758,7 @@ def test_report_reads_an_array_audit_log(tmp_path, capsys):
     snap = orjson.loads(capsys.readouterr().out)
     assert pick(snap["totals"], "input_tokens", "output_tokens", "requests") == EXPECTED_TOTALS
     assert snap["unpriced_models"] == ["unrecorded"]
-    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3}
+    assert snap["tickets"]["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 0, "completed": 3, "left_open": 0}
     assert snap["efficiency"]["ratings"] == 3
     assert (snap["errors"]["bad_lines"], snap["errors"]["files"]) == (4, {str(path): 4})
 

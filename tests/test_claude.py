@@ -232,7 +232,7 @@ def test_cost_by_tool_charges_the_largest_copy_of_the_request_that_called_it(tmp
 def test_todowrite_inputs_become_tickets_without_keeping_their_text(tmp_path):
     write_transcript(tmp_path)
     tickets = read(tmp_path)["tickets"]
-    assert tickets["by_status"] == {"todo": 1, "in_progress": 1, "blocked": 0, "completed": 1}
+    assert tickets["by_status"] == {"todo": 1, "in_progress": 1, "blocked": 0, "completed": 1, "left_open": 0}
     assert list(tickets["tracks"]) == [SESSION]
 
 
@@ -324,12 +324,12 @@ def test_reading_across_processes_gives_the_same_report_as_one_process(tmp_path,
 def test_a_track_that_is_a_session_is_named_by_its_project_and_start(tmp_path):
     """Claude Code's todo lists are per session: the panel names the track by project,
     start and short id, never by the bare UUID."""
-    from session_insights import formatting
+    from session_insights import formatting, views
 
     write_transcript(tmp_path)
     snap = read(tmp_path)
     (track,) = snap["tickets"]["tracks"]
-    label = formatting.track_label(track, snap["sessions"])
+    label = views.track_label(track, snap["sessions"])
     start = formatting.clock(snap["sessions"][SESSION]["first_ts"])
     assert label == f"project, {start} ({SESSION[:8]})"
-    assert formatting.track_label("core", snap["sessions"]) == "core"
+    assert views.track_label("core", snap["sessions"]) == "core"

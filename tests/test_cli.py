@@ -128,7 +128,7 @@ def test_json_report_totals_and_breakdowns_are_exact(capsys, comms_folder: Path)
     for key in FIGURE_KEYS[:-1]:
         assert sum(m[key] for m in snap["by_model"].values()) == totals[key]
     assert snap["tools"]["Bash"]["calls"] == 2 and snap["tools"]["Bash"]["failures"] == 1
-    assert snap["tickets"]["by_status"] == {"todo": 1, "in_progress": 0, "blocked": 1, "completed": 1}
+    assert snap["tickets"]["by_status"] == {"todo": 1, "in_progress": 0, "blocked": 1, "completed": 1, "left_open": 0}
     assert snap["tickets"]["blocked"][0]["reason"] == "waiting for review"
     assert list(snap["sessions"]) == ["s1"]
     assert (snap["errors"]["bad_lines"], snap["errors"]["files"]) == (1, {str(comms_folder / "s1.comms.jsonl"): 1})

@@ -275,7 +275,9 @@ def test_codex_tools_plan_steps_and_rate_limits(tmp_path):
     assert tools["update_plan"]["calls"] == 1
     assert tools["update_plan"]["total_ms"] == pytest.approx(250)
     assert snap["tickets"]["total"] == 3
-    assert snap["tickets"]["by_status"] == {"completed": 1, "in_progress": 1, "todo": 1, "blocked": 0}
+    # The plan is the main session's; the fork is the session worked now, so the main
+    # session's unfinished steps were left open there.
+    assert snap["tickets"]["by_status"] == {"completed": 1, "in_progress": 0, "todo": 0, "blocked": 0, "left_open": 2}
     [(label, latest)] = snap["rate_limits"].items()
     assert label.startswith("codex:")
     assert latest["primary"] == {"used_pct": 9.0, "window_minutes": 300, "resets_at": T0 + 3665 + 3600}

@@ -616,7 +616,7 @@ def test_many_sessions_fold_the_oldest_into_one_row_keeping_totals():
     h.drain()
     snap = h.snapshot()
 
-    assert len(h._sessions) <= history.MAX_SESSIONS + 1
+    assert len(h.sessions.rows) <= history.MAX_SESSIONS + 1
     assert len(snap["sessions"]) <= history.MAX_SESSIONS + 1
     assert history.EARLIER_SESSIONS in snap["sessions"]
     assert "session-1999" in snap["sessions"]  # the most recently active stay listed
@@ -690,10 +690,10 @@ def test_many_tickets_stay_bounded_with_status_counts_intact():
     h.drain()
     tickets = h.snapshot()["tickets"]
 
-    assert len(h._tickets) <= history.MAX_TICKETS
+    assert len(h.tickets.tickets) <= history.MAX_TICKETS
     done = sum(1 for i in range(n) if i % 5)
     assert tickets["total"] == n
-    assert tickets["by_status"] == {"todo": n - done, "in_progress": 0, "blocked": 0, "completed": done}
+    assert tickets["by_status"] == {"todo": n - done, "in_progress": 0, "blocked": 0, "completed": done, "left_open": 0}
     assert tickets["progress_pct"] == pytest.approx(100.0 * done / n)
 
 
@@ -728,26 +728,28 @@ def burst(h: TokenHistory, start_ts: float, requests: int = 4, spacing_s: float 
 
 
 def test_window_rate_does_not_depend_on_how_long_an_idle_gap_lasted():
-    # Two bursts of 4 requests, 10 s apart, 1,000 tokens each, separated by 2.5 or 4 min.
+    # Two bursts of 4 requests, 10 s apart, 1,000 tokens each, separated by 5.5 or 8 min,
+    # both inside a 15-minute window.
     rates = []
-    for gap_s in (150, 240):
-        h = TokenHistory(price_overrides=ROUND_PRICES)
+    for gap_s in (330, 480):
+        h = TokenHistory(price_overrides=ROUND_PRICES, window_s=900)
         burst(h, BASE_TS)
         burst(h, BASE_TS + 30 + gap_s)
         h.drain()
         rates.append(h.snapshot()["burn_rate"]["window"])
-    # Active time: 3 x 10 s per burst; a gap longer than IDLE_GAP_S (120 s) counts nothing.
+    # Active time: 3 x 10 s per burst; a gap of IDLE_GAP_S (5 min) or more counts nothing.
     assert [r["active_s"] for r in rates] == [60.0, 60.0]
     assert [r["tokens"] for r in rates] == [8_000, 8_000]
     assert rates[0]["tokens_per_min"] == rates[1]["tokens_per_min"] == pytest.approx(8_000.0)
 
 
 def test_window_rate_ignores_an_idle_gap_between_two_bursts():
-    gapped, back_to_back = TokenHistory(price_overrides=ROUND_PRICES), TokenHistory(price_overrides=ROUND_PRICES)
+    gapped = TokenHistory(price_overrides=ROUND_PRICES, window_s=900)
+    back_to_back = TokenHistory(price_overrides=ROUND_PRICES, window_s=900)
     # Each burst: 4 requests of 1,000 tokens over 30 s. Gapped: the second burst starts
-    # 4 minutes after the first ends; back-to-back: it starts as the first ends.
+    # 6 minutes after the first ends; back-to-back: it starts as the first ends.
     burst(gapped, BASE_TS)
-    burst(gapped, BASE_TS + 30 + 240)
+    burst(gapped, BASE_TS + 30 + 360)
     burst(back_to_back, BASE_TS)
     burst(back_to_back, BASE_TS + 30)
     gapped.drain()
@@ -835,7 +837,7 @@ def test_ticket_eta_is_tickets_left_times_mean_time_per_completed_ticket_and_eff
     assert efficiency["cost_per_completed_ticket_usd"] == pytest.approx(0.6)
 
     tickets = snap["tickets"]
-    assert tickets["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 1, "completed": 2}
+    assert tickets["by_status"] == {"todo": 0, "in_progress": 1, "blocked": 1, "completed": 2, "left_open": 0}
     assert tickets["blocked"] == [{"id": "T-4", "reason": "waiting on API key", "since_ts": BASE_TS + 800}]
     assert tickets["progress_pct"] == pytest.approx(50.0)
 
@@ -854,7 +856,9 @@ def test_ticket_keeps_its_latest_status_by_time_then_status_rank_whatever_the_ar
         tickets = h.snapshot()["tickets"]
         assert tickets["by_status"]["completed"] == 1
         assert tickets["total"] == 1
-        assert tickets["tracks"] == {"core": {"todo": 0, "in_progress": 0, "blocked": 0, "completed": 1}}
+        assert tickets["tracks"] == {
+            "core": {"todo": 0, "in_progress": 0, "blocked": 0, "completed": 1, "left_open": 0}
+        }
 
 
 def test_a_track_given_on_an_earlier_update_is_kept_whatever_the_arrival_order():
@@ -864,7 +868,7 @@ def test_a_track_given_on_an_earlier_update_is_kept_whatever_the_arrival_order()
         h.add_many(updates[i] for i in order)
         h.drain()
         assert h.snapshot()["tickets"]["tracks"] == {
-            "core": {"todo": 0, "in_progress": 0, "blocked": 0, "completed": 1}
+            "core": {"todo": 0, "in_progress": 0, "blocked": 0, "completed": 1, "left_open": 0}
         }, order
 
 

@@ -170,9 +170,9 @@ def test_projection_of_budget_and_tickets():
 
 
 def test_window_rate_counts_short_gaps_and_the_tail_but_not_idle_gaps():
-    seconds = [(100, (1_000, 0)), (110, (1_000, 0)), (400, (1_000, 0))]  # 290 s idle before the last
-    rate = metrics.window_burn_rate(seconds, now_ts=430.0, window_s=400, previous_s=None)
-    assert rate.active_s == 10 + 30  # 100->110, then 400->now; the 290 s gap is idle
+    seconds = [(100, (1_000, 0)), (110, (1_000, 0)), (420, (1_000, 0))]  # 310 s idle before the last
+    rate = metrics.window_burn_rate(seconds, now_ts=450.0, window_s=400, previous_s=None)
+    assert rate.active_s == 10 + 30  # 100->110, then 420->now; the 310 s gap is idle
     assert rate.tokens == 3_000 and rate.tokens_per_min == pytest.approx(3_000 * 60 / 60)  # floor: 1 min
 
 

@@ -384,7 +384,14 @@ def test_state_file_stays_bounded_for_a_pathological_history_with_totals_intact(
     assert after["by_model"] == before["by_model"]
     assert after["by_tier"] == before["by_tier"]
     assert after["unpriced_models"] == ["mystery-model-9000"]
-    assert after["tickets"]["by_status"] == before["tickets"]["by_status"] == dict.fromkeys(statuses, n // 4)
+    assert (
+        after["tickets"]["by_status"]
+        == before["tickets"]["by_status"]
+        == {
+            **dict.fromkeys(statuses, n // 4),
+            "left_open": 0,
+        }
+    )
     assert sum(s["requests"] for s in after["sessions"].values()) == n
     assert sum(t["calls"] for t in after["tools"].values()) == 300
     assert sum(t["failures"] for t in after["tools"].values()) == 60

@@ -16,9 +16,9 @@ from . import formatting as fmt
 from .pricing import usd
 
 DEFAULT_WINDOW_S = 300
-# A gap between requests longer than this is idle time: none of it counts towards the
-# active time a window rate divides by, so a coffee break does not dilute the rate.
-IDLE_GAP_S = 120
+# A gap between requests of this long or more is idle time: none of it counts towards the
+# active time a rate divides by, so a coffee break does not dilute the rate (DESIGN §3b).
+IDLE_GAP_S = 300
 # Rates divide by at least a minute of activity, so one large request does not read as a
 # runaway rate of tokens per minute.
 MIN_ACTIVE_S = 60.0
@@ -58,7 +58,7 @@ def window_burn_rate(
     ``seconds`` are (second, (tokens, cost_pusd)) with requests in the window, in time
     order; ``previous_s`` is the last second with a request before the window, if any.
     Active time sums the gaps between requests (and from the last one to now) that are
-    at most ``idle_gap_s`` long; a longer gap is idle and counts nothing.
+    shorter than ``idle_gap_s``; a gap that long or longer is idle and counts nothing.
     """
     start = now_ts - window_s
     tokens = sum(v[0] for _, v in seconds)
@@ -66,12 +66,19 @@ def window_burn_rate(
     active = 0.0
     cursor: float | None = previous_s
     for sec, _ in seconds:
-        if cursor is not None and sec - cursor <= idle_gap_s:
+        if cursor is not None and sec - cursor < idle_gap_s:
             active += sec - max(cursor, start)
         cursor = sec
-    if cursor is not None and 0 < now_ts - cursor <= idle_gap_s:
+    if cursor is not None and 0 < now_ts - cursor < idle_gap_s:
         active += now_ts - max(cursor, start)
     return _rate(tokens, usd(cost_pusd), active)
+
+
+def active_burn_rate(tokens: int, cost_usd: float, active_s: float) -> BurnRate:
+    """Tokens/min and $/hour over ``active_s`` seconds of activity (idle gaps left out)."""
+    if not tokens and not cost_usd and not active_s:
+        return BurnRate(0, 0.0, 0.0, None, None)
+    return _rate(tokens, cost_usd, active_s)
 
 
 def session_burn_rate(tokens: int, cost_usd: float, first_ts: float | None, now_ts: float) -> BurnRate:

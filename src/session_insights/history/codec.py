@@ -1,0 +1,264 @@
+"""state.toml for a TokenHistory: each part's encoding gathered into one table, and back.
+
+``decode`` checks every value (``decode.py``): anything no save of ours writes raises
+CorruptState, and the history starts clean. A state saved before a field existed loads
+with that field empty (a session's tools, quarter hours, detail).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import TYPE_CHECKING, Any
+
+from .. import decode, metrics
+from ..scope import Resolved
+from ..series import BucketSeries
+from .counters import CD_COST, N_COUNTERS, T_FIELDS, TOOL_PROMPT, add_into, encoded, summed
+from .sessions import NO_SESSION
+from .usage import DAY_S, QUARTER_S, SessionDetail, UsagePart, decode_quarters, session_name
+
+if TYPE_CHECKING:
+    from .core import TokenHistory
+
+SAVED_DETAILS = 16  # sessions whose timelines and burn windows the state keeps
+SAVED_QUARTER_DAYS = 8
+_ = CD_COST
+
+
+def _label(x: str | None) -> str:
+    return "" if x is None else x
+
+
+def encode_state(h: TokenHistory) -> dict:
+    """The history as plain TOML-able data: no prompt or response text, ever."""
+    with h._lock:
+        usage = h.usage
+        window_start = (usage.last_ts or 0) - h.window_s - metrics.IDLE_GAP_S
+        data: dict[str, Any] = {
+            "saved_ts": time.time(),
+            "window_s": h.window_s,
+            "span": {
+                k: v
+                for k, v in (
+                    ("first_ts", usage.first_ts),
+                    ("last_ts", usage.last_ts),
+                    ("ticket_first_ts", h.tickets.first_ts),
+                    ("latest_other_ts", h._latest_other_ts),
+                )
+                if v is not None
+            },
+            "usage": _usage_rows(usage, h._saved_quarter_days),
+            "timeline": usage.timeline.to_state(),
+            "recent": [[sec, *v] for sec, v in sorted(usage.recent.seconds.items()) if sec >= window_start],
+            "details": _detail_rows(h, h._saved_details),
+            "sessions": h.sessions.encode(),
+            "tools": h.tools.encode(),
+            "tool_turns": [
+                {"name": tool, "session": session, "counts": encoded(v)}
+                for (session, tool), v in usage.tool_turns.items()
+            ],
+            # The last keyed requests, so a larger streaming copy arriving after a
+            # restart still replaces its earlier copy instead of counting twice.
+            "recent_requests": [_request_row(ev) for ev in list(h._seen.values())[-h._saved_copies :]],
+            **h.tickets.encode(),
+            "errors": {"files": dict(h.bad_lines), "reasons": dict(h.bad_reasons)},
+            "ui": h.ui,
+            "notices": list(h.notices[-10:]),
+        }
+        if h.budget_usd is not None:
+            data["budget_usd"] = h.budget_usd
+        if h.prices.overrides:
+            data["pricing"] = {"overrides": h.prices.overrides}
+        return data
+
+
+def _usage_rows(usage: UsagePart, quarter_days: int) -> list[dict]:
+    oldest_quarter = ((usage.last_ts or 0) - quarter_days * DAY_S) // QUARTER_S
+    return [
+        {
+            "model": m,
+            "tier": _label(t),
+            "session": _label(s),
+            "provider": _label(usage.model_provider.get(m)),
+            "counts": encoded(counters),
+            "days": [[day, *encoded(v)] for day, v in sorted(usage.combo_days.get((m, t, s), {}).items())],
+            "quarters": [
+                [q, *encoded(v)] for q, v in sorted(usage.quarters.get((m, t, s), {}).items()) if q >= oldest_quarter
+            ],
+        }
+        for (m, t, s), counters in usage.combos.items()
+    ]
+
+
+def _detail_rows(h: TokenHistory, n: int) -> list[dict]:
+    details = h.usage.details
+    latest = sorted(details, key=lambda s: details[s].recent.latest, reverse=True)[:n]
+    rows = []
+    for name in latest:
+        detail = details[name]
+        keep_from = detail.recent.latest - h.window_s - metrics.IDLE_GAP_S
+        rows.append(
+            {
+                "session": name,
+                "timeline": detail.timeline.to_state(),
+                "recent": [[sec, *v] for sec, v in sorted(detail.recent.seconds.items()) if sec >= keep_from],
+            }
+        )
+    return rows
+
+
+def _request_row(ev) -> list:
+    return [
+        ev.request_key,
+        ev.ts,
+        ev.model,
+        _label(ev.provider),
+        ev.input,
+        ev.cache_read,
+        ev.cache_write_5m,
+        ev.cache_write_1h,
+        ev.output,
+        ev.reasoning,
+        _label(ev.tier),
+        _label(ev.session),
+        ev.reported_cost_usd or 0.0,
+        list(ev.tools or ()),
+        ev.tool_prompt,
+    ]
+
+
+def load_state(h: TokenHistory, data: dict, *, keep_budget: bool, keep_overrides: bool) -> None:
+    """Restore what ``encode_state`` wrote into ``h`` (freshly reset)."""
+    if not keep_overrides and "pricing" in data:
+        h.prices.set_overrides(decode.table(data["pricing"], "pricing").get("overrides"))
+    if not keep_budget and "budget_usd" in data:
+        h._budget_usd = h._check_budget(data["budget_usd"])
+    h.window_s = decode.whole(data.get("window_s", h.window_s), "window_s", 1, 7 * DAY_S)
+    span = decode.table(data.get("span", {}), "span")
+    moments = {k: decode.optional(decode.moment, span.get(k), f"span.{k}") for k in span}
+    h.sessions.decode(decode.rows(data, "sessions"))
+    _decode_usage(h.usage, decode.rows(data, "usage"))
+    for ts in (moments.get("first_ts"), moments.get("last_ts")):
+        if ts is not None:
+            h.usage.stretch(ts)
+    if "timeline" in data:
+        h.usage.timeline = BucketSeries.from_state(decode.table(data["timeline"], "timeline"), fields=T_FIELDS)
+    _decode_recent(h.usage.recent, data.get("recent", []), "recent")
+    for i, row in enumerate(decode.rows(data, "details")):
+        where = f"details[{i}]"
+        name = decode.text(row.get("session"), f"{where}.session")
+        detail = h.usage.details[name] = SessionDetail.new()
+        detail.timeline = BucketSeries.from_state(decode.table(row.get("timeline"), f"{where}.timeline"), T_FIELDS)
+        _decode_recent(detail.recent, row.get("recent", []), f"{where}.recent")
+    h.tools.decode(decode.rows(data, "tools"))
+    for i, row in enumerate(decode.rows(data, "tool_turns")):
+        where = f"tool_turns[{i}]"
+        key = (
+            decode.text(row.get("session", NO_SESSION), f"{where}.session"),
+            decode.text(row.get("name"), f"{where}.name"),
+        )
+        add_into(h.usage.tool_turns.setdefault(key, [0, 0, 0, 0]), decode.counters(row.get("counts"), where, 4))
+    for i, row in enumerate(decode.array(data.get("recent_requests", []), "recent_requests")):
+        ev = decode.request_copy(decode.array(row, f"recent_requests[{i}]"), f"recent_requests[{i}]")
+        h._seen[ev.request_key] = ev
+    h.tickets.decode(data, moments.get("ticket_first_ts"))
+    h._latest_other_ts = moments.get("latest_other_ts")
+    errors = decode.table(data.get("errors", {}), "errors")
+    h.bad_lines = decode.counts_by_name(errors.get("files", {}), "errors.files")
+    h.bad_reasons = decode.counts_by_name(errors.get("reasons", {}), "errors.reasons")
+    h._saved_offsets = {}
+    for digest, row in decode.table(data.get("offsets", {}), "offsets").items():
+        h._saved_offsets[digest] = decode.position(row, f"offsets.{digest}")
+    h.ui = decode.ui_preferences(data.get("ui", {}))
+    h.usage.forget_contexts()
+    h.version += 1
+
+
+def _decode_recent(recent, rows: object, where: str) -> None:
+    for i, row in enumerate(decode.array(rows, where)):
+        sec, *v = decode.array(row, f"{where}[{i}]", 3)
+        bucket = recent.bucket(decode.moment(sec, f"{where}[{i}][0]"))
+        if bucket is not None:
+            bucket[:] = decode.counters(v, f"{where}[{i}]", 2)
+
+
+def _decode_usage(usage: UsagePart, rows: list[dict]) -> None:
+    for i, row in enumerate(rows):
+        where = f"usage[{i}]"
+        counts = decode.array(row.get("counts"), f"{where}.counts")
+        if len(counts) == TOOL_PROMPT:  # saved before tool-use prompts were counted apart
+            counts = [*counts, 0]
+        model = decode.text(row.get("model"), f"{where}.model", empty_is_none=True)
+        if model is None:
+            raise decode.CorruptState(f"{where}.model", "must not be empty")
+        key = (
+            model,
+            decode.text(row.get("tier", ""), f"{where}.tier", True),
+            decode.text(row.get("session", ""), f"{where}.session", True),
+        )
+        usage.combos[key] = decode.counters(counts, f"{where}.counts", N_COUNTERS)
+        usage.by_session.setdefault(session_name(key[2]), set()).add(key)
+        days = {}
+        for j, day_row in enumerate(decode.array(row.get("days", []), f"{where}.days")):
+            day, *v = decode.array(day_row, f"{where}.days[{j}]", 4)
+            days[decode.day(day, f"{where}.days[{j}][0]")] = decode.counters(v, f"{where}.days[{j}]", 3)
+        usage.combo_days[key] = days
+        usage.quarters[key] = decode_quarters(row.get("quarters", []), f"{where}.quarters")
+        provider = decode.text(row.get("provider", ""), f"{where}.provider", True)
+        if provider or model not in usage.model_provider:
+            usage.model_provider[model] = provider
+    for model, provider in usage.model_provider.items():
+        usage.pricing_cache[(model, provider)] = usage.prices.pricing(model, provider)
+
+
+def session_parts(usage: UsagePart) -> tuple[dict, dict, dict]:
+    """Counters, model mix and per-day spend by session name, summed into new containers
+    (``days``: ``[(utc_day, model, requests, tokens, cost_pusd)]``)."""
+    models: dict[str, dict[str, list[int]]] = {}
+    days: dict[str, dict[tuple[int, str], list[int]]] = {}
+    for (model, tier, session), c in usage.combos.items():
+        name = session_name(session)
+        mix = models.setdefault(name, {})
+        add_into(mix.setdefault(model, [0] * N_COUNTERS), c)
+        session_days = days.setdefault(name, {})
+        for day, figures in usage.combo_days.get((model, tier, session), {}).items():
+            add_into(session_days.setdefault((day, model), [0, 0, 0]), figures)
+    counters = {name: summed(mix.values()) for name, mix in models.items()}
+    model_rows = {name: {m: _model_row(c) for m, c in mix.items()} for name, mix in models.items()}
+    day_rows = {name: sorted((day, model, *f) for (day, model), f in d.items()) for name, d in days.items()}
+    return counters, model_rows, day_rows
+
+
+def _model_row(m: list[int]) -> dict:
+    from .counters import COST, CR, CW1H, CW5, IN, OUT, REASON, REQ, UNPRICED
+
+    return {
+        "requests": m[REQ],
+        "total_tokens": m[IN] + m[CR] + m[CW5] + m[CW1H] + m[OUT],
+        "cost_pusd": m[COST],
+        "unpriced_requests": m[UNPRICED],
+        "input_tokens": m[IN],
+        "output_tokens": m[OUT],
+        "cache_read_tokens": m[CR],
+        "cache_write_tokens": m[CW5] + m[CW1H],
+        "reasoning_tokens": m[REASON],
+    }
+
+
+def merged_timeline(usage: UsagePart, scope: Resolved) -> tuple[float, list[tuple[float, list[int]]]]:
+    """The timelines of the scope's sessions, re-bucketed at the widest of their widths
+    and clipped to the scope's span."""
+    names = scope.sessions if scope.sessions is not None else list(usage.details)
+    series = [usage.details[n].timeline for n in names if n in usage.details]
+    if not series:
+        return 0.0, []
+    width = max(s.width_s for s in series)
+    lo = -math.inf if scope.start_ts is None else scope.start_ts
+    hi = math.inf if scope.end_ts is None else scope.end_ts
+    merged: dict[float, list[int]] = {}
+    for s in series:
+        for ts, v in s.items():
+            if lo <= ts < hi:
+                add_into(merged.setdefault(ts - ts % width, [0] * T_FIELDS), v)
+    return width, sorted(merged.items())

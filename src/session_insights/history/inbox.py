@@ -1,0 +1,339 @@
+"""The inbox: what producers (hooks, sources, any thread) hand the history.
+
+Producers only validate and append to a deque, which is atomic under the GIL;
+``drain()``, called by the render loop or by ``report``, applies what is queued, within
+a budget of records and time. What a source read from a file comes with the position it
+read up to, and that position becomes the file's only once the records before it are
+applied, so a save never keeps a position past records it does not count.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .. import normalize
+from ..events import (
+    MAX_TOKENS_PER_REQUEST,
+    MAX_TS,
+    MIN_TS,
+    Rating,
+    TicketUpdate,
+    ToolCall,
+    UsageEvent,
+    check_duration_ms,
+    check_label,
+    check_name,
+    check_reason,
+    check_score,
+    check_status,
+    check_ts,
+    usage_event,
+)
+
+_new_usage = tuple.__new__  # builds a UsageEvent from already-checked fields
+
+
+class Inbox:
+    """The producer API and the drain loop; the history applies what is drained
+    (``_add_usage``, ``_apply_keyed_usage``, ``_apply_other``)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._usage_inbox: deque[UsageEvent] = deque()
+        self._other_inbox: deque[ToolCall | TicketUpdate | Rating] = deque()
+        # What sources read: (file, its records, the position they were read up to), in order.
+        self._reads_inbox: deque[tuple[str, list, dict]] = deque()
+        self._read_cursor = 0  # records of the first read already applied
+        self._queued_positions: dict[str, dict] = {}  # file -> its latest position not yet applied
+        self._clean_labels: set[str] = set()  # names known to pass check_name / check_label as they are
+        self.offsets: dict[str, dict] = {}  # per-source read positions of applied reads
+        self.applied = 0  # records applied since start; the status bar's events/s
+        self.version = 0  # bumped whenever an aggregate changes
+
+    def clear_inbox(self) -> None:
+        self._usage_inbox.clear()
+        self._other_inbox.clear()
+        self._reads_inbox.clear()
+        self._read_cursor = 0
+        self._queued_positions.clear()
+
+    # --- producers: any thread ----------------------------------------------------
+
+    def record_usage(
+        self,
+        model: str,
+        input_tokens: int,
+        output_tokens: int,
+        cache_read_tokens: int = 0,
+        cache_write_tokens: int = 0,
+        ts: float | None = None,
+        tier: str | None = None,
+        session: str | None = None,
+        provider: str | None = None,
+        *,
+        cache_write_1h_tokens: int = 0,
+        reasoning_tokens: int = 0,
+        tool_prompt_tokens: int = 0,
+        request_key: str | None = None,
+        reported_cost_usd: float | None = None,
+        tools: Iterable[str] | None = None,
+    ) -> None:
+        """Queue one model request. Counts are already normalised: input excludes cache;
+        ``reasoning_tokens`` are part of the output, ``tool_prompt_tokens`` part of the
+        input. ``tools``: the names of the tools the request called (for cost by tool).
+
+        Raises ValueError, naming the field, for a bad value; nothing is queued then.
+        """
+        # Fast path for the common call (plain ints, a clean model name, float or no ts):
+        # the same checks as usage_event, without its keyword plumbing.
+        if (
+            type(input_tokens) is int
+            and type(output_tokens) is int
+            and type(cache_read_tokens) is int
+            and type(cache_write_tokens) is int
+            and type(cache_write_1h_tokens) is int
+            and type(reasoning_tokens) is int
+            and 0 <= input_tokens <= MAX_TOKENS_PER_REQUEST
+            and 0 <= output_tokens <= MAX_TOKENS_PER_REQUEST
+            and 0 <= cache_read_tokens <= MAX_TOKENS_PER_REQUEST
+            and 0 <= cache_write_tokens <= MAX_TOKENS_PER_REQUEST
+            and 0 <= cache_write_1h_tokens <= MAX_TOKENS_PER_REQUEST
+            and 0 <= reasoning_tokens <= output_tokens
+            and model in self._clean_labels
+            and (tier is None or tier in self._clean_labels)
+            and (session is None or session in self._clean_labels)
+            and provider is None
+            and request_key is None
+            and reported_cost_usd is None
+            and tool_prompt_tokens == 0
+            and tools is None
+        ):
+            if ts is None:
+                ts = time.time()
+            elif type(ts) is not float or not MIN_TS <= ts < MAX_TS:
+                ts = check_ts(ts)
+            self._usage_inbox.append(
+                _new_usage(
+                    UsageEvent,
+                    (
+                        ts,
+                        model,
+                        None,
+                        input_tokens,
+                        cache_read_tokens,
+                        cache_write_tokens,
+                        cache_write_1h_tokens,
+                        output_tokens,
+                        reasoning_tokens,
+                        tier,
+                        session,
+                        None,
+                        None,
+                        None,
+                        None,
+                        0,
+                    ),
+                )
+            )
+            return
+        ev = usage_event(
+            model=model,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cache_read_tokens=cache_read_tokens,
+            cache_write_tokens=cache_write_tokens,
+            cache_write_1h_tokens=cache_write_1h_tokens,
+            reasoning_tokens=reasoning_tokens,
+            tool_prompt_tokens=tool_prompt_tokens,
+            ts=ts,
+            tier=tier,
+            session=session,
+            provider=provider,
+            request_key=request_key,
+            reported_cost_usd=reported_cost_usd,
+            tools=tools,
+        )
+        self._usage_inbox.append(ev)
+        # Labels that passed the checks unchanged take the fast path next time.
+        if len(self._clean_labels) < 10_000:
+            for raw, checked in ((model, ev.model), (tier, ev.tier), (session, ev.session)):
+                if type(raw) is str and raw == checked:
+                    self._clean_labels.add(raw)
+
+    def record_response(
+        self,
+        response: Mapping[str, Any],
+        provider: str,
+        *,
+        model: str | None = None,
+        ts: float | None = None,
+        tier: str | None = None,
+        session: str | None = None,
+    ) -> None:
+        """Queue the usage of a raw Anthropic / OpenAI / Google / DeepSeek response body,
+        normalised per DESIGN §2. The response's own id de-duplicates repeats."""
+        provider_id, found_model, counts = normalize.response_usage(response, provider)
+        model = model or found_model
+        if not model:
+            raise ValueError("model is missing: the response names none, so pass model=...")
+        key = response.get("id") or response.get("responseId")
+        self._usage_inbox.append(
+            usage_event(
+                model=model,
+                ts=ts,
+                tier=tier,
+                session=session,
+                provider=provider_id,
+                request_key=key if isinstance(key, str) else None,
+                **counts,
+            )
+        )
+
+    def record_tool_call(
+        self, name: str, duration_ms: float, ok: bool = True, ts: float | None = None, session: str | None = None
+    ) -> None:
+        """Queue one tool call and whether it succeeded."""
+        if not isinstance(ok, bool):
+            raise ValueError(f"ok must be True or False, got {ok!r}")
+        self._other_inbox.append(
+            ToolCall(
+                check_ts(ts),
+                check_name("name", name),
+                check_duration_ms(duration_ms),
+                ok,
+                check_label("session", session),
+            )
+        )
+
+    def update_ticket(
+        self,
+        ticket_id: str,
+        status: str,
+        ts: float | None = None,
+        *,
+        track: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Queue a ticket entering ``status``: todo, in_progress, blocked or completed."""
+        if isinstance(ticket_id, int) and not isinstance(ticket_id, bool):
+            ticket_id = str(ticket_id)
+        self._other_inbox.append(
+            TicketUpdate(
+                check_ts(ts),
+                check_name("ticket_id", ticket_id),
+                check_status(status),
+                check_label("track", track),
+                check_reason(reason),
+            )
+        )
+
+    def rate(self, score: float, ts: float | None = None, session: str | None = None) -> None:
+        """Queue a satisfaction score from 0 to 10."""
+        self._other_inbox.append(Rating(check_ts(ts), check_score(score), check_label("session", session)))
+
+    def add(self, record: UsageEvent | ToolCall | TicketUpdate | Rating) -> None:
+        """Queue a record a source has already built and validated."""
+        if type(record) is UsageEvent:
+            self._usage_inbox.append(record)
+        else:
+            self._other_inbox.append(record)
+
+    def add_many(self, records: Iterable[UsageEvent | ToolCall | TicketUpdate | Rating]) -> None:
+        for record in records:
+            self.add(record)
+
+    def add_read(self, file: str, records: list, position: dict) -> None:
+        """Queue what a source read from ``file`` up to ``position`` (its records, already
+        built and validated): the records are applied in order, then the position is kept."""
+        with self._lock:  # so a source opening the file again sees this position (offset_for)
+            self._queued_positions[file] = position
+            self._reads_inbox.append((file, records, position))
+
+    @property
+    def pending(self) -> int:
+        read = sum(len(records) + 1 for _, records, _ in self._reads_inbox) - self._read_cursor
+        return len(self._usage_inbox) + len(self._other_inbox) + read
+
+    # --- consumer: one thread at a time -----------------------------------------
+
+    def drain(self, max_records: int | None = None, budget_s: float | None = None) -> int:
+        """Apply queued records; returns how many. Stops early after ``max_records`` or
+        once ``budget_s`` of wall time is spent, leaving the rest queued."""
+        deadline = None if budget_s is None else time.perf_counter() + budget_s
+        limit = math.inf if max_records is None else max_records
+        with self._lock:
+            # Tool calls, tickets and ratings first: they are few, and a backlog of
+            # requests must never starve them.
+            applied = 0
+            inbox, apply = self._other_inbox, self._apply_other
+            while inbox and applied < limit:
+                try:
+                    record = inbox.popleft()
+                except IndexError:
+                    break
+                apply(record)
+                applied += 1
+            if applied < limit and self._reads_inbox:
+                applied += self._drain_reads(limit - applied, deadline)
+            if applied < limit:
+                applied += self._drain_usage(limit - applied, deadline)
+            if applied:
+                self.applied += applied
+                self.version += 1
+        return applied
+
+    def _drain_usage(self, limit: float, deadline: float | None) -> int:
+        pop = self._usage_inbox.popleft
+        add, add_keyed = self._add_usage, self._apply_keyed_usage
+        n = 0
+        while n < limit:
+            try:
+                ev = pop()
+            except IndexError:
+                break
+            if ev[12] is None:  # no request_key: nothing to de-duplicate against
+                add(ev, 1)
+            else:
+                add_keyed(ev)
+            n += 1
+            if deadline is not None and not n & 255 and time.perf_counter() > deadline:
+                break
+        return n
+
+    def _drain_reads(self, limit: float, deadline: float | None) -> int:
+        """Apply what sources read, in order, within ``limit`` records and the deadline; a
+        file's position is kept once the records before it are applied."""
+        reads, add, add_keyed, other = self._reads_inbox, self._add_usage, self._apply_keyed_usage, self._apply_other
+        n = 0
+        while reads and n < limit:
+            file, records, position = reads[0]
+            i = self._read_cursor
+            while i < len(records) and n < limit:
+                record = records[i]
+                if type(record) is not UsageEvent:
+                    other(record)
+                elif record.request_key is None:
+                    add(record, 1)
+                else:
+                    add_keyed(record)
+                i += 1
+                n += 1
+                if deadline is not None and not n & 255 and time.perf_counter() > deadline:
+                    break
+            if i < len(records):
+                self._read_cursor = i
+                break
+            reads.popleft()
+            self._read_cursor = 0
+            self.offsets[file] = position
+            if self._queued_positions.get(file) is position:
+                del self._queued_positions[file]
+            n += 1
+            if deadline is not None and time.perf_counter() > deadline:
+                break
+        return n

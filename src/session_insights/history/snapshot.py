@@ -1,0 +1,297 @@
+"""The view of a scope: ``snapshot(parts, scope, now)``, a pure function of the parts.
+
+Every figure is the scope's (DESIGN §3b): its requests, its sessions' tools and tickets,
+burn rates over its active time (gaps of ``IDLE_GAP_S`` or more left out), projection
+from its own rate and tickets. ``all`` sums every part, so it equals the sum of the
+session scopes. Reads only; the caller holds the history's lock.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from operator import add
+
+from .. import metrics
+from ..pricing import usd
+from ..scope import Resolved
+from .counters import COST, CR, CW1H, CW5, IN, N_COUNTERS, OUT, REASON, REQ, TOOL_PROMPT, UNPRICED, figures, summed
+from .sessions import EARLIER_SESSIONS, NO_SESSION, SessionsPart
+from .tickets import TicketsPart
+from .tools import ToolsPart
+from .usage import UsagePart, active_seconds, session_name
+
+NO_TIER = "(no tier)"
+IDLE_GAP_S = metrics.IDLE_GAP_S
+
+
+@dataclass(slots=True)
+class Parts:
+    """What a snapshot is made of: the four parts and the settings and findings of the
+    history that holds them."""
+
+    usage: UsagePart
+    sessions: SessionsPart
+    tickets: TicketsPart
+    tools: ToolsPart
+    budget_usd: float | None = None
+    window_s: int = metrics.DEFAULT_WINDOW_S
+    extras: dict = field(default_factory=dict)  # sources, rate_limits, errors, notices
+
+
+def scoped_combos(parts: Parts, scope: Resolved) -> list[tuple[tuple, list[int]]]:
+    if scope.bounded_in_time:
+        return parts.usage.combos_between(scope.start_ts, scope.end_ts, scope.sessions)
+    return parts.usage.combos_of(scope.sessions)
+
+
+def rollups(combos) -> tuple[dict, dict, dict, dict]:
+    """Counters summed by model, by tier and by session, and each tier's models."""
+    by_model: dict[str, list[int]] = {}
+    by_tier: dict[str | None, list[int]] = {}
+    by_session: dict[str, list[int]] = {}
+    tier_models: dict[str, set[str]] = {}
+    for (model, tier, session), counters in combos:
+        for table, key in ((by_model, model), (by_session, session_name(session)), (by_tier, tier)):
+            acc = table.get(key)
+            table[key] = list(counters) if acc is None else list(map(add, acc, counters))
+        tier_models.setdefault(tier or NO_TIER, set()).add(model)
+    return by_model, by_tier, by_session, tier_models
+
+
+def session_rows(parts: Parts, counters: dict[str, list[int]], names=None, models=None, days=None) -> list[dict]:
+    """One dict per session, sorted by name: labels, span, ``state``, token counts by kind,
+    ``cost_pusd``, requests, tool calls and failures, tickets completed, ratings, and
+    ``models`` / ``days`` where given (the durable history's); ``counters`` the raw ones."""
+    completed = parts.tickets.completed_by_session()
+    rows = []
+    wanted = set(counters) | (set(parts.sessions.rows) if names is None else set(names))
+    for name in sorted(wanted):
+        c = counters.get(name, [0] * N_COUNTERS)
+        row = parts.sessions.rows.get(name)
+        done = completed.get(None if name == NO_SESSION else name, 0)
+        if row is None or not (c[REQ] or row.tool_calls or row.ratings or done):
+            continue  # nothing measured in it yet
+        rows.append(
+            {
+                "session": name,
+                "source": row.source,
+                "project": row.project,
+                "state": row.state,
+                "first_ts": row.first_ts if math.isfinite(row.first_ts) else None,
+                "last_ts": row.last_ts if math.isfinite(row.last_ts) else None,
+                "end_ts": row.end_ts,
+                "counters": c,
+                "requests": c[REQ],
+                "input_tokens": c[IN],
+                "output_tokens": c[OUT],
+                "cache_read_tokens": c[CR],
+                "cache_write_tokens": c[CW5] + c[CW1H],
+                "reasoning_tokens": c[REASON],
+                "tool_prompt_tokens": c[TOOL_PROMPT],
+                "total_tokens": c[IN] + c[CR] + c[CW5] + c[CW1H] + c[OUT],
+                "cost_pusd": c[COST],
+                "unpriced_requests": c[UNPRICED],
+                "tool_calls": row.tool_calls,
+                "tool_failures": row.tool_failures,
+                "tickets_completed": done,
+                "ratings": row.ratings,
+                "rating_sum": row.rating_milli / 1000,
+                "models": (models or {}).get(name, {}),
+                "days": (days or {}).get(name, []),
+            }
+        )
+    return rows
+
+
+def session_figures(row: dict) -> dict:
+    """A session row in the report's shape (USD, named fields)."""
+    fig = figures(row["counters"])
+    fig.update(
+        source=row["source"],
+        project=row["project"],
+        state=row["state"],
+        first_ts=row["first_ts"],
+        last_ts=row["last_ts"],
+        end_ts=row["end_ts"],
+        tool_calls=row["tool_calls"],
+        tool_failures=row["tool_failures"],
+        tickets_completed=row["tickets_completed"],
+        ratings=row["ratings"],
+        mean_satisfaction=row["rating_sum"] / row["ratings"] if row["ratings"] else None,
+    )
+    return fig
+
+
+def active_time(parts: Parts, scope: Resolved, names) -> float:
+    """Seconds of activity in the scope: each session's, from its timeline where it keeps
+    one, else what its row kept when its detail was let go."""
+    total = 0.0
+    for name in names:
+        detail = parts.usage.details.get(name)
+        if detail is not None:
+            total += active_seconds(detail.timeline, IDLE_GAP_S, scope.start_ts, scope.end_ts)
+        elif not scope.bounded_in_time:
+            row = parts.sessions.rows.get(name)
+            total += row.active_s if row is not None else 0.0
+    return total
+
+
+def window_seconds(parts: Parts, scope: Resolved, names, start: float, end: float) -> list:
+    """(second, [tokens, cost_pusd]) of the scope's requests from ``start`` to ``end``."""
+    if scope.sessions is None and not scope.bounded_in_time:
+        return parts.usage.recent.window(start, end)
+    lo = max(start, scope.start_ts) if scope.start_ts is not None else start
+    hi = min(end, scope.end_ts) if scope.end_ts is not None else end
+    merged: dict[int, list[int]] = {}
+    for name in names:
+        detail = parts.usage.details.get(name)
+        if detail is None:
+            continue
+        for sec, v in detail.recent.window(lo, hi):
+            acc = merged.get(sec)
+            merged[sec] = list(v) if acc is None else [acc[0] + v[0], acc[1] + v[1]]
+    return sorted(merged.items())
+
+
+def burn_rates(parts: Parts, scope: Resolved, names, totals_c: list[int], now: float) -> dict:
+    window_s = parts.window_s
+    seconds = window_seconds(parts, scope, names, now - window_s - IDLE_GAP_S - 1, now)
+    window = [(s, v) for s, v in seconds if s >= now - window_s]
+    previous = max((s for s, _ in seconds if s < now - window_s), default=None)
+    window_rate = metrics.window_burn_rate(window, now, window_s, previous, IDLE_GAP_S)
+    tokens = totals_c[IN] + totals_c[CR] + totals_c[CW5] + totals_c[CW1H] + totals_c[OUT]
+    active_s = active_time(parts, scope, names)
+    scope_rate = metrics.active_burn_rate(tokens, usd(totals_c[COST]), active_s)
+    return {"window_s": window_s, "window": window_rate.as_dict(), "session": scope_rate.as_dict()}
+
+
+def tool_figures(parts: Parts, scope: Resolved) -> dict:
+    calls_by_name = parts.tools.by_name(scope)
+    turns: dict[str, list[int]] = {}
+    for (session, name), turn in parts.usage.tool_turns.items():
+        if scope.sessions is None or session in scope.sessions:
+            acc = turns.get(name)
+            turns[name] = list(turn) if acc is None else list(map(add, acc, turn))
+    no_calls = [0, 0, 0, 0]
+    tools = {}
+    for name in sorted(set(calls_by_name) | set(turns), key=lambda n: (-calls_by_name.get(n, no_calls)[0], n)):
+        calls, failures, total_us, max_us = calls_by_name.get(name, no_calls)
+        n_turns, turn_tokens, turn_cost, unpriced_turns = turns.get(name, no_calls)
+        tools[name] = {
+            # Turns: the requests that called it. None where no request is known to have
+            # (its source does not link calls to requests); cost None too when none was priced.
+            "turns": n_turns,
+            "turn_tokens": turn_tokens if n_turns else None,
+            "turn_cost_usd": None if not n_turns or unpriced_turns == n_turns else usd(turn_cost),
+            "unpriced_turns": unpriced_turns,
+            "calls": calls,
+            "failures": failures,
+            "failure_rate_pct": 100.0 * failures / calls if calls else None,
+            "total_ms": total_us / 1000,
+            "mean_ms": total_us / 1000 / calls if calls else None,
+            "max_ms": max_us / 1000,
+        }
+    return tools
+
+
+def model_figures(parts: Parts, by_model_c: dict, total_cost_pusd: int) -> dict:
+    by_model: dict[str, dict] = {}
+    for model, c in sorted(by_model_c.items(), key=lambda kv: (-kv[1][COST], -sum(kv[1][IN : OUT + 1]), kv[0])):
+        fig = figures(c, total_cost_pusd)
+        provider = parts.usage.model_provider.get(model)
+        fig["provider"] = provider
+        fig["priced"] = c[UNPRICED] == 0
+        fig["price_source"] = getattr(parts.usage.pricing_cache.get((model, provider)), "source", None)
+        by_model[model] = fig
+    return by_model
+
+
+def efficiency(rows: list[dict], totals: dict, closed_cost_pusd: int, completed: int) -> dict:
+    # An open session (started, not yet ended) shows live but is in no average yet.
+    open_rows = [row for row in rows if row["state"] == "open"]
+    closed_tokens = totals["total_tokens"] - sum(row["total_tokens"] for row in open_rows)
+    closed_cost = usd(closed_cost_pusd - sum(row["cost_pusd"] for row in open_rows))
+    ratings = sum(row["ratings"] for row in rows)
+    rating_sum = sum(row["rating_sum"] for row in rows)
+    over_time = metrics.efficiency_over_time(
+        metrics.session_unit(row) for row in rows if row["session"] != EARLIER_SESSIONS
+    )
+    return {
+        "tokens_per_completed_ticket": metrics.per_unit(closed_tokens, completed),
+        "cost_per_completed_ticket_usd": metrics.per_unit(closed_cost, completed),
+        "ratings": ratings,
+        "mean_satisfaction": rating_sum / ratings if ratings else None,
+        # Without a rating the overall score is tokens per completed ticket: not this figure.
+        "tokens_per_satisfaction_point": over_time["overall_score"]
+        if over_time["measure"] == "tokens_per_satisfaction_point"
+        else None,
+        "open_sessions": len(open_rows),
+        "over_time": over_time,
+    }
+
+
+def scope_figures(parts: Parts, scope: Resolved, names, active_s: float | None) -> dict:
+    """What the top bar names: the scope's kind, its session's labels, span, active time."""
+    row = parts.sessions.rows.get(scope.session) if scope.session is not None else None
+    first = [r.first_ts for n in names if (r := parts.sessions.rows.get(n)) and math.isfinite(r.first_ts)]
+    last = [r.last_ts for n in names if (r := parts.sessions.rows.get(n)) and math.isfinite(r.last_ts)]
+    return {
+        "kind": scope.kind,
+        "session": scope.session,
+        "project": row.project if row is not None else None,
+        "source": row.source if row is not None else None,
+        "start_ts": scope.start_ts if scope.start_ts is not None else min(first, default=None),
+        "end_ts": scope.end_ts if scope.end_ts is not None else max(last, default=None),
+        "active_s": active_s,
+    }
+
+
+def snapshot(parts: Parts, scope: Resolved, now_ts: float | None) -> dict:
+    """Every figure of ``scope`` at ``now_ts`` (default: the scope's latest record), in
+    the shape of ``report --format json``."""
+    by_model_c, by_tier_c, by_session_c, tier_models = rollups(scoped_combos(parts, scope))
+    names = set(by_session_c) if scope.sessions is None else set(scope.sessions)
+    if scope.sessions is None and not scope.bounded_in_time:
+        names |= set(parts.sessions.rows)
+    rows = session_rows(parts, by_session_c, names)
+    last = max((r["last_ts"] for r in rows if r["last_ts"] is not None), default=None)
+    now = now_ts if now_ts is not None else (last if last is not None else 0.0)
+    totals_c = summed(by_model_c.values())
+    totals = figures(totals_c)
+    totals["cost_usd"] = usd(totals_c[COST])
+    burn = burn_rates(parts, scope, names, totals_c, now)
+    tickets = parts.tickets.figures(scope, parts.sessions.live())
+    span = tickets.pop("_span_s")
+    by_status = tickets["by_status"]
+    proj = metrics.projection(
+        now_ts=now,
+        spent_usd=usd(totals_c[COST]),
+        usd_per_hour=burn["window"]["usd_per_hour"],
+        budget_usd=parts.budget_usd,
+        tickets_left=by_status["todo"] + by_status["in_progress"] + by_status["blocked"],
+        tickets_completed=by_status["completed"],
+        ticket_span_s=span,
+    )
+    by_tier = {}
+    for tier, c in sorted(by_tier_c.items(), key=lambda kv: (-kv[1][COST], str(kv[0]))):
+        fig = figures(c, totals_c[COST])
+        fig["models"] = sorted(tier_models.get(tier or NO_TIER, ()))
+        by_tier[tier or NO_TIER] = fig
+    first = min((r["first_ts"] for r in rows if r["first_ts"] is not None), default=None)
+    return {
+        "now_ts": now,
+        "scope": scope_figures(parts, scope, names, burn["session"]["active_s"]),
+        "session": {"first_ts": first, "last_ts": last},
+        "totals": totals,
+        "by_model": model_figures(parts, by_model_c, totals_c[COST]),
+        "by_tier": by_tier,
+        "unpriced_models": sorted(m for m, c in by_model_c.items() if c[UNPRICED]),
+        "burn_rate": burn,
+        "projection": proj.as_dict(),
+        "efficiency": efficiency(rows, totals, totals_c[COST], by_status["completed"]),
+        "tools": tool_figures(parts, scope),
+        "tickets": tickets,
+        "sessions": {row["session"]: session_figures(row) for row in rows},
+        **parts.extras,
+    }

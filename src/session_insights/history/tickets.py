@@ -1,0 +1,166 @@
+"""The tickets part: each ticket's latest status, kept by (time, status rank, reason) so
+the result is the same for any order of updates; at most ``MAX_TICKETS``, the longest
+finished leaving the table but still counted.
+
+A ticket not finished in a session no longer worked (not the latest, and not marked open
+by its log) was *left open* there: it is never "in progress" now.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import decode
+from ..events import TICKET_STATUSES, TicketUpdate
+from ..scope import Resolved
+
+MAX_TICKETS = 1500
+STATUS_RANK = {status: rank for rank, status in enumerate(TICKET_STATUSES)}
+UNFINISHED = ("todo", "in_progress", "blocked")
+
+
+@dataclass(slots=True)
+class Ticket:
+    status: str
+    ts: float
+    track: str | None
+    first_ts: float
+    reason: str | None
+    track_update: tuple | None  # (ts, rank, track) of the update the track was taken from
+    session: str | None
+
+    def apply(self, up: TicketUpdate) -> None:
+        rank = STATUS_RANK[up.status]
+        self.first_ts = min(self.first_ts, up.ts)
+        if (up.ts, rank, up.reason or "") > (self.ts, STATUS_RANK[self.status], self.reason or ""):
+            self.status, self.ts, self.reason = up.status, up.ts, up.reason
+        if up.track and (self.track_update is None or (up.ts, rank, up.track) > self.track_update):
+            self.track, self.track_update = up.track, (up.ts, rank, up.track)
+
+
+class TicketsPart:
+    def __init__(self) -> None:
+        self.tickets: dict[str, Ticket] = {}
+        self.retired = dict.fromkeys(TICKET_STATUSES, 0)
+        self.first_ts: float | None = None
+
+    def apply(self, up: TicketUpdate) -> bool:
+        """Take an update; whether the ticket is new (its session then needs a row)."""
+        if self.first_ts is None or up.ts < self.first_ts:
+            self.first_ts = up.ts
+        ticket = self.tickets.get(up.ticket_id)
+        if ticket is None:
+            if len(self.tickets) >= MAX_TICKETS:
+                self.retire()
+            self.tickets[up.ticket_id] = Ticket(
+                up.status,
+                up.ts,
+                up.track,
+                up.ts,
+                up.reason,
+                (up.ts, STATUS_RANK[up.status], up.track) if up.track else None,
+                up.session,
+            )
+            return True
+        if ticket.session is None and up.session is not None:
+            ticket.session = up.session
+        ticket.apply(up)
+        return False
+
+    def retire(self) -> None:
+        """The longest-finished ticket leaves the table but still counts."""
+        tid, oldest = min(self.tickets.items(), key=lambda kv: (kv[1].status != "completed", kv[1].ts))
+        del self.tickets[tid]
+        self.retired[oldest.status] += 1
+
+    def fold(self, names: set[str], into: str) -> None:
+        for ticket in self.tickets.values():
+            if ticket.session in names:
+                ticket.session = into
+
+    def completed_by_session(self) -> dict[str | None, int]:
+        completed: dict[str | None, int] = {}
+        for ticket in self.tickets.values():
+            if ticket.status == "completed":
+                completed[ticket.session] = completed.get(ticket.session, 0) + 1
+        return completed
+
+    def figures(self, scope: Resolved, live: set[str]) -> dict:
+        """Ticket counts of ``scope``. Unfinished tickets of a session not ``live`` (the one
+        being worked, and any a log says is still open) count as ``left_open``, not as
+        in progress."""
+        whole = scope.sessions is None
+        by_status = dict(self.retired) if whole else dict.fromkeys(TICKET_STATUSES, 0)
+        by_status["left_open"] = 0
+        blocked, tracks = [], {}
+        last_done = first = None
+        for tid, t in self.tickets.items():
+            if not whole and t.session not in scope.sessions:
+                continue
+            status = t.status
+            if status in UNFINISHED and t.session is not None and t.session not in live:
+                status = "left_open"
+            by_status[status] += 1
+            first = t.first_ts if first is None else min(first, t.first_ts)
+            if status == "blocked":
+                blocked.append({"id": tid, "reason": t.reason, "since_ts": t.ts})
+            if status == "completed" and (last_done is None or t.ts > last_done):
+                last_done = t.ts
+            if t.track:
+                row = tracks.setdefault(t.track, dict.fromkeys((*TICKET_STATUSES, "left_open"), 0))
+                row[status] += 1
+        total = sum(by_status.values())
+        start = self.first_ts if whole else first
+        return {
+            "total": total,
+            "by_status": by_status,
+            "progress_pct": 100.0 * by_status["completed"] / total if total else None,
+            "blocked": sorted(blocked, key=lambda b: b["id"]),
+            "tracks": dict(sorted(tracks.items())),
+            "_span_s": last_done - start if last_done is not None and start is not None else None,
+        }
+
+    # --- state.toml -------------------------------------------------------------
+
+    def encode(self) -> dict:
+        return {
+            "tickets": [
+                {
+                    "id": tid,
+                    "status": t.status,
+                    "ts": t.ts,
+                    "track": t.track or "",
+                    "first_ts": t.first_ts,
+                    "reason": t.reason or "",
+                    "session": t.session or "",
+                    **({"track_ts": t.track_update[0], "track_rank": t.track_update[1]} if t.track_update else {}),
+                }
+                for tid, t in self.tickets.items()
+            ],
+            "tickets_retired": dict(self.retired),
+        }
+
+    def decode(self, data: dict, first_ts: float | None) -> None:
+        self.first_ts = first_ts
+        for i, t in enumerate(decode.rows(data, "tickets")):
+            where = f"tickets[{i}]"
+            status = decode.status(t.get("status"), f"{where}.status")
+            track = decode.text(t.get("track", ""), f"{where}.track", True)
+            track_update = None
+            if track and "track_ts" in t:
+                track_update = (
+                    decode.moment(t["track_ts"], f"{where}.track_ts"),
+                    decode.whole(t.get("track_rank"), f"{where}.track_rank", 0, len(TICKET_STATUSES) - 1),
+                    track,
+                )
+            self.tickets[decode.text(t.get("id"), f"{where}.id")] = Ticket(
+                status,
+                decode.moment(t.get("ts"), f"{where}.ts"),
+                track,
+                decode.moment(t.get("first_ts"), f"{where}.first_ts"),
+                decode.text(t.get("reason", ""), f"{where}.reason", True),
+                track_update,
+                decode.text(t.get("session", ""), f"{where}.session", True),
+            )
+        for status, n in decode.table(data.get("tickets_retired", {}), "tickets_retired").items():
+            self.retired[decode.status(status, "tickets_retired")] = decode.whole(n, f"tickets_retired.{status}")

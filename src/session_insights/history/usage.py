@@ -1,0 +1,440 @@
+"""The usage part: what model requests cost, summed at every grain a view needs.
+
+Per (model, tier, session): counters (``counters.py``), per UTC day (for the durable
+history, ``MAX_DAYS_PER_COMBO`` days) and per quarter hour (for the time scopes, the last
+``QUARTER_DAYS`` days). Over everything: the timeline and the burn window. Per session,
+for the ``MAX_DETAILED`` most recently active: its own timeline and burn window
+(``SessionDetail``). Every aggregate is a sum, so ``add(ev, -1)`` takes a copy back
+exactly and parts built apart merge (``merge``).
+
+``add`` is the hot path (400k requests a second): flat lists, look-ups cached per label
+set and per second.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from .. import decode
+from ..events import UsageEvent
+from ..pricing import PUSD_PER_USD, PriceBook
+from ..series import BucketSeries, RecentSeconds
+from .counters import (
+    CD_COST,
+    CD_REQ,
+    CD_TOKENS,
+    COST,
+    CR,
+    CW1H,
+    CW5,
+    IN,
+    N_COUNTERS,
+    OUT,
+    REASON,
+    REPORTED,
+    REQ,
+    T_COST,
+    T_CR,
+    T_CW,
+    T_FIELDS,
+    T_IN,
+    T_OUT,
+    T_REQ,
+    TOOL_PROMPT,
+    UNPRICED,
+    add_into,
+    blank,
+    encoded,
+)
+from .sessions import NO_SESSION, SessionRow
+from .tools import MAX_TOOLS, OTHER_TOOLS
+
+DAY_S = 86_400
+QUARTER_S = 900
+QUARTER_DAYS = 8  # today, the last 7 days and the block all lie within them
+MAX_DAYS_PER_COMBO = 62
+TIMELINE_CAPACITY = 720
+DETAIL_CAPACITY = 512  # a session's timeline: 1 s buckets for 8 minutes, 64 s for 9 hours
+DETAIL_RECENT_S = 900  # a session's burn window: seconds kept before its latest request
+MAX_DETAILED = 64
+OTHER_MODELS = "(other models)"
+_MISSING = object()
+# Context slots (one list per label set, see UsagePart._context).
+(
+    C_PRICING,
+    C_RATES,
+    C_COMBO,
+    C_DAYS,
+    C_QUARTERS,
+    C_ROW,
+    C_DETAIL,
+    C_SEC,
+    C_LEVEL,
+    C_DAY,
+    C_QUARTER,
+    C_DBUCKET,
+    C_DRECENT,
+) = range(13)
+
+
+@dataclass(slots=True)
+class SessionDetail:
+    """A session's own timeline and burn window."""
+
+    timeline: BucketSeries
+    recent: RecentSeconds
+
+    @classmethod
+    def new(cls) -> SessionDetail:
+        return cls(BucketSeries(DETAIL_CAPACITY, fields=T_FIELDS), RecentSeconds(DETAIL_RECENT_S, fields=2))
+
+
+def session_name(session: str | None) -> str:
+    return NO_SESSION if session is None else session
+
+
+class UsagePart:
+    """Usage counters over every grain; ``session_row(name)`` gives (and may fold for)
+    the row a new session's requests stretch."""
+
+    def __init__(self, prices: PriceBook, rows: dict[str, SessionRow], session_row) -> None:
+        self.prices = prices
+        self.rows = rows  # the sessions part's rows, read here
+        self._session_row = session_row  # creates a row (folding others when full)
+        self.reset()
+
+    def reset(self) -> None:
+        Key = tuple[str, str | None, str | None]
+        self.combos: dict[Key, list[int]] = {}
+        self.combo_days: dict[Key, dict[int, list[int]]] = {}
+        self.quarters: dict[Key, dict[int, list[int]]] = {}
+        self.by_session: dict[str, set[Key]] = {}  # session name -> its combo keys
+        self.model_provider: dict[str, str | None] = {}
+        self.pricing_cache: dict[tuple[str, str | None], Any] = {}
+        self.timeline = BucketSeries(TIMELINE_CAPACITY, fields=T_FIELDS)
+        self.recent = RecentSeconds(retention_s=3600, fields=2)
+        self.details: dict[str, SessionDetail] = {}
+        # (session name, tool) -> [turns, tokens, cost_pusd, unpriced turns]
+        self.tool_turns: dict[tuple[str, str], list[int]] = {}
+        self.first_ts: float | None = None
+        self.last_ts: float | None = None
+        self._first_or_max = math.inf
+        self._last_or_min = -math.inf
+        self.forget_contexts()
+
+    def forget_contexts(self) -> None:
+        """Drop cached look-ups (after folding or letting detail go, which they point at)."""
+        self._contexts: dict[tuple, list] = {}
+        self._last_labels: tuple | None = None
+        self._last_context: list = []
+        self._hot_sec = -1
+        self._hot_level = -1
+        self._hot_buckets: tuple = ()
+
+    def pricing(self, model: str, provider: str | None) -> Any:
+        pricing = self.pricing_cache.get((model, provider), _MISSING)
+        if pricing is _MISSING:
+            pricing = self.pricing_cache[(model, provider)] = self.prices.pricing(model, provider)
+            if provider is not None or model not in self.model_provider:
+                self.model_provider[model] = provider
+        return pricing
+
+    def _context(self, model: str, provider: str | None, tier: str | None, session: str | None, source) -> list:
+        """The look-ups of one label set, created on first use."""
+        pricing = self.pricing(model, provider)
+        name = session_name(session)
+        row: SessionRow = self._session_row(name)  # may fold sessions: before any look-up below
+        if row.source is None:
+            row.source = source
+        detail = self.details.get(name)
+        if detail is None:
+            detail = self._new_detail(name)
+        key = (model, tier, session)
+        combo = self.combos.get(key)
+        if combo is None:
+            combo = self.combos[key] = blank()
+            self.by_session.setdefault(name, set()).add(key)
+        rates = pricing.flat_rates() if pricing is not None else None
+        days = self.combo_days.setdefault(key, {})
+        quarters = self.quarters.setdefault(key, {})
+        return [pricing, rates, combo, days, quarters, row, detail, -1, -1, None, None, None, None]
+
+    def _new_detail(self, name: str) -> SessionDetail:
+        if len(self.details) >= MAX_DETAILED:
+            self.let_detail_go(len(self.details) - MAX_DETAILED + 1, keep=name)
+        detail = self.details[name] = SessionDetail.new()
+        return detail
+
+    def let_detail_go(self, n: int, keep: str | None = None) -> None:
+        """Drop the detail of the ``n`` least recently active sessions; each keeps its
+        active time in its row."""
+        ranked = sorted(self.details, key=lambda s: self.details[s].recent.latest)
+        for name in [s for s in ranked if s != keep][:n]:
+            detail = self.details.pop(name)
+            row = self.rows.get(name)
+            if row is not None:
+                row.active_s = active_seconds(detail.timeline)
+        self.forget_contexts()
+
+    def add(self, ev: UsageEvent, sign: int) -> None:
+        """Count a request (``sign`` 1) or take a copy back (-1)."""
+        ts, model, provider, inp, cr, cw5, cw1h, out, reasoning, tier, session, _, _, reported, tools, tool_prompt = ev
+        # Consecutive requests nearly always share their labels: reuse the last look-ups.
+        labels = (model, provider, tier, session)
+        if labels == self._last_labels:
+            ctx = self._last_context
+        else:
+            ctx = self._contexts.get(labels)
+            if ctx is None:
+                if len(self._contexts) > 4096:
+                    self._contexts.clear()
+                ctx = self._contexts[labels] = self._context(model, provider, tier, session, ev[11])
+            self._last_context, self._last_labels = ctx, labels
+        rates = ctx[C_RATES]
+        if rates is not None:
+            cost = inp * rates[0] + out * rates[1] + cr * rates[2] + cw5 * rates[3] + cw1h * rates[4] + rates[5]
+        elif ctx[C_PRICING] is not None:
+            cost = ctx[C_PRICING].cost_pusd(ts, inp, cr, cw5, cw1h, out)
+        else:
+            cost = 0
+        reported_pusd = round(reported * PUSD_PER_USD) if reported else 0
+        if sign < 0:
+            inp, cr, cw5, cw1h, out, reasoning, cost, reported_pusd, tool_prompt = (
+                -inp,
+                -cr,
+                -cw5,
+                -cw1h,
+                -out,
+                -reasoning,
+                -cost,
+                -reported_pusd,
+                -tool_prompt,
+            )
+        unpriced = sign if ctx[C_PRICING] is None else 0
+        tokens = inp + cr + cw5 + cw1h + out
+        sec = int(ts)
+        # Requests within one second share their buckets: look them up once per second.
+        if sec != ctx[C_SEC] or ctx[C_LEVEL] != ctx[C_DETAIL].timeline.level:
+            self._locate(ctx, ts, sec)
+        for c in (ctx[C_COMBO], ctx[C_QUARTER]):
+            c[REQ] += sign
+            c[IN] += inp
+            c[CR] += cr
+            c[CW5] += cw5
+            c[CW1H] += cw1h
+            c[OUT] += out
+            c[REASON] += reasoning
+            c[COST] += cost
+            c[UNPRICED] += unpriced
+            c[REPORTED] += reported_pusd
+            c[TOOL_PROMPT] += tool_prompt
+        if sec == self._hot_sec and self.timeline.level == self._hot_level:
+            b, r = self._hot_buckets
+        else:
+            b, r = self._hot_buckets = (self.timeline.bucket(ts), self.recent.bucket(ts))
+            self._hot_sec, self._hot_level = sec, self.timeline.level
+        for bucket in (b, ctx[C_DBUCKET]):
+            bucket[T_IN] += inp
+            bucket[T_OUT] += out
+            bucket[T_CR] += cr
+            bucket[T_CW] += cw5 + cw1h
+            bucket[T_COST] += cost
+            bucket[T_REQ] += sign
+        for r_ in (r, ctx[C_DRECENT]):
+            if r_ is not None:
+                r_[0] += tokens
+                r_[1] += cost
+        cd = ctx[C_DAY]
+        cd[CD_REQ] += sign
+        cd[CD_TOKENS] += tokens
+        cd[CD_COST] += cost
+        if tools:
+            self._add_tool_turn(session_name(session), tools, tokens, cost, unpriced != 0, sign)
+        if ts > self._last_or_min:
+            self.last_ts = self._last_or_min = ts
+        if ts < self._first_or_max:
+            self.first_ts = self._first_or_max = ts
+        row = ctx[C_ROW]
+        if ts < row.first_ts:
+            row.first_ts = ts
+        if ts > row.last_ts:
+            row.last_ts = ts
+
+    def _locate(self, ctx: list, ts: float, sec: int) -> None:
+        """Point a context's per-second slots at the buckets holding ``ts``."""
+        days, quarters, detail = ctx[C_DAYS], ctx[C_QUARTERS], ctx[C_DETAIL]
+        day_index, quarter = sec // DAY_S, sec // QUARTER_S
+        cd = days.get(day_index)
+        if cd is None:
+            cd = days[day_index] = [0, 0, 0]
+            if len(days) > MAX_DAYS_PER_COMBO:
+                # A session running for months keeps its recent days; the earlier ones
+                # reached the durable history, which keeps them (see store.write).
+                del days[min(days)]
+        cq = quarters.get(quarter)
+        if cq is None:
+            cq = quarters[quarter] = blank()
+            if len(quarters) > QUARTER_DAYS * DAY_S // QUARTER_S:
+                self._prune_quarters(quarters, quarter)
+        ctx[C_DAY], ctx[C_QUARTER] = cd, cq
+        ctx[C_DBUCKET] = detail.timeline.bucket(ts)
+        ctx[C_DRECENT] = detail.recent.bucket(ts)
+        ctx[C_SEC], ctx[C_LEVEL] = sec, detail.timeline.level
+
+    @staticmethod
+    def _prune_quarters(quarters: dict[int, list[int]], latest: int) -> None:
+        oldest = max(latest, max(quarters)) - QUARTER_DAYS * DAY_S // QUARTER_S
+        for q in [q for q in quarters if q < oldest]:
+            del quarters[q]
+
+    def _add_tool_turn(self, session: str, tools, tokens: int, cost: int, unpriced: bool, sign: int) -> None:
+        """Charge a request to each tool it called: what the turns calling a tool cost.
+        A request calling two tools counts in full for both (a turn is not split)."""
+        for name in tools:
+            turn = self.tool_turns.get((session, name))
+            if turn is None:
+                if len(self.tool_turns) >= MAX_TOOLS * 8:
+                    name = OTHER_TOOLS
+                turn = self.tool_turns.setdefault((session, name), [0, 0, 0, 0])
+            turn[0] += sign
+            turn[1] += tokens
+            turn[2] += cost
+            turn[3] += sign if unpriced else 0
+
+    # --- folding ----------------------------------------------------------------
+
+    def fold_sessions(self, names: set[str], into: str) -> None:
+        """Merge the usage of sessions ``names`` into session ``into``, totals intact.
+        Their days are not kept (the sessions reached the durable history before they
+        were folded); their quarters are, so the time scopes stay exact."""
+        self.forget_contexts()
+        for name in names:
+            for key in self.by_session.pop(name, ()):
+                merged_key = (key[0], key[1], into)
+                self._merge_combo(merged_key, key)
+                self.combo_days.pop(key, None)
+            self.details.pop(name, None)
+        for session, tool in [k for k in self.tool_turns if k[0] in names]:
+            turn = self.tool_turns.pop((session, tool))
+            add_into(self.tool_turns.setdefault((into, tool), [0, 0, 0, 0]), turn)
+
+    def _merge_combo(self, target_key: tuple, key: tuple) -> None:
+        add_into(self.combos.setdefault(target_key, blank()), self.combos.pop(key))
+        self.by_session.setdefault(session_name(target_key[2]), set()).add(target_key)
+        target_quarters = self.quarters.setdefault(target_key, {})
+        for q, counters in self.quarters.pop(key, {}).items():
+            add_into(target_quarters.setdefault(q, blank()), counters)
+
+    def fold_models(self, n: int) -> None:
+        """Merge the ``n`` models that cost least into ``OTHER_MODELS``, totals intact."""
+        self.forget_contexts()
+        spent: dict[str, tuple[int, int]] = {}
+        for (model, _, _), c in self.combos.items():
+            cost, tokens = spent.get(model, (0, 0))
+            spent[model] = (cost + c[COST], tokens + c[IN] + c[CR] + c[CW5] + c[CW1H] + c[OUT])
+        spent.pop(OTHER_MODELS, None)
+        folded = set(sorted(spent, key=lambda m: (*spent[m], m))[:n])
+        for key in [k for k in self.combos if k[0] in folded]:
+            merged = (OTHER_MODELS, key[1], key[2])
+            days = self.combo_days.setdefault(merged, {})
+            for day, figures in self.combo_days.pop(key, {}).items():
+                add_into(days.setdefault(day, [0, 0, 0]), figures)
+            self._merge_combo(merged, key)
+            self.by_session[session_name(key[2])].discard(key)
+        self.model_provider[OTHER_MODELS] = None
+        self.pricing_cache[(OTHER_MODELS, None)] = None
+
+    def merge(self, other: UsagePart) -> None:
+        """Add another usage part's sums into this one (parts built apart)."""
+        self.forget_contexts()
+        for key, counters in other.combos.items():
+            add_into(self.combos.setdefault(key, blank()), counters)
+            self.by_session.setdefault(session_name(key[2]), set()).add(key)
+            for grain, theirs in ((self.combo_days, other.combo_days), (self.quarters, other.quarters)):
+                mine = grain.setdefault(key, {})
+                for index, values in theirs.get(key, {}).items():
+                    add_into(mine.setdefault(index, [0] * len(values)), values)
+        for key, turn in other.tool_turns.items():
+            add_into(self.tool_turns.setdefault(key, [0, 0, 0, 0]), turn)
+        for model, provider in other.model_provider.items():
+            if provider is not None or model not in self.model_provider:
+                self.model_provider[model] = provider
+        self.pricing_cache.update(other.pricing_cache)
+        for ts, v in other.timeline.items():
+            add_into(self.timeline.bucket(ts), v)
+        for sec, v in other.recent.seconds.items():
+            bucket = self.recent.bucket(sec)
+            if bucket is not None:
+                add_into(bucket, v)
+        for name, detail in other.details.items():
+            mine = self.details.get(name) or self._new_detail(name)
+            for ts, v in detail.timeline.items():
+                add_into(mine.timeline.bucket(ts), v)
+            for sec, v in detail.recent.seconds.items():
+                bucket = mine.recent.bucket(sec)
+                if bucket is not None:
+                    add_into(bucket, v)
+        for ts in (other.first_ts, other.last_ts):
+            if ts is not None:
+                self.stretch(ts)
+
+    def stretch(self, ts: float) -> None:
+        if ts > self._last_or_min:
+            self.last_ts = self._last_or_min = ts
+        if ts < self._first_or_max:
+            self.first_ts = self._first_or_max = ts
+
+    def combos_of(self, sessions) -> list[tuple[tuple, list[int]]]:
+        """(key, counters) of the given session names; every combo for None."""
+        if sessions is None:
+            return list(self.combos.items())
+        return [(key, self.combos[key]) for name in sessions for key in self.by_session.get(name, ())]
+
+    def combos_between(self, start_ts: float | None, end_ts: float | None, sessions) -> list[tuple[tuple, list[int]]]:
+        """(key, counters summed over the quarters from ``start_ts`` to ``end_ts``)."""
+        lo = -math.inf if start_ts is None else start_ts // QUARTER_S
+        hi = math.inf if end_ts is None else -(-end_ts // QUARTER_S)
+        found = []
+        for key, quarters in self.quarters.items():
+            if sessions is not None and session_name(key[2]) not in sessions:
+                continue
+            c = blank()
+            for q, values in quarters.items():
+                if lo <= q < hi:
+                    add_into(c, values)
+            if c[REQ] or any(c):
+                found.append((key, c))
+        return found
+
+    def active_quarters(self) -> set[int]:
+        return {q for quarters in self.quarters.values() for q, c in quarters.items() if c[REQ]}
+
+
+def active_seconds(series: BucketSeries, idle_gap_s: float = 300.0, start_ts=None, end_ts=None) -> float:
+    """Active time in a timeline: the gaps between buckets with requests, each counted
+    only if shorter than ``idle_gap_s`` (measured at the series' resolution)."""
+    threshold = max(idle_gap_s, series.width_s * 1.5)
+    active, previous = 0.0, None
+    for ts, v in series.items():
+        if not v[T_REQ] or (start_ts is not None and ts < start_ts) or (end_ts is not None and ts >= end_ts):
+            continue
+        if previous is not None and ts - previous < threshold:
+            active += ts - previous
+        previous = ts
+    return active
+
+
+def encode_counts(values: list[int]) -> list:
+    return encoded(values)
+
+
+def decode_quarters(rows: object, where: str) -> dict[int, list[int]]:
+    quarters = {}
+    for j, row in enumerate(decode.array(rows, where)):
+        q, *v = decode.array(row, f"{where}[{j}]", N_COUNTERS + 1)
+        quarters[decode.whole(q, f"{where}[{j}][0]", 0, 2**33 // QUARTER_S)] = decode.counters(
+            v, f"{where}[{j}]", N_COUNTERS, signed=True
+        )
+    return quarters
