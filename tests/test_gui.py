@@ -207,8 +207,18 @@ def test_sessions_table_lists_past_and_live_sessions_latest_first_with_units(acr
     starts = {f["session"][:1]: f["start_ts"] for f in across_run["figures"]}
     # session 2: 3 requests, 36,000 tokens, $0.18, 2 tickets ($0.09 each), rated 6
     assert rows[4] == [past(2), "web", fmt.clock_utc(starts["2"]), "30m 00s", "3", "36,000", "$0.18", "$0.09", "6.0/10"]
-    # session 3: its unpriced request counts in tokens and requests, not in the cost
-    assert rows[3] == [past(3), "api", fmt.clock_utc(starts["3"]), "40m 00s", "5", "54,000", "$0.24", "$0.08", "7.0/10"]
+    # session 3: its unpriced request counts in tokens and requests, and the cost names it
+    assert rows[3] == [
+        past(3),
+        "api",
+        fmt.clock_utc(starts["3"]),
+        "40m 00s",
+        "5",
+        "54,000",
+        "$0.24 (+1 unpriced)",
+        "$0.08",
+        "7.0/10",
+    ]
     # session 0 completed no ticket; the live session is open, unrated, 2m 05s from start to last call
     assert rows[6][6:] == ["$0.06", "—", "4.0/10"]
     assert rows[0][3:] == ["2m 05s", "2", "48,000", "$0.24", "—", "—"]

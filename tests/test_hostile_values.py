@@ -934,9 +934,9 @@ def test_an_attribute_int_of_5000_digits_is_a_bad_line_naming_int_value(tmp_path
     ],
 )
 def test_a_partly_priced_cost_reads_the_same_in_every_table(cost_usd, unpriced, shown):
-    from session_insights import formatting
+    from session_insights import views
 
-    assert formatting.cost_cell(cost_usd, unpriced) == shown
+    assert views.cost_cell(cost_usd, unpriced) == shown
 
 
 def test_tokens_per_satisfaction_point_is_unknown_without_a_rating():

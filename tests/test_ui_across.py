@@ -15,8 +15,6 @@ from session_insights.across_view import (
     AcrossLoader,
     build_across_view,
     past_session_notes,
-    session_cells,
-    short_session,
     sort_order,
 )
 from session_insights.app import Saver
@@ -24,8 +22,8 @@ from session_insights.events import SessionMark, TicketUpdate, usage_event
 from session_insights.metrics import summary_text
 from session_insights.store import SessionStore
 from session_insights.ui.categories import stacked_ends
-from session_insights.ui.tool_cost import tool_cost_rows
 from session_insights.ui.usage_over_time import stacked_heights
+from session_insights.views import session_cells, short_session, tool_cost_rows
 
 START_TS = 1_763_251_200.0 + 10 * 3600  # 2025-11-16 10:00 UTC
 
@@ -139,7 +137,7 @@ def test_a_sessions_row_reads_with_separators_and_units():
     fig = across.session_figures(history.session_rows()[0])
     cells = session_cells(fig)
     assert cells[0] == "0f6c1a2e-8d4…"
-    assert cells[1:2] + cells[3:] == ["web", "30m 00s", "4", "42,000", "$0.18", "$0.09", "6.0/10"]
+    assert cells[1:2] + cells[3:] == ["web", "30m 00s", "4", "42,000", "$0.18 (+1 unpriced)", "$0.09", "6.0/10"]
     assert short_session("short") == "short"
     open_fig = across.session_figures(one_session(end=False, score=None, tickets=0).session_rows()[0])
     assert session_cells(open_fig)[0] == "s-1 (open)" and session_cells(open_fig)[7:] == ["—", "—"]

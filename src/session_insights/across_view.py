@@ -1,7 +1,7 @@
 """The figures across sessions, as the panel's headers draw them, with no window in
 sight: ``AcrossView`` (the merged session rows and what ``across`` gives of them, built
-off the render thread by ``AcrossLoader``), what a Sessions row and a session's title
-say, and the order a column sorts in. ``ui/`` only binds these to items.
+off the render thread by ``AcrossLoader``, with the Sessions rows of ``views``) and the
+order a column sorts in. ``ui/`` only binds these to items.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from . import across
 from . import formatting as fmt
 from .history import TokenHistory
+from .views import session_cells
+from .views import session_title as session_title  # ui/panel.py reads it from here
 
 ACROSS_INTERVAL_S = 2.0  # the sessions are read again at most this often
 STORE_REREAD_S = 30.0  # and the durable history, when it changed, at most this often
@@ -241,28 +243,6 @@ class AcrossLoader:
         return figures
 
 
-def short_session(name: str, limit: int = 14) -> str:
-    """A session id short enough for a column: agents name sessions by UUID."""
-    return name if len(name) <= limit else name[: limit - 2] + "…"
-
-
-def session_cells(fig: dict) -> list[str]:
-    """One Sessions-table row: the texts of ``across.session_figures``, with units."""
-    name = short_session(fig["session"]) + (" (open)" if fig["state"] == "open" else "")
-    sat = fig["mean_satisfaction"]
-    return [
-        name,
-        fig["project"] or "—",
-        fmt.clock_utc(fig["start_ts"]),  # UTC, as report and the efficiency intervals
-        fmt.duration(fig["duration_s"]),
-        f"{fig['requests']:,}",
-        fmt.tokens(fig["total_tokens"]),
-        fmt.usd(fig["cost_usd"], "unpriced") if fig["requests"] else "—",
-        fmt.usd(fig["cost_per_completed_ticket_usd"], "—"),
-        fmt.satisfaction(sat),
-    ]
-
-
 def sort_order(figures: list[dict], field_name: str, descending: bool) -> list[int]:
     """Indexes of ``figures`` sorted by one field: numbers as numbers, text without case,
     unknown values (None) last either way; ties keep start order."""
@@ -273,13 +253,6 @@ def sort_order(figures: list[dict], field_name: str, descending: bool) -> list[i
     else:
         known.sort(key=lambda i: figures[i][field_name], reverse=descending)
     return known + unknown
-
-
-def session_title(fig: dict) -> str:
-    """'abc123… (project web, started 2025-11-18 10:05)'."""
-    details = [f"project {fig['project']}"] if fig["project"] else []
-    details.append(f"started {fmt.clock_utc(fig['start_ts'])} UTC")
-    return f"{short_session(fig['session'], 24)} ({', '.join(details)})"
 
 
 # --- one past session, as the other headers show it ----------------------------------

@@ -1,5 +1,6 @@
 """Numbers as people read them: separators, units, short durations. Shared by the
-panel, the report and the summary so they never disagree on a figure's look."""
+panel, the report and the summary so they never disagree on a figure's look; the cells
+and rows built of them are ``views``."""
 
 from __future__ import annotations
 
@@ -20,50 +21,6 @@ def printable(text: str) -> str:
     if text.isprintable():  # the common case, in C
         return text
     return _UNPRINTABLE.sub(_escape, text)
-
-
-def cost_cell(cost_usd: float | None, unpriced_requests: int) -> str:
-    """A cost as every table shows it (report, panel): 'unpriced' when nothing of it is
-    known, and the requests it leaves out when only some are priced."""
-    text = usd(cost_usd, "unpriced")
-    if cost_usd is not None and unpriced_requests:
-        text += f" (+{unpriced_requests:,} unpriced)"
-    return text
-
-
-TOOL_COLUMNS = ("Tool", "Calls", "Mean", "Total", "Failures", "Failure rate")
-
-
-def tool_cells(name: str, tool: dict) -> list[str]:
-    """A tool's row (``TOOL_COLUMNS``) as report's Tools table and the panel's Tool Usage
-    show it, from a snapshot's ``tools[name]``."""
-    return [
-        name,
-        f"{tool['calls']:,}",
-        milliseconds(tool["mean_ms"]),
-        milliseconds(tool["total_ms"]),
-        f"{tool['failures']:,}",
-        percent(tool["failure_rate_pct"]),
-    ]
-
-
-def track_label(track: str, sessions: dict) -> str:
-    """A track as a person names it. Claude Code keeps a todo list per session, so its
-    tracks are session ids: such a track is named by the session's project, start and
-    short id ('shop, 2025-11-20 10:00 (5b1c0000)'); any other track as it is."""
-    session = sessions.get(track)
-    if session is None:
-        return track
-    where = session.get("project") or session.get("source") or "session"
-    return f"{where}, {clock(session.get('first_ts'))} ({track[:8]})"
-
-
-def skipped_lines(errors: dict) -> str:
-    """'Skipped 3 unreadable line(s): 2 not valid JSON, 1 ts out of range', from a
-    snapshot's ``errors``: the panel's notice and report's Problems say it alike."""
-    reasons = {r: n for r, n in (errors.get("reasons") or {}).items() if r != "unreadable"}
-    why = ", ".join(f"{n:,} {reason}" for reason, n in reasons.items())
-    return f"Skipped {errors['bad_lines']:,} unreadable line(s)" + (f": {why}" if why else "")
 
 
 def printable_all(value: object) -> object:
@@ -215,3 +172,12 @@ def axis_ticks(top: float, count: int = 5) -> tuple[tuple[str, float], ...]:
             break
         value += step
     return tuple(ticks)
+
+
+def __getattr__(name: str) -> object:
+    """``skipped_lines`` moved to ``views``; ``ui/panel.py`` still reads it from here."""
+    if name == "skipped_lines":
+        from .views import skipped_lines
+
+        return skipped_lines
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

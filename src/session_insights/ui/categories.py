@@ -9,7 +9,8 @@ import dearpygui.dearpygui as dpg
 
 from .. import across
 from .. import formatting as fmt
-from ..across_view import AcrossView, short_session
+from ..across_view import AcrossView
+from ..views import short_session
 from .sessions import AcrossHeader
 from .theme import COLOURS, bar_series_theme
 from .widgets import BoundText

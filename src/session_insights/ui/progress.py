@@ -5,6 +5,7 @@ from __future__ import annotations
 import dearpygui.dearpygui as dpg
 
 from .. import formatting as fmt
+from .. import views
 from .header import Header
 from .theme import COLOURS
 from .widgets import BoundText, RowTable
@@ -65,7 +66,7 @@ class ProgressHeader(Header):
         self.tracks.set_rows(
             [
                 [
-                    fmt.track_label(name, snap["sessions"]),
+                    views.track_label(name, snap["sessions"]),
                     f"{c['completed']:,}",
                     f"{c['in_progress']:,}",
                     f"{c['blocked']:,}",

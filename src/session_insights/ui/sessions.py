@@ -10,31 +10,17 @@ from collections.abc import Callable
 
 import dearpygui.dearpygui as dpg
 
-from ..across_view import (
-    DEFAULT_SORT,
-    MAX_ROWS,
-    AcrossView,
-    SessionKey,
-    session_title,
-)
+from ..across_view import DEFAULT_SORT, MAX_ROWS, AcrossView, SessionKey
+from ..views import SESSION_COLUMNS as COLUMNS
+from ..views import session_title
 from .header import Header
 from .theme import COLOURS
 from .widgets import BoundText
 
 ROW_PX = 23  # a table row at the base font, for the table's height
-
-# Column title, the session_figures field it shows and sorts by.
-COLUMNS = (
-    ("Session", "session"),
-    ("Project", "project"),
-    ("Start (UTC)", "start_ts"),
-    ("Duration", "duration_s"),
-    ("Requests", "requests"),
-    ("Tokens", "total_tokens"),
-    ("Cost", "cost_usd"),
-    ("Cost / ticket", "cost_per_completed_ticket_usd"),
-    ("Satisfaction", "mean_satisfaction"),
-)
+# A column's share of the width, by field: ids, times and a cost naming its unpriced
+# requests ('$0.24 (+1 unpriced)') need more than a count.
+WIDTHS = {"session": 1.6, "project": 1.3, "start_ts": 1.6, "requests": 0.8, "cost_usd": 1.6}
 
 
 class AcrossHeader(Header):
@@ -118,13 +104,13 @@ class SessionsHeader(AcrossHeader):
             dpg.add_theme_style(dpg.mvStyleVar_SelectableTextAlign, 0.0, 1.0)
         dpg.bind_item_theme(self.table, row_theme)
         self._columns: dict[int, str] = {}
-        for i, (label, name) in enumerate(COLUMNS):
+        for label, name in COLUMNS:
             numeric = name not in ("session", "project")  # the largest first on a first click
             column = dpg.add_table_column(
                 label=label,
                 parent=self.table,
                 width_stretch=True,
-                init_width_or_weight=1.6 if i < 3 else 1.0,
+                init_width_or_weight=WIDTHS.get(name, 1.0),
                 default_sort=(name, True) == DEFAULT_SORT,
                 prefer_sort_ascending=not numeric,
                 prefer_sort_descending=numeric,

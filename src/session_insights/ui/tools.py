@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import formatting as fmt
+from .. import views
 from .header import Header
 from .widgets import RowTable
 
@@ -12,7 +12,7 @@ class ToolsHeader(Header):
     title = "Tool Usage"
 
     def build(self) -> None:
-        self.table = RowTable(self.body, fmt.TOOL_COLUMNS, empty_text="No tool calls yet.")
+        self.table = RowTable(self.body, views.TOOL_COLUMNS, empty_text="No tool calls yet.")
 
     def update(self, snap: dict, timeline: dict) -> None:
-        self.table.set_rows([fmt.tool_cells(name, t) for name, t in snap["tools"].items()])
+        self.table.set_rows([views.tool_cells(name, t) for name, t in snap["tools"].items()])

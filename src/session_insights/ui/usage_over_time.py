@@ -5,6 +5,7 @@ from __future__ import annotations
 import dearpygui.dearpygui as dpg
 
 from .. import formatting as fmt
+from .. import views
 from ..across_view import AcrossView
 from .sessions import AcrossHeader
 from .theme import COLOURS, PALETTE, bar_series_theme
@@ -113,7 +114,7 @@ class UsageOverTimeHeader(AcrossHeader):
         when = {"day": last["start"], "week": f"from {last['start']}", "month": last["start"][:7]}[by]
         self.latest.set_or_hide(
             f"Latest {by}, {when} (UTC): {fmt.tokens(last['tokens'])} tokens, "
-            f"{fmt.usd(last['cost_usd'], 'cost unknown')}, {last['requests']:,} requests"
+            f"{views.cost_cell(last['cost_usd'], last['unpriced_requests'])}, {last['requests']:,} requests"
         )
         models = sorted({model for p in periods for model in p["models"]})
         if models != self.models:
