@@ -340,45 +340,72 @@ def compare_first_last(scores: Sequence[float | None]) -> tuple[str | None, floa
 
 
 def summary_text(snap: dict) -> str:
-    """The copyable session summary, from a snapshot (``TokenHistory.snapshot``)."""
-    t = snap["totals"]
-    lines = []
+    """The copyable session summary, from a snapshot (``TokenHistory.snapshot``): a line
+    per figure, those with nothing to say left out."""
     start, end = snap["session"]["first_ts"], snap["session"]["last_ts"]
     if start is None:
         return "No model requests recorded yet."
-    lines.append(f"Session: {fmt.clock(start)} to {fmt.clock(end)} ({fmt.duration(end - start)})")
-    lines.append(
+    lines = [
+        f"Session: {fmt.clock(start)} to {fmt.clock(end)} ({fmt.duration(end - start)})",
+        _tokens_line(snap["totals"]),
+        _cost_line(snap["totals"], snap["unpriced_models"]),
+        _burn_line(snap["burn_rate"]),
+        _budget_line(snap["projection"]),
+        _tickets_line(snap["tickets"], snap["projection"]),
+        _efficiency_line(snap["efficiency"]),
+        _models_line(snap["by_model"]),
+        _tools_line(snap["tools"]),
+    ]
+    return "\n".join(line for line in lines if line is not None)
+
+
+def _tokens_line(t: dict) -> str:
+    return (
         f"Tokens: {fmt.tokens(t['total_tokens'])} in {t['requests']:,} requests "
         f"(input {fmt.tokens(t['input_tokens'])}, output {fmt.tokens(t['output_tokens'])}, "
         f"cache read {fmt.tokens(t['cache_read_tokens'])}, cache write {fmt.tokens(t['cache_write_tokens'])})"
     )
+
+
+def _cost_line(t: dict, unpriced_models: list[str]) -> str:
     cost = f"Cost so far: {fmt.usd(t['cost_usd'])}"
-    if snap["unpriced_models"]:
-        cost += f" + unpriced: {', '.join(snap['unpriced_models'])} (tokens counted, cost unknown)"
-    lines.append(cost)
-    w, s = snap["burn_rate"]["window"], snap["burn_rate"]["session"]
-    lines.append(
+    if unpriced_models:
+        cost += f" + unpriced: {', '.join(unpriced_models)} (tokens counted, cost unknown)"
+    return cost
+
+
+def _burn_line(burn: dict) -> str:
+    w, s = burn["window"], burn["session"]
+    return (
         f"Burn rate: {fmt.rate(w['tokens_per_min'], 'tokens/min')}, {fmt.usd(w['usd_per_hour'], '—')}/hour "
-        f"(last {snap['burn_rate']['window_s'] // 60:.0f} min); "
+        f"(last {burn['window_s'] // 60:.0f} min); "
         f"{fmt.rate(s['tokens_per_min'], 'tokens/min')}, {fmt.usd(s['usd_per_hour'], '—')}/hour (session)"
     )
-    p = snap["projection"]
-    if p["budget_usd"] is not None:
-        lines.append(
-            f"Budget: {fmt.usd(p['budget_usd'])}, {fmt.usd(p['budget_left_usd'])} left, "
-            f"{fmt.runs_out(p['time_to_exhaustion_s'])}"
-        )
-    k = snap["tickets"]
-    if k["total"]:
-        by = k["by_status"]
-        line = (
-            f"Tickets: {by['completed']:,}/{k['total']:,} completed, {by['in_progress']:,} in progress, "
-            f"{by['blocked']:,} blocked, {by['todo']:,} todo"
-        )
-        if p["tickets_left"] and p["eta_s"] is not None:
-            line += f"; ETA {fmt.duration(p['eta_s'])}, about {fmt.usd(p['cost_to_finish_usd'])} to finish"
-        lines.append(line)
-    e = snap["efficiency"]
+
+
+def _budget_line(p: dict) -> str | None:
+    if p["budget_usd"] is None:
+        return None
+    return (
+        f"Budget: {fmt.usd(p['budget_usd'])}, {fmt.usd(p['budget_left_usd'])} left, "
+        f"{fmt.runs_out(p['time_to_exhaustion_s'])}"
+    )
+
+
+def _tickets_line(k: dict, p: dict) -> str | None:
+    if not k["total"]:
+        return None
+    by = k["by_status"]
+    line = (
+        f"Tickets: {by['completed']:,}/{k['total']:,} completed, {by['in_progress']:,} in progress, "
+        f"{by['blocked']:,} blocked, {by['todo']:,} todo"
+    )
+    if p["tickets_left"] and p["eta_s"] is not None:
+        line += f"; ETA {fmt.duration(p['eta_s'])}, about {fmt.usd(p['cost_to_finish_usd'])} to finish"
+    return line
+
+
+def _efficiency_line(e: dict) -> str | None:
     eff = []
     if e["tokens_per_completed_ticket"] is not None:
         eff.append(
@@ -390,20 +417,23 @@ def summary_text(snap: dict) -> str:
     over = e["over_time"]
     if over["verdict"]:
         eff.append(f"{over['verdict']} {over['change_pct']:+.1f}% ({over['interval']})")
-    if eff:
-        lines.append("Efficiency: " + "; ".join(eff))
-    models = list(snap["by_model"].items())[:3]
-    if models:
-        lines.append(
-            "Models: "
-            + ", ".join(
-                f"{m} {fmt.usd(v['cost_usd'])}" + (f" ({v['share_pct']:.0f}%)" if v["share_pct"] is not None else "")
-                for m, v in models
-            )
-        )
-    tools = snap["tools"]
-    if tools:
-        calls = sum(v["calls"] for v in tools.values())
-        failed = sum(v["failures"] for v in tools.values())
-        lines.append(f"Tools: {calls:,} calls, {failed:,} failed ({fmt.percent(per_unit(100.0 * failed, calls))})")
-    return "\n".join(lines)
+    return "Efficiency: " + "; ".join(eff) if eff else None
+
+
+def _models_line(by_model: dict) -> str | None:
+    """The three costliest models (``by_model`` comes costliest first)."""
+    models = list(by_model.items())[:3]
+    if not models:
+        return None
+    return "Models: " + ", ".join(
+        f"{m} {fmt.usd(v['cost_usd'])}" + (f" ({v['share_pct']:.0f}%)" if v["share_pct"] is not None else "")
+        for m, v in models
+    )
+
+
+def _tools_line(tools: dict) -> str | None:
+    if not tools:
+        return None
+    calls = sum(v["calls"] for v in tools.values())
+    failed = sum(v["failures"] for v in tools.values())
+    return f"Tools: {calls:,} calls, {failed:,} failed ({fmt.percent(per_unit(100.0 * failed, calls))})"
