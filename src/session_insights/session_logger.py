@@ -97,12 +97,7 @@ class SessionLogger:
         """Log one model call: either the provider's raw ``usage`` block with ``provider``,
         or normalised counts (input_tokens=..., output_tokens=..., cache_read_tokens=...,
         cache_write_tokens=..., cache_write_1h_tokens=..., reasoning_tokens=..., tool_prompt_tokens=...)."""
-        if usage is not None:
-            if counts:
-                raise ValueError("pass either usage=<provider block> or token counts, not both")
-            if provider is None:
-                raise ValueError("provider is needed to read a raw usage block (anthropic, openai, google, deepseek)")
-            provider, counts = normalize.usage_counts(usage, provider)
+        provider, counts = _usage_counts(usage, provider, counts)
         ended = check_ts(ended_ts, "ended_ts")
         started = check_ts(started_ts, "started_ts") if started_ts is not None else None
         if started is not None and started > ended:
@@ -130,15 +125,7 @@ class SessionLogger:
                 "tier": event.tier,
                 "ticket": check_label("ticket", ticket),
                 "request_key": event.request_key,
-                "usage": {
-                    "input_tokens": event.input,
-                    "cache_read_tokens": event.cache_read,
-                    "cache_write_tokens": event.cache_write_5m,
-                    "cache_write_1h_tokens": event.cache_write_1h,
-                    "output_tokens": event.output,
-                    "reasoning_tokens": event.reasoning,
-                    **({"tool_prompt_tokens": event.tool_prompt} if event.tool_prompt else {}),
-                },
+                "usage": _logged_usage(event),
             },
         )
         self._feed(event)
@@ -228,3 +215,30 @@ class SessionLogger:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _usage_counts(
+    usage: Mapping[str, Any] | None, provider: str | None, counts: dict[str, int]
+) -> tuple[str | None, dict[str, int]]:
+    """(provider, normalised counts) of a model call given a raw ``usage`` block (read
+    as ``provider`` writes it) or the counts themselves, never both."""
+    if usage is None:
+        return provider, counts
+    if counts:
+        raise ValueError("pass either usage=<provider block> or token counts, not both")
+    if provider is None:
+        raise ValueError("provider is needed to read a raw usage block (anthropic, openai, google, deepseek)")
+    return normalize.usage_counts(usage, provider)
+
+
+def _logged_usage(event: UsageEvent) -> dict[str, int]:
+    """A model call's counts as its comms line holds them (``comms:`` reads them back)."""
+    return {
+        "input_tokens": event.input,
+        "cache_read_tokens": event.cache_read,
+        "cache_write_tokens": event.cache_write_5m,
+        "cache_write_1h_tokens": event.cache_write_1h,
+        "output_tokens": event.output,
+        "reasoning_tokens": event.reasoning,
+        **({"tool_prompt_tokens": event.tool_prompt} if event.tool_prompt else {}),
+    }
