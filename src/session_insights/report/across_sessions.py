@@ -14,19 +14,9 @@ from .draw import CsvWriter, md_problems, md_table, plain, problems, render_json
 
 BY = ("session", *across.PERIODS, "interval")
 _NO_ERRORS = {"bad_lines": 0, "files": {}}
-_BUCKET_KEYS = (
-    "start",
-    "end",
-    "start_ts",
-    "end_ts",
-    "sessions",
-    "tokens",
-    "ratings",
-    "completed",
-    "avg_tokens",
-    "avg_satisfaction",
-    "score",
-)
+# The figures of an efficiency interval, in json and csv; json also gives its span in ts.
+_BUCKET_FIGURES = ("sessions", "tokens", "ratings", "completed", "avg_tokens", "avg_satisfaction", "score")
+_BUCKET_KEYS = ("start", "end", "start_ts", "end_ts", *_BUCKET_FIGURES)
 _PERIOD_NAMES = {"day": "Day", "week": "Week from", "month": "Month"}
 Table = tuple[str, list[str], list[list[str]], int]  # title, header, rows, name columns
 
@@ -211,22 +201,7 @@ SESSION_CSV_COLUMNS = (
     "models",
 )
 PERIOD_CSV_COLUMNS = ("period_start", "line", "model", "requests", "tokens", "cost_usd", "unpriced_requests")
-INTERVAL_CSV_COLUMNS = (
-    "line",
-    "interval",
-    "start",
-    "end",
-    "sessions",
-    "tokens",
-    "ratings",
-    "completed",
-    "avg_tokens",
-    "avg_satisfaction",
-    "score",
-    "verdict",
-    "change_pct",
-    "label",
-)
+INTERVAL_CSV_COLUMNS = ("line", "interval", "start", "end", *_BUCKET_FIGURES, "verdict", "change_pct", "label")
 
 
 def _session_csv(w: CsvWriter, view: dict) -> None:
