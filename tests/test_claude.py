@@ -213,6 +213,7 @@ def test_tool_uses_pair_with_their_results_for_duration_and_failure(tmp_path):
         "turns": 1,
         "turn_tokens": 17_354,
         "turn_cost_usd": snap["by_model"]["claude-sonnet-4-5-20250929"]["cost_usd"],
+        "unpriced_turns": 0,
     }
     assert tools["TodoWrite"]["calls"] == 1 and tools["TodoWrite"]["failures"] == 0
     assert tools["TodoWrite"]["mean_ms"] == 250.0

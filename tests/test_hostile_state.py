@@ -66,7 +66,7 @@ DAMAGE = {
     "ticket time infinite": ("tickets.0.ts", math.inf),
     "day far in the future": ("usage.0.days.0.0", 10**9),
     "quarter hour far in the future": ("usage.0.quarters.0.0", 10**9),
-    "recent second infinite": ("recent.0.0", math.inf),
+    "recent second infinite": ("details.0.recent.0.0", math.inf),
     "window of zero seconds": ("window_s", 0),
     "tools not a table row": ("tools.0", 5),
     "remembered request cut short": ("recent_requests.0", ["r0", 1.0]),

@@ -451,7 +451,7 @@ def test_a_span_exported_twice_counts_once(tmp_path):
 
 
 # Tool spans name no request of their own: which turn called them is not known.
-NO_TURNS = {"turns": 0, "turn_tokens": None, "turn_cost_usd": None}
+NO_TURNS = {"turns": 0, "turn_tokens": None, "turn_cost_usd": None, "unpriced_turns": 0}
 
 
 def test_tool_spans_give_calls_durations_and_failures(tmp_path):

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .core import TokenHistory
 
 SAVED_DETAILS = 16  # sessions whose timelines and burn windows the state keeps
-SAVED_QUARTER_DAYS = 8
+SAVED_QUARTER_HOURS = 192  # hours of quarter-hour usage the state keeps (the time scopes')
 _ = CD_COST
 
 
@@ -34,7 +34,6 @@ def encode_state(h: TokenHistory) -> dict:
     """The history as plain TOML-able data: no prompt or response text, ever."""
     with h._lock:
         usage = h.usage
-        window_start = (usage.last_ts or 0) - h.window_s - metrics.IDLE_GAP_S
         data: dict[str, Any] = {
             "saved_ts": time.time(),
             "window_s": h.window_s,
@@ -48,9 +47,8 @@ def encode_state(h: TokenHistory) -> dict:
                 )
                 if v is not None
             },
-            "usage": _usage_rows(usage, h._saved_quarter_days),
+            "usage": _usage_rows(usage, h._saved_quarter_hours),
             "timeline": usage.timeline.to_state(),
-            "recent": [[sec, *v] for sec, v in sorted(usage.recent.seconds.items()) if sec >= window_start],
             "details": _detail_rows(h, h._saved_details),
             "sessions": h.sessions.encode(),
             "tools": h.tools.encode(),
@@ -73,8 +71,8 @@ def encode_state(h: TokenHistory) -> dict:
         return data
 
 
-def _usage_rows(usage: UsagePart, quarter_days: int) -> list[dict]:
-    oldest_quarter = ((usage.last_ts or 0) - quarter_days * DAY_S) // QUARTER_S
+def _usage_rows(usage: UsagePart, quarter_hours: int) -> list[dict]:
+    oldest_quarter = ((usage.last_ts or 0) - quarter_hours * 3600) // QUARTER_S
     return [
         {
             "model": m,
@@ -84,11 +82,20 @@ def _usage_rows(usage: UsagePart, quarter_days: int) -> list[dict]:
             "counts": encoded(counters),
             "days": [[day, *encoded(v)] for day, v in sorted(usage.combo_days.get((m, t, s), {}).items())],
             "quarters": [
-                [q, *encoded(v)] for q, v in sorted(usage.quarters.get((m, t, s), {}).items()) if q >= oldest_quarter
+                [q, *_trimmed(v)] for q, v in sorted(usage.quarters.get((m, t, s), {}).items()) if q >= oldest_quarter
             ],
         }
         for (m, t, s), counters in usage.combos.items()
     ]
+
+
+def _trimmed(values: list[int]) -> list:
+    """Counters without their trailing zeros (most requests report no reasoning, cost or
+    tool prompt of their own): a quarter hour's row is a third shorter."""
+    end = len(values)
+    while end > 1 and not values[end - 1]:
+        end -= 1
+    return encoded(values[:end])
 
 
 def _detail_rows(h: TokenHistory, n: int) -> list[dict]:
@@ -144,7 +151,6 @@ def load_state(h: TokenHistory, data: dict, *, keep_budget: bool, keep_overrides
             h.usage.stretch(ts)
     if "timeline" in data:
         h.usage.timeline = BucketSeries.from_state(decode.table(data["timeline"], "timeline"), fields=T_FIELDS)
-    _decode_recent(h.usage.recent, data.get("recent", []), "recent")
     for i, row in enumerate(decode.rows(data, "details")):
         where = f"details[{i}]"
         name = decode.text(row.get("session"), f"{where}.session")

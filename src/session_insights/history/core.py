@@ -124,7 +124,7 @@ class TokenHistory(Inbox):
         self._in_use = False  # another process writes this state: never saved from here
         self._saved_copies = SAVED_DEDUP_KEYS  # fewer when the state would outgrow its budget
         self._saved_details = codec.SAVED_DETAILS  # sessions whose timelines the state keeps
-        self._saved_quarter_days = codec.SAVED_QUARTER_DAYS  # days of quarter hours the state keeps
+        self._saved_quarter_hours = codec.SAVED_QUARTER_HOURS  # of quarter-hour usage the state keeps
         self._lock_fd: int | None = None
         if self.state_path is not None:
             read_only = self._take_lock() if not read_only else True
@@ -225,6 +225,7 @@ class TokenHistory(Inbox):
     def _reset(self) -> None:
         self.sessions = SessionsPart()
         self.usage = UsagePart(self.prices, self.sessions.rows, self._session_row_for)
+        self._add_usage = self.usage.add  # what the drain calls for each request: no hop between
         self.tickets = TicketsPart()
         self.tools = ToolsPart()
         self._seen: OrderedDict[str, UsageEvent] = OrderedDict()
@@ -332,9 +333,6 @@ class TokenHistory(Inbox):
             if len(seen) > MAX_DEDUP_KEYS:
                 seen.popitem(last=False)
         self._add_usage(ev, 1)
-
-    def _add_usage(self, ev: UsageEvent, sign: int) -> None:
-        self.usage.add(ev, sign)
 
     def _session_row_for(self, name: str) -> SessionRow:
         """The row of session ``name``, created on first use: a full table folds its
@@ -572,15 +570,18 @@ class TokenHistory(Inbox):
 
     def _shrink_for_state(self) -> bool:
         """Fold detail (oldest sessions, then tickets) until the state fits its budget."""
-        if self._saved_details > 1:
-            self._saved_details //= 2
+        if self._saved_details:
+            self._saved_details //= 4  # 16, 4, 1, then none: a restart starts their timelines anew
             return True
+        # Quarter hours of the time scopes: a day, then the block's five hours, then none
+        # (the totals stay whole; today's and the week's figures then begin at the restart).
+        for hours in (24, 6, 0):
+            if self._saved_quarter_hours > hours:
+                self._saved_quarter_hours = hours
+                return True
         sessions = [s for s in self.sessions.rows if s != EARLIER_SESSIONS]
         if len(sessions) > 8:
             self._fold_sessions(len(sessions) // 2)
-            return True
-        if self._saved_quarter_days > 1:
-            self._saved_quarter_days //= 2
             return True
         if len(self.tickets.tickets) > 50:
             for _ in range(len(self.tickets.tickets) // 2):

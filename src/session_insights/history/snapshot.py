@@ -139,14 +139,13 @@ def active_time(parts: Parts, scope: Resolved, names) -> float:
 
 def window_seconds(parts: Parts, scope: Resolved, names, start: float, end: float) -> list:
     """(second, [tokens, cost_pusd]) of the scope's requests from ``start`` to ``end``."""
-    if scope.sessions is None and not scope.bounded_in_time:
-        return parts.usage.recent.window(start, end)
     lo = max(start, scope.start_ts) if scope.start_ts is not None else start
     hi = min(end, scope.end_ts) if scope.end_ts is not None else end
     merged: dict[int, list[int]] = {}
-    for name in names:
-        detail = parts.usage.details.get(name)
-        if detail is None:
+    details = parts.usage.details
+    for name in details if scope.sessions is None else names:
+        detail = details.get(name)
+        if detail is None or detail.recent.latest < lo:
             continue
         for sec, v in detail.recent.window(lo, hi):
             acc = merged.get(sec)

@@ -2,9 +2,10 @@
 
 Per (model, tier, session): counters (``counters.py``), per UTC day (for the durable
 history, ``MAX_DAYS_PER_COMBO`` days) and per quarter hour (for the time scopes, the last
-``QUARTER_DAYS`` days). Over everything: the timeline and the burn window. Per session,
-for the ``MAX_DETAILED`` most recently active: its own timeline and burn window
-(``SessionDetail``). Every aggregate is a sum, so ``add(ev, -1)`` takes a copy back
+``QUARTER_DAYS`` days). Over everything: the timeline. Per session, for the
+``MAX_DETAILED`` most recently active: its own timeline and burn window
+(``SessionDetail``); the burn window of everything is theirs summed (a session active in
+the last hour is always among them). Every aggregate is a sum, so ``add(ev, -1)`` takes a copy back
 exactly and parts built apart merge (``merge``).
 
 ``add`` is the hot path (400k requests a second): flat lists, look-ups cached per label
@@ -56,7 +57,7 @@ QUARTER_S = 900
 QUARTER_DAYS = 8  # today, the last 7 days and the block all lie within them
 MAX_DAYS_PER_COMBO = 62
 TIMELINE_CAPACITY = 720
-DETAIL_CAPACITY = 512  # a session's timeline: 1 s buckets for 8 minutes, 64 s for 9 hours
+DETAIL_CAPACITY = 256  # a session's timeline: 1 s buckets for 4 minutes, 64 s for 4.5 hours
 DETAIL_RECENT_S = 900  # a session's burn window: seconds kept before its latest request
 MAX_DETAILED = 64
 OTHER_MODELS = "(other models)"
@@ -76,7 +77,8 @@ _MISSING = object()
     C_QUARTER,
     C_DBUCKET,
     C_DRECENT,
-) = range(13)
+    C_TIMELINE,
+) = range(14)
 
 
 @dataclass(slots=True)
@@ -114,7 +116,6 @@ class UsagePart:
         self.model_provider: dict[str, str | None] = {}
         self.pricing_cache: dict[tuple[str, str | None], Any] = {}
         self.timeline = BucketSeries(TIMELINE_CAPACITY, fields=T_FIELDS)
-        self.recent = RecentSeconds(retention_s=3600, fields=2)
         self.details: dict[str, SessionDetail] = {}
         # (session name, tool) -> [turns, tokens, cost_pusd, unpriced turns]
         self.tool_turns: dict[tuple[str, str], list[int]] = {}
@@ -131,7 +132,7 @@ class UsagePart:
         self._last_context: list = []
         self._hot_sec = -1
         self._hot_level = -1
-        self._hot_buckets: tuple = ()
+        self._hot_bucket: list[int] = []
 
     def pricing(self, model: str, provider: str | None) -> Any:
         pricing = self.pricing_cache.get((model, provider), _MISSING)
@@ -159,7 +160,7 @@ class UsagePart:
         rates = pricing.flat_rates() if pricing is not None else None
         days = self.combo_days.setdefault(key, {})
         quarters = self.quarters.setdefault(key, {})
-        return [pricing, rates, combo, days, quarters, row, detail, -1, -1, None, None, None, None]
+        return [pricing, rates, combo, days, quarters, row, detail, -1, -1, None, None, None, None, detail.timeline]
 
     def _new_detail(self, name: str) -> SessionDetail:
         if len(self.details) >= MAX_DETAILED:
@@ -192,11 +193,11 @@ class UsagePart:
                     self._contexts.clear()
                 ctx = self._contexts[labels] = self._context(model, provider, tier, session, ev[11])
             self._last_context, self._last_labels = ctx, labels
-        rates = ctx[C_RATES]
+        pricing, rates, c, _, _, row, _, at_sec, at_level, cd, q, db, r, series = ctx
         if rates is not None:
             cost = inp * rates[0] + out * rates[1] + cr * rates[2] + cw5 * rates[3] + cw1h * rates[4] + rates[5]
-        elif ctx[C_PRICING] is not None:
-            cost = ctx[C_PRICING].cost_pusd(ts, inp, cr, cw5, cw1h, out)
+        elif pricing is not None:
+            cost = pricing.cost_pusd(ts, inp, cr, cw5, cw1h, out)
         else:
             cost = 0
         reported_pusd = round(reported * PUSD_PER_USD) if reported else 0
@@ -212,60 +213,80 @@ class UsagePart:
                 -reported_pusd,
                 -tool_prompt,
             )
-        unpriced = sign if ctx[C_PRICING] is None else 0
         tokens = inp + cr + cw5 + cw1h + out
         sec = int(ts)
         # Requests within one second share their buckets: look them up once per second.
-        if sec != ctx[C_SEC] or ctx[C_LEVEL] != ctx[C_DETAIL].timeline.level:
-            self._locate(ctx, ts, sec)
-        for c in (ctx[C_COMBO], ctx[C_QUARTER]):
-            c[REQ] += sign
-            c[IN] += inp
-            c[CR] += cr
-            c[CW5] += cw5
-            c[CW1H] += cw1h
-            c[OUT] += out
-            c[REASON] += reasoning
-            c[COST] += cost
-            c[UNPRICED] += unpriced
-            c[REPORTED] += reported_pusd
-            c[TOOL_PROMPT] += tool_prompt
+        if sec != at_sec or at_level != series.level:
+            cd, q, db, r = self._locate(ctx, ts, sec)
+        c[REQ] += sign
+        c[IN] += inp
+        c[CR] += cr
+        c[CW5] += cw5
+        c[CW1H] += cw1h
+        c[OUT] += out
+        c[COST] += cost
+        q[REQ] += sign
+        q[IN] += inp
+        q[CR] += cr
+        q[CW5] += cw5
+        q[CW1H] += cw1h
+        q[OUT] += out
+        q[COST] += cost
+        if reasoning or reported_pusd or tool_prompt or pricing is None:
+            self._add_rare(c, q, pricing is None, sign, reasoning, reported_pusd, tool_prompt)
         if sec == self._hot_sec and self.timeline.level == self._hot_level:
-            b, r = self._hot_buckets
+            b = self._hot_bucket
         else:
-            b, r = self._hot_buckets = (self.timeline.bucket(ts), self.recent.bucket(ts))
+            b = self._hot_bucket = self.timeline.bucket(ts)
             self._hot_sec, self._hot_level = sec, self.timeline.level
-        for bucket in (b, ctx[C_DBUCKET]):
-            bucket[T_IN] += inp
-            bucket[T_OUT] += out
-            bucket[T_CR] += cr
-            bucket[T_CW] += cw5 + cw1h
-            bucket[T_COST] += cost
-            bucket[T_REQ] += sign
-        for r_ in (r, ctx[C_DRECENT]):
-            if r_ is not None:
-                r_[0] += tokens
-                r_[1] += cost
-        cd = ctx[C_DAY]
+        b[T_IN] += inp
+        b[T_OUT] += out
+        b[T_CR] += cr
+        b[T_CW] += cw5 + cw1h
+        b[T_COST] += cost
+        b[T_REQ] += sign
+        db[T_IN] += inp
+        db[T_OUT] += out
+        db[T_CR] += cr
+        db[T_CW] += cw5 + cw1h
+        db[T_COST] += cost
+        db[T_REQ] += sign
+        if r is not None:
+            r[0] += tokens
+            r[1] += cost
         cd[CD_REQ] += sign
         cd[CD_TOKENS] += tokens
         cd[CD_COST] += cost
         if tools:
-            self._add_tool_turn(session_name(session), tools, tokens, cost, unpriced != 0, sign)
+            self._add_tool_turn(session_name(session), tools, tokens, cost, pricing is None, sign)
         if ts > self._last_or_min:
             self.last_ts = self._last_or_min = ts
         if ts < self._first_or_max:
             self.first_ts = self._first_or_max = ts
-        row = ctx[C_ROW]
         if ts < row.first_ts:
             row.first_ts = ts
         if ts > row.last_ts:
             row.last_ts = ts
 
-    def _locate(self, ctx: list, ts: float, sec: int) -> None:
-        """Point a context's per-second slots at the buckets holding ``ts``."""
-        days, quarters, detail = ctx[C_DAYS], ctx[C_QUARTERS], ctx[C_DETAIL]
-        day_index, quarter = sec // DAY_S, sec // QUARTER_S
+    @staticmethod
+    def _add_rare(c: list[int], q: list[int], unpriced: bool, sign: int, reasoning, reported_pusd, tool_prompt) -> None:
+        """The counters most requests leave at zero."""
+        for counters in (c, q):
+            counters[REASON] += reasoning
+            counters[REPORTED] += reported_pusd
+            counters[TOOL_PROMPT] += tool_prompt
+            if unpriced:
+                counters[UNPRICED] += sign
+
+    def _locate(self, ctx: list, ts: float, sec: int) -> tuple:
+        """Point a context's per-second slots at the buckets holding ``ts``: (day, quarter
+        hour, the session's timeline bucket and burn-window second)."""
+        detail = ctx[C_DETAIL]
+        quarter = sec // QUARTER_S
+        if ctx[C_SEC] >= 0 and ctx[C_SEC] // QUARTER_S == quarter:  # days hold whole quarter hours
+            return self._locate_second(ctx, ts, sec, detail)
+        days, quarters = ctx[C_DAYS], ctx[C_QUARTERS]
+        day_index = sec // DAY_S
         cd = days.get(day_index)
         if cd is None:
             cd = days[day_index] = [0, 0, 0]
@@ -279,9 +300,14 @@ class UsagePart:
             if len(quarters) > QUARTER_DAYS * DAY_S // QUARTER_S:
                 self._prune_quarters(quarters, quarter)
         ctx[C_DAY], ctx[C_QUARTER] = cd, cq
-        ctx[C_DBUCKET] = detail.timeline.bucket(ts)
-        ctx[C_DRECENT] = detail.recent.bucket(ts)
+        return self._locate_second(ctx, ts, sec, detail)
+
+    @staticmethod
+    def _locate_second(ctx: list, ts: float, sec: int, detail: SessionDetail) -> tuple:
+        db = ctx[C_DBUCKET] = detail.timeline.bucket(ts)
+        r = ctx[C_DRECENT] = detail.recent.bucket(ts)
         ctx[C_SEC], ctx[C_LEVEL] = sec, detail.timeline.level
+        return ctx[C_DAY], ctx[C_QUARTER], db, r
 
     @staticmethod
     def _prune_quarters(quarters: dict[int, list[int]], latest: int) -> None:
@@ -364,10 +390,6 @@ class UsagePart:
         self.pricing_cache.update(other.pricing_cache)
         for ts, v in other.timeline.items():
             add_into(self.timeline.bucket(ts), v)
-        for sec, v in other.recent.seconds.items():
-            bucket = self.recent.bucket(sec)
-            if bucket is not None:
-                add_into(bucket, v)
         for name, detail in other.details.items():
             mine = self.details.get(name) or self._new_detail(name)
             for ts, v in detail.timeline.items():
@@ -433,7 +455,10 @@ def encode_counts(values: list[int]) -> list:
 def decode_quarters(rows: object, where: str) -> dict[int, list[int]]:
     quarters = {}
     for j, row in enumerate(decode.array(rows, where)):
-        q, *v = decode.array(row, f"{where}[{j}]", N_COUNTERS + 1)
+        q, *v = decode.array(row, f"{where}[{j}]")
+        if not 1 <= len(v) <= N_COUNTERS:
+            raise decode.CorruptState(f"{where}[{j}]", f"must hold a quarter hour and 1 to {N_COUNTERS} counters")
+        v += [0] * (N_COUNTERS - len(v))  # trailing zeros are not written
         quarters[decode.whole(q, f"{where}[{j}][0]", 0, 2**33 // QUARTER_S)] = decode.counters(
             v, f"{where}[{j}]", N_COUNTERS, signed=True
         )
