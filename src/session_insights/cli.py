@@ -24,6 +24,7 @@ from . import across, display, report
 from . import formatting as fmt
 from . import state as state_file
 from .history import TokenHistory
+from .scope import SCOPE_HELP, Scope, UnknownSession
 from .sources import AGENTS, SourceError, default_roots, discover, open_source
 from .store import SessionStore, history_path_for
 
@@ -42,6 +43,13 @@ def _state_help(beside: str) -> str:
         f"default: ${state_file.STATE_ENV}, else {state_file.STATE_NAME} in the per-user data folder "
         f"{state_file.data_folder()}; {beside}"
     )
+
+
+def _scope(text: str) -> Scope:
+    try:
+        return Scope.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _budget(text: str) -> float:
@@ -103,6 +111,15 @@ def report_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--format", choices=report.FORMATS, default="text", help="output format (default: text)")
     p.add_argument("--budget", type=_budget, help="budget in USD for the projection")
+    p.add_argument(
+        "--scope",
+        type=_scope,
+        default=Scope("all"),
+        metavar="SCOPE",
+        help=f"which requests every figure covers: {SCOPE_HELP} (default: all); active is the session "
+        "with the latest record, block the current 5-hour window, week the last 7 days; a session id "
+        "may be shortened to a unique prefix",
+    )
     kept = p.add_mutually_exclusive_group()
     kept.add_argument(
         "--history",
@@ -162,6 +179,13 @@ def window_parser() -> argparse.ArgumentParser:
         help=f"the state file ({_state_help('the layout file and the durable history sit beside it')})",
     )
     p.add_argument("--budget", type=_budget, help="budget in USD")
+    p.add_argument(
+        "--scope",
+        type=_scope,
+        default=Scope("active"),
+        metavar="SCOPE",
+        help=f"what the panel shows first: {SCOPE_HELP} (default: active, which follows the latest session)",
+    )
     p.add_argument("--demo", action="store_true", help="play the built-in demo session live")
     p.add_argument("--demo-speed", type=float, default=30.0, help=argparse.SUPPRESS)
     p.add_argument("--frames", type=int, help="render this many frames, then exit")
@@ -312,7 +336,10 @@ def _print_report(
         store.write(live_rows)
     rows: list[dict] = []
     try:
-        snap = history.snapshot()
+        try:
+            snap = history.snapshot(scope=args.scope)
+        except UnknownSession as exc:
+            return _fail(f"--scope: {exc}")
         if args.by is not None or args.chart is not None:
             stored = store.sessions() if store is not None else []
             rows = across.select(across.merge(stored, live_rows), args.since, args.until, args.project)

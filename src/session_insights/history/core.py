@@ -370,8 +370,8 @@ class TokenHistory(Inbox):
             self._latest_other_ts = record.ts
         kind = type(record)
         if kind is TicketUpdate:
-            new = self.tickets.apply(record)
-            if record.session is not None and (new or record.session not in self.sessions.rows):
+            self.tickets.apply(record)
+            if record.session is not None:
                 self._session_row_for(record.session).stretch(record.ts)
             return
         self.usage.forget_contexts()  # a new row may fold others that cached look-ups point at

@@ -92,11 +92,11 @@ class SessionsPart:
 
     def latest(self) -> str | None:
         """The session with the most recent record: what the ``active`` scope shows."""
-        best, best_ts = None, -math.inf
-        for name, row in self.rows.items():
-            if row.last_ts > best_ts and name not in (EARLIER_SESSIONS, NO_SESSION):
-                best, best_ts = name, row.last_ts
-        return best
+        best = (-math.inf, "")
+        for name, row in self.rows.items():  # a tie goes to the larger name, whatever the order
+            if (row.last_ts, name) > best and name != EARLIER_SESSIONS:
+                best = (row.last_ts, name)
+        return best[1] or None
 
     def live(self) -> set[str]:
         """The sessions being worked: the latest, and every one its log says is open."""

@@ -52,6 +52,8 @@ def rollups(combos) -> tuple[dict, dict, dict, dict]:
     by_session: dict[str, list[int]] = {}
     tier_models: dict[str, set[str]] = {}
     for (model, tier, session), counters in combos:
+        if not any(counters):
+            continue  # every copy counted there was taken back: a later copy named another model
         for table, key in ((by_model, model), (by_session, session_name(session)), (by_tier, tier)):
             acc = table.get(key)
             table[key] = list(counters) if acc is None else list(map(add, acc, counters))

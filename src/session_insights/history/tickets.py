@@ -27,9 +27,12 @@ class Ticket:
     first_ts: float
     reason: str | None
     track_update: tuple | None  # (ts, rank, track) of the update the track was taken from
-    session: str | None
+    session: str | None  # the session of its latest update that names one (ties: the larger name)
+    session_ts: float = 0.0
 
     def apply(self, up: TicketUpdate) -> None:
+        if up.session is not None and (self.session is None or (up.ts, up.session) > (self.session_ts, self.session)):
+            self.session, self.session_ts = up.session, up.ts
         rank = STATUS_RANK[up.status]
         self.first_ts = min(self.first_ts, up.ts)
         if (up.ts, rank, up.reason or "") > (self.ts, STATUS_RANK[self.status], self.reason or ""):
@@ -44,8 +47,8 @@ class TicketsPart:
         self.retired = dict.fromkeys(TICKET_STATUSES, 0)
         self.first_ts: float | None = None
 
-    def apply(self, up: TicketUpdate) -> bool:
-        """Take an update; whether the ticket is new (its session then needs a row)."""
+    def apply(self, up: TicketUpdate) -> None:
+        """Take an update: the ticket's status, track and session follow the latest."""
         if self.first_ts is None or up.ts < self.first_ts:
             self.first_ts = up.ts
         ticket = self.tickets.get(up.ticket_id)
@@ -60,12 +63,10 @@ class TicketsPart:
                 up.reason,
                 (up.ts, STATUS_RANK[up.status], up.track) if up.track else None,
                 up.session,
+                up.ts,
             )
-            return True
-        if ticket.session is None and up.session is not None:
-            ticket.session = up.session
+            return
         ticket.apply(up)
-        return False
 
     def retire(self) -> None:
         """The longest-finished ticket leaves the table but still counts."""
@@ -133,6 +134,7 @@ class TicketsPart:
                     "first_ts": t.first_ts,
                     "reason": t.reason or "",
                     "session": t.session or "",
+                    **({"session_ts": t.session_ts} if t.session is not None and t.session_ts != t.first_ts else {}),
                     **({"track_ts": t.track_update[0], "track_rank": t.track_update[1]} if t.track_update else {}),
                 }
                 for tid, t in self.tickets.items()
@@ -162,5 +164,7 @@ class TicketsPart:
                 track_update,
                 decode.text(t.get("session", ""), f"{where}.session", True),
             )
+            ticket = self.tickets[decode.text(t.get("id"), f"{where}.id")]
+            ticket.session_ts = decode.moment(t.get("session_ts", ticket.first_ts), f"{where}.session_ts")
         for status, n in decode.table(data.get("tickets_retired", {}), "tickets_retired").items():
             self.retired[decode.status(status, "tickets_retired")] = decode.whole(n, f"tickets_retired.{status}")
