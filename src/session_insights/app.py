@@ -46,6 +46,9 @@ class SourcePoller:
         self.sources = sources
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="session-insights-sources", daemon=True)
+        self.first_pass = threading.Event()  # every source was read to its end once
+        if not sources:
+            self.first_pass.set()
 
     def start(self) -> None:
         if self.sources and not self._thread.is_alive():
@@ -58,6 +61,7 @@ class SourcePoller:
     def _run(self) -> None:
         while not self._stop.is_set():
             self.poll_once()
+            self.first_pass.set()
             self._stop.wait(POLL_INTERVAL_S)
 
     def poll_once(self) -> None:
@@ -197,6 +201,7 @@ class App:
         self._frame_times: list[float] = []
         self._python_ms: list[float] = []
         self._events_window: list[tuple[float, int]] = []
+        self._backlog_s: float | None = None  # from start until every source's backlog was applied
 
     def _open_store(self, path: Path, *, fresh: bool) -> SessionStore | None:
         """The durable history beside the state file; None (and a notice) if it cannot be
@@ -325,13 +330,15 @@ class App:
         frames = self.args.frames
         shot_at = max(frames - 3, 0) if frames else None
         n = 0
-        last = time.perf_counter()
+        last = started = time.perf_counter()
         status_every = 15
         try:
             while dpg.is_dearpygui_running():
                 if self.demo is not None:
                     self.demo.advance()
                 self.panel.tick()
+                if self._backlog_s is None and self.poller.first_pass.is_set() and not self.history.pending:
+                    self._backlog_s = time.perf_counter() - started
                 if n % status_every == 0:
                     self._update_status(time.perf_counter())
                 if shot_at is not None and n == shot_at and self.args.screenshot:
@@ -363,8 +370,29 @@ class App:
     def _write_frame_stats(self, path: Path) -> None:
         frames = self._frame_times[5:] or self._frame_times  # the first frames build fonts and atlases
         python = self._python_ms[5:] or self._python_ms
+        stats = {
+            **frame_stats(frames, python),
+            "headline": headline(self.panel.shown_snapshot),
+            "backlog_s": self._backlog_s,
+        }
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(orjson.dumps(frame_stats(frames, python), option=orjson.OPT_INDENT_2))
+        path.write_bytes(orjson.dumps(stats, option=orjson.OPT_INDENT_2))
+
+
+def headline(snap: dict | None) -> dict | None:
+    """What the summary cards show (DESIGN §5), for checking a headless run against
+    ``report --scope``."""
+    if snap is None:
+        return None
+    scope = snap.get("scope") or {}
+    return {
+        "scope": scope.get("kind"),
+        "session": scope.get("session"),
+        "project": scope.get("project"),
+        "total_tokens": snap["totals"]["total_tokens"],
+        "cost_usd": snap["totals"]["cost_usd"],
+        "tokens_per_min": snap["burn_rate"]["window"]["tokens_per_min"],
+    }
 
 
 def _make_private(path: Path) -> None:
