@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from . import formatting as fmt
+from . import views
 from .pricing import usd
 
 DEFAULT_WINDOW_S = 300
@@ -346,7 +347,8 @@ def summary_text(snap: dict) -> str:
     if start is None:
         return "No model requests recorded yet."
     lines = [
-        f"Session: {fmt.clock(start)} to {fmt.clock(end)} ({fmt.duration(end - start)})",
+        views.scope_label(snap["scope"]) if "scope" in snap else None,
+        f"Span: {fmt.clock(start)} to {fmt.clock(end)} ({fmt.duration(end - start)})",
         _tokens_line(snap["totals"]),
         _cost_line(snap["totals"], snap["unpriced_models"]),
         _burn_line(snap["burn_rate"]),
@@ -379,7 +381,8 @@ def _burn_line(burn: dict) -> str:
     return (
         f"Burn rate: {fmt.rate(w['tokens_per_min'], 'tokens/min')}, {fmt.usd(w['usd_per_hour'], '—')}/hour "
         f"(last {burn['window_s'] // 60:.0f} min); "
-        f"{fmt.rate(s['tokens_per_min'], 'tokens/min')}, {fmt.usd(s['usd_per_hour'], '—')}/hour (session)"
+        f"{fmt.rate(s['tokens_per_min'], 'tokens/min')}, {fmt.usd(s['usd_per_hour'], '—')}/hour "
+        f"(over {fmt.duration(s['active_s'])} active)"
     )
 
 
@@ -400,6 +403,8 @@ def _tickets_line(k: dict, p: dict) -> str | None:
         f"Tickets: {by['completed']:,}/{k['total']:,} completed, {by['in_progress']:,} in progress, "
         f"{by['blocked']:,} blocked, {by['todo']:,} todo"
     )
+    if by.get("left_open"):
+        line += f", {by['left_open']:,} left open in earlier sessions"
     if p["tickets_left"] and p["eta_s"] is not None:
         line += f"; ETA {fmt.duration(p['eta_s'])}, about {fmt.usd(p['cost_to_finish_usd'])} to finish"
     return line

@@ -201,3 +201,36 @@ def skipped_lines(errors: dict) -> str:
     reasons = {r: n for r, n in (errors.get("reasons") or {}).items() if r != "unreadable"}
     why = ", ".join(f"{n:,} {reason}" for reason, n in reasons.items())
     return f"Skipped {errors['bad_lines']:,} unreadable line(s)" + (f": {why}" if why else "")
+
+
+# --- scope ------------------------------------------------------------------------------
+
+_SCOPE_NAMES = {
+    "active": "Active session",
+    "session": "Session",
+    "block": "5-hour block",
+    "today": "Today",
+    "week": "Last 7 days",
+    "all": "All sessions",
+}
+
+
+def scope_label(scope: dict) -> str:
+    """What a snapshot's ``scope`` covers, in one line: a session by its project, source,
+    short id, start and active time; a time scope by its span."""
+    name = _SCOPE_NAMES.get(scope["kind"], scope["kind"])
+    active = scope.get("active_s")
+    active_part = f", active {fmt.duration(active)}" if active else ""
+    if scope["kind"] in ("active", "session"):
+        if scope["session"] is None:
+            return f"{name}: none yet"
+        labels = [x for x in (scope.get("project"), scope.get("source")) if x]
+        labels.append(scope["session"][:8])
+        return f"{name}: {' · '.join(labels)}, started {fmt.clock(scope['start_ts'])}{active_part}"
+    if scope["kind"] == "block" and scope["start_ts"] == scope["end_ts"]:
+        return f"{name}: none running"
+    start, end = scope.get("start_ts"), scope.get("end_ts")
+    if start is None:
+        return f"{name}: nothing recorded yet"
+    until = f" to {fmt.clock(end)}" if end is not None and scope["kind"] in ("block", "all") else ""
+    return f"{name}: from {fmt.clock(start)}{until}{active_part}"
