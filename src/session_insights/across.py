@@ -261,87 +261,10 @@ def verdict_text(over: dict) -> str:
 
 def session_snapshot(row: dict) -> dict:
     """A session row (live or stored) in the shape of ``TokenHistory.snapshot``, so the
-    other headers can show it. Only what a row keeps is filled: totals, requests, tokens
-    by kind and cost by model, efficiency, span; no timeline, tiers, tools
-    or ticket statuses (the panel's headers for those say so). ``past_session`` names
-    the row."""
-    fig = session_figures(row)
-    end = row["end_ts"] if row["end_ts"] is not None else row["last_ts"]
-    now = end if end is not None else (row["first_ts"] or 0.0)
-    cost = fig["cost_usd"]
-    spent = cost or 0.0
-    by_model = {}
-    for model, m in sorted(row["models"].items(), key=lambda kv: (-kv[1]["cost_pusd"], -kv[1]["total_tokens"], kv[0])):
-        model_cost = cost_usd(m)
-        by_model[model] = {
-            "requests": m["requests"],
-            "total_tokens": m["total_tokens"],
-            # (None in a model mix stored before the durable history kept token kinds)
-            "input_tokens": m.get("input_tokens"),
-            "output_tokens": m.get("output_tokens"),
-            "cache_read_tokens": m.get("cache_read_tokens"),
-            "cache_write_tokens": m.get("cache_write_tokens"),
-            "cost_usd": model_cost,
-            "unpriced_requests": m["unpriced_requests"],
-            "share_pct": 100.0 * m["cost_pusd"] / row["cost_pusd"]
-            if model_cost is not None and row["cost_pusd"]
-            else None,
-        }
-    over = efficiency_over_time([row])
-    return {
-        "past_session": row_key(row),
-        "now_ts": now,
-        "session": {"first_ts": row["first_ts"], "last_ts": end},
-        "totals": {
-            "requests": row["requests"],
-            "input_tokens": row["input_tokens"],
-            "output_tokens": row["output_tokens"],
-            "cache_read_tokens": row["cache_read_tokens"],
-            "cache_write_tokens": row["cache_write_tokens"],
-            "reasoning_tokens": row["reasoning_tokens"],
-            "total_tokens": row["total_tokens"],
-            "cost_usd": cost,
-            "unpriced_requests": row["unpriced_requests"],
-        },
-        "by_model": by_model,
-        "by_tier": {},
-        "unpriced_models": sorted(model for model, m in row["models"].items() if m["unpriced_requests"]),
-        "burn_rate": {
-            "window_s": metrics.DEFAULT_WINDOW_S,
-            "window": metrics.BurnRate(0, 0.0, 0.0, None, None).as_dict(),
-            "session": metrics.session_burn_rate(row["total_tokens"], spent, row["first_ts"], now).as_dict(),
-        },
-        "projection": metrics.projection(
-            now_ts=now,
-            spent_usd=spent,
-            usd_per_hour=None,
-            budget_usd=None,
-            tickets_left=0,
-            tickets_completed=row["tickets_completed"],
-            ticket_span_s=None,
-        ).as_dict(),
-        "efficiency": {
-            "tokens_per_completed_ticket": metrics.per_unit(row["total_tokens"], row["tickets_completed"]),
-            "cost_per_completed_ticket_usd": fig["cost_per_completed_ticket_usd"],
-            "ratings": row["ratings"],
-            "mean_satisfaction": fig["mean_satisfaction"],
-            "tokens_per_satisfaction_point": over["overall_score"]
-            if over["measure"] == "tokens_per_satisfaction_point"
-            else None,
-            "open_sessions": 1 if row["state"] == "open" else 0,
-            "over_time": over,
-        },
-        "tools": {},
-        "tickets": {
-            "total": 0,
-            "by_status": {"todo": 0, "in_progress": 0, "blocked": 0, "completed": 0},
-            "progress_pct": None,
-            "blocked": [],
-            "tracks": {},
-        },
-        "sessions": {row["session"]: fig},
-        "sources": [row["source"]] if row["source"] else [],
-        "rate_limits": {},
-        "errors": {"bad_lines": 0, "files": {}},
-        "notices": [],
-    }
+    other headers can show it: built by the history's own snapshot (see
+    ``history.snapshot.row_snapshot``)."""
+    from .history.snapshot import row_snapshot
+
+    snap = row_snapshot(row)
+    snap["sources"] = [row["source"]] if row["source"] else []
+    return snap

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from operator import add
 
 from .. import metrics
-from ..pricing import usd
+from ..pricing import PriceBook, usd
 from ..scope import Resolved
 from .counters import COST, CR, CW1H, CW5, IN, N_COUNTERS, OUT, REASON, REQ, TOOL_PROMPT, UNPRICED, figures, summed
-from .sessions import EARLIER_SESSIONS, NO_SESSION, SessionsPart
+from .sessions import EARLIER_SESSIONS, ENDED, NO_SESSION, OPEN, UNDELIMITED, SessionsPart
 from .tickets import TicketsPart
 from .tools import ToolsPart
 from .usage import UsagePart, active_seconds, session_name
@@ -296,3 +296,51 @@ def snapshot(parts: Parts, scope: Resolved, now_ts: float | None) -> dict:
         "sessions": {row["session"]: session_figures(row) for row in rows},
         **parts.extras,
     }
+
+
+def row_snapshot(row: dict) -> dict:
+    """A session row (live or from the durable history) as the snapshot of that session,
+    through the same builder: only what a row keeps is filled (totals, tokens by kind and
+    cost by model, efficiency, span); no timeline, tiers, tools or ticket statuses.
+    Active time is its span (a row keeps no idle gaps); ``past_session`` names the row."""
+    name = row["session"]
+    sessions = SessionsPart()
+    kept = sessions.row(name)
+    end = row["end_ts"] if row["end_ts"] is not None else row["last_ts"]
+    kept.first_ts = row["first_ts"] if row["first_ts"] is not None else math.inf
+    kept.last_ts = end if end is not None else -math.inf
+    kept.project, kept.source, kept.end_ts = row["project"], row["source"], row["end_ts"]
+    kept.mark = {None: UNDELIMITED, "open": OPEN, "ended": ENDED}[row["state"]]
+    kept.tool_calls, kept.tool_failures = row["tool_calls"], row["tool_failures"]
+    kept.ratings, kept.rating_milli = row["ratings"], round(row["rating_sum"] * 1000)
+    if row["first_ts"] is not None and end is not None:
+        kept.active_s = max(0.0, end - row["first_ts"])
+    usage = UsagePart(PriceBook(), sessions.rows, sessions.row)
+    unknown_kinds = set()
+    for model, m in row["models"].items():
+        c = [0] * N_COUNTERS
+        c[REQ], c[COST], c[UNPRICED] = m["requests"], m["cost_pusd"], m["unpriced_requests"]
+        if m.get("input_tokens") is None:  # a mix stored before the history kept token kinds
+            unknown_kinds.add(model)
+            c[IN] = m["total_tokens"]
+        else:
+            c[IN], c[OUT], c[CR] = m["input_tokens"], m["output_tokens"], m["cache_read_tokens"]
+            c[CW5], c[REASON] = m["cache_write_tokens"], m.get("reasoning_tokens") or 0
+        usage.combos[(model, None, name)] = c
+        usage.by_session.setdefault(name, set()).add((model, None, name))
+    tickets = TicketsPart()
+    tickets.retired["completed"] = row["tickets_completed"]
+    parts = Parts(usage, sessions, tickets, ToolsPart(), extras=PAST_EXTRAS)
+    snap = snapshot(parts, Resolved("session", name), end if end is not None else row["first_ts"])
+    for model in unknown_kinds:
+        snap["by_model"][model].update(dict.fromkeys(UNKNOWN_KINDS))
+    snap["by_tier"] = {}
+    # The row counts completed tickets (efficiency has them) but not the others: no statuses.
+    snap["tickets"] = TicketsPart().figures(Resolved("session", name, frozenset()), set())
+    del snap["tickets"]["_span_s"]
+    snap["burn_rate"]["window"] = metrics.BurnRate(0, 0.0, 0.0, None, None).as_dict()
+    return {"past_session": (row["source"] or "", name), **snap}
+
+
+UNKNOWN_KINDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+PAST_EXTRAS = {"rate_limits": {}, "errors": {"bad_lines": 0, "files": {}}, "notices": [], "sources": []}
