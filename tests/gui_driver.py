@@ -18,6 +18,7 @@ from session_insights import TokenHistory, across
 from session_insights.demo import DemoSession
 from session_insights.events import SessionMark, TicketUpdate, usage_event
 from session_insights.metrics import summary_text, timeline_view
+from session_insights.scope import Scope
 from session_insights.store import SessionStore
 from session_insights.ui import InsightsPanel
 from session_insights.ui.panel import TIMELINE_POINTS
@@ -112,12 +113,15 @@ def scenario_demo(artifacts: Path) -> dict:
     panel.refresh()
     frames(3)
     shot(artifacts / "panel_full.png")
-    snap = history.snapshot(now_ts=end)
-    width, buckets = history.timeline()
+    # What the panel shows: the active session (the demo's one), not everything read.
+    snap = history.snapshot(now_ts=end, scope=panel.scope)
+    width, buckets = history.timeline(panel.scope)
     view = timeline_view(buckets, width, TIMELINE_POINTS)
     timeline = panel.headers["timeline"]
     burn = panel.headers["burn"]
     out = {
+        "scope": str(panel.scope),
+        "all_tickets": history.snapshot(now_ts=end)["tickets"],
         "snapshot": snap,
         "summary_expected": summary_text(snap),
         "summary_shown": panel.headers["summary"].text.value,
@@ -443,6 +447,165 @@ def scenario_across_empty(artifacts: Path) -> dict:
     return out
 
 
+# --- scope ------------------------------------------------------------------------------
+# The scope scenario: an old session three days ago (api, claude: 3 requests of 10,000 +
+# 2,000 tokens), a recent one that started 20 minutes ago (web, codex: 2 requests of
+# 20,000 + 4,000), and one kept only in the durable history (docs, gemini: 1 request of
+# 5,000 + 1,000). Later a third live session starts (web, claude: 1 request of 30,000 +
+# 6,000) and then a fourth (api, codex: 1 request of 1,000 + 500).
+SCOPE_NOW_TS = START_TS + 3 * DAY_S
+SCOPE_SESSIONS = {
+    # key: (session id, project, source, start ts, requests, input, output)
+    "old": ("0a1d5e55-1000-4000-8000-000000000001", "api", "claude", START_TS, 3, 10_000, 2_000),
+    "recent": ("7ec3a7e0-2000-4000-8000-000000000002", "web", "codex", SCOPE_NOW_TS - 1200, 2, 20_000, 4_000),
+    "stored": ("5703ed00-3000-4000-8000-000000000003", "docs", "gemini", START_TS - 3 * DAY_S, 1, 5_000, 1_000),
+    "third": ("7f1a2b3c-4000-4000-8000-000000000004", "web", "claude", SCOPE_NOW_TS + 60, 1, 30_000, 6_000),
+    "fourth": ("4f0e0d0c-5000-4000-8000-000000000005", "api", "codex", SCOPE_NOW_TS + 600, 1, 1_000, 500),
+}
+
+
+def add_session(history: TokenHistory, key: str) -> None:
+    session, project, source, start, requests, inp, out = SCOPE_SESSIONS[key]
+    history.add(SessionMark(start, session, "start", project, source))
+    for r in range(requests):
+        history.add(
+            usage_event(
+                model="claude-sonnet-4-5",
+                input_tokens=inp,
+                output_tokens=out,
+                ts=start + 60 * (r + 1),
+                session=session,
+                source=source,
+            )
+        )
+
+
+def pick_scope(panel: InsightsPanel, label: str) -> None:
+    """Real clicks: open the top bar's combo, then click the item ``label``."""
+    bar = panel.scope_bar
+    click_item(bar.combo)
+    x0, _ = dpg.get_item_rect_min(bar.combo)
+    _, y1 = dpg.get_item_rect_max(bar.combo)
+    row = bar.labels.index(label)
+    # The list opens under the combo: window padding, then one line (font + item spacing) an item.
+    click(x0 + 40, y1 + COMBO_PAD_PX + row * COMBO_ROW_PX + COMBO_ROW_PX / 2)
+    settle(panel)
+
+
+COMBO_PAD_PX = 8
+COMBO_ROW_PX = 19
+
+
+def scope_state(panel: InsightsPanel) -> dict:
+    """What the panel shows of its scope, and the figures under it."""
+    return {
+        "scope": str(panel.scope),
+        "scope_kind": panel.scope.kind,
+        "viewing": list(panel.viewing) if panel.viewing else None,
+        "combo": panel.scope_bar.value,
+        "combo_shown": dpg.get_value(panel.scope_bar.combo),
+        "text": panel.scope_bar.text.value,
+        "caption": panel.cards.caption.value,
+        "labels": {key: dpg.get_item_label(h.item) for key, h in panel.headers.items()},
+        "open": panel.open_headers(),
+        "cards": {k: v.value for k, v in panel.cards.values.items()},
+        "subs": {k: v.value for k, v in panel.cards.subs.items()},
+        "timeline_body_shown": dpg.is_item_shown(panel.headers["timeline"].body),
+        "past_line_shown": dpg.is_item_shown(panel.past_line),
+        "selected": [
+            panel.sessions.row_keys[i][1] for i, row in enumerate(panel.sessions._rows) if dpg.get_value(row[1])
+        ],
+        "timeline_total": series_data(panel.headers["timeline"].series["total"]),
+        "models": panel.headers["models"].table.texts(),
+        "items": panel.scope_bar.labels,
+        "shown_scope": (panel.shown_snapshot or {}).get("scope"),
+    }
+
+
+def scenario_scope(artifacts: Path) -> dict:
+    """Scopes from the top bar (real clicks), from a Sessions row, and the active scope
+    following a new session while a pinned one stays."""
+    import tempfile
+
+    store = SessionStore(Path(tempfile.mkdtemp()) / "state.history.sqlite")
+    stored = TokenHistory()
+    add_session(stored, "stored")
+    stored.drain()
+    store.write(stored.session_rows())
+    history = TokenHistory()
+    for key in ("old", "recent"):
+        add_session(history, key)
+    history.drain()
+    now = [SCOPE_NOW_TS]
+    panel = open_panel(history, clock=lambda: now[0], store=store)
+    panel.across.load_now()
+    only_open(panel, {"timeline", "burn", "models"})
+    out: dict = {"opened": scope_state(panel)}
+    shot(artifacts / "scope_active.png")
+
+    pick_scope(panel, "All sessions")
+    out["all"] = scope_state(panel)
+    shot(artifacts / "scope_all.png")
+    old = next(label for label in panel.scope_bar.labels if SCOPE_SESSIONS["old"][0][:8] in label)
+    pick_scope(panel, old)
+    out["old"] = scope_state(panel)
+    shot(artifacts / "scope_old_session.png")
+    pick_scope(panel, "Today")
+    out["today"] = scope_state(panel)
+    pick_scope(panel, "Active session")
+    out["back_to_active"] = scope_state(panel)
+
+    # A real click on a Sessions row: the old session (live), then the stored-only one.
+    sessions = panel.sessions
+
+    def click_row(key: str) -> None:
+        only_open(panel, {"sessions"})
+        pos = next(i for i, k in enumerate(sessions.row_keys) if k[1] == SCOPE_SESSIONS[key][0])
+        click_item(sessions._rows[pos][1])
+        settle(panel)
+        only_open(panel, {"sessions", "timeline", "models"})
+
+    click_row("old")
+    out["row_old"] = scope_state(panel)
+    shot(artifacts / "scope_session_row.png")
+    click_row("stored")
+    out["row_stored"] = scope_state(panel)
+    out["not_kept_note"] = dpg.get_value(panel._not_kept["timeline"])
+    shot(artifacts / "scope_stored_row.png")
+    only_open(panel, {"sessions"})
+    click_item(sessions.live_button)
+    settle(panel)
+    out["row_back"] = scope_state(panel)
+
+    # On "Active session", a newer session is followed; once pinned, the next is not.
+    only_open(panel, {"timeline", "burn", "models"})
+    now[0] = SCOPE_NOW_TS + 180
+    add_session(history, "third")
+    settle(panel)
+    out["followed"] = scope_state(panel)
+    shot(artifacts / "scope_followed.png")
+    panel.set_scope(Scope.of_session(SCOPE_SESSIONS["third"][0]))
+    settle(panel)
+    out["pinned"] = scope_state(panel)
+    now[0] = SCOPE_NOW_TS + 720
+    add_session(history, "fourth")
+    settle(panel)
+    out["pinned_after_new"] = scope_state(panel)
+    shot(artifacts / "scope_pinned.png")
+    panel.set_scope(Scope("active"))
+    settle(panel)
+    out["active_again"] = scope_state(panel)
+
+    # An id no history holds: one line, and the active session.
+    panel.set_scope(Scope.of_session("no-such-session"))
+    settle(panel)
+    out["unknown"] = {**scope_state(panel), "notices": panel.notices.value}
+    panel.close()
+    store.close()
+    dpg.destroy_context()
+    return out
+
+
 SCENARIOS = {
     "demo": scenario_demo,
     "empty": scenario_empty,
@@ -450,6 +613,7 @@ SCENARIOS = {
     "live": scenario_live,
     "across": scenario_across,
     "across_empty": scenario_across_empty,
+    "scope": scenario_scope,
 }
 
 if __name__ == "__main__":

@@ -87,10 +87,20 @@ def test_tables_show_the_snapshot_figures_with_separators_and_units(demo_run):
     assert list(tools) == list(snap["tools"])
     for name, t in snap["tools"].items():
         assert tools[name][1] == f"{t['calls']:,}" and tools[name][4] == f"{t['failures']:,}"
-    assert demo_run["progress"] == pytest.approx(snap["tickets"]["progress_pct"] / 100)
+    assert demo_run["progress"] == pytest.approx((snap["tickets"]["progress_pct"] or 0.0) / 100)
     assert demo_run["summary_shown"] == demo_run["summary_expected"]
     assert demo_run["cards"]["cost"] == fmt.usd(snap["totals"]["cost_usd"])
     assert "Unpriced models" in demo_run["notices"]
+
+
+def test_scoped_figures_the_demo_opens_on_its_session_with_its_tickets(demo_run):
+    # The demo plays a host: its tickets come through Hooks.on_ticket, which takes no
+    # session. The panel opens on the active scope, the demo's one session, and its Track
+    # Progress must still count them. Needs the hooks / history side: until a ticket with
+    # no session counts in the session being worked, this fails (0 tickets shown of 20).
+    assert demo_run["scope"] == "active" and demo_run["all_tickets"]["total"] == 20
+    assert demo_run["snapshot"]["tickets"]["total"] == demo_run["all_tickets"]["total"]
+    assert demo_run["progress"] == pytest.approx(demo_run["all_tickets"]["progress_pct"] / 100)
 
 
 def test_empty_history_renders_useful_empty_states(x_display, artifacts, tmp_path):
@@ -267,7 +277,7 @@ def test_a_click_on_a_column_title_sorts_by_it_numbers_as_numbers(across_run):
     assert across_run["sort_back"] == ["start_ts", True]
 
 
-def test_selecting_a_row_shows_that_session_and_current_session_returns(across_run, artifacts):
+def test_selecting_a_stored_row_shows_that_session_and_back_to_active_returns(across_run, artifacts):
     assert across_run["live_cards"]["tokens"] == "48K" and across_run["live_cards"]["cost"] == "$0.24"
     assert across_run["viewing"] == ["claude", "2a1b2c3d-0000-4000-8000-000000000002"]
     cards = across_run["past_cards"]
@@ -419,3 +429,173 @@ def test_chart_without_a_display_says_how_to_get_one_and_exits_2(tmp_path):
     assert proc.returncode == 2
     assert "xvfb-run" in proc.stderr and "--chart" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "c.png").exists()
+
+
+# --- scope ----------------------------------------------------------------------------
+# The scope scenario (tests/gui_driver.py, SCOPE_SESSIONS): an old session three days
+# ago (api, claude: 3 requests of 10,000 + 2,000 tokens), a recent one that started 20
+# minutes ago (web, codex: 2 of 20,000 + 4,000), one kept only in the durable history
+# (docs, gemini: 1 of 5,000 + 1,000); later a third (web, claude: 1 of 30,000 + 6,000) and
+# a fourth (api, codex: 1 of 1,000 + 500). Each request is $3 / $15 per million tokens.
+#
+# Tests named test_scoped_figures_* check that the cards and charts show the figures of
+# the scope alone: those come from the history's scoped snapshot and timeline.
+SESSION_HEADERS = ("timeline", "burn", "models", "tiers", "efficiency", "tools", "tool_cost", "progress", "summary")
+SCOPE_IDS = {
+    "old": "0a1d5e55-1000-4000-8000-000000000001",
+    "recent": "7ec3a7e0-2000-4000-8000-000000000002",
+    "stored": "5703ed00-3000-4000-8000-000000000003",
+    "third": "7f1a2b3c-4000-4000-8000-000000000004",
+    "fourth": "4f0e0d0c-5000-4000-8000-000000000005",
+}
+SCOPE_START_TS = 1_763_900_000.0  # the old session; gui_driver.START_TS
+SCOPE_NOW_TS = SCOPE_START_TS + 3 * 86_400
+RECENT_START_TS = SCOPE_NOW_TS - 1200
+THIRD_START_TS = SCOPE_NOW_TS + 60
+FOURTH_START_TS = SCOPE_NOW_TS + 600
+
+
+@pytest.fixture(scope="module")
+def scope_run(x_display, artifacts, tmp_path_factory):
+    return drive("scope", x_display, artifacts, tmp_path_factory.mktemp("gui"))
+
+
+def titled(state: dict, name: str) -> bool:
+    """Every header of the scope's figures names it; the headers across sessions do not."""
+    labels = state["labels"]
+    return all(labels[key].endswith(f" · {name}") for key in SESSION_HEADERS) and labels["sessions"] == "Sessions"
+
+
+def test_the_panel_opens_on_the_latest_session_and_its_top_bar_names_it(scope_run, artifacts):
+    opened = scope_run["opened"]
+    assert opened["scope"] == "active" and opened["combo"] == opened["combo_shown"] == "Active session"
+    # Active: the 60 s between its two requests.
+    assert (
+        opened["text"] == f"Active session: web · codex · 7ec3a7e0, started {fmt.clock(RECENT_START_TS)}, active 1m 00s"
+    )
+    assert titled(opened, "active session 7ec3a7e0")
+    assert opened["labels"]["timeline"] == "Token Timeline · active session 7ec3a7e0"
+    assert opened["caption"] == "Figures for active session 7ec3a7e0"
+    # Titles change in place: the headers open before stay open, and only those.
+    assert opened["open"] == ["timeline", "burn", "models"]
+    assert opened["items"] == [
+        "Active session",
+        "This 5-hour block",
+        "Today",
+        "Last 7 days",
+        "All sessions",
+        f"web · codex · 7ec3a7e0 · {fmt.clock(RECENT_START_TS)}",
+        f"api · claude · 0a1d5e55 · {fmt.clock(SCOPE_START_TS)}",
+    ]
+    assert (artifacts / "scope_active.png").exists()
+
+
+def test_scoped_figures_of_the_active_session_are_its_own(scope_run):
+    opened = scope_run["opened"]
+    # 2 x (20,000 + 4,000) tokens, 2 x ($0.06 + $0.06)
+    assert opened["cards"]["tokens"] == "48K" and opened["cards"]["cost"] == "$0.24"
+    assert opened["subs"]["tokens"] == "2 requests"
+    assert opened["models"] == [["claude-sonnet-4-5", "2", "40,000", "8,000", "0", "0", "$0.24", "100.0%"]]
+    assert opened["timeline_total"][1][-1] == 48_000
+
+
+def test_scope_picked_from_the_top_bar_is_shown_and_named(scope_run, artifacts):
+    everything = scope_run["all"]
+    assert everything["scope"] == "all" and everything["combo_shown"] == "All sessions"
+    # From the old session's start to the recent one's last request; active: the 2 x 60 s
+    # and 60 s between requests (the days between them are idle).
+    assert everything["text"] == (
+        f"All sessions: from {fmt.clock(SCOPE_START_TS)} to {fmt.clock(RECENT_START_TS + 120)}, active 3m 00s"
+    )
+    assert titled(everything, "all sessions") and everything["caption"] == "Figures for all sessions"
+    # All sessions the live history holds: 3 x 12,000 + 2 x 24,000 tokens.
+    assert everything["cards"]["tokens"] == "84K" and everything["cards"]["cost"] == "$0.42"
+    assert everything["timeline_total"][1][-1] == 84_000
+    old = scope_run["old"]
+    assert old["scope"] == SCOPE_IDS["old"] and old["viewing"] is None
+    assert old["combo_shown"] == f"api · claude · 0a1d5e55 · {fmt.clock(SCOPE_START_TS)}"
+    assert old["text"] == f"Session: api · claude · 0a1d5e55, started {fmt.clock(SCOPE_START_TS)}, active 2m 00s"
+    assert titled(old, "session 0a1d5e55") and old["timeline_body_shown"]
+    today = scope_run["today"]
+    assert today["scope"] == "today" and titled(today, "today") and today["combo_shown"] == "Today"
+    back = scope_run["back_to_active"]
+    assert back["scope"] == "active" and titled(back, "active session 7ec3a7e0")
+    for name in ("scope_all", "scope_old_session"):
+        assert (artifacts / f"{name}.png").exists()
+
+
+def test_scoped_figures_change_with_the_scope_picked(scope_run):
+    from session_insights.scope import local_midnight
+
+    assert scope_run["old"]["cards"]["tokens"] == "36K" and scope_run["old"]["cards"]["cost"] == "$0.18"
+    assert scope_run["old"]["timeline_total"][1][-1] == 36_000
+    assert scope_run["opened"]["cards"] != scope_run["all"]["cards"]
+    # Today: the requests since local midnight (the recent session's, in most time zones).
+    midnight = local_midnight(SCOPE_NOW_TS)
+    requests = [(SCOPE_START_TS + 60 * (r + 1), 12_000) for r in range(3)]
+    requests += [(RECENT_START_TS + 60 * (r + 1), 24_000) for r in range(2)]
+    tokens = sum(n for ts, n in requests if ts >= midnight)
+    assert scope_run["today"]["cards"]["tokens"] == (fmt.tokens_short(tokens) if tokens else "—")
+    assert scope_run["today"]["text"].startswith(f"Today: from {fmt.clock(midnight)}")
+
+
+def test_selecting_a_row_in_sessions_sets_the_scope_to_that_session(scope_run, artifacts):
+    row = scope_run["row_old"]
+    # A session the live history holds: its scoped live snapshot, every header with it.
+    assert row["scope"] == SCOPE_IDS["old"] and row["viewing"] is None
+    assert row["text"].startswith("Session: api · claude · 0a1d5e55") and titled(row, "session 0a1d5e55")
+    assert row["timeline_body_shown"] and not row["past_line_shown"]
+    assert row["selected"] == [SCOPE_IDS["old"]]
+    # One only the durable history keeps: shown from its row, with the "not kept" notes.
+    stored = scope_run["row_stored"]
+    assert stored["scope"] == SCOPE_IDS["stored"] and stored["viewing"] == ["gemini", SCOPE_IDS["stored"]]
+    assert stored["text"].startswith("Session: docs · gemini · 5703ed00, started ")
+    assert stored["text"].endswith(", active time not kept")
+    assert titled(stored, "session 5703ed00") and stored["past_line_shown"] and not stored["timeline_body_shown"]
+    assert scope_run["not_kept_note"].startswith("Not kept for past sessions")
+    assert stored["cards"]["tokens"] == "6K" and stored["subs"]["tokens"] == "1 request"
+    assert stored["selected"] == [SCOPE_IDS["stored"]]
+    # What the cards show names its scope too (--frame-stats' headline reads it).
+    assert stored["shown_scope"]["kind"] == "session" and stored["shown_scope"]["session"] == SCOPE_IDS["stored"]
+    assert row["shown_scope"]["session"] == SCOPE_IDS["old"]
+    back = scope_run["row_back"]
+    assert back["scope"] == "active" and back["viewing"] is None and back["selected"] == []
+    assert back["timeline_body_shown"] and not back["past_line_shown"]
+    for name in ("scope_session_row", "scope_stored_row"):
+        assert (artifacts / f"{name}.png").exists()
+
+
+def test_scoped_figures_of_a_session_row_are_that_sessions(scope_run):
+    assert scope_run["row_old"]["cards"]["tokens"] == "36K"
+    assert scope_run["row_old"]["models"] == [
+        ["claude-sonnet-4-5", "3", "30,000", "6,000", "0", "0", "$0.18", "100.0%"]
+    ]
+
+
+def test_active_follows_a_new_session_and_a_pinned_one_stays(scope_run, artifacts):
+    followed = scope_run["followed"]
+    assert followed["scope"] == "active"
+    assert followed["text"].startswith(f"Active session: web · claude · 7f1a2b3c, started {fmt.clock(THIRD_START_TS)}")
+    assert titled(followed, "active session 7f1a2b3c")
+    assert followed["items"][5].startswith("web · claude · 7f1a2b3c")  # the latest first
+    pinned, after = scope_run["pinned"], scope_run["pinned_after_new"]
+    assert pinned["scope"] == after["scope"] == SCOPE_IDS["third"]
+    assert after["text"] == pinned["text"] and after["text"].startswith("Session: web · claude · 7f1a2b3c")
+    assert titled(after, "session 7f1a2b3c")
+    assert after["items"][5].startswith("api · codex · 4f0e0d0c")  # offered, not followed
+    again = scope_run["active_again"]
+    assert again["scope"] == "active" and again["text"].startswith("Active session: api · codex · 4f0e0d0c")
+    for name in ("scope_followed", "scope_pinned"):
+        assert (artifacts / f"{name}.png").exists()
+
+
+def test_scoped_figures_follow_the_active_session(scope_run):
+    assert scope_run["followed"]["cards"]["tokens"] == "36K"  # 30,000 + 6,000
+    assert scope_run["pinned_after_new"]["cards"]["tokens"] == "36K"  # not the fourth's 1,500
+    assert scope_run["active_again"]["cards"]["tokens"] == "1.5K"
+
+
+def test_a_scope_no_history_holds_says_so_in_one_line_and_shows_the_active_session(scope_run):
+    unknown = scope_run["unknown"]
+    assert unknown["scope"] == "active" and titled(unknown, "active session 4f0e0d0c")
+    assert "! Scope: no session 'no-such-session' in what was read; showing the active session." in unknown["notices"]

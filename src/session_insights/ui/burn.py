@@ -1,4 +1,5 @@
-"""Burn Rate & Projection: tokens/min and $/hour, budget left, cost and ETA to finish."""
+"""Burn Rate & Projection: tokens/min and $/hour, budget left, cost and ETA to finish; the
+rate line drops to zero and breaks across idle gaps."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import dearpygui.dearpygui as dpg
 from .. import formatting as fmt
 from .header import Header
 from .theme import COLOURS, series_theme
+from .timeline import finite_max, frame_axes
 from .widgets import BoundText
 
 
@@ -44,6 +46,7 @@ class BurnHeader(Header):
         self.plot = dpg.add_plot(parent=self.body, height=120, width=-1, no_menus=True, show=False)
         self.x_axis = dpg.add_plot_axis(dpg.mvXAxis, parent=self.plot, scale=dpg.mvPlotScale_Time)
         self.y_axis = dpg.add_plot_axis(dpg.mvYAxis, parent=self.plot, label="tokens/min")
+        frame_axes(self.plot, self.x_axis, self.y_axis)
         self.rate_series = dpg.add_line_series([], [], parent=self.y_axis, label="tokens/min")
         dpg.bind_item_theme(self.rate_series, series_theme(COLOURS["rate"], 1.5))
         self._version = -1
@@ -66,7 +69,7 @@ class BurnHeader(Header):
             f"{fmt.usd(w['usd_per_hour'], '—')}/hour   (active {fmt.duration(w['active_s'])})"
         )
         self.session.set(
-            f"Session:   {fmt.rate(s['tokens_per_min'], 'tokens/min')}   {fmt.usd(s['usd_per_hour'], '—')}/hour"
+            f"Whole scope:   {fmt.rate(s['tokens_per_min'], 'tokens/min')}   {fmt.usd(s['usd_per_hour'], '—')}/hour"
         )
         p = snap["projection"]
         if p["budget_usd"] != self._budget_shown:
@@ -101,5 +104,5 @@ class BurnHeader(Header):
             dpg.set_value(self.rate_series, [timeline["rate_x"], timeline["tokens_per_min"]])
             dpg.fit_axis_data(self.x_axis)
             dpg.fit_axis_data(self.y_axis)
-            top = max(timeline[self._top_series], default=0.0)
+            top = finite_max(timeline[self._top_series])
             dpg.set_axis_ticks(self.y_axis, fmt.axis_ticks(top))

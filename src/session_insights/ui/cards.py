@@ -1,4 +1,5 @@
-"""The row of summary cards: total tokens, cost so far, burn rate, efficiency, budget left."""
+"""The row of summary cards: total tokens, cost so far, burn rate, efficiency, budget
+left, under a caption naming the scope they are for."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ CARDS = (
 
 class SummaryCards:
     def __init__(self, parent: int | str, fonts: Fonts | None):
+        self.caption = BoundText(parent, "", color=COLOURS["dim"])
         self.table = dpg.add_table(
             parent=parent,
             header_row=False,
@@ -39,10 +41,15 @@ class SummaryCards:
                 dpg.bind_item_font(self.values[key].item, fonts.card)
             self.subs[key] = BoundText(cell, "", color=COLOURS["dim"])
 
+    def show_scope(self, name: str) -> None:
+        """Name the scope the cards' figures are for (written only when it changes)."""
+        self.caption.set(f"Figures for {name}")
+
     def update(self, snap: dict) -> None:
         t = snap["totals"]
         self.values["tokens"].set(fmt.tokens_short(t["total_tokens"]) if t["requests"] else "—")
-        self.subs["tokens"].set(f"{t['requests']:,} requests" if t["requests"] else "no requests yet")
+        n = t["requests"]
+        self.subs["tokens"].set(f"{n:,} request{'' if n == 1 else 's'}" if n else "no requests yet")
         self.values["cost"].set(fmt.usd(t["cost_usd"]) if t["requests"] else "—")
         unpriced = snap["unpriced_models"]
         self.subs["cost"].set(

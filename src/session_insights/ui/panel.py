@@ -2,10 +2,16 @@
 
 ``tick()`` is the panel's only per-frame work: it drains the history within a time
 budget, and at most ``refresh_hz`` times a second — only when something changed —
-takes one snapshot and hands it to the open headers, which write only changed items.
-The headers across sessions draw from an ``AcrossView`` that is read off the render
-thread (at most every 2 s, when the durable or the live history changed) and redraw
-only when a new one arrives. Dear PyGui is called from the render thread only.
+takes one snapshot of the scope shown and hands it to the open headers, which write
+only changed items. The headers across sessions draw from an ``AcrossView`` that is read
+off the render thread (at most every 2 s, when the durable or the live history changed)
+and redraw only when a new one arrives. Dear PyGui is called from the render thread only.
+
+- The scope (DESIGN §3b) is picked in the top bar or by selecting a Sessions row; a pick
+  from any thread is applied at the next tick. Switching reads no log: one snapshot and
+  one timeline of the new scope.
+- A session the live history does not hold is shown from its durable-history row, with
+  a "not kept" note in the headers that row cannot fill.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from .. import formatting as fmt
 from ..across_view import NOT_KEPT, AcrossLoader, SessionKey, past_session_notes, session_title
 from ..history import TokenHistory
 from ..metrics import timeline_view
+from ..scope import Scope, UnknownSession, find_session
 from .burn import BurnHeader
 from .cards import SummaryCards
 from .categories import TokenCategoriesHeader
@@ -28,6 +35,7 @@ from .efficiency_over_time import EfficiencyOverTimeHeader
 from .header import Header
 from .models import ModelsHeader
 from .progress import ProgressHeader
+from .scope_bar import ScopeBar, past_scope, scope_name
 from .sessions import AcrossHeader, SessionsHeader
 from .summary import SummaryHeader
 from .theme import COLOURS, LEVELS, Fonts
@@ -58,7 +66,10 @@ HEADERS: tuple[type[Header], ...] = (
 )
 DRAIN_BUDGET_S = 0.001
 TIMELINE_POINTS = 512
-_LIVE = ("live",)  # a requested view: back to the sessions being watched
+SCOPE_CHOICES = 20  # recent sessions the top bar offers
+EVERY_SESSION = 1 << 30  # a scope_choices limit that lists every session the live history holds
+ACTIVE = Scope("active")
+_REMARK: SessionKey = ("", "")  # no Sessions row: the marked row is to be written again
 
 
 class InsightsPanel:
@@ -68,7 +79,8 @@ class InsightsPanel:
     window (tag PANEL_WINDOW_TAG) that can be docked. ``clock`` gives "now" for rates
     (the demo passes its simulated clock). ``store``: the durable history
     (``store.SessionStore``) whose sessions join the live ones in the headers across
-    sessions; None shows the live sessions only.
+    sessions; None shows the live sessions only. ``scope``: the scope shown first
+    (default: the active session, followed as newer ones start).
     """
 
     def __init__(
@@ -82,6 +94,7 @@ class InsightsPanel:
         width: int = 1000,
         height: int = 760,
         store=None,
+        scope: Scope | None = None,
     ):
         self.history = history
         self.store = store
@@ -90,12 +103,20 @@ class InsightsPanel:
         self._last_refresh = -1.0
         self._seen_version = -1
         self._timeline: dict = {}
+        self._timeline_builds = 0
         self.snapshot: dict | None = None  # the latest snapshot of the live history
         self.shown_snapshot: dict | None = None  # what the headers show: live, or a past session
         self.python_ms = 0.0  # time the last tick() took, for the status bar and stats
         self.across = AcrossLoader(history, store)
-        self.viewing: SessionKey | None = None  # a past session shown instead of the live view
-        self._requested_view: tuple | None = None  # set from Dear PyGui's callback thread
+        self.scope = scope or ACTIVE  # what the headers show
+        self.scope_info: dict = {}  # what it resolved to, as the top bar names it
+        self.viewing: SessionKey | None = None  # a session of the durable history only, shown from its row
+        # (scope, Sessions row or None), set from any thread (Dear PyGui's callbacks); the next tick applies it.
+        self._requested: tuple[Scope, SessionKey | None] | None = (self.scope, None)
+        self._scope_problem: str | None = None  # why the last scope picked could not be shown
+        self._choices: list[dict] = []
+        self._choices_version = -1
+        self._marked: SessionKey | None = None  # the Sessions row marked as shown
         self._past_view = None  # the AcrossView the past snapshot was built from
         if parent is None:
             self.window = dpg.add_window(
@@ -105,13 +126,18 @@ class InsightsPanel:
         else:
             self.window = None
         self.root = dpg.add_group(parent=parent)
+        self.scope_bar = ScopeBar(self.root, on_pick=self.set_scope)
         self.notices = BoundText(self.root, "", color=LEVELS["warning"], wrap=0, show=False)
         with dpg.group(horizontal=True, parent=self.root, show=False) as self.past_line:
             self.past_text = BoundText(self.past_line, "", color=COLOURS["warn"])
-            self.live_button = dpg.add_button(label="Current session", callback=lambda: self.request_view(None))
+            self.live_button = dpg.add_button(label="Back to active session", callback=lambda: self.set_scope(ACTIVE))
+        self._build_headers(fonts)
+
+    def _build_headers(self, fonts: Fonts | None) -> None:
+        """The cards, then every header, open as the history's UI preferences say."""
         self.cards = SummaryCards(self.root, fonts)
         dpg.add_spacer(parent=self.root, height=4)
-        open_headers = history.ui.get("open_headers")
+        open_headers = self.history.ui.get("open_headers")
         self.headers: dict[str, Header] = {}
         for cls in HEADERS:
             is_open = cls.key in open_headers if isinstance(open_headers, list) else True
@@ -148,9 +174,9 @@ class InsightsPanel:
         self.history.drain(budget_s=DRAIN_BUDGET_S)
         now = time.monotonic()
         refreshed = False
-        if self._requested_view is not None:
-            requested, self._requested_view = self._requested_view, None
-            self.show_live() if requested is _LIVE else self.show_session(requested[0])
+        if self._requested is not None:
+            (scope, key), self._requested = self._requested, None
+            self._apply_scope(scope, key)
         open_now = self.open_headers()
         if open_now != self.history.ui.get("open_headers"):
             self.history.ui["open_headers"] = open_now
@@ -177,19 +203,38 @@ class InsightsPanel:
         return refreshed
 
     def refresh(self) -> None:
-        """Take one snapshot (or the past session's) and write what changed into the open headers."""
+        """Take one snapshot of the scope (or the past session's) and write what changed
+        into the open headers."""
         h = self.history
         self._seen_version = h.version
+        if h.version != self._choices_version:
+            self._choices_version = h.version
+            self._choices = h.scope_choices(limit=SCOPE_CHOICES)
+            self.scope_bar.set_choices(self._choices)
         if self.viewing is not None:
             self._refresh_past()
             return
-        snap = self.snapshot = self.shown_snapshot = h.snapshot(now_ts=self.clock())
-        # refresh() runs only when the history's version moved (or once a second while
-        # idle); rebuild the drawn series only in the first case.
-        if self._timeline.get("version") != h.version:
-            width, buckets = h.timeline()
+        try:
+            snap = h.snapshot(now_ts=self.clock(), scope=self.scope)
+        except UnknownSession as exc:  # the live history does not hold the session pinned
+            key = self._stored_key(self.scope.session or "")
+            if key is not None:
+                self.scope = Scope.of_session(key[1])
+                self.show_session(key)
+            else:
+                self._apply_scope(ACTIVE, None, problem=f"Scope: {exc}; showing the active session.")
+            self.refresh()
+            return
+        self.snapshot = self.shown_snapshot = snap
+        # refresh() runs when the history's version moved (or once a second while idle):
+        # rebuild the drawn series only when that or the scope changed.
+        if self._timeline.get("key") != (self.scope, h.version):
+            width, buckets = h.timeline(self.scope)
             self._timeline = timeline_view(buckets, width, TIMELINE_POINTS)
-            self._timeline["version"] = h.version
+            self._timeline_builds += 1
+            self._timeline["key"] = (self.scope, h.version)
+            self._timeline["version"] = self._timeline_builds
+        self._show_scope(snap["scope"])
         self.cards.update(snap)
         for header in self._session_headers:
             if header.is_open():
@@ -200,24 +245,41 @@ class InsightsPanel:
         view = self.across.view
         row = view.row_for(self.viewing) if view is not None else None
         if row is None:  # gone from the history: back to what is being watched
-            self.show_live()
+            self._apply_scope(ACTIVE, None)
             self.refresh()
             return
         if view is not self._past_view:
             self._past_view = view
-            self.shown_snapshot = across.session_snapshot(row)
+            self.shown_snapshot = {**across.session_snapshot(row), "scope": past_scope(row)}
             for key, text in past_session_notes(row).items():
                 dpg.set_value(self._not_kept[key], text)
             self.past_text.set(
                 f"Showing past session {session_title(view.figures[view.keys.index(self.viewing)])}"
                 " — only what the session history keeps."
             )
+            self._show_scope(past_scope(row))
         snap = self.shown_snapshot
         self.cards.update(snap)
         for header in self._session_headers:
             if header.key not in self._not_kept and header.is_open():
                 header.update(snap, self._timeline)
         self._update_notices(None)
+
+    def _show_scope(self, info: dict) -> None:
+        """Name the scope in the top bar, over the cards and in every header's title, and
+        mark a pinned session's row in Sessions; each item is written only when it changes."""
+        self.scope_info = info
+        self.scope_bar.show(self.scope, info)
+        name = scope_name(info)
+        self.cards.show_scope(name)
+        for header in self._session_headers:
+            header.show_scope(name)
+        marked = self.viewing
+        if marked is None and self.scope.kind == "session" and info.get("session"):
+            marked = (info.get("source") or "", info["session"])
+        if marked != self._marked:
+            self._marked = marked
+            self.sessions.set_viewing(marked)
 
     def _update_notices(self, snap: dict | None) -> None:
         if snap is None:  # a past session is shown: the live history's own notices only
@@ -236,6 +298,8 @@ class InsightsPanel:
             lines.extend(self.store.notices)
         if self.across.error:
             lines.append(self.across.error)
+        if self._scope_problem:
+            lines.append(self._scope_problem)
         self.notices.set("\n".join(f"! {fmt.printable(line)}" for line in lines))
         self.notices.configure(show=bool(lines))
 
@@ -251,16 +315,58 @@ class InsightsPanel:
         self.history.budget_usd = budget_usd if budget_usd else None
         self._seen_version = -1
 
+    def set_scope(self, scope: Scope) -> None:
+        """Show ``scope`` from the next tick; callable from any thread (the top bar's and
+        Dear PyGui's callbacks call it). A session scope pins that session; ``active``
+        follows the latest again."""
+        self._requested = (scope, None)
+
     def request_view(self, key: SessionKey | None) -> None:
-        """Ask for a past session (None: the live view) from any thread; the next
-        tick shows it. Dear PyGui's callbacks call this."""
-        self._requested_view = _LIVE if key is None else (key,)
+        """Show one Sessions row's session (None: the active session) from the next tick;
+        callable from any thread. The row is kept to fall back on if the live history
+        does not hold the session."""
+        self._requested = (ACTIVE, None) if key is None else (Scope.of_session(key[1]), key)
+
+    def _apply_scope(self, scope: Scope, key: SessionKey | None, problem: str | None = None) -> None:
+        """Show ``scope``: from the live history where it holds the session (or for a span
+        of time), else from the durable history's row of it (``key``, or found by id)."""
+        self._scope_problem = problem
+        self._marked = _REMARK  # a click toggled the row's selectable: mark it again
+        if scope.kind == "session":
+            try:
+                scope = Scope.of_session(find_session(scope.session or "", self._live_sessions()))
+            except UnknownSession as exc:
+                key = key or self._stored_key(scope.session or "")
+                if key is None and self.across.view is None and self.store is not None:
+                    self._requested = (scope, None)  # the durable history is still being read
+                    return
+                if key is None:
+                    self._apply_scope(ACTIVE, None, problem=f"Scope: {exc}; showing the active session.")
+                    return
+                self.scope = Scope.of_session(key[1])
+                self.show_session(key)
+                return
+        self.scope = scope
+        self.show_live()
+
+    def _live_sessions(self) -> list[str]:
+        return [c["session"] for c in self.history.scope_choices(limit=EVERY_SESSION)]
+
+    def _stored_key(self, session: str) -> SessionKey | None:
+        """The Sessions row of ``session`` (an id or the start of one), if it is read."""
+        view = self.across.view
+        if view is None:
+            return None
+        try:
+            name = find_session(session, [key[1] for key in view.keys])
+        except UnknownSession:
+            return None
+        return next(key for key in view.keys if key[1] == name)
 
     def show_session(self, key: SessionKey) -> None:
-        """Show one session's figures (from the Sessions table) in the other headers."""
+        """Show a session of the durable history from its row (the Sessions table's)."""
         self.viewing = key
         self._past_view = None
-        self.sessions.set_viewing(key)
         dpg.configure_item(self.past_line, show=True)
         for key_, note in self._not_kept.items():
             dpg.configure_item(self.headers[key_].body, show=False)
@@ -269,10 +375,9 @@ class InsightsPanel:
         self._seen_version = -1
 
     def show_live(self) -> None:
-        """Back to the sessions being watched."""
+        """Show the scope from the live history, every header with it."""
         self.viewing = None
         self._past_view = None
-        self.sessions.set_viewing(None)
         dpg.configure_item(self.past_line, show=False)
         for key_, note in self._not_kept.items():
             dpg.configure_item(self.headers[key_].body, show=True)

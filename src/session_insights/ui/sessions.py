@@ -1,5 +1,5 @@
 """Sessions: every session the durable history and the live history hold, in one
-sortable table; selecting a row shows that session's figures in the other headers.
+sortable table; selecting a row makes that session the panel's scope.
 Also ``AcrossHeader``, the base of the headers across sessions; what they draw is
 ``across_view.AcrossView``, built off the render thread.
 """
@@ -76,7 +76,7 @@ class SessionsHeader(AcrossHeader):
     def build(self) -> None:
         with dpg.group(horizontal=True, parent=self.body, show=False) as self.back:
             self.showing = BoundText(self.back, "", color=COLOURS["warn"])
-            self.live_button = dpg.add_button(label="Current session", callback=lambda: self._pick(None))
+            self.live_button = dpg.add_button(label="Back to active session", callback=lambda: self._pick(None))
         self.count = BoundText(self.body, "", color=COLOURS["dim"], show=False)
         self.empty = dpg.add_text(
             "No sessions yet: a session appears here with its first request, rating or tool call.",

@@ -1,4 +1,5 @@
-"""Token Timeline: cumulative input, output, cache-read and total tokens against time."""
+"""Token Timeline: cumulative input, output, cache-read and total tokens against time;
+the lines break across idle gaps (``metrics.timeline_view`` puts a NaN point there)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,25 @@ from .header import Header
 from .theme import COLOURS, series_theme
 from .widgets import BoundText
 
+MIN_SPAN_S = 120.0  # the least time a chart shows
+
+
+def finite_max(values: list[float]) -> float:
+    """The largest value, leaving out the NaN points that break the lines (0 if none)."""
+    return max((v for v in values if v == v), default=0.0)
+
+
+def frame_axes(plot: int, x_axis: int, y_axis: int) -> None:
+    """Fit ``y_axis`` from zero to a tenth above the top, so a line at its maximum (a
+    steady rate, the last total) is not hidden under the plot's edge; show at least
+    ``MIN_SPAN_S`` of time, so a session of one request is a step, not a second-long ramp."""
+    with dpg.theme() as theme, dpg.theme_component(dpg.mvPlot):
+        dpg.add_theme_style(dpg.mvPlotStyleVar_FitPadding, 0.0, 0.2, category=dpg.mvThemeCat_Plots)
+    dpg.bind_item_theme(plot, theme)
+    dpg.set_axis_limits_constraints(y_axis, 0.0, 1e300)  # the padding below zero is cut off
+    dpg.set_axis_zoom_constraints(x_axis, MIN_SPAN_S, 1e300)
+
+
 SERIES = (("total", "Total"), ("input", "Input"), ("output", "Output"), ("cache_read", "Cache read"))
 
 
@@ -18,12 +38,15 @@ class TimelineHeader(Header):
 
     def build(self) -> None:
         self.empty = dpg.add_text(
-            "No model requests yet: the timeline starts with the first one.", parent=self.body, color=COLOURS["dim"]
+            "No model requests in this scope yet: the timeline starts with the first one.",
+            parent=self.body,
+            color=COLOURS["dim"],
         )
         self.plot = dpg.add_plot(parent=self.body, height=220, width=-1, no_menus=True, show=False)
         dpg.add_plot_legend(parent=self.plot, location=dpg.mvPlot_Location_NorthWest)
         self.x_axis = dpg.add_plot_axis(dpg.mvXAxis, parent=self.plot, scale=dpg.mvPlotScale_Time)
         self.y_axis = dpg.add_plot_axis(dpg.mvYAxis, parent=self.plot, label="tokens")
+        frame_axes(self.plot, self.x_axis, self.y_axis)
         self.series: dict[str, int] = {}
         for key, label in SERIES:
             self.series[key] = dpg.add_line_series([], [], label=label, parent=self.y_axis)
@@ -51,5 +74,5 @@ class TimelineHeader(Header):
                 dpg.set_value(self.series[key], [timeline["x"], timeline[key]])
             dpg.fit_axis_data(self.x_axis)
             dpg.fit_axis_data(self.y_axis)
-            top = max(timeline[self._top_series], default=0.0)
+            top = finite_max(timeline[self._top_series])
             dpg.set_axis_ticks(self.y_axis, fmt.axis_ticks(top))
