@@ -197,10 +197,10 @@ def test_timeline_rate_reads_a_lone_request_over_the_trailing_minute():
         (200.0, [1_000, 0, 0, 0, 0, 1]),
     ]
     view = metrics.timeline_view(buckets, width_s=1.0)
-    assert view["rate_x"] == [1.0, 31.0, 201.0]
-    assert view["tokens_per_min"] == [10_500.0, 30_900.0, 1_000.0]
+    assert view["rate_x"] == [0.0, 1.0, 31.0, 201.0]  # from zero where the first bucket starts
+    assert view["tokens_per_min"] == [0.0, 10_500.0, 30_900.0, 1_000.0]
     wide = metrics.timeline_view([(0.0, [600, 0, 0, 0, 0, 1])], width_s=120.0)
-    assert wide["tokens_per_min"] == [300.0]  # a bucket wider than a minute: its own width
+    assert wide["tokens_per_min"] == [0.0, 300.0]  # a bucket wider than a minute: its own width
 
 
 @pytest.mark.parametrize(
