@@ -212,11 +212,20 @@ def test_ten_thousand_sessions_stay_bounded_and_all_stays_exact(tmp_path):
 # --- property: all is the sum over the session scopes --------------------------------
 
 SESSIONS = ["s-a", "s-b", "s-c"]
+KEY_TS = {"k1": 100, "k2": DAY_S, "k3": 2 * DAY_S}
+KEY_SESSION = {"k1": "s-a", "k2": "s-b", "k3": "s-c"}
 records = st.lists(
     st.one_of(
         st.builds(
+            # The copies of one request (one key) are written at its moment, in its session: a
+            # session's span is stretched by every copy and not shrunk when a copy is replaced.
             lambda ts, s, i, o, m, k: usage_event(
-                model=m, input_tokens=i, output_tokens=o, ts=MONDAY_9 + ts, session=s, request_key=k
+                model=m,
+                input_tokens=i,
+                output_tokens=o,
+                ts=MONDAY_9 + KEY_TS.get(k, ts),
+                session=KEY_SESSION.get(k, s),
+                request_key=k,
             ),
             st.integers(0, 3 * DAY_S),
             st.sampled_from(SESSIONS),
@@ -280,3 +289,20 @@ def test_scope_parse_names_every_kind_and_takes_anything_else_as_a_session():
     assert Scope.parse(" 3f2a ") == Scope("session", "3f2a")
     with pytest.raises(ValueError, match=r"active \| block"):
         Scope.parse("  ")
+
+
+def test_a_hosts_tickets_and_tools_without_a_session_count_in_the_work_of_now():
+    # A host's hooks name no session: its tickets and tool calls are about the session
+    # being worked, so the active scope and the time scopes have them; a past session
+    # chosen by id does not.
+    h = four_sessions_over_nine_days()
+    h.update_ticket("T-1", "in_progress", ts=MONDAY_9 + 9 * DAY_S)
+    h.record_tool_call("Bash", 20.0, ts=MONDAY_9 + 9 * DAY_S)
+    h.drain()
+    now = MONDAY_9 + 9 * DAY_S + HOUR_S
+    for kind in ("active", "today", "all"):
+        snap = h.snapshot(now_ts=now, scope=Scope(kind))
+        assert snap["tickets"]["by_status"]["in_progress"] == 1, kind
+        assert snap["tools"]["Bash"]["calls"] == 1, kind
+    past = h.snapshot(now_ts=now, scope=Scope.of_session("old-1"))
+    assert past["tickets"]["total"] == 0 and past["tools"] == {}

@@ -21,6 +21,7 @@ BLOCK_S = 5 * 3600
 HOUR_S = 3600
 WEEK_DAYS = 7
 SCOPE_HELP = "active | block | today | week | all | SESSION_ID"
+UNNAMED = "(no session)"  # the session of records that name none
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,16 @@ class Resolved:
 
     def holds(self, session: str | None) -> bool:
         return self.sessions is None or session in self.sessions
+
+    def holds_record(self, session: str | None) -> bool:
+        """Whether a tool call or ticket of ``session`` is in the scope. One with no session
+        is a host's (its hooks name none), about the work of now: it is in every scope but
+        that of a session chosen by id (other than the requests with no session)."""
+        if self.sessions is None:
+            return True
+        if session is None:
+            return self.kind != "session" or UNNAMED in self.sessions
+        return session in self.sessions
 
     @property
     def bounded_in_time(self) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from operator import add
 from typing import TYPE_CHECKING, Any
 
 from .. import decode, metrics
@@ -252,19 +253,31 @@ def _model_row(m: list[int]) -> dict:
     }
 
 
+MERGED_BUCKETS = 1024  # a merged timeline is drawn, at most ~512 points: no finer than this
+
+
 def merged_timeline(usage: UsagePart, scope: Resolved) -> tuple[float, list[tuple[float, list[int]]]]:
-    """The timelines of the scope's sessions, re-bucketed at the widest of their widths
-    and clipped to the scope's span."""
+    """The timelines of the scope's sessions, clipped to the scope's span and re-bucketed
+    at the widest of their widths (or wider, so the span holds ``MERGED_BUCKETS``)."""
     names = scope.sessions if scope.sessions is not None else list(usage.details)
     series = [usage.details[n].timeline for n in names if n in usage.details]
+    series = [s for s in series if len(s)]
+    if len(series) == 1 and scope.start_ts is None and scope.end_ts is None:
+        return series[0].width_s, [(ts, list(v)) for ts, v in series[0].items()]
     if not series:
         return 0.0, []
-    width = max(s.width_s for s in series)
     lo = -math.inf if scope.start_ts is None else scope.start_ts
     hi = math.inf if scope.end_ts is None else scope.end_ts
+    items = [(ts, v) for s in series for ts, v in s.items() if lo <= ts < hi]
+    if not items:
+        return 0.0, []
+    width = max(s.width_s for s in series)
+    span = max(ts for ts, _ in items) - min(ts for ts, _ in items)
+    while span / width > MERGED_BUCKETS:
+        width *= 2
     merged: dict[float, list[int]] = {}
-    for s in series:
-        for ts, v in s.items():
-            if lo <= ts < hi:
-                add_into(merged.setdefault(ts - ts % width, [0] * T_FIELDS), v)
+    for ts, v in items:
+        start = ts - ts % width
+        acc = merged.get(start)
+        merged[start] = list(v) if acc is None else list(map(add, acc, v))
     return width, sorted(merged.items())

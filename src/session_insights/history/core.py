@@ -87,6 +87,11 @@ def copy_rank(ev: UsageEvent) -> tuple:
         ev.model,
         ev.reported_cost_usd or 0.0,
         ev.tools or (),
+        # last, the labels: equal copies in two sessions (a resumed session copies earlier
+        # messages) go to the same one whatever the order they are read in
+        ev.session or "",
+        ev.tier or "",
+        ev.provider or "",
     )
 
 

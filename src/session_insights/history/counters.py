@@ -36,8 +36,7 @@ def summed(counter_lists: Iterable[list[int]]) -> list[int]:
 
 
 def add_into(target: list[int], counters: list[int]) -> None:
-    for i, value in enumerate(counters):
-        target[i] += value
+    target[:] = map(add, target, counters)
 
 
 def total_tokens(c: list[int]) -> int:

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 from .. import decode
 from ..events import SessionMark
+from ..scope import UNNAMED
 
 UNDELIMITED, OPEN, ENDED = 0, 1, 2
 STATES = {UNDELIMITED: None, OPEN: "open", ENDED: "ended"}
-NO_SESSION = "(no session)"
+NO_SESSION = UNNAMED
 EARLIER_SESSIONS = "(earlier sessions)"
 MAX_SESSIONS = 400
 

@@ -19,7 +19,7 @@ from .counters import COST, CR, CW1H, CW5, IN, N_COUNTERS, OUT, REASON, REQ, TOO
 from .sessions import EARLIER_SESSIONS, ENDED, NO_SESSION, OPEN, UNDELIMITED, SessionsPart
 from .tickets import TicketsPart
 from .tools import ToolsPart
-from .usage import UsagePart, active_seconds, session_name
+from .usage import UsagePart
 
 NO_TIER = "(no tier)"
 IDLE_GAP_S = metrics.IDLE_GAP_S
@@ -46,19 +46,25 @@ def scoped_combos(parts: Parts, scope: Resolved) -> list[tuple[tuple, list[int]]
 
 
 def rollups(combos) -> tuple[dict, dict, dict, dict]:
-    """Counters summed by model, by tier and by session, and each tier's models."""
-    by_model: dict[str, list[int]] = {}
-    by_tier: dict[str | None, list[int]] = {}
-    by_session: dict[str, list[int]] = {}
+    """Counters summed by model, by tier and by session, and each tier's models. The
+    largest loop of a snapshot of everything: rows are grouped first, then each group is
+    summed column by column (``zip``), which keeps the per-row work to three appends."""
+    models: dict[str, list[list[int]]] = {}
+    tiers: dict[str | None, list[list[int]]] = {}
+    sessions: dict[str, list[list[int]]] = {}
     tier_models: dict[str, set[str]] = {}
     for (model, tier, session), counters in combos:
-        if not any(counters):
+        if not counters[REQ] and not any(counters):
             continue  # every copy counted there was taken back: a later copy named another model
-        for table, key in ((by_model, model), (by_session, session_name(session)), (by_tier, tier)):
-            acc = table.get(key)
-            table[key] = list(counters) if acc is None else list(map(add, acc, counters))
+        models.setdefault(model, []).append(counters)
+        tiers.setdefault(tier, []).append(counters)
+        sessions.setdefault(NO_SESSION if session is None else session, []).append(counters)
         tier_models.setdefault(tier or NO_TIER, set()).add(model)
-    return by_model, by_tier, by_session, tier_models
+    return _sums(models), _sums(tiers), _sums(sessions), tier_models
+
+
+def _sums(groups: dict) -> dict:
+    return {key: [sum(column) for column in zip(*rows)] for key, rows in groups.items()}
 
 
 def session_rows(parts: Parts, counters: dict[str, list[int]], names=None, models=None, days=None) -> list[dict]:
@@ -132,7 +138,7 @@ def active_time(parts: Parts, scope: Resolved, names) -> float:
     for name in names:
         detail = parts.usage.details.get(name)
         if detail is not None:
-            total += active_seconds(detail.timeline, IDLE_GAP_S, scope.start_ts, scope.end_ts)
+            total += detail.active_s(IDLE_GAP_S, scope.start_ts, scope.end_ts)
         elif not scope.bounded_in_time:
             row = parts.sessions.rows.get(name)
             total += row.active_s if row is not None else 0.0

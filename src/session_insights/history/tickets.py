@@ -96,7 +96,7 @@ class TicketsPart:
         blocked, tracks = [], {}
         last_done = first = None
         for tid, t in self.tickets.items():
-            if not whole and t.session not in scope.sessions:
+            if not whole and not scope.holds_record(t.session):
                 continue
             status = t.status
             if status in UNFINISHED and t.session is not None and t.session not in live:

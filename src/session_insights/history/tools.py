@@ -47,7 +47,7 @@ class ToolsPart:
         """Each tool's counts summed over the sessions of ``scope``."""
         merged: dict[str, list[int]] = {}
         for session, tools in self.calls.items():
-            if scope.sessions is None or session in scope.sessions:
+            if scope.holds_record(None if session == NO_SESSION else session):
                 for tool, counts in tools.items():
                     merge_tool(merged, tool, counts, cap=False)
         return merged

@@ -87,10 +87,21 @@ class SessionDetail:
 
     timeline: BucketSeries
     recent: RecentSeconds
+    _active: tuple = ()  # (what it was measured for, the active seconds): a snapshot's cache
 
     @classmethod
     def new(cls) -> SessionDetail:
         return cls(BucketSeries(DETAIL_CAPACITY, fields=T_FIELDS), RecentSeconds(DETAIL_RECENT_S, fields=2))
+
+    def active_s(self, idle_gap_s: float, start_ts: float | None, end_ts: float | None) -> float:
+        """``active_seconds`` of its timeline, measured again only once a bucket came or the
+        timeline coarsened (a bucket's requests taken back to none is not seen: it is
+        counted active until then, within the timeline's resolution anyway)."""
+        series = self.timeline
+        key = (series.level, len(series), series.width_s, idle_gap_s, start_ts, end_ts)
+        if not self._active or self._active[0] != key:
+            self._active = (key, active_seconds(series, idle_gap_s, start_ts, end_ts))
+        return self._active[1]
 
 
 def session_name(session: str | None) -> str:
@@ -112,6 +123,7 @@ class UsagePart:
         self.combos: dict[Key, list[int]] = {}
         self.combo_days: dict[Key, dict[int, list[int]]] = {}
         self.quarters: dict[Key, dict[int, list[int]]] = {}
+        self._by_quarter: dict[int, list[Key]] | None = None  # quarter -> its combos; None: to rebuild
         self.by_session: dict[str, set[Key]] = {}  # session name -> its combo keys
         self.model_provider: dict[str, str | None] = {}
         self.pricing_cache: dict[tuple[str, str | None], Any] = {}
@@ -126,7 +138,9 @@ class UsagePart:
         self.forget_contexts()
 
     def forget_contexts(self) -> None:
-        """Drop cached look-ups (after folding or letting detail go, which they point at)."""
+        """Drop cached look-ups (after folding, letting detail go or loading, which they
+        point at)."""
+        self._by_quarter = None
         self._contexts: dict[tuple, list] = {}
         self._last_labels: tuple | None = None
         self._last_context: list = []
@@ -297,6 +311,7 @@ class UsagePart:
         cq = quarters.get(quarter)
         if cq is None:
             cq = quarters[quarter] = blank()
+            self._by_quarter = None
             if len(quarters) > QUARTER_DAYS * DAY_S // QUARTER_S:
                 self._prune_quarters(quarters, quarter)
         ctx[C_DAY], ctx[C_QUARTER] = cd, cq
@@ -418,20 +433,30 @@ class UsagePart:
         """(key, counters summed over the quarters from ``start_ts`` to ``end_ts``)."""
         lo = -math.inf if start_ts is None else start_ts // QUARTER_S
         hi = math.inf if end_ts is None else -(-end_ts // QUARTER_S)
-        found = []
-        for key, quarters in self.quarters.items():
-            if sessions is not None and session_name(key[2]) not in sessions:
-                continue
-            c = blank()
-            for q, values in quarters.items():
-                if lo <= q < hi:
-                    add_into(c, values)
-            if c[REQ] or any(c):
-                found.append((key, c))
-        return found
+        by_quarter = self._quarter_index()
+        if hi - lo < len(by_quarter):
+            wanted = [q for q in range(int(lo), int(hi)) if q in by_quarter]
+        else:
+            wanted = [q for q in by_quarter if lo <= q < hi]
+        found: dict[tuple, list[int]] = {}
+        for q in wanted:
+            for key in by_quarter[q]:
+                if sessions is None or session_name(key[2]) in sessions:
+                    add_into(found.setdefault(key, blank()), self.quarters[key][q])
+        return list(found.items())
+
+    def _quarter_index(self) -> dict[int, list[tuple]]:
+        """Which combos hold each quarter hour, rebuilt only after a quarter came or went."""
+        if self._by_quarter is None:
+            index: dict[int, list[tuple]] = {}
+            for key, quarters in self.quarters.items():
+                for q in quarters:
+                    index.setdefault(q, []).append(key)
+            self._by_quarter = index
+        return self._by_quarter
 
     def active_quarters(self) -> set[int]:
-        return {q for quarters in self.quarters.values() for q, c in quarters.items() if c[REQ]}
+        return set(self._quarter_index())
 
 
 def active_seconds(series: BucketSeries, idle_gap_s: float = 300.0, start_ts=None, end_ts=None) -> float:
