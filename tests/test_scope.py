@@ -306,3 +306,26 @@ def test_a_hosts_tickets_and_tools_without_a_session_count_in_the_work_of_now():
         assert snap["tools"]["Bash"]["calls"] == 1, kind
     past = h.snapshot(now_ts=now, scope=Scope.of_session("old-1"))
     assert past["tickets"]["total"] == 0 and past["tools"] == {}
+
+
+@settings(max_examples=80, deadline=None)
+@given(records)
+def test_parts_built_apart_and_merged_equal_one_history_of_every_record(recs):
+    # Records of different sessions read apart (as a worker reads its own files), then
+    # merged part by part, give the figures of one history that read them all.
+    whole, first, second = TokenHistory(), TokenHistory(), TokenHistory()
+    whole.add_many(recs)
+    first.add_many(r for r in recs if r.session in ("s-a", None))
+    second.add_many(r for r in recs if r.session not in ("s-a", None))
+    for h in (whole, first, second):
+        h.drain()
+    first.merge(second)
+    now = MONDAY_9 + 4 * DAY_S
+    for kind in ("all", "active", "s-b", "week"):
+        try:
+            expected = whole.snapshot(now_ts=now, scope=Scope.parse(kind))
+        except UnknownSession:
+            continue
+        merged = first.snapshot(now_ts=now, scope=Scope.parse(kind))
+        for key in ("totals", "by_model", "by_tier", "tools", "tickets", "sessions", "scope", "efficiency"):
+            assert merged[key] == expected[key], (kind, key)

@@ -423,6 +423,20 @@ class TokenHistory(Inbox):
         self._budget_usd = self._check_budget(value)
         self.version += 1
 
+    def merge(self, other: TokenHistory) -> None:
+        """Add what ``other`` counted (records read apart, e.g. in a worker process) into
+        this history, part by part. The two must have read different records: a request
+        both counted is counted twice (de-duplication is each history's own)."""
+        with self._lock, other._lock:
+            self.sessions.merge(other.sessions)
+            self.usage.merge(other.usage)
+            self.tickets.merge(other.tickets)
+            self.tools.merge(other.tools)
+            theirs = other._latest_other_ts
+            if theirs is not None and (self._latest_other_ts is None or theirs > self._latest_other_ts):
+                self._latest_other_ts = theirs
+            self.version += 1
+
     # --- readers ----------------------------------------------------------------
 
     def parts(self) -> Parts:

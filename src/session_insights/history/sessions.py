@@ -91,6 +91,18 @@ class SessionsPart:
             if row is not None:
                 merged.absorb(row)
 
+    def merge(self, other: SessionsPart) -> None:
+        """Add another part's rows (sessions read apart) into this one's."""
+        for name, theirs in other.rows.items():
+            mine = self.row(name)
+            mine.absorb(theirs)
+            mine.project = mine.project or theirs.project
+            mine.source = mine.source or theirs.source
+            if theirs.mark > mine.mark:
+                mine.mark = theirs.mark
+            if theirs.end_ts is not None:
+                mine.end_ts = theirs.end_ts if mine.end_ts is None else max(mine.end_ts, theirs.end_ts)
+
     def latest(self) -> str | None:
         """The session with the most recent record: what the ``active`` scope shows."""
         best = (-math.inf, "")

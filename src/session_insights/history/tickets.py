@@ -68,6 +68,31 @@ class TicketsPart:
             return
         ticket.apply(up)
 
+    def merge(self, other: TicketsPart) -> None:
+        """Add another part's tickets (read apart): each keeps its latest update."""
+        if other.first_ts is not None and (self.first_ts is None or other.first_ts < self.first_ts):
+            self.first_ts = other.first_ts
+        for tid, theirs in other.tickets.items():
+            mine = self.tickets.get(tid)
+            if mine is None:
+                if len(self.tickets) >= MAX_TICKETS:
+                    self.retire()
+                self.tickets[tid] = Ticket(*(getattr(theirs, f) for f in Ticket.__slots__))
+                continue
+            # the other's latest status is an update like any: the later (then higher) wins
+            mine.apply(TicketUpdate(theirs.ts, tid, theirs.status, None, theirs.reason, None))
+            mine.first_ts = min(mine.first_ts, theirs.first_ts)
+            if theirs.track_update is not None and (
+                mine.track_update is None or theirs.track_update > mine.track_update
+            ):
+                mine.track, mine.track_update = theirs.track, theirs.track_update
+            if theirs.session is not None and (
+                mine.session is None or (theirs.session_ts, theirs.session) > (mine.session_ts, mine.session)
+            ):
+                mine.session, mine.session_ts = theirs.session, theirs.session_ts
+        for status, n in other.retired.items():
+            self.retired[status] += n
+
     def retire(self) -> None:
         """The longest-finished ticket leaves the table but still counts."""
         tid, oldest = min(self.tickets.items(), key=lambda kv: (kv[1].status != "completed", kv[1].ts))

@@ -43,6 +43,13 @@ class ToolsPart:
             for tool, counts in self.calls.pop(name, {}).items():
                 merge_tool(target, tool, counts)
 
+    def merge(self, other: ToolsPart) -> None:
+        """Add another part's calls (read apart) into this one's."""
+        for session, tools in other.calls.items():
+            target = self.calls.setdefault(session, {})
+            for tool, counts in tools.items():
+                merge_tool(target, tool, counts)
+
     def by_name(self, scope: Resolved) -> dict[str, list[int]]:
         """Each tool's counts summed over the sessions of ``scope``."""
         merged: dict[str, list[int]] = {}
