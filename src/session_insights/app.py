@@ -143,6 +143,8 @@ class Saver:
 class App:
     """The standalone window around one InsightsPanel."""
 
+    demo = None  # the DemoSession played when there are no logs (or --demo)
+
     def __init__(self, args: Namespace):
         import dearpygui.dearpygui as dpg
 
@@ -164,16 +166,7 @@ class App:
         self.history = TokenHistory(state_path=state_path, budget_usd=args.budget)
         self.store = self._open_store(history_path_for(state_path), fresh=playing_demo)
         self.sources = [open_source(spec, self.history) for spec in args.sources]
-        self.demo = None
-        clock = time.time
-        if playing_demo:
-            from .demo import DemoSession
-
-            self.history.reset_aggregates()
-            self.demo = DemoSession(self.history, speed=getattr(args, "demo_speed", None) or 30.0)
-            if self.history.budget_usd is None:
-                self.history.budget_usd = self.demo.budget_usd
-            clock = self.demo.sim_now
+        clock = self._start_demo(args) if playing_demo else time.time
 
         dpg.create_context()
         first_run = not self.layout_path.exists()
@@ -204,6 +197,16 @@ class App:
         self._python_ms: list[float] = []
         self._events_window: list[tuple[float, int]] = []
         self._backlog_s: float | None = None  # from start until every source's backlog was applied
+
+    def _start_demo(self, args: Namespace):
+        """Play the built-in demo into a fresh history; returns its simulated clock."""
+        from .demo import DemoSession
+
+        self.history.reset_aggregates()
+        self.demo = DemoSession(self.history, speed=getattr(args, "demo_speed", None) or 30.0)
+        if self.history.budget_usd is None:
+            self.history.budget_usd = self.demo.budget_usd
+        return self.demo.sim_now
 
     def _open_store(self, path: Path, *, fresh: bool) -> SessionStore | None:
         """The durable history beside the state file; None (and a notice) if it cannot be
