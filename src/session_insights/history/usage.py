@@ -246,8 +246,11 @@ class UsagePart:
         q[CW1H] += cw1h
         q[OUT] += out
         q[COST] += cost
-        if reasoning or reported_pusd or tool_prompt or pricing is None:
-            self._add_rare(c, q, pricing is None, sign, reasoning, reported_pusd, tool_prompt)
+        if pricing is None:
+            c[UNPRICED] += sign
+            q[UNPRICED] += sign
+        if reasoning or reported_pusd or tool_prompt:
+            self._add_rare(c, q, reasoning, reported_pusd, tool_prompt)
         if sec == self._hot_sec and self.timeline.level == self._hot_level:
             b = self._hot_bucket
         else:
@@ -283,14 +286,12 @@ class UsagePart:
             row.last_ts = ts
 
     @staticmethod
-    def _add_rare(c: list[int], q: list[int], unpriced: bool, sign: int, reasoning, reported_pusd, tool_prompt) -> None:
+    def _add_rare(c: list[int], q: list[int], reasoning: int, reported_pusd: int, tool_prompt: int) -> None:
         """The counters most requests leave at zero."""
         for counters in (c, q):
             counters[REASON] += reasoning
             counters[REPORTED] += reported_pusd
             counters[TOOL_PROMPT] += tool_prompt
-            if unpriced:
-                counters[UNPRICED] += sign
 
     def _locate(self, ctx: list, ts: float, sec: int) -> tuple:
         """Point a context's per-second slots at the buckets holding ``ts``: (day, quarter
