@@ -16,8 +16,9 @@ from .. import decode, metrics
 from ..scope import Resolved
 from ..series import BucketSeries
 from .counters import CD_COST, N_COUNTERS, T_FIELDS, TOOL_PROMPT, add_into, encoded, summed
+from .detail import SessionDetail
 from .sessions import NO_SESSION
-from .usage import DAY_S, QUARTER_S, SessionDetail, UsagePart, decode_quarters, session_name
+from .usage import DAY_S, QUARTER_S, UsagePart, decode_quarters, session_name
 
 if TYPE_CHECKING:
     from .core import TokenHistory

@@ -31,13 +31,14 @@ from ..saved_reads import SavedReads, key_digest
 from ..scope import Resolved, Scope
 from . import codec
 from .counters import TOOL_PROMPT
+from .detail import active_seconds
 from .inbox import Inbox
 from .persist import Persisted, path_digest
 from .sessions import EARLIER_SESSIONS, MAX_SESSIONS, SessionRow, SessionsPart
 from .snapshot import Parts, session_rows, snapshot
 from .tickets import TicketsPart
 from .tools import ToolsPart
-from .usage import QUARTER_S, UsagePart, active_seconds, session_name
+from .usage import QUARTER_S, UsagePart, session_name
 
 MAX_DEDUP_KEYS = 200_000
 SAVED_DEDUP_KEYS = 256  # copies kept in full in state.toml; older keys are in saved_reads

@@ -15,13 +15,12 @@ set and per second.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 from .. import decode
 from ..events import UsageEvent
 from ..pricing import PUSD_PER_USD, PriceBook
-from ..series import BucketSeries, RecentSeconds
+from ..series import BucketSeries
 from .counters import (
     CD_COST,
     CD_REQ,
@@ -47,8 +46,8 @@ from .counters import (
     UNPRICED,
     add_into,
     blank,
-    encoded,
 )
+from .detail import SessionDetail, active_seconds
 from .sessions import NO_SESSION, SessionRow
 from .tools import MAX_TOOLS, OTHER_TOOLS
 
@@ -57,8 +56,6 @@ QUARTER_S = 900
 QUARTER_DAYS = 8  # today, the last 7 days and the block all lie within them
 MAX_DAYS_PER_COMBO = 62
 TIMELINE_CAPACITY = 720
-DETAIL_CAPACITY = 256  # a session's timeline: 1 s buckets for 4 minutes, 64 s for 4.5 hours
-DETAIL_RECENT_S = 900  # a session's burn window: seconds kept before its latest request
 MAX_DETAILED = 64
 OTHER_MODELS = "(other models)"
 _MISSING = object()
@@ -79,29 +76,6 @@ _MISSING = object()
     C_DRECENT,
     C_TIMELINE,
 ) = range(14)
-
-
-@dataclass(slots=True)
-class SessionDetail:
-    """A session's own timeline and burn window."""
-
-    timeline: BucketSeries
-    recent: RecentSeconds
-    _active: tuple = ()  # (what it was measured for, the active seconds): a snapshot's cache
-
-    @classmethod
-    def new(cls) -> SessionDetail:
-        return cls(BucketSeries(DETAIL_CAPACITY, fields=T_FIELDS), RecentSeconds(DETAIL_RECENT_S, fields=2))
-
-    def active_s(self, idle_gap_s: float, start_ts: float | None, end_ts: float | None) -> float:
-        """``active_seconds`` of its timeline, measured again only once a bucket came or the
-        timeline coarsened (a bucket's requests taken back to none is not seen: it is
-        counted active until then, within the timeline's resolution anyway)."""
-        series = self.timeline
-        key = (series.level, len(series), series.width_s, idle_gap_s, start_ts, end_ts)
-        if not self._active or self._active[0] != key:
-            self._active = (key, active_seconds(series, idle_gap_s, start_ts, end_ts))
-        return self._active[1]
 
 
 def session_name(session: str | None) -> str:
@@ -458,24 +432,6 @@ class UsagePart:
 
     def active_quarters(self) -> set[int]:
         return set(self._quarter_index())
-
-
-def active_seconds(series: BucketSeries, idle_gap_s: float = 300.0, start_ts=None, end_ts=None) -> float:
-    """Active time in a timeline: the gaps between buckets with requests, each counted
-    only if shorter than ``idle_gap_s`` (measured at the series' resolution)."""
-    threshold = max(idle_gap_s, series.width_s * 1.5)
-    active, previous = 0.0, None
-    for ts, v in series.items():
-        if not v[T_REQ] or (start_ts is not None and ts < start_ts) or (end_ts is not None and ts >= end_ts):
-            continue
-        if previous is not None and ts - previous < threshold:
-            active += ts - previous
-        previous = ts
-    return active
-
-
-def encode_counts(values: list[int]) -> list:
-    return encoded(values)
 
 
 def decode_quarters(rows: object, where: str) -> dict[int, list[int]]:
