@@ -214,8 +214,12 @@ class InsightsPanel:
         if self.viewing is not None:
             self._refresh_past()
             return
+        now = self.clock()
         try:
-            snap = h.snapshot(now_ts=self.clock(), scope=self.scope)
+            # One resolution for the figures and the chart: a time scope's span moves with the
+            # clock (today starts anew at midnight), not only when a record arrives.
+            resolved = h.resolve(self.scope, now)
+            snap = h.snapshot(now_ts=now, scope=resolved)
         except UnknownSession as exc:  # the live history does not hold the session pinned
             key = self._stored_key(self.scope.session or "")
             if key is not None:
@@ -228,11 +232,11 @@ class InsightsPanel:
         self.snapshot = self.shown_snapshot = snap
         # refresh() runs when the history's version moved (or once a second while idle):
         # rebuild the drawn series only when that or the scope changed.
-        if self._timeline.get("key") != (self.scope, h.version):
-            width, buckets = h.timeline(self.scope)
+        if self._timeline.get("key") != (resolved, h.version):
+            width, buckets = h.timeline(resolved)
             self._timeline = timeline_view(buckets, width, TIMELINE_POINTS)
             self._timeline_builds += 1
-            self._timeline["key"] = (self.scope, h.version)
+            self._timeline["key"] = (resolved, h.version)
             self._timeline["version"] = self._timeline_builds
         self._show_scope(snap["scope"])
         self.cards.update(snap)
