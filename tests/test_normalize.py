@@ -269,6 +269,7 @@ def test_otel_input_minus_cache_read_and_cache_creation():
         "input_tokens": 500,
         "cache_read_tokens": 7_000,
         "cache_write_tokens": 2_500,
+        "cache_write_1h_tokens": 0,
         "output_tokens": 600,
         "reasoning_tokens": 200,
     }
@@ -280,6 +281,7 @@ def test_otel_without_cache_attributes_keeps_input():
         "input_tokens": 42,
         "cache_read_tokens": 0,
         "cache_write_tokens": 0,
+        "cache_write_1h_tokens": 0,
         "output_tokens": 7,
         "reasoning_tokens": 0,
     }
@@ -292,6 +294,69 @@ def test_otel_cache_above_input_raises():
         "gen_ai.usage.cache_creation.input_tokens": 41,
     }
     with pytest.raises(ValueError, match=r"cache read \+ creation \(101\) exceeds gen_ai.usage.input_tokens \(100\)"):
+        otel_usage(attributes)
+
+
+def test_otel_cache_write_as_the_anthropic_sdk_spells_it_is_taken_out_of_input():
+    # The Anthropic SDK's own span of usage {input 50, cache_read 2,000, cache_creation
+    # 1,000 (400 for 5 minutes, 600 for an hour), output 300, thinking 120}.
+    attributes = {
+        "gen_ai.usage.input_tokens": 3_050,
+        "gen_ai.usage.cache_write.input_tokens": 1_000,
+        "gen_ai.usage.cache_read.input_tokens": 2_000,
+        "anthropic.usage.cache_creation.ephemeral_5m_input_tokens": 400,
+        "anthropic.usage.cache_creation.ephemeral_1h_input_tokens": 600,
+        "gen_ai.usage.output_tokens": 300,
+        "gen_ai.usage.reasoning.output_tokens": 120,
+    }
+    assert otel_usage(attributes) == {
+        "input_tokens": 50,
+        "cache_read_tokens": 2_000,
+        "cache_write_tokens": 400,
+        "cache_write_1h_tokens": 600,
+        "output_tokens": 300,
+        "reasoning_tokens": 120,
+    }
+
+
+@pytest.mark.parametrize(
+    ("read_key", "write_key"),
+    [
+        ("gen_ai.usage.cache_read_input_tokens", "gen_ai.usage.cache_creation_input_tokens"),
+        ("gen_ai.usage.cache_read_input_tokens", "gen_ai.usage.cache_write_input_tokens"),
+        ("gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_creation.input_tokens"),
+    ],
+)
+def test_otel_every_spelling_of_the_cache_counts_is_taken_out_of_input(read_key, write_key):
+    attributes = {
+        "gen_ai.usage.input_tokens": 10_000,
+        read_key: 7_000,
+        write_key: 2_500,
+        "gen_ai.usage.output_tokens": 9,
+    }
+    counts = otel_usage(attributes)
+    assert (counts["input_tokens"], counts["cache_read_tokens"], counts["cache_write_tokens"]) == (500, 7_000, 2_500)
+
+
+def test_otel_reasoning_as_openllmetry_spells_it_is_read():
+    # OpenLLMetry's OpenAI span: prompt 1,500 with 1,024 cached, completion 700 with 512 reasoning.
+    attributes = {
+        "gen_ai.usage.input_tokens": 1_500,
+        "gen_ai.usage.cache_read.input_tokens": 1_024,
+        "gen_ai.usage.output_tokens": 700,
+        "gen_ai.usage.reasoning_tokens": 512,
+    }
+    assert otel_usage(attributes)["reasoning_tokens"] == 512
+    assert otel_usage(attributes)["input_tokens"] == 476
+
+
+def test_otel_one_hour_cache_writes_above_all_cache_writes_raise():
+    attributes = {
+        "gen_ai.usage.input_tokens": 3_050,
+        "gen_ai.usage.cache_write.input_tokens": 1_000,
+        "anthropic.usage.cache_creation.ephemeral_1h_input_tokens": 1_001,
+    }
+    with pytest.raises(ValueError, match=r"ephemeral_1h_input_tokens \(1,001\) exceeds cache write input tokens"):
         otel_usage(attributes)
 
 

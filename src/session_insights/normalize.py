@@ -111,17 +111,45 @@ def deepseek_usage(usage: Mapping[str, Any]) -> Counts:
     }
 
 
+# OpenTelemetry GenAI token attributes, each field under every spelling in use, the
+# semantic conventions' own first: the Anthropic SDK's own spans write
+# ``cache_write.input_tokens``; OpenLLMetry writes ``cache_creation.input_tokens`` (its
+# older releases the underscore forms, which it still lists as deprecated) and, for
+# OpenAI, ``reasoning_tokens``.
+OTEL_INPUT = "gen_ai.usage.input_tokens"
+OTEL_OUTPUT = "gen_ai.usage.output_tokens"
+OTEL_CACHE_READ = ("gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens")
+OTEL_CACHE_WRITE = (
+    "gen_ai.usage.cache_creation.input_tokens",
+    "gen_ai.usage.cache_write.input_tokens",
+    "gen_ai.usage.cache_creation_input_tokens",
+    "gen_ai.usage.cache_write_input_tokens",
+)
+OTEL_REASONING = ("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens")
+OTEL_USAGE_KEYS = (OTEL_INPUT, OTEL_OUTPUT, *OTEL_CACHE_READ, *OTEL_CACHE_WRITE, *OTEL_REASONING)
+# The Anthropic SDK's split of the cache writes (1-hour writes bill at twice the 5-minute rate).
+OTEL_CACHE_WRITE_1H = "anthropic.usage.cache_creation.ephemeral_1h_input_tokens"
+
+
+def _first_count(attributes: Mapping[str, Any], spellings: tuple[str, ...]) -> int:
+    """The count under the first of ``spellings`` a span has (0 when it has none)."""
+    key = next((k for k in spellings if attributes.get(k) is not None), spellings[0])
+    return _count(attributes, key, "attributes")
+
+
 def otel_usage(attributes: Mapping[str, Any]) -> Counts:
-    """OpenTelemetry GenAI ``gen_ai.usage.*``: input includes cache reads and creation."""
-    total_in = _count(attributes, "gen_ai.usage.input_tokens", "attributes")
-    read = _count(attributes, "gen_ai.usage.cache_read.input_tokens", "attributes")
-    write = _count(attributes, "gen_ai.usage.cache_creation.input_tokens", "attributes")
-    output = _count(attributes, "gen_ai.usage.output_tokens", "attributes")
-    reasoning = _count(attributes, "gen_ai.usage.reasoning.output_tokens", "attributes")
+    """OpenTelemetry GenAI ``gen_ai.usage.*``: input includes cache reads and writes."""
+    total_in = _count(attributes, OTEL_INPUT, "attributes")
+    read = _first_count(attributes, OTEL_CACHE_READ)
+    write = _first_count(attributes, OTEL_CACHE_WRITE)
+    write_1h = _count(attributes, OTEL_CACHE_WRITE_1H, "attributes")
+    output = _count(attributes, OTEL_OUTPUT, "attributes")
+    reasoning = _first_count(attributes, OTEL_REASONING)
     return {
-        "input_tokens": _part_of(total_in, "gen_ai.usage.input_tokens", read + write, "cache read + creation"),
+        "input_tokens": _part_of(total_in, OTEL_INPUT, read + write, "cache read + creation"),
         "cache_read_tokens": read,
-        "cache_write_tokens": write,
+        "cache_write_tokens": _part_of(write, "cache write input tokens", write_1h, OTEL_CACHE_WRITE_1H),
+        "cache_write_1h_tokens": write_1h,
         "output_tokens": output,
         "reasoning_tokens": min(reasoning, output),
     }
