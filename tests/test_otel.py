@@ -626,3 +626,104 @@ def test_every_spelling_of_an_error_status_fails_the_tool_call(tmp_path, status)
     assert {name: (row["calls"], row["failures"], row["total_ms"]) for name, row in tools.items()} == {
         "web_fetch": (1, 1, 2_500.0)
     }
+
+
+# --- exports of real instrumentations -----------------------------------------------------
+# tests/fixtures/otel/ holds span exports made by make_fixtures.py beside them: the
+# Anthropic SDK 2.15.0 tracing its own calls, OpenLLMetry 0.62.4
+# (opentelemetry-instrumentation-anthropic and -openai), the OpenTelemetry SDK 1.45.2, each
+# calling a mock API on 127.0.0.1 that answered with known usage. Anthropic: input 50,
+# cache read 2,000, cache creation 1,000 (400 for 5 minutes, 600 for an hour), output 300
+# with 120 thinking. OpenAI: prompt 1,500 with 1,024 cached, completion 700 with 512
+# reasoning. Each span's input_tokens includes its cache reads and writes (3,050; 1,500).
+FIXTURES = Path(__file__).parent / "fixtures" / "otel"
+SONNET = "claude-sonnet-4-5-20250929"
+DETAIL = (
+    "requests",
+    "input_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",  # 5-minute and 1-hour writes
+    "cache_write_1h_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+)
+SDK_TRUTH = (1, 50, 2_000, 1_000, 600, 300, 120)
+
+
+def detail(row: dict) -> tuple:
+    return tuple(row[k] for k in DETAIL)
+
+
+def fixture_lines(name: str) -> list[bytes]:
+    return (FIXTURES / name).read_bytes().splitlines(keepends=True)
+
+
+@pytest.mark.parametrize("name", ["anthropic-sdk.jsonl", "anthropic-sdk-console.jsonl"])
+def test_the_anthropic_sdks_own_spans_take_cache_writes_out_of_input(tmp_path, name):
+    # gen_ai.usage.cache_write.input_tokens: read as 0 before, leaving 1,050 fresh input.
+    snap = read(write_export(tmp_path, fixture_lines(name)))
+    assert detail(snap["by_model"][SONNET]) == SDK_TRUTH
+    assert snap["errors"]["bad_lines"] == 0
+
+
+def test_openllmetrys_anthropic_spans_take_cache_creation_out_of_input(tmp_path):
+    snap = read(write_export(tmp_path, fixture_lines("openllmetry-anthropic.jsonl")))
+    assert detail(snap["by_model"][SONNET]) == (1, 50, 2_000, 1_000, 0, 300, 0)
+
+
+def test_openllmetrys_reasoning_tokens_are_read(tmp_path):
+    # gen_ai.usage.reasoning_tokens: read as 0 before.
+    snap = read(write_export(tmp_path, fixture_lines("openllmetry-openai.jsonl")))
+    assert detail(snap["by_model"]["o4-mini-2025-04-16"]) == (1, 476, 1_024, 0, 0, 700, 512)
+
+
+@pytest.mark.parametrize("order", [1, -1], ids=["as exported", "reversed"])
+def test_a_call_traced_by_the_sdk_and_by_openllmetry_counts_once_with_both_copies_detail(tmp_path, order):
+    # Both instrumentations on: two spans in two traces, both naming response msg_01MockCacheWrite.
+    lines = fixture_lines("anthropic-sdk-and-openllmetry.jsonl")
+    assert len(lines) == 2
+    snap = read(write_export(tmp_path, lines[::order]))
+    assert detail(snap["by_model"][SONNET]) == SDK_TRUTH
+    assert snap["notices"] == []
+
+
+def test_a_call_traced_twice_counts_once_across_a_restart(tmp_path):
+    sdk, openllmetry = fixture_lines("anthropic-sdk-and-openllmetry.jsonl")
+    (tmp_path / "logs").mkdir()
+    path = write_export(tmp_path / "logs", [openllmetry])
+    state = tmp_path / "state.toml"
+    h = TokenHistory(state_path=state)
+    open_source(f"otel:{path}", h).poll()
+    h.drain()
+    h.save()
+    with open(path, "ab") as f:
+        f.write(sdk)
+    again = TokenHistory(state_path=state)
+    open_source(f"otel:{path}", again).poll()
+    again.drain()
+    assert detail(again.snapshot()["by_model"][SONNET]) == SDK_TRUTH
+
+
+def test_calls_alike_in_two_traces_without_a_response_id_are_both_counted_and_noticed(tmp_path):
+    def call(trace, span_id, start_ms, end_ms):
+        return export((ANTHROPIC, [chat(trace, span_id, None, start_ms, end_ms, input_tokens=900, output_tokens=40)]))
+
+    other_trace = "6e0c63257de34c92bf9efcd03927272f"
+    (tmp_path / "overlap").mkdir()
+    (tmp_path / "apart").mkdir()
+    overlap = write_export(
+        tmp_path / "overlap",
+        [call(TRACE_AGENT, "0000000000000001", 0, 900), call(other_trace, "0000000000000002", 5, 905)],
+    )
+    snap = read(overlap)
+    assert figures(snap["totals"]) == (2, 1_800, 80, 0, 0)
+    assert snap["notices"] == [
+        f"{overlap}: claude-sonnet-4-5-20250929 calls appear twice, in two traces with the same tokens at the "
+        "same time (two instrumentations of one client?); each copy is counted, as they name no response id to match"
+    ]
+    apart = write_export(
+        tmp_path / "apart",
+        [call(TRACE_AGENT, "0000000000000001", 0, 900), call(other_trace, "0000000000000002", 1_000, 1_900)],
+    )
+    snap = read(apart)
+    assert (snap["totals"]["requests"], snap["notices"]) == (2, [])

@@ -11,9 +11,13 @@ exporters write), with ids and times under the OTLP names or their snake_case fo
 Quirks kept here:
 - 64-bit integers (token counts, nanosecond times) are JSON strings in OTLP JSON;
   numbers are accepted too, and a whole-number double (JavaScript SDKs) as a count;
-- ``gen_ai.usage.input_tokens`` includes cache reads and cache creation:
-  ``normalize.otel_usage`` subtracts both. The deprecated ``gen_ai.usage.prompt_tokens``
-  / ``completion_tokens`` are read when the current names are absent;
+- ``gen_ai.usage.input_tokens`` includes cache reads and cache writes:
+  ``normalize.otel_usage`` subtracts both, under every spelling instrumentations write
+  (``cache_write.input_tokens`` from the Anthropic SDK, ``cache_creation.input_tokens``
+  and ``reasoning_tokens`` from OpenLLMetry, the underscore forms), and takes the SDK's
+  ``anthropic.usage.cache_creation.ephemeral_1h_input_tokens`` as the 1-hour writes. The
+  deprecated ``gen_ai.usage.prompt_tokens`` / ``completion_tokens`` are read when the
+  current names are absent;
 - model: ``gen_ai.response.model``, else ``gen_ai.request.model``, else "unrecorded"
   (counted, shown unpriced, never a silent $0);
 - provider: ``gen_ai.provider.name``, else the older ``gen_ai.system``; OTel's own ids
@@ -21,6 +25,9 @@ Quirks kept here:
   not know is kept as written (prices are then matched by model alone);
 - an exporter may write a span twice: usage is keyed by trace id + span id, and tool
   spans already read are remembered;
+- two instrumentations may trace one call (the Anthropic SDK's own spans and
+  OpenLLMetry's, in two traces): spans naming one ``gen_ai.response.id`` count once,
+  keyed by it; alike spans with no id to match are counted and noticed (``otel_copies``);
 - aggregated usage: the conventions let ``invoke_agent`` spans (and frameworks' wrapper
   spans) carry ``gen_ai.usage.*``, which for a local agent is the sum of the model calls
   below it. So the lowest span carrying usage counts, and a span with usage-carrying
@@ -50,39 +57,38 @@ import orjson
 
 from ..events import ToolCall, check_duration_ms, check_ts, iso_ts, shown, usage_event
 from ..history import TokenHistory
-from ..normalize import canonical_provider, otel_usage
+from ..normalize import OTEL_CACHE_WRITE_1H, OTEL_USAGE_KEYS, canonical_provider, otel_usage
 from .base import BAD_LINE, LineSource, Memory, Record, bad_reason
+from .otel_copies import UNRECORDED_MODEL, Copies, response_key, twin_notice
 
-UNRECORDED_MODEL = "unrecorded"
 EXECUTE_TOOL = "execute_tool"
 
-USAGE_KEYS = frozenset(
-    {
-        "gen_ai.usage.input_tokens",
-        "gen_ai.usage.output_tokens",
-        "gen_ai.usage.cache_read.input_tokens",
-        "gen_ai.usage.cache_creation.input_tokens",
-        "gen_ai.usage.reasoning.output_tokens",
-    }
-)
+# Every spelling of every count (normalize.OTEL_USAGE_KEYS): a span with one carries usage.
+USAGE_KEYS = frozenset(OTEL_USAGE_KEYS)
 # Names from semantic conventions before 1.27, renamed since.
 _DEPRECATED_USAGE = {
     "gen_ai.usage.prompt_tokens": "gen_ai.usage.input_tokens",
     "gen_ai.usage.completion_tokens": "gen_ai.usage.output_tokens",
 }
 _ANY_USAGE = USAGE_KEYS | set(_DEPRECATED_USAGE)
-_WANTED = _ANY_USAGE | {
-    "gen_ai.operation.name",
-    "gen_ai.request.model",
-    "gen_ai.response.model",
-    "gen_ai.provider.name",
-    "gen_ai.system",
-    "gen_ai.agent.name",
-    "gen_ai.conversation.id",
-    "session.id",
-    "gen_ai.tool.name",
-    "error.type",
-}
+_COUNTS = USAGE_KEYS | {OTEL_CACHE_WRITE_1H}
+_WANTED = (
+    _ANY_USAGE
+    | _COUNTS
+    | {
+        "gen_ai.operation.name",
+        "gen_ai.response.id",
+        "gen_ai.request.model",
+        "gen_ai.response.model",
+        "gen_ai.provider.name",
+        "gen_ai.system",
+        "gen_ai.agent.name",
+        "gen_ai.conversation.id",
+        "session.id",
+        "gen_ai.tool.name",
+        "error.type",
+    }
+)
 # OTel provider ids -> the provider we price under.
 _OTEL_PROVIDERS = {
     "gcp.gemini": "google",
@@ -286,7 +292,7 @@ def _usage_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
     for old, new in _DEPRECATED_USAGE.items():
         if old in attributes and new not in attributes:
             usage[new] = attributes[old]
-    usage.update((k, attributes[k]) for k in USAGE_KEYS if k in attributes)
+    usage.update((k, attributes[k]) for k in _COUNTS if k in attributes)
     for key, value in usage.items():
         if value is None:  # an array, a map or bytes where a count belongs
             raise ValueError(f"{key} must be a number of tokens")
@@ -323,6 +329,7 @@ class OtelSource(LineSource):
         # is the aggregate of those, so it is not counted again.
         self._covered = Memory(MAX_REMEMBERED_SPANS)  # (trace, span)
         self._tools_seen = Memory(MAX_REMEMBERED_SPANS)  # (trace, span) of tool spans read
+        self._copies = Copies()  # responses counted, recent calls: one call seen twice
 
     def parse(self, line: bytes, file: str) -> Iterable[Record]:
         return self._read(line, file, emit=True)
@@ -350,7 +357,7 @@ class OtelSource(LineSource):
         out: list[Record] = []
         for span in spans:
             try:
-                out.extend(self._records(span, emit))
+                out.extend(self._records(span, file, emit))
             except BAD_LINE as exc:
                 errors.append(exc)
         if errors and emit:
@@ -372,27 +379,13 @@ class OtelSource(LineSource):
                 parent = parents.get(key)
                 steps -= 1
 
-    def _records(self, span: Span, emit: bool) -> list[Record]:
+    def _records(self, span: Span, file: str, emit: bool) -> list[Record]:
         attrs = span.attributes
         key = (span.trace, span.span_id)
         if span.has_usage:
-            if not emit or (span.span_id and key in self._covered):
+            if span.span_id and key in self._covered:
                 return []  # covered: the aggregate of the spans below it, counted there
-            counts = otel_usage(_usage_attributes(attrs))
-            model = _label(attrs.get("gen_ai.response.model"), attrs.get("gen_ai.request.model"))
-            request_key = f"otel:{span.trace}:{span.span_id}" if span.trace and span.span_id else None
-            return [
-                usage_event(
-                    model=model or UNRECORDED_MODEL,
-                    ts=_seconds(span)[1],
-                    provider=_provider(span),
-                    tier=_label(attrs.get("gen_ai.agent.name")),
-                    session=_session(span),
-                    source="otel",
-                    request_key=request_key,
-                    **counts,
-                )
-            ]
+            return self._usage(span, file, emit)
         if attrs.get("gen_ai.operation.name") == EXECUTE_TOOL:
             start, end = _seconds(span)
             name = _label(attrs.get("gen_ai.tool.name"), span.name.removeprefix(EXECUTE_TOOL))
@@ -408,6 +401,36 @@ class OtelSource(LineSource):
             duration_ms = check_duration_ms(max(0.0, (end - start) * 1000.0), "tool span duration")
             return [ToolCall(end, name, duration_ms, ok, _session(span))]
         return []
+
+    def _usage(self, span: Span, file: str, emit: bool) -> list[Record]:
+        """The request of a usage span: once per response however many instrumentations
+        export it (``otel_copies``), and a notice for a likely copy that names no response."""
+        attrs = span.attributes
+        counts = otel_usage(_usage_attributes(attrs))
+        model = _label(attrs.get("gen_ai.response.model"), attrs.get("gen_ai.request.model")) or UNRECORDED_MODEL
+        provider, response_id = _provider(span), _label(attrs.get("gen_ai.response.id"))
+        if response_id:
+            request_key = response_key(provider, response_id)
+        else:
+            request_key = f"otel:{span.trace}:{span.span_id}" if span.trace and span.span_id else None
+        start_s, end_s = _seconds(span)
+        event = usage_event(
+            model=model,
+            ts=end_s,
+            provider=provider,
+            tier=_label(attrs.get("gen_ai.agent.name")),
+            session=_session(span),
+            source="otel",
+            request_key=request_key,
+            **counts,
+        )
+        if response_id:
+            event = self._copies.of_response(event)
+            if event is None:
+                return []  # a copy of a response already counted, adding nothing
+        if self._copies.twin(event, span.trace, response_id, start_s, end_s) and emit:
+            self.history.notice(twin_notice(file, event.model))
+        return [event] if emit else []
 
 
 SOURCE = OtelSource
