@@ -238,3 +238,16 @@ def test_no_drawn_line_crosses_an_idle_gap_and_the_totals_hold(gaps, width, max_
 def test_the_panel_draws_its_series_as_python_floats():
     view = metrics.timeline_view(stretch(1_763_900_000.0, 3) + stretch(1_763_990_000.0, 3), width_s=1.0)
     assert all(type(v) is float for key in view for v in view[key])
+
+
+def test_a_hosts_requests_with_no_session_id_are_named_so_not_by_a_cut_marker():
+    from session_insights.history import TokenHistory
+
+    h = TokenHistory()
+    h.record_usage("gpt-4o", 100, 10, ts=1_763_900_000.0)  # a host's hook: no session
+    h.drain()
+    scope = h.snapshot(scope=Scope("active"))["scope"]
+    assert views.scope_label(scope).startswith("Active session: requests with no session id, started ")
+    [choice] = h.scope_choices()
+    label = scope_bar.session_label(choice["session"], choice["project"], choice["source"], choice["first_ts"])
+    assert label.startswith("requests with no session id · ")

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from . import formatting as fmt
+from .scope import UNNAMED
 
 
 def cost_cell(cost_usd: float | None, unpriced_requests: int) -> str:
@@ -225,7 +226,8 @@ def scope_label(scope: dict) -> str:
         if scope["session"] is None:
             return f"{name}: none yet"
         labels = [x for x in (scope.get("project"), scope.get("source")) if x]
-        labels.append(scope["session"][:8])
+        # A host's hooks name no session: its requests are one, with no id to show.
+        labels.append("requests with no session id" if scope["session"] == UNNAMED else scope["session"][:8])
         return f"{name}: {' · '.join(labels)}, started {fmt.clock(scope['start_ts'])}{active_part}"
     if scope["kind"] == "block" and scope["start_ts"] == scope["end_ts"]:
         return f"{name}: none running"

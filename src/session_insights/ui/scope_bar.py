@@ -17,7 +17,7 @@ import dearpygui.dearpygui as dpg
 
 from .. import formatting as fmt
 from .. import views
-from ..scope import Scope
+from ..scope import UNNAMED, Scope
 from .theme import COLOURS
 from .widgets import BoundText
 
@@ -41,6 +41,8 @@ def short_id(session: str) -> str:
 
 def session_label(session: str, project: str | None, source: str | None, first_ts: float | None) -> str:
     """'web · claude · 1a2b3c4d · 2025-11-26 09:00': a session as the combo lists it."""
+    if session == UNNAMED:  # a host's hooks name no session
+        return SEP.join(("requests with no session id", fmt.clock(first_ts)))
     return SEP.join(
         (
             fmt.printable(project or "no project"),
