@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from session_insights.app import Saver, SourcePoller
+from session_insights.workers import Saver, SourcePoller
 from session_insights.history import TokenHistory
 from session_insights.session_logger import SessionLogger
 from session_insights.sources import open_source

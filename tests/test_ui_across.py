@@ -17,7 +17,7 @@ from session_insights.across_view import (
     past_session_notes,
     sort_order,
 )
-from session_insights.app import Saver
+from session_insights.workers import Saver
 from session_insights.events import SessionMark, TicketUpdate, usage_event
 from session_insights.metrics import summary_text
 from session_insights.store import SessionStore

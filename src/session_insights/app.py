@@ -1,7 +1,8 @@
 """The desktop host: viewport, docking, layout init file, menu, status bar, render loop.
 
 Sources are polled, and the state and the durable session history written, on background
-threads (file I/O never stalls a frame); the render thread drains the history and draws.
+threads (``workers.py``: file I/O never stalls a frame); the render thread drains the
+history and draws.
 With no X display the app says how to get one and exits, because Dear PyGui aborts the
 process without one.
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 import gc
 import statistics
 import sys
-import threading
 import time
 from argparse import Namespace
 from pathlib import Path
@@ -22,15 +22,11 @@ from . import state as state_file
 from .display import display_problem, no_display_message
 from .formatting import printable
 from .history import TokenHistory
-from .sources import LineSource, SourceError, discover, open_source
+from .sources import SourceError, discover, open_source
 from .store import SessionStore, history_path_for
+from .workers import Saver, SourcePoller
 
 EXIT_NO_DISPLAY = 3
-POLL_INTERVAL_S = 0.5
-SAVE_INTERVAL_S = 30.0
-# Sessions reach the durable history this often: rows, not events, so it is cheap, and a
-# crash loses at most this much of the cross-session figures.
-STORE_INTERVAL_S = 2.0
 UI_SCALES = (0.8, 1.0, 1.25, 1.5, 2.0)
 # How long a thread may hold the GIL while another waits for it (Python's default is 5 ms).
 # Reading sources and the session history is Python work on background threads, and the
@@ -38,106 +34,6 @@ UI_SCALES = (0.8, 1.0, 1.25, 1.5, 2.0)
 # wait several times 5 ms to get it back (measured: Python per frame p99 2.8 ms -> 1.1 ms
 # over a year of stored sessions).
 GIL_SWITCH_S = 0.0005
-
-
-class SourcePoller:
-    """Reads every source on a background thread; records go to the history's inbox."""
-
-    def __init__(self, sources: list[LineSource]):
-        self.sources = sources
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="session-insights-sources", daemon=True)
-        self.first_pass = threading.Event()  # every source was read to its end once
-        if not sources:
-            self.first_pass.set()
-
-    def start(self) -> None:
-        if self.sources and not self._thread.is_alive():
-            self._thread.start()
-
-    def add(self, source: LineSource) -> None:
-        self.sources.append(source)
-        self.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.poll_once()
-            self.first_pass.set()
-            self._stop.wait(POLL_INTERVAL_S)
-
-    def poll_once(self) -> None:
-        """Poll every source once. A source that fails is a notice and is polled again next
-        time; the others go on: this thread must never die quietly."""
-        for source in list(self.sources):
-            try:
-                source.poll()
-            except Exception as exc:  # a bug in one adapter must not stop every source
-                source.history.notice(f"{source.label}: reading failed ({type(exc).__name__}: {exc}); will try again")
-
-    def stop(self) -> None:
-        self._stop.set()
-
-
-class Saver:
-    """Writes the sessions to the durable history every STORE_INTERVAL_S and saves the
-    state every SAVE_INTERVAL_S, on a background thread; both once more on close. A
-    failure of either is a notice in the panel, never an exception."""
-
-    def __init__(self, history: TokenHistory, store: SessionStore | None = None):
-        self.history = history
-        self.store = store
-        self._stored_version = -1
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="session-insights-saver", daemon=True)
-
-    def start(self) -> None:
-        if self.history.state_path is not None or self.store is not None:
-            self._thread.start()
-
-    def _run(self) -> None:
-        last_save = time.monotonic()
-        while not self._stop.wait(STORE_INTERVAL_S):
-            self.write_sessions()
-            if time.monotonic() - last_save >= SAVE_INTERVAL_S:
-                self.save()
-                last_save = time.monotonic()
-
-    def write_sessions(self) -> None:
-        """Write the live sessions to the durable history, if anything changed since."""
-        if self.store is None:
-            return
-        version = self.history.version
-        if version == self._stored_version:
-            return
-        try:
-            self.store.write(self.history.session_rows())
-            self._stored_version = version
-        except Exception as exc:  # the store reports its own failures; anything else must not stop the saver
-            self.history.notice(f"could not write the session history: {type(exc).__name__}: {exc}")
-
-    def save(self) -> None:
-        if self.history.state_path is None:
-            return
-        try:
-            self.history.save()
-        except OSError as exc:
-            self.history.notice(f"could not save {self.history.state_path}: {exc.strerror or exc}")
-        except Exception as exc:  # whatever it is, the next save must still happen
-            self.history.notice(f"could not save {self.history.state_path}: {type(exc).__name__}: {exc}")
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def close(self) -> None:
-        """The last write and save, then the durable history closes."""
-        self.stop()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5.0)
-        self.write_sessions()
-        self.save()
-        self.history.close()
-        if self.store is not None:
-            self.store.close()
 
 
 class App:
