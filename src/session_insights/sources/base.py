@@ -33,7 +33,7 @@ import orjson
 from ..events import Rating, SessionMark, TicketUpdate, ToolCall, UsageEvent
 from ..history import TokenHistory
 from . import tail as tail_module
-from .tail import FileTail, Position, open_regular
+from .tail import CompressedTail, FileTail, Position, open_regular, open_tail
 
 Record = UsageEvent | ToolCall | TicketUpdate | Rating | SessionMark
 PARALLEL_MIN_BYTES = 64 * 1024 * 1024  # below this, starting processes costs more than it saves
@@ -155,7 +155,7 @@ class LineSource:
                 raise SourceError(f"{self.kind}: {root} does not exist") from None
             except OSError as exc:  # a link loop, a folder on the way that cannot be entered
                 raise SourceError(f"{self.kind}: cannot read {root} ({exc.strerror or exc})") from None
-        self.tails: dict[str, FileTail] = {}
+        self.tails: dict[str, FileTail | CompressedTail] = {}
         self._to_resume: set[str] = set()  # files read before a restart whose context is not rebuilt yet
         self._whole_seen: dict[str, tuple[int, int, int, int]] = {}  # file -> (inode, device, size, mtime_ns) read
         self.label = f"{self.kind}:{','.join(str(r) for r in self.roots)}"
@@ -236,8 +236,8 @@ class LineSource:
     def resume(self, file: str, head: Iterable[bytes]) -> None:
         """Rebuild per-file context from lines read before a restart (none by default)."""
 
-    def _open_tail(self, path: Path, key: str) -> FileTail:
-        tail = FileTail(path, Position.from_dict(self.history.offset_for(key)))
+    def _open_tail(self, path: Path, key: str) -> FileTail | CompressedTail:
+        tail = open_tail(path, Position.from_dict(self.history.offset_for(key)))
         if tail.pos.offset and type(self).resume is not LineSource.resume:
             self._to_resume.add(key)
         return tail
@@ -245,12 +245,12 @@ class LineSource:
     def _resume_if_grown(self, path: Path, key: str, pos: Position) -> None:
         """Hand a file's already-read head to ``resume`` once, when it first has new bytes
         after a restart (a file read again from its start needs no head)."""
-        offset, size = FileTail(path, Position(**vars(pos))).check()
+        offset, size = open_tail(path, Position(**vars(pos))).check()
         if offset < pos.offset:  # truncated or replaced: read again from its start
             self._to_resume.discard(key)
         elif size > pos.offset:
             self._to_resume.discard(key)
-            self.resume(key, FileTail(path).read_lines(pos.offset))
+            self.resume(key, open_tail(path).read_lines(pos.offset))
 
     def poll(self, max_bytes_per_file: int | None = None) -> int:
         """Read what was appended since the last poll; returns the records queued."""

@@ -11,7 +11,8 @@ most about MAX_LINE_BYTES plus two chunks in memory whatever the file holds. Qui
 - a UTF-8 byte-order mark at the start of a file is not part of its first line;
 - a line longer than MAX_LINE_BYTES is skipped unkept and counted in ``too_long``;
 - only regular files are opened, without blocking (a FIFO named *.jsonl is refused).
-Its position is plain data (``position()``), so a restart reads only new bytes.
+Its position is plain data (``position()``), so a restart reads only new bytes. A
+zstd-compressed log (``*.zst``) does not grow: a CompressedTail reads it whole, once.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 CHUNK_BYTES = 4 * 1024 * 1024
 MAX_LINE_BYTES = 64 * 1024 * 1024  # a longer line is skipped as one bad line
@@ -281,3 +283,94 @@ class FileTail:
                 self.too_long += 1
             return None
         return os.pread(fd, length, start)  # read again: cheaper than keeping every chunk
+
+
+ZSTD_SUFFIX = ".zst"
+
+
+def open_tail(path: str | os.PathLike, position: Position | None = None) -> FileTail | CompressedTail:
+    """The reader for ``path``: a CompressedTail for a ``*.zst`` file, else a FileTail."""
+    if os.fspath(path).endswith(ZSTD_SUFFIX):
+        return CompressedTail(path, position)
+    return FileTail(path, position)
+
+
+class CompressedTail:
+    """The lines of a zstd-compressed log, read whole once: its position is its compressed
+    size and head, so a restart does not read it again; a file whose size or head changed
+    is another and is read again. Memory stays within about MAX_LINE_BYTES plus a chunk."""
+
+    def __init__(self, path: str | os.PathLike, position: Position | None = None):
+        self.path = os.fspath(path)
+        self.pos = position or Position()
+        self.restarts = 0
+        self.too_long = 0
+
+    def position(self) -> dict:
+        return self.pos.as_dict()
+
+    def check(self) -> tuple[int, int]:
+        """(offset to read from, size): the size once read, 0 while it is still to read."""
+        fd = open_regular(self.path)
+        try:
+            st = os.fstat(fd)
+            self._settle(fd, st)
+            return self.pos.offset, st.st_size
+        finally:
+            os.close(fd)
+
+    def _settle(self, fd: int, st: os.stat_result) -> None:
+        pos = self.pos
+        head = os.pread(fd, HEAD_BYTES, 0) if st.st_size else b""
+        if pos.offset and (pos.offset != st.st_size or (pos.head_len, pos.head) != (len(head), head_digest(head))):
+            pos.offset = pos.tail_len = pos.tail = 0
+            self.restarts += 1
+        pos.inode, pos.device = st.st_ino, st.st_dev
+        pos.head_len, pos.head = len(head), head_digest(head)
+
+    def read_lines(self, max_bytes: int | None = None, final: bool = True) -> Iterator[bytes]:
+        """Yield every line of the file if it was not read yet (``max_bytes`` and ``final``
+        do not apply: it is read whole and is finished). OSError if it cannot be opened,
+        if zstandard is missing (it stays unread), or if it is not a readable zstd file
+        (what was read before the fault is kept and the file is not read again)."""
+        fd = open_regular(self.path)
+        with open(fd, "rb", buffering=0) as f:
+            st = os.fstat(fd)
+            self._settle(fd, st)
+            if self.pos.offset:
+                return
+            try:
+                import zstandard
+            except ImportError:
+                raise OSError(f"{ZSTD_SUFFIX} files need the zstandard package; skipped") from None
+            try:
+                yield from self._lines(zstandard.ZstdDecompressor().stream_reader(f, read_across_frames=True))
+            except zstandard.ZstdError as exc:
+                self._read_to(fd, st.st_size)  # what was read is kept; the file will not change
+                raise OSError(f"not a readable zstd file, the rest skipped: {exc}") from None
+            self._read_to(fd, st.st_size)
+
+    def _read_to(self, fd: int, size: int) -> None:
+        self.pos.offset = size
+        self.pos.tail_len, self.pos.tail = tail_at(fd, size)
+
+    def _lines(self, reader: BinaryIO) -> Iterator[bytes]:
+        carry, long, first = b"", False, True
+        while chunk := reader.read(CHUNK_BYTES):
+            if first:
+                chunk, first = chunk.removeprefix(BOM), False
+            lines = (carry + chunk).split(b"\n")
+            carry = lines.pop()
+            for line in lines:
+                if long:  # the end of a line already counted too long
+                    long = False
+                elif len(line) > MAX_LINE_BYTES:
+                    self.too_long += 1
+                else:
+                    yield line
+            if len(carry) > MAX_LINE_BYTES:
+                if not long:
+                    self.too_long += 1
+                carry, long = b"", True
+        if carry and not long:
+            yield carry
