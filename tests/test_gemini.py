@@ -745,3 +745,56 @@ def test_no_default_gemini_folder_is_a_one_line_error(tmp_path, monkeypatch):
     monkeypatch.delenv("GEMINI_CLI_HOME", raising=False)
     with pytest.raises(SourceError, match="no Gemini CLI chats found"):
         open_source("gemini", TokenHistory())
+
+
+# --- recordings of the real CLI, and ids scoped by session ------------------------------
+# tests/fixtures/gemini/: two recordings Gemini CLI 0.61.0 wrote (`gemini -p`, scratch HOME)
+# against mock_api.py beside them on 127.0.0.1, which answered with known usageMetadata:
+# gemini-2.5-flash {prompt 12,000 with 8,000 cached, candidates 300, thoughts 200} and
+# gemini-2.5-pro {prompt 30,000 with 20,000 cached, candidates 1,100, thoughts 400}.
+FIXTURES = Path(__file__).parent / "fixtures" / "gemini"
+FLASH_SESSION = "9fb0a7dd-ee1d-4281-9d53-8f308e1ef256"
+PRO_SESSION = "81365097-4b1d-4248-895b-3c9655f4b21d"
+GENUINE_TRUTH = {FLASH: (1, 4_000, 8_000, 500, 200), PRO: (1, 10_000, 20_000, 1_500, 400)}
+
+
+def copy_recordings(root: Path, message_id: str | None = None) -> None:
+    """The two recordings in one project's chats; with ``message_id``, the model's
+    message of each under that id (a caller may give its own ids, such as "m2")."""
+    for path in FIXTURES.glob("session-*.jsonl"):
+        lines = path.read_bytes().splitlines(keepends=True)
+        if message_id is not None:
+            for i, line in enumerate(lines):
+                record = orjson.loads(line)
+                if record.get("type") == "gemini":
+                    lines[i] = orjson.dumps({**record, "id": message_id}) + b"\n"
+        (chats_dir(root) / path.name).write_bytes(b"".join(lines))
+
+
+def test_recordings_of_gemini_cli_read_as_the_usage_its_api_answered(tmp_path):
+    copy_recordings(tmp_path)
+    snap = read(f"gemini:{tmp_path}")
+    assert {model: figures(row) for model, row in snap["by_model"].items()} == GENUINE_TRUTH
+    assert {name: row["requests"] for name, row in snap["sessions"].items()} == {FLASH_SESSION: 1, PRO_SESSION: 1}
+    assert snap["errors"]["bad_lines"] == 0
+
+
+def test_two_sessions_messages_of_one_id_are_two_requests(tmp_path):
+    # Keyed by the id alone, the second session's "m2" replaced the first's: one request lost.
+    copy_recordings(tmp_path, message_id="m2")
+    snap = read(f"gemini:{tmp_path}")
+    assert {model: figures(row) for model, row in snap["by_model"].items()} == GENUINE_TRUTH
+    assert snap["totals"]["requests"] == 2
+
+
+def test_two_sessions_tool_calls_of_one_id_are_two_calls(tmp_path):
+    folder = chats_dir(tmp_path)
+    for session, name in (
+        (SESSION, "session-2025-11-20T10-00-8f0c6f7e.jsonl"),
+        (LEGACY, "session-2025-11-21T09-00-3a9e1b2c.jsonl"),
+    ):
+        done = call("call-1", "read_file", "success", "2025-11-20T10:00:06.000Z")
+        (folder / name).write_bytes(jsonl(meta(session), gemini("m2", "2025-11-20T10:00:05.000Z", T1, calls=[done])))
+    snap = read(f"gemini:{tmp_path}")
+    assert figures(snap["by_model"][FLASH]) == (2, 8_000, 16_000, 1_000, 400)
+    assert snap["tools"]["read_file"]["calls"] == 2

@@ -26,8 +26,10 @@ Quirks kept here:
   messages past it count (a legacy session Gemini CLI rewound while we were stopped may
   lose the requests recorded over the rewound ones).
 
-Across files, a message or tool call counts once by id: resuming a legacy session copies
-it, message by message, into a ``.jsonl`` beside it.
+Across files, a message or tool call counts once by its session and id: resuming a
+legacy session copies it, message by message, into a ``.jsonl`` beside it under the same
+session id. Ids are unique within a session only (a caller may give its own, such as
+"m2"), so two sessions' messages of one id are two requests.
 """
 
 from __future__ import annotations
@@ -81,13 +83,20 @@ def is_recording(path: Path) -> bool:
 class _Chat:
     """What a recording's metadata says about the messages after it."""
 
-    __slots__ = ("session", "tier")
+    __slots__ = ("path", "session", "tier")
 
     def __init__(self, path: str):
         p = Path(path)
         nested = p.parent.parent.name == "chats" and not p.name.startswith("session-")
+        self.path = path
         self.session: str | None = None
         self.tier = SUBAGENT_TIER if nested else MAIN_TIER
+
+    @property
+    def scope(self) -> str:
+        """What message and tool call ids are unique within: the session (a file that
+        names none, its path)."""
+        return f"session:{self.session}" if self.session else f"file:{self.path}"
 
     def update(self, meta: dict) -> None:
         session = meta.get("sessionId")
@@ -107,8 +116,8 @@ class GeminiSource(LineSource):
     def __init__(self, path: str | os.PathLike | list[Path] | None, history: TokenHistory):
         super().__init__(path, history)
         self._chats: dict[str, _Chat] = {}
-        self._counted = Memory(_MAX_REMEMBERED)  # message id -> hash of its counted UsageEvent
-        self._done_calls = Memory(_MAX_REMEMBERED)  # tool call ids counted
+        self._counted = Memory(_MAX_REMEMBERED)  # request key -> hash of its counted UsageEvent
+        self._done_calls = Memory(_MAX_REMEMBERED)  # (scope, tool call id) counted
         self._legacy_bad: dict[str, int] = {}  # file -> bad messages already counted
 
     # --- files ---------------------------------------------------------------------
@@ -210,7 +219,7 @@ class GeminiSource(LineSource):
                 session=chat.session,
                 provider="google",
                 source="gemini",
-                request_key=f"{REWRITE_MARK}gemini:{msg_id}",
+                request_key=f"{REWRITE_MARK}gemini:{chat.scope}:{msg_id}",
                 tools=[n for n in called if isinstance(n, str) and n.strip()] or None,
                 **gemini_cli_usage(tokens),
             )
@@ -218,12 +227,12 @@ class GeminiSource(LineSource):
         out: list[Record] = []
         if event is not None:
             signature = hash(event)
-            if self._counted.get(msg_id) != signature:
-                self._counted.remember(msg_id, signature)
+            if self._counted.get(event.request_key) != signature:
+                self._counted.remember(event.request_key, signature)
                 out.append(event)
         for call_id, record in filter(None, finished):
-            if call_id not in self._done_calls:
-                self._done_calls.remember(call_id)
+            if (chat.scope, call_id) not in self._done_calls:
+                self._done_calls.remember((chat.scope, call_id))
                 out.append(record)
         return out
 
