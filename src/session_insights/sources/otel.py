@@ -5,19 +5,15 @@ dumping ``ExportTraceServiceRequest`` bodies): ``{"resourceSpans": [{"resource":
 {"attributes": [...]}, "scopeSpans": [{"scope": {...}, "spans": [{traceId, spanId,
 parentSpanId, name, kind, startTimeUnixNano, endTimeUnixNano, attributes: [{key, value:
 {stringValue | intValue | doubleValue | boolValue | ...}}], status: {code}}]}]}]}``.
-A line may also hold one span on its own with a flat ``attributes`` object (as some
-exporters write), with ids and times under the OTLP names or their snake_case forms.
+A line may also hold one span on its own with a flat ``attributes`` object (as the SDK's
+ConsoleSpanExporter writes). Decoding, and which attributes are read, is ``otel_spans``.
 
 Quirks kept here:
-- 64-bit integers (token counts, nanosecond times) are JSON strings in OTLP JSON;
-  numbers are accepted too, and a whole-number double (JavaScript SDKs) as a count;
 - ``gen_ai.usage.input_tokens`` includes cache reads and cache writes:
   ``normalize.otel_usage`` subtracts both, under every spelling instrumentations write
   (``cache_write.input_tokens`` from the Anthropic SDK, ``cache_creation.input_tokens``
   and ``reasoning_tokens`` from OpenLLMetry, the underscore forms), and takes the SDK's
-  ``anthropic.usage.cache_creation.ephemeral_1h_input_tokens`` as the 1-hour writes. The
-  deprecated ``gen_ai.usage.prompt_tokens`` / ``completion_tokens`` are read when the
-  current names are absent;
+  ``anthropic.usage.cache_creation.ephemeral_1h_input_tokens`` as the 1-hour writes;
 - model: ``gen_ai.response.model``, else ``gen_ai.request.model``, else "unrecorded"
   (counted, shown unpriced, never a silent $0);
 - provider: ``gen_ai.provider.name``, else the older ``gen_ai.system``; OTel's own ids
@@ -41,54 +37,24 @@ Quirks kept here:
   ``gen_ai.tool.name`` (else the span name after "execute_tool "); a call failed when its
   status is ERROR or it has an ``error.type``.
 
-Only the attributes named here are decoded: message content, tool arguments and
-results are never read into anything.
+Message content, tool arguments and results are never read into anything.
 """
 
 from __future__ import annotations
 
-import math
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, NamedTuple
 
 import orjson
 
-from ..events import ToolCall, check_duration_ms, check_ts, iso_ts, shown, usage_event
+from ..events import ToolCall, check_duration_ms, usage_event
 from ..history import TokenHistory
-from ..normalize import OTEL_CACHE_WRITE_1H, OTEL_USAGE_KEYS, canonical_provider, otel_usage
+from ..normalize import canonical_provider, otel_usage
 from .base import BAD_LINE, LineSource, Memory, Record, bad_reason
 from .otel_copies import UNRECORDED_MODEL, Copies, response_key, twin_notice
+from .otel_spans import EXECUTE_TOOL, Span, spans_of, usage_attributes
 
-EXECUTE_TOOL = "execute_tool"
-
-# Every spelling of every count (normalize.OTEL_USAGE_KEYS): a span with one carries usage.
-USAGE_KEYS = frozenset(OTEL_USAGE_KEYS)
-# Names from semantic conventions before 1.27, renamed since.
-_DEPRECATED_USAGE = {
-    "gen_ai.usage.prompt_tokens": "gen_ai.usage.input_tokens",
-    "gen_ai.usage.completion_tokens": "gen_ai.usage.output_tokens",
-}
-_ANY_USAGE = USAGE_KEYS | set(_DEPRECATED_USAGE)
-_COUNTS = USAGE_KEYS | {OTEL_CACHE_WRITE_1H}
-_WANTED = (
-    _ANY_USAGE
-    | _COUNTS
-    | {
-        "gen_ai.operation.name",
-        "gen_ai.response.id",
-        "gen_ai.request.model",
-        "gen_ai.response.model",
-        "gen_ai.provider.name",
-        "gen_ai.system",
-        "gen_ai.agent.name",
-        "gen_ai.conversation.id",
-        "session.id",
-        "gen_ai.tool.name",
-        "error.type",
-    }
-)
 # OTel provider ids -> the provider we price under.
 _OTEL_PROVIDERS = {
     "gcp.gemini": "google",
@@ -98,173 +64,8 @@ _OTEL_PROVIDERS = {
     "azure.ai.openai": "openai",
     "az.ai.openai": "openai",
 }
-_ERROR_CODES = (2, "2", "STATUS_CODE_ERROR", "ERROR")
 # Bounded memory of spans seen: enough for the traces still being written.
 MAX_REMEMBERED_SPANS = 100_000
-
-
-class Span(NamedTuple):
-    """The parts of one span we read."""
-
-    trace: str | None
-    span_id: str | None
-    parent: str | None
-    name: str
-    start_ns: int | None
-    end_ns: int | None
-    attributes: dict[str, Any]
-    resource: dict[str, Any]
-    error: bool
-
-    @property
-    def has_usage(self) -> bool:
-        return any(key in self.attributes for key in _ANY_USAGE)
-
-
-def _any_value(value: object) -> Any:
-    """The scalar an OTLP ``AnyValue`` holds (None for arrays, maps and bytes)."""
-    if not isinstance(value, dict):
-        raise TypeError(f"an attribute value must be an object, got {value!r}")
-    if "stringValue" in value:
-        return value["stringValue"]
-    if "intValue" in value:
-        raw = value["intValue"]  # int64: a JSON string in OTLP JSON
-        if isinstance(raw, str) and raw.lstrip("-").isascii() and raw.lstrip("-").isdigit():
-            if len(raw) > 20:  # an int64 has at most 19 digits; int() refuses 4,300 and more
-                raise ValueError(f"intValue out of range, got a number of {len(raw):,} digits")
-            return int(raw)
-        if isinstance(raw, bool) or not isinstance(raw, int):
-            raise ValueError(f"intValue must be a whole number, got {raw!r}")
-        return raw
-    if "doubleValue" in value:
-        return float(value["doubleValue"])
-    if "boolValue" in value:
-        return bool(value["boolValue"])
-    return None
-
-
-def _otlp_attributes(attributes: object) -> dict[str, Any]:
-    if attributes is None:
-        return {}
-    if not isinstance(attributes, list):
-        raise TypeError("attributes must be a list of {key, value}")
-    return {kv["key"]: _any_value(kv.get("value")) for kv in attributes if kv["key"] in _WANTED}
-
-
-def _flat_attributes(attributes: object) -> dict[str, Any]:
-    if attributes is None:
-        return {}
-    if not isinstance(attributes, dict):
-        raise TypeError("a span's flat attributes must be an object")
-    return {key: attributes[key] for key in _WANTED if key in attributes}
-
-
-def _id(value: object) -> str | None:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise TypeError(f"span and trace ids must be strings, got {value!r}")
-    return value
-
-
-def _nanos(value: object, field: str) -> int | None:
-    """Epoch nanoseconds from a fixed64 (string or number) or an ISO 8601 time, within
-    the times ``events.check_ts`` accepts (a 400-digit string is a bad line, not a float
-    overflow)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        if not (value.isascii() and value.isdigit()):
-            return round(iso_ts(value, field) * 1e9)
-        if len(value) > 30:  # nanoseconds until 2100 have 19 digits; int() refuses 4,300+
-            raise ValueError(f"{field} out of range, got a number of {len(value):,} digits")
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{field} must be epoch nanoseconds, got {shown(value)}")
-    check_ts(value // 1_000_000_000, field)  # whole seconds: no float of a huge int
-    return value
-
-
-def _is_error(status: object) -> bool:
-    if not isinstance(status, dict):
-        return False
-    return status.get("code", status.get("status_code")) in _ERROR_CODES
-
-
-def _otlp_span(span: dict, resource: dict[str, Any]) -> Span:
-    return Span(
-        _id(span.get("traceId")),
-        _id(span.get("spanId")),
-        _id(span.get("parentSpanId")),
-        str(span.get("name") or ""),
-        _nanos(span.get("startTimeUnixNano"), "startTimeUnixNano"),
-        _nanos(span.get("endTimeUnixNano"), "endTimeUnixNano"),
-        _otlp_attributes(span.get("attributes")),
-        resource,
-        _is_error(span.get("status")),
-    )
-
-
-def _flat_span(span: dict) -> Span:
-    context = span.get("context") if isinstance(span.get("context"), dict) else {}
-
-    def first(*keys: str, where: Mapping = span) -> object:
-        return next((where[k] for k in keys if where.get(k) not in (None, "")), None)
-
-    return Span(
-        _id(first("traceId", "trace_id") or first("trace_id", where=context)),
-        _id(first("spanId", "span_id") or first("span_id", where=context)),
-        _id(first("parentSpanId", "parent_span_id", "parent_id")),
-        str(span.get("name") or ""),
-        _nanos(first("startTimeUnixNano", "start_time_unix_nano", "start_time"), "span start time"),
-        _nanos(first("endTimeUnixNano", "end_time_unix_nano", "end_time"), "span end time"),
-        _flat_attributes(span.get("attributes")),
-        _flat_attributes(
-            span.get("resource", {}).get("attributes") if isinstance(span.get("resource"), dict) else None
-        ),
-        _is_error(span.get("status")),
-    )
-
-
-def spans_of(obj: object) -> Iterator[Span | Exception]:
-    """The spans one line holds; a span that cannot be read comes out as its error.
-
-    Raises ValueError or TypeError when the line as a whole is not an export or a span.
-    """
-    if not isinstance(obj, dict):
-        raise TypeError("an OTLP JSON line must be an object")
-    batches = obj.get("resourceSpans")
-    if batches is None:
-        if any(k in obj for k in ("spanId", "span_id", "context")):
-            try:
-                yield _flat_span(obj)
-            except BAD_LINE as exc:
-                yield exc
-            return
-        raise ValueError("neither an OTLP trace export (resourceSpans) nor a span")
-    if not isinstance(batches, list):
-        raise TypeError("resourceSpans must be a list")
-    for batch in batches:
-        if not isinstance(batch, dict):
-            raise TypeError("a resourceSpans entry must be an object")
-        resource = batch.get("resource") or {}
-        try:
-            resource_attrs = _otlp_attributes(resource.get("attributes"))
-        except BAD_LINE as exc:
-            yield exc
-            resource_attrs = {}
-        scopes = batch.get("scopeSpans") or []
-        if not isinstance(scopes, list):
-            raise TypeError("scopeSpans must be a list")
-        for scope in scopes:
-            spans = scope.get("spans") or []
-            if not isinstance(spans, list):
-                raise TypeError("spans must be a list")
-            for span in spans:
-                try:
-                    yield _otlp_span(span, resource_attrs)
-                except BAD_LINE as exc:
-                    yield exc
 
 
 def _label(*values: object) -> str | None:
@@ -284,23 +85,6 @@ def _provider(span: Span) -> str | None:
         return canonical_provider(_OTEL_PROVIDERS.get(name, name))
     except ValueError:
         return name  # a provider we do not price under: prices match by model alone
-
-
-def _usage_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
-    """Token attributes under their current names, whole-number doubles as ints."""
-    usage = {}
-    for old, new in _DEPRECATED_USAGE.items():
-        if old in attributes and new not in attributes:
-            usage[new] = attributes[old]
-    usage.update((k, attributes[k]) for k in _COUNTS if k in attributes)
-    for key, value in usage.items():
-        if value is None:  # an array, a map or bytes where a count belongs
-            raise ValueError(f"{key} must be a number of tokens")
-        # A count as a string (flat exporters) or a whole-number double (JavaScript SDKs).
-        digits = isinstance(value, str) and value.isascii() and value.isdigit()
-        if digits or (isinstance(value, float) and math.isfinite(value) and value.is_integer()):
-            usage[key] = int(value)
-    return usage
 
 
 def _seconds(span: Span) -> tuple[float, float]:
@@ -406,7 +190,7 @@ class OtelSource(LineSource):
         """The request of a usage span: once per response however many instrumentations
         export it (``otel_copies``), and a notice for a likely copy that names no response."""
         attrs = span.attributes
-        counts = otel_usage(_usage_attributes(attrs))
+        counts = otel_usage(usage_attributes(attrs))
         model = _label(attrs.get("gen_ai.response.model"), attrs.get("gen_ai.request.model")) or UNRECORDED_MODEL
         provider, response_id = _provider(span), _label(attrs.get("gen_ai.response.id"))
         if response_id:

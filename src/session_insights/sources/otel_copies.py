@@ -27,7 +27,7 @@ from ..history import REWRITE_MARK
 from .base import Memory
 
 UNRECORDED_MODEL = "unrecorded"
-MAX_RESPONSES = 100_000  # responses remembered: enough for the calls still being exported
+MAX_RESPONSES = 20_000  # responses remembered: two exporters write one call seconds apart
 RECENT_CALLS = 256  # calls compared for a likely duplicate: two exporters write close together
 
 
