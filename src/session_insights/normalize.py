@@ -112,8 +112,9 @@ def deepseek_usage(usage: Mapping[str, Any]) -> Counts:
 
 
 # OpenTelemetry GenAI token attributes, each field under every spelling in use, the
-# semantic conventions' own first: the Anthropic SDK's own spans write
-# ``cache_write.input_tokens``; OpenLLMetry writes ``cache_creation.input_tokens`` (its
+# semantic conventions' own first: the Anthropic SDK's own spans and
+# opentelemetry-util-genai (behind the contrib instrumentations, google-genai's among
+# them) write ``cache_write.input_tokens``; OpenLLMetry writes ``cache_creation.input_tokens`` (its
 # older releases the underscore forms, which it still lists as deprecated) and, for
 # OpenAI, ``reasoning_tokens``.
 OTEL_INPUT = "gen_ai.usage.input_tokens"
