@@ -439,3 +439,229 @@ def test_discovery_finds_rollouts_reached_through_a_folder_link(tmp_path, monkey
     monkeypatch.setenv("HOME", str(tmp_path / "nohome"))
     monkeypatch.delenv("CLAUDE_CONFIG_DIR", raising=False)
     assert discover() == ["codex"]
+
+
+# --- Genuine rollouts, written by Codex CLI 0.171.0 (npm @openai/codex) ---------------------
+# Made with `codex exec` under a scratch CODEX_HOME whose config.toml points a model provider
+# (id "anthropic", model claude-haiku-4-5, wire_api "responses") at a mock Responses API on
+# 127.0.0.1 that streams the replies and usage in each folder's mock-script.json; see
+# tests/fixtures/codex/README.md for the truth of each. Claude Haiku 4.5 prices a 5-minute
+# cache write ($1.25/M) apart from fresh input ($1/M): cache reads $0.10/M, output $5/M.
+FIXTURES = Path(__file__).parent / "fixtures" / "codex"
+TOOLS_DIR = FIXTURES / "cache-writes-and-tool-failures"
+TOOLS_ROLLOUT = TOOLS_DIR / "rollout-2026-12-01T23-50-51-01a23404-adba-70b3-b7fb-f88500210b36.jsonl"
+HAIKU = "claude-haiku-4-5"
+NOW = datetime(2026, 12, 2, tzinfo=UTC).timestamp()
+
+
+def snap_of(*paths: Path, history: TokenHistory | None = None) -> tuple[TokenHistory, dict]:
+    history = history or TokenHistory()
+    for path in paths:
+        open_source(f"codex:{path}", history).poll()
+    history.drain()
+    return history, history.snapshot(now_ts=NOW)
+
+
+def tokens_of(t: dict) -> tuple:
+    return (
+        t["requests"],
+        t["input_tokens"],
+        t["cache_read_tokens"],
+        t["cache_write_tokens"],
+        t["output_tokens"],
+    )
+
+
+def genuine_lines(path: Path = TOOLS_ROLLOUT) -> list[dict]:
+    return [orjson.loads(x) for x in path.read_bytes().splitlines() if x.strip()]
+
+
+def test_codex_cache_writes_are_priced_as_cache_writes_not_fresh_input(tmp_path):
+    """Two responses: 12,000 input of which 8,000 cache reads and 3,000 cache writes, then
+    13,000 / 11,000 / 1,500. Fresh input is 1,000 + 500; read as fresh, the writes were
+    billed at $1/M instead of $1.25/M and missing from cache writes ($0.0109, not $0.012025)."""
+    _, snap = snap_of(TOOLS_ROLLOUT)
+    assert tokens_of(snap["totals"]) == (2, 1_500, 19_000, 4_500, 600)
+    assert snap["totals"]["cost_usd"] == pytest.approx(0.012025)
+    assert snap["by_model"][HAIKU]["requests"] == 2
+
+
+def test_genuine_forks_count_only_their_own_requests():
+    """``codex exec fork`` continues the parent's totals in a file of its own (4,000 more
+    input: 500 fresh, 2,500 read, 1,000 written, 60 out); a ``spawn_agent`` with
+    ``fork_context`` copies the parent's history into a subagent rollout."""
+    _, snap = snap_of(TOOLS_DIR)
+    assert tokens_of(snap["totals"]) == (3, 2_000, 21_500, 5_500, 660)
+    assert snap["totals"]["cost_usd"] == pytest.approx(0.014325)
+    _, snap = snap_of(FIXTURES / "spawn-fork")
+    assert tokens_of(snap["totals"]) == (4, 1_900, 5_500, 2_800, 260)
+    assert snap["totals"]["cost_usd"] == pytest.approx(0.00725)
+    assert snap["by_tier"]["subagent"]["requests"] == 1
+    assert (snap["tools"]["spawn_agent"]["calls"], snap["tools"]["spawn_agent"]["failures"]) == (1, 0)
+
+
+def test_failed_codex_tool_calls_count_as_failures():
+    """exec_command's ``Process exited with code 3``, a spawn_agent answered ``unknown
+    agent_type``, a wait_agent on a target ``not_found`` and a call Codex could not route
+    (``unsupported call: shell``) each failed; ``echo ok`` did not."""
+    _, snap = snap_of(TOOLS_ROLLOUT)
+    tools = {name: (row["calls"], row["failures"]) for name, row in snap["tools"].items()}
+    assert tools == {"exec_command": (2, 1), "spawn_agent": (1, 1), "wait_agent": (1, 1)}
+    _, snap = snap_of(FIXTURES / "unsupported-call")
+    assert (snap["tools"]["shell"]["calls"], snap["tools"]["shell"]["failures"]) == (1, 1)
+
+
+def test_a_failed_item_completed_marks_its_call_failed_whatever_its_output_says(tmp_path):
+    s = uuid7(200)
+    path = write(
+        tmp_path / "r.jsonl",
+        [
+            meta(200, s),
+            turn(200, "gpt-5"),
+            call(201, "view_image", "call_v", {"path": "a.png"}),
+            line(
+                202,
+                "event_msg",
+                {"type": "item_completed", "item": {"type": "ImageView", "id": "call_v", "status": "failed"}},
+            ),
+            output(202, "call_v", "done"),
+            tokens(203, (1_000, 0, 10, 0)),
+        ],
+    )
+    _, snap = read(f"codex:{path}")
+    assert (snap["tools"]["view_image"]["calls"], snap["tools"]["view_image"]["failures"]) == (1, 1)
+
+
+def test_token_usage_records_alone_count_each_response(tmp_path):
+    """Some clients write only ``token_usage_record`` lines (one per response, its own
+    usage beside the thread's totals): the genuine rollout without its token_count lines."""
+    lines = [x for x in genuine_lines() if x["payload"].get("type") != "token_count"]
+    _, snap = snap_of(write(tmp_path / "only-records.jsonl", lines))
+    assert tokens_of(snap["totals"]) == (2, 1_500, 19_000, 4_500, 600)
+    assert snap["totals"]["cost_usd"] == pytest.approx(0.012025)
+
+
+def test_token_usage_records_beside_token_counts_count_once(tmp_path):
+    """Both kinds, as Codex 0.171 writes them (each record before the token_count that
+    repeats its totals), in either order, and a record copied from another thread."""
+    lines = genuine_lines()
+    records = [x for x in lines if x["type"] == "token_usage_record"]
+    swapped, waiting = [], list(records)
+    for x in lines:
+        if x["type"] != "token_usage_record":
+            swapped.append(x)
+        if x["payload"].get("type") == "token_count":
+            swapped.append(waiting.pop(0))  # each record after its token_count instead
+    foreign = orjson.loads(orjson.dumps(records))
+    for x in foreign:
+        x["payload"]["thread_id"] = MAIN  # another thread's response, copied in
+    for name, body in (("as-written", lines), ("swapped", swapped), ("foreign", lines + foreign)):
+        _, snap = snap_of(write(tmp_path / f"{name}.jsonl", body))
+        assert tokens_of(snap["totals"]) == (2, 1_500, 19_000, 4_500, 600), name
+        assert snap["totals"]["cost_usd"] == pytest.approx(0.012025), name
+
+
+def test_token_counts_before_any_turn_context_take_the_model_a_later_line_names(tmp_path):
+    """Older Codex wrote no model metadata before its token counts: the genuine rollout
+    with its turn_context moved after them. Its requests are the session's model's."""
+    lines = genuine_lines()
+    contexts = [x for x in lines if x["type"] == "turn_context"]
+    late = [x for x in lines if x["type"] != "turn_context"] + contexts
+    _, snap = snap_of(write(tmp_path / "late-context.jsonl", late))
+    assert tokens_of(snap["totals"]) == (2, 1_500, 19_000, 4_500, 600)
+    assert snap["by_model"][HAIKU]["requests"] == 2
+    assert snap["totals"]["cost_usd"] == pytest.approx(0.012025)
+    assert snap["errors"]["bad_lines"] == 0
+
+
+def test_token_counts_no_line_names_the_model_of_are_kept_unpriced(tmp_path):
+    lines = [x for x in genuine_lines() if x["type"] != "turn_context"]
+    _, snap = snap_of(write(tmp_path / "no-context.jsonl", lines))
+    assert tokens_of(snap["totals"]) == (2, 1_500, 19_000, 4_500, 600)
+    assert snap["by_model"]["unknown model"]["requests"] == 2
+    assert "unknown model" in snap["unpriced_models"]
+    assert snap["errors"]["bad_lines"] == 0
+
+
+def test_a_request_without_a_model_counted_before_a_restart_is_not_counted_again(tmp_path):
+    state = tmp_path / "state.toml"
+    path = write(tmp_path / "live" / "r.jsonl", [x for x in genuine_lines() if x["type"] != "turn_context"])
+    history = TokenHistory(state_path=state)
+    open_source(f"codex:{path.parent}", history).poll()
+    history.drain()
+    history.save()
+    with path.open("ab") as f:
+        f.write(orjson.dumps(tokens(9_000, (26_000, 19_500, 700, 100), (1_000, 500, 100, 0))) + b"\n")
+    restarted = TokenHistory(state_path=state)
+    open_source(f"codex:{path.parent}", restarted).poll()
+    restarted.drain()
+    assert restarted.snapshot(now_ts=NOW)["by_model"]["unknown model"]["requests"] == 3
+
+
+def test_a_branch_with_its_own_id_does_not_count_its_parents_copied_history(tmp_path):
+    """A branch that names no parent (no forked_from_id) but copies the parent's
+    session_meta and history in. Parent: 6,000 fresh + 4,000 read + 500 out of gpt-5
+    ($0.013); the branch's own request 1,000 + 4,000 + 300 ($0.00475). Counted again under
+    the branch's id, the copy made 3 requests and $0.03075."""
+    home = tmp_path / "sessions"
+    write(home / "parent.jsonl", [meta(0, MAIN), turn(1, "gpt-5"), tokens(5, (10_000, 4_000, 500, 200))])
+    write(
+        home / "branch.jsonl",
+        [
+            meta(3600, FORK),
+            meta(3600.01, MAIN),
+            turn(3600.01, "gpt-5"),
+            tokens(3600.02, (10_000, 4_000, 500, 200)),
+            turn(3660, "gpt-5", uuid7(3660, 3)),
+            tokens(3665, (15_000, 8_000, 800, 300), (5_000, 4_000, 300, 100)),
+        ],
+    )
+    _, snap = read(f"codex:{home}")
+    assert (snap["totals"]["requests"], snap["totals"]["input_tokens"], snap["totals"]["cache_read_tokens"]) == (
+        2,
+        6_000 + 1_000,
+        4_000 + 4_000,
+    )
+    assert snap["totals"]["output_tokens"] == 500 + 300
+    assert snap["totals"]["cost_usd"] == pytest.approx(0.013 + 0.00475)
+    assert snap["sessions"][FORK]["requests"] == 1
+
+
+def zst(path: Path, data: bytes) -> Path:
+    import zstandard
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(zstandard.ZstdCompressor().compress(data))
+    return path
+
+
+def test_a_compressed_rollout_is_read_and_not_read_again_after_a_restart(tmp_path):
+    """Codex >= 0.137 compresses a rollout idle for 7 days to rollout-*.jsonl.zst: the
+    genuine rollout compressed, beside its fork still plain (3 requests, $0.014325)."""
+    home = tmp_path / "sessions" / "2026" / "12" / "01"
+    packed = zst(home / (TOOLS_ROLLOUT.name + ".zst"), TOOLS_ROLLOUT.read_bytes())
+    fork = next(p for p in TOOLS_DIR.glob("rollout-*.jsonl") if p != TOOLS_ROLLOUT)
+    shutil.copy(fork, home / fork.name)
+    state = tmp_path / "state.toml"
+    history, snap = snap_of(tmp_path / "sessions", history=TokenHistory(state_path=state))
+    assert tokens_of(snap["totals"]) == (3, 2_000, 21_500, 5_500, 660)
+    assert snap["totals"]["cost_usd"] == pytest.approx(0.014325)
+    assert snap["tools"]["exec_command"]["calls"] == 2
+    assert history.notices == []
+    history.save()
+    restarted, again = snap_of(tmp_path / "sessions", history=TokenHistory(state_path=state))
+    assert restarted.offset_for(str(packed))["offset"] == packed.stat().st_size
+    assert tokens_of(again["totals"]) == (3, 2_000, 21_500, 5_500, 660)
+    assert again["tools"]["exec_command"]["calls"] == 2  # not read again: no second copy of its tools
+
+
+def test_files_not_read_are_named_in_a_notice_with_why(tmp_path):
+    home = tmp_path / "sessions"
+    broken = home / "rollout-2026-12-01T00-00-00-x.jsonl.zst"
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(b"not zstd at all")
+    (home / "rollout-2026-12-01T00-00-00-y.jsonl.gz").write_bytes(b"\x1f\x8b")
+    history, snap = snap_of(home)
+    assert snap["totals"]["requests"] == 0
+    assert any(str(broken) in n and "not a readable zstd file" in n for n in history.notices)
+    assert any("jsonl.gz" in n and "skipped" in n and "not a rollout" in n for n in history.notices)

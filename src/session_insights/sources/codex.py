@@ -1,22 +1,27 @@
-"""``codex[:DIR]`` — Codex CLI rollouts (``sessions/YYYY/MM/DD/rollout-<time>-<id>.jsonl``).
+"""``codex[:DIR]`` — Codex CLI rollouts (``sessions/YYYY/MM/DD/rollout-<time>-<id>.jsonl``,
+compressed to ``.jsonl.zst`` once idle for 7 days: read whole, once).
 
 Every line is ``{timestamp, type, payload}``. Quirks kept here:
 - ``session_meta`` opens a file and names its session (the first one: a fork copies its
   parent's ``session_meta`` in too); ``source.subagent`` marks a subagent's rollout;
-- ``turn_context`` names the model the following turns use;
+- ``turn_context`` names the model the following turns use. Older Codex wrote none: a
+  request before any is the model's a later line names, else ``UNKNOWN_MODEL`` (unpriced);
 - ``event_msg`` / ``token_count`` carries *cumulative* ``total_token_usage``: a request
   is the growth since the previous one. Codex writes the same totals more than once
   (repeats are skipped); a total that went backwards counts its ``last_token_usage``.
-  OpenAI's input includes ``cached_input_tokens`` and output includes
-  ``reasoning_output_tokens`` (DESIGN §2). The latest ``rate_limits`` are kept for display;
-- a forked rollout (``forked_from_id``, or a subagent's ``parent_thread_id``) starts by
-  replaying its parent's history, token counts included, all re-stamped at the fork.
-  Those counts were the parent's: they set the baseline and are not counted. The replay
-  ends at the first turn whose id (a UUIDv7) was minted at or after the fork, or at the
-  first line written more than ``REPLAY_WINDOW_S`` after it;
+  OpenAI's input includes ``cached_input_tokens`` and (Codex >= ~0.145)
+  ``cache_write_input_tokens``; output includes ``reasoning_output_tokens`` (DESIGN §2).
+  The latest ``rate_limits`` are kept for display;
+- ``token_usage_record`` (newer Codex; some clients write only these) gives one response's
+  ``usage`` and its thread's totals, before the ``token_count`` that repeats them;
+- a forked rollout (``forked_from_id``, a subagent's ``parent_thread_id``, or a copy of
+  another session's ``session_meta`` before any count) starts by replaying its parent's
+  history, token counts included, all re-stamped at the fork. Those counts were the
+  parent's: they set the baseline and are not counted. The replay ends at the first turn
+  whose id (a UUIDv7) was minted at or after the fork, or at the first line written more
+  than ``REPLAY_WINDOW_S`` after it;
 - ``function_call`` / ``custom_tool_call`` pair with their ``*_output`` by ``call_id``
-  to give tool calls; the shell's exit code and wall time come from the output's
-  metadata or its ``Exit code:`` / ``Wall time:`` header. ``update_plan`` steps give
+  to give tool calls (codex_tools.py says when one failed). ``update_plan`` steps give
   tickets, known by a digest of their text (the text is never kept).
 
 Each request is keyed by session and cumulative totals, so the same rollout read
@@ -25,9 +30,7 @@ twice (moved to ``archived_sessions``, say) counts once.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -39,8 +42,8 @@ from ..events import (
     MAX_TS,
     MIN_TS,
     SessionMark,
-    TicketUpdate,
     ToolCall,
+    UsageEvent,
     check_duration_ms,
     check_name,
     usage_event,
@@ -48,16 +51,23 @@ from ..events import (
 from ..history import TokenHistory
 from .base import BAD_LINE, LineSource, Memory, Record, project_name
 from .claude import MAIN_TIER, SIDECHAIN_TIER, parse_ts
+from .codex_tools import agent_call_ok, plan_tickets, tool_outcome
+from .tail import ZSTD_SUFFIX
 
 REPLAY_WINDOW_S = 2.0  # a fork's replayed history is written within this of the fork itself
 _MAX_OPEN_CALLS = 10_000
-_PLAN_STATUS = {"pending": "todo", "in_progress": "in_progress", "completed": "completed"}
-_EXIT_CODE = re.compile(r"^Exit code: (-?\d+)", re.MULTILINE)
-_WALL_TIME = re.compile(r"^Wall time: ([0-9.]+) seconds", re.MULTILINE)
-_TOTAL_FIELDS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens")
-_KINDS = ("session_meta", "turn_context", "event_msg", "response_item")  # the line types read
-
-Totals = tuple[int, int, int, int]  # input (with cached), cached, output (with reasoning), reasoning
+_TOTAL_FIELDS = (
+    "input_tokens",
+    "cached_input_tokens",
+    "output_tokens",
+    "reasoning_output_tokens",
+    "cache_write_input_tokens",
+)
+_CONTEXT_KINDS = (b'"session_meta"', b'"turn_context"', b'"token_count"', b'"token_usage_record"')
+_KINDS = ("session_meta", "turn_context", "event_msg", "response_item", "token_usage_record")  # the line types read
+UNKNOWN_MODEL = "unknown model"  # a request no line of its rollout names the model of: unpriced
+# input (with cached and cache writes), cached, output (with reasoning), reasoning, cache writes
+Totals = tuple[int, int, int, int, int]
 
 
 def default_roots() -> list[Path]:
@@ -77,7 +87,7 @@ def _totals(usage: object) -> Totals | None:
         if type(value) is not int or value < 0:
             raise ValueError(f"token_count {name} must be a whole number >= 0, got {value!r}")
         values.append(value)
-    return values[0], values[1], values[2], values[3]
+    return values[0], values[1], values[2], values[3], values[4]
 
 
 def _uuid7_time(value: object) -> float | None:
@@ -89,40 +99,6 @@ def _uuid7_time(value: object) -> float | None:
     return (u.int >> 80) / 1000.0 if u.version == 7 else None
 
 
-def _tool_outcome(output: object) -> tuple[bool, float | None]:
-    """(ok, duration in ms if the output states it) from a tool call's output; a stated
-    duration out of range (``1e308`` seconds) raises ValueError."""
-    if isinstance(output, dict):
-        return output.get("success") is not False, None
-    if not isinstance(output, str):
-        return True, None
-    if output.startswith("{"):
-        try:
-            body = orjson.loads(output)
-        except orjson.JSONDecodeError:
-            body = None
-        if isinstance(body, dict):
-            meta = body.get("metadata")
-            if isinstance(meta, dict):
-                code, secs = meta.get("exit_code"), meta.get("duration_seconds")
-                ok = not (isinstance(code, int) and code != 0)
-                if secs is None:
-                    return ok, None
-                if isinstance(secs, bool) or not isinstance(secs, (int, float)):
-                    raise ValueError(f"metadata.duration_seconds must be a number, got {secs!r}")
-                return ok, check_duration_ms(secs * 1000.0, "metadata.duration_seconds")
-            return body.get("success") is not False, None
-    head = output[:400]
-    code, wall = _EXIT_CODE.search(head), _WALL_TIME.search(head)
-    if wall is None:
-        return code is None or int(code.group(1)) == 0, None
-    try:
-        secs = float(wall.group(1))
-    except ValueError:
-        raise ValueError("Wall time must be a number of seconds") from None
-    return code is None or int(code.group(1)) == 0, check_duration_ms(secs * 1000.0, "Wall time")
-
-
 @dataclass
 class _Rollout:
     """What one rollout file has said so far that later lines depend on."""
@@ -132,16 +108,23 @@ class _Rollout:
     model: str | None = None
     provider: str | None = "openai"
     totals: Totals | None = None
+    meta_ts: float = 0.0  # when its session_meta says the session was created
     fork_ts: float | None = None  # set while a fork's replayed history is being read
     replay_started: float | None = None
     calls: Memory = field(default_factory=lambda: Memory(_MAX_OPEN_CALLS))  # call_id -> (name, ts)
     # Tools called since the last token_count: a response's calls are written before its usage.
     turn_tools: dict[str, None] = field(default_factory=dict)
+    # Calls Codex said failed (``item_completed``, status ``failed``) before their output.
+    failed_calls: Memory = field(default_factory=lambda: Memory(_MAX_OPEN_CALLS))
+    # Requests read before any line named the model: named by the next turn_context, or
+    # kept as UNKNOWN_MODEL at the end of the read.
+    pending: list[UsageEvent] = field(default_factory=list)
 
 
 class CodexSource(LineSource):
     kind = "codex"
     logs_name = "Codex CLI logs"
+    pattern = "*.jsonl*"  # a rollout idle for 7 days is compressed to *.jsonl.zst (Codex >= 0.137)
     default_roots = staticmethod(default_roots)
 
     def __init__(self, path: str | os.PathLike | None, history: TokenHistory):
@@ -149,18 +132,47 @@ class CodexSource(LineSource):
         self._files: dict[str, _Rollout] = {}
         self.rate_limits: dict | None = None
 
+    def wanted(self, path: Path) -> bool:
+        """A rollout, plain or compressed; any other ``*.jsonl*`` file is named in a notice."""
+        if path.name.endswith((".jsonl", ".jsonl" + ZSTD_SUFFIX)):
+            return True
+        self.history.notice(f"{self.label}: skipped {path}: not a rollout (*.jsonl or *.jsonl{ZSTD_SUFFIX})")
+        return False
+
     def resume(self, file: str, head: Iterable[bytes]) -> None:
         # Only the lines that carry context: the session, the model, the running totals.
         for line in head:
-            if b'"session_meta"' in line or b'"turn_context"' in line or b'"token_count"' in line:
+            if any(kind in line for kind in _CONTEXT_KINDS):
                 try:
                     self.parse(line, file)
                 except BAD_LINE:
                     continue  # counted as bad when first read
+        rollout = self._files.get(file)
+        if rollout is not None:
+            rollout.pending.clear()  # counted before the restart
+
+    def tail_files(self, files: list[Path], max_bytes_per_file: int | None = None) -> int:
+        """As LineSource's; then the requests no line read named the model of are kept
+        under UNKNOWN_MODEL (unpriced), never dropped."""
+        queued = super().tail_files(files, max_bytes_per_file)
+        for key, rollout in self._files.items():
+            tail = self.tails.get(key)
+            if rollout.pending and tail is not None:
+                self.history.add_read(key, rollout.pending, tail.position())
+                queued += len(rollout.pending)
+                rollout.pending = []
+        return queued
 
     def parse(self, line: bytes, file: str) -> Iterable[Record]:
         # Most bytes are messages and reasoning: skip them before parsing JSON.
-        if not (b'"token_count"' in line or b"_call" in line or b'"turn_context"' in line or b'"session_meta"' in line):
+        if not (
+            b'"token_count"' in line
+            or b"_call" in line
+            or b'"turn_context"' in line
+            or b'"session_meta"' in line
+            or b'"token_usage_record"' in line
+            or (b'"item_completed"' in line and b'"failed"' in line)
+        ):
             return ()
         obj = orjson.loads(line)
         if not isinstance(obj, dict):
@@ -178,6 +190,10 @@ class CodexSource(LineSource):
                 project = project_name(payload.get("cwd"))
                 if rollout.session is not None and project is not None:
                     return [SessionMark(ts, rollout.session, None, project, "codex")]
+            elif rollout.fork_ts is None and rollout.totals is None and payload.get("id") != rollout.session:
+                # A branch that copies another session's history without naming it its
+                # parent (no forked_from_id): the copy starts here.
+                self._start_replay(rollout, rollout.session, rollout.meta_ts, ts)
             return ()  # a later session_meta is a fork's copy of its parent's
         if rollout is None:
             rollout = self._files[file] = _Rollout()
@@ -186,9 +202,18 @@ class CodexSource(LineSource):
         if kind == "turn_context":
             if "model" in payload:  # the model the following turns use
                 rollout.model = check_name("turn_context model", payload["model"])
+                named, rollout.pending = [ev._replace(model=rollout.model) for ev in rollout.pending], []
+                return named
             return ()
         if kind == "event_msg" and payload.get("type") == "token_count":
             return self._token_count(rollout, payload, ts)
+        if kind == "token_usage_record":
+            return self._usage_record(rollout, payload, ts)
+        if kind == "event_msg" and payload.get("type") == "item_completed" and rollout.fork_ts is None:
+            item = payload.get("item")
+            if isinstance(item, dict) and item.get("status") == "failed" and isinstance(item.get("id"), str):
+                rollout.failed_calls.remember(item["id"])
+            return ()
         if kind == "response_item" and rollout.fork_ts is None:
             return self._response_item(rollout, payload, ts)
         return ()
@@ -205,15 +230,21 @@ class CodexSource(LineSource):
         provider = payload.get("model_provider")
         if isinstance(provider, str) and provider and provider.lower() != "openai":
             rollout.provider = provider  # a local or third-party provider: priced if known, else named unpriced
+        stamped = payload.get("timestamp")
+        rollout.meta_ts = parse_ts(stamped) if isinstance(stamped, str) else ts
         spawn = source.get("subagent") if subagent else None
         parent = spawn.get("thread_spawn", {}).get("parent_thread_id") if isinstance(spawn, dict) else None
         if payload.get("forked_from_id") or parent:
-            created = _uuid7_time(session)
-            if created is None:
-                stamped = payload.get("timestamp")
-                created = parse_ts(stamped) if isinstance(stamped, str) else ts
-            rollout.fork_ts, rollout.replay_started = created, ts
+            CodexSource._start_replay(rollout, session, rollout.meta_ts, ts)
         return rollout
+
+    @staticmethod
+    def _start_replay(rollout: _Rollout, session: object, created_ts: float, ts: float) -> None:
+        """Read what follows as a copy of another session's history, made when ``session``
+        (a UUIDv7 carries its time) or else its ``session_meta`` was created."""
+        created = _uuid7_time(session)
+        rollout.fork_ts = created_ts if created is None else created
+        rollout.replay_started = ts
 
     @staticmethod
     def _check_replay_end(rollout: _Rollout, kind: object, payload: dict, ts: float) -> None:
@@ -244,27 +275,62 @@ class CodexSource(LineSource):
             delta = tuple(t - p for t, p in zip(total, previous))
         else:
             delta = _totals(info.get("last_token_usage")) or total
-        inp, cached, out, reasoning = delta
+        return self._request(rollout, delta, ts, f"codex:{rollout.session}:{total[0]}:{total[1]}:{total[2]}")
+
+    def _usage_record(self, rollout: _Rollout, payload: dict, ts: float) -> list[Record]:
+        """One response's ``usage`` (``token_usage_record``, written before the
+        ``token_count`` that repeats it). It moves the running totals on to its
+        ``thread_token_usage``, so that ``token_count`` is a repeat; one of another thread
+        (a copy of the parent's history) or read in a fork's replay is not counted."""
+        usage = _totals(payload.get("usage"))
+        if usage is None:
+            raise ValueError("token_usage_record without usage")
+        thread = payload.get("thread_id")
+        if rollout.fork_ts is not None or (isinstance(thread, str) and rollout.session not in (None, thread)):
+            return []
+        total = _totals(payload.get("thread_token_usage"))
+        if total is None:
+            previous = rollout.totals or (0, 0, 0, 0, 0)
+            total = (
+                usage[0] + previous[0],
+                usage[1] + previous[1],
+                usage[2] + previous[2],
+                usage[3] + previous[3],
+                usage[4] + previous[4],
+            )
+        if total == rollout.totals:
+            return []  # the same record written again
+        rollout.totals = total
+        return self._request(rollout, usage, ts, f"codex:{rollout.session}:{total[0]}:{total[1]}:{total[2]}")
+
+    @staticmethod
+    def _request(rollout: _Rollout, usage: Totals, ts: float, key: str) -> list[Record]:
+        """The request ``usage`` counts (OpenAI's input includes cache reads and writes), with
+        the tools called since the last one; held in ``pending`` until a line names the model."""
+        inp, cached, out, reasoning, written = usage
         if not (inp or out):
             return []
-        if rollout.model is None:
-            raise ValueError("token_count before any turn_context names a model")
         cached = min(cached, inp)
+        written = min(written, inp - cached)
         event = usage_event(
-            model=rollout.model,
+            model=rollout.model or UNKNOWN_MODEL,
             ts=ts,
             tier=rollout.tier,
             session=rollout.session,
             provider=rollout.provider,
             source="codex",
-            request_key=f"codex:{rollout.session}:{total[0]}:{total[1]}:{total[2]}",
-            input_tokens=inp - cached,
+            request_key=key,
+            input_tokens=inp - cached - written,
             cache_read_tokens=cached,
+            cache_write_tokens=written,
             output_tokens=out,
             reasoning_tokens=min(reasoning, out),
             tools=tuple(rollout.turn_tools) or None,
         )
         rollout.turn_tools = {}
+        if rollout.model is None:
+            rollout.pending.append(event)
+            return []
         return [event]
 
     def _keep_rate_limits(self, limits: dict, ts: float) -> None:
@@ -298,7 +364,7 @@ class CodexSource(LineSource):
             check_name(f"{kind} name", name)
             if not isinstance(call_id, str):
                 raise ValueError(f"{kind} call_id must be a string, got {call_id!r}")
-            tickets = self._plan(rollout, payload.get("arguments"), ts) if name == "update_plan" else []
+            tickets = plan_tickets(rollout.session, payload.get("arguments"), ts) if name == "update_plan" else []
             rollout.calls.remember(call_id, (name, ts))
             if len(rollout.turn_tools) < 64:
                 rollout.turn_tools[name] = None
@@ -309,38 +375,17 @@ class CodexSource(LineSource):
             if opened is None:
                 return []  # its call was read before this run, or never written
             name, started = opened
-            ok, duration_ms = _tool_outcome(payload.get("output"))
+            ok, duration_ms = tool_outcome(payload.get("output"))
+            if name in ("spawn_agent", "wait_agent"):
+                ok = ok and agent_call_ok(name, payload.get("output"))
+            if call_id in rollout.failed_calls:
+                ok = False
+                del rollout.failed_calls[call_id]
             if duration_ms is None:
                 duration_ms = check_duration_ms(max(0.0, (ts - started) * 1000.0), "tool output time")
             del rollout.calls[call_id]
             return [ToolCall(ts, name, duration_ms, ok, rollout.session)]
         return []
-
-    @staticmethod
-    def _plan(rollout: _Rollout, arguments: object, ts: float) -> list[Record]:
-        """The tickets an ``update_plan`` call sets; a step we cannot read makes the line bad."""
-        if isinstance(arguments, str):
-            arguments = orjson.loads(arguments)
-        steps = arguments.get("plan") if isinstance(arguments, dict) else None
-        if not isinstance(steps, list):
-            raise ValueError("update_plan arguments.plan must be a list")
-        updates: list[Record] = []
-        for step in steps:
-            status = step.get("status") if isinstance(step, dict) else None
-            if not isinstance(status, str) or status not in _PLAN_STATUS:
-                raise ValueError(f"update_plan step status is not {' or '.join(_PLAN_STATUS)}, got {status!r}")
-            digest = hashlib.blake2b(str(step.get("step", "")).encode(errors="replace"), digest_size=6).hexdigest()
-            updates.append(
-                TicketUpdate(
-                    ts,
-                    f"{rollout.session or 'codex'}/step-{digest}",
-                    _PLAN_STATUS[status],
-                    rollout.session,
-                    None,
-                    rollout.session,
-                )
-            )
-        return updates
 
 
 SOURCE = CodexSource
