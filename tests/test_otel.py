@@ -8,7 +8,7 @@ import pytest
 
 from session_insights import TokenHistory
 from session_insights.cli import main
-from session_insights.sources import open_source
+from session_insights.sources import base, open_source
 
 T0_NS = 1_763_632_800 * 10**9  # 2025-11-20T10:00:00Z
 TRACE_AGENT = "5b8efff798038103d269b633813fc60c"
@@ -727,3 +727,21 @@ def test_calls_alike_in_two_traces_without_a_response_id_are_both_counted_and_no
     )
     snap = read(apart)
     assert (snap["totals"]["requests"], snap["notices"]) == (2, [])
+
+
+def test_a_call_traced_twice_into_two_files_counts_once_when_they_are_read_apart(tmp_path, monkeypatch):
+    # Each file in a process of its own: the copies meet only in the history, by their key.
+    monkeypatch.setattr(base, "PARALLEL_MIN_BYTES", 0)
+    sdk, openllmetry = fixture_lines("anthropic-sdk-and-openllmetry.jsonl")
+    (tmp_path / "a.jsonl").write_bytes(sdk)
+    (tmp_path / "b.jsonl").write_bytes(openllmetry)
+    h = TokenHistory()
+    open_source(f"otel:{tmp_path}", h).read_all(workers=2)
+    h.drain()
+    row = h.snapshot()["by_model"][SONNET]
+    assert (row["requests"], row["input_tokens"], row["cache_read_tokens"], row["cache_write_tokens"]) == (
+        1,
+        50,
+        2_000,
+        1_000,
+    )
