@@ -112,6 +112,13 @@ def report_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=report.FORMATS, default="text", help="output format (default: text)")
     p.add_argument("--budget", type=_budget, help="budget in USD for the projection")
     p.add_argument(
+        "--explain",
+        action="store_true",
+        help="with text or md, add how the figures were counted: per source the sessions and requests, "
+        "copies of a request counted once, requests counted before a restart; unpriced models; the cost "
+        "an agent wrote beside ours (json always holds this as provenance)",
+    )
+    p.add_argument(
         "--scope",
         type=_scope,
         default=Scope("all"),
@@ -347,7 +354,7 @@ def _print_report(
             view = report.across_view(rows, args.by, args.since, args.until, args.project, snap["errors"])
             sys.stdout.write(report.render_across(view, args.format))
         elif render_snapshot:
-            sys.stdout.write(report.render(snap, args.format))
+            sys.stdout.write(report.render(snap, args.format, explain=args.explain))
         sys.stdout.flush()
     finally:
         if store is not None:

@@ -236,3 +236,41 @@ def scope_label(scope: dict) -> str:
         return f"{name}: nothing recorded yet"
     until = f" to {fmt.clock(end)}" if end is not None and scope["kind"] in ("block", "all") else ""
     return f"{name}: from {fmt.clock(start)}{until}{active_part}"
+
+
+# --- how it was counted -----------------------------------------------------------------
+
+PROVENANCE_COLUMNS = ("Source", "Sessions", "Requests", "Total tokens", "Copies counted once", "Counted before")
+
+
+def provenance_tables(prov: dict) -> list[tuple[str, list[str], list[list[str]]]]:
+    """``report --explain``'s tables of a snapshot's ``provenance``: per source what was
+    counted and what de-duplication left out, the requests no price list knows, and the
+    cost an agent wrote itself beside ours."""
+    out = [
+        (
+            "How this was counted",
+            list(PROVENANCE_COLUMNS),
+            [
+                [
+                    name,
+                    f"{s['sessions']:,}",
+                    f"{s['requests']:,}",
+                    fmt.tokens(s["total_tokens"]),
+                    f"{s['duplicate_copies']:,}",
+                    f"{s['counted_before_restart']:,}",
+                ]
+                for name, s in prov["sources"].items()
+            ],
+        )
+    ]
+    if prov["unpriced"]:
+        rows = [[m, f"{u['requests']:,}", fmt.tokens(u["total_tokens"])] for m, u in prov["unpriced"].items()]
+        out.append(("Unpriced (tokens counted, cost unknown)", ["Model", "Requests", "Total tokens"], rows))
+    if prov["agent_cost"]:
+        rows = [
+            [m, fmt.usd(a["agent_usd"]), fmt.usd(a["ours_usd"]), fmt.usd(a["difference_usd"])]
+            for m, a in prov["agent_cost"].items()
+        ]
+        out.append(("Cost the agent wrote, beside ours", ["Model", "Agent", "Ours", "Ours - agent"], rows))
+    return out

@@ -138,6 +138,7 @@ class TokenHistory(Persisted, Inbox):
         self.tools = ToolsPart()
         self._seen: OrderedDict[str, UsageEvent] = OrderedDict()
         self._latest_other_ts: float | None = None  # latest tool call, ticket update or rating
+        self.copies_left_out: dict[str, list[int]] = {}  # source kind -> see _copies
         self.bad_lines: dict[str, int] = {}
         self.bad_reasons: dict[str, int] = {}  # why lines were skipped: reason -> lines
         self.version = 0  # bumped whenever an aggregate changes
@@ -223,6 +224,7 @@ class TokenHistory(Persisted, Inbox):
         seen = self._seen
         old = seen.get(key)
         if old is not None:
+            self._copies(ev)[0] += 1  # another copy of a request counted once
             if not supersedes(ev, old):
                 return
             self._add_usage(old, -1)
@@ -233,12 +235,22 @@ class TokenHistory(Persisted, Inbox):
             if keys is not None:
                 digest = key_digest(key)
                 if keys.counted(digest):
+                    self._copies(ev)[1] += 1
                     return  # counted before a restart
                 keys.add(digest)
             seen[key] = ev
             if len(seen) > MAX_DEDUP_KEYS:
                 seen.popitem(last=False)
         self._add_usage(ev, 1)
+
+    def _copies(self, ev: UsageEvent) -> list[int]:
+        """[copies of a request counted once, copies of requests counted before a restart]
+        of the source that read ``ev``: what de-duplication left out, for ``provenance``."""
+        source = ev.source or "host"
+        counts = self.copies_left_out.get(source)
+        if counts is None:
+            counts = self.copies_left_out[source] = [0, 0]
+        return counts
 
     def _session_row_for(self, name: str) -> SessionRow:
         """The row of session ``name``, created on first use: a full table folds its
@@ -333,6 +345,10 @@ class TokenHistory(Persisted, Inbox):
             self.usage.merge(other.usage)
             self.tickets.merge(other.tickets)
             self.tools.merge(other.tools)
+            for source, counts in other.copies_left_out.items():
+                mine = self.copies_left_out.setdefault(source, [0, 0])
+                mine[0] += counts[0]
+                mine[1] += counts[1]
             theirs = other._latest_other_ts
             if theirs is not None and (self._latest_other_ts is None or theirs > self._latest_other_ts):
                 self._latest_other_ts = theirs
@@ -360,6 +376,7 @@ class TokenHistory(Persisted, Inbox):
                 },
                 "notices": list(self.notices),
             },
+            copies_left_out=self.copies_left_out,
         )
 
     def resolve(self, scope: Scope | None, now_ts: float | None = None) -> Resolved:

@@ -15,7 +15,22 @@ from operator import add
 from .. import metrics
 from ..pricing import PriceBook, usd
 from ..scope import Resolved
-from .counters import COST, CR, CW1H, CW5, IN, N_COUNTERS, OUT, REASON, REQ, TOOL_PROMPT, UNPRICED, figures, summed
+from .counters import (
+    COST,
+    CR,
+    CW1H,
+    CW5,
+    IN,
+    N_COUNTERS,
+    OUT,
+    REASON,
+    REPORTED,
+    REQ,
+    TOOL_PROMPT,
+    UNPRICED,
+    figures,
+    summed,
+)
 from .sessions import EARLIER_SESSIONS, ENDED, NO_SESSION, OPEN, UNDELIMITED, SessionsPart
 from .tickets import TicketsPart
 from .tools import ToolsPart
@@ -37,6 +52,7 @@ class Parts:
     budget_usd: float | None = None
     window_s: int = metrics.DEFAULT_WINDOW_S
     extras: dict = field(default_factory=dict)  # sources, rate_limits, errors, notices
+    copies_left_out: dict = field(default_factory=dict)  # source -> [duplicate copies, counted before a restart]
 
 
 def scoped_combos(parts: Parts, scope: Resolved) -> list[tuple[tuple, list[int]]]:
@@ -238,6 +254,36 @@ def efficiency(rows: list[dict], totals: dict, closed_cost_pusd: int, completed:
     }
 
 
+def provenance(parts: Parts, rows: list[dict], by_model_c: dict) -> dict:
+    """How the scope's figures were counted, per source: sessions and requests counted,
+    copies of a request left out (streamed or resumed copies counted once; copies of
+    requests counted before a restart), and per model the requests no price list knows
+    and the cost the agent wrote itself beside ours."""
+    sources: dict[str, dict] = {}
+    for row in rows:
+        s = sources.setdefault(row["source"] or "host", dict.fromkeys(PROVENANCE_FIELDS, 0))
+        s["sessions"] += 1
+        s["requests"] += row["requests"]
+        s["total_tokens"] += row["total_tokens"]
+    for source, (copies, before) in sorted(parts.copies_left_out.items()):
+        s = sources.setdefault(source, dict.fromkeys(PROVENANCE_FIELDS, 0))
+        s["duplicate_copies"], s["counted_before_restart"] = copies, before
+    unpriced = {
+        m: {"requests": c[UNPRICED], "total_tokens": c[IN] + c[CR] + c[CW5] + c[CW1H] + c[OUT]}
+        for m, c in sorted(by_model_c.items())
+        if c[UNPRICED]
+    }
+    agent_cost = {
+        m: {"agent_usd": usd(c[REPORTED]), "ours_usd": usd(c[COST]), "difference_usd": usd(c[COST] - c[REPORTED])}
+        for m, c in sorted(by_model_c.items())
+        if c[REPORTED]
+    }
+    return {"sources": dict(sorted(sources.items())), "unpriced": unpriced, "agent_cost": agent_cost}
+
+
+PROVENANCE_FIELDS = ("sessions", "requests", "total_tokens", "duplicate_copies", "counted_before_restart")
+
+
 def scope_figures(parts: Parts, scope: Resolved, names, active_s: float | None) -> dict:
     """What the top bar names: the scope's kind, its session's labels, span, active time."""
     row = parts.sessions.rows.get(scope.session) if scope.session is not None else None
@@ -300,6 +346,7 @@ def snapshot(parts: Parts, scope: Resolved, now_ts: float | None) -> dict:
         "tools": tool_figures(parts, scope),
         "tickets": tickets,
         "sessions": {row["session"]: session_figures(row) for row in rows},
+        "provenance": provenance(parts, rows, by_model_c),
         **parts.extras,
     }
 

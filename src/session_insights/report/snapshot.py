@@ -61,10 +61,13 @@ def _summary_lines(snap: dict) -> list[str]:
     return [*summary_text(shown).splitlines(), *fmt.rate_limit_lines(shown["rate_limits"])]
 
 
-def render_text(snap: dict) -> str:
+def render_text(snap: dict, explain: bool = False) -> str:
     parts = ["Summary", "-------", *_summary_lines(snap)]
     if snap["totals"]["requests"] or snap["tools"]:
         for title, header, rows in tables(snap):
+            parts += ["", title, text_table(header, rows)]
+    if explain:
+        for title, header, rows in views.provenance_tables(fmt.printable_all(snap["provenance"])):
             parts += ["", title, text_table(header, rows)]
     errors = problems(snap["errors"], snap["notices"])
     if errors:
@@ -72,9 +75,10 @@ def render_text(snap: dict) -> str:
     return "\n".join(parts) + "\n"
 
 
-def render_md(snap: dict) -> str:
+def render_md(snap: dict, explain: bool = False) -> str:
     parts = ["# Session report", "", *(f"- {line}" for line in _summary_lines(snap))]
-    for title, header, rows in tables(snap):
+    extra = views.provenance_tables(fmt.printable_all(snap["provenance"])) if explain else []
+    for title, header, rows in [*tables(snap), *extra]:
         parts += ["", f"## {title}", "", md_table(header, rows)]
     parts += md_problems(problems(snap["errors"], snap["notices"]))
     return "\n".join(parts) + "\n"
@@ -103,6 +107,9 @@ def render_csv(snap: dict) -> str:
     return buf.getvalue()
 
 
-def render(snap: dict, fmt_name: str) -> str:
-    """One scope's report (``TokenHistory.snapshot``) in one of ``FORMATS``."""
-    return {"text": render_text, "json": render_json, "md": render_md, "csv": render_csv}[fmt_name](snap)
+def render(snap: dict, fmt_name: str, explain: bool = False) -> str:
+    """One scope's report (``TokenHistory.snapshot``) in one of ``FORMATS``; with
+    ``explain``, text and md add how it was counted (json always holds ``provenance``)."""
+    if fmt_name in ("text", "md"):
+        return (render_text if fmt_name == "text" else render_md)(snap, explain)
+    return {"json": render_json, "csv": render_csv}[fmt_name](snap)

@@ -1,0 +1,98 @@
+"""How a figure was counted (``provenance``, ``report --explain``): per source the sessions
+and requests counted and what de-duplication left out, the requests no price list knows,
+and the cost an agent wrote beside ours."""
+
+from __future__ import annotations
+
+import json
+
+import orjson
+
+from session_insights import cli
+from session_insights.history import TokenHistory
+from session_insights.scope import Scope
+from tests.test_scope_agree import assistant
+
+TS = 1_763_974_800.0
+
+
+def test_streamed_copies_count_once_and_say_how_many_were_left_out():
+    h = TokenHistory()
+    for output in (1, 50, 120):  # three streamed copies of one request, largest last
+        h.record_usage("claude-sonnet-4-5", 100, output, ts=TS, session="s", request_key="msg_1:req_1")
+    h.record_usage("acme-local-7b", 1_000, 10, ts=TS + 5, session="s")
+    h.drain()
+    prov = h.snapshot()["provenance"]
+    assert prov["sources"]["host"] == {
+        "sessions": 1,
+        "requests": 2,
+        "total_tokens": 220 + 1_010,
+        "duplicate_copies": 2,
+        "counted_before_restart": 0,
+    }
+    assert prov["unpriced"] == {"acme-local-7b": {"requests": 1, "total_tokens": 1_010}}
+
+
+def test_copies_of_requests_counted_before_a_restart_are_counted_there(tmp_path):
+    path = tmp_path / "state.toml"
+    h = TokenHistory(state_path=path)
+    for i in range(300):  # more than state.toml keeps in full: the first ones only as keys
+        h.record_usage("gpt-4o", 100, 10, ts=TS + i, session="a", request_key=f"r{i}")
+    h.drain()
+    h.save()
+    h.close()
+    again = TokenHistory(state_path=path)
+    # a resumed session copies the first requests into a file of its own
+    for i in range(3):
+        again.record_usage("gpt-4o", 100, 10, ts=TS + i, session="b", request_key=f"r{i}")
+    again.drain()
+    host = again.snapshot()["provenance"]["sources"]["host"]
+    assert (host["requests"], host["counted_before_restart"], host["duplicate_copies"]) == (300, 3, 0)
+    again.save()
+    again.close()
+    assert TokenHistory(state_path=path).snapshot()["provenance"]["sources"]["host"]["counted_before_restart"] == 3
+
+
+def test_the_cost_an_agent_wrote_stands_beside_ours():
+    h = TokenHistory()
+    h.record_usage("claude-sonnet-4-5", 100_000, 0, ts=TS, session="s", reported_cost_usd=0.35)
+    h.drain()
+    [(model, cost)] = h.snapshot()["provenance"]["agent_cost"].items()
+    assert model == "claude-sonnet-4-5"
+    assert (cost["agent_usd"], cost["ours_usd"]) == (0.35, 0.3)  # $3 per million input tokens
+    assert abs(cost["difference_usd"] - (-0.05)) < 1e-9
+
+
+def test_a_scope_counts_its_own_sessions_and_requests():
+    h = TokenHistory()
+    h.record_usage("gpt-4o", 100, 10, ts=TS, session="a")
+    h.record_usage("gpt-4o", 100, 10, ts=TS + 60, session="b")
+    h.drain()
+    assert h.snapshot(scope=Scope("active"))["provenance"]["sources"]["host"]["sessions"] == 1
+    assert h.snapshot()["provenance"]["sources"]["host"]["sessions"] == 2
+
+
+def test_report_explain_prints_how_a_claude_log_was_counted(tmp_path, capsys):
+    folder = tmp_path / "projects" / "-home-me-project"
+    folder.mkdir(parents=True)
+    lines = [assistant("s-1", TS, 0, 1_000), assistant("s-1", TS, 0, 1_000), assistant("s-1", TS + 60, 1, 2_000)]
+    (folder / "s-1.jsonl").write_bytes(b"\n".join(orjson.dumps(line) for line in lines) + b"\n")
+    assert cli.main(["report", f"claude:{tmp_path / 'projects'}", "--no-history", "--explain"]) == 0
+    out = capsys.readouterr().out
+    table = out[out.index("How this was counted") :].splitlines()
+    assert table[1].split() == [
+        "Source",
+        "Sessions",
+        "Requests",
+        "Total",
+        "tokens",
+        "Copies",
+        "counted",
+        "once",
+        "Counted",
+        "before",
+    ]
+    assert table[3].split() == ["claude", "1", "2", "5,200", "1", "0"]
+    assert cli.main(["report", f"claude:{tmp_path / 'projects'}", "--no-history", "--format", "json"]) == 0
+    prov = json.loads(capsys.readouterr().out)["provenance"]
+    assert prov["sources"]["claude"]["duplicate_copies"] == 1
