@@ -1,6 +1,7 @@
 """Codex CLI rollouts: cumulative totals, repeats, forks, subagents, tools, plans, limits."""
 
 import shutil
+import sys
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -665,3 +666,40 @@ def test_files_not_read_are_named_in_a_notice_with_why(tmp_path):
     assert snap["totals"]["requests"] == 0
     assert any(str(broken) in n and "not a readable zstd file" in n for n in history.notices)
     assert any("jsonl.gz" in n and "skipped" in n and "not a rollout" in n for n in history.notices)
+
+
+def test_a_compressed_rollout_left_unread_for_want_of_zstandard_is_read_once_it_is_there(tmp_path, monkeypatch):
+    home = tmp_path / "sessions"
+    zst(home / (TOOLS_ROLLOUT.name + ".zst"), TOOLS_ROLLOUT.read_bytes())
+    history = TokenHistory()
+    source = open_source(f"codex:{home}", history)
+    monkeypatch.setitem(sys.modules, "zstandard", None)  # import zstandard raises ImportError
+    source.poll()
+    history.drain()
+    assert history.snapshot(now_ts=NOW)["totals"]["requests"] == 0
+    assert any("need the zstandard package" in n and "skipped" in n for n in history.notices)
+    monkeypatch.undo()
+    source.poll()
+    history.drain()
+    assert tokens_of(history.snapshot(now_ts=NOW)["totals"]) == (2, 1_500, 19_000, 4_500, 600)
+
+
+def test_restarting_within_a_rollout_of_usage_records_counts_each_response_once(tmp_path):
+    """The running totals come back from the records in the head read before the restart."""
+    state = tmp_path / "state.toml"
+    lines = genuine_lines()
+    cut = next(i for i, x in enumerate(lines) if x["payload"].get("type") == "token_count") + 1
+    path = write(tmp_path / "live" / "rollout.jsonl", lines[:cut])
+    history = TokenHistory(state_path=state)
+    open_source(f"codex:{path.parent}", history).poll()
+    history.drain()
+    assert history.snapshot(now_ts=NOW)["totals"]["requests"] == 1
+    history.save()
+    with path.open("ab") as f:
+        f.write(b"".join(orjson.dumps(x) + b"\n" for x in lines[cut:]))
+    restarted = TokenHistory(state_path=state)
+    open_source(f"codex:{path.parent}", restarted).poll()
+    restarted.drain()
+    snap = restarted.snapshot(now_ts=NOW)
+    assert tokens_of(snap["totals"]) == (2, 1_500, 19_000, 4_500, 600)
+    assert snap["totals"]["cost_usd"] == pytest.approx(0.012025)
