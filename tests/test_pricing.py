@@ -400,9 +400,9 @@ def test_resolution_happens_once_per_model_and_provider(monkeypatch):
     calls = []
     real_resolve = book._resolve
 
-    def counting_resolve(model, provider):
+    def counting_resolve(model, provider, context):
         calls.append((model, provider))
-        return real_resolve(model, provider)
+        return real_resolve(model, provider, context)
 
     monkeypatch.setattr(book, "_resolve", counting_resolve)
     for _ in range(3):
@@ -418,3 +418,78 @@ def test_flat_rates_only_for_models_priced_the_same_whatever_the_time_and_size()
     assert book.pricing("claude-sonnet-4-5", "anthropic").flat_rates() is None  # >200k tier
     assert book.pricing("o3", "openai").flat_rates() is None  # changed on a date
     assert book.pricing("deepseek-chat", "deepseek").flat_rates() is None  # time of day
+
+
+# --- request attributes (price context) and server tools billed per use --------------
+
+FAST = (("speed", "fast"),)
+BATCH = (("processing", "batch"),)
+TS_2026_12 = _utc(2026, 12, 1, 10, 0)
+BATCH_BEFORE_START = _utc(2026, 10, 13, 23, 59)  # Opus 4.8's batch price starts 2026-10-14
+FAST_MODELS = ["claude-opus-4-8", "claude-opus-5", "claude-opus-5-5", "claude-fable-5-2", "claude-mythos-5-2"]
+
+
+def genai_prices_request_usd(model, provider, ts, counts, context=None, web_searches=0) -> Decimal:
+    """The oracle with genai-prices' price context and web searches."""
+    inp, cache_read, cache_write_5m, cache_write_1h, output = counts
+    usage = Usage(
+        input_tokens=inp + cache_read + cache_write_5m + cache_write_1h,
+        cache_read_tokens=cache_read,
+        cache_write_tokens=cache_write_5m + cache_write_1h,
+        cache_write_1h_tokens=cache_write_1h,
+        output_tokens=output,
+        web_searches=web_searches,
+    )
+    result = calc_price(
+        usage,
+        model,
+        provider_id=provider,
+        genai_request_timestamp=datetime.fromtimestamp(ts, UTC),
+        price_context=dict(context) if context else None,
+    )
+    return result.total_price
+
+
+@pytest.mark.parametrize("model", FAST_MODELS)
+@pytest.mark.parametrize("counts", [PLAIN, WITH_CACHE_WRITES], ids=["plain", "cache-writes"])
+def test_a_fast_mode_request_costs_exactly_what_genai_prices_says_for_speed_fast(model, counts):
+    pricing = PriceBook().pricing(model, "anthropic", FAST)
+    ours = Decimal(pricing.cost_pusd(TS_2026_12, *counts)) / PUSD_PER_USD
+    assert ours == genai_prices_request_usd(model, "anthropic", TS_2026_12, counts, FAST)
+    assert ours > Decimal(PriceBook().pricing(model, "anthropic").cost_pusd(TS_2026_12, *counts)) / PUSD_PER_USD
+
+
+def test_fast_mode_of_a_model_with_one_price_keeps_flat_rates_for_the_hot_path():
+    book = PriceBook()
+    standard, fast = book.pricing("claude-opus-4-8", "anthropic"), book.pricing("claude-opus-4-8", "anthropic", FAST)
+    assert fast is not standard
+    assert standard.flat_rates() == (5 * 10**6, 25 * 10**6, 5 * 10**5, 6_250_000, 10 * 10**6, 0)
+    assert fast.flat_rates() == (10 * 10**6, 50 * 10**6, 10**6, 12_500_000, 20 * 10**6, 0)
+
+
+def test_a_context_no_variant_of_the_model_matches_is_priced_as_standard():
+    book = PriceBook()
+    haiku = book.pricing("claude-haiku-4-5", "anthropic", FAST)
+    assert haiku.flat_rates() == book.pricing("claude-haiku-4-5", "anthropic").flat_rates()
+
+
+@pytest.mark.parametrize("ts", [BATCH_BEFORE_START, TS_2026_12], ids=["before-start", "after-start"])
+def test_a_variant_with_a_start_date_applies_from_that_date_like_genai_prices(ts):
+    pricing = PriceBook().pricing("claude-opus-4-8", "anthropic", BATCH)
+    ours = Decimal(pricing.cost_pusd(ts, *WITH_CACHE_WRITES)) / PUSD_PER_USD
+    assert ours == genai_prices_request_usd("claude-opus-4-8", "anthropic", ts, WITH_CACHE_WRITES, BATCH)
+
+
+@pytest.mark.parametrize("context", [None, FAST], ids=["standard", "fast"])
+def test_web_searches_cost_exactly_what_genai_prices_says(context):
+    pricing = PriceBook().pricing("claude-opus-4-8", "anthropic", context)
+    tools = (("web_searches", 7),)
+    ours = pricing.cost_pusd(TS_2026_12, *PLAIN) + pricing.server_tools_pusd(TS_2026_12, tools)
+    expected = genai_prices_request_usd("claude-opus-4-8", "anthropic", TS_2026_12, PLAIN, context, 7)
+    assert Decimal(ours) / PUSD_PER_USD == expected
+    assert pricing.server_tools_pusd(TS_2026_12, tools) == 7 * 10**10  # $10 per 1,000 searches
+
+
+def test_a_server_tool_the_model_has_no_price_for_costs_nothing():
+    pricing = PriceBook().pricing("claude-3-haiku", "anthropic")
+    assert pricing.server_tools_pusd(TS_2026_12, (("web_searches", 3),)) == 0

@@ -8,6 +8,12 @@ threshold, prices that changed on a date or vary by time of day are chosen by th
 request's own timestamp, and cache reads, 5-minute and 1-hour cache writes are priced
 separately, falling back the way genai-prices does when a model has no such price.
 
+A request's attributes choose among a model's price variants as genai-prices does (its
+``price_context``, e.g. ``speed: fast`` for Claude's fast mode): each context resolves to
+a pricing of its own, so the common request, with none, pays no look-up for them.
+Server-side tools billed per use (web searches) are priced per period, by genai-prices'
+unit name (``server_tools_pusd``).
+
 A model no source knows is *unpriced*: ``cost_pusd`` returns None, never 0.
 Overrides (``[pricing.overrides."<model>"]`` in state.toml, USD per million tokens) win
 over the bundled data.
@@ -31,6 +37,15 @@ OVERRIDE_KEYS = ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mt
 
 # (input, output, cache_read, cache_write_5m, cache_write_1h, per_request), picodollars.
 Rates = tuple[int, int, int, int, int, int]
+# genai-prices' request attributes (its PriceContext), as sorted (key, value) pairs.
+PriceContext = tuple[tuple[str, str], ...]
+# Server-side tools billed per use: genai-prices' usage unit -> its price key (USD per 1,000).
+SERVER_TOOL_PRICE_KEYS = {
+    "web_searches": "web_searches_kcount",
+    "code_executions": "code_executions_kcount",
+    "storage_searches": "storage_searches_kcount",
+    "social_searches": "social_searches_kcount",
+}
 
 
 def usd(pusd: int) -> float:
@@ -45,12 +60,13 @@ def _pusd_per_token(usd_per_mtok: Decimal | float | int) -> int:
 class TieredRates:
     """Rates of one price period: a base set, and sets that apply past prompt thresholds."""
 
-    __slots__ = ("base", "starts", "tiers")
+    __slots__ = ("base", "per_use", "starts", "tiers")
 
-    def __init__(self, base: Rates, tiers: list[tuple[int, Rates]]):
+    def __init__(self, base: Rates, tiers: list[tuple[int, Rates]], per_use: dict[str, int] | None = None):
         self.base = base
         self.starts = [start for start, _ in tiers]
         self.tiers = [rates for _, rates in tiers]
+        self.per_use = per_use or {}  # server tool unit -> picodollars a use
 
     def for_prompt(self, prompt_tokens: int) -> Rates:
         # Tiers are cliffs: past a start (strictly greater), all tokens take that rate.
@@ -104,13 +120,18 @@ def _rates_from_model_price(price: Any) -> TieredRates:
         raw = getattr(price, key, None)
         if isinstance(raw, TieredPrices):
             starts.update(tier.start for tier in raw.tiers)
-    return TieredRates(rates_at(None), [(s, rates_at(s)) for s in sorted(starts)])
+    per_use = {}
+    for unit, key in SERVER_TOOL_PRICE_KEYS.items():
+        per_k = value_at(key, None)
+        if per_k:
+            per_use[unit] = int(per_k * PUSD_PER_USD / 1000)
+    return TieredRates(rates_at(None), [(s, rates_at(s)) for s in sorted(starts)], per_use)
 
 
 class ModelPricing:
     """How one model is priced: one period, or periods chosen by the request's time."""
 
-    __slots__ = ("_conditional", "_fixed", "_minute_cache", "model_id", "provider_id", "source")
+    __slots__ = ("_conditional", "_fixed", "_minute_cache", "_resolver", "model_id", "provider_id", "source")
 
     def __init__(
         self,
@@ -119,12 +140,14 @@ class ModelPricing:
         source: str,
         fixed: TieredRates | None = None,
         conditional: list[tuple[Any, TieredRates]] | None = None,
+        resolver: Any = None,
     ):
         self.model_id = model_id
         self.provider_id = provider_id
         self.source = source  # "genai-prices" or "override"
         self._fixed = fixed
         self._conditional = conditional
+        self._resolver = resolver  # datetime -> TieredRates, where neither of the above says
         self._minute_cache: dict[int, TieredRates] = {}
 
     def period(self, ts: float) -> TieredRates:
@@ -135,13 +158,16 @@ class ModelPricing:
         rates = self._minute_cache.get(minute)
         if rates is None:
             when = datetime.fromtimestamp(minute * 60, UTC)
-            assert self._conditional
-            rates = self._conditional[0][1]
-            # genai-prices tries conditional prices last to first; the first active wins.
-            for constraint, candidate in reversed(self._conditional):
-                if constraint is None or constraint.active(when):
-                    rates = candidate
-                    break
+            if self._resolver is not None:
+                rates = self._resolver(when)
+            else:
+                assert self._conditional
+                rates = self._conditional[0][1]
+                # genai-prices tries conditional prices last to first; the first active wins.
+                for constraint, candidate in reversed(self._conditional):
+                    if constraint is None or constraint.active(when):
+                        rates = candidate
+                        break
             if len(self._minute_cache) > 4096:
                 self._minute_cache.clear()
             self._minute_cache[minute] = rates
@@ -160,6 +186,12 @@ class ModelPricing:
             + cache_write_1h * rates[4]
             + rates[5]
         )
+
+    def server_tools_pusd(self, ts: float, server_tools: tuple[tuple[str, int], ...]) -> int:
+        """What a request's server-side tool uses cost, in picodollars: a unit the model
+        has no price for costs nothing, as in genai-prices."""
+        per_use = self.period(ts).per_use
+        return sum(count * per_use.get(unit, 0) for unit, count in server_tools)
 
     def flat_rates(self) -> Rates | None:
         """The rates of every request, when they depend on neither time nor prompt size."""
@@ -212,7 +244,7 @@ class PriceBook:
 
     def __init__(self, overrides: Mapping[str, Mapping[str, float]] | None = None):
         self._lock = threading.Lock()
-        self._cache: dict[tuple[str, str | None], ModelPricing | None] = {}
+        self._cache: dict[tuple, ModelPricing | None] = {}
         self._overrides = check_overrides(overrides)
 
     @property
@@ -225,21 +257,24 @@ class PriceBook:
             self._overrides = checked
             self._cache.clear()
 
-    def pricing(self, model: str, provider: str | None = None) -> ModelPricing | None:
-        """The model's pricing, or None when no price is known (unpriced)."""
-        key = (model, provider)
+    def pricing(
+        self, model: str, provider: str | None = None, context: PriceContext | None = None
+    ) -> ModelPricing | None:
+        """The model's pricing for requests with ``context`` (None: the standard price),
+        or None when no price is known (unpriced)."""
+        key = (model, provider) if context is None else (model, provider, context)
         try:
             return self._cache[key]
         except KeyError:
             pass
-        resolved = self._resolve(model, provider)
+        resolved = self._resolve(model, provider, context)
         with self._lock:
             self._cache[key] = resolved
         return resolved
 
-    def _resolve(self, model: str, provider: str | None) -> ModelPricing | None:
+    def _resolve(self, model: str, provider: str | None, context: PriceContext | None) -> ModelPricing | None:
         override = self._overrides.get(model.lower())
-        if override is not None:
+        if override is not None:  # an override is the price of every request of the model
             return _override_pricing(model, override)
         from genai_prices import data_snapshot, types
 
@@ -254,7 +289,44 @@ class PriceBook:
         if found is None:
             return None
         provider_info, info = found
+        if context:
+            variants = _variants_for(info, provider_info, dict(context))
+            if variants:
+                return _context_pricing(info, provider_info, dict(context), variants)
         if isinstance(info.prices, types.ModelPrice):
             return ModelPricing(info.id, provider_info.id, "genai-prices", fixed=_rates_from_model_price(info.prices))
         conditional = [(c.constraint, _rates_from_model_price(c.prices)) for c in info.prices]
         return ModelPricing(info.id, provider_info.id, "genai-prices", conditional=conditional)
+
+
+def _variants_for(info: Any, provider_info: Any, context: dict[str, str]) -> list[Any]:
+    """The model's price variants a request with ``context`` may take. As in genai-prices,
+    a model priced through another provider's entry takes none."""
+    if not any(info is m for m in provider_info.models):
+        return []
+    return [v for v in info.price_variants or () if all(context.get(k) == value for k, value in v.when.items())]
+
+
+def _context_pricing(info: Any, provider_info: Any, context: dict[str, str], variants: list[Any]) -> ModelPricing:
+    """A pricing for requests with ``context``: genai-prices' own choice of standard price
+    and variants at the request's time, resolved once for each set of active date or
+    time-of-day constraints."""
+    from genai_prices import types
+
+    constraints = [v.constraint for v in variants if v.constraint is not None]
+    if not isinstance(info.prices, types.ModelPrice):
+        constraints += [c.constraint for c in info.prices if c.constraint is not None]
+    if not constraints:
+        now = datetime.now(UTC)  # no price of it depends on the time
+        fixed = _rates_from_model_price(info.get_prices(now, context))
+        return ModelPricing(info.id, provider_info.id, "genai-prices", fixed=fixed)
+    by_active: dict[tuple[bool, ...], TieredRates] = {}
+
+    def resolve(when: datetime) -> TieredRates:
+        active = tuple(c.active(when) for c in constraints)
+        rates = by_active.get(active)
+        if rates is None:
+            rates = by_active[active] = _rates_from_model_price(info.get_prices(when, context))
+        return rates
+
+    return ModelPricing(info.id, provider_info.id, "genai-prices", resolver=resolve)
