@@ -334,3 +334,134 @@ def test_a_track_that_is_a_session_is_named_by_its_project_and_start(tmp_path):
     start = formatting.clock(snap["sessions"][SESSION]["first_ts"])
     assert label == f"project, {start} ({SESSION[:8]})"
     assert views.track_label("core", snap["sessions"]) == "core"
+
+
+# --- prices a request's usage block asks for; todos a tool call really set ---------------
+
+OPUS_4_8 = "claude-opus-4-8"  # genai-prices: $5 in / $25 out; fast mode $10 / $50
+# 1,000 input, 10,000 cache reads, 2,000 5-minute and 1,000 1-hour cache writes, 100 out:
+# standard 5,000 + 5,000 + 12,500 + 10,000 + 2,500 micro-dollars = $0.035; fast twice that.
+COUNTS = {
+    "input_tokens": 1_000,
+    "cache_read_input_tokens": 10_000,
+    "cache_creation_input_tokens": 3_000,
+    "cache_creation": {"ephemeral_5m_input_tokens": 2_000, "ephemeral_1h_input_tokens": 1_000},
+    "output_tokens": 100,
+}
+
+
+def write_lines(folder: Path, lines: list[dict]) -> None:
+    project = folder / "-home-me-project"
+    project.mkdir(parents=True)
+    (project / f"{SESSION}.jsonl").write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+
+
+def test_a_fast_mode_request_is_priced_at_the_fast_rate(tmp_path):
+    write_lines(
+        tmp_path,
+        [
+            assistant("2026-12-01T10:00:00.000Z", "msg_s", "req_s", {**COUNTS, "speed": "standard"}, model=OPUS_4_8),
+            assistant("2026-12-01T10:01:00.000Z", "msg_f", "req_f", {**COUNTS, "speed": "fast"}, model=OPUS_4_8),
+        ],
+    )
+    snap = read(tmp_path)
+    assert snap["by_model"][OPUS_4_8]["requests"] == 2
+    assert snap["by_model"][OPUS_4_8]["total_tokens"] == 2 * 14_100
+    assert snap["by_model"][OPUS_4_8]["cost_usd"] == 0.105  # $0.035 standard + $0.07 fast
+    assert snap["totals"]["cost_usd"] == 0.105  # $0.035 standard + $0.07 fast
+
+
+def test_web_searches_are_billed_per_search_in_totals_and_by_model(tmp_path):
+    # Anthropic bills $10 per 1,000 web searches: three are $0.03 over the tokens' $0.035.
+    searches = {"server_tool_use": {"web_search_requests": 3, "web_fetch_requests": 2}}
+    write_lines(
+        tmp_path,
+        [assistant("2026-12-01T10:00:00.000Z", "msg_w", "req_w", {**COUNTS, **searches}, model=OPUS_4_8)],
+    )
+    snap = read(tmp_path)
+    assert snap["by_model"][OPUS_4_8]["cost_usd"] == 0.065
+    assert snap["totals"]["cost_usd"] == 0.065
+    assert snap["totals"]["total_tokens"] == 14_100
+
+
+def test_a_web_search_count_that_is_not_a_whole_number_makes_the_line_bad(tmp_path):
+    searches = {"server_tool_use": {"web_search_requests": "3"}}
+    write_lines(tmp_path, [assistant("2026-12-01T10:00:00.000Z", "msg_w", "req_w", {**COUNTS, **searches})])
+    snap = read(tmp_path)
+    assert snap["totals"]["requests"] == 0
+    assert snap["errors"]["bad_lines"] == 1
+
+
+def todo_write(tool_id: str, todos: list[dict]) -> list[dict]:
+    return [{"type": "tool_use", "id": tool_id, "name": "TodoWrite", "input": {"todos": todos}}]
+
+
+def test_a_todowrite_call_the_tool_rejected_makes_no_tickets(tmp_path):
+    # The CLI rejects a todo without activeForm: that call set neither todo.
+    rejected = todo_write(
+        "toolu_bad",
+        [{"content": "Write the parser", "status": "completed"}, {"content": "Ship it", "status": "pending"}],
+    )
+    taken = todo_write(
+        "toolu_good",
+        [
+            {"content": "Write the parser", "status": "in_progress", "activeForm": "Writing"},
+            {"content": "Add a test", "status": "pending", "activeForm": "Adding"},
+        ],
+    )
+    write_lines(
+        tmp_path,
+        [
+            assistant("2026-12-01T10:00:00.000Z", "msg_1", "req_1", COUNTS, content=rejected),
+            user_tool_result("2026-12-01T10:00:01.000Z", "toolu_bad", is_error=True),
+            assistant("2026-12-01T10:00:02.000Z", "msg_2", "req_2", COUNTS, content=taken),
+            user_tool_result("2026-12-01T10:00:03.000Z", "toolu_good"),
+        ],
+    )
+    snap = read(tmp_path)
+    assert snap["tickets"]["by_status"] == {"todo": 1, "in_progress": 1, "blocked": 0, "completed": 0, "left_open": 0}
+    assert snap["tools"]["TodoWrite"]["calls"] == 2 and snap["tools"]["TodoWrite"]["failures"] == 1
+
+
+# A session of the real Claude Code CLI (2.1.197, `claude -p ... --model claude-opus-4-8`,
+# CLAUDE_CODE_ENABLE_TASKS=0 so it offers TodoWrite) against the mock Messages API beside
+# the transcript (mock_messages_api.py, on 127.0.0.1, scratch HOME). Its three requests:
+#   1. fast, 2 web searches, 1,200 in, 20,000 cache read, 1,000 5m + 2,000 1h writes, 500 out;
+#      a TodoWrite call ("Ship the release") without activeForm, which the CLI rejected.
+#   2. standard, 50 in, 24,000 read, 600 5m writes, 300 out; a TodoWrite call it took.
+#   3. fast, 1 web search, 30 in, 25,000 read, 400 1h writes, 120 out; "Done."
+# The CLI's own bill (claude_result.json, total_cost_usd) is $0.2023: 0.1295 + 0.0235 +
+# 0.0493. Priced at the standard rate without searches it was $0.0979.
+REAL = Path(__file__).parent / "fixtures" / "claude" / "fast_search_todo"
+
+
+def test_a_real_claude_code_session_costs_what_claude_code_billed(tmp_path):
+    billed = orjson.loads((REAL / "claude_result.json").read_bytes())
+    snap = read(REAL / "projects")
+    totals = snap["totals"]
+    assert (totals["requests"], totals["input_tokens"], totals["output_tokens"]) == (3, 1_280, 920)
+    assert (totals["cache_read_tokens"], totals["cache_write_tokens"]) == (69_000, 4_000)
+    assert snap["by_model"]["claude-opus-4-8"]["cache_write_1h_tokens"] == 2_400
+    assert totals["cost_usd"] == 0.2023
+    assert totals["cost_usd"] == pytest.approx(billed["total_cost_usd"], abs=1e-12)
+    assert snap["by_model"]["claude-opus-4-8"]["cost_usd"] == 0.2023
+
+
+def test_a_real_claude_code_session_makes_tickets_only_from_the_todowrite_it_took(tmp_path):
+    snap = read(REAL / "projects")
+    assert snap["tickets"]["by_status"] == {"todo": 1, "in_progress": 1, "blocked": 0, "completed": 0, "left_open": 0}
+    assert snap["tools"]["TodoWrite"]["calls"] == 2 and snap["tools"]["TodoWrite"]["failures"] == 1
+
+
+def test_a_real_session_read_in_byte_ranges_gives_the_same_tickets_and_cost(tmp_path, monkeypatch):
+    from session_insights.sources import base, parallel
+
+    serial = read(REAL / "projects")
+    monkeypatch.setattr(base, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "MIN_RANGE_BYTES", 1_000)  # the 13 KB transcript in three ranges
+    h = TokenHistory()
+    open_source(f"claude:{REAL / 'projects'}", h).read_all(workers=3)
+    h.drain()
+    parallel = h.snapshot()
+    assert parallel["tickets"]["by_status"] == serial["tickets"]["by_status"]
+    assert parallel["totals"]["cost_usd"] == serial["totals"]["cost_usd"] == 0.2023

@@ -53,6 +53,13 @@ class UsageEvent(NamedTuple):
     # Part of ``input``: the tool-use prompt where a source counts it apart (Gemini's
     # toolUsePromptTokenCount, the CLI's ``tool``); informational, like ``reasoning``.
     tool_prompt: int = 0
+    # What the request asked for that its price depends on, as genai-prices' price context
+    # in sorted (key, value) pairs: (("speed", "fast"),) for Claude's fast mode; None for
+    # the standard price, which nearly every request has.
+    price_context: tuple[tuple[str, str], ...] | None = None
+    # Server-side tool uses billed per use, as (genai-prices unit, count) pairs:
+    # (("web_searches", 3),) for three Anthropic web searches; None for none.
+    server_tools: tuple[tuple[str, int], ...] | None = None
 
     @property
     def total_tokens(self) -> int:

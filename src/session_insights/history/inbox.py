@@ -137,6 +137,8 @@ class Inbox:
                         None,
                         None,
                         0,
+                        None,
+                        None,
                     ),
                 )
             )

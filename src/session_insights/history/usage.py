@@ -122,17 +122,18 @@ class UsagePart:
         self._hot_level = -1
         self._hot_bucket: list[int] = []
 
-    def pricing(self, model: str, provider: str | None) -> Any:
-        pricing = self.pricing_cache.get((model, provider), _MISSING)
+    def pricing(self, model: str, provider: str | None, context=None) -> Any:
+        key = (model, provider) if context is None else (model, provider, context)
+        pricing = self.pricing_cache.get(key, _MISSING)
         if pricing is _MISSING:
-            pricing = self.pricing_cache[(model, provider)] = self.prices.pricing(model, provider)
+            pricing = self.pricing_cache[key] = self.prices.pricing(model, provider, context)
             if provider is not None or model not in self.model_provider:
                 self.model_provider[model] = provider
         return pricing
 
-    def _context(self, model: str, provider: str | None, tier: str | None, session: str | None, source) -> list:
-        """The look-ups of one label set, created on first use."""
-        pricing = self.pricing(model, provider)
+    def _context(self, model: str, provider: str | None, tier: str | None, session: str | None, source, pc) -> list:
+        """The look-ups of one label set, created on first use (``pc``: the price context)."""
+        pricing = self.pricing(model, provider, pc)
         name = session_name(session)
         row: SessionRow = self._session_row(name)  # may fold sessions: before any look-up below
         if row.source is None:
@@ -169,9 +170,28 @@ class UsagePart:
 
     def add(self, ev: UsageEvent, sign: int) -> None:
         """Count a request (``sign`` 1) or take a copy back (-1)."""
-        ts, model, provider, inp, cr, cw5, cw1h, out, reasoning, tier, session, _, _, reported, tools, tool_prompt = ev
+        (
+            ts,
+            model,
+            provider,
+            inp,
+            cr,
+            cw5,
+            cw1h,
+            out,
+            reasoning,
+            tier,
+            session,
+            _,
+            _,
+            reported,
+            tools,
+            tool_prompt,
+            pc,
+            st,
+        ) = ev
         # Consecutive requests nearly always share their labels: reuse the last look-ups.
-        labels = (model, provider, tier, session)
+        labels = (model, provider, tier, session, pc)
         if labels == self._last_labels:
             ctx = self._last_context
         else:
@@ -179,7 +199,7 @@ class UsagePart:
             if ctx is None:
                 if len(self._contexts) > 4096:
                     self._contexts.clear()
-                ctx = self._contexts[labels] = self._context(model, provider, tier, session, ev[11])
+                ctx = self._contexts[labels] = self._context(model, provider, tier, session, ev[11], pc)
             self._last_context, self._last_labels = ctx, labels
         pricing, rates, c, _, _, row, _, at_sec, at_level, cd, q, db, r, series = ctx
         if rates is not None:
@@ -188,6 +208,8 @@ class UsagePart:
             cost = pricing.cost_pusd(ts, inp, cr, cw5, cw1h, out)
         else:
             cost = 0
+        if st and pricing is not None:  # server tools billed per use (web searches)
+            cost += pricing.server_tools_pusd(ts, st)
         reported_pusd = round(reported * PUSD_PER_USD) if reported else 0
         if sign < 0:
             inp, cr, cw5, cw1h, out, reasoning, cost, reported_pusd, tool_prompt = (

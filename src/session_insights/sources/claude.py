@@ -7,9 +7,12 @@ Quirks kept here:
   ``requestId``: they share one request key, and the history keeps the largest copy;
 - ``<synthetic>`` model lines are Claude Code's own messages, not requests;
 - sidechain (subagent) turns get their own tier;
+- ``usage.speed: "fast"`` is fast mode, priced at its own rate; ``usage.server_tool_use``
+  counts the server's web searches, billed per search;
 - ``tool_use`` blocks pair with the ``tool_result`` that answers them (``is_error``)
-  to give tool calls with durations; ``TodoWrite`` inputs give tickets. Todo text is
-  never kept: a todo without an id is known by a digest of its text.
+  to give tool calls with durations; ``TodoWrite`` inputs give tickets once their result
+  says the tool took them (a rejected call set no todos). Todo text is never kept: a
+  todo without an id is known by a digest of its text.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 import orjson
 
 from ..events import (
+    MAX_TOKENS_PER_REQUEST,
     SessionMark,
     TicketUpdate,
     ToolCall,
@@ -30,6 +34,7 @@ from ..events import (
     check_duration_ms,
     check_name,
     iso_ts,
+    shown,
 )
 from ..history import TokenHistory
 from ..normalize import anthropic_usage
@@ -39,6 +44,11 @@ MAIN_TIER = "main agent"
 SIDECHAIN_TIER = "subagent"
 _TODO_STATUS = {"pending": "todo", "in_progress": "in_progress", "completed": "completed"}
 _MAX_OPEN_TOOL_USES = 10_000
+# Fast mode's price context (genai-prices' ``speed`` variant); other speeds are standard.
+FAST = (("speed", "fast"),)
+# Counts of ``usage.server_tool_use`` billed per use -> genai-prices' unit. Web fetches
+# are free on Anthropic, and genai-prices has no unit for them.
+_SERVER_TOOL_UNITS = {"web_search_requests": "web_searches"}
 
 
 def default_roots() -> list[Path]:
@@ -104,13 +114,15 @@ class ClaudeSource(LineSource):
             if isinstance(content, list)
             else []
         )
-        tickets = [t for block in blocks if block["name"] == "TodoWrite" for t in _todos(block, ts, session)]
+        # A TodoWrite's tickets wait for its tool_result: one the tool rejected set nothing.
+        tickets = {block["id"]: _todos(block, ts, session) for block in blocks if block["name"] == "TodoWrite"}
         model, usage = message.get("model"), message.get("usage")
         if usage is not None and not isinstance(usage, dict):
             raise ValueError(f"message.usage must be an object, got {type(usage).__name__}")
         event = None
         if usage is not None and model != "<synthetic>":
             c = anthropic_usage(usage)  # checked counts
+            server_tools = _server_tools(usage.get("server_tool_use"))
             if model not in self._models:  # checked once per name, not once per line
                 if check_name("model", model) != model:
                     raise ValueError(f"model has surrounding spaces, got {model!r}")
@@ -134,6 +146,9 @@ class ClaudeSource(LineSource):
                 key,
                 None if cost is None else check_cost_usd("costUSD", cost),
                 self._turn_tools(key, blocks),
+                0,
+                FAST if usage.get("speed") == "fast" else None,
+                server_tools,
             )
         out: list[Record] = []
         if session and session not in self._projects_named:
@@ -144,8 +159,7 @@ class ClaudeSource(LineSource):
         if event is not None:
             out.append(event)
         for block in blocks:
-            self._open_tool_uses.remember(block["id"], (block["name"], ts, session))
-        out.extend(tickets)
+            self._open_tool_uses.remember(block["id"], (block["name"], ts, session, tickets.get(block["id"], ())))
         return out
 
     def _turn_tools(self, key: str | None, blocks: list[dict]) -> tuple[str, ...] | None:
@@ -182,13 +196,14 @@ class ClaudeSource(LineSource):
                 if self.reading_range and isinstance(use_id, str):
                     early.append((use_id, ts, not block.get("is_error")))
                 continue
-            name, started, session = opened
+            name, started, session, tickets = opened
             duration_ms = check_duration_ms(max(0.0, (ts - started) * 1000.0), "tool_result time")
-            answered.append((use_id, ToolCall(ts, name, duration_ms, not block.get("is_error"), session)))
+            ok = not block.get("is_error")
+            answered.append((use_id, [ToolCall(ts, name, duration_ms, ok, session), *(tickets if ok else ())]))
         for use_id, _ in answered:  # forgotten only once the whole line is read
             self._open_tool_uses.pop(use_id, None)
         self._answers.extend(early[: _MAX_OPEN_TOOL_USES - len(self._answers)])
-        return [record for _, record in answered]
+        return [record for _, records in answered for record in records]
 
     def carry(self, file: str) -> tuple[list, list]:
         """A byte range's answers to earlier tool uses, and the tool uses it leaves open."""
@@ -203,12 +218,14 @@ class ClaudeSource(LineSource):
             for use_id, ts, ok in answers:
                 hit = opened.pop(use_id, None)
                 if hit is not None:
-                    name, started, session = hit
+                    name, started, session, tickets = hit
                     try:
                         duration_ms = check_duration_ms(max(0.0, (ts - started) * 1000.0), "tool_result time")
                     except ValueError:
                         continue  # out of range: the line read in one pass is a bad line
                     out.append(ToolCall(ts, name, duration_ms, ok, session))
+                    if ok:
+                        out.extend(tickets)
             for use_id, value in uses:
                 opened.remember(use_id, value)
         return out
@@ -220,6 +237,24 @@ def _tool_use_block(block: dict) -> dict:
     if not isinstance(block.get("id"), str):
         raise ValueError(f"tool_use id must be a string, got {block.get('id')!r}")
     return block
+
+
+def _server_tools(block: object) -> tuple[tuple[str, int], ...] | None:
+    """``usage.server_tool_use`` as (genai-prices unit, count) pairs of the uses billed."""
+    if block is None:
+        return None
+    if not isinstance(block, dict):
+        raise ValueError(f"usage.server_tool_use must be an object, got {type(block).__name__}")
+    uses = []
+    for field, unit in _SERVER_TOOL_UNITS.items():
+        count = block.get(field)
+        if count is None:
+            continue
+        if type(count) is not int or not 0 <= count <= MAX_TOKENS_PER_REQUEST:
+            raise ValueError(f"usage.server_tool_use.{field} must be a whole number of uses, got {shown(count)}")
+        if count:
+            uses.append((unit, count))
+    return tuple(uses) or None
 
 
 def _todos(block: dict, ts: float, session: str | None) -> list[Record]:
