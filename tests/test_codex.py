@@ -703,3 +703,32 @@ def test_restarting_within_a_rollout_of_usage_records_counts_each_response_once(
     snap = restarted.snapshot(now_ts=NOW)
     assert tokens_of(snap["totals"]) == (2, 1_500, 19_000, 4_500, 600)
     assert snap["totals"]["cost_usd"] == pytest.approx(0.012025)
+
+
+@pytest.mark.parametrize("restart", [False, True])
+def test_a_rollout_compressed_after_it_was_read_counts_only_what_came_after(tmp_path, restart):
+    """Codex compresses a rollout that was read while plain (the usual case: it sat idle
+    for 7 days): its tool calls are not counted again, and its later lines still are."""
+    state = tmp_path / "state.toml"
+    lines = genuine_lines()
+    cut = next(i for i, x in enumerate(lines) if x["payload"].get("type") == "token_count") + 1
+    plain = write(tmp_path / "sessions" / TOOLS_ROLLOUT.name, lines[:cut])
+    history = TokenHistory(state_path=state)
+    source = open_source(f"codex:{plain.parent}", history)
+    source.poll()
+    history.drain()
+    assert history.snapshot(now_ts=NOW)["tools"]["exec_command"]["calls"] == 2
+    history.save()
+    zst(plain.with_name(plain.name + ".zst"), b"".join(orjson.dumps(x) + b"\n" for x in lines))
+    plain.unlink()
+    if restart:
+        history = TokenHistory(state_path=state)
+        source = open_source(f"codex:{plain.parent}", history)
+    source.poll()
+    history.drain()
+    snap = history.snapshot(now_ts=NOW)
+    assert tokens_of(snap["totals"]) == (2, 1_500, 19_000, 4_500, 600)
+    assert snap["totals"]["cost_usd"] == pytest.approx(0.012025)
+    tools = {name: (row["calls"], row["failures"]) for name, row in snap["tools"].items()}
+    assert tools == {"exec_command": (2, 1), "spawn_agent": (1, 1), "wait_agent": (1, 1)}
+    assert snap["sessions"]["01a23404-adba-70b3-b7fb-f88500210b36"]["requests"] == 2

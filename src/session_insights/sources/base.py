@@ -238,6 +238,13 @@ class LineSource:
 
     def _open_tail(self, path: Path, key: str) -> FileTail | CompressedTail:
         tail = open_tail(path, Position.from_dict(self.history.offset_for(key)))
+        if isinstance(tail, CompressedTail) and not tail.pos.offset:
+            # A log compressed after it was read (Codex's idle rollouts): only what follows
+            # is new; what was read rebuilds context, as after a restart.
+            plain = self.history.offset_for(key.removesuffix(tail_module.ZSTD_SUFFIX))
+            if plain:
+                tail.read_before = Position.from_dict(plain)
+                tail.on_read_before = lambda line: self.resume(key, (line,))
         if tail.pos.offset and type(self).resume is not LineSource.resume:
             self._to_resume.add(key)
         return tail

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -298,13 +298,19 @@ def open_tail(path: str | os.PathLike, position: Position | None = None) -> File
 class CompressedTail:
     """The lines of a zstd-compressed log, read whole once: its position is its compressed
     size and head, so a restart does not read it again; a file whose size or head changed
-    is another and is read again. Memory stays within about MAX_LINE_BYTES plus a chunk."""
+    is another and is read again. Memory stays within about MAX_LINE_BYTES plus a chunk.
+
+    ``read_before``: where the plain log it was compressed from had been read to. When its
+    head is this file's, the lines up to there go to ``on_read_before``, not out: they
+    were read already."""
 
     def __init__(self, path: str | os.PathLike, position: Position | None = None):
         self.path = os.fspath(path)
         self.pos = position or Position()
         self.restarts = 0
         self.too_long = 0
+        self.read_before: Position | None = None
+        self.on_read_before: Callable[[bytes], object] = lambda line: None
 
     def position(self) -> dict:
         return self.pos.as_dict()
@@ -354,23 +360,37 @@ class CompressedTail:
         self.pos.offset = size
         self.pos.tail_len, self.pos.tail = tail_at(fd, size)
 
+    def _skip_to(self, first_chunk: bytes) -> int:
+        """How many decompressed bytes were read before, as the plain log (0: none known)."""
+        before = self.read_before
+        if before is None or not before.offset or not before.head_len or len(first_chunk) < before.head_len:
+            return 0
+        return before.offset if head_digest(first_chunk[: before.head_len]) == before.head else 0
+
     def _lines(self, reader: BinaryIO) -> Iterator[bytes]:
         carry, long, first = b"", False, True
+        at = skip = 0  # where ``carry`` starts in the decompressed bytes; how many were read before
         while chunk := reader.read(CHUNK_BYTES):
             if first:
-                chunk, first = chunk.removeprefix(BOM), False
+                skip, first = self._skip_to(chunk), False
+                if chunk.startswith(BOM):
+                    chunk, at = chunk[len(BOM) :], len(BOM)
             lines = (carry + chunk).split(b"\n")
             carry = lines.pop()
             for line in lines:
+                end = at + len(line) + 1
                 if long:  # the end of a line already counted too long
                     long = False
+                elif end <= skip:
+                    self.on_read_before(line)
                 elif len(line) > MAX_LINE_BYTES:
                     self.too_long += 1
                 else:
                     yield line
+                at = end
             if len(carry) > MAX_LINE_BYTES:
-                if not long:
+                if not long and at + len(carry) > skip:
                     self.too_long += 1
-                carry, long = b"", True
-        if carry and not long:
+                carry, long, at = b"", True, at + len(carry)
+        if carry and not long and at + len(carry) > skip:
             yield carry
