@@ -91,6 +91,7 @@ def test_report_explain_prints_how_a_claude_log_was_counted(tmp_path, capsys):
         "once",
         "Counted",
         "before",
+        "restart",
     ]
     assert table[3].split() == ["claude", "1", "2", "5,200", "1", "0"]
     assert cli.main(["report", f"claude:{tmp_path / 'projects'}", "--no-history", "--format", "json"]) == 0

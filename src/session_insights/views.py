@@ -240,13 +240,14 @@ def scope_label(scope: dict) -> str:
 
 # --- how it was counted -----------------------------------------------------------------
 
-PROVENANCE_COLUMNS = ("Source", "Sessions", "Requests", "Total tokens", "Copies counted once", "Counted before")
+PROVENANCE_COLUMNS = ("Source", "Sessions", "Requests", "Total tokens", "Copies counted once", "Counted before restart")
 
 
-def provenance_tables(prov: dict) -> list[tuple[str, list[str], list[list[str]]]]:
+def provenance_tables(prov: dict, keep_empty: bool = False) -> list[tuple[str, list[str], list[list[str]]]]:
     """``report --explain``'s tables of a snapshot's ``provenance``: per source what was
     counted and what de-duplication left out, the requests no price list knows, and the
-    cost an agent wrote itself beside ours."""
+    cost an agent wrote itself beside ours (the last two only when they hold a row,
+    unless ``keep_empty``: the panel's header keeps its three tables)."""
     out = [
         (
             "How this was counted",
@@ -264,10 +265,10 @@ def provenance_tables(prov: dict) -> list[tuple[str, list[str], list[list[str]]]
             ],
         )
     ]
-    if prov["unpriced"]:
+    if prov["unpriced"] or keep_empty:
         rows = [[m, f"{u['requests']:,}", fmt.tokens(u["total_tokens"])] for m, u in prov["unpriced"].items()]
         out.append(("Unpriced (tokens counted, cost unknown)", ["Model", "Requests", "Total tokens"], rows))
-    if prov["agent_cost"]:
+    if prov["agent_cost"] or keep_empty:
         rows = [
             [m, fmt.usd(a["agent_usd"]), fmt.usd(a["ours_usd"]), fmt.usd(a["difference_usd"])]
             for m, a in prov["agent_cost"].items()

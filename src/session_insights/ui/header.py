@@ -13,6 +13,7 @@ class Header:
 
     key = ""
     title = ""
+    default_open = True  # open on a first run (a saved list of open headers wins)
 
     def __init__(self, parent: int | str, *, open_: bool = True):
         self.item = dpg.add_collapsing_header(label=self.title, parent=parent, default_open=open_)

@@ -35,6 +35,7 @@ from .efficiency_over_time import EfficiencyOverTimeHeader
 from .header import Header
 from .models import ModelsHeader
 from .progress import ProgressHeader
+from .provenance import ProvenanceHeader
 from .scope_bar import ScopeBar, past_scope, scope_name
 from .sessions import AcrossHeader, SessionsHeader
 from .summary import SummaryHeader
@@ -63,6 +64,7 @@ HEADERS: tuple[type[Header], ...] = (
     EfficiencyOverTimeHeader,
     UsageOverTimeHeader,
     TokenCategoriesHeader,
+    ProvenanceHeader,
 )
 DRAIN_BUDGET_S = 0.001
 TIMELINE_POINTS = 512
@@ -140,7 +142,7 @@ class InsightsPanel:
         open_headers = self.history.ui.get("open_headers")
         self.headers: dict[str, Header] = {}
         for cls in HEADERS:
-            is_open = cls.key in open_headers if isinstance(open_headers, list) else True
+            is_open = cls.key in open_headers if isinstance(open_headers, list) else cls.default_open
             if cls is BurnHeader:
                 header = cls(self.root, open_=is_open, on_budget=self.set_budget)
             elif cls is SessionsHeader:

@@ -1,0 +1,52 @@
+"""How this was counted: per source the sessions and requests counted and the copies
+de-duplication left out, the requests no price list knows, the cost an agent wrote
+beside ours, and which price data the costs come from. Collapsed until opened."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+import dearpygui.dearpygui as dpg
+
+from .. import views
+from .header import Header
+from .theme import COLOURS
+from .widgets import BoundText, RowTable
+
+_EMPTY = {"sources": {}, "unpriced": {}, "agent_cost": {}}
+
+
+def price_data() -> str:
+    """Which prices the costs use: genai-prices' bundled data, never fetched at run time."""
+    try:
+        release = version("genai-prices")
+    except PackageNotFoundError:
+        release = "unknown"
+    return (
+        f"Prices: genai-prices {release}, its bundled data (nothing is fetched); upgrade the package "
+        "for newer prices, or override one in state.toml ([pricing.overrides])."
+    )
+
+
+class ProvenanceHeader(Header):
+    key = "provenance"
+    title = "How this was counted"
+    default_open = False
+
+    def build(self) -> None:
+        # The three tables of views.provenance_tables, in its order; the last two show
+        # only when they hold a row.
+        self.groups: list[int] = []
+        self.tables: list[RowTable] = []
+        for i, (title, columns, _) in enumerate(views.provenance_tables(_EMPTY, keep_empty=True)):
+            group = dpg.add_group(parent=self.body, show=i == 0)
+            dpg.add_text(title, parent=group, color=COLOURS["dim"])
+            self.tables.append(RowTable(group, columns, empty_text="No requests read yet."))
+            self.groups.append(group)
+        self.prices = BoundText(self.body, price_data(), color=COLOURS["dim"], wrap=0)
+
+    def update(self, snap: dict, timeline: dict) -> None:
+        for i, (_, _, rows) in enumerate(views.provenance_tables(snap["provenance"], keep_empty=True)):
+            self.tables[i].set_rows(rows)
+            if i:
+                dpg.configure_item(self.groups[i], show=bool(rows))
