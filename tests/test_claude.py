@@ -371,6 +371,15 @@ def test_a_fast_mode_request_is_priced_at_the_fast_rate(tmp_path):
     assert snap["totals"]["cost_usd"] == 0.105  # $0.035 standard + $0.07 fast
 
 
+def test_a_model_used_only_in_fast_mode_names_where_its_price_comes_from(tmp_path):
+    write_lines(
+        tmp_path,
+        [assistant("2026-12-01T10:01:00.000Z", "msg_f", "req_f", {**COUNTS, "speed": "fast"}, model=OPUS_4_8)],
+    )
+    row = read(tmp_path)["by_model"][OPUS_4_8]
+    assert (row["cost_usd"], row["price_source"]) == (0.07, "genai-prices")
+
+
 def test_web_searches_are_billed_per_search_in_totals_and_by_model(tmp_path):
     # Anthropic bills $10 per 1,000 web searches: three are $0.03 over the tokens' $0.035.
     searches = {"server_tool_use": {"web_search_requests": 3, "web_fetch_requests": 2}}

@@ -127,6 +127,8 @@ class UsagePart:
         pricing = self.pricing_cache.get(key, _MISSING)
         if pricing is _MISSING:
             pricing = self.pricing_cache[key] = self.prices.pricing(model, provider, context)
+            if context is not None:  # the model's own entry too: where its price comes from
+                self.pricing(model, provider)
             if provider is not None or model not in self.model_provider:
                 self.model_provider[model] = provider
         return pricing
