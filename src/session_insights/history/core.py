@@ -56,6 +56,14 @@ def _count_capped(counts: dict[str, int], key: str, n: int, cap: int, overflow_k
     counts[key] = counts.get(key, 0) + n
 
 
+def _add_copies(target: dict[str, list[int]], counts: dict[str, list[int]]) -> None:
+    """Add copies left out by source (``TokenHistory.copies_left_out``) into ``target``."""
+    for source, (copies, before) in counts.items():
+        mine = target.setdefault(source, [0, 0])
+        mine[0] += copies
+        mine[1] += before
+
+
 def supersedes(new: UsageEvent, old: UsageEvent) -> bool:
     """Whether a later copy of a request replaces the one kept: for a rewritten record
     (key marked ``REWRITE_MARK``) any different copy does; otherwise a larger one."""
@@ -188,6 +196,7 @@ class TokenHistory(Persisted, Inbox):
                 _count_capped(self.bad_lines, file, count, MAX_BAD_LINE_FILES, "(other files)")
             for reason, count in findings["bad_reasons"].items():
                 _count_capped(self.bad_reasons, reason, count, MAX_BAD_REASONS, "(other reasons)")
+            _add_copies(self.copies_left_out, findings.get("copies_left_out", {}))
         for text in findings["notices"]:
             self.notice(text)
         with self._lock:
@@ -345,10 +354,7 @@ class TokenHistory(Persisted, Inbox):
             self.usage.merge(other.usage)
             self.tickets.merge(other.tickets)
             self.tools.merge(other.tools)
-            for source, counts in other.copies_left_out.items():
-                mine = self.copies_left_out.setdefault(source, [0, 0])
-                mine[0] += counts[0]
-                mine[1] += counts[1]
+            _add_copies(self.copies_left_out, other.copies_left_out)
             theirs = other._latest_other_ts
             if theirs is not None and (self._latest_other_ts is None or theirs > self._latest_other_ts):
                 self._latest_other_ts = theirs

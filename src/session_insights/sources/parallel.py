@@ -222,7 +222,7 @@ def _read(module: str, label: str, pieces: list[Piece]) -> dict:
     source.one_shot = ranged is None or ranged.last  # only the last range ends at the end
     source.poll(ranged.max_bytes if ranged else None)
     findings = reader.findings()
-    findings["records"] = _latest_copies(findings["records"])
+    findings["records"], findings["copies_left_out"] = _latest_copies(findings["records"])
     if ranged is not None:
         findings["carry"] = source.carry(ranged.file)
         if not ranged.last:  # the file's offset is where its last range ends
@@ -230,17 +230,23 @@ def _read(module: str, label: str, pieces: list[Piece]) -> dict:
     return findings
 
 
-def _latest_copies(records: list[base.Record]) -> list[base.Record]:
+def _latest_copies(records: list[base.Record]) -> tuple[list[base.Record], dict[str, list[int]]]:
     """``records`` less the copies of a request the history would drop anyway (the smaller
     copies of a streamed request, the earlier copies of a rewritten one), in order, so
-    fewer cross between processes. Keys are settled again where the copies meet."""
+    fewer cross between processes; and how many copies that left out, by source (the
+    history's ``copies_left_out``, so provenance reads the same however a file was read).
+    Keys are settled again where the copies meet."""
     keep: dict[str, int] = {}
+    left_out: dict[str, list[int]] = {}
     for i, record in enumerate(records):
         key = record.request_key if type(record) is UsageEvent else None
         if key is None:
             continue
         j = keep.get(key)
+        if j is not None:
+            left_out.setdefault(record.source or "host", [0, 0])[0] += 1
         if j is None or supersedes(record, records[j]):
             keep[key] = i
     winners = set(keep.values())
-    return [r for i, r in enumerate(records) if type(r) is not UsageEvent or r.request_key is None or i in winners]
+    kept = [r for i, r in enumerate(records) if type(r) is not UsageEvent or r.request_key is None or i in winners]
+    return kept, left_out
