@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from session_insights.workers import Saver, SourcePoller
 from session_insights.history import TokenHistory
 from session_insights.session_logger import SessionLogger
 from session_insights.sources import open_source
+from session_insights.workers import Saver, SourcePoller
 
 TS = 1_760_000_000.0  # 2025-10-09
 CORRUPT_NAME = re.compile(r"^state\.toml\.corrupt-\d{8}-\d{6}(-\d+)?$")

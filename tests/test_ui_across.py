@@ -17,13 +17,13 @@ from session_insights.across_view import (
     past_session_notes,
     sort_order,
 )
-from session_insights.workers import Saver
 from session_insights.events import SessionMark, TicketUpdate, usage_event
 from session_insights.metrics import summary_text
 from session_insights.store import SessionStore
 from session_insights.ui.categories import stacked_ends
 from session_insights.ui.usage_over_time import stacked_heights
 from session_insights.views import session_cells, short_session, tool_cost_rows
+from session_insights.workers import Saver
 
 START_TS = 1_763_251_200.0 + 10 * 3600  # 2025-11-16 10:00 UTC
 
