@@ -102,7 +102,32 @@ def tail_at(fd: int, offset: int) -> tuple[int, int]:
     return n, head_digest(os.pread(fd, n, offset - n)) if n else 0
 
 
-class FileTail:
+class _Tail:
+    """What every tail of a file shares: its position, and the identity check a read
+    makes (``_settle``) run on its own."""
+
+    path: str
+    pos: Position
+
+    def position(self) -> dict:
+        return self.pos.as_dict()
+
+    def check(self) -> tuple[int, int]:
+        """(offset to read from, size) now, after the same identity check a read makes (a
+        compressed file's offset is its size once read, 0 while it is still to read)."""
+        fd = open_regular(self.path)
+        try:
+            st = os.fstat(fd)
+            self._settle(fd, st)
+            return self.pos.offset, st.st_size
+        finally:
+            os.close(fd)
+
+    def _settle(self, fd: int, st: os.stat_result) -> None:
+        raise NotImplementedError
+
+
+class FileTail(_Tail):
     """Complete lines appended to one file, read from a remembered byte offset."""
 
     def __init__(self, path: str | os.PathLike, position: Position | None = None):
@@ -118,19 +143,6 @@ class FileTail:
         # the offset of their first: the tail is taken from them when they hold it.
         self._tail_at: int | None = self.pos.offset if self.pos.knows_tail() else None
         self._window: tuple[int, bytes] | None = None
-
-    def position(self) -> dict:
-        return self.pos.as_dict()
-
-    def check(self) -> tuple[int, int]:
-        """(offset to read from, size) now, after the same identity check a read makes."""
-        fd = open_regular(self.path)
-        try:
-            st = os.fstat(fd)
-            self._settle(fd, st)
-            return self.pos.offset, st.st_size
-        finally:
-            os.close(fd)
 
     def _settle(self, fd: int, st: os.stat_result) -> None:
         """Start again from 0 if the file is not the one read so far; then know its head."""
@@ -295,7 +307,7 @@ def open_tail(path: str | os.PathLike, position: Position | None = None) -> File
     return FileTail(path, position)
 
 
-class CompressedTail:
+class CompressedTail(_Tail):
     """The lines of a zstd-compressed log, read whole once: its position is its compressed
     size and head, so a restart does not read it again; a file whose size or head changed
     is another and is read again. Memory stays within about MAX_LINE_BYTES plus a chunk.
@@ -311,19 +323,6 @@ class CompressedTail:
         self.too_long = 0
         self.read_before: Position | None = None
         self.on_read_before: Callable[[bytes], object] = lambda line: None
-
-    def position(self) -> dict:
-        return self.pos.as_dict()
-
-    def check(self) -> tuple[int, int]:
-        """(offset to read from, size): the size once read, 0 while it is still to read."""
-        fd = open_regular(self.path)
-        try:
-            st = os.fstat(fd)
-            self._settle(fd, st)
-            return self.pos.offset, st.st_size
-        finally:
-            os.close(fd)
 
     def _settle(self, fd: int, st: os.stat_result) -> None:
         pos = self.pos
