@@ -27,8 +27,11 @@ def test_streamed_copies_count_once_and_say_how_many_were_left_out():
         "sessions": 1,
         "requests": 2,
         "total_tokens": 220 + 1_010,
+        "files_read": 0,  # through the hooks: no file
+        "usage_lines_read": 0,
         "duplicate_copies": 2,
         "counted_before_restart": 0,
+        "bad_lines": 0,
     }
     assert prov["unpriced"] == {"acme-local-7b": {"requests": 1, "total_tokens": 1_010}}
 
@@ -72,28 +75,43 @@ def test_a_scope_counts_its_own_sessions_and_requests():
     assert h.snapshot()["provenance"]["sources"]["host"]["sessions"] == 2
 
 
-def test_report_explain_prints_how_a_claude_log_was_counted(tmp_path, capsys):
-    folder = tmp_path / "projects" / "-home-me-project"
+def claude_log(root, n_files: int = 1):
+    folder = root / "projects" / "-home-me-project"
     folder.mkdir(parents=True)
-    lines = [assistant("s-1", TS, 0, 1_000), assistant("s-1", TS, 0, 1_000), assistant("s-1", TS + 60, 1, 2_000)]
-    (folder / "s-1.jsonl").write_bytes(b"\n".join(orjson.dumps(line) for line in lines) + b"\n")
-    assert cli.main(["report", f"claude:{tmp_path / 'projects'}", "--no-history", "--explain"]) == 0
+    for i in range(n_files):
+        lines = [assistant(f"s-{i}", TS, 0, 1_000), assistant(f"s-{i}", TS, 0, 1_000)]
+        lines.append(assistant(f"s-{i}", TS + 60, 1, 2_000))
+        cut_short = b'{"type": "assistant", "message": {"usage": {"input_tokens": 12'  # a usage line cut short
+        body = b"\n".join(orjson.dumps(line) for line in lines) + b"\n" + cut_short + b"\n"
+        (folder / f"s-{i}.jsonl").write_bytes(body)
+    return root / "projects"
+
+
+def test_report_explain_prints_how_a_claude_log_was_counted(tmp_path, capsys):
+    projects = claude_log(tmp_path)
+    assert cli.main(["report", f"claude:{projects}", "--no-history", "--explain"]) == 0
     out = capsys.readouterr().out
-    table = out[out.index("How this was counted") :].splitlines()
-    assert table[1].split() == [
-        "Source",
-        "Sessions",
-        "Requests",
-        "Total",
-        "tokens",
-        "Copies",
-        "counted",
-        "once",
-        "Counted",
-        "before",
-        "restart",
-    ]
-    assert table[3].split() == ["claude", "1", "2", "5,200", "1", "0"]
-    assert cli.main(["report", f"claude:{tmp_path / 'projects'}", "--no-history", "--format", "json"]) == 0
+    header, _, row = out[out.index("How this was counted") :].splitlines()[1:4]
+    assert header.split()[:4] == ["Source", "Sessions", "Requests", "Total"]
+    # 1 file, 3 usage lines for 2 requests: 1 copy counted once; 1 line cut short
+    assert row.split() == ["claude", "1", "2", "5,200", "1", "3", "1", "0", "1"]
+    assert cli.main(["report", f"claude:{projects}", "--no-history", "--format", "json"]) == 0
     prov = json.loads(capsys.readouterr().out)["provenance"]
     assert prov["sources"]["claude"]["duplicate_copies"] == 1
+
+
+def test_a_folder_read_by_several_processes_is_explained_as_one_read_in_one(tmp_path, monkeypatch):
+    from session_insights.sources import base, open_source
+
+    projects = claude_log(tmp_path, n_files=6)
+    explained = []
+    for workers in (1, 3):  # one process, then three (whatever the folder's size)
+        monkeypatch.setattr(base, "PARALLEL_MIN_BYTES", 0)
+        h = TokenHistory()
+        source = open_source(f"claude:{projects}", h)
+        source.read_all(workers=workers)
+        h.drain()
+        explained.append(h.snapshot()["provenance"]["sources"]["claude"])
+    assert explained[0] == explained[1]
+    assert explained[0]["files_read"] == 6 and explained[0]["usage_lines_read"] == 18
+    assert explained[0]["duplicate_copies"] == 6 and explained[0]["bad_lines"] == 6

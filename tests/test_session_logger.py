@@ -287,6 +287,13 @@ def test_replaying_the_logged_folder_gives_the_same_report_as_the_live_history(t
 
     assert replayed.pop("sources") == [f"comms:{tmp_path}"]
     assert live_report.pop("sources") == []
+    # What was read differs (files and lines, against records handed over in-process);
+    # what was counted does not.
+    read, live = replayed.pop("provenance"), live_report.pop("provenance")
+    assert read["sources"]["comms"]["files_read"] == 2 and live["sources"]["comms"]["files_read"] == 0
+    for key in ("sessions", "requests", "total_tokens", "duplicate_copies", "bad_lines"):
+        assert read["sources"]["comms"][key] == live["sources"]["comms"][key], key
+    assert read["unpriced"] == live["unpriced"]
     assert replayed == live_report
     # The session logged something worth comparing.
     assert replayed["totals"]["requests"] == 5

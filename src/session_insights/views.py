@@ -240,7 +240,17 @@ def scope_label(scope: dict) -> str:
 
 # --- how it was counted -----------------------------------------------------------------
 
-PROVENANCE_COLUMNS = ("Source", "Sessions", "Requests", "Total tokens", "Copies counted once", "Counted before restart")
+PROVENANCE_COLUMNS = (
+    "Source",
+    "Sessions",
+    "Requests",
+    "Total tokens",
+    "Files read",
+    "Usage lines",
+    "Copies counted once",
+    "Counted before restart",
+    "Bad lines",
+)
 
 
 def provenance_tables(prov: dict, keep_empty: bool = False) -> list[tuple[str, list[str], list[list[str]]]]:
@@ -258,8 +268,11 @@ def provenance_tables(prov: dict, keep_empty: bool = False) -> list[tuple[str, l
                     f"{s['sessions']:,}",
                     f"{s['requests']:,}",
                     fmt.tokens(s["total_tokens"]),
+                    f"{s['files_read']:,}",
+                    f"{s['usage_lines_read']:,}",
                     f"{s['duplicate_copies']:,}",
                     f"{s['counted_before_restart']:,}",
+                    f"{s['bad_lines']:,}",
                 ]
                 for name, s in prov["sources"].items()
             ],

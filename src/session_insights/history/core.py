@@ -57,7 +57,7 @@ def _count_capped(counts: dict[str, int], key: str, n: int, cap: int, overflow_k
 
 
 def _add_copies(target: dict[str, list[int]], counts: dict[str, list[int]]) -> None:
-    """Add copies left out by source (``TokenHistory.copies_left_out``) into ``target``."""
+    """Add pairs of counts by source (``copies_left_out``, ``read_this_run``) into ``target``."""
     for source, (copies, before) in counts.items():
         mine = target.setdefault(source, [0, 0])
         mine[0] += copies
@@ -185,6 +185,8 @@ class TokenHistory(Persisted, Inbox):
                 "offsets": offsets,
                 "notices": list(self.notices),
                 "rate_limits": dict(self.rate_limits),
+                "read_this_run": {k: list(v) for k, v in self.read_this_run.items()},
+                "file_kinds": dict(self.file_kinds),
             }
 
     def absorb(self, findings: dict) -> int:
@@ -197,6 +199,14 @@ class TokenHistory(Persisted, Inbox):
             for reason, count in findings["bad_reasons"].items():
                 _count_capped(self.bad_reasons, reason, count, MAX_BAD_REASONS, "(other reasons)")
             _add_copies(self.copies_left_out, findings.get("copies_left_out", {}))
+            # the usage lines as the worker counted them; a file (a big one is read in
+            # ranges, by several workers) once
+            for kind, (_, lines) in findings.get("read_this_run", {}).items():
+                self.read_this_run.setdefault(kind, [0, 0])[1] += lines
+            for file, kind in findings.get("file_kinds", {}).items():
+                if file not in self.file_kinds:
+                    self.file_kinds[file] = kind
+                    self.read_this_run.setdefault(kind, [0, 0])[0] += 1
         for text in findings["notices"]:
             self.notice(text)
         with self._lock:
@@ -329,6 +339,8 @@ class TokenHistory(Persisted, Inbox):
             self._saved_offsets.clear()
             self.source_labels.clear()
             self.rate_limits.clear()
+            self.read_this_run.clear()
+            self.file_kinds.clear()
 
     # --- settings ---------------------------------------------------------------
 
@@ -355,6 +367,9 @@ class TokenHistory(Persisted, Inbox):
             self.tickets.merge(other.tickets)
             self.tools.merge(other.tools)
             _add_copies(self.copies_left_out, other.copies_left_out)
+            _add_copies(self.read_this_run, other.read_this_run)
+            for file, kind in other.file_kinds.items():
+                self.file_kinds.setdefault(file, kind)
             theirs = other._latest_other_ts
             if theirs is not None and (self._latest_other_ts is None or theirs > self._latest_other_ts):
                 self._latest_other_ts = theirs
@@ -383,7 +398,18 @@ class TokenHistory(Persisted, Inbox):
                 "notices": list(self.notices),
             },
             copies_left_out=self.copies_left_out,
+            read_this_run=self.read_this_run,
+            bad_lines_by_source=self._bad_lines_by_source(),
         )
+
+    def _bad_lines_by_source(self) -> dict[str, int]:
+        """Bad lines per source, as far as their files are known to be that source's."""
+        by_source: dict[str, int] = {}
+        for file, n in self.bad_lines.items():
+            kind = self.file_kinds.get(file)
+            if kind is not None:
+                by_source[kind] = by_source.get(kind, 0) + n
+        return by_source
 
     def resolve(self, scope: Scope | None, now_ts: float | None = None) -> Resolved:
         """``scope`` (default: all) at ``now_ts`` (default: the latest record).

@@ -36,6 +36,7 @@ from ..events import (
 )
 
 _new_usage = tuple.__new__  # builds a UsageEvent from already-checked fields
+MAX_FILES_NAMED = 100_000  # files whose source is remembered; past it a file counts each time read
 
 
 class Inbox:
@@ -52,6 +53,8 @@ class Inbox:
         self._queued_positions: dict[str, dict] = {}  # file -> its latest position not yet applied
         self._clean_labels: set[str] = set()  # names known to pass check_name / check_label as they are
         self.offsets: dict[str, dict] = {}  # per-source read positions of applied reads
+        self.read_this_run: dict[str, list[int]] = {}  # source -> [files with requests, usage lines]
+        self.file_kinds: dict[str, str] = {}  # file -> the source that read it (for its bad lines)
         self.applied = 0  # records applied since start; the status bar's events/s
         self.version = 0  # bumped whenever an aggregate changes
 
@@ -255,6 +258,26 @@ class Inbox:
         with self._lock:  # so a source opening the file again sees this position (offset_for)
             self._queued_positions[file] = position
             self._reads_inbox.append((file, records, position))
+            self._count_read(file, records)
+
+    def _count_read(self, file: str, records: list) -> None:
+        """What provenance says was read this run: per source, the files that gave requests
+        and their usage lines (copies included)."""
+        lines = 0
+        kind = None
+        for record in records:
+            if type(record) is UsageEvent:
+                lines += 1
+                kind = kind or record.source
+        if not lines:
+            return
+        kind = kind or "host"
+        read = self.read_this_run.setdefault(kind, [0, 0])
+        if file not in self.file_kinds:
+            if len(self.file_kinds) < MAX_FILES_NAMED:
+                self.file_kinds[file] = kind
+            read[0] += 1
+        read[1] += lines
 
     @property
     def pending(self) -> int:
