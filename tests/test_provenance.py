@@ -115,3 +115,29 @@ def test_a_folder_read_by_several_processes_is_explained_as_one_read_in_one(tmp_
     assert explained[0] == explained[1]
     assert explained[0]["files_read"] == 6 and explained[0]["usage_lines_read"] == 18
     assert explained[0]["duplicate_copies"] == 6 and explained[0]["bad_lines"] == 6
+
+
+def test_a_fast_requests_larger_copy_after_a_restart_replaces_it_at_the_fast_price(tmp_path):
+    # The copy kept in state.toml keeps what its price depends on (Claude's fast mode, web
+    # searches), so taking it back after a restart takes back what it cost.
+    from session_insights.events import UsageEvent
+
+    def copy(output: int) -> UsageEvent:
+        return UsageEvent(
+            TS, "claude-opus-4-6", "anthropic", 1_000, 0, 0, 0, output, 0, None, "s", "claude", "msg_1:req_1",
+            None, None, 0, (("speed", "fast"),), (("web_searches", 2),),
+        )  # fmt: skip
+
+    path = tmp_path / "state.toml"
+    h = TokenHistory(state_path=path)
+    h.add(copy(10))
+    h.drain()
+    h.save()
+    h.close()
+    again = TokenHistory(state_path=path)
+    again.add(copy(500))
+    again.drain()
+    fresh = TokenHistory()
+    fresh.add(copy(500))
+    fresh.drain()
+    assert again.snapshot()["totals"] == fresh.snapshot()["totals"]

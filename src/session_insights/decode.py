@@ -149,10 +149,21 @@ def position(value: object, where: str) -> dict[str, int]:
 
 def request_copy(row: list, where: str) -> UsageEvent:
     """A remembered request copy as ``to_state`` writes it. Rows saved before tools were
-    kept have 13 fields; before tool-use prompts, 14."""
-    if len(row) not in (13, 14, 15):
-        raise CorruptState(where, f"must have 13 to 15 items, has {len(row)}")
+    kept have 13 fields; before tool-use prompts, 14; before price contexts and server
+    tools, 15."""
+    if len(row) not in (13, 14, 15, 17):
+        raise CorruptState(where, f"must have 13 to 17 items, has {len(row)}")
     row = list(row)
+    server_tools = price_context = None
+    if len(row) == 17:
+        server_tools = tuple(
+            (text(unit, f"{where}.server_tools"), whole(n, f"{where}.server_tools", 0, MAX_TOKENS_PER_REQUEST))
+            for unit, n in (array(pair, f"{where}.server_tools", 2) for pair in array(row.pop(), where))
+        ) or None
+        price_context = tuple(
+            (text(k, f"{where}.price_context"), text(v, f"{where}.price_context"))
+            for k, v in (array(pair, f"{where}.price_context", 2) for pair in array(row.pop(), where))
+        ) or None
     tool_prompt = whole(row.pop(), f"{where}.tool_prompt", 0, MAX_TOKENS_PER_REQUEST) if len(row) == 15 else 0
     tools = tuple(text(t, f"{where}.tools") for t in array(row.pop(), f"{where}.tools")) if len(row) == 14 else ()
     key, ts, model, provider, *counts, tier, session, reported = row
@@ -174,6 +185,8 @@ def request_copy(row: list, where: str) -> UsageEvent:
         number(reported, f"{where}.reported") or None,
         tools or None,
         tool_prompt,
+        price_context,
+        server_tools,
     )
 
 

@@ -135,6 +135,8 @@ def _request_row(ev) -> list:
         ev.reported_cost_usd or 0.0,
         list(ev.tools or ()),
         ev.tool_prompt,
+        [list(pair) for pair in ev.price_context or ()],
+        [list(pair) for pair in ev.server_tools or ()],
     ]
 
 
