@@ -156,14 +156,20 @@ def request_copy(row: list, where: str) -> UsageEvent:
     row = list(row)
     server_tools = price_context = None
     if len(row) == 17:
-        server_tools = tuple(
-            (text(unit, f"{where}.server_tools"), whole(n, f"{where}.server_tools", 0, MAX_TOKENS_PER_REQUEST))
-            for unit, n in (array(pair, f"{where}.server_tools", 2) for pair in array(row.pop(), where))
-        ) or None
-        price_context = tuple(
-            (text(k, f"{where}.price_context"), text(v, f"{where}.price_context"))
-            for k, v in (array(pair, f"{where}.price_context", 2) for pair in array(row.pop(), where))
-        ) or None
+        server_tools = (
+            tuple(
+                (text(unit, f"{where}.server_tools"), whole(n, f"{where}.server_tools", 0, MAX_TOKENS_PER_REQUEST))
+                for unit, n in (array(pair, f"{where}.server_tools", 2) for pair in array(row.pop(), where))
+            )
+            or None
+        )
+        price_context = (
+            tuple(
+                (text(k, f"{where}.price_context"), text(v, f"{where}.price_context"))
+                for k, v in (array(pair, f"{where}.price_context", 2) for pair in array(row.pop(), where))
+            )
+            or None
+        )
     tool_prompt = whole(row.pop(), f"{where}.tool_prompt", 0, MAX_TOKENS_PER_REQUEST) if len(row) == 15 else 0
     tools = tuple(text(t, f"{where}.tools") for t in array(row.pop(), f"{where}.tools")) if len(row) == 14 else ()
     key, ts, model, provider, *counts, tier, session, reported = row
