@@ -5,8 +5,10 @@ and the cost an agent wrote beside ours."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import orjson
+import pytest
 
 from session_insights import cli
 from session_insights.history import TokenHistory
@@ -141,3 +143,35 @@ def test_a_fast_requests_larger_copy_after_a_restart_replaces_it_at_the_fast_pri
     fresh.add(copy(500))
     fresh.drain()
     assert again.snapshot()["totals"] == fresh.snapshot()["totals"]
+
+
+# The genuine fixtures, as their CLIs wrote them (see each folder's README): what was read,
+# and the copies of a request counted once, explained for each.
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.mark.parametrize(
+    ("spec", "source", "files", "usage_lines", "requests", "copies"),
+    [
+        # one usage line per response
+        ("claude:claude/fast_search_todo/projects", "claude", 1, 3, 3, 0),
+        # Codex writes each response's usage twice: a token_usage_record, then the
+        # token_count that repeats it
+        ("codex:codex/cache-writes-and-tool-failures", "codex", 2, 6, 3, 3),
+        ("codex:codex/spawn-fork", "codex", 2, 8, 4, 4),
+        ("gemini:gemini", "gemini", 2, 2, 2, 0),
+        # the Anthropic SDK and OpenLLMetry both traced the one call
+        ("otel:otel/anthropic-sdk-and-openllmetry.jsonl", "otel", 1, 2, 1, 1),
+    ],
+)
+def test_the_genuine_fixtures_explain_what_was_read_and_counted_once(
+    spec, source, files, usage_lines, requests, copies, capsys
+):
+    kind, _, path = spec.partition(":")
+    assert cli.main(["report", f"{kind}:{FIXTURES / path}", "--no-history", "--format", "json"]) == 0
+    explained = json.loads(capsys.readouterr().out)["provenance"]["sources"][source]
+    assert explained["files_read"] == files
+    assert explained["usage_lines_read"] == usage_lines
+    assert explained["requests"] == requests
+    assert explained["duplicate_copies"] == copies
+    assert explained["bad_lines"] == 0

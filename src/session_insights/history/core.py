@@ -262,6 +262,14 @@ class TokenHistory(Persisted, Inbox):
                 seen.popitem(last=False)
         self._add_usage(ev, 1)
 
+    def note_copies(self, source: str, n: int = 1) -> None:
+        """Count ``n`` copies of a request a source left out itself, as counted once (a
+        fork's replayed history, totals written again, a call traced twice): provenance
+        says so beside the copies the history left out."""
+        with self._lock:
+            self.copies_left_out.setdefault(source, [0, 0])[0] += n
+            self.read_this_run.setdefault(source, [0, 0])[1] += n  # each was a usage line read
+
     def _copies(self, ev: UsageEvent) -> list[int]:
         """[copies of a request counted once, copies of requests counted before a restart]
         of the source that read ``ev``: what de-duplication left out, for ``provenance``."""

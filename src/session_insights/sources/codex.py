@@ -141,12 +141,16 @@ class CodexSource(LineSource):
 
     def resume(self, file: str, head: Iterable[bytes]) -> None:
         # Only the lines that carry context: the session, the model, the running totals.
-        for line in head:
-            if any(kind in line for kind in _CONTEXT_KINDS):
-                try:
-                    self.parse(line, file)
-                except BAD_LINE:
-                    continue  # counted as bad when first read
+        self._resuming = True  # what these lines left out was counted when first read
+        try:
+            for line in head:
+                if any(kind in line for kind in _CONTEXT_KINDS):
+                    try:
+                        self.parse(line, file)
+                    except BAD_LINE:
+                        continue  # counted as bad when first read
+        finally:
+            self._resuming = False
         rollout = self._files.get(file)
         if rollout is not None:
             rollout.pending.clear()  # counted before the restart
@@ -256,6 +260,13 @@ class CodexSource(LineSource):
         if ts > rollout.replay_started + REPLAY_WINDOW_S:
             rollout.fork_ts = None
 
+    _resuming = False
+
+    def _left_out(self) -> None:
+        """A usage line this source counts no request for: a copy (provenance)."""
+        if not self._resuming:
+            self.history.note_copies("codex")
+
     def _token_count(self, rollout: _Rollout, payload: dict, ts: float) -> list[Record]:
         limits = payload.get("rate_limits")
         if isinstance(limits, dict) and rollout.fork_ts is None:
@@ -270,6 +281,7 @@ class CodexSource(LineSource):
             raise ValueError("token_count info without total_token_usage")
         previous, rollout.totals = rollout.totals, total
         if rollout.fork_ts is not None or total == previous:
+            self._left_out()
             return []  # the parent's history, replayed; or the same totals written again
         if previous is not None and all(t >= p for t, p in zip(total, previous)):
             delta = tuple(t - p for t, p in zip(total, previous))
@@ -287,6 +299,7 @@ class CodexSource(LineSource):
             raise ValueError("token_usage_record without usage")
         thread = payload.get("thread_id")
         if rollout.fork_ts is not None or (isinstance(thread, str) and rollout.session not in (None, thread)):
+            self._left_out()
             return []
         total = _totals(payload.get("thread_token_usage"))
         if total is None:

@@ -211,6 +211,8 @@ class OtelSource(LineSource):
         if response_id:
             event = self._copies.of_response(event)
             if event is None:
+                if emit:
+                    self.history.note_copies("otel")
                 return []  # a copy of a response already counted, adding nothing
         if self._copies.twin(event, span.trace, response_id, start_s, end_s) and emit:
             self.history.notice(twin_notice(file, event.model))
