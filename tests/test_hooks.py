@@ -1,5 +1,7 @@
 """Host comms entries from providers we have no normaliser for still count."""
 
+import pytest
+
 from session_insights import TokenHistory
 from session_insights.hooks import Hooks
 
@@ -37,3 +39,35 @@ def test_unknown_provider_label_for_a_known_model_still_prices_by_model():
     )
     h.drain()
     assert h.snapshot()["by_model"]["claude-sonnet-4-5"]["cost_usd"] == 0.0045  # $3 and $15 per million tokens
+
+
+def test_a_hosts_fast_mode_request_and_web_searches_are_priced_as_claude_codes_are():
+    # The same Anthropic usage block, from a host's comms log and from a raw response:
+    # fast mode at its rate, each web search at $10 per 1,000 (genai-prices).
+    from session_insights.hooks import usage_from_comms_entry
+    from session_insights.pricing import PriceBook
+
+    usage = {
+        "input_tokens": 1_000,
+        "output_tokens": 200,
+        "speed": "fast",
+        "server_tool_use": {"web_search_requests": 3},
+    }
+    entry = {"direction": "in", "provider": "anthropic", "model": "claude-opus-4-6", "ts": 1_763_900_000.0}
+    ev = usage_from_comms_entry({**entry, "payload": {"usage": usage}})
+    assert ev.price_context == (("speed", "fast"),) and ev.server_tools == (("web_searches", 3),)
+    h = TokenHistory()
+    h.add(ev)
+    h.record_response({"model": "claude-opus-4-6", "usage": usage}, "anthropic", ts=1_763_900_000.0)
+    h.drain()
+    fast = PriceBook().pricing("claude-opus-4-6", "anthropic", (("speed", "fast"),))
+    one = fast.cost_pusd(1_763_900_000.0, 1_000, 0, 0, 0, 200) + fast.server_tools_pusd(
+        1_763_900_000.0, (("web_searches", 3),)
+    )
+    assert h.snapshot()["totals"]["cost_usd"] == pytest.approx(2 * one / 1e12)
+    standard = TokenHistory()
+    standard.record_response(
+        {"model": "claude-opus-4-6", "usage": {"input_tokens": 1_000, "output_tokens": 200}}, "anthropic"
+    )
+    standard.drain()
+    assert standard.snapshot()["totals"]["cost_usd"] < h.snapshot()["totals"]["cost_usd"] / 2

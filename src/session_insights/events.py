@@ -276,12 +276,16 @@ def usage_event(
     request_key: object = None,
     reported_cost_usd: object = None,
     tools: object = None,
+    price_context: tuple[tuple[str, str], ...] | None = None,
+    server_tools: tuple[tuple[str, int], ...] | None = None,
 ) -> UsageEvent:
     """Build a validated UsageEvent from already-normalised counts.
 
     ``cache_write_tokens`` are 5-minute cache writes; 1-hour writes, priced higher by
     Anthropic, go in ``cache_write_1h_tokens``. ``reasoning_tokens`` are part of
     ``output_tokens``, ``tool_prompt_tokens`` part of ``input_tokens``.
+    ``price_context`` and ``server_tools`` come checked from ``normalize`` (e.g.
+    ``anthropic_price_terms``).
     """
     reasoning = check_tokens("reasoning_tokens", reasoning_tokens)
     output = check_tokens("output_tokens", output_tokens)
@@ -310,6 +314,8 @@ def usage_event(
         reported_cost_usd=check_cost_usd("reported_cost_usd", reported_cost_usd),
         tools=check_tools(tools),
         tool_prompt=tool_prompt,
+        price_context=price_context,
+        server_tools=server_tools,
     )
 
 

@@ -65,6 +65,7 @@ def usage_from_comms_entry(entry: Mapping[str, Any]) -> UsageEvent | None:
         provider_id = provider
     model = entry.get("model") or payload.get("model") or payload.get("modelVersion")
     key = entry.get("request_id") or payload.get("id") or payload.get("responseId")
+    terms = normalize.anthropic_price_terms(usage) if provider_id == "anthropic" else {}
     return usage_event(
         model=model,
         ts=check_ts(entry.get("ts")) if entry.get("ts") is not None else None,
@@ -74,6 +75,7 @@ def usage_from_comms_entry(entry: Mapping[str, Any]) -> UsageEvent | None:
         source="comms",
         request_key=key if isinstance(key, str) else None,
         **counts,
+        **terms,
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .events import MAX_TOKENS_PER_REQUEST, check_tokens
+from .events import MAX_TOKENS_PER_REQUEST, check_tokens, shown
 
 Counts = dict[str, int]
 
@@ -53,6 +53,41 @@ def anthropic_usage(usage: Mapping[str, Any]) -> Counts:
         "cache_write_1h_tokens": write_1h,
         "output_tokens": _count(usage, "output_tokens", "usage"),
     }
+
+
+# Fast mode's price context (genai-prices' ``speed`` variant); other speeds are standard.
+FAST = (("speed", "fast"),)
+# Counts of ``usage.server_tool_use`` billed per use -> genai-prices' unit. Web fetches
+# are free on Anthropic, and genai-prices has no unit for them.
+_SERVER_TOOL_UNITS = {"web_search_requests": "web_searches"}
+
+
+def anthropic_price_terms(usage: Mapping[str, Any]) -> dict:
+    """What an Anthropic ``usage`` block's price depends on beyond its tokens, as
+    ``usage_event`` keywords: fast mode (``speed: "fast"``) as ``price_context``, and the
+    server tool uses billed per use (``server_tool_use``) as ``server_tools``."""
+    return {
+        "price_context": FAST if usage.get("speed") == "fast" else None,
+        "server_tools": _server_tools(usage.get("server_tool_use")),
+    }
+
+
+def _server_tools(block: object) -> tuple[tuple[str, int], ...] | None:
+    """``usage.server_tool_use`` as (genai-prices unit, count) pairs of the uses billed."""
+    if block is None:
+        return None
+    if not isinstance(block, Mapping):
+        raise ValueError(f"usage.server_tool_use must be an object, got {type(block).__name__}")
+    uses = []
+    for field, unit in _SERVER_TOOL_UNITS.items():
+        count = block.get(field)
+        if count is None:
+            continue
+        if type(count) is not int or not 0 <= count <= MAX_TOKENS_PER_REQUEST:
+            raise ValueError(f"usage.server_tool_use.{field} must be a whole number of uses, got {shown(count)}")
+        if count:
+            uses.append((unit, count))
+    return tuple(uses) or None
 
 
 def openai_usage(usage: Mapping[str, Any]) -> Counts:

@@ -183,6 +183,8 @@ class Inbox:
         """Queue the usage of a raw Anthropic / OpenAI / Google / DeepSeek response body,
         normalised per DESIGN §2. The response's own id de-duplicates repeats."""
         provider_id, found_model, counts = normalize.response_usage(response, provider)
+        if provider_id == "anthropic":  # fast mode and web searches change the price
+            counts = {**counts, **normalize.anthropic_price_terms(response["usage"])}
         model = model or found_model
         if not model:
             raise ValueError("model is missing: the response names none, so pass model=...")

@@ -25,7 +25,6 @@ from pathlib import Path
 import orjson
 
 from ..events import (
-    MAX_TOKENS_PER_REQUEST,
     SessionMark,
     TicketUpdate,
     ToolCall,
@@ -34,21 +33,15 @@ from ..events import (
     check_duration_ms,
     check_name,
     iso_ts,
-    shown,
 )
 from ..history import TokenHistory
-from ..normalize import anthropic_usage
+from ..normalize import anthropic_price_terms, anthropic_usage
 from .base import LineSource, Memory, Record, project_name
 
 MAIN_TIER = "main agent"
 SIDECHAIN_TIER = "subagent"
 _TODO_STATUS = {"pending": "todo", "in_progress": "in_progress", "completed": "completed"}
 _MAX_OPEN_TOOL_USES = 10_000
-# Fast mode's price context (genai-prices' ``speed`` variant); other speeds are standard.
-FAST = (("speed", "fast"),)
-# Counts of ``usage.server_tool_use`` billed per use -> genai-prices' unit. Web fetches
-# are free on Anthropic, and genai-prices has no unit for them.
-_SERVER_TOOL_UNITS = {"web_search_requests": "web_searches"}
 
 
 def default_roots() -> list[Path]:
@@ -122,7 +115,7 @@ class ClaudeSource(LineSource):
         event = None
         if usage is not None and model != "<synthetic>":
             c = anthropic_usage(usage)  # checked counts
-            server_tools = _server_tools(usage.get("server_tool_use"))
+            terms = anthropic_price_terms(usage)  # fast mode, web searches
             if model not in self._models:  # checked once per name, not once per line
                 if check_name("model", model) != model:
                     raise ValueError(f"model has surrounding spaces, got {model!r}")
@@ -147,8 +140,8 @@ class ClaudeSource(LineSource):
                 None if cost is None else check_cost_usd("costUSD", cost),
                 self._turn_tools(key, blocks),
                 0,
-                FAST if usage.get("speed") == "fast" else None,
-                server_tools,
+                terms["price_context"],
+                terms["server_tools"],
             )
         out: list[Record] = []
         if session and session not in self._projects_named:
@@ -237,24 +230,6 @@ def _tool_use_block(block: dict) -> dict:
     if not isinstance(block.get("id"), str):
         raise ValueError(f"tool_use id must be a string, got {block.get('id')!r}")
     return block
-
-
-def _server_tools(block: object) -> tuple[tuple[str, int], ...] | None:
-    """``usage.server_tool_use`` as (genai-prices unit, count) pairs of the uses billed."""
-    if block is None:
-        return None
-    if not isinstance(block, dict):
-        raise ValueError(f"usage.server_tool_use must be an object, got {type(block).__name__}")
-    uses = []
-    for field, unit in _SERVER_TOOL_UNITS.items():
-        count = block.get(field)
-        if count is None:
-            continue
-        if type(count) is not int or not 0 <= count <= MAX_TOKENS_PER_REQUEST:
-            raise ValueError(f"usage.server_tool_use.{field} must be a whole number of uses, got {shown(count)}")
-        if count:
-            uses.append((unit, count))
-    return tuple(uses) or None
 
 
 def _todos(block: dict, ts: float, session: str | None) -> list[Record]:
