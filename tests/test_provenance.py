@@ -13,6 +13,7 @@ import pytest
 from session_insights import cli
 from session_insights.history import TokenHistory
 from session_insights.scope import Scope
+from session_insights.sources import open_source
 from tests.test_scope_agree import assistant
 
 TS = 1_763_974_800.0
@@ -103,7 +104,7 @@ def test_report_explain_prints_how_a_claude_log_was_counted(tmp_path, capsys):
 
 
 def test_a_folder_read_by_several_processes_is_explained_as_one_read_in_one(tmp_path, monkeypatch):
-    from session_insights.sources import base, open_source
+    from session_insights.sources import base
 
     projects = claude_log(tmp_path, n_files=6)
     explained = []
@@ -175,3 +176,22 @@ def test_the_genuine_fixtures_explain_what_was_read_and_counted_once(
     assert explained["requests"] == requests
     assert explained["duplicate_copies"] == copies
     assert explained["bad_lines"] == 0
+
+
+def test_what_was_read_is_kept_across_a_restart_and_a_file_counts_once(tmp_path):
+    projects = claude_log(tmp_path / "logs", n_files=2)
+    path = tmp_path / "state.toml"
+    for restart in range(2):
+        h = TokenHistory(state_path=path)
+        if restart:  # a new line in one log, read after the restart
+            log = next(projects.rglob("s-0.jsonl"))
+            with log.open("ab") as f:
+                f.write(orjson.dumps(assistant("s-0", TS + 120, 2, 3_000)) + b"\n")
+        open_source(f"claude:{projects}", h).poll()
+        h.drain()
+        h.save()
+        explained = h.snapshot()["provenance"]["sources"]["claude"]
+        h.close()
+    assert explained["files_read"] == 2
+    assert explained["usage_lines_read"] == 2 * 3 + 1
+    assert explained["requests"] == 2 * 2 + 1

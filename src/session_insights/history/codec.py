@@ -64,6 +64,7 @@ def encode_state(h: TokenHistory) -> dict:
             **h.tickets.encode(),
             "errors": {"files": dict(h.bad_lines), "reasons": dict(h.bad_reasons)},
             "copies_left_out": {k: list(v) for k, v in h.copies_left_out.items()},
+            "read_counts": {k: list(v) for k, v in h.read_counts.items()},
             "ui": h.ui,
             "notices": list(h.notices[-10:]),
         }
@@ -182,6 +183,8 @@ def load_state(h: TokenHistory, data: dict, *, keep_budget: bool, keep_overrides
     h.copies_left_out = {
         decode.text(k, "copies_left_out"): decode.counters(v, f"copies_left_out.{k}", 2) for k, v in copies.items()
     }
+    reads = decode.table(data.get("read_counts", {}), "read_counts")
+    h.read_counts = {decode.text(k, "read_counts"): decode.counters(v, f"read_counts.{k}", 2) for k, v in reads.items()}
     h._saved_offsets = {}
     for digest, row in decode.table(data.get("offsets", {}), "offsets").items():
         h._saved_offsets[digest] = decode.position(row, f"offsets.{digest}")

@@ -57,7 +57,7 @@ def _count_capped(counts: dict[str, int], key: str, n: int, cap: int, overflow_k
 
 
 def _add_copies(target: dict[str, list[int]], counts: dict[str, list[int]]) -> None:
-    """Add pairs of counts by source (``copies_left_out``, ``read_this_run``) into ``target``."""
+    """Add pairs of counts by source (``copies_left_out``, ``read_counts``) into ``target``."""
     for source, (copies, before) in counts.items():
         mine = target.setdefault(source, [0, 0])
         mine[0] += copies
@@ -185,7 +185,7 @@ class TokenHistory(Persisted, Inbox):
                 "offsets": offsets,
                 "notices": list(self.notices),
                 "rate_limits": dict(self.rate_limits),
-                "read_this_run": {k: list(v) for k, v in self.read_this_run.items()},
+                "read_counts": {k: list(v) for k, v in self.read_counts.items()},
                 "file_kinds": dict(self.file_kinds),
             }
 
@@ -201,12 +201,13 @@ class TokenHistory(Persisted, Inbox):
             _add_copies(self.copies_left_out, findings.get("copies_left_out", {}))
             # the usage lines as the worker counted them; a file (a big one is read in
             # ranges, by several workers) once
-            for kind, (_, lines) in findings.get("read_this_run", {}).items():
-                self.read_this_run.setdefault(kind, [0, 0])[1] += lines
+            for kind, (_, lines) in findings.get("read_counts", {}).items():
+                self.read_counts.setdefault(kind, [0, 0])[1] += lines
             for file, kind in findings.get("file_kinds", {}).items():
                 if file not in self.file_kinds:
+                    first_read = self.offset_for(file) is None  # else counted before a restart
                     self.file_kinds[file] = kind
-                    self.read_this_run.setdefault(kind, [0, 0])[0] += 1
+                    self.read_counts.setdefault(kind, [0, 0])[0] += first_read
         for text in findings["notices"]:
             self.notice(text)
         with self._lock:
@@ -268,7 +269,7 @@ class TokenHistory(Persisted, Inbox):
         says so beside the copies the history left out."""
         with self._lock:
             self.copies_left_out.setdefault(source, [0, 0])[0] += n
-            self.read_this_run.setdefault(source, [0, 0])[1] += n  # each was a usage line read
+            self.read_counts.setdefault(source, [0, 0])[1] += n  # each was a usage line read
 
     def _copies(self, ev: UsageEvent) -> list[int]:
         """[copies of a request counted once, copies of requests counted before a restart]
@@ -347,7 +348,7 @@ class TokenHistory(Persisted, Inbox):
             self._saved_offsets.clear()
             self.source_labels.clear()
             self.rate_limits.clear()
-            self.read_this_run.clear()
+            self.read_counts.clear()
             self.file_kinds.clear()
 
     # --- settings ---------------------------------------------------------------
@@ -375,7 +376,7 @@ class TokenHistory(Persisted, Inbox):
             self.tickets.merge(other.tickets)
             self.tools.merge(other.tools)
             _add_copies(self.copies_left_out, other.copies_left_out)
-            _add_copies(self.read_this_run, other.read_this_run)
+            _add_copies(self.read_counts, other.read_counts)
             for file, kind in other.file_kinds.items():
                 self.file_kinds.setdefault(file, kind)
             theirs = other._latest_other_ts
@@ -406,7 +407,7 @@ class TokenHistory(Persisted, Inbox):
                 "notices": list(self.notices),
             },
             copies_left_out=self.copies_left_out,
-            read_this_run=self.read_this_run,
+            read_counts=self.read_counts,
             bad_lines_by_source=self._bad_lines_by_source(),
         )
 

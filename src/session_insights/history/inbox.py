@@ -53,7 +53,7 @@ class Inbox:
         self._queued_positions: dict[str, dict] = {}  # file -> its latest position not yet applied
         self._clean_labels: set[str] = set()  # names known to pass check_name / check_label as they are
         self.offsets: dict[str, dict] = {}  # per-source read positions of applied reads
-        self.read_this_run: dict[str, list[int]] = {}  # source -> [files with requests, usage lines]
+        self.read_counts: dict[str, list[int]] = {}  # source -> [files with requests, usage lines]
         self.file_kinds: dict[str, str] = {}  # file -> the source that read it (for its bad lines)
         self.applied = 0  # records applied since start; the status bar's events/s
         self.version = 0  # bumped whenever an aggregate changes
@@ -258,13 +258,17 @@ class Inbox:
         """Queue what a source read from ``file`` up to ``position`` (its records, already
         built and validated): the records are applied in order, then the position is kept."""
         with self._lock:  # so a source opening the file again sees this position (offset_for)
+            first_read = file not in self.file_kinds and self.offset_for(file) is None
             self._queued_positions[file] = position
             self._reads_inbox.append((file, records, position))
-            self._count_read(file, records)
+            self._count_read(file, records, first_read)
 
-    def _count_read(self, file: str, records: list) -> None:
-        """What provenance says was read this run: per source, the files that gave requests
-        and their usage lines (copies included)."""
+    def offset_for(self, key: str) -> dict | None:
+        return self._queued_positions.get(key) or self.offsets.get(key)
+
+    def _count_read(self, file: str, records: list, first_read: bool) -> None:
+        """What provenance says was read: per source, the files that gave requests and
+        their usage lines (copies included), kept in state.toml like the copies."""
         lines = 0
         kind = None
         for record in records:
@@ -274,11 +278,12 @@ class Inbox:
         if not lines:
             return
         kind = kind or "host"
-        read = self.read_this_run.setdefault(kind, [0, 0])
+        read = self.read_counts.setdefault(kind, [0, 0])
         if file not in self.file_kinds:
             if len(self.file_kinds) < MAX_FILES_NAMED:
                 self.file_kinds[file] = kind
-            read[0] += 1
+            # a file read before (before a restart: it has a read position) counted then
+            read[0] += first_read
         read[1] += lines
 
     @property

@@ -53,7 +53,7 @@ class Parts:
     window_s: int = metrics.DEFAULT_WINDOW_S
     extras: dict = field(default_factory=dict)  # sources, rate_limits, errors, notices
     copies_left_out: dict = field(default_factory=dict)  # source -> [duplicate copies, counted before a restart]
-    read_this_run: dict = field(default_factory=dict)  # source -> [files with requests, usage lines]
+    read_counts: dict = field(default_factory=dict)  # source -> [files with requests, usage lines]
     bad_lines_by_source: dict = field(default_factory=dict)
 
 
@@ -258,7 +258,7 @@ def efficiency(rows: list[dict], totals: dict, closed_cost_pusd: int, completed:
 
 def provenance(parts: Parts, rows: list[dict], by_model_c: dict) -> dict:
     """How the scope's figures were counted, per source: sessions and requests counted;
-    of the reading (this run, not only the scope's): files and usage lines read, copies
+    of the reading (all of it, not only the scope's): files and usage lines read, copies
     of a request left out (streamed or resumed copies counted once; copies of requests
     counted before a restart) and bad lines; and per model the requests no price list
     knows and the cost the agent wrote itself beside ours."""
@@ -271,7 +271,7 @@ def provenance(parts: Parts, rows: list[dict], by_model_c: dict) -> dict:
     for source, (copies, before) in sorted(parts.copies_left_out.items()):
         s = sources.setdefault(source, dict.fromkeys(PROVENANCE_FIELDS, 0))
         s["duplicate_copies"], s["counted_before_restart"] = copies, before
-    for source, (files, lines) in sorted(parts.read_this_run.items()):
+    for source, (files, lines) in sorted(parts.read_counts.items()):
         s = sources.setdefault(source, dict.fromkeys(PROVENANCE_FIELDS, 0))
         s["files_read"], s["usage_lines_read"] = files, lines
     for source, n in parts.bad_lines_by_source.items():
@@ -293,8 +293,8 @@ PROVENANCE_FIELDS = (
     "sessions",
     "requests",
     "total_tokens",
-    "files_read",  # this run: files that gave requests (a restart reads only what is new)
-    "usage_lines_read",  # this run: lines with usage, every copy of a request counted
+    "files_read",  # files that gave requests
+    "usage_lines_read",  # lines with usage, every copy of a request counted
     "duplicate_copies",
     "counted_before_restart",
     "bad_lines",
