@@ -63,8 +63,7 @@ def encode_state(h: TokenHistory) -> dict:
             "recent_requests": [_request_row(ev) for ev in list(h._seen.values())[-h._saved_copies :]],
             **h.tickets.encode(),
             "errors": {"files": dict(h.bad_lines), "reasons": dict(h.bad_reasons)},
-            "copies_left_out": {k: list(v) for k, v in h.copies_left_out.items()},
-            "read_counts": {k: list(v) for k, v in h.read_counts.items()},
+            **h.reading.encode(),
             "ui": h.ui,
             "notices": list(h.notices[-10:]),
         }
@@ -179,12 +178,7 @@ def load_state(h: TokenHistory, data: dict, *, keep_budget: bool, keep_overrides
     errors = decode.table(data.get("errors", {}), "errors")
     h.bad_lines = decode.counts_by_name(errors.get("files", {}), "errors.files")
     h.bad_reasons = decode.counts_by_name(errors.get("reasons", {}), "errors.reasons")
-    copies = decode.table(data.get("copies_left_out", {}), "copies_left_out")
-    h.copies_left_out = {
-        decode.text(k, "copies_left_out"): decode.counters(v, f"copies_left_out.{k}", 2) for k, v in copies.items()
-    }
-    reads = decode.table(data.get("read_counts", {}), "read_counts")
-    h.read_counts = {decode.text(k, "read_counts"): decode.counters(v, f"read_counts.{k}", 2) for k, v in reads.items()}
+    h.reading.decode(data)
     h._saved_offsets = {}
     for digest, row in decode.table(data.get("offsets", {}), "offsets").items():
         h._saved_offsets[digest] = decode.position(row, f"offsets.{digest}")

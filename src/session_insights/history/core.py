@@ -34,6 +34,7 @@ from .counters import TOOL_PROMPT
 from .detail import active_seconds
 from .inbox import Inbox
 from .persist import Persisted, path_digest
+from .reading import ReadingPart
 from .sessions import EARLIER_SESSIONS, MAX_SESSIONS, SessionRow, SessionsPart
 from .snapshot import Parts, session_rows, snapshot
 from .tickets import TicketsPart
@@ -54,14 +55,6 @@ def _count_capped(counts: dict[str, int], key: str, n: int, cap: int, overflow_k
     if key not in counts and len(counts) >= cap:
         key = overflow_key
     counts[key] = counts.get(key, 0) + n
-
-
-def _add_copies(target: dict[str, list[int]], counts: dict[str, list[int]]) -> None:
-    """Add pairs of counts by source (``copies_left_out``, ``read_counts``) into ``target``."""
-    for source, (copies, before) in counts.items():
-        mine = target.setdefault(source, [0, 0])
-        mine[0] += copies
-        mine[1] += before
 
 
 def supersedes(new: UsageEvent, old: UsageEvent) -> bool:
@@ -144,9 +137,9 @@ class TokenHistory(Persisted, Inbox):
         self._add_usage = self.usage.add  # what the drain calls for each request: no hop between
         self.tickets = TicketsPart()
         self.tools = ToolsPart()
+        self.reading = ReadingPart()
         self._seen: OrderedDict[str, UsageEvent] = OrderedDict()
         self._latest_other_ts: float | None = None  # latest tool call, ticket update or rating
-        self.copies_left_out: dict[str, list[int]] = {}  # source kind -> see _copies
         self.bad_lines: dict[str, int] = {}
         self.bad_reasons: dict[str, int] = {}  # why lines were skipped: reason -> lines
         self.version = 0  # bumped whenever an aggregate changes
@@ -185,8 +178,7 @@ class TokenHistory(Persisted, Inbox):
                 "offsets": offsets,
                 "notices": list(self.notices),
                 "rate_limits": dict(self.rate_limits),
-                "read_counts": {k: list(v) for k, v in self.read_counts.items()},
-                "file_kinds": dict(self.file_kinds),
+                "reading": self.reading.findings(),
             }
 
     def absorb(self, findings: dict) -> int:
@@ -198,16 +190,7 @@ class TokenHistory(Persisted, Inbox):
                 _count_capped(self.bad_lines, file, count, MAX_BAD_LINE_FILES, "(other files)")
             for reason, count in findings["bad_reasons"].items():
                 _count_capped(self.bad_reasons, reason, count, MAX_BAD_REASONS, "(other reasons)")
-            _add_copies(self.copies_left_out, findings.get("copies_left_out", {}))
-            # the usage lines as the worker counted them; a file (a big one is read in
-            # ranges, by several workers) once
-            for kind, (_, lines) in findings.get("read_counts", {}).items():
-                self.read_counts.setdefault(kind, [0, 0])[1] += lines
-            for file, kind in findings.get("file_kinds", {}).items():
-                if file not in self.file_kinds:
-                    first_read = self.offset_for(file) is None  # else counted before a restart
-                    self.file_kinds[file] = kind
-                    self.read_counts.setdefault(kind, [0, 0])[0] += first_read
+            self.reading.absorb(findings.get("reading", {}), lambda file: self.offset_for(file) is None)
         for text in findings["notices"]:
             self.notice(text)
         with self._lock:
@@ -244,7 +227,7 @@ class TokenHistory(Persisted, Inbox):
         seen = self._seen
         old = seen.get(key)
         if old is not None:
-            self._copies(ev)[0] += 1  # another copy of a request counted once
+            self.reading.copy(ev)  # another copy of a request counted once
             if not supersedes(ev, old):
                 return
             self._add_usage(old, -1)
@@ -255,7 +238,7 @@ class TokenHistory(Persisted, Inbox):
             if keys is not None:
                 digest = key_digest(key)
                 if keys.counted(digest):
-                    self._copies(ev)[1] += 1
+                    self.reading.copy(ev, before_restart=True)
                     return  # counted before a restart
                 keys.add(digest)
             seen[key] = ev
@@ -265,20 +248,9 @@ class TokenHistory(Persisted, Inbox):
 
     def note_copies(self, source: str, n: int = 1) -> None:
         """Count ``n`` copies of a request a source left out itself, as counted once (a
-        fork's replayed history, totals written again, a call traced twice): provenance
-        says so beside the copies the history left out."""
+        fork's replayed history, totals written again, a call traced twice)."""
         with self._lock:
-            self.copies_left_out.setdefault(source, [0, 0])[0] += n
-            self.read_counts.setdefault(source, [0, 0])[1] += n  # each was a usage line read
-
-    def _copies(self, ev: UsageEvent) -> list[int]:
-        """[copies of a request counted once, copies of requests counted before a restart]
-        of the source that read ``ev``: what de-duplication left out, for ``provenance``."""
-        source = ev.source or "host"
-        counts = self.copies_left_out.get(source)
-        if counts is None:
-            counts = self.copies_left_out[source] = [0, 0]
-        return counts
+            self.reading.source_copies(source, n)
 
     def _session_row_for(self, name: str) -> SessionRow:
         """The row of session ``name``, created on first use: a full table folds its
@@ -348,8 +320,6 @@ class TokenHistory(Persisted, Inbox):
             self._saved_offsets.clear()
             self.source_labels.clear()
             self.rate_limits.clear()
-            self.read_counts.clear()
-            self.file_kinds.clear()
 
     # --- settings ---------------------------------------------------------------
 
@@ -375,10 +345,7 @@ class TokenHistory(Persisted, Inbox):
             self.usage.merge(other.usage)
             self.tickets.merge(other.tickets)
             self.tools.merge(other.tools)
-            _add_copies(self.copies_left_out, other.copies_left_out)
-            _add_copies(self.read_counts, other.read_counts)
-            for file, kind in other.file_kinds.items():
-                self.file_kinds.setdefault(file, kind)
+            self.reading.merge(other.reading)
             theirs = other._latest_other_ts
             if theirs is not None and (self._latest_other_ts is None or theirs > self._latest_other_ts):
                 self._latest_other_ts = theirs
@@ -406,19 +373,10 @@ class TokenHistory(Persisted, Inbox):
                 },
                 "notices": list(self.notices),
             },
-            copies_left_out=self.copies_left_out,
-            read_counts=self.read_counts,
-            bad_lines_by_source=self._bad_lines_by_source(),
+            copies_left_out=self.reading.copies,
+            read_counts=self.reading.reads,
+            bad_lines_by_source=self.reading.bad_lines_by_source(self.bad_lines),
         )
-
-    def _bad_lines_by_source(self) -> dict[str, int]:
-        """Bad lines per source, as far as their files are known to be that source's."""
-        by_source: dict[str, int] = {}
-        for file, n in self.bad_lines.items():
-            kind = self.file_kinds.get(file)
-            if kind is not None:
-                by_source[kind] = by_source.get(kind, 0) + n
-        return by_source
 
     def resolve(self, scope: Scope | None, now_ts: float | None = None) -> Resolved:
         """``scope`` (default: all) at ``now_ts`` (default: the latest record).

@@ -36,7 +36,6 @@ from ..events import (
 )
 
 _new_usage = tuple.__new__  # builds a UsageEvent from already-checked fields
-MAX_FILES_NAMED = 100_000  # files whose source is remembered; past it a file counts each time read
 
 
 class Inbox:
@@ -53,8 +52,6 @@ class Inbox:
         self._queued_positions: dict[str, dict] = {}  # file -> its latest position not yet applied
         self._clean_labels: set[str] = set()  # names known to pass check_name / check_label as they are
         self.offsets: dict[str, dict] = {}  # per-source read positions of applied reads
-        self.read_counts: dict[str, list[int]] = {}  # source -> [files with requests, usage lines]
-        self.file_kinds: dict[str, str] = {}  # file -> the source that read it (for its bad lines)
         self.applied = 0  # records applied since start; the status bar's events/s
         self.version = 0  # bumped whenever an aggregate changes
 
@@ -258,33 +255,13 @@ class Inbox:
         """Queue what a source read from ``file`` up to ``position`` (its records, already
         built and validated): the records are applied in order, then the position is kept."""
         with self._lock:  # so a source opening the file again sees this position (offset_for)
-            first_read = file not in self.file_kinds and self.offset_for(file) is None
+            first_read = file not in self.reading.file_kinds and self.offset_for(file) is None
             self._queued_positions[file] = position
             self._reads_inbox.append((file, records, position))
-            self._count_read(file, records, first_read)
+            self.reading.read(file, records, first_read)
 
     def offset_for(self, key: str) -> dict | None:
         return self._queued_positions.get(key) or self.offsets.get(key)
-
-    def _count_read(self, file: str, records: list, first_read: bool) -> None:
-        """What provenance says was read: per source, the files that gave requests and
-        their usage lines (copies included), kept in state.toml like the copies."""
-        lines = 0
-        kind = None
-        for record in records:
-            if type(record) is UsageEvent:
-                lines += 1
-                kind = kind or record.source
-        if not lines:
-            return
-        kind = kind or "host"
-        read = self.read_counts.setdefault(kind, [0, 0])
-        if file not in self.file_kinds:
-            if len(self.file_kinds) < MAX_FILES_NAMED:
-                self.file_kinds[file] = kind
-            # a file read before (before a restart: it has a read position) counted then
-            read[0] += first_read
-        read[1] += lines
 
     @property
     def pending(self) -> int:

@@ -222,7 +222,10 @@ def _read(module: str, label: str, pieces: list[Piece]) -> dict:
     source.one_shot = ranged is None or ranged.last  # only the last range ends at the end
     source.poll(ranged.max_bytes if ranged else None)
     findings = reader.findings()
-    findings["records"], findings["copies_left_out"] = _latest_copies(findings["records"])
+    findings["records"], left_out = _latest_copies(findings["records"])
+    copies = findings["reading"]["copies"]
+    for kind, (n, _) in left_out.items():  # lines the worker read: copies now, not lines
+        copies.setdefault(kind, [0, 0])[0] += n
     if ranged is not None:
         findings["carry"] = source.carry(ranged.file)
         if not ranged.last:  # the file's offset is where its last range ends
@@ -234,7 +237,7 @@ def _latest_copies(records: list[base.Record]) -> tuple[list[base.Record], dict[
     """``records`` less the copies of a request the history would drop anyway (the smaller
     copies of a streamed request, the earlier copies of a rewritten one), in order, so
     fewer cross between processes; and how many copies that left out, by source (the
-    history's ``copies_left_out``, so provenance reads the same however a file was read).
+    history's reading part, so provenance reads the same however a file was read).
     Keys are settled again where the copies meet."""
     keep: dict[str, int] = {}
     left_out: dict[str, list[int]] = {}

@@ -1,0 +1,109 @@
+"""The reading part: what the sources read and what de-duplication left out, by source,
+for ``provenance`` (``report --explain``). Counts of the whole reading, not of a scope.
+
+- a file counts once, when it is first read (one with a read position was counted before
+  a restart, or by another worker of a parallel read);
+- a usage line counts whether or not it became a request: every copy of one is a line;
+- copies counted once are the history's (a key seen again) and the sources' own (a
+  Codex total written twice, a fork's replay, a call two instrumentations traced).
+"""
+
+from __future__ import annotations
+
+from .. import decode
+from ..events import UsageEvent
+
+MAX_FILES_NAMED = 100_000  # files whose source is remembered (in memory only)
+FILES, LINES = range(2)
+COPIES, BEFORE_RESTART = range(2)
+
+
+class ReadingPart:
+    def __init__(self) -> None:
+        self.reads: dict[str, list[int]] = {}  # source -> [files with requests, usage lines]
+        self.copies: dict[str, list[int]] = {}  # source -> [copies counted once, counted before a restart]
+        self.file_kinds: dict[str, str] = {}  # file -> the source that read it (its bad lines)
+
+    def _of(self, table: dict[str, list[int]], source: str | None) -> list[int]:
+        counts = table.get(source or "host")
+        if counts is None:
+            counts = table[source or "host"] = [0, 0]
+        return counts
+
+    def read(self, file: str, records: list, first_read: bool) -> None:
+        """A source read ``records`` from ``file``."""
+        lines, kind = 0, None
+        for record in records:
+            if type(record) is UsageEvent:
+                lines += 1
+                kind = kind or record.source
+        if lines:
+            self.note_file(file, kind or "host", first_read)
+            self._of(self.reads, kind)[LINES] += lines
+
+    def note_file(self, file: str, kind: str, first_read: bool) -> None:
+        if file not in self.file_kinds:
+            if len(self.file_kinds) < MAX_FILES_NAMED:
+                self.file_kinds[file] = kind
+            self._of(self.reads, kind)[FILES] += first_read
+
+    def copy(self, ev: UsageEvent, before_restart: bool = False) -> None:
+        """A copy of a request the history counts once (or counted before a restart)."""
+        self._of(self.copies, ev.source)[BEFORE_RESTART if before_restart else COPIES] += 1
+
+    def source_copies(self, source: str, n: int) -> None:
+        """``n`` copies a source left out itself: each was a usage line read."""
+        self._of(self.copies, source)[COPIES] += n
+        self._of(self.reads, source)[LINES] += n
+
+    def bad_lines_by_source(self, bad_lines: dict[str, int]) -> dict[str, int]:
+        """Bad lines per source, as far as their files are known to be that source's."""
+        by_source: dict[str, int] = {}
+        for file, n in bad_lines.items():
+            kind = self.file_kinds.get(file)
+            if kind is not None:
+                by_source[kind] = by_source.get(kind, 0) + n
+        return by_source
+
+    def merge(self, other: ReadingPart) -> None:
+        """Add another part's counts (files read apart) into this one's."""
+        for mine, theirs in ((self.reads, other.reads), (self.copies, other.copies)):
+            for source, (a, b) in theirs.items():
+                counts = self._of(mine, source)
+                counts[0] += a
+                counts[1] += b
+        for file, kind in other.file_kinds.items():
+            self.file_kinds.setdefault(file, kind)
+
+    def findings(self) -> dict:
+        return {
+            "reads": {k: list(v) for k, v in self.reads.items()},
+            "copies": {k: list(v) for k, v in self.copies.items()},
+            "file_kinds": dict(self.file_kinds),
+        }
+
+    def absorb(self, found: dict, first_read) -> None:
+        """What a worker's history read: its lines and copies; each of its files once
+        (``first_read(file)``: it has no read position here)."""
+        for source, (_, lines) in found.get("reads", {}).items():
+            self._of(self.reads, source)[LINES] += lines
+        for source, (copies, before) in found.get("copies", {}).items():
+            counts = self._of(self.copies, source)
+            counts[COPIES] += copies
+            counts[BEFORE_RESTART] += before
+        for file, kind in found.get("file_kinds", {}).items():
+            if file not in self.file_kinds:
+                self.note_file(file, kind, first_read(file))
+
+    # --- state.toml -------------------------------------------------------------
+
+    def encode(self) -> dict:
+        return {
+            "copies_left_out": {k: list(v) for k, v in self.copies.items()},
+            "read_counts": {k: list(v) for k, v in self.reads.items()},
+        }
+
+    def decode(self, data: dict) -> None:
+        for key, table in (("copies_left_out", self.copies), ("read_counts", self.reads)):
+            for source, counts in decode.table(data.get(key, {}), key).items():
+                table[decode.text(source, key)] = decode.counters(counts, f"{key}.{source}", 2)
