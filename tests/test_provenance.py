@@ -35,6 +35,7 @@ def test_streamed_copies_count_once_and_say_how_many_were_left_out():
         "duplicate_copies": 2,
         "counted_before_restart": 0,
         "bad_lines": 0,
+        "files_not_read": 0,
     }
     assert prov["unpriced"] == {"acme-local-7b": {"requests": 1, "total_tokens": 1_010}}
 
@@ -97,7 +98,7 @@ def test_report_explain_prints_how_a_claude_log_was_counted(tmp_path, capsys):
     header, _, row = out[out.index("How this was counted") :].splitlines()[1:4]
     assert header.split()[:4] == ["Source", "Sessions", "Requests", "Total"]
     # 1 file, 3 usage lines for 2 requests: 1 copy counted once; 1 line cut short
-    assert row.split() == ["claude", "1", "2", "5,200", "1", "3", "1", "0", "1"]
+    assert row.split() == ["claude", "1", "2", "5,200", "1", "3", "1", "0", "1", "0"]
     assert cli.main(["report", f"claude:{projects}", "--no-history", "--format", "json"]) == 0
     prov = json.loads(capsys.readouterr().out)["provenance"]
     assert prov["sources"]["claude"]["duplicate_copies"] == 1
@@ -195,3 +196,20 @@ def test_what_was_read_is_kept_across_a_restart_and_a_file_counts_once(tmp_path)
     assert explained["files_read"] == 2
     assert explained["usage_lines_read"] == 2 * 3 + 1
     assert explained["requests"] == 2 * 2 + 1
+
+
+def test_a_file_not_read_is_named_with_why_in_the_explanation(tmp_path, capsys):
+    projects = claude_log(tmp_path)
+    (projects / "-home-me-project" / "gone.jsonl").symlink_to(tmp_path / "nowhere.jsonl")
+    assert cli.main(["report", f"claude:{projects}", "--no-history", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    prov = report["provenance"]
+    assert prov["sources"]["claude"]["files_not_read"] == 1
+    [skipped] = prov["not_read"]
+    assert skipped["source"] == "claude" and skipped["file"].endswith("gone.jsonl")
+    assert skipped["why"] == "No such file or directory"
+    assert any("cannot read" in n and "gone.jsonl" in n for n in report["notices"])  # a notice, as before
+    assert cli.main(["report", f"claude:{projects}", "--no-history", "--explain"]) == 0
+    out = capsys.readouterr().out
+    table = out[out.index("\nFiles not read\n") + 1 :].splitlines()
+    assert table[3].split()[0] == "claude" and table[3].rstrip().endswith("No such file or directory")

@@ -250,6 +250,7 @@ PROVENANCE_COLUMNS = (
     "Copies counted once",
     "Counted before restart",
     "Bad lines",
+    "Files not read",
 )
 
 
@@ -273,11 +274,15 @@ def provenance_tables(prov: dict, keep_empty: bool = False) -> list[tuple[str, l
                     f"{s['duplicate_copies']:,}",
                     f"{s['counted_before_restart']:,}",
                     f"{s['bad_lines']:,}",
+                    f"{s['files_not_read']:,}",
                 ]
                 for name, s in prov["sources"].items()
             ],
         )
     ]
+    if prov["not_read"] or keep_empty:
+        rows = [[f["source"], f["file"], f["why"]] for f in prov["not_read"]]
+        out.append(("Files not read", ["Source", "File", "Why"], rows))
     if prov["unpriced"] or keep_empty:
         rows = [[m, f"{u['requests']:,}", fmt.tokens(u["total_tokens"])] for m, u in prov["unpriced"].items()]
         out.append(("Unpriced (tokens counted, cost unknown)", ["Model", "Requests", "Total tokens"], rows))

@@ -246,6 +246,12 @@ class TokenHistory(Persisted, Inbox):
                 seen.popitem(last=False)
         self._add_usage(ev, 1)
 
+    def file_not_read(self, source: str, file: str, why: str, notice: str) -> None:
+        """A file a source could not or would not read: a notice, and named in provenance."""
+        with self._lock:
+            self.reading.file_not_read(source, file, why)
+        self.notice(notice)
+
     def note_copies(self, source: str, n: int = 1) -> None:
         """Count ``n`` copies of a request a source left out itself, as counted once (a
         fork's replayed history, totals written again, a call traced twice)."""
@@ -376,6 +382,7 @@ class TokenHistory(Persisted, Inbox):
             copies_left_out=self.reading.copies,
             read_counts=self.reading.reads,
             bad_lines_by_source=self.reading.bad_lines_by_source(self.bad_lines),
+            not_read=self.reading.not_read,
         )
 
     def resolve(self, scope: Scope | None, now_ts: float | None = None) -> Resolved:

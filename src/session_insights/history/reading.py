@@ -14,6 +14,7 @@ from .. import decode
 from ..events import UsageEvent
 
 MAX_FILES_NAMED = 100_000  # files whose source is remembered (in memory only)
+MAX_NOT_READ = 50  # files not read, named per source (a restart tries them again: not saved)
 FILES, LINES = range(2)
 COPIES, BEFORE_RESTART = range(2)
 
@@ -23,6 +24,7 @@ class ReadingPart:
         self.reads: dict[str, list[int]] = {}  # source -> [files with requests, usage lines]
         self.copies: dict[str, list[int]] = {}  # source -> [copies counted once, counted before a restart]
         self.file_kinds: dict[str, str] = {}  # file -> the source that read it (its bad lines)
+        self.not_read: dict[str, dict[str, str]] = {}  # source -> file -> why it was not read
 
     def _of(self, table: dict[str, list[int]], source: str | None) -> list[int]:
         counts = table.get(source or "host")
@@ -56,6 +58,11 @@ class ReadingPart:
         self._of(self.copies, source)[COPIES] += n
         self._of(self.reads, source)[LINES] += n
 
+    def file_not_read(self, source: str, file: str, why: str) -> None:
+        files = self.not_read.setdefault(source, {})
+        if file in files or len(files) < MAX_NOT_READ:
+            files[file] = why
+
     def bad_lines_by_source(self, bad_lines: dict[str, int]) -> dict[str, int]:
         """Bad lines per source, as far as their files are known to be that source's."""
         by_source: dict[str, int] = {}
@@ -74,12 +81,16 @@ class ReadingPart:
                 counts[1] += b
         for file, kind in other.file_kinds.items():
             self.file_kinds.setdefault(file, kind)
+        for source, files in other.not_read.items():
+            for file, why in files.items():
+                self.file_not_read(source, file, why)
 
     def findings(self) -> dict:
         return {
             "reads": {k: list(v) for k, v in self.reads.items()},
             "copies": {k: list(v) for k, v in self.copies.items()},
             "file_kinds": dict(self.file_kinds),
+            "not_read": {k: dict(v) for k, v in self.not_read.items()},
         }
 
     def absorb(self, found: dict, first_read) -> None:
@@ -94,6 +105,9 @@ class ReadingPart:
         for file, kind in found.get("file_kinds", {}).items():
             if file not in self.file_kinds:
                 self.note_file(file, kind, first_read(file))
+        for source, files in found.get("not_read", {}).items():
+            for file, why in files.items():
+                self.file_not_read(source, file, why)
 
     # --- state.toml -------------------------------------------------------------
 

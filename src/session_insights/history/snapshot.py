@@ -55,6 +55,7 @@ class Parts:
     copies_left_out: dict = field(default_factory=dict)  # source -> [duplicate copies, counted before a restart]
     read_counts: dict = field(default_factory=dict)  # source -> [files with requests, usage lines]
     bad_lines_by_source: dict = field(default_factory=dict)
+    not_read: dict = field(default_factory=dict)  # source -> file -> why
 
 
 def scoped_combos(parts: Parts, scope: Resolved) -> list[tuple[tuple, list[int]]]:
@@ -276,6 +277,10 @@ def provenance(parts: Parts, rows: list[dict], by_model_c: dict) -> dict:
         s["files_read"], s["usage_lines_read"] = files, lines
     for source, n in parts.bad_lines_by_source.items():
         sources.setdefault(source, dict.fromkeys(PROVENANCE_FIELDS, 0))["bad_lines"] = n
+    not_read = []
+    for source, files in sorted(parts.not_read.items()):
+        sources.setdefault(source, dict.fromkeys(PROVENANCE_FIELDS, 0))["files_not_read"] = len(files)
+        not_read += [{"source": source, "file": file, "why": why} for file, why in sorted(files.items())]
     unpriced = {
         m: {"requests": c[UNPRICED], "total_tokens": c[IN] + c[CR] + c[CW5] + c[CW1H] + c[OUT]}
         for m, c in sorted(by_model_c.items())
@@ -286,7 +291,12 @@ def provenance(parts: Parts, rows: list[dict], by_model_c: dict) -> dict:
         for m, c in sorted(by_model_c.items())
         if c[REPORTED]
     }
-    return {"sources": dict(sorted(sources.items())), "unpriced": unpriced, "agent_cost": agent_cost}
+    return {
+        "sources": dict(sorted(sources.items())),
+        "not_read": not_read,
+        "unpriced": unpriced,
+        "agent_cost": agent_cost,
+    }
 
 
 PROVENANCE_FIELDS = (
@@ -298,6 +308,7 @@ PROVENANCE_FIELDS = (
     "duplicate_copies",
     "counted_before_restart",
     "bad_lines",
+    "files_not_read",
 )
 
 

@@ -223,7 +223,15 @@ class LineSource:
                     elif entry.is_symlink():
                         entry.stat()  # a link to nothing: raises, so it is named
                 except OSError as exc:
-                    self.history.notice(f"{self.label}: cannot read {entry.path} ({exc.strerror or exc})")
+                    self.cannot_read(entry.path, exc)
+
+    def not_read(self, file: str, why: str) -> None:
+        """Skip ``file``, saying so in a notice and in provenance."""
+        self.history.file_not_read(self.kind, str(file), why, f"{self.label}: skipped {file}: {why}")
+
+    def cannot_read(self, file: str, exc: OSError) -> None:
+        why = str(exc.strerror or exc)
+        self.history.file_not_read(self.kind, str(file), why, f"{self.label}: cannot read {file} ({why})")
 
     @staticmethod
     def wanted(path: Path) -> bool:
@@ -298,7 +306,7 @@ class LineSource:
                     if tail.too_long > too_long:
                         bad[tail_module.too_long_reason()] += tail.too_long - too_long
             except OSError as exc:
-                self.history.notice(f"{self.label}: cannot read {key} ({exc.strerror or exc})")
+                self.cannot_read(key, exc)
             for reason, count in bad.items():
                 self.history.note_bad_line(key, count, reason)
             if tail is not None:
@@ -326,14 +334,14 @@ class LineSource:
                 if st.st_size > MAX_WHOLE_BYTES:
                     # Read whole, it would be held whole (and parsed into more): skip it.
                     self._whole_seen[key] = seen
-                    self.history.notice(
-                        f"{self.label}: skipped {key}: {st.st_size:,} bytes, over the "
-                        f"{MAX_WHOLE_BYTES:,} a file read whole may hold"
+                    self.not_read(
+                        key,
+                        f"{st.st_size:,} bytes, over the {MAX_WHOLE_BYTES:,} a file read whole may hold",
                     )
                     return None
                 data = f.read(MAX_WHOLE_BYTES + 1)
         except OSError as exc:
-            self.history.notice(f"{self.label}: cannot read {key} ({exc.strerror or exc})")
+            self.cannot_read(key, exc)
             return None
         data = data.removeprefix(tail_module.BOM)  # written by some editors; not JSON
         first = key not in self._whole_seen

@@ -136,7 +136,7 @@ class CodexSource(LineSource):
         """A rollout, plain or compressed; any other ``*.jsonl*`` file is named in a notice."""
         if path.name.endswith((".jsonl", ".jsonl" + ZSTD_SUFFIX)):
             return True
-        self.history.notice(f"{self.label}: skipped {path}: not a rollout (*.jsonl or *.jsonl{ZSTD_SUFFIX})")
+        self.not_read(str(path), f"not a rollout (*.jsonl or *.jsonl{ZSTD_SUFFIX})")
         return False
 
     def resume(self, file: str, head: Iterable[bytes]) -> None:

@@ -13,7 +13,7 @@ from .header import Header
 from .theme import COLOURS
 from .widgets import BoundText, RowTable
 
-_EMPTY = {"sources": {}, "unpriced": {}, "agent_cost": {}}
+_EMPTY = {"sources": {}, "not_read": [], "unpriced": {}, "agent_cost": {}}
 
 
 def price_data() -> str:
@@ -34,8 +34,8 @@ class ProvenanceHeader(Header):
     default_open = False
 
     def build(self) -> None:
-        # The three tables of views.provenance_tables, in its order; the last two show
-        # only when they hold a row.
+        # The tables of views.provenance_tables, in its order; all but the first show only
+        # when they hold a row.
         self.groups: list[int] = []
         self.tables: list[RowTable] = []
         for i, (title, columns, _) in enumerate(views.provenance_tables(_EMPTY, keep_empty=True)):
