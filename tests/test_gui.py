@@ -38,14 +38,14 @@ def demo_run(x_display, artifacts, tmp_path_factory):
 
 def test_how_this_was_counted_is_collapsed_at_first_and_counts_the_scopes_requests(demo_run, artifacts):
     assert "provenance" not in demo_run["headers_open"]
-    [sources, not_read, unpriced, agent_cost] = demo_run["tables"]["provenance"]
+    [sources, bad_reasons, not_read, unpriced, agent_cost] = demo_run["tables"]["provenance"]
     snap = demo_run["snapshot"]
     # The demo plays a host writing a comms log: one source, its one session's requests.
     [session] = snap["sessions"].values()
     assert [row[:3] for row in sources] == [[session["source"], "1", f"{snap['totals']['requests']:,}"]]
     assert [row[0] for row in unpriced] == snap["unpriced_models"]
-    assert not_read == []
-    assert demo_run["provenance_groups_shown"] == [True, False, bool(unpriced), bool(agent_cost)]
+    assert not_read == [] and bad_reasons == []
+    assert demo_run["provenance_groups_shown"] == [True, False, False, bool(unpriced), bool(agent_cost)]
     assert (artifacts / "header_provenance.png").exists()
 
 

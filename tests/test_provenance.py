@@ -102,6 +102,9 @@ def test_report_explain_prints_how_a_claude_log_was_counted(tmp_path, capsys):
     assert cli.main(["report", f"claude:{projects}", "--no-history", "--format", "json"]) == 0
     prov = json.loads(capsys.readouterr().out)["provenance"]
     assert prov["sources"]["claude"]["duplicate_copies"] == 1
+    assert prov["bad_reasons"] == [{"source": "claude", "reason": "not valid JSON", "lines": 1}]
+    reasons = out[out.index("\nBad lines by reason\n") + 1 :].splitlines()
+    assert reasons[3].split() == ["claude", "not", "valid", "JSON", "1"]
 
 
 def test_a_folder_read_by_several_processes_is_explained_as_one_read_in_one(tmp_path, monkeypatch):
@@ -119,6 +122,9 @@ def test_a_folder_read_by_several_processes_is_explained_as_one_read_in_one(tmp_
     assert explained[0] == explained[1]
     assert explained[0]["files_read"] == 6 and explained[0]["usage_lines_read"] == 18
     assert explained[0]["duplicate_copies"] == 6 and explained[0]["bad_lines"] == 6
+    assert [h.snapshot()["provenance"]["bad_reasons"]] == [
+        [{"source": "claude", "reason": "not valid JSON", "lines": 6}]
+    ]
 
 
 def test_a_fast_requests_larger_copy_after_a_restart_replaces_it_at_the_fast_price(tmp_path):

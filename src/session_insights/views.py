@@ -280,6 +280,9 @@ def provenance_tables(prov: dict, keep_empty: bool = False) -> list[tuple[str, l
             ],
         )
     ]
+    if prov["bad_reasons"] or keep_empty:
+        rows = [[b["source"], b["reason"], f"{b['lines']:,}"] for b in prov["bad_reasons"]]
+        out.append(("Bad lines by reason", ["Source", "Why the line was skipped", "Lines"], rows))
     if prov["not_read"] or keep_empty:
         rows = [[f["source"], f["file"], f["why"]] for f in prov["not_read"]]
         out.append(("Files not read", ["Source", "File", "Why"], rows))

@@ -144,12 +144,14 @@ class TokenHistory(Persisted, Inbox):
         self.bad_reasons: dict[str, int] = {}  # why lines were skipped: reason -> lines
         self.version = 0  # bumped whenever an aggregate changes
 
-    def note_bad_line(self, file: str, count: int = 1, reason: str | None = None) -> None:
+    def note_bad_line(self, file: str, count: int = 1, reason: str | None = None, source: str | None = None) -> None:
         """Count a source line that could not be read (shown in the panel and report),
-        and why, if known: a short phrase naming a field, never a value from the line."""
+        and why, if known: a short phrase naming a field, never a value from the line.
+        ``source``: the kind of source that read it (provenance counts reasons by source)."""
         with self._lock:
             _count_capped(self.bad_lines, file, count, MAX_BAD_LINE_FILES, "(other files)")
             _count_capped(self.bad_reasons, reason or "unreadable", count, MAX_BAD_REASONS, "(other reasons)")
+            self.reading.bad_line(source or self.reading.file_kinds.get(file) or "host", reason or "unreadable", count)
             self.version += 1
 
     def notice(self, text: str) -> None:
@@ -383,6 +385,7 @@ class TokenHistory(Persisted, Inbox):
             read_counts=self.reading.reads,
             bad_lines_by_source=self.reading.bad_lines_by_source(self.bad_lines),
             not_read=self.reading.not_read,
+            bad_reasons=self.reading.bad_reasons,
         )
 
     def resolve(self, scope: Scope | None, now_ts: float | None = None) -> Resolved:

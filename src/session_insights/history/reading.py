@@ -15,6 +15,7 @@ from ..events import UsageEvent
 
 MAX_FILES_NAMED = 100_000  # files whose source is remembered (in memory only)
 MAX_NOT_READ = 50  # files not read, named per source (a restart tries them again: not saved)
+MAX_REASONS = 40  # reasons for bad lines kept per source; past it they count as "(other reasons)"
 FILES, LINES = range(2)
 COPIES, BEFORE_RESTART = range(2)
 
@@ -25,6 +26,7 @@ class ReadingPart:
         self.copies: dict[str, list[int]] = {}  # source -> [copies counted once, counted before a restart]
         self.file_kinds: dict[str, str] = {}  # file -> the source that read it (its bad lines)
         self.not_read: dict[str, dict[str, str]] = {}  # source -> file -> why it was not read
+        self.bad_reasons: dict[str, dict[str, int]] = {}  # source -> why lines were bad -> lines
 
     def _of(self, table: dict[str, list[int]], source: str | None) -> list[int]:
         counts = table.get(source or "host")
@@ -63,6 +65,12 @@ class ReadingPart:
         if file in files or len(files) < MAX_NOT_READ:
             files[file] = why
 
+    def bad_line(self, source: str, reason: str, count: int) -> None:
+        reasons = self.bad_reasons.setdefault(source, {})
+        if reason not in reasons and len(reasons) >= MAX_REASONS:
+            reason = "(other reasons)"
+        reasons[reason] = reasons.get(reason, 0) + count
+
     def bad_lines_by_source(self, bad_lines: dict[str, int]) -> dict[str, int]:
         """Bad lines per source, as far as their files are known to be that source's."""
         by_source: dict[str, int] = {}
@@ -84,6 +92,9 @@ class ReadingPart:
         for source, files in other.not_read.items():
             for file, why in files.items():
                 self.file_not_read(source, file, why)
+        for source, reasons in other.bad_reasons.items():
+            for reason, n in reasons.items():
+                self.bad_line(source, reason, n)
 
     def findings(self) -> dict:
         return {
@@ -91,6 +102,7 @@ class ReadingPart:
             "copies": {k: list(v) for k, v in self.copies.items()},
             "file_kinds": dict(self.file_kinds),
             "not_read": {k: dict(v) for k, v in self.not_read.items()},
+            "bad_reasons": {k: dict(v) for k, v in self.bad_reasons.items()},
         }
 
     def absorb(self, found: dict, first_read) -> None:
@@ -108,6 +120,9 @@ class ReadingPart:
         for source, files in found.get("not_read", {}).items():
             for file, why in files.items():
                 self.file_not_read(source, file, why)
+        for source, reasons in found.get("bad_reasons", {}).items():
+            for reason, n in reasons.items():
+                self.bad_line(source, reason, n)
 
     # --- state.toml -------------------------------------------------------------
 
@@ -115,9 +130,13 @@ class ReadingPart:
         return {
             "copies_left_out": {k: list(v) for k, v in self.copies.items()},
             "read_counts": {k: list(v) for k, v in self.reads.items()},
+            "bad_reasons_by_source": {k: dict(v) for k, v in self.bad_reasons.items()},
         }
 
     def decode(self, data: dict) -> None:
         for key, table in (("copies_left_out", self.copies), ("read_counts", self.reads)):
             for source, counts in decode.table(data.get(key, {}), key).items():
                 table[decode.text(source, key)] = decode.counters(counts, f"{key}.{source}", 2)
+        key = "bad_reasons_by_source"
+        for source, reasons in decode.table(data.get(key, {}), key).items():
+            self.bad_reasons[decode.text(source, key)] = decode.counts_by_name(reasons, f"{key}.{source}")

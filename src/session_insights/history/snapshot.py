@@ -56,6 +56,7 @@ class Parts:
     read_counts: dict = field(default_factory=dict)  # source -> [files with requests, usage lines]
     bad_lines_by_source: dict = field(default_factory=dict)
     not_read: dict = field(default_factory=dict)  # source -> file -> why
+    bad_reasons: dict = field(default_factory=dict)  # source -> reason -> lines
 
 
 def scoped_combos(parts: Parts, scope: Resolved) -> list[tuple[tuple, list[int]]]:
@@ -291,9 +292,15 @@ def provenance(parts: Parts, rows: list[dict], by_model_c: dict) -> dict:
         for m, c in sorted(by_model_c.items())
         if c[REPORTED]
     }
+    bad_reasons = [
+        {"source": source, "reason": reason, "lines": n}
+        for source, reasons in sorted(parts.bad_reasons.items())
+        for reason, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
     return {
         "sources": dict(sorted(sources.items())),
         "not_read": not_read,
+        "bad_reasons": bad_reasons,
         "unpriced": unpriced,
         "agent_cost": agent_cost,
     }

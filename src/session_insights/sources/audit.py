@@ -298,7 +298,7 @@ class AuditSource(LineSource):
         if log.bad > log.noted:
             if count:  # entries read before a restart were counted bad then
                 for reason in reasons[len(reasons) - (log.bad - log.noted) :]:
-                    self.history.note_bad_line(file, 1, reason)
+                    self.history.note_bad_line(file, 1, reason, source=self.kind)
             log.noted = log.bad
         return found
 

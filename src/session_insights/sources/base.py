@@ -308,7 +308,7 @@ class LineSource:
             except OSError as exc:
                 self.cannot_read(key, exc)
             for reason, count in bad.items():
-                self.history.note_bad_line(key, count, reason)
+                self.history.note_bad_line(key, count, reason, source=self.kind)
             if tail is not None:
                 self.history.add_read(key, found, tail.position())
             queued += len(found)
@@ -351,7 +351,7 @@ class LineSource:
             if not self.one_shot and time.time() - st.st_mtime < REWRITE_SETTLE_S:
                 return None
             self._whole_seen[key] = seen
-            self.history.note_bad_line(key, 1, bad_reason(exc))
+            self.history.note_bad_line(key, 1, bad_reason(exc), source=self.kind)
             return None
         self._whole_seen[key] = seen
         return WholeFile(content, st, first)

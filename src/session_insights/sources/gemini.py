@@ -171,7 +171,7 @@ class GeminiSource(LineSource):
             records, errors = self._messages(messages or [], chat)
             if errors and not replaying:
                 # One bad message makes the line bad; its other messages still count.
-                self.history.note_bad_line(file, 1, bad_reason(errors[0]))
+                self.history.note_bad_line(file, 1, bad_reason(errors[0]), source=self.kind)
             return records
         if "id" in obj or "tokens" in obj or "toolCalls" in obj:
             return self._message(obj, chat)
@@ -255,7 +255,7 @@ class GeminiSource(LineSource):
         noted = self._legacy_bad.get(key, 0)
         if len(errors) > noted:
             for exc in errors[noted:]:  # the messages past those counted bad before
-                self.history.note_bad_line(key, 1, bad_reason(exc))
+                self.history.note_bad_line(key, 1, bad_reason(exc), source=self.kind)
             self._legacy_bad[key] = len(errors)
         self.history.add_read(
             key,

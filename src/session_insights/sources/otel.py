@@ -146,7 +146,7 @@ class OtelSource(LineSource):
                 errors.append(exc)
         if errors and emit:
             # One bad span makes the line bad; the line's other spans still count.
-            self.history.note_bad_line(file, 1, bad_reason(errors[0]))
+            self.history.note_bad_line(file, 1, bad_reason(errors[0]), source=self.kind)
         return out
 
     def _cover(self, spans: list[Span]) -> None:

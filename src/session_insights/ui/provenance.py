@@ -13,7 +13,7 @@ from .header import Header
 from .theme import COLOURS
 from .widgets import BoundText, RowTable
 
-_EMPTY = {"sources": {}, "not_read": [], "unpriced": {}, "agent_cost": {}}
+_EMPTY = {"sources": {}, "bad_reasons": [], "not_read": [], "unpriced": {}, "agent_cost": {}}
 
 
 def price_data() -> str:
