@@ -745,3 +745,28 @@ def test_a_call_traced_twice_into_two_files_counts_once_when_they_are_read_apart
         2_000,
         1_000,
     )
+
+
+def test_google_genais_contrib_spans_take_cache_reads_out_of_input_and_bill_thoughts_as_output(capsys):
+    # Made by make_google_genai.py: opentelemetry-instrumentation-google-genai 1.3b0 over a mock
+    # generateContent that answered gemini-2.5-flash twice with
+    #   promptTokenCount 1,200, cachedContentTokenCount 800, candidatesTokenCount 150, thoughtsTokenCount 400
+    #   promptTokenCount 300, candidatesTokenCount 60
+    # The spans say input 1,200 (cache reads in it) and output 550 (thoughts in it), so fresh input is
+    # 400 + 300, output 550 + 60, of which 400 reasoning.
+    assert main(["report", f"otel:{FIXTURES / 'google-genai.jsonl'}", "--no-history", "--format", "json"]) == 0
+    snap = orjson.loads(capsys.readouterr().out)
+    row = snap["by_model"]["gemini-2.5-flash"]
+    assert detail(row) == (2, 700, 800, 0, 0, 610, 400)
+    assert (row["provider"], row["priced"], row["unpriced_requests"]) == ("google", True, 0)
+    # $0.30/M input, $0.03/M cache read, $2.50/M output: 210 + 24 + 1,525 micro-dollars
+    assert row["cost_usd"] == snap["totals"]["cost_usd"] == 0.001759
+    explained = snap["provenance"]["sources"]["otel"]
+    assert (
+        explained["files_read"],
+        explained["usage_lines_read"],
+        explained["requests"],
+        explained["duplicate_copies"],
+        explained["bad_lines"],
+    ) == (1, 2, 2, 0, 0)
+    assert snap["notices"] == []

@@ -170,6 +170,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
         ("gemini:gemini", "gemini", 2, 2, 2, 0),
         # the Anthropic SDK and OpenLLMetry both traced the one call
         ("otel:otel/anthropic-sdk-and-openllmetry.jsonl", "otel", 1, 2, 1, 1),
+        # opentelemetry-instrumentation-google-genai: one span per call
+        ("otel:otel/google-genai.jsonl", "otel", 1, 2, 2, 0),
     ],
 )
 def test_the_genuine_fixtures_explain_what_was_read_and_counted_once(
