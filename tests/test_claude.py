@@ -474,3 +474,36 @@ def test_a_real_session_read_in_byte_ranges_gives_the_same_tickets_and_cost(tmp_
     parallel = h.snapshot()
     assert parallel["tickets"]["by_status"] == serial["tickets"]["by_status"]
     assert parallel["totals"]["cost_usd"] == serial["totals"]["cost_usd"] == 0.2023
+
+
+# A real Claude Code session (CLI 2.1.197 against the mock Messages API beside it, see
+# fixtures/claude/subagent/README.md): the main agent called `Agent`, and the subagent's
+# transcript went to <session>/subagents/agent-*.jsonl. Requests: main 100 in, 10,000 read,
+# 2,000 5m writes, 200 out ($0.023); subagent 300 in, 4,000 5m + 1,000 1h writes, 400 out
+# ($0.0465); main 50 in, 12,000 read, 500 5m writes, 80 out ($0.011375).
+SUBAGENT = Path(__file__).parent / "fixtures" / "claude" / "subagent"
+
+
+def test_a_real_subagent_transcript_counts_as_the_subagent_tier_and_costs_what_was_billed(capsys):
+    billed = orjson.loads((SUBAGENT / "claude_result.json").read_bytes())
+    assert main(["report", f"claude:{SUBAGENT / 'projects'}", "--no-history", "--format", "json"]) == 0
+    report = orjson.loads(capsys.readouterr().out)
+    totals = report["totals"]
+    assert (totals["requests"], totals["input_tokens"], totals["output_tokens"]) == (3, 450, 680)
+    assert (totals["cache_read_tokens"], totals["cache_write_tokens"], totals["cache_write_1h_tokens"]) == (
+        22_000,
+        7_500,
+        1_000,
+    )
+    assert totals["cost_usd"] == 0.080875 == billed["total_cost_usd"]
+    sub, top = report["by_tier"]["subagent"], report["by_tier"]["main agent"]
+    assert (sub["requests"], sub["input_tokens"], sub["cache_write_tokens"], sub["output_tokens"]) == (
+        1,
+        300,
+        5_000,
+        400,
+    )
+    assert (sub["cost_usd"], top["requests"], top["cost_usd"]) == (0.0465, 2, 0.034375)
+    explained = report["provenance"]["sources"]["claude"]
+    assert (explained["files_read"], explained["usage_lines_read"], explained["requests"]) == (2, 3, 3)
+    assert (explained["duplicate_copies"], explained["bad_lines"]) == (0, 0)
