@@ -732,3 +732,33 @@ def test_a_rollout_compressed_after_it_was_read_counts_only_what_came_after(tmp_
     tools = {name: (row["calls"], row["failures"]) for name, row in snap["tools"].items()}
     assert tools == {"exec_command": (2, 1), "spawn_agent": (1, 1), "wait_agent": (1, 1)}
     assert snap["sessions"]["01a23404-adba-70b3-b7fb-f88500210b36"]["requests"] == 2
+
+
+RESUMED = FIXTURES / "resume" / "rollout-2026-12-02T00-54-12-01a2343e-ada3-7451-8911-b519843226ef.jsonl"
+FIRST_RUN_BYTES = 38_226  # the rollout as the first `codex exec` left it
+
+
+def test_a_genuine_resume_counts_the_first_runs_requests_once(capsys):
+    """``codex exec resume`` appended one response (6,000 input: 400 fresh, 5,000 read, 600
+    written, 70 out) to the first run's rollout (5,000 / 0 / 4,000 / 100 and 5,500 / 4,000 /
+    1,000 / 50): 3 requests, $0.0065 + $0.0024 + $0.002."""
+    assert main(["report", f"codex:{RESUMED.parent}", "--no-history", "--format", "json"]) == 0
+    report = orjson.loads(capsys.readouterr().out)
+    assert tokens_of(report["totals"]) == (3, 1_900, 9_000, 5_600, 220)
+    assert report["totals"]["reasoning_tokens"] == 10
+    assert report["totals"]["cost_usd"] == pytest.approx(0.0109)
+    explained = report["provenance"]["sources"]["codex"]
+    assert (explained["files_read"], explained["usage_lines_read"], explained["requests"]) == (1, 6, 3)
+    assert (explained["duplicate_copies"], explained["bad_lines"]) == (3, 0)
+
+
+def test_a_genuine_resume_read_after_the_first_run_adds_only_its_own_request(tmp_path):
+    data = RESUMED.read_bytes()
+    path = tmp_path / RESUMED.name
+    path.write_bytes(data[:FIRST_RUN_BYTES])
+    history, snap = snap_of(path)
+    assert tokens_of(snap["totals"]) == (2, 1_500, 4_000, 5_000, 150)
+    path.write_bytes(data)  # the resume appends to the same file
+    _, snap = snap_of(path, history=history)
+    assert tokens_of(snap["totals"]) == (3, 1_900, 9_000, 5_600, 220)
+    assert snap["totals"]["cost_usd"] == pytest.approx(0.0109)

@@ -167,6 +167,10 @@ FIXTURES = Path(__file__).parent / "fixtures"
         # token_count that repeats it
         ("codex:codex/cache-writes-and-tool-failures", "codex", 2, 6, 3, 3),
         ("codex:codex/spawn-fork", "codex", 2, 8, 4, 4),
+        # a resume appends its responses to the first run's rollout
+        ("codex:codex/resume", "codex", 1, 6, 3, 3),
+        # the subagent's transcript under <session>/subagents/
+        ("claude:claude/subagent/projects", "claude", 2, 3, 3, 0),
         ("gemini:gemini", "gemini", 2, 2, 2, 0),
         # the Anthropic SDK and OpenLLMetry both traced the one call
         ("otel:otel/anthropic-sdk-and-openllmetry.jsonl", "otel", 1, 2, 1, 1),
