@@ -31,6 +31,7 @@ def test_streamed_copies_count_once_and_say_how_many_were_left_out():
         "requests": 2,
         "total_tokens": 220 + 1_010,
         "files_read": 0,  # through the hooks: no file
+        "lines_read": 0,
         "usage_lines_read": 0,
         "duplicate_copies": 2,
         "counted_before_restart": 0,
@@ -97,8 +98,8 @@ def test_report_explain_prints_how_a_claude_log_was_counted(tmp_path, capsys):
     out = capsys.readouterr().out
     header, _, row = out[out.index("How this was counted") :].splitlines()[1:4]
     assert header.split()[:4] == ["Source", "Sessions", "Requests", "Total"]
-    # 1 file, 3 usage lines for 2 requests: 1 copy counted once; 1 line cut short
-    assert row.split() == ["claude", "1", "2", "5,200", "1", "3", "1", "0", "1", "0"]
+    # 1 file of 4 lines, 3 usage lines for 2 requests: 1 copy counted once; 1 line cut short
+    assert row.split() == ["claude", "1", "2", "5,200", "1", "4", "3", "1", "0", "1", "0"]
     assert cli.main(["report", f"claude:{projects}", "--no-history", "--format", "json"]) == 0
     prov = json.loads(capsys.readouterr().out)["provenance"]
     assert prov["sources"]["claude"]["duplicate_copies"] == 1

@@ -254,6 +254,11 @@ class TokenHistory(Persisted, Inbox):
             self.reading.file_not_read(source, file, why)
         self.notice(notice)
 
+    def note_lines(self, source: str, n: int) -> None:
+        """``n`` lines a line-based source read (for provenance)."""
+        with self._lock:
+            self.reading.lines[source] = self.reading.lines.get(source, 0) + n
+
     def note_copies(self, source: str, n: int = 1) -> None:
         """Count ``n`` copies of a request a source left out itself, as counted once (a
         fork's replayed history, totals written again, a call traced twice)."""
@@ -383,6 +388,7 @@ class TokenHistory(Persisted, Inbox):
             },
             copies_left_out=self.reading.copies,
             read_counts=self.reading.reads,
+            lines_read=self.reading.lines,
             bad_lines_by_source=self.reading.bad_lines_by_source(self.bad_lines),
             not_read=self.reading.not_read,
             bad_reasons=self.reading.bad_reasons,

@@ -23,6 +23,7 @@ COPIES, BEFORE_RESTART = range(2)
 class ReadingPart:
     def __init__(self) -> None:
         self.reads: dict[str, list[int]] = {}  # source -> [files with requests, usage lines]
+        self.lines: dict[str, int] = {}  # source -> lines read (of line-based logs)
         self.copies: dict[str, list[int]] = {}  # source -> [copies counted once, counted before a restart]
         self.file_kinds: dict[str, str] = {}  # file -> the source that read it (its bad lines)
         self.not_read: dict[str, dict[str, str]] = {}  # source -> file -> why it was not read
@@ -95,6 +96,8 @@ class ReadingPart:
         for source, reasons in other.bad_reasons.items():
             for reason, n in reasons.items():
                 self.bad_line(source, reason, n)
+        for source, n in other.lines.items():
+            self.lines[source] = self.lines.get(source, 0) + n
 
     def findings(self) -> dict:
         return {
@@ -103,6 +106,7 @@ class ReadingPart:
             "file_kinds": dict(self.file_kinds),
             "not_read": {k: dict(v) for k, v in self.not_read.items()},
             "bad_reasons": {k: dict(v) for k, v in self.bad_reasons.items()},
+            "lines": dict(self.lines),
         }
 
     def absorb(self, found: dict, first_read) -> None:
@@ -123,6 +127,8 @@ class ReadingPart:
         for source, reasons in found.get("bad_reasons", {}).items():
             for reason, n in reasons.items():
                 self.bad_line(source, reason, n)
+        for source, n in found.get("lines", {}).items():
+            self.lines[source] = self.lines.get(source, 0) + n
 
     # --- state.toml -------------------------------------------------------------
 
@@ -131,12 +137,14 @@ class ReadingPart:
             "copies_left_out": {k: list(v) for k, v in self.copies.items()},
             "read_counts": {k: list(v) for k, v in self.reads.items()},
             "bad_reasons_by_source": {k: dict(v) for k, v in self.bad_reasons.items()},
+            "lines_read": dict(self.lines),
         }
 
     def decode(self, data: dict) -> None:
         for key, table in (("copies_left_out", self.copies), ("read_counts", self.reads)):
             for source, counts in decode.table(data.get(key, {}), key).items():
                 table[decode.text(source, key)] = decode.counters(counts, f"{key}.{source}", 2)
+        self.lines.update(decode.counts_by_name(data.get("lines_read", {}), "lines_read"))
         key = "bad_reasons_by_source"
         for source, reasons in decode.table(data.get(key, {}), key).items():
             self.bad_reasons[decode.text(source, key)] = decode.counts_by_name(reasons, f"{key}.{source}")

@@ -54,6 +54,7 @@ class Parts:
     extras: dict = field(default_factory=dict)  # sources, rate_limits, errors, notices
     copies_left_out: dict = field(default_factory=dict)  # source -> [duplicate copies, counted before a restart]
     read_counts: dict = field(default_factory=dict)  # source -> [files with requests, usage lines]
+    lines_read: dict = field(default_factory=dict)  # source -> lines (of line-based logs)
     bad_lines_by_source: dict = field(default_factory=dict)
     not_read: dict = field(default_factory=dict)  # source -> file -> why
     bad_reasons: dict = field(default_factory=dict)  # source -> reason -> lines
@@ -276,6 +277,8 @@ def provenance(parts: Parts, rows: list[dict], by_model_c: dict) -> dict:
     for source, (files, lines) in sorted(parts.read_counts.items()):
         s = sources.setdefault(source, dict.fromkeys(PROVENANCE_FIELDS, 0))
         s["files_read"], s["usage_lines_read"] = files, lines
+    for source, n in parts.lines_read.items():
+        sources.setdefault(source, dict.fromkeys(PROVENANCE_FIELDS, 0))["lines_read"] = n
     for source, n in parts.bad_lines_by_source.items():
         sources.setdefault(source, dict.fromkeys(PROVENANCE_FIELDS, 0))["bad_lines"] = n
     not_read = []
@@ -311,6 +314,7 @@ PROVENANCE_FIELDS = (
     "requests",
     "total_tokens",
     "files_read",  # files that gave requests
+    "lines_read",  # lines of line-based logs (a JSON file read whole is no lines)
     "usage_lines_read",  # lines with usage, every copy of a request counted
     "duplicate_copies",
     "counted_before_restart",

@@ -288,6 +288,7 @@ class LineSource:
             tail = self.tails.get(key)
             bad: Counter[str] = Counter()
             found: list[Record] = []
+            lines = 0
             try:
                 if tail is None:
                     tail = self.tails[key] = self._open_tail(path, key)
@@ -298,6 +299,7 @@ class LineSource:
                     for line in tail.read_lines(max_bytes_per_file, final=self.one_shot):
                         if not line.strip():
                             continue
+                        lines += 1
                         try:
                             found.extend(self.parse(line, key))
                         except BAD_LINE as exc:
@@ -311,6 +313,8 @@ class LineSource:
                 self.history.note_bad_line(key, count, reason, source=self.kind)
             if tail is not None:
                 self.history.add_read(key, found, tail.position())
+            if lines:
+                self.history.note_lines(self.kind, lines)
             queued += len(found)
         return queued
 
