@@ -117,31 +117,8 @@ class Inbox:
                 ts = time.time()
             elif type(ts) is not float or not MIN_TS <= ts < MAX_TS:
                 ts = check_ts(ts)
-            self._usage_inbox.append(
-                _new_usage(
-                    UsageEvent,
-                    (
-                        ts,
-                        model,
-                        None,
-                        input_tokens,
-                        cache_read_tokens,
-                        cache_write_tokens,
-                        cache_write_1h_tokens,
-                        output_tokens,
-                        reasoning_tokens,
-                        tier,
-                        session,
-                        None,
-                        None,
-                        None,
-                        None,
-                        0,
-                        None,
-                        None,
-                    ),
-                )
-            )
+            fields = (ts, model, None, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, tier, session, None, None, None, None, 0, None, None)  # fmt: skip
+            self._usage_inbox.append(_new_usage(UsageEvent, fields))
             return
         ev = usage_event(
             model=model,
@@ -161,9 +138,12 @@ class Inbox:
             tools=tools,
         )
         self._usage_inbox.append(ev)
-        # Labels that passed the checks unchanged take the fast path next time.
+        self._learn_labels((model, ev.model), (tier, ev.tier), (session, ev.session))
+
+    def _learn_labels(self, *pairs: tuple[object, object]) -> None:
+        """Labels that passed the checks unchanged take the fast path next time."""
         if len(self._clean_labels) < 10_000:
-            for raw, checked in ((model, ev.model), (tier, ev.tier), (session, ev.session)):
+            for raw, checked in pairs:
                 if type(raw) is str and raw == checked:
                     self._clean_labels.add(raw)
 

@@ -17,6 +17,18 @@ MAX_FILES_NAMED = 100_000  # files whose source is remembered (in memory only)
 MAX_NOT_READ = 50  # files not read, named per source (a restart tries them again: not saved)
 MAX_REASONS = 40  # reasons for bad lines kept per source; past it they count as "(other reasons)"
 FILES, LINES = range(2)
+PROVENANCE_FIELDS = (
+    "sessions",
+    "requests",
+    "total_tokens",
+    "files_read",  # files that gave requests
+    "lines_read",  # lines of line-based logs (a JSON file read whole is no lines)
+    "usage_lines_read",  # lines with usage, every copy of a request counted
+    "duplicate_copies",
+    "counted_before_restart",
+    "bad_lines",
+    "files_not_read",
+)
 COPIES, BEFORE_RESTART = range(2)
 
 
@@ -80,6 +92,39 @@ class ReadingPart:
             if kind is not None:
                 by_source[kind] = by_source.get(kind, 0) + n
         return by_source
+
+    def explain(self, bad_lines: dict[str, int]) -> dict:
+        """Per source what was read and left out (``PROVENANCE_FIELDS``, sessions and
+        requests left at 0 for the snapshot to fill), the files not read and why, and the
+        bad lines by reason; ``bad_lines`` is the history's, by file."""
+        sources: dict[str, dict] = {}
+
+        def of(source: str) -> dict:
+            return sources.setdefault(source, dict.fromkeys(PROVENANCE_FIELDS, 0))
+
+        for source, (copies, before) in self.copies.items():
+            of(source).update(duplicate_copies=copies, counted_before_restart=before)
+        for source, (files, lines) in self.reads.items():
+            of(source).update(files_read=files, usage_lines_read=lines)
+        for source, n in self.lines.items():
+            of(source)["lines_read"] = n
+        for source, n in self.bad_lines_by_source(bad_lines).items():
+            of(source)["bad_lines"] = n
+        for source, files in self.not_read.items():
+            of(source)["files_not_read"] = len(files)
+        return {
+            "sources": sources,
+            "not_read": [
+                {"source": source, "file": file, "why": why}
+                for source, files in sorted(self.not_read.items())
+                for file, why in sorted(files.items())
+            ],
+            "bad_reasons": [
+                {"source": source, "reason": reason, "lines": n}
+                for source, reasons in sorted(self.bad_reasons.items())
+                for reason, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+            ],
+        }
 
     def merge(self, other: ReadingPart) -> None:
         """Add another part's counts (files read apart) into this one's."""

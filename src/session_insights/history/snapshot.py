@@ -31,6 +31,7 @@ from .counters import (
     figures,
     summed,
 )
+from .reading import PROVENANCE_FIELDS, ReadingPart
 from .sessions import EARLIER_SESSIONS, ENDED, NO_SESSION, OPEN, UNDELIMITED, SessionsPart
 from .tickets import TicketsPart
 from .tools import ToolsPart
@@ -52,12 +53,8 @@ class Parts:
     budget_usd: float | None = None
     window_s: int = metrics.DEFAULT_WINDOW_S
     extras: dict = field(default_factory=dict)  # sources, rate_limits, errors, notices
-    copies_left_out: dict = field(default_factory=dict)  # source -> [duplicate copies, counted before a restart]
-    read_counts: dict = field(default_factory=dict)  # source -> [files with requests, usage lines]
-    lines_read: dict = field(default_factory=dict)  # source -> lines (of line-based logs)
-    bad_lines_by_source: dict = field(default_factory=dict)
-    not_read: dict = field(default_factory=dict)  # source -> file -> why
-    bad_reasons: dict = field(default_factory=dict)  # source -> reason -> lines
+    reading: ReadingPart = field(default_factory=ReadingPart)  # what was read: provenance
+    bad_lines: dict = field(default_factory=dict)  # file -> lines that could not be read
 
 
 def scoped_combos(parts: Parts, scope: Resolved) -> list[tuple[tuple, list[int]]]:
@@ -260,31 +257,17 @@ def efficiency(rows: list[dict], totals: dict, closed_cost_pusd: int, completed:
 
 
 def provenance(parts: Parts, rows: list[dict], by_model_c: dict) -> dict:
-    """How the scope's figures were counted, per source: sessions and requests counted;
-    of the reading (all of it, not only the scope's): files and usage lines read, copies
-    of a request left out (streamed or resumed copies counted once; copies of requests
-    counted before a restart) and bad lines; and per model the requests no price list
-    knows and the cost the agent wrote itself beside ours."""
-    sources: dict[str, dict] = {}
+    """How the scope's figures were counted: per source the sessions, requests and tokens
+    of the scope, and what the reading gave (``ReadingPart.explain``: all of it, not only
+    the scope's); per model the requests no price list knows and the cost the agent
+    wrote itself beside ours."""
+    reading = parts.reading.explain(parts.bad_lines)
+    sources = reading["sources"]
     for row in rows:
         s = sources.setdefault(row["source"] or "host", dict.fromkeys(PROVENANCE_FIELDS, 0))
         s["sessions"] += 1
         s["requests"] += row["requests"]
         s["total_tokens"] += row["total_tokens"]
-    for source, (copies, before) in sorted(parts.copies_left_out.items()):
-        s = sources.setdefault(source, dict.fromkeys(PROVENANCE_FIELDS, 0))
-        s["duplicate_copies"], s["counted_before_restart"] = copies, before
-    for source, (files, lines) in sorted(parts.read_counts.items()):
-        s = sources.setdefault(source, dict.fromkeys(PROVENANCE_FIELDS, 0))
-        s["files_read"], s["usage_lines_read"] = files, lines
-    for source, n in parts.lines_read.items():
-        sources.setdefault(source, dict.fromkeys(PROVENANCE_FIELDS, 0))["lines_read"] = n
-    for source, n in parts.bad_lines_by_source.items():
-        sources.setdefault(source, dict.fromkeys(PROVENANCE_FIELDS, 0))["bad_lines"] = n
-    not_read = []
-    for source, files in sorted(parts.not_read.items()):
-        sources.setdefault(source, dict.fromkeys(PROVENANCE_FIELDS, 0))["files_not_read"] = len(files)
-        not_read += [{"source": source, "file": file, "why": why} for file, why in sorted(files.items())]
     unpriced = {
         m: {"requests": c[UNPRICED], "total_tokens": c[IN] + c[CR] + c[CW5] + c[CW1H] + c[OUT]}
         for m, c in sorted(by_model_c.items())
@@ -295,32 +278,7 @@ def provenance(parts: Parts, rows: list[dict], by_model_c: dict) -> dict:
         for m, c in sorted(by_model_c.items())
         if c[REPORTED]
     }
-    bad_reasons = [
-        {"source": source, "reason": reason, "lines": n}
-        for source, reasons in sorted(parts.bad_reasons.items())
-        for reason, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
-    ]
-    return {
-        "sources": dict(sorted(sources.items())),
-        "not_read": not_read,
-        "bad_reasons": bad_reasons,
-        "unpriced": unpriced,
-        "agent_cost": agent_cost,
-    }
-
-
-PROVENANCE_FIELDS = (
-    "sessions",
-    "requests",
-    "total_tokens",
-    "files_read",  # files that gave requests
-    "lines_read",  # lines of line-based logs (a JSON file read whole is no lines)
-    "usage_lines_read",  # lines with usage, every copy of a request counted
-    "duplicate_copies",
-    "counted_before_restart",
-    "bad_lines",
-    "files_not_read",
-)
+    return {**reading, "sources": dict(sorted(sources.items())), "unpriced": unpriced, "agent_cost": agent_cost}
 
 
 def scope_figures(parts: Parts, scope: Resolved, names, active_s: float | None) -> dict:
