@@ -330,7 +330,7 @@ def frame_stats(frame_ms: list[float], python_ms: list[float]) -> dict:
 
 
 def run(args: Namespace) -> int:
-    """Open the window (see ``cli.window_parser`` for the arguments)."""
+    """Open the window (see ``cli_args.window_parser`` for the arguments)."""
     problem = display_problem()
     if problem:
         print(no_display_message(problem), file=sys.stderr)

@@ -8,197 +8,29 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shlex
 import stat
 import subprocess
 import sys
 import tempfile
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import NoReturn
 
 import orjson
 
 from . import across, display, report
 from . import formatting as fmt
 from . import state as state_file
+from .cli_args import EXIT_USAGE, SOURCE_HELP, report_parser, window_parser
 from .history import TokenHistory
-from .scope import SCOPE_HELP, Scope, UnknownSession
+from .scope import UnknownSession
 from .sources import AGENTS, SourceError, default_roots, discover, open_source
 from .store import SessionStore, history_path_for
 
-EXIT_USAGE = 2
 EXIT_CHART = 1  # the report was printed, the chart could not be drawn
 CHART_TIMEOUT_S = 120.0
 # Run as ``python -m CHART_MODULE OVER_TIME_JSON PNG``: draws ``across.efficiency_over_time``
 # with the panel's Efficiency Over Time drawing, off-screen, and saves it.
 CHART_MODULE = "session_insights.ui.chart"
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-SOURCE_HELP = "claude[:DIR] | codex[:DIR] | gemini[:DIR] | comms:FILE | audit:FILE | otel:FILE"
-
-
-def _state_help(beside: str) -> str:
-    return (
-        f"default: ${state_file.STATE_ENV}, else {state_file.STATE_NAME} in the per-user data folder "
-        f"{state_file.data_folder()}; {beside}"
-    )
-
-
-def _scope(text: str) -> Scope:
-    try:
-        return Scope.parse(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _budget(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"budget must be a number of US dollars, got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"budget must be a finite amount >= 0, got {text!r}")
-    return value
-
-
-class _OneLineParser(argparse.ArgumentParser):
-    """An argument parser whose mistakes are one line on stderr (exit 2), never the
-    usage block: every bad input of ``report`` reads the same way."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see --help)\n")
-
-
-def _moment(text: str, end_of_day: bool) -> float:
-    """``YYYY-MM-DD`` (a UTC day: its start, or with ``end_of_day`` the start of the next,
-    so --until a date takes in that whole day) or an ISO 8601 datetime (naive = UTC)."""
-    try:
-        if _DATE.fullmatch(text):
-            day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
-            return (day + timedelta(days=1) if end_of_day else day).timestamp()
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is neither a date (YYYY-MM-DD) nor an ISO 8601 datetime (2025-09-03T14:00, +02:00 or Z)"
-        ) from None
-    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).timestamp()
-
-
-def _since(text: str) -> float:
-    return _moment(text, end_of_day=False)
-
-
-def _until(text: str) -> float:
-    return _moment(text, end_of_day=True)
-
-
-def report_parser() -> argparse.ArgumentParser:
-    p = _OneLineParser(
-        prog="session-insights report",
-        description="Print what the given logs (and/or a state file) spent, without opening a window. "
-        "With no SOURCE it reads the agents' default log folders and the default state. "
-        "What it reads is kept in the durable session history; --by reports across the "
-        "sessions kept there and those just read.",
-    )
-    p.add_argument("sources", nargs="*", metavar="SOURCE", help=SOURCE_HELP)
-    p.add_argument(
-        "--state",
-        type=Path,
-        metavar="PATH",
-        help=f"a state file to start from, read only; one that does not exist yet is empty "
-        f"(with no SOURCE, {_state_help('the durable history sits beside it')})",
-    )
-    p.add_argument("--format", choices=report.FORMATS, default="text", help="output format (default: text)")
-    p.add_argument("--budget", type=_budget, help="budget in USD for the projection")
-    p.add_argument(
-        "--explain",
-        action="store_true",
-        help="with text or md, add how the figures were counted: per source the sessions and requests, "
-        "copies of a request counted once, requests counted before a restart; unpriced models; the cost "
-        "an agent wrote beside ours (json always holds this as provenance)",
-    )
-    p.add_argument(
-        "--scope",
-        type=_scope,
-        default=Scope("all"),
-        metavar="SCOPE",
-        help=f"which requests every figure covers: {SCOPE_HELP} (default: all); active is the session "
-        "with the latest record, block the current 5-hour window, week the last 7 days; a session id "
-        "may be shortened to a unique prefix",
-    )
-    kept = p.add_mutually_exclusive_group()
-    kept.add_argument(
-        "--history",
-        type=Path,
-        metavar="PATH",
-        help="the durable session history (SQLite) to add what is read to and report --by from "
-        "(default: <state>.history.sqlite beside the state file)",
-    )
-    kept.add_argument(
-        "--no-history",
-        action="store_true",
-        help="keep nothing: read the sources without writing the history (--by then covers only them)",
-    )
-    p.add_argument(
-        "--by",
-        choices=report.BY,
-        help="report across sessions: one row per session, usage per day / week / month (UTC), "
-        "or efficiency per interval with its verdict",
-    )
-    p.add_argument(
-        "--since",
-        type=_since,
-        metavar="WHEN",
-        help="with --by or --chart: sessions active from then on; YYYY-MM-DD (UTC) or an ISO 8601 "
-        "datetime, naive meaning UTC",
-    )
-    p.add_argument(
-        "--until",
-        type=_until,
-        metavar="WHEN",
-        help="with --by or --chart: sessions that started before then; YYYY-MM-DD (UTC) takes in "
-        "that whole day, an ISO 8601 datetime (naive meaning UTC) is the first moment left out",
-    )
-    p.add_argument("--project", metavar="NAME", help="with --by or --chart: only this project's sessions")
-    p.add_argument(
-        "--chart",
-        type=Path,
-        metavar="PNG",
-        help="also write the efficiency-over-time chart as PNG, drawn as the panel draws it "
-        "(needs an X display; xvfb-run -a provides one)",
-    )
-    return p
-
-
-def window_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="session-insights",
-        description="A live panel of what an AI coding session spends. "
-        "'session-insights report --help' prints the same figures without a window.",
-    )
-    p.add_argument("sources", nargs="*", metavar="SOURCE", help=SOURCE_HELP)
-    p.add_argument(
-        "--state",
-        type=Path,
-        default=None,
-        metavar="PATH",
-        help=f"the state file ({_state_help('the layout file and the durable history sit beside it')})",
-    )
-    p.add_argument("--budget", type=_budget, help="budget in USD")
-    p.add_argument(
-        "--scope",
-        type=_scope,
-        default=Scope("active"),
-        metavar="SCOPE",
-        help=f"what the panel shows first: {SCOPE_HELP} (default: active, which follows the latest session)",
-    )
-    p.add_argument("--demo", action="store_true", help="play the built-in demo session live")
-    p.add_argument("--demo-speed", type=float, default=30.0, help=argparse.SUPPRESS)
-    p.add_argument("--frames", type=int, help="render this many frames, then exit")
-    p.add_argument("--screenshot", type=Path, help="save the window as PNG near the end (with --frames)")
-    p.add_argument("--frame-stats", type=Path, help="write frame-time statistics as JSON (with --frames)")
-    return p
 
 
 def _fail(message: str, prog: str = "session-insights report") -> int:
