@@ -1,7 +1,7 @@
 """Scope switch and scoped snapshot, with 400 sessions in the history (DESIGN §6).
 
 A switch is what the panel does when the scope changes: a snapshot of the new scope, its
-timeline and the drawn series (metrics.timeline_view). Prints median / p99 per scope
+timeline and the drawn series (drawn.timeline_view). Prints median / p99 per scope
 and the worst; asserts nothing. Targets: a switch <= 16 ms; a snapshot p99 <= 2 ms.
 
 Usage: python benchmarks/scope.py [--sessions 400] [--repeat 200]
@@ -14,7 +14,7 @@ import gc
 import statistics
 import time
 
-from session_insights import TokenHistory, metrics
+from session_insights import TokenHistory, drawn
 from session_insights.events import SessionMark
 from session_insights.scope import Scope
 
@@ -80,7 +80,7 @@ def main() -> None:
             resolved = h.resolve(scope, now)
             h.snapshot(now_ts=now, scope=resolved)
             width, buckets = h.timeline(resolved)
-            metrics.timeline_view(buckets, width, 512)
+            drawn.timeline_view(buckets, width, 512)
 
         snap_ms = timed(lambda scope=scope: h.snapshot(now_ts=now, scope=scope), args.repeat)
         switch_ms = timed(switch, args.repeat)

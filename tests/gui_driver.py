@@ -16,8 +16,9 @@ import dearpygui.dearpygui as dpg
 
 from session_insights import TokenHistory, across
 from session_insights.demo import DemoSession
+from session_insights.drawn import timeline_view
 from session_insights.events import SessionMark, TicketUpdate, usage_event
-from session_insights.metrics import summary_text, timeline_view
+from session_insights.metrics import summary_text
 from session_insights.scope import Scope
 from session_insights.store import SessionStore
 from session_insights.ui import InsightsPanel

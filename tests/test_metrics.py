@@ -2,8 +2,8 @@
 
 import pytest
 
+from session_insights import drawn, metrics
 from session_insights import formatting as fmt
-from session_insights import metrics
 from session_insights.metrics import SessionUnit
 
 
@@ -182,7 +182,7 @@ def test_session_rate_is_none_before_any_request():
 
 def test_timeline_view_is_cumulative_from_zero_and_keeps_the_last_point_when_thinning():
     buckets = [(float(i), [1, 2, 3, 4, 0, 1]) for i in range(10)]
-    view = metrics.timeline_view(buckets, width_s=1.0, max_points=4)
+    view = drawn.timeline_view(buckets, width_s=1.0, max_points=4)
     assert view["x"][0] == 0.0 and view["total"][0] == 0.0
     assert view["x"][-1] == 10.0 and view["total"][-1] == 100.0 and view["input"][-1] == 10.0
     assert len(view["x"]) <= 5
@@ -196,10 +196,10 @@ def test_timeline_rate_reads_a_lone_request_over_the_trailing_minute():
         (30.0, [10_000, 400, 10_000, 0, 0, 1]),
         (200.0, [1_000, 0, 0, 0, 0, 1]),
     ]
-    view = metrics.timeline_view(buckets, width_s=1.0)
+    view = drawn.timeline_view(buckets, width_s=1.0)
     assert view["rate_x"] == [0.0, 1.0, 31.0, 201.0]  # from zero where the first bucket starts
     assert view["tokens_per_min"] == [0.0, 10_500.0, 30_900.0, 1_000.0]
-    wide = metrics.timeline_view([(0.0, [600, 0, 0, 0, 0, 1])], width_s=120.0)
+    wide = drawn.timeline_view([(0.0, [600, 0, 0, 0, 0, 1])], width_s=120.0)
     assert wide["tokens_per_min"] == [0.0, 300.0]  # a bucket wider than a minute: its own width
 
 

@@ -1,6 +1,6 @@
 """What the panel's top bar and charts say for a scope, with no window: the scope bar's
 texts (ui/scope_bar.py) name the scope, and the timeline breaks its lines across idle
-gaps (metrics.timeline_view)."""
+gaps (drawn.timeline_view)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from session_insights import drawn, metrics, views
 from session_insights import formatting as fmt
-from session_insights import metrics, views
 from session_insights.scope import Scope
 from session_insights.ui import scope_bar
 
@@ -128,7 +128,7 @@ def drawn_segments(xs: list[float], ys: list[float]) -> list[tuple[float, float]
 
 def test_timeline_lines_break_across_a_gap_of_days_and_resume_flat_where_activity_resumes():
     buckets = stretch(0.0, 10) + stretch(9 * DAY_S, 5)
-    view = metrics.timeline_view(buckets, width_s=1.0)
+    view = drawn.timeline_view(buckets, width_s=1.0)
     for key in CUMULATIVE:
         assert len(breaks_in(view[key])) == 1, key
     gap = breaks_in(view["total"])[0]
@@ -142,7 +142,7 @@ def test_timeline_lines_break_across_a_gap_of_days_and_resume_flat_where_activit
 
 def test_timeline_rate_drops_to_zero_once_its_trailing_minute_empties_then_breaks():
     buckets = stretch(0.0, 10) + stretch(2 * DAY_S, 3)
-    view = metrics.timeline_view(buckets, width_s=1.0)
+    view = drawn.timeline_view(buckets, width_s=1.0)
     xs, rate = view["rate_x"], view["tokens_per_min"]
     gap = breaks_in(rate)
     assert len(gap) == 1
@@ -158,20 +158,20 @@ def test_timeline_rate_drops_to_zero_once_its_trailing_minute_empties_then_break
 
 def test_a_gap_under_five_minutes_joins_and_one_of_five_minutes_breaks():
     # Between a bucket's end and the next one's start: 299 s joins, 300 s breaks.
-    joined = metrics.timeline_view(stretch(0.0, 2) + stretch(2 + 299.0, 2), width_s=1.0)
-    broken = metrics.timeline_view(stretch(0.0, 2) + stretch(2 + 300.0, 2), width_s=1.0)
+    joined = drawn.timeline_view(stretch(0.0, 2) + stretch(2 + 299.0, 2), width_s=1.0)
+    broken = drawn.timeline_view(stretch(0.0, 2) + stretch(2 + 300.0, 2), width_s=1.0)
     assert not breaks_in(joined["total"]) and not breaks_in(joined["tokens_per_min"])
     assert len(breaks_in(broken["total"])) == 1 and len(breaks_in(broken["tokens_per_min"])) == 1
 
 
 def test_the_idle_gap_is_a_parameter():
     buckets = stretch(0.0, 2) + stretch(2 + 200.0, 2)
-    assert not breaks_in(metrics.timeline_view(buckets, width_s=1.0)["total"])
-    view = metrics.timeline_view(buckets, width_s=1.0, idle_gap_s=120.0)
+    assert not breaks_in(drawn.timeline_view(buckets, width_s=1.0)["total"])
+    view = drawn.timeline_view(buckets, width_s=1.0, idle_gap_s=120.0)
     assert len(breaks_in(view["total"])) == 1
     # A gap shorter than the rate's trailing minute: the rate drops to zero where the next
     # bucket starts, never past it.
-    short = metrics.timeline_view(stretch(0.0, 2) + stretch(2 + 30.0, 2), width_s=1.0, idle_gap_s=20.0)
+    short = drawn.timeline_view(stretch(0.0, 2) + stretch(2 + 30.0, 2), width_s=1.0, idle_gap_s=20.0)
     assert short["rate_x"] == sorted(short["rate_x"])
 
 
@@ -179,7 +179,7 @@ def test_coarse_buckets_break_where_a_whole_bucket_is_empty():
     # 15-minute buckets (a long history coarsens): an empty bucket between two is idle.
     width = 900.0
     buckets = [(0.0, [100, 0, 0, 0, 0, 1]), (900.0, [100, 0, 0, 0, 0, 1]), (2700.0, [100, 0, 0, 0, 0, 1])]
-    view = metrics.timeline_view(buckets, width_s=width)
+    view = drawn.timeline_view(buckets, width_s=width)
     assert len(breaks_in(view["total"])) == 1
     assert view["x"][breaks_in(view["total"])[0] + 1] == 2700.0
 
@@ -188,7 +188,7 @@ def test_a_history_of_many_gaps_stays_within_max_points_breaking_at_the_widest()
     buckets = []
     for k in range(300):  # 300 stretches of 3 buckets, the gaps growing
         buckets += stretch(k * 10_000.0 + k * k, 3)
-    view = metrics.timeline_view(buckets, width_s=1.0, max_points=128)
+    view = drawn.timeline_view(buckets, width_s=1.0, max_points=128)
     for key in (*CUMULATIVE, "tokens_per_min"):
         assert len(view[key]) <= 128, key
     assert len(view["x"]) == len(view["total"]) and len(view["rate_x"]) == len(view["tokens_per_min"])
@@ -200,7 +200,7 @@ def test_a_history_of_many_gaps_stays_within_max_points_breaking_at_the_widest()
 
 
 def test_without_gaps_the_view_is_as_before():
-    view = metrics.timeline_view(stretch(0.0, 10), width_s=1.0, max_points=4)
+    view = drawn.timeline_view(stretch(0.0, 10), width_s=1.0, max_points=4)
     assert view["x"][0] == 0.0 and view["total"][0] == 0.0
     assert view["x"][-1] == 10.0 and view["total"][-1] == 160.0
     assert not breaks_in(view["total"]) and len(view["x"]) <= 5
@@ -217,7 +217,7 @@ def test_no_drawn_line_crosses_an_idle_gap_and_the_totals_hold(gaps, width, max_
     for gap in gaps:
         start = math.floor((start + gap) / width) * width + width  # aligned, after the last one
         buckets.append((start, [7, 1, 2, 0, 0, 1]))
-    view = metrics.timeline_view(buckets, width_s=width, max_points=max_points)
+    view = drawn.timeline_view(buckets, width_s=width, max_points=max_points)
     idle = [
         (buckets[i][0] + width, buckets[i + 1][0])
         for i in range(len(buckets) - 1)
@@ -236,7 +236,7 @@ def test_no_drawn_line_crosses_an_idle_gap_and_the_totals_hold(gaps, width, max_
 
 
 def test_the_panel_draws_its_series_as_python_floats():
-    view = metrics.timeline_view(stretch(1_763_900_000.0, 3) + stretch(1_763_990_000.0, 3), width_s=1.0)
+    view = drawn.timeline_view(stretch(1_763_900_000.0, 3) + stretch(1_763_990_000.0, 3), width_s=1.0)
     assert all(type(v) is float for key in view for v in view[key])
 
 

@@ -24,8 +24,8 @@ import dearpygui.dearpygui as dpg
 from .. import across
 from .. import formatting as fmt
 from ..across_view import NOT_KEPT, AcrossLoader, SessionKey, past_session_notes, session_title
+from ..drawn import timeline_view
 from ..history import TokenHistory
-from ..metrics import timeline_view
 from ..scope import Scope, UnknownSession, find_session
 from .burn import BurnHeader
 from .cards import SummaryCards

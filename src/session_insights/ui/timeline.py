@@ -1,5 +1,5 @@
 """Token Timeline: cumulative input, output, cache-read and total tokens against time;
-the lines break across idle gaps (``metrics.timeline_view`` puts a NaN point there)."""
+the lines break across idle gaps (``drawn.timeline_view`` puts a NaN point there)."""
 
 from __future__ import annotations
 
