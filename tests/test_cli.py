@@ -371,3 +371,17 @@ def test_a_bad_flag_value_exits_2_without_a_traceback(capsys, comms_folder: Path
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "budget must be a number" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("flags", "needle"),
+    [(["--size", "big"], "WIDTHxHEIGHT"), (["--size", "10x10"], "at least"), (["--no-such-flag"], "--no-such-flag")],
+)
+def test_a_bad_flag_of_the_window_is_one_line_as_in_report(capsys, flags, needle):
+    with pytest.raises(SystemExit) as exc:
+        main(flags)
+    assert exc.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1, captured.err
+    assert captured.err.startswith("session-insights: ") and needle in captured.err
+    assert "usage:" not in captured.err

@@ -19,6 +19,7 @@ from pathlib import Path
 import orjson
 
 from . import state as state_file
+from . import window_geometry
 from .display import display_problem, no_display_message
 from .formatting import printable
 from .history import TokenHistory
@@ -28,6 +29,7 @@ from .workers import Saver, SourcePoller
 
 EXIT_NO_DISPLAY = 3
 UI_SCALES = (0.8, 1.0, 1.25, 1.5, 2.0)
+STATUS_EVERY = 15  # frames between updates of the status bar
 # How long a thread may hold the GIL while another waits for it (Python's default is 5 ms).
 # Reading sources and the session history is Python work on background threads, and the
 # render thread gives up the GIL in Dear PyGui's calls: with the default, one tick could
@@ -65,28 +67,35 @@ class App:
         clock = self._start_demo(args) if playing_demo else time.time
 
         dpg.create_context()
-        first_run = not self.layout_path.exists()
         dpg.configure_app(
-            docking=True, docking_space=False, init_file=str(self.layout_path), load_init_file=not first_run
+            docking=True,
+            docking_space=False,
+            init_file=str(self.layout_path),
+            load_init_file=self.layout_path.exists(),
         )
-        self.viewport_w, self.viewport_h = 1280, 800
+        self.geometry = window_geometry.chosen(getattr(args, "size", None), self.layout_path)
+        place = {"x_pos": self.geometry.x, "y_pos": self.geometry.y} if self.geometry.x is not None else {}
         dpg.create_viewport(
-            title="Session Insights", width=self.viewport_w, height=self.viewport_h, vsync=args.frames is None
+            title="Session Insights",
+            width=self.geometry.width,
+            height=self.geometry.height,
+            vsync=args.frames is None,
+            **place,
         )
         self.fonts = Fonts()
         scale = self.history.ui.get("scale", 1.0)
         dpg.set_global_font_scale(scale if scale in UI_SCALES else 1.0)
-        self._build_menu()
         self.panel = InsightsPanel(
             self.history,
             clock=clock,
             fonts=self.fonts,
-            width=self.viewport_w,
-            height=self.viewport_h - 50,
             store=self.store,
             scope=getattr(args, "scope", None),
         )
-        self._first_run = first_run
+        # Standalone, the panel is the window: it fills the viewport, follows its resizes and
+        # has no close box of its own (closing the window quits), so it cannot be lost.
+        self._build_menu()
+        dpg.set_primary_window(self.panel.window, True)
         self.poller = SourcePoller(self.sources)
         self.saver = Saver(self.history, self.store)
         self._frame_times: list[float] = []
@@ -125,7 +134,7 @@ class App:
 
     def _build_menu(self) -> None:
         dpg = self.dpg
-        with dpg.viewport_menu_bar():
+        with dpg.menu_bar(parent=self.panel.window):
             with dpg.menu(label="File"):
                 dpg.add_menu_item(label="Add source...", callback=self._ask_source)
                 dpg.add_menu_item(label="Save state", callback=lambda: self.saver.save())
@@ -202,9 +211,12 @@ class App:
             self.panel.set_header_open(key, open_)
 
     def reset_layout(self) -> None:
-        """The panel fills the viewport below the menu bar."""
-        if self.panel.window is not None:
-            self.dpg.configure_item(self.panel.window, pos=(0, 22), width=self.viewport_w, height=self.viewport_h - 22)
+        """The panel shown and filling the viewport, in the default size."""
+        dpg = self.dpg
+        dpg.configure_item(self.panel.window, show=True)
+        dpg.set_primary_window(self.panel.window, True)
+        dpg.set_viewport_width(window_geometry.DEFAULT_W)
+        dpg.set_viewport_height(window_geometry.DEFAULT_H)
 
     def _update_status(self, now: float) -> None:
         applied = self.history.applied
@@ -223,53 +235,75 @@ class App:
     # --- loop -------------------------------------------------------------------
 
     def run(self) -> int:
-        dpg = self.dpg
-        dpg.setup_dearpygui()
-        dpg.show_viewport()
-        self.poller.start()
-        self.saver.start()
+        """Render until the window is closed (or ``--frames`` were drawn), then save."""
+        self.start()
         frames = self.args.frames
-        shot_at = max(frames - 3, 0) if frames else None
-        n = 0
-        last = started = time.perf_counter()
-        status_every = 15
         try:
-            while dpg.is_dearpygui_running():
-                if self.demo is not None:
-                    self.demo.advance()
-                self.panel.tick()
-                if self._backlog_s is None and self.poller.first_pass.is_set() and not self.history.pending:
-                    self._backlog_s = time.perf_counter() - started
-                    # What the backlog built lives as long as the window: out of the collector's
-                    # full passes, which over a long history stall a frame by 50 ms.
-                    gc.freeze()
-                if n % status_every == 0:
-                    self._update_status(time.perf_counter())
-                if shot_at is not None and n == shot_at and self.args.screenshot:
-                    self.args.screenshot.parent.mkdir(parents=True, exist_ok=True)
-                    dpg.output_frame_buffer(file=str(self.args.screenshot))
-                dpg.render_dearpygui_frame()
-                if n == 1 and self._first_run:
-                    self.reset_layout()  # needs a laid-out viewport, so after the first frame
-                now = time.perf_counter()
-                self._frame_times.append((now - last) * 1000)
-                self._python_ms.append(self.panel.python_ms)
-                last = now
-                n += 1
-                if frames is not None and n >= frames:
+            while self.dpg.is_dearpygui_running():
+                self.frame()
+                if frames is not None and self.frames_drawn >= frames:
                     break
         finally:
+            self.finish()
+        if self.args.frame_stats:
+            self._write_frame_stats(self.args.frame_stats)
+        return 0
+
+    def start(self) -> None:
+        """Show the viewport and start the background readers and the saver."""
+        self.dpg.setup_dearpygui()
+        self.dpg.show_viewport()
+        self.poller.start()
+        self.saver.start()
+        self.frames_drawn = 0
+        self._started = self._last = time.perf_counter()
+        frames = self.args.frames
+        self._shot_at = max(frames - 3, 0) if frames and self.args.screenshot else None
+
+    def frame(self) -> None:
+        """One frame: the demo's clock, the panel's tick, the status bar, the render."""
+        dpg = self.dpg
+        if self.demo is not None:
+            self.demo.advance()
+        self.panel.tick()
+        if self._backlog_s is None and self.poller.first_pass.is_set() and not self.history.pending:
+            self._backlog_s = time.perf_counter() - self._started
+            # What the backlog built lives as long as the window: out of the collector's
+            # full passes, which over a long history stall a frame by 50 ms.
+            gc.freeze()
+        if self.frames_drawn % STATUS_EVERY == 0:
+            self._update_status(time.perf_counter())
+        if self.frames_drawn == self._shot_at:
+            self.args.screenshot.parent.mkdir(parents=True, exist_ok=True)
+            dpg.output_frame_buffer(file=str(self.args.screenshot))
+        dpg.render_dearpygui_frame()
+        now = time.perf_counter()
+        self._frame_times.append((now - self._last) * 1000)
+        self._python_ms.append(self.panel.python_ms)
+        self._last = now
+        self.frames_drawn += 1
+
+    def finish(self) -> None:
+        """Stop the threads, save the state, the layout and the window's geometry."""
+        dpg = self.dpg
+        try:
             self.poller.stop()
             self.saver.stop()
             self.panel.close()
             self.history.drain()
+            x, y = dpg.get_viewport_pos()  # floats, as the size may be
+            geometry = window_geometry.Geometry(
+                int(dpg.get_viewport_width()), int(dpg.get_viewport_height()), int(x), int(y)
+            )
             _make_private(self.layout_path)  # before the write: Dear PyGui keeps an existing file's mode
             dpg.save_init_file(str(self.layout_path))
+            try:
+                window_geometry.remember(self.layout_path, geometry)
+            except OSError:
+                pass  # the layout file is not ours to write: the next start takes the default size
             self.saver.close()
+        finally:
             dpg.destroy_context()
-        if self.args.frame_stats:
-            self._write_frame_stats(self.args.frame_stats)
-        return 0
 
     def _write_frame_stats(self, path: Path) -> None:
         frames = self._frame_times[5:] or self._frame_times  # the first frames build fonts and atlases

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NoReturn
 
-from . import report
+from . import report, window_geometry
 from . import state as state_file
 from .scope import SCOPE_HELP, Scope
 
@@ -40,6 +40,13 @@ def _budget(text: str) -> float:
     if not value >= 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"budget must be a finite amount >= 0, got {text!r}")
     return value
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        return window_geometry.parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -157,7 +164,7 @@ def _add_across_options(p: argparse.ArgumentParser) -> None:
 
 
 def window_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _OneLineParser(
         prog="session-insights",
         description="A live panel of what an AI coding session spends. "
         "'session-insights report --help' prints the same figures without a window.",
@@ -177,6 +184,13 @@ def window_parser() -> argparse.ArgumentParser:
         default=Scope("active"),
         metavar="SCOPE",
         help=f"what the panel shows first: {SCOPE_HELP} (default: active, which follows the latest session)",
+    )
+    p.add_argument(
+        "--size",
+        type=_size,
+        metavar="WxH",
+        help="the window's size in pixels, such as 1600x1000 (default: the size it had when last "
+        "closed, else 1280x800); the panel fills the window and follows when it is resized",
     )
     p.add_argument("--demo", action="store_true", help="play the built-in demo session live")
     p.add_argument("--demo-speed", type=float, default=30.0, help=argparse.SUPPRESS)

@@ -34,6 +34,7 @@ from .efficiency import EfficiencyHeader
 from .efficiency_over_time import EfficiencyOverTimeHeader
 from .header import Header
 from .models import ModelsHeader
+from .notices import notice_lines
 from .progress import ProgressHeader
 from .provenance import ProvenanceHeader
 from .scope_bar import ScopeBar, past_scope, scope_name
@@ -50,6 +51,7 @@ from .widgets import BoundText
 # A fixed integer tag: a host's saved docking layout (its init file) keys windows by
 # it, so the panel lands where the user docked it, whatever else the host adds.
 PANEL_WINDOW_TAG = 0x5E551
+PANEL_TITLE = "Session Insights"
 HEADERS: tuple[type[Header], ...] = (
     TimelineHeader,
     BurnHeader,
@@ -122,12 +124,15 @@ class InsightsPanel:
         self._past_view = None  # the AcrossView the past snapshot was built from
         if parent is None:
             self.window = dpg.add_window(
-                label="Session Insights", tag=PANEL_WINDOW_TAG, width=width, height=height, no_collapse=True
+                label=PANEL_TITLE, tag=PANEL_WINDOW_TAG, width=width, height=height, no_collapse=True
             )
             parent = self.window
         else:
             self.window = None
         self.root = dpg.add_group(parent=parent)
+        if fonts is None:  # a host's own font stays its own: the panel's is bound to the panel only
+            fonts = Fonts(bind=False)
+            dpg.bind_item_font(self.root, fonts.base)
         self.scope_bar = ScopeBar(self.root, on_pick=self.set_scope)
         self.notices = BoundText(self.root, "", color=LEVELS["warning"], wrap=0, show=False)
         with dpg.group(horizontal=True, parent=self.root, show=False) as self.past_line:
@@ -288,24 +293,10 @@ class InsightsPanel:
             self.sessions.set_viewing(marked)
 
     def _update_notices(self, snap: dict | None) -> None:
-        if snap is None:  # a past session is shown: the live history's own notices only
-            lines = list(self.history.notices)
-        else:
-            lines = list(snap["notices"])
-            if snap["unpriced_models"]:
-                lines.append(f"Unpriced models (cost unknown, tokens counted): {', '.join(snap['unpriced_models'])}")
-            if snap["errors"]["bad_lines"]:
-                files = snap["errors"]["files"]
-                lines.append(
-                    f"{fmt.skipped_lines(snap['errors'])}; in {len(files):,} file(s): "
-                    + ", ".join(f"{p} ({n:,})" for p, n in list(files.items())[:3])
-                )
+        lines = notice_lines(snap, self.history.notices)
         if self.store is not None:
             lines.extend(self.store.notices)
-        if self.across.error:
-            lines.append(self.across.error)
-        if self._scope_problem:
-            lines.append(self._scope_problem)
+        lines.extend(line for line in (self.across.error, self._scope_problem) if line)
         self.notices.set("\n".join(f"! {fmt.printable(line)}" for line in lines))
         self.notices.configure(show=bool(lines))
 
@@ -390,6 +381,17 @@ class InsightsPanel:
             dpg.configure_item(note, show=False)
         self._last_refresh = -1.0
         self._seen_version = -1
+
+    def add_menu_item(self, parent: int | str = 0, label: str = PANEL_TITLE) -> int:
+        """A menu item (in ``parent``, else the menu being built) that shows the panel's
+        window again after its close box hid it, and brings it to the front."""
+        return dpg.add_menu_item(label=label, parent=parent, callback=lambda: self.reopen())
+
+    def reopen(self) -> None:
+        """Show the panel's own window again (a closed window is only hidden)."""
+        if self.window is not None:
+            dpg.configure_item(self.window, show=True)
+            dpg.focus_item(self.window)
 
     def close(self) -> None:
         """Stop reading the session history in the background."""

@@ -44,13 +44,16 @@ LEVELS = {"info": COLOURS["dim"], "warning": COLOURS["warn"], "error": COLOURS["
 
 
 class Fonts:
-    """The bundled font, registered once per Dear PyGui context."""
+    """The bundled font, registered once per Dear PyGui context; ``bind``: made the
+    context's default font (the standalone app's), else left for the panel to bind to
+    its own items (in a host, whose font stays its own)."""
 
-    def __init__(self) -> None:
+    def __init__(self, bind: bool = True) -> None:
         with dpg.font_registry():
             self.base = dpg.add_font(str(FONT_PATH), BASE_FONT_PX)
             self.card = dpg.add_font(str(FONT_PATH), CARD_FONT_PX)
-        dpg.bind_font(self.base)
+        if bind:
+            dpg.bind_font(self.base)
 
 
 def series_theme(colour: tuple[int, int, int], weight: float = 2.0) -> int:

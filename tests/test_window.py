@@ -1,0 +1,150 @@
+"""The window as people use it: it fills its viewport and follows resizes, opens at
+``--size`` or where it was last left, and the panel cannot be lost by closing it.
+Rendered for real under an Xvfb larger than the windows (1920x1200), each scenario in a
+process of its own (tests/window_driver.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import isolated_env
+
+from session_insights import window_geometry
+
+DRIVER = Path(__file__).with_name("window_driver.py")
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture(scope="module")
+def big_display(tmp_path_factory):
+    """DISPLAY of a fresh 1920x1200 Xvfb (depth 24) and a home of its own."""
+    if shutil.which("Xvfb") is None or shutil.which("xdotool") is None:
+        message = "Xvfb and xdotool are needed (apt-get install xvfb xdotool)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    number = next(
+        n
+        for n in range(300, 400)
+        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists()
+    )
+    proc = subprocess.Popen(
+        ["Xvfb", f":{number}", "-screen", "0", "1920x1200x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        if Path(f"/tmp/.X11-unix/X{number}").exists():
+            break
+        time.sleep(0.05)
+    else:
+        proc.kill()
+        pytest.fail("Xvfb did not start")
+    yield isolated_env(dict(os.environ, DISPLAY=f":{number}"), tmp_path_factory.mktemp("window-home"))
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def drive(scenario: str, env: dict, artifacts: Path, state: Path, *extra: str) -> dict:
+    out = state.with_name(f"{scenario}.json")
+    proc = subprocess.run(
+        [sys.executable, str(DRIVER), scenario, str(out), str(artifacts), str(state), *extra],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, f"driver {scenario} exited {proc.returncode}:\n{proc.stderr[-3000:]}"
+    return json.loads(out.read_text())
+
+
+@pytest.fixture(scope="module")
+def standalone(big_display, artifacts, tmp_path_factory):
+    state = tmp_path_factory.mktemp("window") / "state.toml"
+    first = drive("standalone", big_display, artifacts, state)
+    return first, drive("reopen", big_display, artifacts, state), state
+
+
+def test_the_window_opens_at_the_size_asked_and_the_panel_fills_it(standalone):
+    first, _, _ = standalone
+    assert first["opened"]["viewport"] == [1000, 700]
+    assert first["opened"]["panel"] == [1000, 700] and first["opened"]["panel_pos"] == [0, 0]
+
+
+def test_a_click_where_a_close_box_would_be_leaves_the_panel_shown(standalone):
+    first, _, _ = standalone
+    assert first["after_click"]["panel_shown"] is True
+    assert first["after_click"]["panel"] == [1000, 700]
+
+
+def test_the_panel_follows_a_resize_of_the_window(standalone, artifacts):
+    first, _, _ = standalone
+    assert first["resized"]["viewport"] == [1180, 760]
+    assert first["resized"]["panel"] == [1180, 760], "no black margins around the panel"
+    assert (artifacts / "window_resized.png").stat().st_size > 10_000
+
+
+def test_the_window_opens_again_at_the_size_and_place_it_was_left(standalone):
+    first, again, state = standalone
+    assert again["viewport"] == [1180, 760] and again["panel"] == [1180, 760]
+    assert again["viewport_pos"] == first["resized"]["viewport_pos"] == [40, 30]
+    assert window_geometry.remembered(state.with_name("state.layout.ini")) == window_geometry.Geometry(
+        1180, 760, 40, 30
+    )
+
+
+@pytest.mark.parametrize("size", ["1280x800", "1600x1000"])
+def test_the_demo_fills_the_window_at_each_size_the_readme_shows(big_display, artifacts, tmp_path, size):
+    figures = drive("size", big_display, artifacts, tmp_path / "state.toml", size)
+    w, h = (int(v) for v in size.split("x"))
+    assert figures["viewport"] == [w, h] and figures["panel"] == [w, h]
+    assert (artifacts / f"window_demo_{size}.png").stat().st_size > 10_000
+
+
+def test_in_a_host_the_close_box_hides_the_panel_and_the_view_menu_item_brings_it_back(
+    big_display, artifacts, tmp_path
+):
+    result = drive("host", big_display, artifacts, tmp_path / "state.toml")
+    assert result == {"shown_at_first": True, "shown_after_close_box": False, "shown_after_menu_item": True}
+
+
+# --- the remembered geometry, without a window ----------------------------------------
+
+
+def test_size_reads_width_by_height_and_refuses_anything_else_in_one_line():
+    assert window_geometry.parse_size("1600x1000") == (1600, 1000)
+    assert window_geometry.parse_size(" 800X600 ") == (800, 600)
+    for bad in ("1600", "1600x", "x1000", "-5x10", "100x100", "1600x1000x3", "99999x1000"):
+        with pytest.raises(ValueError) as caught:
+            window_geometry.parse_size(bad)
+        assert "\n" not in str(caught.value) and repr(bad) in str(caught.value)
+
+
+def test_size_given_wins_over_the_remembered_size_but_keeps_the_remembered_place(tmp_path):
+    layout = tmp_path / "state.layout.ini"
+    layout.write_text("[Window][Session Insights]\nPos=0,0\nSize=10,10\n")
+    window_geometry.remember(layout, window_geometry.Geometry(900, 600, 12, 34))
+    window_geometry.remember(layout, window_geometry.Geometry(1000, 700, 56, 78))  # replaces the first
+    text = layout.read_text()
+    assert text.startswith("[Window][Session Insights]\n") and text.count(window_geometry.SECTION) == 1
+    assert window_geometry.chosen(None, layout) == window_geometry.Geometry(1000, 700, 56, 78)
+    assert window_geometry.chosen((1600, 1000), layout) == window_geometry.Geometry(1600, 1000, 56, 78)
+    assert window_geometry.chosen(None, tmp_path / "none.ini") == window_geometry.Geometry(1280, 800)
+
+
+@pytest.mark.parametrize(
+    "kept",
+    ["Size=5,5", "Size=abc", "Pos=1,2", "Size=1000,700\nPos=99999999,0", ""],
+)
+def test_a_damaged_remembered_geometry_is_not_used(tmp_path, kept):
+    layout = tmp_path / "state.layout.ini"
+    layout.write_text(f"{window_geometry.SECTION}\n{kept}\n")
+    got = window_geometry.remembered(layout)
+    assert got is None or (got.width, got.height, got.x) == (1000, 700, None)

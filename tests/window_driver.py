@@ -1,0 +1,158 @@
+"""Drives the standalone window (``app.App``) and a host app docking the panel, for real
+under an X display, in a process of its own. Writes what it found as JSON for
+tests/test_window.py.
+
+    python tests/window_driver.py SCENARIO OUT.json ARTIFACTS_DIR [ARG ...]
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dearpygui.dearpygui as dpg
+
+
+def frames(n: int, pause_s: float = 0.0) -> None:
+    for _ in range(n):
+        dpg.render_dearpygui_frame()
+        if pause_s:
+            time.sleep(pause_s)
+
+
+def app_frames(app, n: int, pause_s: float = 0.01) -> None:
+    for _ in range(n):
+        app.frame()
+        if pause_s:
+            time.sleep(pause_s)
+
+
+def xdotool(*args: str) -> str:
+    return subprocess.run(["xdotool", *args], check=True, capture_output=True, text=True).stdout
+
+
+def viewport_window(title: str) -> str:
+    return xdotool("search", "--name", f"^{title}$").split()[0]
+
+
+def click_at(x: float, y: float, step) -> None:
+    """A real click at screen pixel (x, y)."""
+    xdotool("mousemove", "--sync", str(int(x)), str(int(y)))
+    step(3)
+    xdotool("click", "1")
+    step(10)
+
+
+def open_app(state: Path, *flags: str):
+    from session_insights.app import App
+    from session_insights.cli_args import window_parser
+
+    args = window_parser().parse_args(["--demo", "--demo-speed", "2000", "--state", str(state), *flags])
+    app = App(args)
+    app.start()
+    app_frames(app, 8)
+    return app
+
+
+def window_figures(app) -> dict:
+    panel = app.panel.window
+    return {
+        "viewport": [dpg.get_viewport_client_width(), dpg.get_viewport_client_height()],
+        "viewport_pos": list(dpg.get_viewport_pos()),
+        "panel": [dpg.get_item_width(panel), dpg.get_item_height(panel)],
+        "panel_pos": list(dpg.get_item_pos(panel)),
+        "panel_shown": dpg.is_item_shown(panel),
+    }
+
+
+def scenario_standalone(artifacts: Path, state: Path) -> dict:
+    """Open at --size, click where a title bar's close box would be, resize and move by
+    the window system, close. (Dear PyGui makes one viewport a process: ``reopen`` opens
+    it again.)"""
+    out: dict = {}
+    app = open_app(state, "--size", "1000x700")
+    out["opened"] = window_figures(app)
+    step = lambda n: app_frames(app, n)  # noqa: E731
+    (vx, vy), (vw, _) = out["opened"]["viewport_pos"], out["opened"]["viewport"]
+    click_at(vx + vw - 12, vy + 34, step)  # the top right, under the menu bar: a close box's place
+    out["after_click"] = window_figures(app)
+    xdotool("windowsize", viewport_window("Session Insights"), "1180", "760")
+    xdotool("windowmove", viewport_window("Session Insights"), "40", "30")
+    app_frames(app, 20)
+    out["resized"] = window_figures(app)
+    dpg.output_frame_buffer(file=str(artifacts / "window_resized.png"))
+    app_frames(app, 3)
+    app.finish()
+    return out
+
+
+def scenario_reopen(artifacts: Path, state: Path) -> dict:
+    app = open_app(state)
+    out = window_figures(app)
+    app.finish()
+    return out
+
+
+def scenario_size(artifacts: Path, state: Path, size: str) -> dict:
+    """The whole demo at ``size``, the panel filling the window."""
+    app = open_app(state, "--size", size)
+    app.demo.play_all()
+    app_frames(app, 30, pause_s=0.0)
+    out = window_figures(app)
+    dpg.output_frame_buffer(file=str(artifacts / f"window_demo_{size}.png"))
+    app_frames(app, 3)
+    app.finish()
+    return out
+
+
+def scenario_host(artifacts: Path, state: Path) -> dict:
+    """A host with a View menu: the panel's close box hides it, the menu item brings it back."""
+    from session_insights import TokenHistory
+    from session_insights.ui import InsightsPanel
+
+    dpg.create_context()
+    dpg.configure_app(docking=True, docking_space=False)
+    dpg.create_viewport(title="Host", width=1200, height=780, vsync=False, x_pos=0, y_pos=0, decorated=False)
+    history = TokenHistory(state_path=state)
+    panel = InsightsPanel(history, width=900, height=600)
+    dpg.configure_item(panel.window, pos=(60, 60))
+    with dpg.viewport_menu_bar(), dpg.menu(label="View"):
+        panel.add_menu_item()
+    dpg.setup_dearpygui()
+    dpg.show_viewport()
+    step = lambda n: frames(n, 0.01)  # noqa: E731
+    step(5)
+    out = {"shown_at_first": dpg.is_item_shown(panel.window)}
+    (x0, y0), width = dpg.get_item_pos(panel.window), dpg.get_item_width(panel.window)
+    click_at(x0 + width - 12, y0 + 10, step)  # the title bar's close box
+    out["shown_after_close_box"] = dpg.is_item_shown(panel.window)
+    dpg.output_frame_buffer(file=str(artifacts / "host_panel_closed.png"))
+    step(3)
+    # Menus have no rectangle to ask for: "View" is the menu bar's first menu, the item the
+    # first row of the list it opens below it.
+    click_at(20, 9, step)
+    click_at(50, 32, step)
+    out["shown_after_menu_item"] = dpg.is_item_shown(panel.window)
+    dpg.output_frame_buffer(file=str(artifacts / "host_panel_reopened.png"))
+    step(3)
+    panel.close()
+    history.close()
+    dpg.destroy_context()
+    return out
+
+
+SCENARIOS = {
+    "standalone": scenario_standalone,
+    "reopen": scenario_reopen,
+    "size": scenario_size,
+    "host": scenario_host,
+}
+
+
+if __name__ == "__main__":
+    name, out_path, artifacts_dir, state_path, *extra = sys.argv[1:]
+    result = SCENARIOS[name](Path(artifacts_dir), Path(state_path), *extra)
+    Path(out_path).write_text(json.dumps(result))
