@@ -251,6 +251,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if argv and argv[0] == "report":
             return run_report(argv[1:])
+        if argv and argv[0] == "export":
+            from .export.command import run_export  # OpenTelemetry: only when an export is asked for
+
+            return run_export(argv[1:])
         return run_window(argv)
     except KeyboardInterrupt:
         return 130

@@ -1,0 +1,270 @@
+"""``session-insights export``'s bookkeeping, without an engine: what the history counted
+becomes counter adds whose sums equal the report's, whatever folds in between; each
+request reaches the histogram once; every bad input is one line and exit code 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from session_insights.cli import EXIT_USAGE, main
+from session_insights.events import UsageEvent
+from session_insights.export.requests import RequestLog
+from session_insights.export.tally import F_COST, F_REQ, F_UNPRICED, PUSD_PER_USD, TOKEN_TYPES, Tally
+from session_insights.history import MAX_SESSIONS, TokenHistory
+from session_insights.session_logger import SessionLogger
+from session_insights.sources import open_source
+
+FIXTURES = Path(__file__).parent / "fixtures"
+# Genuine logs (see each folder's README): a Claude Code session with a subagent, and a
+# Codex rollout continued by `exec resume`.
+SOURCES = [f"claude:{FIXTURES / 'claude' / 'subagent' / 'projects'}", f"codex:{FIXTURES / 'codex' / 'resume'}"]
+T0 = 1_790_000_000.0
+TOTAL_KEYS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+
+
+def read(specs: list[str], history: TokenHistory | None = None) -> TokenHistory:
+    history = history or TokenHistory()
+    for spec in specs:
+        open_source(spec, history).read_all()
+    history.drain()
+    return history
+
+
+def summed(takes: list) -> dict:
+    """Every label set's adds over ``takes``, by figure, as a counter's sum shows them."""
+    sums = dict.fromkeys([*TOKEN_TYPES, "cost_usd", "requests", "unpriced"], 0)
+    for growth in takes:
+        for figures in growth.usage.values():
+            assert min(figures) >= 0, "a counter never goes down"
+            for i, kind in enumerate(TOKEN_TYPES):
+                sums[kind] += figures[i]
+            sums["cost_usd"] += figures[F_COST] / PUSD_PER_USD
+            sums["requests"] += figures[F_REQ]
+            sums["unpriced"] += figures[F_UNPRICED]
+    return sums
+
+
+def as_report(sums: dict) -> dict:
+    return dict(zip(TOTAL_KEYS, (sums[k] for k in TOKEN_TYPES)))
+
+
+def test_first_take_of_genuine_logs_sums_to_the_reports_totals():
+    history = read(SOURCES)
+    growth = Tally(history).take()
+    totals = history.snapshot()["totals"]
+    sums = summed([growth])
+    assert as_report(sums) == {k: totals[k] for k in TOTAL_KEYS}
+    assert sums["requests"] == totals["requests"] == 6
+    assert sums["cost_usd"] == pytest.approx(totals["cost_usd"])
+    # a session is never a label: the label sets are model, source, project, tier
+    assert {labels[:3] for labels in growth.usage} == {
+        ("claude-opus-4-8", "claude", "work"),
+        ("claude-haiku-4-5", "codex", "work"),
+    }
+    assert {labels[3] for labels in growth.usage} == {"main agent", "subagent"}
+
+
+def test_a_later_take_gives_only_what_grew():
+    history = TokenHistory()
+    tally = Tally(history)
+    history.record_usage("claude-sonnet-4-5", 100, 10, ts=T0, session="a", tier="Tier 1")
+    history.drain()
+    assert summed([tally.take()])["input"] == 100
+    history.record_usage("claude-sonnet-4-5", 7, 1, ts=T0 + 1, session="a", tier="Tier 1")
+    history.drain()
+    second = tally.take()
+    assert summed([second])["input"] == 7
+    assert summed([tally.take()])["input"] == 0  # nothing new, nothing added
+
+
+def test_since_now_leaves_out_what_the_history_held_already():
+    history = TokenHistory()
+    history.record_usage("claude-sonnet-4-5", 100, 10, ts=T0, session="a")
+    history.drain()
+    tally = Tally(history, since_now=True)  # a delta push after a restart: sent before
+    history.record_usage("claude-sonnet-4-5", 5, 1, ts=T0 + 1, session="a")
+    history.drain()
+    sums = summed([tally.take()])
+    assert (sums["input"], sums["output"], sums["requests"]) == (5, 1, 1)
+
+
+def test_folding_sessions_moves_nothing_between_exported_label_sets():
+    history = TokenHistory()
+    tally = Tally(history)
+    takes = []
+    for i in range(MAX_SESSIONS + 60):  # past the cap the oldest sessions fold into one row
+        history.record_usage("claude-sonnet-4-5", 1_000 + i, 10, ts=T0 + i, session=f"s{i:04d}", tier="Tier 3")
+        if i % 50 == 0:
+            history.drain()
+            takes.append(tally.take())
+    history.drain()
+    takes.append(tally.take())
+    totals = history.snapshot()["totals"]
+    assert "(earlier sessions)" in history.sessions.rows
+    sums = summed(takes)
+    assert as_report(sums) == {k: totals[k] for k in TOTAL_KEYS}
+    assert sums["requests"] == MAX_SESSIONS + 60
+
+
+def test_a_larger_copy_replaces_the_first_in_the_counters_sums():
+    history = TokenHistory()
+    tally = Tally(history)
+    history.record_usage("claude-sonnet-4-5", 100, 1, ts=T0, session="a", request_key="msg-1")
+    history.drain()
+    first = tally.take()
+    history.record_usage("claude-sonnet-4-5", 100, 50, ts=T0, session="a", request_key="msg-1")
+    history.drain()
+    sums = summed([first, tally.take()])
+    assert (sums["output"], sums["requests"]) == (50, 1)
+
+
+def test_unpriced_requests_add_no_cost_and_are_counted(tmp_path: Path):
+    with SessionLogger(tmp_path / "logs", "s1") as log:
+        log.model_call("claude-sonnet-4-5", input_tokens=1_000, output_tokens=100, provider="anthropic", ended_ts=T0)
+        log.model_call("mystery-model-9000", input_tokens=9_000, output_tokens=900, ended_ts=T0 + 5)
+    history = read([f"comms:{tmp_path / 'logs'}"])
+    growth = Tally(history).take()
+    by_model = {labels[0]: figures for labels, figures in growth.usage.items()}
+    assert by_model["mystery-model-9000"][F_COST] == 0
+    assert by_model["mystery-model-9000"][F_UNPRICED] == 1
+    assert by_model["claude-sonnet-4-5"][F_UNPRICED] == 0
+    assert summed([growth])["cost_usd"] == pytest.approx(history.snapshot()["totals"]["cost_usd"])
+
+
+def test_tool_calls_count_by_tool_and_outcome():
+    history = TokenHistory()
+    tally = Tally(history)
+    history.record_tool_call("Bash", 10.0, ok=True, ts=T0, session="a")
+    history.record_tool_call("Bash", 12.0, ok=False, ts=T0 + 1, session="b")
+    history.record_tool_call("Read", 1.0, ts=T0 + 2, session="a")
+    history.drain()
+    assert tally.take().tool_calls == {("Bash", "true"): 1, ("Bash", "false"): 1, ("Read", "true"): 1}
+    history.record_tool_call("Bash", 10.0, ok=True, ts=T0 + 3, session="a")
+    history.drain()
+    assert tally.take().tool_calls == {("Bash", "true"): 1}
+
+
+def test_rate_limit_windows_are_read_where_a_source_gives_them():
+    history = TokenHistory()
+    history.set_rate_limits(
+        "codex:/home/ana/.codex/sessions",
+        {
+            "ts": T0,
+            "primary": {"used_pct": 42.0, "window_minutes": 300, "resets_at": T0 + 3600},
+            "secondary": {"used_pct": 7.5, "window_minutes": 10080, "resets_at": None},
+        },
+    )
+    windows = Tally(history).take().rate_limits
+    assert [(w["window"], w["used_pct"], w["resets_at"]) for w in windows] == [
+        ("primary", 42.0, T0 + 3600),
+        ("secondary", 7.5, None),
+    ]
+
+
+def copy(key: str | None, output: int) -> UsageEvent:
+    return UsageEvent(ts=T0, model="claude-opus-4-8", input=10, output=output, session="s", request_key=key)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_streamed_copies_reach_the_histogram_once_at_the_largest():
+    clock = Clock()
+    log = RequestLog(settle_s=10.0, clock=clock)
+    history = TokenHistory()
+    log.attach(history)
+    history.add(copy("msg-1", 1))
+    history.add(copy("msg-1", 30))
+    history.drain()
+    clock.now = 3.0
+    history.add(copy("msg-1", 80))  # a later copy while the first waits
+    history.drain()
+    assert log.take() == []  # still settling
+    clock.now = 13.5
+    ready = log.take()
+    assert [ev.output for ev in ready] == [80]
+    assert history.snapshot()["totals"]["output_tokens"] == 80
+
+
+def test_a_copy_after_its_request_was_recorded_is_not_recorded_again():
+    clock = Clock()
+    log = RequestLog(settle_s=1.0, clock=clock)
+    history = TokenHistory()
+    log.attach(history)
+    history.add(copy("msg-1", 10))
+    history.drain()
+    assert log.take() == []  # settling from the first look that saw it
+    clock.now = 2.0
+    assert len(log.take()) == 1
+    history.add(copy("msg-1", 20))
+    history.drain()
+    clock.now = 10.0
+    assert log.take() == []  # counted once; the counters carry its larger copy
+
+
+def test_requests_without_a_key_are_ready_at_once_and_flush_hands_out_the_rest():
+    log = RequestLog(settle_s=100.0, clock=Clock())
+    history = TokenHistory()
+    log.attach(history)
+    history.add(copy(None, 5))
+    history.add(copy("msg-2", 6))
+    history.drain()
+    assert [ev.output for ev in log.take()] == [5]
+    assert [ev.output for ev in log.take(flush=True)] == [6]
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["claude"], "give --prometheus HOST:PORT, --otlp [URL], or both"),
+        (["--prometheus", "localhost"], "give HOST:PORT"),
+        (["--prometheus", "127.0.0.1:99999"], "give HOST:PORT"),
+        (["--prometheus", ":0", "--label", "user"], "give NAME=VALUE"),
+        (["--prometheus", ":0", "--label", "model=x"], "is one the figures carry already"),
+        (["--prometheus", ":0", "--label", "user="], "needs a printable value"),
+        (["--otlp", "--temporality", "sideways"], "invalid choice"),
+        (["--prometheus", "127.0.0.1:0", "nosuch:thing"], "unknown source"),
+    ],
+)
+def test_a_bad_export_input_is_one_line_and_exit_2(argv, says, tmp_path: Path, capsys):
+    try:
+        code = main(["export", "--state", str(tmp_path / "state.toml"), *argv])
+    except SystemExit as exc:  # argparse's own checks exit from the parser
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == EXIT_USAGE
+    assert says in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_export_with_no_logs_says_where_it_looked(tmp_path: Path):
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "XDG_DATA_HOME": str(tmp_path / "data")}
+    done = subprocess.run(
+        [sys.executable, "-m", "session_insights.cli", "export", "--prometheus", "127.0.0.1:0"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == EXIT_USAGE
+    assert "nothing to report: no logs in the agents' default folders" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_window_and_report_never_import_opentelemetry():
+    code = (
+        "import sys, session_insights.cli, session_insights.app; "
+        "print(any(m.startswith('opentelemetry') for m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "False", done.stderr
