@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from . import formatting as fmt
+from .history import agent_cost
 from .scope import UNNAMED
 
 
@@ -292,9 +293,69 @@ def provenance_tables(prov: dict, keep_empty: bool = False) -> list[tuple[str, l
         rows = [[m, f"{u['requests']:,}", fmt.tokens(u["total_tokens"])] for m, u in prov["unpriced"].items()]
         out.append(("Unpriced (tokens counted, cost unknown)", ["Model", "Requests", "Total tokens"], rows))
     if prov["agent_cost"] or keep_empty:
-        rows = [
-            [m, fmt.usd(a["agent_usd"]), fmt.usd(a["ours_usd"]), fmt.usd(a["difference_usd"])]
-            for m, a in prov["agent_cost"].items()
-        ]
-        out.append(("Cost the agent wrote, beside ours", ["Model", "Agent", "Ours", "Ours - agent"], rows))
+        out.append(("Cost the agent wrote, beside ours", list(AGENT_COST_COLUMNS), agent_cost_rows(prov["agent_cost"])))
     return out
+
+
+AGENT_COST_COLUMNS = (
+    "Model",
+    "Where the agent wrote it",
+    "Agent requests",
+    "Agent",
+    "Our requests",
+    "Ours",
+    "Ours - agent",
+)
+
+
+def price_data_line(prices: dict | None) -> str:
+    """Which prices the costs use, and how to get newer ones (``pricing.price_data``)."""
+    prices = prices or {}
+    name = f"{prices.get('source', 'genai-prices')} {prices.get('version') or '(version unknown)'}"
+    if prices.get("newest_change"):
+        name += f", newest price change {prices['newest_change']}"
+        if prices.get("scheduled"):
+            name += f"; {prices['scheduled']:,} changes scheduled from {prices['scheduled_from']}"
+    else:
+        name += " (its data is read once a request is priced)"
+    return (
+        f"Prices: {name}. Its bundled data, never fetched: upgrade the package for newer prices, "
+        "or override one in state.toml ([pricing.overrides])."
+    )
+
+
+def explained(snap: dict) -> dict:
+    """A snapshot's ``provenance`` with ``agent_cost`` of its scope from every place the
+    agent wrote it (``agent_cost.of_snapshot``)."""
+    return {**snap["provenance"], "agent_cost": agent_cost.of_snapshot(snap)}
+
+
+def _count(n: int | None) -> str:
+    return "—" if n is None else f"{n:,}"
+
+
+def exact_usd(x: float | None) -> str:
+    """Dollars to the millionth, trailing zeros dropped: a difference of a few hundredths
+    of a cent is what this table is for ($0.05755 beside $0.057375)."""
+    if x is None:
+        return "—"
+    text = f"{abs(x):,.6f}".rstrip("0")
+    whole, _, cents = text.partition(".")
+    return ("-" if x < 0 and text.strip("0.,") else "") + f"${whole}.{cents.ljust(2, '0')}"
+
+
+def agent_cost_rows(costs: dict) -> list[list[str]]:
+    """A row per model: the agent's figure and ours, each with the requests it covers where
+    known (a session's total names none), and the difference."""
+    return [
+        [
+            m,
+            ", ".join(a.get("from") or ()) or "—",
+            _count(a.get("agent_requests")),
+            exact_usd(a["agent_usd"]),
+            _count(a.get("requests")),
+            exact_usd(a["ours_usd"]),
+            exact_usd(a["difference_usd"]),
+        ]
+        for m, a in costs.items()
+    ]

@@ -5,13 +5,16 @@ for ``provenance`` (``report --explain``). Counts of the whole reading, not of a
   a restart, or by another worker of a parallel read);
 - a usage line counts whether or not it became a request: every copy of one is a line;
 - copies counted once are the history's (a key seen again) and the sources' own (a
-  Codex total written twice, a fork's replay, a call two instrumentations traced).
+  Codex total written twice, a fork's replay, a call two instrumentations traced);
+- the cost an agent wrote apart from its requests is ``agent_cost``'s (``self.agent``).
 """
 
 from __future__ import annotations
 
 from .. import decode
 from ..events import UsageEvent
+from ..pricing import price_data
+from .agent_cost import AgentCosts
 
 MAX_FILES_NAMED = 100_000  # files whose source is remembered (in memory only)
 MAX_NOT_READ = 50  # files not read, named per source (a restart tries them again: not saved)
@@ -40,6 +43,7 @@ class ReadingPart:
         self.file_kinds: dict[str, str] = {}  # file -> the source that read it (its bad lines)
         self.not_read: dict[str, dict[str, str]] = {}  # source -> file -> why it was not read
         self.bad_reasons: dict[str, dict[str, int]] = {}  # source -> why lines were bad -> lines
+        self.agent = AgentCosts()  # what agents wrote of their own cost, apart from the requests
 
     def _of(self, table: dict[str, list[int]], source: str | None) -> list[int]:
         counts = table.get(source or "host")
@@ -54,6 +58,10 @@ class ReadingPart:
             if type(record) is UsageEvent:
                 lines += 1
                 kind = kind or record.source
+                if record.reported_cost_usd is not None and record.source == "claude":
+                    # Claude Code's costUSD: the request's cost comes from here, not OTel.
+                    key = record.request_key
+                    self.agent.reported(key.rpartition(":")[2] if key else None, record.session)
         if lines:
             self.note_file(file, kind or "host", first_read)
             self._of(self.reads, kind)[LINES] += lines
@@ -124,6 +132,8 @@ class ReadingPart:
                 for source, reasons in sorted(self.bad_reasons.items())
                 for reason, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
             ],
+            "agent_reports": self.agent.explain(),
+            "prices": price_data(),  # once a day, and only once genai-prices' data is in
         }
 
     def merge(self, other: ReadingPart) -> None:
@@ -143,6 +153,7 @@ class ReadingPart:
                 self.bad_line(source, reason, n)
         for source, n in other.lines.items():
             self.lines[source] = self.lines.get(source, 0) + n
+        self.agent.merge(other.agent)
 
     def findings(self) -> dict:
         return {
@@ -152,6 +163,7 @@ class ReadingPart:
             "not_read": {k: dict(v) for k, v in self.not_read.items()},
             "bad_reasons": {k: dict(v) for k, v in self.bad_reasons.items()},
             "lines": dict(self.lines),
+            "agent": self.agent.findings(),
         }
 
     def absorb(self, found: dict, first_read) -> None:
@@ -174,6 +186,7 @@ class ReadingPart:
                 self.bad_line(source, reason, n)
         for source, n in found.get("lines", {}).items():
             self.lines[source] = self.lines.get(source, 0) + n
+        self.agent.absorb(found.get("agent", {}))
 
     # --- state.toml -------------------------------------------------------------
 
@@ -183,6 +196,7 @@ class ReadingPart:
             "read_counts": {k: list(v) for k, v in self.reads.items()},
             "bad_reasons_by_source": {k: dict(v) for k, v in self.bad_reasons.items()},
             "lines_read": dict(self.lines),
+            **self.agent.encode(),
         }
 
     def decode(self, data: dict) -> None:
@@ -193,3 +207,4 @@ class ReadingPart:
         key = "bad_reasons_by_source"
         for source, reasons in decode.table(data.get(key, {}), key).items():
             self.bad_reasons[decode.text(source, key)] = decode.counts_by_name(reasons, f"{key}.{source}")
+        self.agent.decode(data)

@@ -67,8 +67,10 @@ def render_text(snap: dict, explain: bool = False) -> str:
         for title, header, rows in tables(snap):
             parts += ["", title, text_table(header, rows)]
     if explain:
-        for title, header, rows in views.provenance_tables(fmt.printable_all(snap["provenance"])):
+        prov = fmt.printable_all(views.explained(snap))
+        for title, header, rows in views.provenance_tables(prov):
             parts += ["", title, text_table(header, rows)]
+        parts += ["", views.price_data_line(prov.get("prices"))]
     errors = problems(snap["errors"], snap["notices"])
     if errors:
         parts += ["", *errors]
@@ -77,9 +79,12 @@ def render_text(snap: dict, explain: bool = False) -> str:
 
 def render_md(snap: dict, explain: bool = False) -> str:
     parts = ["# Session report", "", *(f"- {line}" for line in _summary_lines(snap))]
-    extra = views.provenance_tables(fmt.printable_all(snap["provenance"])) if explain else []
+    prov = fmt.printable_all(views.explained(snap)) if explain else {}
+    extra = views.provenance_tables(prov) if explain else []
     for title, header, rows in [*tables(snap), *extra]:
         parts += ["", f"## {title}", "", md_table(header, rows)]
+    if explain:
+        parts += ["", views.price_data_line(prov.get("prices"))]
     parts += md_problems(problems(snap["errors"], snap["notices"]))
     return "\n".join(parts) + "\n"
 

@@ -1,4 +1,4 @@
-"""``otel:FILE`` — OpenTelemetry GenAI spans, one OTLP JSON export per line.
+"""``otel:FILE`` — OpenTelemetry GenAI spans (and agents' own cost exports), one OTLP JSON export per line.
 
 A line is what an OTLP/JSON exporter writes (the Collector's file exporter, an SDK
 dumping ``ExportTraceServiceRequest`` bodies): ``{"resourceSpans": [{"resource":
@@ -24,6 +24,9 @@ Quirks kept here:
 - two instrumentations may trace one call (the Anthropic SDK's own spans and
   OpenLLMetry's, in two traces): spans naming one ``gen_ai.response.id`` count once,
   keyed by it; alike spans with no id to match are counted and noticed (``otel_copies``);
+- Claude Code's own export (OTLP logs and metrics, no spans): its cost figures go beside
+  ours (``otel_agent``), never into usage; a span's cost attribute (``gen_ai.usage.cost``
+  and the spellings ``otel_spans`` lists) is the cost the request itself reports;
 - aggregated usage: the conventions let ``invoke_agent`` spans (and frameworks' wrapper
   spans) carry ``gen_ai.usage.*``, which for a local agent is the sum of the model calls
   below it. So the lowest span carrying usage counts, and a span with usage-carrying
@@ -52,8 +55,9 @@ from ..events import ToolCall, check_duration_ms, usage_event
 from ..history import TokenHistory
 from ..normalize import canonical_provider, otel_usage
 from .base import BAD_LINE, LineSource, Memory, Record, bad_reason
+from .otel_agent import read_logs, read_metrics
 from .otel_copies import UNRECORDED_MODEL, Copies, response_key, twin_notice
-from .otel_spans import EXECUTE_TOOL, Span, spans_of, usage_attributes
+from .otel_spans import EXECUTE_TOOL, Span, span_cost_usd, spans_of, usage_attributes
 
 # OTel provider ids -> the provider we price under.
 _OTEL_PROVIDERS = {
@@ -128,11 +132,17 @@ class OtelSource(LineSource):
 
     def _read(self, line: bytes, file: str, emit: bool) -> list[Record]:
         # Most spans of an application are not GenAI spans: skip their lines unparsed.
-        if b"gen_ai." not in line:
+        if b"gen_ai." not in line and b"claude_code." not in line:
+            return []
+        obj = orjson.loads(line)
+        if isinstance(obj, dict) and ("resourceLogs" in obj or "resourceMetrics" in obj):
+            if emit:  # the figures read before a restart are in the saved state
+                read = read_logs if "resourceLogs" in obj else read_metrics
+                read(obj, self.history.reading.agent)
             return []
         spans: list[Span] = []
         errors: list[BaseException] = []
-        for span in spans_of(orjson.loads(line)):
+        for span in spans_of(obj):
             if isinstance(span, BaseException):
                 errors.append(span)
             else:
@@ -206,6 +216,7 @@ class OtelSource(LineSource):
             session=_session(span),
             source="otel",
             request_key=request_key,
+            reported_cost_usd=span_cost_usd(attrs),
             **counts,
         )
         if response_id:

@@ -11,7 +11,7 @@ dropping one of those on a guess would bill less than was spent.
 
 - the copies of one response merge: the larger token total wins (as the history keeps a
   request's larger copy), and detail one copy has and the other lacks (the 1-hour part
-  of the cache writes, reasoning, a session, a tier, a model) is kept. The merged copy
+  of the cache writes, reasoning, a session, a tier, a model, a cost) is kept. The merged copy
   goes out under a ``REWRITE_MARK`` key, so it replaces the copy counted before it;
 - ``remember_only`` replays a file's head after a restart: the responses and recent
   calls are known again, nothing is emitted or noticed.
@@ -60,6 +60,7 @@ def merge(old: UsageEvent, new: UsageEvent) -> UsageEvent:
         model=other.model if base.model == UNRECORDED_MODEL else base.model,
         session=base.session or other.session,
         tier=base.tier or other.tier,
+        reported_cost_usd=base.reported_cost_usd if base.reported_cost_usd is not None else other.reported_cost_usd,
     )
 
 

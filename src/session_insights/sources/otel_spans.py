@@ -13,7 +13,11 @@ Quirks kept here:
   their snake_case forms, times as ISO 8601;
 - token counts come under every spelling ``normalize.OTEL_USAGE_KEYS`` lists, and the
   deprecated ``gen_ai.usage.prompt_tokens`` / ``completion_tokens`` when the current
-  names are absent.
+  names are absent;
+- the cost an instrumentation wrote for the call (``span_cost_usd``): ``gen_ai.usage.cost``
+  (OpenLLMetry's and others' total), ``gen_ai.usage.total_cost``, Langfuse's
+  ``langfuse.observation.cost_details`` (JSON text, its ``total`` or else the sum of its
+  parts), else ``gen_ai.usage.input_cost`` + ``output_cost`` (any-agent's), in USD.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
+
+import orjson
 
 from ..events import check_ts, iso_ts, shown
 from ..normalize import OTEL_CACHE_WRITE_1H, OTEL_USAGE_KEYS
@@ -37,6 +43,9 @@ _DEPRECATED_USAGE = {
 }
 _ANY_USAGE = USAGE_KEYS | set(_DEPRECATED_USAGE)
 _COUNTS = USAGE_KEYS | {OTEL_CACHE_WRITE_1H}
+TOTAL_COST_KEYS = ("gen_ai.usage.cost", "gen_ai.usage.total_cost")
+LANGFUSE_COST = "langfuse.observation.cost_details"
+PART_COST_KEYS = ("gen_ai.usage.input_cost", "gen_ai.usage.output_cost")
 WANTED = (
     _ANY_USAGE
     | _COUNTS
@@ -52,6 +61,9 @@ WANTED = (
         "session.id",
         "gen_ai.tool.name",
         "error.type",
+        *TOTAL_COST_KEYS,
+        LANGFUSE_COST,
+        *PART_COST_KEYS,
     }
 )
 _ERROR_CODES = (2, "2", "STATUS_CODE_ERROR", "ERROR")
@@ -236,3 +248,34 @@ def usage_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
         if digits or (isinstance(value, float) and math.isfinite(value) and value.is_integer()):
             usage[key] = int(value)
     return usage
+
+
+def _dollars(value: object, key: str) -> float:
+    if isinstance(value, str):  # a flat exporter's number as text
+        try:
+            value = float(value)
+        except ValueError:
+            raise ValueError(f"{key} must be a number of US dollars") from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{key} must be a number of US dollars")
+    return float(value)
+
+
+def span_cost_usd(attributes: dict[str, Any]) -> float | None:
+    """The cost the span says its call had, in USD, or None (checked by the event)."""
+    for key in TOTAL_COST_KEYS:
+        if attributes.get(key) is not None:
+            return _dollars(attributes[key], key)
+    details = attributes.get(LANGFUSE_COST)
+    if details is not None:
+        try:
+            parts = orjson.loads(details) if isinstance(details, str) else None
+        except orjson.JSONDecodeError:
+            parts = None
+        if not isinstance(parts, dict):
+            raise ValueError(f"{LANGFUSE_COST} must be a JSON object of US dollars")
+        if "total" in parts:
+            return _dollars(parts["total"], f"{LANGFUSE_COST}.total")
+        return sum(_dollars(v, f"{LANGFUSE_COST}.{k}") for k, v in parts.items())
+    found = [_dollars(attributes[k], k) for k in PART_COST_KEYS if attributes.get(k) is not None]
+    return sum(found) if found else None

@@ -4,8 +4,6 @@ beside ours, and which price data the costs come from. Collapsed until opened.""
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 import dearpygui.dearpygui as dpg
 
 from .. import views
@@ -13,19 +11,7 @@ from .header import Header
 from .theme import COLOURS
 from .widgets import BoundText, RowTable
 
-_EMPTY = {"sources": {}, "bad_reasons": [], "not_read": [], "unpriced": {}, "agent_cost": {}}
-
-
-def price_data() -> str:
-    """Which prices the costs use: genai-prices' bundled data, never fetched at run time."""
-    try:
-        release = version("genai-prices")
-    except PackageNotFoundError:
-        release = "unknown"
-    return (
-        f"Prices: genai-prices {release}, its bundled data (nothing is fetched); upgrade the package "
-        "for newer prices, or override one in state.toml ([pricing.overrides])."
-    )
+_EMPTY = {"sources": {}, "bad_reasons": [], "not_read": [], "unpriced": {}, "agent_cost": {}, "prices": None}
 
 
 class ProvenanceHeader(Header):
@@ -43,10 +29,12 @@ class ProvenanceHeader(Header):
             dpg.add_text(title, parent=group, color=COLOURS["dim"])
             self.tables.append(RowTable(group, columns, empty_text="No requests read yet."))
             self.groups.append(group)
-        self.prices = BoundText(self.body, price_data(), color=COLOURS["dim"], wrap=0)
+        self.prices = BoundText(self.body, views.price_data_line(None), color=COLOURS["dim"], wrap=0)
 
     def update(self, snap: dict, timeline: dict) -> None:
-        for i, (_, _, rows) in enumerate(views.provenance_tables(snap["provenance"], keep_empty=True)):
+        prov = views.explained(snap)
+        self.prices.set(views.price_data_line(prov.get("prices")))
+        for i, (_, _, rows) in enumerate(views.provenance_tables(prov, keep_empty=True)):
             self.tables[i].set_rows(rows)
             if i:
                 dpg.configure_item(self.groups[i], show=bool(rows))

@@ -1,0 +1,217 @@
+"""The agent's own cost beside ours: from every place an agent writes it, per model, and a
+request's cost from one place only.
+
+tests/fixtures/claude/otel_cost/ was written by the Claude Code CLI 2.1.197, run
+interactively (``drive_tty.py``) with telemetry on, against ``mock_messages_api.py`` and
+``otlp_receiver.py`` on 127.0.0.1 (its README says how, and the truth).
+"""
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from session_insights import TokenHistory, views
+from session_insights.history import agent_cost
+from session_insights.report import render
+from session_insights.scope import Scope
+from session_insights.sources.claude import ClaudeSource
+from session_insights.sources.otel import OtelSource
+from session_insights.sources.otel_agent import API_REQUEST, COST_METRIC
+
+FIXTURE = Path(__file__).parent / "fixtures" / "claude" / "otel_cost"
+PROJECTS = FIXTURE / "home" / ".claude" / "projects"
+OTLP = FIXTURE / "otlp"
+SESSION = "ee9a3a00-7705-4551-bedd-685492a3e1b1"
+OPUS, HAIKU = "claude-opus-4-8", "claude-haiku-4-5-20251001"
+
+
+def read(history: TokenHistory, *sources) -> dict:
+    for source in sources:
+        source.poll()
+    history.drain()
+    return history.snapshot()
+
+
+def test_claude_codes_otel_events_put_its_cost_per_request_beside_ours():
+    h = TokenHistory()
+    snap = read(h, ClaudeSource(PROJECTS, h), OtelSource(OTLP, h))
+    # The CLI billed the session title it asked for (opus, 10 in, 5 out: $0.000175), a
+    # request its transcript does not hold; the others agree to the picodollar.
+    assert views.explained(snap)["agent_cost"] == {
+        HAIKU: {
+            "agent_usd": 0.012,
+            "ours_usd": 0.012,
+            "difference_usd": 0.0,
+            "agent_requests": 1,
+            "requests": 1,
+            "from": [API_REQUEST],
+        },
+        OPUS: {
+            "agent_usd": 0.05755,
+            "ours_usd": 0.057375,
+            "difference_usd": -0.000175,
+            "agent_requests": 3,
+            "requests": 2,
+            "from": [API_REQUEST],
+        },
+    }
+    # The cost.usage metric sums the same requests: a session with events takes none of it.
+    assert snap["provenance"]["agent_reports"] == [
+        {"from": API_REQUEST, "session": SESSION, "model": HAIKU, "requests": 1, "agent_usd": 0.012},
+        {"from": API_REQUEST, "session": SESSION, "model": OPUS, "requests": 3, "agent_usd": 0.05755},
+    ]
+    assert snap["totals"]["requests"] == 3  # the OTel export adds no request of its own
+
+
+def test_claude_codes_cost_metric_is_the_sessions_figure_when_no_event_names_it():
+    h = TokenHistory()
+    snap = read(h, ClaudeSource(PROJECTS, h), OtelSource(OTLP / "metrics.jsonl", h))
+    cost = views.explained(snap)["agent_cost"]
+    assert {m: (c["agent_usd"], c["agent_requests"], c["from"]) for m, c in cost.items()} == {
+        HAIKU: (0.012, None, [COST_METRIC]),
+        OPUS: (0.05755, None, [COST_METRIC]),
+    }
+
+
+def transcript_with_cost_usd(tmp_path: Path, request_id: str, cost_usd: float) -> Path:
+    """The fixture's transcripts, the request ``request_id`` carrying ``costUSD`` as Claude
+    Code wrote it on each assistant line before 1.0."""
+    out = tmp_path / "projects"
+    for path in PROJECTS.rglob("*.jsonl"):
+        lines = []
+        for line in path.read_bytes().splitlines():
+            obj = orjson.loads(line)
+            if obj.get("requestId") == request_id and obj.get("type") == "assistant":
+                obj["costUSD"] = cost_usd
+            lines.append(orjson.dumps(obj))
+        target = out / path.relative_to(PROJECTS)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(b"\n".join(lines) + b"\n")
+    return out
+
+
+@pytest.mark.parametrize("otel_first", [False, True])
+def test_a_request_whose_transcript_carries_cost_usd_takes_its_cost_from_there_only(tmp_path, otel_first):
+    projects = transcript_with_cost_usd(tmp_path, "req_mock015", 0.05)  # OTel says $0.046
+    h = TokenHistory()
+    sources = [ClaudeSource(projects, h), OtelSource(OTLP, h)]
+    snap = read(h, *(reversed(sources) if otel_first else sources))
+    opus = views.explained(snap)["agent_cost"][OPUS]
+    # $0.05 from the transcript, $0.000175 + $0.011375 from the other two events
+    assert opus["agent_usd"] == pytest.approx(0.06155, abs=1e-12)
+    assert opus["from"] == [API_REQUEST, agent_cost.ON_REQUEST]
+    assert opus["agent_requests"] is None  # the transcript's share names no count
+
+
+def cost_metric_line(temporality: int, points: list[tuple[str, float]]) -> bytes:
+    def attrs(model: str) -> list[dict]:
+        return [
+            {"key": "session.id", "value": {"stringValue": "s1"}},
+            {"key": "model", "value": {"stringValue": model}},
+        ]
+
+    metric = {
+        "name": "claude_code.cost.usage",
+        "unit": "USD",
+        "sum": {
+            "aggregationTemporality": temporality,
+            "isMonotonic": True,
+            "dataPoints": [{"attributes": attrs(m), "asDouble": v} for m, v in points],
+        },
+    }
+    body = {"resourceMetrics": [{"resource": {}, "scopeMetrics": [{"scope": {}, "metrics": [metric]}]}]}
+    return orjson.dumps(body) + b"\n"
+
+
+@pytest.mark.parametrize(("temporality", "expected_usd"), [(1, 0.03), (2, 0.02)])
+def test_a_cumulative_cost_metric_replaces_its_last_export_and_a_delta_one_adds(tmp_path, temporality, expected_usd):
+    path = tmp_path / "metrics.jsonl"
+    path.write_bytes(cost_metric_line(temporality, [(OPUS, 0.01)]) + cost_metric_line(temporality, [(OPUS, 0.02)]))
+    h = TokenHistory()
+    OtelSource(path, h).poll()
+    [report] = h.snapshot()["provenance"]["agent_reports"]
+    assert (report["session"], report["agent_usd"], report["requests"]) == ("s1", expected_usd, None)
+
+
+def test_the_agents_figure_is_kept_across_a_restart_and_follows_the_scope(tmp_path):
+    state = tmp_path / "state.toml"
+    h = TokenHistory(state_path=state)
+    read(h, ClaudeSource(PROJECTS, h), OtelSource(OTLP, h))
+    h.save()
+    h.close()
+    again = TokenHistory(state_path=state)
+    again.record_usage(OPUS, 100, 10, ts=1_796_174_900.0, session="another-session")
+    again.drain()
+    snap = again.snapshot(scope=Scope("session", SESSION))
+    assert views.explained(snap)["agent_cost"][OPUS]["agent_usd"] == 0.05755
+    other = again.snapshot(scope=Scope("session", "another-session"))
+    assert views.explained(other)["agent_cost"] == {}
+
+
+def test_explain_shows_the_agents_figure_beside_ours_and_the_price_datas_date():
+    h = TokenHistory()
+    text = render(read(h, ClaudeSource(PROJECTS, h), OtelSource(OTLP, h)), "text", explain=True)
+    table = text.split("Cost the agent wrote, beside ours\n")[1]
+    [opus_row] = [line for line in table.splitlines() if line.startswith(OPUS)]
+    assert opus_row.split()[1:] == ["OTel", "claude_code.api_request", "3", "$0.05755", "2", "$0.057375", "-$0.000175"]
+    assert "Prices: genai-prices " in text and "newest price change 20" in text
+
+
+def span_line(attributes: dict) -> bytes:
+    values = []
+    for key, value in attributes.items():
+        kind = "stringValue" if isinstance(value, str) else "doubleValue" if isinstance(value, float) else "intValue"
+        values.append({"key": key, "value": {kind: str(value) if kind == "intValue" else value}})
+    span = {
+        "traceId": "5b8efff798038103d269b633813fc60c",
+        "spanId": "051581bf3cb55c13",
+        "name": "chat claude-sonnet-4-5",
+        "startTimeUnixNano": "1763632800000000000",
+        "endTimeUnixNano": "1763632801000000000",
+        "attributes": values,
+    }
+    return orjson.dumps({"resourceSpans": [{"resource": {}, "scopeSpans": [{"scope": {}, "spans": [span]}]}]}) + b"\n"
+
+
+@pytest.mark.parametrize(
+    "cost",
+    [
+        {"gen_ai.usage.cost": 0.35},  # OpenLLMetry and others
+        {"gen_ai.usage.total_cost": 0.35},
+        {"langfuse.observation.cost_details": '{"input": 0.3, "output": 0.05, "total": 0.35}'},
+        {"langfuse.observation.cost_details": '{"input": 0.3, "output": 0.05}'},
+        {"gen_ai.usage.input_cost": 0.3, "gen_ai.usage.output_cost": 0.05},  # any-agent
+    ],
+)
+def test_a_spans_cost_attribute_is_the_cost_its_request_reports(tmp_path, cost):
+    path = tmp_path / "spans.jsonl"
+    usage = {"gen_ai.response.model": "claude-sonnet-4-5", "gen_ai.usage.input_tokens": 100_000}
+    path.write_bytes(span_line({**usage, "gen_ai.usage.output_tokens": 0, **cost}))
+    h = TokenHistory()
+    snap = read(h, OtelSource(path, h))
+    [(model, figure)] = views.explained(snap)["agent_cost"].items()
+    assert (model, figure["ours_usd"], figure["from"]) == ("claude-sonnet-4-5", 0.3, [agent_cost.ON_REQUEST])
+    assert figure["agent_usd"] == pytest.approx(0.35, abs=1e-12)
+
+
+def test_a_span_cost_that_is_not_a_number_makes_its_line_bad(tmp_path):
+    path = tmp_path / "spans.jsonl"
+    path.write_bytes(
+        span_line({"gen_ai.response.model": "m", "gen_ai.usage.input_tokens": 1, "gen_ai.usage.cost": "x"})
+    )
+    h = TokenHistory()
+    snap = read(h, OtelSource(path, h))
+    assert (snap["totals"]["requests"], snap["errors"]["bad_lines"]) == (0, 1)
+
+
+def test_the_agents_figure_read_in_worker_processes_is_the_same(tmp_path):
+    h = TokenHistory()
+    for source in (ClaudeSource(PROJECTS, h), OtelSource(OTLP, h)):
+        source.read_all(workers=2)
+    h.drain()
+    cost = views.explained(h.snapshot())["agent_cost"]
+    assert {m: (c["agent_usd"], c["agent_requests"]) for m, c in cost.items()} == {
+        HAIKU: (0.012, 1),
+        OPUS: (0.05755, 3),
+    }
