@@ -10,15 +10,20 @@ with input + cache read + cache writes.
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 import warnings
 from datetime import UTC, datetime
 from decimal import Decimal
+from importlib.metadata import version
 
 import pytest
 from genai_prices import Usage, calc_price
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from session_insights import pricing as pricing_module
+from session_insights import views
 from session_insights.pricing import PUSD_PER_USD, PriceBook, usd
 
 
@@ -493,3 +498,81 @@ def test_web_searches_cost_exactly_what_genai_prices_says(context):
 def test_a_server_tool_the_model_has_no_price_for_costs_nothing():
     pricing = PriceBook().pricing("claude-3-haiku", "anthropic")
     assert pricing.server_tools_pusd(TS_2026_12, (("web_searches", 3),)) == 0
+
+
+# --- which prices: genai-prices' release and its data's own date ------------------------
+
+
+def dated_model(model_id: str, *starts: str):
+    from datetime import date
+
+    from genai_prices import types
+
+    plain = types.ModelPrice(input_mtok=Decimal(1), output_mtok=Decimal(2))
+    periods = [types.ConditionalPrice(constraint=None, prices=plain)]
+    periods += [
+        types.ConditionalPrice(constraint=types.StartDateConstraint(date.fromisoformat(d)), prices=plain)
+        for d in starts
+    ]
+    return types.ModelInfo(id=model_id, match=types.ClauseEquals(model_id), prices=periods)
+
+
+@pytest.fixture
+def dated_price_data(monkeypatch):
+    """genai-prices with two models whose prices changed on known dates, some to come."""
+    from genai_prices import data_snapshot, types
+
+    models = [
+        dated_model("m-1", "2024-03-01", "2099-01-01"),
+        dated_model("m-2", "2025-07-15", "2099-01-01", "2100-06-01"),
+    ]
+    provider = types.Provider(id="acme", name="Acme", api_pattern="acme", models=models)
+    data_snapshot.set_custom_snapshot(data_snapshot.DataSnapshot(providers=[provider], from_auto_update=False))
+    monkeypatch.setattr(pricing_module, "_price_data", None)
+    yield
+    data_snapshot.set_custom_snapshot(None)
+    pricing_module._price_data = None
+
+
+def test_the_price_datas_date_is_its_newest_price_change_not_in_the_future(dated_price_data):
+    assert pricing_module.price_data(load=True) == {
+        "source": "genai-prices",
+        "version": version("genai-prices"),
+        "newest_change": "2025-07-15",
+        "scheduled": 3,
+        "scheduled_from": "2099-01-01",
+    }
+
+
+def test_the_price_datas_date_is_named_in_one_line_with_how_to_get_newer_prices(dated_price_data):
+    line = views.price_data_line(pricing_module.price_data(load=True))
+    assert line.startswith(
+        f"Prices: genai-prices {version('genai-prices')}, newest price change 2025-07-15; "
+        "3 changes scheduled from 2099-01-01."
+    )
+    assert "upgrade the package" in line and "[pricing.overrides]" in line
+
+
+def test_the_panels_header_does_not_load_genai_prices_data_to_name_it():
+    code = (
+        "import sys; import session_insights.ui.provenance; from session_insights import pricing; "
+        "print(pricing.price_data()['newest_change'], 'genai_prices.data' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["None", "False"]
+
+
+def test_an_override_of_a_models_price_leaves_its_fast_mode_price_to_genai_prices():
+    book = PriceBook({"claude-opus-4-8": {"input_mtok": 1, "output_mtok": 2}})
+    assert book.pricing("claude-opus-4-8", "anthropic").flat_rates() == (10**6, 2 * 10**6, 10**6, 10**6, 10**6, 0)
+    fast = book.pricing("claude-opus-4-8", "anthropic", FAST)
+    assert (fast.source, fast.flat_rates()) == (
+        "genai-prices",
+        PriceBook().pricing("claude-opus-4-8", None, FAST).flat_rates(),
+    )
+
+
+def test_an_override_of_a_model_genai_prices_has_no_fast_price_for_prices_its_fast_requests_too():
+    book = PriceBook({"my-local-model": {"input_mtok": 1, "output_mtok": 2}})
+    fast = book.pricing("my-local-model", None, FAST)
+    assert (fast.source, fast.flat_rates()) == ("override", (10**6, 2 * 10**6, 10**6, 10**6, 10**6, 0))

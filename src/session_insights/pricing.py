@@ -16,7 +16,8 @@ unit name (``server_tools_pusd``).
 
 A model no source knows is *unpriced*: ``cost_pusd`` returns None, never 0.
 Overrides (``[pricing.overrides."<model>"]`` in state.toml, USD per million tokens) win
-over the bundled data. genai-prices names no date for its data: ``price_data`` says which
+over the bundled data for what they name: the model's standard price. A request with a
+price context (fast mode) keeps genai-prices' variant price where the model has one. genai-prices names no date for its data: ``price_data`` says which
 release it is and the newest price change in it that has started (a date of its own).
 """
 
@@ -277,7 +278,7 @@ class PriceBook:
 
     def _resolve(self, model: str, provider: str | None, context: PriceContext | None) -> ModelPricing | None:
         override = self._overrides.get(model.lower())
-        if override is not None:  # an override is the price of every request of the model
+        if override is not None and not context:
             return _override_pricing(model, override)
         from genai_prices import data_snapshot, types
 
@@ -290,12 +291,14 @@ class PriceBook:
             except LookupError:
                 continue
         if found is None:
-            return None
+            return None if override is None else _override_pricing(model, override)
         provider_info, info = found
         if context:
             variants = _variants_for(info, provider_info, dict(context))
             if variants:
                 return _context_pricing(info, provider_info, dict(context), variants)
+        if override is not None:  # the user named the standard price, not this variant's
+            return _override_pricing(model, override)
         if isinstance(info.prices, types.ModelPrice):
             return ModelPricing(info.id, provider_info.id, "genai-prices", fixed=_rates_from_model_price(info.prices))
         conditional = [(c.constraint, _rates_from_model_price(c.prices)) for c in info.prices]
