@@ -1,8 +1,11 @@
 """Scope switch and scoped snapshot, with 400 sessions in the history (DESIGN §6).
 
 A switch is what the panel does when the scope changes: a snapshot of the new scope, its
-timeline and the drawn series (drawn.timeline_view). Prints median / p99 per scope
-and the worst; asserts nothing. Targets: a switch <= 16 ms; a snapshot p99 <= 2 ms.
+timeline and the drawn series (drawn.timeline_view); its first is from nothing (the
+history keeps no sums of that scope yet). A snapshot is taken as the live panel takes
+it: a request of the active session arrives before each (applied outside the timing), so
+the sums the history keeps are brought up to date every time. Prints median / p99 per
+scope and the worst; asserts nothing. Targets: a switch <= 16 ms; a snapshot p99 <= 2 ms.
 
 Usage: python benchmarks/scope.py [--sessions 400] [--repeat 200]
 """
@@ -41,13 +44,22 @@ def history(n_sessions: int) -> TokenHistory:
     return h
 
 
-def timed(fn, repeat: int) -> list[float]:
+def timed(fn, repeat: int, before=None) -> list[float]:
     times = []
     for _ in range(repeat):
+        if before is not None:
+            before()
         started = time.perf_counter()
         fn()
         times.append((time.perf_counter() - started) * 1000)
     return times
+
+
+def switch_first(h: TokenHistory, scope: Scope, now: float) -> None:
+    resolved = h.resolve(scope, now)
+    h.snapshot(now_ts=now, scope=resolved)
+    width, buckets = h.timeline(resolved)
+    drawn.timeline_view(buckets, width, 512)
 
 
 def p99(values: list[float]) -> float:
@@ -72,22 +84,32 @@ def main() -> None:
         "week": Scope("week"),
         "all": Scope("all"),
     }
-    print(f"{args.sessions} sessions, {h.snapshot()['totals']['requests']:,} requests; ms over {args.repeat} runs")
+    requests = h.snapshot()["totals"]["requests"]
+    active = h.snapshot(scope=Scope("active"))["scope"]["session"]
+    live_ts = [now - 30]
+
+    def one_more_request() -> None:
+        live_ts[0] += 0.01
+        h.record_usage(MODELS[0], 1_500, 200, 20_000, 0, ts=live_ts[0], session=active, tier="main agent")
+        h.drain()
+
+    print(f"{args.sessions} sessions, {requests:,} requests; ms over {args.repeat} runs")
     worst_switch = worst_snap = 0.0
     for label, scope in scopes.items():
+        started = time.perf_counter()
+        switch_first(h, scope, now)
+        first_ms = (time.perf_counter() - started) * 1000
 
         def switch(scope=scope) -> None:
-            resolved = h.resolve(scope, now)
-            h.snapshot(now_ts=now, scope=resolved)
-            width, buckets = h.timeline(resolved)
-            drawn.timeline_view(buckets, width, 512)
+            switch_first(h, scope, now)
 
-        snap_ms = timed(lambda scope=scope: h.snapshot(now_ts=now, scope=scope), args.repeat)
+        snap_ms = timed(lambda scope=scope: h.snapshot(now_ts=now, scope=scope), args.repeat, one_more_request)
         switch_ms = timed(switch, args.repeat)
-        worst_switch, worst_snap = max(worst_switch, max(switch_ms)), max(worst_snap, p99(snap_ms))
+        worst_switch = max(worst_switch, first_ms, max(switch_ms))
+        worst_snap = max(worst_snap, p99(snap_ms))
         print(
             f"{label:17s} snapshot median {statistics.median(snap_ms):6.2f}  p99 {p99(snap_ms):6.2f}   "
-            f"switch median {statistics.median(switch_ms):6.2f}  max {max(switch_ms):6.2f}"
+            f"switch first {first_ms:6.2f}  median {statistics.median(switch_ms):6.2f}  max {max(switch_ms):6.2f}"
         )
     print(f"worst switch {worst_switch:.2f} ms (target <= 16); worst snapshot p99 {worst_snap:.2f} ms (target <= 2)")
 

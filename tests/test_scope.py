@@ -329,3 +329,53 @@ def test_parts_built_apart_and_merged_equal_one_history_of_every_record(recs):
         merged = first.snapshot(now_ts=now, scope=Scope.parse(kind))
         for key in ("totals", "by_model", "by_tier", "tools", "tickets", "sessions", "scope", "efficiency"):
             assert merged[key] == expected[key], (kind, key)
+
+
+# --- the snapshot memo: brought up to date, never stale --------------------------------
+
+
+def fresh_snapshot(h: TokenHistory, kind: str, now: float) -> dict:
+    """The snapshot computed from scratch, without the sums the history keeps."""
+    h.tickets._kept.clear()
+    kept, h.memo = h.memo, None
+    try:
+        return h.snapshot(now_ts=now, scope=Scope.parse(kind))
+    finally:
+        h.memo = kept
+
+
+@settings(max_examples=80, deadline=None)
+@given(records, st.integers(1, 6))
+def test_a_snapshot_kept_up_to_date_equals_one_computed_afresh_after_every_change(recs, chunks):
+    # The history keeps each scope's sums and session rows between snapshots and brings
+    # them up to date from what changed: after every batch of records (new copies of a
+    # request taking the old one back among them), every scope agrees with a snapshot
+    # computed from nothing.
+    h = TokenHistory()
+    now = MONDAY_9 + 4 * DAY_S
+    size = max(1, len(recs) // chunks)
+    for start in range(0, max(len(recs), 1), size):
+        h.add_many(recs[start : start + size])
+        h.drain()
+        for kind in ("all", "active", "week", "today", "s-a", "s-b"):
+            try:
+                kept = h.snapshot(now_ts=now, scope=Scope.parse(kind))
+            except UnknownSession:
+                continue
+            assert kept == fresh_snapshot(h, kind, now), kind
+
+
+def test_the_kept_sums_follow_sessions_folded_into_earlier_sessions():
+    # Past MAX_SESSIONS, the least recent sessions fold into one row: their combos go and
+    # the folded row's grow. The kept sums of `all` follow, exactly.
+    h = TokenHistory()
+    for i in range(MAX_SESSIONS + 60):
+        request(h, MONDAY_9 + i * 600, f"session-{i:05d}", tokens=1_000 + i)
+        if i % 50 == 0:
+            h.drain()
+            h.snapshot()
+    h.drain()
+    now = MONDAY_9 + (MAX_SESSIONS + 60) * 600
+    for kind in ("all", "active", "week"):
+        assert h.snapshot(now_ts=now, scope=Scope.parse(kind)) == fresh_snapshot(h, kind, now), kind
+    assert h.snapshot()["totals"]["input_tokens"] == sum(1_000 + i for i in range(MAX_SESSIONS + 60))

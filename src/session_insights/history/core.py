@@ -33,6 +33,7 @@ from .inbox import Inbox
 from .persist import Persisted, path_digest
 from .readers import Readers
 from .reading import ReadingPart
+from .rollup import SnapshotMemo
 from .sessions import EARLIER_SESSIONS, MAX_SESSIONS, SessionRow, SessionsPart
 from .tickets import TicketsPart
 from .tools import ToolsPart
@@ -135,6 +136,7 @@ class TokenHistory(Readers, Persisted, Inbox):
         self.tickets = TicketsPart()
         self.tools = ToolsPart()
         self.reading = ReadingPart()
+        self.memo = SnapshotMemo()  # the last snapshots' sums (rollup.py), brought up to date by each
         self._seen: OrderedDict[str, UsageEvent] = OrderedDict()
         self._latest_other_ts: float | None = None  # latest tool call, ticket update or rating
         self.bad_lines: dict[str, int] = {}

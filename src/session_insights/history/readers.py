@@ -9,8 +9,9 @@ from .. import scope as scopes
 from .. import state as state_file
 from ..scope import Resolved, Scope
 from . import codec
+from .rollup import session_rows
 from .sessions import EARLIER_SESSIONS
-from .snapshot import Parts, session_rows, snapshot
+from .snapshot import Parts, snapshot
 from .usage import QUARTER_S
 
 
@@ -39,6 +40,7 @@ class Readers:
             },
             reading=self.reading,
             bad_lines=self.bad_lines,
+            memo=self.memo,
         )
 
     def resolve(self, scope: Scope | None, now_ts: float | None = None) -> Resolved:

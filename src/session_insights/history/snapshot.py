@@ -26,18 +26,17 @@ from .counters import (
     REASON,
     REPORTED,
     REQ,
-    TOOL_PROMPT,
     UNPRICED,
     figures,
     summed,
 )
 from .reading import PROVENANCE_FIELDS, ReadingPart
-from .sessions import EARLIER_SESSIONS, ENDED, NO_SESSION, OPEN, UNDELIMITED, SessionsPart
+from .rollup import NO_TIER, SnapshotMemo, rollups, session_figures, session_rows
+from .sessions import EARLIER_SESSIONS, ENDED, OPEN, UNDELIMITED, SessionsPart
 from .tickets import TicketsPart
 from .tools import ToolsPart
 from .usage import UsagePart
 
-NO_TIER = "(no tier)"
 IDLE_GAP_S = metrics.IDLE_GAP_S
 
 
@@ -55,98 +54,13 @@ class Parts:
     extras: dict = field(default_factory=dict)  # sources, rate_limits, errors, notices
     reading: ReadingPart = field(default_factory=ReadingPart)  # what was read: provenance
     bad_lines: dict = field(default_factory=dict)  # file -> lines that could not be read
+    memo: SnapshotMemo | None = None  # the last snapshots' sums, kept by the history
 
 
 def scoped_combos(parts: Parts, scope: Resolved) -> list[tuple[tuple, list[int]]]:
     if scope.bounded_in_time:
         return parts.usage.combos_between(scope.start_ts, scope.end_ts, scope.sessions)
     return parts.usage.combos_of(scope.sessions)
-
-
-def rollups(combos) -> tuple[dict, dict, dict, dict]:
-    """Counters summed by model, by tier and by session, and each tier's models. The
-    largest loop of a snapshot of everything: rows are grouped first, then each group is
-    summed column by column (``zip``), which keeps the per-row work to three appends."""
-    models: dict[str, list[list[int]]] = {}
-    tiers: dict[str | None, list[list[int]]] = {}
-    sessions: dict[str, list[list[int]]] = {}
-    tier_models: dict[str, set[str]] = {}
-    for (model, tier, session), counters in combos:
-        if not counters[REQ] and not any(counters):
-            continue  # every copy counted there was taken back: a later copy named another model
-        models.setdefault(model, []).append(counters)
-        tiers.setdefault(tier, []).append(counters)
-        sessions.setdefault(NO_SESSION if session is None else session, []).append(counters)
-        tier_models.setdefault(tier or NO_TIER, set()).add(model)
-    return _sums(models), _sums(tiers), _sums(sessions), tier_models
-
-
-def _sums(groups: dict) -> dict:
-    return {key: [sum(column) for column in zip(*rows)] for key, rows in groups.items()}
-
-
-def session_rows(parts: Parts, counters: dict[str, list[int]], names=None, models=None, days=None) -> list[dict]:
-    """One dict per session, sorted by name: labels, span, ``state``, token counts by kind,
-    ``cost_pusd``, requests, tool calls and failures, tickets completed, ratings, and
-    ``models`` / ``days`` where given (the durable history's); ``counters`` the raw ones."""
-    completed = parts.tickets.completed_by_session()
-    rows = []
-    wanted = set(counters) | (set(parts.sessions.rows) if names is None else set(names))
-    for name in sorted(wanted):
-        c = counters.get(name, [0] * N_COUNTERS)
-        row = parts.sessions.rows.get(name)
-        done = completed.get(None if name == NO_SESSION else name, 0)
-        if row is None or not (c[REQ] or row.tool_calls or row.ratings or done):
-            continue  # nothing measured in it yet
-        rows.append(
-            {
-                "session": name,
-                "source": row.source,
-                "project": row.project,
-                "state": row.state,
-                "first_ts": row.first_ts if math.isfinite(row.first_ts) else None,
-                "last_ts": row.last_ts if math.isfinite(row.last_ts) else None,
-                "end_ts": row.end_ts,
-                "counters": c,
-                "requests": c[REQ],
-                "input_tokens": c[IN],
-                "output_tokens": c[OUT],
-                "cache_read_tokens": c[CR],
-                "cache_write_tokens": c[CW5] + c[CW1H],
-                "reasoning_tokens": c[REASON],
-                "tool_prompt_tokens": c[TOOL_PROMPT],
-                "total_tokens": c[IN] + c[CR] + c[CW5] + c[CW1H] + c[OUT],
-                "cost_pusd": c[COST],
-                "unpriced_requests": c[UNPRICED],
-                "tool_calls": row.tool_calls,
-                "tool_failures": row.tool_failures,
-                "tickets_completed": done,
-                "ratings": row.ratings,
-                "rating_sum": row.rating_milli / 1000,
-                "models": (models or {}).get(name, {}),
-                "days": (days or {}).get(name, []),
-            }
-        )
-    return rows
-
-
-def session_figures(row: dict) -> dict:
-    """A session row in the report's shape (USD, named fields)."""
-    fig = figures(row["counters"])
-    fig.update(
-        source=row["source"],
-        project=row["project"],
-        state=row["state"],
-        first_ts=row["first_ts"],
-        last_ts=row["last_ts"],
-        end_ts=row["end_ts"],
-        tool_calls=row["tool_calls"],
-        tool_failures=row["tool_failures"],
-        tickets_completed=row["tickets_completed"],
-        ratings=row["ratings"],
-        mean_satisfaction=row["rating_sum"] / row["ratings"] if row["ratings"] else None,
-    )
-    return fig
 
 
 def active_time(parts: Parts, scope: Resolved, names) -> float:
@@ -232,16 +146,17 @@ def model_figures(parts: Parts, by_model_c: dict, total_cost_pusd: int) -> dict:
     return by_model
 
 
-def efficiency(rows: list[dict], totals: dict, closed_cost_pusd: int, completed: int) -> dict:
+def efficiency(rows: list[dict], totals: dict, closed_cost_pusd: int, completed: int, over_time=None) -> dict:
     # An open session (started, not yet ended) shows live but is in no average yet.
     open_rows = [row for row in rows if row["state"] == "open"]
     closed_tokens = totals["total_tokens"] - sum(row["total_tokens"] for row in open_rows)
     closed_cost = usd(closed_cost_pusd - sum(row["cost_pusd"] for row in open_rows))
     ratings = sum(row["ratings"] for row in rows)
     rating_sum = sum(row["rating_sum"] for row in rows)
-    over_time = metrics.efficiency_over_time(
-        metrics.session_unit(row) for row in rows if row["session"] != EARLIER_SESSIONS
-    )
+    if over_time is None:
+        over_time = metrics.efficiency_over_time(
+            metrics.session_unit(row) for row in rows if row["session"] != EARLIER_SESSIONS
+        )
     return {
         "tokens_per_completed_ticket": metrics.per_unit(closed_tokens, completed),
         "cost_per_completed_ticket_usd": metrics.per_unit(closed_cost, completed),
@@ -264,7 +179,10 @@ def provenance(parts: Parts, rows: list[dict], by_model_c: dict) -> dict:
     reading = parts.reading.explain(parts.bad_lines)
     sources = reading["sources"]
     for row in rows:
-        s = sources.setdefault(row["source"] or "host", dict.fromkeys(PROVENANCE_FIELDS, 0))
+        label = row["source"] or "host"
+        s = sources.get(label)
+        if s is None:
+            s = sources[label] = dict.fromkeys(PROVENANCE_FIELDS, 0)
         s["sessions"] += 1
         s["requests"] += row["requests"]
         s["total_tokens"] += row["total_tokens"]
@@ -300,11 +218,21 @@ def scope_figures(parts: Parts, scope: Resolved, names, active_s: float | None) 
 def snapshot(parts: Parts, scope: Resolved, now_ts: float | None) -> dict:
     """Every figure of ``scope`` at ``now_ts`` (default: the scope's latest record), in
     the shape of ``report --format json``."""
-    by_model_c, by_tier_c, by_session_c, tier_models = rollups(scoped_combos(parts, scope))
+    memo = parts.memo.of(scope) if parts.memo is not None else None
+    combos = scoped_combos(parts, scope)
+    by_model_c, by_tier_c, by_session_c, tier_models = memo.rollups(combos) if memo else rollups(combos)
     names = set(by_session_c) if scope.sessions is None else set(scope.sessions)
     if scope.sessions is None and not scope.bounded_in_time:
         names |= set(parts.sessions.rows)
-    rows = session_rows(parts, by_session_c, names)
+    if memo is not None:
+        kept = memo.session_rows(parts, by_session_c, names)
+        rows = [k.row for k in kept]
+        by_session = {k.row["session"]: dict(k.figures) for k in kept}
+        over_time = memo.efficiency_over_time(kept)
+    else:
+        rows = session_rows(parts, by_session_c, names)
+        by_session = {row["session"]: session_figures(row) for row in rows}
+        over_time = None
     last = max((r["last_ts"] for r in rows if r["last_ts"] is not None), default=None)
     now = now_ts if now_ts is not None else (last if last is not None else 0.0)
     totals_c = summed(by_model_c.values())
@@ -339,10 +267,10 @@ def snapshot(parts: Parts, scope: Resolved, now_ts: float | None) -> dict:
         "unpriced_models": sorted(m for m, c in by_model_c.items() if c[UNPRICED]),
         "burn_rate": burn,
         "projection": proj.as_dict(),
-        "efficiency": efficiency(rows, totals, totals_c[COST], by_status["completed"]),
+        "efficiency": efficiency(rows, totals, totals_c[COST], by_status["completed"], over_time),
         "tools": tool_figures(parts, scope),
         "tickets": tickets,
-        "sessions": {row["session"]: session_figures(row) for row in rows},
+        "sessions": by_session,
         "provenance": provenance(parts, rows, by_model_c),
         **parts.extras,
     }

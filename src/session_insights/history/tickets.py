@@ -46,9 +46,14 @@ class TicketsPart:
         self.tickets: dict[str, Ticket] = {}
         self.retired = dict.fromkeys(TICKET_STATUSES, 0)
         self.first_ts: float | None = None
+        # Bumped by every change below; the figures of the last scopes are kept by it (a
+        # panel takes them many times a second, a ticket changes now and then).
+        self.version = 0
+        self._kept: dict[tuple, tuple[int, dict]] = {}
 
     def apply(self, up: TicketUpdate) -> None:
         """Take an update: the ticket's status, track and session follow the latest."""
+        self.version += 1
         if self.first_ts is None or up.ts < self.first_ts:
             self.first_ts = up.ts
         ticket = self.tickets.get(up.ticket_id)
@@ -70,6 +75,7 @@ class TicketsPart:
 
     def merge(self, other: TicketsPart) -> None:
         """Add another part's tickets (read apart): each keeps its latest update."""
+        self.version += 1
         if other.first_ts is not None and (self.first_ts is None or other.first_ts < self.first_ts):
             self.first_ts = other.first_ts
         for tid, theirs in other.tickets.items():
@@ -95,26 +101,42 @@ class TicketsPart:
 
     def retire(self) -> None:
         """The longest-finished ticket leaves the table but still counts."""
+        self.version += 1
         tid, oldest = min(self.tickets.items(), key=lambda kv: (kv[1].status != "completed", kv[1].ts))
         del self.tickets[tid]
         self.retired[oldest.status] += 1
 
     def fold(self, names: set[str], into: str) -> None:
+        self.version += 1
         for ticket in self.tickets.values():
             if ticket.session in names:
                 ticket.session = into
 
     def completed_by_session(self) -> dict[str | None, int]:
+        kept = self._kept.get(("completed",))
+        if kept is not None and kept[0] == self.version:
+            return kept[1]
         completed: dict[str | None, int] = {}
         for ticket in self.tickets.values():
             if ticket.status == "completed":
                 completed[ticket.session] = completed.get(ticket.session, 0) + 1
+        self._kept[("completed",)] = (self.version, completed)
         return completed
 
     def figures(self, scope: Resolved, live: set[str]) -> dict:
         """Ticket counts of ``scope``. Unfinished tickets of a session not ``live`` (the one
         being worked, and any a log says is still open) count as ``left_open``, not as
-        in progress."""
+        in progress. Kept until a ticket changes (a copy is returned: callers own it)."""
+        key = (scope, frozenset(live))
+        kept = self._kept.get(key)
+        if kept is None or kept[0] != self.version:
+            if len(self._kept) > 16:
+                self._kept.clear()
+            kept = self._kept[key] = (self.version, self._figures(scope, live))
+        fig = kept[1]
+        return {**fig, "by_status": dict(fig["by_status"]), "blocked": list(fig["blocked"])}
+
+    def _figures(self, scope: Resolved, live: set[str]) -> dict:
         whole = scope.sessions is None
         by_status = dict(self.retired) if whole else dict.fromkeys(TICKET_STATUSES, 0)
         by_status["left_open"] = 0
@@ -133,7 +155,9 @@ class TicketsPart:
             if status == "completed" and (last_done is None or t.ts > last_done):
                 last_done = t.ts
             if t.track:
-                row = tracks.setdefault(t.track, dict.fromkeys((*TICKET_STATUSES, "left_open"), 0))
+                row = tracks.get(t.track)
+                if row is None:
+                    row = tracks[t.track] = dict.fromkeys((*TICKET_STATUSES, "left_open"), 0)
                 row[status] += 1
         total = sum(by_status.values())
         start = self.first_ts if whole else first
@@ -168,6 +192,7 @@ class TicketsPart:
         }
 
     def decode(self, data: dict, first_ts: float | None) -> None:
+        self.version += 1
         self.first_ts = first_ts
         for i, t in enumerate(decode.rows(data, "tickets")):
             where = f"tickets[{i}]"

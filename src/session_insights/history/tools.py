@@ -22,6 +22,7 @@ class ToolsPart:
     def __init__(self) -> None:
         # session -> tool name -> [calls, failures, total_us, max_us]
         self.calls: dict[str, dict[str, list[int]]] = {}
+        self.total: dict[str, list[int]] = {}  # tool name -> the counts over every session
 
     def apply(self, call: ToolCall) -> None:
         tools = self.calls.setdefault(NO_SESSION if call.session is None else call.session, {})
@@ -36,6 +37,7 @@ class ToolsPart:
         tool[FAILURES] += not call.ok
         tool[TOTAL_US] += duration_us
         tool[MAX_US] = max(tool[MAX_US], duration_us)
+        merge_tool(self.total, name, [1, int(not call.ok), duration_us, duration_us], cap=False)
 
     def fold(self, names: set[str], into: str) -> None:
         target = self.calls.setdefault(into, {})
@@ -48,10 +50,12 @@ class ToolsPart:
         for session, tools in other.calls.items():
             target = self.calls.setdefault(session, {})
             for tool, counts in tools.items():
-                merge_tool(target, tool, counts)
+                merge_tool(self.total, merge_tool(target, tool, counts), counts, cap=False)
 
     def by_name(self, scope: Resolved) -> dict[str, list[int]]:
         """Each tool's counts summed over the sessions of ``scope``."""
+        if scope.sessions is None:
+            return {name: list(counts) for name, counts in self.total.items()}
         merged: dict[str, list[int]] = {}
         for session, tools in self.calls.items():
             if scope.holds_record(None if session == NO_SESSION else session):
@@ -67,7 +71,7 @@ class ToolsPart:
         ]
 
     def decode(self, rows: list[dict]) -> None:
-        self.calls = {}
+        self.calls, self.total = {}, {}
         for i, row in enumerate(rows):
             where = f"tools[{i}]"
             name = decode.text(row.get("name"), f"{where}.name")
@@ -75,17 +79,20 @@ class ToolsPart:
             session = decode.text(row.get("session", NO_SESSION), f"{where}.session")
             counts = decode.counters(row.get("counts"), f"{where}.counts", 4)
             merge_tool(self.calls.setdefault(session, {}), name, counts, cap=False)
+            merge_tool(self.total, name, counts, cap=False)
 
 
-def merge_tool(target: dict[str, list[int]], name: str, counts: list[int], cap: bool = True) -> None:
+def merge_tool(target: dict[str, list[int]], name: str, counts: list[int], cap: bool = True) -> str:
+    """Add ``counts`` into ``target``'s tool ``name`` (``OTHER_TOOLS`` when ``cap`` and
+    the target is full); returns the name they went under."""
     tool = target.get(name)
     if tool is None:
         if cap and len(target) >= MAX_TOOLS:
             return merge_tool(target, OTHER_TOOLS, counts, cap=False)
         target[name] = list(counts)
-        return None
+        return name
     tool[CALLS] += counts[CALLS]
     tool[FAILURES] += counts[FAILURES]
     tool[TOTAL_US] += counts[TOTAL_US]
     tool[MAX_US] = max(tool[MAX_US], counts[MAX_US])
-    return None
+    return name

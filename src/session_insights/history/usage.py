@@ -409,12 +409,18 @@ class UsagePart:
             wanted = [q for q in range(int(lo), int(hi)) if q in by_quarter]
         else:
             wanted = [q for q in by_quarter if lo <= q < hi]
-        found: dict[tuple, list[int]] = {}
+        found: dict[tuple, list[list[int]]] = {}
+        quarters = self.quarters
         for q in wanted:
             for key in by_quarter[q]:
                 if sessions is None or session_name(key[2]) in sessions:
-                    add_into(found.setdefault(key, blank()), self.quarters[key][q])
-        return list(found.items())
+                    rows = found.get(key)
+                    if rows is None:
+                        found[key] = [quarters[key][q]]
+                    else:
+                        rows.append(quarters[key][q])
+        # Summed column by column once a combo's quarters are all found (zip): one pass.
+        return [(key, list(rows[0]) if len(rows) == 1 else list(map(sum, zip(*rows)))) for key, rows in found.items()]
 
     def _quarter_index(self) -> dict[int, list[tuple]]:
         """Which combos hold each quarter hour, rebuilt only after a quarter came or went."""
