@@ -22,25 +22,13 @@ told apart by its first non-space byte:
   so nothing counts twice;
 - anything else: one JSON object a line, tailed as it grows.
 
-Quirks kept here:
-- the totals are running counters, so usage is their growth: every entry of an open
-  session yields the growth since that session's previous entry, per counter and never
-  below zero. Without a reset a session sums to its end totals minus its start totals,
-  and an end below its start is zero, never negative. A counter that goes backwards was
-  reset: that entry adds nothing for it, and its new value is the base from then on;
+Quirks kept here (how a session's running totals become requests: audit_sessions.py):
 - growth is tracked per (project_id, session_id), so projects may interleave;
-- an entry carrying a ``generation_id`` is one request: it yields the growth of that
-  generation so far, under a request key naming it, so a line written twice counts
-  once, and a later entry stamped with the same id (the writer stamps the last
-  generation it looked up) adds its growth to that generation instead of losing it. An
-  id already seen in the session on an entry whose totals are below the latest is a
-  replayed copy: skipped. Growth on an entry without an id is a request of its own;
 - a session's first entry, when it is not a ``start`` (the file began mid-session),
   is taken as its start; a ``start`` for a session already open re-bases it (what
   grew since its previous entry is not counted) and closes nothing;
-- no model is recorded: usage is under the model "unrecorded" (counted, shown
-  unpriced, never a silent $0). ``total_tokens`` above input + output is not assigned
-  to either; we do not invent a split;
+- ``total_tokens`` above input + output is not assigned to either; we do not invent a
+  split;
 - the project is the only grouping the log has, so it is the tier (spend per project)
   and the ticket's track; a session is a ticket ``<project>/<session>``: in progress from
   its start, completed at its end, where its satisfaction becomes a rating (on other
@@ -66,80 +54,25 @@ from ..events import (
     Rating,
     SessionMark,
     TicketUpdate,
-    UsageEvent,
     check_label,
     check_score,
     check_ts,
     iso_ts,
-    usage_event,
 )
-from ..history import REWRITE_MARK, TokenHistory
+from ..history import TokenHistory
+from .audit_sessions import UNRECORDED_MODEL, OpenSession
 from .base import BAD_LINE, LineSource, Memory, Record, bad_reason
 from .tail import BOM, Position, open_regular
 
-UNRECORDED_MODEL = "unrecorded"
 BOUNDARIES = (None, "start", "end")
-# Bounds on what is remembered per file, so a log that never closes its sessions
+# Bound on what is remembered per file, so a log that never closes its sessions
 # cannot grow memory without end.
 MAX_OPEN_SESSIONS = 10_000
-MAX_GENERATIONS_PER_SESSION = 256
 # Entries counted from array-form files, remembered so a file read again from its first
 # entry counts each once; beyond this the oldest are forgotten.
 MAX_COUNTED_ENTRIES = 100_000
 # What makes an entry itself: a generation id stamped on it later leaves it the same entry.
 _IDENTITY = ("project_id", "session_id", "timestamp", "session_boundary", "total_input_tokens", "total_output_tokens")
-
-
-class OpenSession:
-    """What a session's next entry is measured against, and what it counted so far."""
-
-    __slots__ = ("counted_in", "counted_out", "emitted", "generations", "last_in", "last_out", "start_in", "start_out")
-
-    def __init__(self, total_in: int, total_out: int):
-        self.start_in = self.last_in = total_in
-        self.start_out = self.last_out = total_out
-        # generation id -> [input, output] growth counted under it so far
-        self.generations: OrderedDict[str, list[int]] = OrderedDict()
-        # request key -> the copy of its request counted last, so the end can take back
-        # what a counter that went backwards had counted (see ``_settle``)
-        self.emitted: OrderedDict[str, UsageEvent] = OrderedDict()
-        self.counted_in = self.counted_out = 0
-
-    def count(self, event: UsageEvent) -> None:
-        """Remember ``event`` as the latest copy counted under its key."""
-        old = self.emitted.pop(event.request_key, None)
-        if old is not None:
-            self.counted_in -= old.input
-            self.counted_out -= old.output
-        self.emitted[event.request_key] = event
-        self.counted_in += event.input
-        self.counted_out += event.output
-        if len(self.emitted) > MAX_GENERATIONS_PER_SESSION:
-            self.emitted.popitem(last=False)  # still counted, no longer taken back at the end
-
-    def settle(self, end_in: int, end_out: int) -> list[UsageEvent]:
-        """At the session's end: smaller copies of its latest requests that bring what it
-        counted down to its end totals minus its start totals, never below zero.
-
-        Growth is counted live, entry by entry, and a counter that went backwards was
-        taken as reset; but the session's usage is defined by its two boundaries, so
-        whatever the live count holds beyond that is taken back, newest request first.
-        """
-        excess_in = self.counted_in - max(0, end_in - self.start_in)
-        excess_out = self.counted_out - max(0, end_out - self.start_out)
-        fixes = []
-        for event in reversed(self.emitted.values()):
-            if excess_in <= 0 and excess_out <= 0:
-                break
-            cut_in = min(max(excess_in, 0), event.input)
-            cut_out = min(max(excess_out, 0), event.output)
-            if cut_in or cut_out:
-                fixes.append(event._replace(input=event.input - cut_in, output=event.output - cut_out))
-                excess_in -= cut_in
-                excess_out -= cut_out
-        for fix in fixes:
-            self.count(fix)
-        return fixes
 
 
 class ArrayLog:
@@ -206,6 +139,26 @@ def _name(entry: dict, field: str) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     return check_label(field, value)
+
+
+def _checked(entry: object) -> tuple:
+    """(ts, session, project, total_in, total_out, boundary, generation, score) of an
+    entry, all checked before any session is touched, so a bad line changes nothing."""
+    if not isinstance(entry, dict):
+        raise TypeError("an audit entry must be a JSON object")
+    ts = _timestamp(entry.get("timestamp"))
+    session = _name(entry, "session_id")
+    project = _name(entry, "project_id")
+    total_in = _total(entry, "total_input_tokens")
+    total_out = _total(entry, "total_output_tokens")
+    _total(entry, "total_tokens", required=False)
+    boundary = entry.get("session_boundary")
+    if boundary not in BOUNDARIES:
+        raise ValueError(f"session_boundary must be start or end or null, got {boundary!r}")
+    generation = _name(entry, "generation_id")
+    satisfaction = entry.get("satisfaction")
+    score = check_score(satisfaction) if boundary == "end" and satisfaction is not None else None
+    return ts, session, project, total_in, total_out, boundary, generation, score
 
 
 class AuditSource(LineSource):
@@ -338,88 +291,28 @@ class AuditSource(LineSource):
                 del state.emitted[key]
 
     def _entry(self, entry: object, file: str) -> list[Record]:
-        if not isinstance(entry, dict):
-            raise TypeError("an audit entry must be a JSON object")
-        # Check everything before touching a session, so a bad line changes nothing.
-        ts = _timestamp(entry.get("timestamp"))
-        session = _name(entry, "session_id")
-        project = _name(entry, "project_id")
-        total_in = _total(entry, "total_input_tokens")
-        total_out = _total(entry, "total_output_tokens")
-        _total(entry, "total_tokens", required=False)
-        boundary = entry.get("session_boundary")
-        if boundary not in BOUNDARIES:
-            raise ValueError(f"session_boundary must be start or end or null, got {boundary!r}")
-        generation = _name(entry, "generation_id")
-        satisfaction = entry.get("satisfaction")
-        score = check_score(satisfaction) if boundary == "end" and satisfaction is not None else None
+        """The records one entry of ``file`` makes, as it moves its session on."""
+        ts, session, project, total_in, total_out, boundary, generation, score = _checked(entry)
         if session is None:
             return []
-
         sessions = self._open.setdefault(file, OrderedDict())
         key = (project, session)
         ticket = f"{project}/{session}" if project else session
-        out: list[Record] = []
         state = sessions.get(key)
         if state is None or boundary == "start":
-            state = sessions[key] = OpenSession(total_in, total_out)
-            if generation is not None:
-                state.generations[generation] = [0, 0]  # its growth is before the base: unknown
+            state = sessions[key] = OpenSession(total_in, total_out, generation)
             sessions.move_to_end(key)
             if len(sessions) > MAX_OPEN_SESSIONS:
                 sessions.popitem(last=False)
-            out.append(SessionMark(ts, session, "start", project, "audit"))
-            out.append(TicketUpdate(ts, ticket, "in_progress", project, None, session))
+            out: list[Record] = [
+                SessionMark(ts, session, "start", project, "audit"),
+                TicketUpdate(ts, ticket, "in_progress", project, None, session),
+            ]
         else:
             sessions.move_to_end(key)
-            if (
-                generation is not None
-                and generation in state.generations
-                and boundary is None
-                and (total_in < state.last_in or total_out < state.last_out)
-            ):
+            if boundary is None and state.replayed(generation, total_in, total_out):
                 return []  # a replayed copy of an earlier entry
-            grew_in = max(0, total_in - state.last_in)
-            grew_out = max(0, total_out - state.last_out)
-            grown = state.generations.get(generation) if generation is not None else None
-            prefix = f"{REWRITE_MARK}audit:{project or ''}:{session}"
-            if generation is not None:
-                # This generation's growth so far, under its key: the latest copy holds it all.
-                so_far = grown or (0, 0)
-                event = usage_event(
-                    model=UNRECORDED_MODEL,
-                    input_tokens=so_far[0] + grew_in,
-                    output_tokens=so_far[1] + grew_out,
-                    ts=ts,
-                    tier=project,
-                    session=session,
-                    source="audit",
-                    request_key=f"{prefix}:{generation}",
-                )
-                state.count(event)
-                out.append(event)
-                if grown is None:
-                    grown = state.generations[generation] = [0, 0]
-                    if len(state.generations) > MAX_GENERATIONS_PER_SESSION:
-                        state.generations.popitem(last=False)
-                grown[0] += grew_in
-                grown[1] += grew_out
-            elif grew_in or grew_out:
-                # Keyed by the entry itself, so the end can take it back and a copy of the
-                # line read again counts once.
-                event = usage_event(
-                    model=UNRECORDED_MODEL,
-                    input_tokens=grew_in,
-                    output_tokens=grew_out,
-                    ts=ts,
-                    tier=project,
-                    session=session,
-                    source="audit",
-                    request_key=f"{prefix}@{ts!r}:{total_in}:{total_out}",
-                )
-                state.count(event)
-                out.append(event)
-            state.last_in, state.last_out = total_in, total_out
+            out = state.grow(ts, project, session, generation, total_in, total_out)
         if boundary == "end":
             del sessions[key]
             out.extend(state.settle(total_in, total_out))
@@ -431,3 +324,4 @@ class AuditSource(LineSource):
 
 
 SOURCE = AuditSource
+__all__ = ["SOURCE", "UNRECORDED_MODEL", "AuditSource", "OpenSession"]
