@@ -148,3 +148,35 @@ def test_a_damaged_remembered_geometry_is_not_used(tmp_path, kept):
     layout.write_text(f"{window_geometry.SECTION}\n{kept}\n")
     got = window_geometry.remembered(layout)
     assert got is None or (got.width, got.height, got.x) == (1000, 700, None)
+
+
+@pytest.fixture(scope="module")
+def wheel(big_display, artifacts, tmp_path_factory):
+    return drive("wheel", big_display, artifacts, tmp_path_factory.mktemp("wheel") / "state.toml")
+
+
+# Axis limits read back from Dear PyGui are float32: 128 s apart at these epoch seconds.
+F32_S = 256.0
+
+
+def test_the_wheel_over_a_chart_scrolls_the_panel_and_leaves_the_chart(wheel):
+    [before, after_wheel, *_] = wheel["x_limits"]
+    assert wheel["scroll"][0] == 0.0 and wheel["scroll"][1] > 50.0
+    assert after_wheel == before
+
+
+def test_ctrl_wheel_zooms_the_chart_and_the_zoom_outlives_new_data(wheel, artifacts):
+    [before, _, zoomed, after_new_data, *_] = wheel["x_limits"]
+    assert zoomed[1] - zoomed[0] < 0.9 * (before[1] - before[0])
+    assert before[0] <= zoomed[0] and zoomed[1] <= before[1]
+    assert wheel["scroll"][2] == wheel["scroll"][1], "Ctrl+wheel zooms instead of scrolling"
+    assert after_new_data == zoomed
+    assert (artifacts / "window_chart_zoomed.png").stat().st_size > 10_000
+
+
+def test_a_double_click_fits_the_chart_again_and_it_follows_new_data(wheel):
+    *_, fitted, following = wheel["x_limits"]
+    first_x, _ = wheel["data_x"]
+    added_first, added_last = wheel["new_ts"]
+    assert abs(fitted[0] - first_x) <= F32_S and fitted[1] >= added_first - F32_S
+    assert following[1] >= added_last - F32_S > fitted[1]

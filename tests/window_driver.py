@@ -144,7 +144,60 @@ def scenario_host(artifacts: Path, state: Path) -> dict:
     return out
 
 
+def scenario_wheel(artifacts: Path, state: Path) -> dict:
+    """Over the Token Timeline: the wheel scrolls the panel, Ctrl+wheel zooms the chart
+    and the zoom outlives new data; a double-click fits the chart to its data again."""
+    app = open_app(state, "--size", "1200x760")
+    app.demo.play_all()
+    app_frames(app, 10)
+    timeline, window = app.panel.headers["timeline"], app.panel.window
+    xdotool("windowfocus", "--sync", viewport_window("Session Insights"))  # Ctrl reaches the window
+    (vx, vy) = dpg.get_viewport_pos()
+    (x0, y0), (x1, y1) = dpg.get_item_rect_min(timeline.plot), dpg.get_item_rect_max(timeline.plot)
+    xdotool("mousemove", "--sync", str(int(vx + (x0 + x1) / 2)), str(int(vy + y0 + 40)))
+    app_frames(app, 3)
+    out = {"x_limits": [dpg.get_axis_limits(timeline.x_axis)], "scroll": [dpg.get_y_scroll(window)]}
+    for _ in range(2):
+        xdotool("click", "5")  # the wheel, down
+        app_frames(app, 4)
+    out["scroll"].append(dpg.get_y_scroll(window))
+    out["x_limits"].append(dpg.get_axis_limits(timeline.x_axis))
+    (x0, y0), (x1, y1) = dpg.get_item_rect_min(timeline.plot), dpg.get_item_rect_max(timeline.plot)
+    xdotool("mousemove", "--sync", str(int(vx + (x0 + x1) / 2)), str(int(vy + (y0 + y1) / 2)))
+    app_frames(app, 3)
+    xdotool("keydown", "ctrl")
+    app_frames(app, 3)
+    for _ in range(3):
+        xdotool("click", "4")  # the wheel, up: zoom in
+        app_frames(app, 4)
+    xdotool("keyup", "ctrl")
+    app_frames(app, 3)
+    out["scroll"].append(dpg.get_y_scroll(window))
+    out["x_limits"].append(dpg.get_axis_limits(timeline.x_axis))
+    dpg.output_frame_buffer(file=str(artifacts / "window_chart_zoomed.png"))
+    app_frames(app, 3)
+    last_ts = app.history.snapshot()["scope"].get("end_ts") or time.time()
+    app.history.record_usage("claude-sonnet-4-5", 50_000, 5_000, ts=last_ts + 600, session="demo")
+    for _ in range(3):
+        app.panel.refresh()
+        app_frames(app, 3)
+    out["x_limits"].append(dpg.get_axis_limits(timeline.x_axis))  # after new data: still zoomed
+    xdotool("click", "--repeat", "2", "--delay", "60", "1")  # a double-click
+    app_frames(app, 6)
+    out["x_limits"].append(dpg.get_axis_limits(timeline.x_axis))
+    app.history.record_usage("claude-sonnet-4-5", 50_000, 5_000, ts=last_ts + 1200, session="demo")
+    for _ in range(3):
+        app.panel.refresh()
+        app_frames(app, 3)
+    out["x_limits"].append(dpg.get_axis_limits(timeline.x_axis))  # following the data again
+    out["data_x"] = [app.panel._timeline["x"][0], app.panel._timeline["x"][-1]]
+    out["new_ts"] = [last_ts + 600, last_ts + 1200]
+    app.finish()
+    return out
+
+
 SCENARIOS = {
+    "wheel": scenario_wheel,
     "standalone": scenario_standalone,
     "reopen": scenario_reopen,
     "size": scenario_size,

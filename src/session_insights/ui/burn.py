@@ -9,6 +9,7 @@ import dearpygui.dearpygui as dpg
 
 from .. import formatting as fmt
 from .header import Header
+from .plots import LiveAxes, add_plot
 from .theme import COLOURS, series_theme
 from .timeline import finite_max, frame_axes
 from .widgets import BoundText
@@ -43,10 +44,11 @@ class BurnHeader(Header):
         self.budget = BoundText(self.body, "", color=COLOURS["dim"])
         self.finish = BoundText(self.body, "", show=False)
         self.limits = BoundText(self.body, "", color=COLOURS["dim"], show=False)
-        self.plot = dpg.add_plot(parent=self.body, height=120, width=-1, no_menus=True, show=False)
+        self.plot = add_plot(self.body, height=120, width=-1, no_menus=True, show=False)
         self.x_axis = dpg.add_plot_axis(dpg.mvXAxis, parent=self.plot, scale=dpg.mvPlotScale_Time)
         self.y_axis = dpg.add_plot_axis(dpg.mvYAxis, parent=self.plot, label="tokens/min")
         frame_axes(self.plot, self.x_axis, self.y_axis)
+        self.view = LiveAxes(self.plot, self.x_axis, self.y_axis)
         self.rate_series = dpg.add_line_series([], [], parent=self.y_axis, label="tokens/min")
         dpg.bind_item_theme(self.rate_series, series_theme(COLOURS["rate"], 1.5))
         self._version = -1
@@ -102,7 +104,6 @@ class BurnHeader(Header):
         if has_data and timeline["version"] != self._version:
             self._version = timeline["version"]
             dpg.set_value(self.rate_series, [timeline["rate_x"], timeline["tokens_per_min"]])
-            dpg.fit_axis_data(self.x_axis)
-            dpg.fit_axis_data(self.y_axis)
+            self.view.fit()
             top = finite_max(timeline[self._top_series])
             dpg.set_axis_ticks(self.y_axis, fmt.axis_ticks(top))

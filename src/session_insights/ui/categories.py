@@ -11,6 +11,7 @@ from .. import across
 from .. import formatting as fmt
 from ..across_view import AcrossView
 from ..views import short_session
+from .plots import add_plot
 from .sessions import AcrossHeader
 from .theme import COLOURS, bar_series_theme
 from .widgets import BoundText
@@ -60,8 +61,8 @@ class StackedBars:
                         dpg.add_text(name)
                         dpg.add_spacer(width=8)
                     self.legend[name] = entry
-        self.plot = dpg.add_plot(
-            parent=parent, height=80, width=-1, no_menus=True, no_mouse_pos=True, no_box_select=True, show=False
+        self.plot = add_plot(
+            parent, height=80, width=-1, no_menus=True, no_mouse_pos=True, no_box_select=True, show=False
         )
         self.x_axis = dpg.add_plot_axis(dpg.mvXAxis, parent=self.plot, label="tokens")
         self.y_axis = dpg.add_plot_axis(dpg.mvYAxis, parent=self.plot, no_gridlines=True)

@@ -13,6 +13,7 @@ from .. import across
 from .. import formatting as fmt
 from ..across_view import AcrossView
 from .efficiency import VERDICT_COLOURS
+from .plots import add_plot
 from .sessions import AcrossHeader
 from .theme import COLOURS, bar_series_theme
 from .widgets import BoundText
@@ -59,8 +60,8 @@ class EfficiencyChart:
     def __init__(self, parent: int | str, *, width: int = -1):
         self.caption = BoundText(parent, "", color=COLOURS["dim"], wrap=0, show=False)
         self.empty = dpg.add_text(EMPTY_TEXT, parent=parent, color=COLOURS["dim"], wrap=0)
-        self.plot = dpg.add_plot(
-            parent=parent,
+        self.plot = add_plot(
+            parent,
             height=PLOT_MIN_PX,
             width=width,
             no_menus=True,

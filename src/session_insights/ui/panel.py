@@ -35,6 +35,7 @@ from .efficiency_over_time import EfficiencyOverTimeHeader
 from .header import Header
 from .models import ModelsHeader
 from .notices import notice_lines
+from .plots import ChartInput
 from .progress import ProgressHeader
 from .provenance import ProvenanceHeader
 from .scope_bar import ScopeBar, past_scope, scope_name
@@ -118,17 +119,14 @@ class InsightsPanel:
         # (scope, Sessions row or None), set from any thread (Dear PyGui's callbacks); the next tick applies it.
         self._requested: tuple[Scope, SessionKey | None] | None = (self.scope, None)
         self._scope_problem: str | None = None  # why the last scope picked could not be shown
-        self._choices: list[dict] = []
-        self._choices_version = -1
+        self._choices, self._choices_version = [], -1
         self._marked: SessionKey | None = None  # the Sessions row marked as shown
         self._past_view = None  # the AcrossView the past snapshot was built from
+        self.window = None
         if parent is None:
-            self.window = dpg.add_window(
+            parent = self.window = dpg.add_window(
                 label=PANEL_TITLE, tag=PANEL_WINDOW_TAG, width=width, height=height, no_collapse=True
             )
-            parent = self.window
-        else:
-            self.window = None
         self.root = dpg.add_group(parent=parent)
         if fonts is None:  # a host's own font stays its own: the panel's is bound to the panel only
             fonts = Fonts(bind=False)
@@ -155,6 +153,7 @@ class InsightsPanel:
             else:
                 header = cls(self.root, open_=is_open)
             self.headers[cls.key] = header
+        self.charts = ChartInput([self.headers["timeline"].view, self.headers["burn"].view])
         self.sessions: SessionsHeader = self.headers["sessions"]
         self.usage: UsageOverTimeHeader = self.headers["usage"]
         self._across_headers = [h for h in self.headers.values() if isinstance(h, AcrossHeader)]
@@ -178,6 +177,7 @@ class InsightsPanel:
     def tick(self) -> bool:
         """Drain and refresh; returns True if the items were updated this frame."""
         started = time.perf_counter()
+        self.charts.apply()
         self.history.drain(budget_s=DRAIN_BUDGET_S)
         now = time.monotonic()
         refreshed = False
@@ -394,5 +394,6 @@ class InsightsPanel:
             dpg.focus_item(self.window)
 
     def close(self) -> None:
-        """Stop reading the session history in the background."""
+        """Stop reading the session history in the background, and watching the mouse."""
         self.across.close()
+        self.charts.close()

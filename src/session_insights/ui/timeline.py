@@ -7,6 +7,7 @@ import dearpygui.dearpygui as dpg
 
 from .. import formatting as fmt
 from .header import Header
+from .plots import LiveAxes, add_plot
 from .theme import COLOURS, series_theme
 from .widgets import BoundText
 
@@ -42,11 +43,12 @@ class TimelineHeader(Header):
             parent=self.body,
             color=COLOURS["dim"],
         )
-        self.plot = dpg.add_plot(parent=self.body, height=220, width=-1, no_menus=True, show=False)
+        self.plot = add_plot(self.body, height=220, width=-1, no_menus=True, show=False)
         dpg.add_plot_legend(parent=self.plot, location=dpg.mvPlot_Location_NorthWest)
         self.x_axis = dpg.add_plot_axis(dpg.mvXAxis, parent=self.plot, scale=dpg.mvPlotScale_Time)
         self.y_axis = dpg.add_plot_axis(dpg.mvYAxis, parent=self.plot, label="tokens")
         frame_axes(self.plot, self.x_axis, self.y_axis)
+        self.view = LiveAxes(self.plot, self.x_axis, self.y_axis)
         self.series: dict[str, int] = {}
         for key, label in SERIES:
             self.series[key] = dpg.add_line_series([], [], label=label, parent=self.y_axis)
@@ -72,7 +74,6 @@ class TimelineHeader(Header):
             for key, _ in SERIES:
                 # Python lists of float64: epoch seconds stay exact (no float32 staircase).
                 dpg.set_value(self.series[key], [timeline["x"], timeline[key]])
-            dpg.fit_axis_data(self.x_axis)
-            dpg.fit_axis_data(self.y_axis)
+            self.view.fit()
             top = finite_max(timeline[self._top_series])
             dpg.set_axis_ticks(self.y_axis, fmt.axis_ticks(top))

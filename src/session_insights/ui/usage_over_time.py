@@ -7,6 +7,7 @@ import dearpygui.dearpygui as dpg
 from .. import formatting as fmt
 from .. import views
 from ..across_view import AcrossView
+from .plots import add_plot
 from .sessions import AcrossHeader
 from .theme import COLOURS, PALETTE, bar_series_theme
 from .widgets import BoundText
@@ -59,8 +60,8 @@ class UsageOverTimeHeader(AcrossHeader):
         self.empty = dpg.add_text(
             "No usage yet: each day's tokens and cost appear here, by model.", parent=self.body, color=COLOURS["dim"]
         )
-        self.plot = dpg.add_plot(
-            parent=self.body, height=230, width=-1, no_menus=True, no_mouse_pos=True, no_box_select=True, show=False
+        self.plot = add_plot(
+            self.body, height=230, width=-1, no_menus=True, no_mouse_pos=True, no_box_select=True, show=False
         )
         dpg.add_plot_legend(parent=self.plot, location=dpg.mvPlot_Location_NorthWest)
         self.x_axis = dpg.add_plot_axis(dpg.mvXAxis, parent=self.plot, no_gridlines=True)
