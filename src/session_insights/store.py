@@ -21,8 +21,7 @@ few megabytes. What a reader can rely on:
   rows stay plain integers (an SQL sum would not take such a BLOB: readers sum in Python);
 - the database and its -wal / -shm files are the user's alone (mode 0600).
 
-The schema version is SQLite's ``user_version``; ``MIGRATIONS[n]`` takes a database
-from version n to n + 1, each in one transaction.
+The tables and their migrations are store_schema.py's.
 """
 
 from __future__ import annotations
@@ -36,6 +35,7 @@ from pathlib import Path
 
 from . import state as state_file
 from .across import row_rank
+from .store_schema import MIGRATIONS, SCHEMA_VERSION, NewerSchema, migrate
 from .store_values import (
     MODEL_FIELDS,
     SESSION_FIELDS,
@@ -48,85 +48,10 @@ from .store_values import (
 HISTORY_SUFFIX = "history.sqlite"
 BUSY_TIMEOUT_MS = 200  # a writer in another process holds the lock at most this long before we give up for now
 
-MIGRATIONS = [
-    # 0 -> 1
-    """
-    CREATE TABLE sessions (
-        source TEXT NOT NULL,
-        session TEXT NOT NULL,
-        project TEXT,
-        state TEXT,
-        first_ts REAL,
-        last_ts REAL,
-        end_ts REAL,
-        requests INTEGER NOT NULL,
-        input_tokens INTEGER NOT NULL,
-        output_tokens INTEGER NOT NULL,
-        cache_read_tokens INTEGER NOT NULL,
-        cache_write_tokens INTEGER NOT NULL,
-        reasoning_tokens INTEGER NOT NULL,
-        total_tokens INTEGER NOT NULL,
-        cost_pusd INTEGER NOT NULL,
-        unpriced_requests INTEGER NOT NULL,
-        tool_calls INTEGER NOT NULL,
-        tool_failures INTEGER NOT NULL,
-        tickets_completed INTEGER NOT NULL,
-        ratings INTEGER NOT NULL,
-        rating_sum REAL NOT NULL,
-        written_ts REAL NOT NULL,
-        PRIMARY KEY (source, session)
-    ) WITHOUT ROWID;
-    CREATE INDEX sessions_by_last_ts ON sessions (last_ts);
-    CREATE TABLE session_models (
-        source TEXT NOT NULL,
-        session TEXT NOT NULL,
-        model TEXT NOT NULL,
-        requests INTEGER NOT NULL,
-        total_tokens INTEGER NOT NULL,
-        cost_pusd INTEGER NOT NULL,
-        unpriced_requests INTEGER NOT NULL,
-        PRIMARY KEY (source, session, model)
-    ) WITHOUT ROWID;
-    CREATE TABLE session_days (
-        source TEXT NOT NULL,
-        session TEXT NOT NULL,
-        day INTEGER NOT NULL,
-        model TEXT NOT NULL,
-        requests INTEGER NOT NULL,
-        tokens INTEGER NOT NULL,
-        cost_pusd INTEGER NOT NULL,
-        PRIMARY KEY (source, session, day, model)
-    ) WITHOUT ROWID;
-    CREATE VIEW day_models AS
-        SELECT day, model, SUM(requests) AS requests, SUM(tokens) AS tokens, SUM(cost_pusd) AS cost_pusd
-        FROM session_days GROUP BY day, model;
-    """,
-    # 1 -> 2: the model mix keeps tokens by kind, a session its tool-use prompt tokens
-    # (part of its input); each row says which version of the figures it holds.
-    """
-    ALTER TABLE session_models ADD COLUMN input_tokens INTEGER;
-    ALTER TABLE session_models ADD COLUMN output_tokens INTEGER;
-    ALTER TABLE session_models ADD COLUMN cache_read_tokens INTEGER;
-    ALTER TABLE session_models ADD COLUMN cache_write_tokens INTEGER;
-    ALTER TABLE session_models ADD COLUMN reasoning_tokens INTEGER;
-    ALTER TABLE sessions ADD COLUMN tool_prompt_tokens INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE sessions ADD COLUMN row_version INTEGER NOT NULL DEFAULT 1;
-    """,
-    # 2 -> 3: the per-day view no reader used (its SQL sums cannot take a figure past
-    # 64 bits, which is stored as a BLOB); readers sum session_days in Python.
-    """
-    DROP VIEW IF EXISTS day_models;
-    """,
-]
-SCHEMA_VERSION = len(MIGRATIONS)
 # The figures a row written now holds. A stored row of an earlier version is replaced by
 # the same copy of the session written again, which then fills in what it lacked: the
 # version is the last thing a row's rank compares, so it never lets a lesser copy win.
 ROW_VERSION = 2
-
-
-class NewerSchema(sqlite3.DatabaseError):
-    """A database written by a newer version: left as it is, never moved aside."""
 
 
 def history_path_for(state_path: Path) -> Path:
@@ -202,19 +127,7 @@ class SessionStore:
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise NewerSchema(
-                    f"it has schema {version}, newer than this version of session-insights knows "
-                    f"({SCHEMA_VERSION}); upgrade session-insights to keep sessions in it"
-                )
-            for target in range(version, SCHEMA_VERSION):
-                # One transaction a step (executescript would commit on its own).
-                db.execute("BEGIN IMMEDIATE")
-                for statement in _statements(MIGRATIONS[target]):
-                    db.execute(statement)
-                db.execute(f"PRAGMA user_version = {target + 1}")
-                db.execute("COMMIT")
+            migrate(db)
             db.execute("SELECT COUNT(*) FROM sessions").fetchone()
         except BaseException:
             db.close()
@@ -272,45 +185,11 @@ class SessionStore:
             written = 0
             known: dict[tuple[str, str], tuple] = {}  # ranks to remember once committed
             for key, rank, row in fresh:
-                stored = db.execute(
-                    f"SELECT {', '.join(SESSION_FIELDS)}, row_version FROM sessions WHERE source = ? AND session = ?",
-                    key,
-                ).fetchone()
-                if stored is not None:
-                    try:
-                        stored_rank = (row_rank(decoded(stored[:-1], {}, [])), int(stored[-1]))
-                    except (ValueError, TypeError):
-                        stored_rank = ()
-                    if key in self._altered:
-                        stored_rank = ()  # not figures of ours: our copy replaces it
-                    if stored_rank >= rank:
-                        known[key] = stored_rank
-                        continue
-                db.execute(
-                    f"INSERT OR REPLACE INTO sessions (source, session, {', '.join(SESSION_FIELDS)}, "
-                    f"row_version, written_ts) VALUES ({', '.join('?' * (len(SESSION_FIELDS) + 4))})",
-                    to_sql((*key, *(row[f] for f in SESSION_FIELDS), ROW_VERSION, now_ts)),
-                )
-                db.execute("DELETE FROM session_models WHERE source = ? AND session = ?", key)
-                db.executemany(
-                    f"INSERT INTO session_models (source, session, model, {', '.join(MODEL_FIELDS)}) "
-                    f"VALUES ({', '.join('?' * (len(MODEL_FIELDS) + 3))})",
-                    [to_sql((*key, model, *(m[f] for f in MODEL_FIELDS))) for model, m in row["models"].items()],
-                )
-                # The live history keeps a long session's recent days only: stored days
-                # before the first day of this copy stay.
-                first_day = min((d[0] for d in row["days"]), default=None)
-                if first_day is not None:
-                    db.execute(
-                        "DELETE FROM session_days WHERE source = ? AND session = ? AND day >= ?", (*key, first_day)
-                    )
-                db.executemany(
-                    "INSERT INTO session_days VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        to_sql((*key, day, model, requests, tokens, cost))
-                        for day, model, requests, tokens, cost in row["days"]
-                    ],
-                )
+                stored_rank = self._stored_rank(key)
+                if stored_rank is not None and stored_rank >= rank:
+                    known[key] = stored_rank
+                    continue
+                self._replace(key, row, now_ts)
                 known[key] = rank
                 written += 1
             db.execute("COMMIT")
@@ -324,6 +203,46 @@ class SessionStore:
         if written:
             self.version += 1
         return written
+
+    def _stored_rank(self, key: tuple[str, str]) -> tuple | None:
+        """The rank of the row stored for ``key`` (None if there is none; the lowest rank
+        if its figures are not ours, so any copy of ours replaces it)."""
+        stored = self._db.execute(
+            f"SELECT {', '.join(SESSION_FIELDS)}, row_version FROM sessions WHERE source = ? AND session = ?",
+            key,
+        ).fetchone()
+        if stored is None:
+            return None
+        if key in self._altered:
+            return ()
+        try:
+            return (row_rank(decoded(stored[:-1], {}, [])), int(stored[-1]))
+        except (ValueError, TypeError):
+            return ()
+
+    def _replace(self, key: tuple[str, str], row: dict, now_ts: float) -> None:
+        """Write ``row`` over what is stored for its session, in the open transaction."""
+        db = self._db
+        db.execute(
+            f"INSERT OR REPLACE INTO sessions (source, session, {', '.join(SESSION_FIELDS)}, "
+            f"row_version, written_ts) VALUES ({', '.join('?' * (len(SESSION_FIELDS) + 4))})",
+            to_sql((*key, *(row[f] for f in SESSION_FIELDS), ROW_VERSION, now_ts)),
+        )
+        db.execute("DELETE FROM session_models WHERE source = ? AND session = ?", key)
+        db.executemany(
+            f"INSERT INTO session_models (source, session, model, {', '.join(MODEL_FIELDS)}) "
+            f"VALUES ({', '.join('?' * (len(MODEL_FIELDS) + 3))})",
+            [to_sql((*key, model, *(m[f] for f in MODEL_FIELDS))) for model, m in row["models"].items()],
+        )
+        # The live history keeps a long session's recent days only: stored days
+        # before the first day of this copy stay.
+        first_day = min((d[0] for d in row["days"]), default=None)
+        if first_day is not None:
+            db.execute("DELETE FROM session_days WHERE source = ? AND session = ? AND day >= ?", (*key, first_day))
+        db.executemany(
+            "INSERT INTO session_days VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [to_sql((*key, day, model, requests, tokens, cost)) for day, model, requests, tokens, cost in row["days"]],
+        )
 
     def _failed(self, exc: sqlite3.DatabaseError, doing: str) -> None:
         if self._is_locked(exc):
@@ -357,26 +276,37 @@ class SessionStore:
             if not self._open():
                 return []
             try:
-                db = self._db
-                rows = db.execute(
-                    f"SELECT source, session, {', '.join(SESSION_FIELDS)}, row_version FROM sessions "
-                    f"WHERE {' AND '.join(where)} ORDER BY first_ts, source, session",
-                    args,
-                ).fetchall()
-                models: dict[tuple, dict] = {}
-                for source, session, model, *figures in db.execute(
-                    f"SELECT source, session, model, {', '.join(MODEL_FIELDS)} FROM session_models"
-                ):
-                    models.setdefault((source, session), {})[model] = dict(zip(MODEL_FIELDS, figures))
-                days: dict[tuple, list] = {}
-                for source, session, day, model, requests, tokens, cost in db.execute(
-                    "SELECT * FROM session_days ORDER BY day, model"
-                ):
-                    days.setdefault((source, session), []).append((day, model, requests, tokens, cost))
-                unplain = set(db.execute(UNPLAIN_SESSIONS).fetchall())
+                found = self._read(" AND ".join(where), args)
             except sqlite3.DatabaseError as exc:
                 self._failed(exc, "read")
                 return []
+        return self._rows(*found)
+
+    def _read(self, where: str, args: list) -> tuple[list, dict, dict, set]:
+        """The sessions matching ``where``, and the model mix, days and keys of the rows
+        holding figures not plain integers of every stored session."""
+        db = self._db
+        rows = db.execute(
+            f"SELECT source, session, {', '.join(SESSION_FIELDS)}, row_version FROM sessions "
+            f"WHERE {where} ORDER BY first_ts, source, session",
+            args,
+        ).fetchall()
+        models: dict[tuple, dict] = {}
+        for source, session, model, *figures in db.execute(
+            f"SELECT source, session, model, {', '.join(MODEL_FIELDS)} FROM session_models"
+        ):
+            models.setdefault((source, session), {})[model] = dict(zip(MODEL_FIELDS, figures))
+        days: dict[tuple, list] = {}
+        for source, session, day, model, requests, tokens, cost in db.execute(
+            "SELECT * FROM session_days ORDER BY day, model"
+        ):
+            days.setdefault((source, session), []).append((day, model, requests, tokens, cost))
+        unplain = set(db.execute(UNPLAIN_SESSIONS).fetchall())
+        return rows, models, days, unplain
+
+    def _rows(self, rows: list, models: dict, days: dict, unplain: set) -> list[dict]:
+        """Session rows from what ``_read`` found; a row holding figures not ours is left
+        out (with a notice) and replaced by the next write of its session."""
         out, left_out = [], 0
         for source, session, *figures, version in rows:
             key = (source, session)
@@ -412,6 +342,13 @@ class SessionStore:
         return out
 
 
-def _statements(script: str) -> list[str]:
-    """A migration script split into statements (none of ours holds a ';' in a literal)."""
-    return [s.strip() for s in script.split(";") if s.strip()]
+__all__ = [
+    "MIGRATIONS",
+    "MODEL_FIELDS",
+    "ROW_VERSION",
+    "SCHEMA_VERSION",
+    "SESSION_FIELDS",
+    "NewerSchema",
+    "SessionStore",
+    "history_path_for",
+]
