@@ -14,12 +14,8 @@ Every line is ``{timestamp, type, payload}``. Quirks kept here:
   The latest ``rate_limits`` are kept for display;
 - ``token_usage_record`` (newer Codex; some clients write only these) gives one response's
   ``usage`` and its thread's totals, before the ``token_count`` that repeats them;
-- a forked rollout (``forked_from_id``, a subagent's ``parent_thread_id``, or a copy of
-  another session's ``session_meta`` before any count) starts by replaying its parent's
-  history, token counts included, all re-stamped at the fork. Those counts were the
-  parent's: they set the baseline and are not counted. The replay ends at the first turn
-  whose id (a UUIDv7) was minted at or after the fork, or at the first line written more
-  than ``REPLAY_WINDOW_S`` after it;
+- a forked rollout starts by replaying its parent's history, token counts included:
+  those set the baseline and are not counted (codex_rollout.py says when it ends);
 - ``function_call`` / ``custom_tool_call`` pair with their ``*_output`` by ``call_id``
   to give tool calls (codex_tools.py says when one failed). ``update_plan`` steps give
   tickets, known by a digest of their text (the text is never kept).
@@ -31,9 +27,7 @@ twice (moved to ``archived_sessions``, say) counts once.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
@@ -43,82 +37,26 @@ from ..events import (
     MIN_TS,
     SessionMark,
     ToolCall,
-    UsageEvent,
     check_duration_ms,
     check_name,
     usage_event,
 )
 from ..history import TokenHistory
-from .base import BAD_LINE, LineSource, Memory, Record, project_name
-from .claude import MAIN_TIER, SIDECHAIN_TIER, parse_ts
+from .base import BAD_LINE, LineSource, Record, project_name
+from .claude import parse_ts
+from .codex_rollout import REPLAY_WINDOW_S, Rollout, Totals, totals
 from .codex_tools import agent_call_ok, plan_tickets, tool_outcome
 from .tail import ZSTD_SUFFIX
 
-REPLAY_WINDOW_S = 2.0  # a fork's replayed history is written within this of the fork itself
-_MAX_OPEN_CALLS = 10_000
-_TOTAL_FIELDS = (
-    "input_tokens",
-    "cached_input_tokens",
-    "output_tokens",
-    "reasoning_output_tokens",
-    "cache_write_input_tokens",
-)
 _CONTEXT_KINDS = (b'"session_meta"', b'"turn_context"', b'"token_count"', b'"token_usage_record"')
 _KINDS = ("session_meta", "turn_context", "event_msg", "response_item", "token_usage_record")  # the line types read
 UNKNOWN_MODEL = "unknown model"  # a request no line of its rollout names the model of: unpriced
-# input (with cached and cache writes), cached, output (with reasoning), reasoning, cache writes
-Totals = tuple[int, int, int, int, int]
 
 
 def default_roots() -> list[Path]:
     """``$CODEX_HOME`` (default ``~/.codex``): ``sessions`` and ``archived_sessions``."""
     home = Path(os.environ.get("CODEX_HOME") or "~/.codex").expanduser()
     return [home / "sessions", home / "archived_sessions"]
-
-
-def _totals(usage: object) -> Totals | None:
-    if not isinstance(usage, dict):
-        return None
-    values = []
-    for name in _TOTAL_FIELDS:
-        value = usage.get(name, 0)
-        if value is None:
-            value = 0
-        if type(value) is not int or value < 0:
-            raise ValueError(f"token_count {name} must be a whole number >= 0, got {value!r}")
-        values.append(value)
-    return values[0], values[1], values[2], values[3], values[4]
-
-
-def _uuid7_time(value: object) -> float | None:
-    """The creation time a UUIDv7 carries (ms since the epoch), or None."""
-    try:
-        u = uuid.UUID(str(value))
-    except ValueError:
-        return None
-    return (u.int >> 80) / 1000.0 if u.version == 7 else None
-
-
-@dataclass
-class _Rollout:
-    """What one rollout file has said so far that later lines depend on."""
-
-    session: str | None = None
-    tier: str = MAIN_TIER
-    model: str | None = None
-    provider: str | None = "openai"
-    totals: Totals | None = None
-    meta_ts: float = 0.0  # when its session_meta says the session was created
-    fork_ts: float | None = None  # set while a fork's replayed history is being read
-    replay_started: float | None = None
-    calls: Memory = field(default_factory=lambda: Memory(_MAX_OPEN_CALLS))  # call_id -> (name, ts)
-    # Tools called since the last token_count: a response's calls are written before its usage.
-    turn_tools: dict[str, None] = field(default_factory=dict)
-    # Calls Codex said failed (``item_completed``, status ``failed``) before their output.
-    failed_calls: Memory = field(default_factory=lambda: Memory(_MAX_OPEN_CALLS))
-    # Requests read before any line named the model: named by the next turn_context, or
-    # kept as UNKNOWN_MODEL at the end of the read.
-    pending: list[UsageEvent] = field(default_factory=list)
 
 
 class CodexSource(LineSource):
@@ -129,7 +67,7 @@ class CodexSource(LineSource):
 
     def __init__(self, path: str | os.PathLike | None, history: TokenHistory):
         super().__init__(path, history)
-        self._files: dict[str, _Rollout] = {}
+        self._files: dict[str, Rollout] = {}
         self.rate_limits: dict | None = None
 
     def wanted(self, path: Path) -> bool:
@@ -190,19 +128,19 @@ class CodexSource(LineSource):
         rollout = self._files.get(file)
         if kind == "session_meta":
             if rollout is None or rollout.session is None:
-                rollout = self._files[file] = self._open(payload, ts)
+                rollout = self._files[file] = Rollout.opened(payload, ts)
                 project = project_name(payload.get("cwd"))
                 if rollout.session is not None and project is not None:
                     return [SessionMark(ts, rollout.session, None, project, "codex")]
             elif rollout.fork_ts is None and rollout.totals is None and payload.get("id") != rollout.session:
                 # A branch that copies another session's history without naming it its
                 # parent (no forked_from_id): the copy starts here.
-                self._start_replay(rollout, rollout.session, rollout.meta_ts, ts)
+                rollout.start_replay(rollout.session, rollout.meta_ts, ts)
             return ()  # a later session_meta is a fork's copy of its parent's
         if rollout is None:
-            rollout = self._files[file] = _Rollout()
+            rollout = self._files[file] = Rollout()
         if rollout.fork_ts is not None:
-            self._check_replay_end(rollout, kind, payload, ts)
+            rollout.check_replay_end(kind, payload, ts)
         if kind == "turn_context":
             if "model" in payload:  # the model the following turns use
                 rollout.model = check_name("turn_context model", payload["model"])
@@ -222,44 +160,6 @@ class CodexSource(LineSource):
             return self._response_item(rollout, payload, ts)
         return ()
 
-    @staticmethod
-    def _open(payload: dict, ts: float) -> _Rollout:
-        session = payload.get("id")
-        source = payload.get("source")
-        subagent = isinstance(source, dict) and "subagent" in source
-        rollout = _Rollout(
-            session=session if isinstance(session, str) and session else None,
-            tier=SIDECHAIN_TIER if subagent else MAIN_TIER,
-        )
-        provider = payload.get("model_provider")
-        if isinstance(provider, str) and provider and provider.lower() != "openai":
-            rollout.provider = provider  # a local or third-party provider: priced if known, else named unpriced
-        stamped = payload.get("timestamp")
-        rollout.meta_ts = parse_ts(stamped) if isinstance(stamped, str) else ts
-        spawn = source.get("subagent") if subagent else None
-        parent = spawn.get("thread_spawn", {}).get("parent_thread_id") if isinstance(spawn, dict) else None
-        if payload.get("forked_from_id") or parent:
-            CodexSource._start_replay(rollout, session, rollout.meta_ts, ts)
-        return rollout
-
-    @staticmethod
-    def _start_replay(rollout: _Rollout, session: object, created_ts: float, ts: float) -> None:
-        """Read what follows as a copy of another session's history, made when ``session``
-        (a UUIDv7 carries its time) or else its ``session_meta`` was created."""
-        created = _uuid7_time(session)
-        rollout.fork_ts = created_ts if created is None else created
-        rollout.replay_started = ts
-
-    @staticmethod
-    def _check_replay_end(rollout: _Rollout, kind: object, payload: dict, ts: float) -> None:
-        if kind == "turn_context":
-            minted = _uuid7_time(payload.get("turn_id"))
-            if minted is not None and minted >= rollout.fork_ts:
-                rollout.fork_ts = None
-                return
-        if ts > rollout.replay_started + REPLAY_WINDOW_S:
-            rollout.fork_ts = None
-
     _resuming = False
 
     def _left_out(self) -> None:
@@ -267,7 +167,7 @@ class CodexSource(LineSource):
         if not self._resuming:
             self.history.note_copies("codex")
 
-    def _token_count(self, rollout: _Rollout, payload: dict, ts: float) -> list[Record]:
+    def _token_count(self, rollout: Rollout, payload: dict, ts: float) -> list[Record]:
         limits = payload.get("rate_limits")
         if isinstance(limits, dict) and rollout.fork_ts is None:
             self._keep_rate_limits(limits, ts)
@@ -276,7 +176,7 @@ class CodexSource(LineSource):
             return []  # rate limits only, before the first response
         if not isinstance(info, dict):
             raise ValueError(f"token_count info must be an object, got {type(info).__name__}")
-        total = _totals(info.get("total_token_usage"))
+        total = totals(info.get("total_token_usage"))
         if total is None:
             raise ValueError("token_count info without total_token_usage")
         previous, rollout.totals = rollout.totals, total
@@ -286,22 +186,22 @@ class CodexSource(LineSource):
         if previous is not None and all(t >= p for t, p in zip(total, previous)):
             delta = tuple(t - p for t, p in zip(total, previous))
         else:
-            delta = _totals(info.get("last_token_usage")) or total
+            delta = totals(info.get("last_token_usage")) or total
         return self._request(rollout, delta, ts, f"codex:{rollout.session}:{total[0]}:{total[1]}:{total[2]}")
 
-    def _usage_record(self, rollout: _Rollout, payload: dict, ts: float) -> list[Record]:
+    def _usage_record(self, rollout: Rollout, payload: dict, ts: float) -> list[Record]:
         """One response's ``usage`` (``token_usage_record``, written before the
         ``token_count`` that repeats it). It moves the running totals on to its
         ``thread_token_usage``, so that ``token_count`` is a repeat; one of another thread
         (a copy of the parent's history) or read in a fork's replay is not counted."""
-        usage = _totals(payload.get("usage"))
+        usage = totals(payload.get("usage"))
         if usage is None:
             raise ValueError("token_usage_record without usage")
         thread = payload.get("thread_id")
         if rollout.fork_ts is not None or (isinstance(thread, str) and rollout.session not in (None, thread)):
             self._left_out()
             return []
-        total = _totals(payload.get("thread_token_usage"))
+        total = totals(payload.get("thread_token_usage"))
         if total is None:
             previous = rollout.totals or (0, 0, 0, 0, 0)
             total = (
@@ -317,7 +217,7 @@ class CodexSource(LineSource):
         return self._request(rollout, usage, ts, f"codex:{rollout.session}:{total[0]}:{total[1]}:{total[2]}")
 
     @staticmethod
-    def _request(rollout: _Rollout, usage: Totals, ts: float, key: str) -> list[Record]:
+    def _request(rollout: Rollout, usage: Totals, ts: float, key: str) -> list[Record]:
         """The request ``usage`` counts (OpenAI's input includes cache reads and writes), with
         the tools called since the last one; held in ``pending`` until a line names the model."""
         inp, cached, out, reasoning, written = usage
@@ -367,7 +267,7 @@ class CodexSource(LineSource):
             self.rate_limits = {"ts": ts, **windows}
             self.history.set_rate_limits(self.label, self.rate_limits)
 
-    def _response_item(self, rollout: _Rollout, payload: dict, ts: float) -> list[Record]:
+    def _response_item(self, rollout: Rollout, payload: dict, ts: float) -> list[Record]:
         kind = payload.get("type")
         if kind in ("function_call", "custom_tool_call", "local_shell_call"):
             call_id, name = (
@@ -402,3 +302,4 @@ class CodexSource(LineSource):
 
 
 SOURCE = CodexSource
+__all__ = ["REPLAY_WINDOW_S", "SOURCE", "UNKNOWN_MODEL", "CodexSource", "default_roots"]
