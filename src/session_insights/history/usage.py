@@ -59,23 +59,10 @@ TIMELINE_CAPACITY = 720
 MAX_DETAILED = 64
 OTHER_MODELS = "(other models)"
 _MISSING = object()
-# Context slots (one list per label set, see UsagePart._context).
-(
-    C_PRICING,
-    C_RATES,
-    C_COMBO,
-    C_DAYS,
-    C_QUARTERS,
-    C_ROW,
-    C_DETAIL,
-    C_SEC,
-    C_LEVEL,
-    C_DAY,
-    C_QUARTER,
-    C_DBUCKET,
-    C_DRECENT,
-    C_TIMELINE,
-) = range(14)
+# Context slots (one list per label set, see UsagePart._context): the look-ups of the
+# label set, and the day and quarter-hour counters of the quarter hour [QLO, QHI) it
+# last counted in.
+C_PRICING, C_RATES, C_COMBO, C_DAYS, C_QUARTERS, C_ROW, C_DETAIL, C_QLO, C_QHI, C_DAY, C_QUARTER = range(11)
 
 
 def session_name(session: str | None) -> str:
@@ -118,9 +105,11 @@ class UsagePart:
         self._contexts: dict[tuple, list] = {}
         self._last_labels: tuple | None = None
         self._last_context: list = []
-        self._hot_sec = -1
-        self._hot_level = -1
-        self._hot_bucket: list[int] = []
+        # The second last counted in and the buckets holding it: [second, the session's
+        # detail, the timeline's bucket, the detail's bucket, its burn-window second].
+        # Only _locate_second calls bucket() between forget_contexts(), so a bucket
+        # cached here is never one a coarser timeline let go.
+        self._hot: list = [-1, None, None, None, None]
 
     def pricing(self, model: str, provider: str | None, context=None) -> Any:
         key = (model, provider) if context is None else (model, provider, context)
@@ -151,7 +140,7 @@ class UsagePart:
         rates = pricing.flat_rates() if pricing is not None else None
         days = self.combo_days.setdefault(key, {})
         quarters = self.quarters.setdefault(key, {})
-        return [pricing, rates, combo, days, quarters, row, detail, -1, -1, None, None, None, None, detail.timeline]
+        return [pricing, rates, combo, days, quarters, row, detail, 0.0, 0.0, None, None]
 
     def _new_detail(self, name: str) -> SessionDetail:
         if len(self.details) >= MAX_DETAILED:
@@ -185,7 +174,7 @@ class UsagePart:
                     self._contexts.clear()
                 ctx = self._contexts[labels] = self._context(model, provider, tier, session, ev[11], pc)
             self._last_context, self._last_labels = ctx, labels
-        pricing, rates, c, _, _, row, _, at_sec, at_level, cd, q, db, r, series = ctx
+        pricing, rates, c, _, _, row, detail, q_lo, q_hi, cd, q = ctx
         if rates is not None:
             cost = inp * rates[0] + out * rates[1] + cr * rates[2] + cw5 * rates[3] + cw1h * rates[4] + rates[5]
         elif pricing is not None:
@@ -198,10 +187,14 @@ class UsagePart:
         if sign < 0:
             inp, cr, cw5, cw1h, out, reasoning, cost, reported_pusd, tool_prompt = -inp, -cr, -cw5, -cw1h, -out, -reasoning, -cost, -reported_pusd, -tool_prompt  # fmt: skip
         tokens = inp + cr + cw5 + cw1h + out
+        # The label set's day and quarter hour stay for 15 minutes; the buckets of a
+        # second are shared by every label set of the session: look each up once.
+        if not q_lo <= ts < q_hi:
+            cd, q = self._locate_quarter(ctx, ts)
         sec = int(ts)
-        # Requests within one second share their buckets: look them up once per second.
-        if sec != at_sec or at_level != series.level:
-            cd, q, db, r = self._locate(ctx, ts, sec)
+        hot_sec, hot_detail, b, db, r = self._hot
+        if sec != hot_sec or detail is not hot_detail:
+            b, db, r = self._locate_second(ts, sec, detail)
         c[REQ] += sign
         c[IN] += inp
         c[CR] += cr
@@ -221,11 +214,6 @@ class UsagePart:
             q[UNPRICED] += sign
         if reasoning or reported_pusd or tool_prompt:
             self._add_rare(c, q, reasoning, reported_pusd, tool_prompt)
-        if sec == self._hot_sec and self.timeline.level == self._hot_level:
-            b = self._hot_bucket
-        else:
-            b = self._hot_bucket = self.timeline.bucket(ts)
-            self._hot_sec, self._hot_level = sec, self.timeline.level
         b[T_IN] += inp
         b[T_OUT] += out
         b[T_CR] += cr
@@ -263,13 +251,10 @@ class UsagePart:
             counters[REPORTED] += reported_pusd
             counters[TOOL_PROMPT] += tool_prompt
 
-    def _locate(self, ctx: list, ts: float, sec: int) -> tuple:
-        """Point a context's per-second slots at the buckets holding ``ts``: (day, quarter
-        hour, the session's timeline bucket and burn-window second)."""
-        detail = ctx[C_DETAIL]
+    def _locate_quarter(self, ctx: list, ts: float) -> tuple[list[int], list[int]]:
+        """Point a context at the day and quarter-hour counters holding ``ts``."""
+        sec = int(ts)
         quarter = sec // QUARTER_S
-        if ctx[C_SEC] >= 0 and ctx[C_SEC] // QUARTER_S == quarter:  # days hold whole quarter hours
-            return self._locate_second(ctx, ts, sec, detail)
         days, quarters = ctx[C_DAYS], ctx[C_QUARTERS]
         day_index = sec // DAY_S
         cd = days.get(day_index)
@@ -286,14 +271,15 @@ class UsagePart:
             if len(quarters) > QUARTER_DAYS * DAY_S // QUARTER_S:
                 self._prune_quarters(quarters, quarter)
         ctx[C_DAY], ctx[C_QUARTER] = cd, cq
-        return self._locate_second(ctx, ts, sec, detail)
+        ctx[C_QLO], ctx[C_QHI] = quarter * QUARTER_S, (quarter + 1) * QUARTER_S
+        return cd, cq
 
-    @staticmethod
-    def _locate_second(ctx: list, ts: float, sec: int, detail: SessionDetail) -> tuple:
-        db = ctx[C_DBUCKET] = detail.timeline.bucket(ts)
-        r = ctx[C_DRECENT] = detail.recent.bucket(ts)
-        ctx[C_SEC], ctx[C_LEVEL] = sec, detail.timeline.level
-        return ctx[C_DAY], ctx[C_QUARTER], db, r
+    def _locate_second(self, ts: float, sec: int, detail: SessionDetail) -> tuple:
+        """The buckets holding second ``sec``: the timeline's, the session's timeline's
+        and its burn-window second; kept for the requests of that second."""
+        b, db, r = self.timeline.bucket(ts), detail.timeline.bucket(ts), detail.recent.bucket(ts)
+        self._hot = [sec, detail, b, db, r]
+        return b, db, r
 
     @staticmethod
     def _prune_quarters(quarters: dict[int, list[int]], latest: int) -> None:
