@@ -257,7 +257,7 @@ def test_export_with_no_logs_says_where_it_looked(tmp_path: Path):
         timeout=60,
     )
     assert done.returncode == EXIT_USAGE
-    assert "nothing to report: no logs in the agents' default folders" in done.stderr
+    assert "nothing to export: no logs in the agents' default folders" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
 
 
@@ -268,3 +268,34 @@ def test_window_and_report_never_import_opentelemetry():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_export_refuses_a_state_another_process_writes(tmp_path: Path):
+    state_path = tmp_path / "state.toml"
+    hold = "import sys; from session_insights.history import TokenHistory; h = TokenHistory(state_path=sys.argv[1]); print('held', flush=True); sys.stdin.read()"  # fmt: skip
+    window = subprocess.Popen(  # holds the state's write lock, as a running window does
+        [sys.executable, "-c", hold, str(state_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert window.stdout.readline().strip() == "held"
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "session_insights.cli",
+                "export",
+                "--state",
+                str(state_path),
+                "--prometheus",
+                "127.0.0.1:0",
+                *SOURCES,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        window.communicate("", timeout=30)
+    assert done.returncode == EXIT_USAGE
+    assert "give the export a --state of its own" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1

@@ -20,7 +20,7 @@ from .. import state as state_file
 from ..cli_args import EXIT_USAGE, SOURCE_HELP, _OneLineParser, _state_help
 from ..formatting import printable
 from ..history import TokenHistory
-from ..sources import SourceError, discover, open_source
+from ..sources import AGENTS, SourceError, default_roots, discover, open_source
 from ..store import SessionStore, history_path_for
 from ..workers import Saver, SourcePoller
 from .requests import RequestLog
@@ -104,13 +104,27 @@ def _say(message: str) -> None:
 
 def run_export(argv: list[str]) -> int:
     args = export_parser().parse_args(argv)
+    if args.otlp and "://" not in args.otlp:  # `--otlp SOURCE ...`: a bare --otlp, then a source
+        args.sources.insert(0, args.otlp)
+        args.otlp = ""
     if args.prometheus is None and args.otlp is None:
         return _fail("give --prometheus HOST:PORT, --otlp [URL], or both (see --help)")
+    stop = threading.Event()  # from here on a signal ends the export cleanly, even while it starts
+    before = {signum: signal.signal(signum, lambda *_: stop.set()) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return _start(args, stop)
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+
+
+def _start(args: argparse.Namespace, stop: threading.Event) -> int:
+    """Check the inputs, open the state; then serve until ``stop``."""
     try:
         from . import destinations
     except ImportError as exc:
         return _fail(f"export needs the OpenTelemetry SDK and exporters ({exc.name} is missing): {INSTALL_HINT}")
-    from ..cli import _folder_problem, _in_a_folder, _nowhere, _unreadable
+    from ..cli import _folder_problem, _in_a_folder, _unreadable
 
     state_path = args.state if args.state is not None else state_file.default_path()
     problem = (
@@ -122,7 +136,10 @@ def run_export(argv: list[str]) -> int:
         return _fail(problem)
     specs = args.sources or discover()
     if not specs:
-        return _fail(_nowhere(state_path))
+        looked = "; ".join(f"{kind}: {', '.join(str(root) for root in default_roots(kind))}" for kind in AGENTS)
+        return _fail(
+            f"nothing to export: no logs in the agents' default folders ({looked}); give a SOURCE ({SOURCE_HELP})"
+        )
     history = TokenHistory(state_path=state_path)
     try:
         history.save()  # the state must be ours to write, or a restart would count again
@@ -133,7 +150,7 @@ def run_export(argv: list[str]) -> int:
         )
     requests = RequestLog()
     requests.attach(history)
-    return _serve(args, history, specs, requests, destinations)
+    return _serve(args, history, specs, requests, destinations, stop)
 
 
 def _open(args, history: TokenHistory, specs: list[str], destinations) -> tuple[list, list] | str:
@@ -164,7 +181,9 @@ def _open(args, history: TokenHistory, specs: list[str], destinations) -> tuple[
     return problem
 
 
-def _serve(args, history: TokenHistory, specs: list[str], requests: RequestLog, destinations) -> int:
+def _serve(
+    args, history: TokenHistory, specs: list[str], requests: RequestLog, destinations, stop: threading.Event
+) -> int:
     opened = _open(args, history, specs, destinations)
     if isinstance(opened, str):
         history.close()
@@ -176,9 +195,6 @@ def _serve(args, history: TokenHistory, specs: list[str], requests: RequestLog, 
             store = SessionStore(history_path_for(state_path := history.state_path))
         except Exception as exc:  # the figures go on without the durable history
             _say(f"the session history beside {state_path} cannot be used ({type(exc).__name__}: {exc})")
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
     poller, saver = SourcePoller(sources), Saver(history, store)
     poller.start()
     saver.start()
