@@ -4,6 +4,7 @@ request reaches the histogram once; every bad input is one line and exit code 2.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -299,3 +300,48 @@ def test_export_refuses_a_state_another_process_writes(tmp_path: Path):
     assert done.returncode == EXIT_USAGE
     assert "give the export a --state of its own" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def exposition(growth, requests) -> str:
+    """What /metrics serves after ``growth`` and ``requests`` are added."""
+    from opentelemetry.exporter.prometheus import PrometheusMetricReader
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from session_insights.export.meters import Meters
+
+    registry = CollectorRegistry()
+    meters = Meters(PrometheusMetricReader(registry=registry), {"user": "ana"})
+    try:
+        meters.add(growth)
+        meters.record(requests)
+        return generate_latest(registry).decode()
+    finally:
+        meters.close()
+
+
+def test_every_metric_is_exposed_under_the_documented_name():
+    history = read(SOURCES)
+    history.record_tool_call("Bash", 5.0, ok=False, ts=T0, session="a")
+    history.set_rate_limits("codex", {"ts": T0, "primary": {"used_pct": 12.0, "window_minutes": 300, "resets_at": T0}})
+    history.drain()
+    requests = list(history._seen.values())
+    text = exposition(Tally(history).take(), requests)
+    names = {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")}
+    assert names >= {
+        "session_insights_tokens_total",
+        "session_insights_cost_usd_total",
+        "session_insights_requests_total",
+        "session_insights_unpriced_requests_total",
+        "session_insights_tool_calls_total",
+        "session_insights_rate_limit_used_percent",
+        "session_insights_rate_limit_resets_at_seconds",
+        "gen_ai_client_token_usage",
+    }
+    assert 'tool="Bash"' in text and 'ok="false"' in text
+    assert 'gen_ai_token_type="input"' in text and 'gen_ai_provider_name="anthropic"' in text
+    assert "session=" not in text  # sessions are never labels
+    # the dashboard asks only for what is served
+    dashboard = (Path(__file__).parent.parent / "docs" / "grafana-dashboard.json").read_text()
+    asked = set(re.findall(r"\b(?:session_insights|gen_ai_client)_[a-z_]+", dashboard))
+    served = names | {f"{n}_{part}" for n in names for part in ("bucket", "sum", "count")}
+    assert asked and asked <= served, asked - served

@@ -164,6 +164,32 @@ def prompt_texts() -> list[str]:
     return texts
 
 
+def dashboard_queries() -> list[str]:
+    """The PromQL of every panel of docs/grafana-dashboard.json, as Grafana sends it."""
+    dashboard = json.loads((Path(__file__).parent.parent / "docs" / "grafana-dashboard.json").read_text())
+    values = {"$user": ".*", "$model": ".*", "$project": ".*", "$__rate_interval": "5s", "$__range": "1h"}
+    exprs = []
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            expr = target["expr"]
+            for name in sorted(values, key=len, reverse=True):
+                expr = expr.replace(name, values[name])
+            exprs.append(expr)
+    return exprs
+
+
+def test_the_scrape_config_for_several_machines_is_valid(prometheus_binary):
+    promtool = Path(prometheus_binary).with_name("promtool")
+    done = subprocess.run(
+        [str(promtool), "check", "config", str(Path(__file__).parent.parent / "docs" / "prometheus.yml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "SUCCESS" in done.stdout + done.stderr
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -235,6 +261,11 @@ def test_a_real_prometheus_scrapes_the_export_and_its_sums_equal_report(tmp_path
             "output": float(totals["output_tokens"]),
         }
         assert query("sum(gen_ai_client_token_usage_count)") == {"": 2.0 * totals["requests"]}
+        for expr in dashboard_queries():  # every query of the dashboard is valid PromQL
+            answer = json.loads(
+                urllib.request.urlopen(f"{api}?{urllib.parse.urlencode({'query': expr})}", timeout=5).read()
+            )
+            assert answer["status"] == "success", expr
         # sessions are never labels
         series = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{web_port}/api/v1/labels", timeout=5).read())
         assert "session" not in series["data"]
