@@ -23,6 +23,7 @@ from ..history import TokenHistory
 from ..sources import AGENTS, SourceError, default_roots, discover, open_source
 from ..store import SessionStore, history_path_for
 from ..workers import Saver, SourcePoller
+from .address import address
 from .requests import RequestLog
 
 PROG = "session-insights export"
@@ -33,15 +34,6 @@ RESERVED_LABELS = frozenset(
     {"type", "model", "source", "project", "tier", "tool", "ok", "window", "le", "job", "instance"}
 )
 INSTALL_HINT = "pip install 'session-insights[export]'"
-
-
-def address(text: str) -> tuple[str, int]:
-    """``HOST:PORT``, ``[IPv6]:PORT`` or ``:PORT`` (every interface); port 0 takes a free one."""
-    host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise argparse.ArgumentTypeError(f"give HOST:PORT (e.g. 127.0.0.1:9464 or :9464), got {text!r}")
-    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
-    return host or "0.0.0.0", int(port)
 
 
 def label(text: str) -> tuple[str, str]:
@@ -218,11 +210,16 @@ def _serve(
 def _step(history: TokenHistory, requests: RequestLog, outs: list, said: set[str], flush: bool = False) -> None:
     """Apply what was read, hand what grew to every destination, say new notices."""
     history.drain()
-    ready = requests.take(flush=flush)
-    for destination in outs:
-        destination.meters.add(destination.tally.take())
-        destination.meters.record(ready)
+    feed(requests, outs, flush)
     for text in list(history.notices):
         if text not in said:
             said.add(text)
             _say(text)
+
+
+def feed(requests: RequestLog, outs: list, flush: bool = False) -> None:
+    """Hand every destination what the history counted since the last feed."""
+    ready = requests.take(flush=flush)
+    for destination in outs:
+        destination.meters.add(destination.tally.take())
+        destination.meters.record(ready)
