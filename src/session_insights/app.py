@@ -98,6 +98,11 @@ class App:
         dpg.set_primary_window(self.panel.window, True)
         self.poller = SourcePoller(self.sources)
         self.saver = Saver(self.history, self.store)
+        self.exporter = None  # the figures on HOST:PORT/metrics, with --prometheus
+        if getattr(args, "prometheus", None) is not None:
+            from .export.window import serve  # OpenTelemetry: only when asked for
+
+            self.exporter = serve(self.history, args.prometheus, self.poller)
         self._frame_times: list[float] = []
         self._python_ms: list[float] = []
         self._events_window: list[tuple[float, int]] = []
@@ -291,6 +296,8 @@ class App:
             self.saver.stop()
             self.panel.close()
             self.history.drain()
+            if self.exporter is not None:
+                self.exporter.close()
             x, y = dpg.get_viewport_pos()  # floats, as the size may be
             geometry = window_geometry.Geometry(
                 int(dpg.get_viewport_width()), int(dpg.get_viewport_height()), int(x), int(y)

@@ -11,6 +11,7 @@ from typing import NoReturn
 
 from . import report, window_geometry
 from . import state as state_file
+from .export.address import address
 from .scope import SCOPE_HELP, Scope
 
 EXIT_USAGE = 2
@@ -197,4 +198,10 @@ def window_parser() -> argparse.ArgumentParser:
     p.add_argument("--frames", type=int, help="render this many frames, then exit")
     p.add_argument("--screenshot", type=Path, help="save the window as PNG near the end (with --frames)")
     p.add_argument("--frame-stats", type=Path, help="write frame-time statistics as JSON (with --frames)")
+    p.add_argument(
+        "--prometheus",
+        type=address,
+        metavar="HOST:PORT",
+        help="also serve the figures on HOST:PORT/metrics, as export does (needs session-insights[export])",
+    )
     return p
