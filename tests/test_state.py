@@ -493,3 +493,100 @@ def test_state_file_never_holds_prompt_or_response_text(state_path: Path, detach
     for text in (SECRET_PROMPT, SECRET_REPLY, "hunter2", "secret sauce"):
         assert text.encode() not in raw
     assert TokenHistory(state_path=state_path).snapshot(now_ts=NOW_TS)["totals"]["requests"] == 2
+
+
+# --- saving a large state -------------------------------------------------------------
+
+T_BIG = 1_763_900_000.0
+
+
+def many_sessions(n_sessions: int = 120, per_session: int = 60) -> TokenHistory:
+    """A history far over the state's budget: sessions of several models and tiers,
+    with tickets, over two weeks."""
+    h = TokenHistory()
+    for s in range(n_sessions):
+        for i in range(per_session):
+            ts = T_BIG + s * 3 * 3600 + i * 37.0
+            h.record_usage(
+                f"model-{i % 3}", 1_000 + i, 300, 2_000, 10, ts=ts, session=f"sess-{s:04d}", tier=f"t{i % 2}"
+            )
+        h.update_ticket(f"T-{s}", "completed", ts=T_BIG + s * 3 * 3600, track=f"track-{s % 9}")
+    h.drain()
+    return h
+
+
+def test_the_encoder_writes_what_tomli_w_writes_and_keeps_unchanged_rows():
+    # Rows are written one by one and kept for the next save; what reads back is what
+    # tomli-w's file of the same data reads back, save after save.
+    h = many_sessions(30, 20)
+    encoder = state.Encoder()
+    for _ in range(2):
+        data = h.to_state()
+        assert tomllib.loads(encoder.encode(data).decode()) == tomllib.loads(state.encode(data).decode())
+        h.record_usage("model-0", 5, 5, ts=T_BIG + 99 * 3600, session="sess-0029")
+        h.drain()
+    assert encoder.sizes["usage"] > 0 and set(encoder.sizes) >= {"usage", "sessions", "tickets"}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"rows": [{"a": 1, "b": [1, 2, [3, 4]], "c": 'x\ny\x7f"\\'}, {"a": 2, "b": [], "c": ""}]},
+        {"rows": [{"nested": {"x": 1}}], "other": [{"t": [{"deep": 1}]}], "big": [{"n": 2**70}]},
+        {"mixed": [{"a": 1}, 2], "empty": [], "k e y": [{"q": "u"}]},
+    ],
+)
+def test_the_encoder_reads_back_as_the_data_for_any_shape(data):
+    assert tomllib.loads(state.Encoder().encode(data).decode()) == tomllib.loads(state.encode(data).decode())
+
+
+def test_a_save_writes_its_toml_without_holding_the_history(tmp_path: Path, monkeypatch):
+    # The panel and the drain take the history's lock many times a second: a save holds
+    # it to take the data, never while it writes TOML (which, for a state many times its
+    # budget shrinking step by step, is the long part).
+    h = many_sessions()
+    h.state_path = tmp_path / "state.toml"
+    encode = state.Encoder.encode
+    held = []
+
+    def watched(self, data):
+        held.append(not _free_from_another_thread(h))
+        return encode(self, data)
+
+    monkeypatch.setattr(state.Encoder, "encode", watched)
+    size = h.save()
+    assert len(held) >= 2 and not any(held)  # it shrank, and never wrote under the lock
+    assert size <= state.MAX_STATE_BYTES
+    again = TokenHistory(state_path=h.state_path)
+    assert again.snapshot()["totals"] == h.snapshot()["totals"]
+    assert again.snapshot()["totals"]["requests"] == 120 * 60
+
+
+def _free_from_another_thread(h: TokenHistory) -> bool:
+    import threading
+
+    free = []
+
+    def probe():
+        if h._lock.acquire(blocking=False):
+            h._lock.release()
+            free.append(True)
+
+    t = threading.Thread(target=probe)
+    t.start()
+    t.join()
+    return bool(free)
+
+
+def test_a_state_many_times_its_budget_fits_in_a_few_encodings(tmp_path: Path, monkeypatch):
+    # Each step of shrinking encodes the state again. A state ten times its budget once
+    # halved its sessions step after step; it now drops what cannot help at once and
+    # keeps as many sessions as fit.
+    h = many_sessions(400, 30)
+    h.state_path = tmp_path / "state.toml"
+    calls = []
+    encode = state.Encoder.encode
+    monkeypatch.setattr(state.Encoder, "encode", lambda self, data: calls.append(1) or encode(self, data))
+    assert h.save() <= state.MAX_STATE_BYTES
+    assert len(calls) <= 7, len(calls)
+    assert h.snapshot()["totals"]["requests"] == 400 * 30

@@ -24,6 +24,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
 import tomli_w
 
 APP_NAME = "session-insights"
@@ -207,6 +208,56 @@ def migrate(data: dict) -> dict:
 
 def encode(data: dict) -> bytes:
     return tomli_w.dumps({"schema": SCHEMA, **data}).encode("utf-8")
+
+
+def _flat_rows(value: object) -> bool:
+    """A non-empty array of tables none of whose values is a table or an array of them
+    (tomli-w writes an array as one only when its first item is a table): each row can
+    be written on its own, as ``[[name]]`` and its ``key = value`` lines."""
+    return type(value) is list and bool(value) and all(type(row) is dict and _flat(row) for row in value)
+
+
+def _flat(row: dict) -> bool:
+    return not any(type(v) is dict or (type(v) is list and v and type(v[0]) is dict) for v in row.values())
+
+
+class Encoder:
+    """``encode``, keeping the TOML of each row of the arrays of tables for the next call.
+
+    A save writes the same rows again and again (past sessions, their days, finished
+    tickets), and a save that must shrink the state encodes it several times; tomli-w
+    costs ~80 us a row. A row is kept by its content (orjson's bytes of it), so what
+    changed is written anew and nothing else; only the rows of the last call are kept.
+    The file reads back as ``encode``'s does (the order of its tables may differ).
+    """
+
+    def __init__(self) -> None:
+        self._rows: dict[bytes, str] = {}
+        self.sizes: dict[str, int] = {}  # characters of each array of tables at the last call
+
+    def encode(self, data: dict) -> bytes:
+        data = {"schema": SCHEMA, **data}
+        arrays = {k: v for k, v in data.items() if _flat_rows(v)}
+        chunks = [tomli_w.dumps({k: v for k, v in data.items() if k not in arrays})]
+        kept: dict[bytes, str] = {}
+        self.sizes = {}
+        for name, rows in arrays.items():
+            first = len(chunks)
+            header = f"\n[[{tomli_w.dumps({name: 0}).split(' = ')[0]}]]\n"
+            for row in rows:
+                try:
+                    key = orjson.dumps((name, row))
+                except TypeError:  # an int past 64 bits: written, not kept
+                    chunks.append(header + tomli_w.dumps(row))
+                    continue
+                text = kept.get(key) or self._rows.get(key)
+                if text is None:
+                    text = header + tomli_w.dumps(row)
+                kept[key] = text
+                chunks.append(text)
+            self.sizes[name] = sum(map(len, chunks[first:]))
+        self._rows = kept
+        return "".join(chunks).encode("utf-8")
 
 
 def write_atomic(path: str | os.PathLike, payload: bytes) -> None:

@@ -17,12 +17,14 @@ Nothing here imports dearpygui.
 from __future__ import annotations
 
 import secrets
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from .. import metrics
+from .. import state as state_file
 from ..events import Rating, SessionMark, TicketUpdate, ToolCall, UsageEvent, check_cost_usd
 from ..pricing import PriceBook
 from ..saved_reads import SavedReads, key_digest
@@ -123,6 +125,8 @@ class TokenHistory(Readers, Persisted, Inbox):
         self._saved_details = codec.SAVED_DETAILS  # sessions whose timelines the state keeps
         self._saved_quarter_hours = codec.SAVED_QUARTER_HOURS  # of quarter-hour usage the state keeps
         self._lock_fd: int | None = None
+        self._encoder = state_file.Encoder()  # keeps the TOML of unchanged rows between saves
+        self._save_lock = threading.Lock()
         if self.state_path is not None:
             read_only = self._take_lock() if not read_only else True
             self._restore(read_only, keep_budget=budget_usd is not None, keep_overrides=price_overrides is not None)

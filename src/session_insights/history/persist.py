@@ -123,7 +123,12 @@ class Persisted:
     # --- persistence ------------------------------------------------------------
 
     def save(self) -> int:
-        """Write state_path now (atomically); returns the file's size in bytes."""
+        """Write state_path now (atomically); returns the file's size in bytes. One save
+        at a time (the saver's and a last one at exit may meet)."""
+        with self._save_lock:
+            return self._save()
+
+    def _save(self) -> int:
         if self.state_path is None:
             raise ValueError("this TokenHistory has no state_path to save to")
         if self._not_ours and os.path.lexists(self.state_path):
@@ -135,13 +140,23 @@ class Persisted:
         self._reads.state_id = self._state_id
         reads = self._reads
         generation = reads.generation + 1
-        with self._lock:
-            extra = {"reads_generation": generation, "reads_id": self._state_id}
-            payload = state_file.encode({**codec.encode_state(self), **extra})
-            while len(payload) > state_file.MAX_STATE_BYTES and self._shrink_for_state():
-                payload = state_file.encode({**codec.encode_state(self), **extra})
-            pending = reads.take_pending()
-            positions = self._changed_positions()
+        extra = {"reads_generation": generation, "reads_id": self._state_id}
+        # The data, the keys and the positions are taken together under the lock (the
+        # state must hold what the keys say was counted); the TOML is written outside it,
+        # so a drain or the panel waits for the taking only. A state over its budget gives
+        # the keys back, shrinks and is taken again.
+        over = 0
+        while True:
+            with self._lock:
+                shrunk = over and self._shrink_for_state(over)
+                data = codec.encode_state(self)
+                pending = reads.take_pending()
+                positions = self._changed_positions()
+            payload = self._encoder.encode({**data, **extra})
+            if len(payload) <= state_file.MAX_STATE_BYTES or (over and not shrunk):
+                break
+            reads.give_back(pending)
+            over = len(payload)
         # Keys and positions first: a state must never count what a restart cannot tell apart.
         try:
             reads.write(pending, positions, generation, time.time())
@@ -169,10 +184,15 @@ class Persisted:
             os.close(self._lock_fd)  # another process may write the state from now on
             self._lock_fd = None
 
-    def _shrink_for_state(self) -> bool:
-        """Fold detail (oldest sessions, then tickets) until the state fits its budget."""
+    def _shrink_for_state(self, size: int) -> bool:
+        """Fold detail until the state fits its budget, one step a call; ``size`` is what
+        it came to. Session timelines go first, then quarter hours, then the larger of the
+        sessions and the tickets is halved (or, many times over, cut to what fits)."""
+        budget, sizes = state_file.MAX_STATE_BYTES, self._encoder.sizes
         if self._saved_details:
-            self._saved_details //= 4  # 16, 4, 1, then none: a restart starts their timelines anew
+            # 16, 4, 1, then none (a restart starts their timelines anew); none at once
+            # when the state would not fit even without them.
+            self._saved_details = 0 if size - sizes.get("details", 0) > budget else self._saved_details // 4
             return True
         # Quarter hours of the time scopes: a day, then the block's five hours, then none
         # (the totals stay whole; today's and the week's figures then begin at the restart).
@@ -181,12 +201,19 @@ class Persisted:
                 self._saved_quarter_hours = hours
                 return True
         sessions = [s for s in self.sessions.rows if s != EARLIER_SESSIONS]
-        if len(sessions) > 8:
-            self._fold_sessions(len(sessions) // 2)
-            return True
-        if len(self.tickets.tickets) > 50:
+        session_bytes = sizes.get("usage", 0) + sizes.get("sessions", 0)
+        if len(self.tickets.tickets) > 50 and (len(sessions) <= 8 or sizes.get("tickets", 0) > session_bytes):
             for _ in range(len(self.tickets.tickets) // 2):
                 self.tickets.retire()
+            return True
+        if len(sessions) > 8:
+            # Many times over its budget, a state keeps as many sessions as fit (with a
+            # margin, at least 8) at once: each step encodes the whole state again.
+            over = size - budget
+            keep = len(sessions) // 2
+            if session_bytes and over > session_bytes // 2:
+                keep = max(8, int(len(sessions) * (1 - over / session_bytes) * 0.9))
+            self._fold_sessions(len(sessions) - keep)
             return True
         if self._saved_copies > 16:
             self._saved_copies //= 2  # the keys of the others are kept in saved_reads
