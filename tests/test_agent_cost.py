@@ -15,7 +15,7 @@ from session_insights import TokenHistory, views
 from session_insights.history import agent_cost
 from session_insights.report import render
 from session_insights.scope import Scope
-from session_insights.sources.claude import ClaudeSource
+from session_insights.sources.claude import CONFIG_COST, ClaudeSource
 from session_insights.sources.otel import OtelSource
 from session_insights.sources.otel_agent import API_REQUEST, COST_METRIC
 
@@ -215,3 +215,32 @@ def test_the_agents_figure_read_in_worker_processes_is_the_same(tmp_path):
         HAIKU: (0.012, 1),
         OPUS: (0.05755, 3),
     }
+
+
+def test_the_sessions_cost_claude_code_wrote_to_its_config_is_the_agents_figure_without_telemetry():
+    h = TokenHistory()
+    snap = read(h, ClaudeSource(PROJECTS, h))
+    cost = views.explained(snap)["agent_cost"]
+    assert {m: (c["agent_usd"], c["agent_requests"], c["ours_usd"], c["from"]) for m, c in cost.items()} == {
+        HAIKU: (0.012, None, 0.012, [CONFIG_COST]),
+        OPUS: (0.05755, None, 0.057375, [CONFIG_COST]),
+    }
+    assert snap["totals"]["requests"] == 3
+
+
+def test_the_configs_session_cost_counts_only_where_no_per_request_figure_names_the_session():
+    h = TokenHistory()
+    snap = read(h, ClaudeSource(PROJECTS, h), OtelSource(OTLP / "logs.jsonl", h))
+    assert {c["agent_usd"] for c in views.explained(snap)["agent_cost"].values()} == {0.012, 0.05755}
+    assert {r["from"] for r in snap["provenance"]["agent_reports"]} == {API_REQUEST}
+
+
+def test_a_config_file_that_is_not_json_is_a_bad_line_and_no_figure(tmp_path):
+    projects = tmp_path / ".claude" / "projects"
+    projects.mkdir(parents=True)
+    (tmp_path / ".claude.json").write_text("{not json")
+    h = TokenHistory()
+    source = ClaudeSource(projects, h)
+    source.one_shot = True  # as report reads: a file that does not parse is bad now
+    snap = read(h, source)
+    assert (snap["errors"]["bad_lines"], snap["provenance"]["agent_reports"]) == (1, [])

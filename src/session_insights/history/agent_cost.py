@@ -8,8 +8,9 @@ Invariant: a request's agent cost comes from one place, and a session's from one
 - per request, apart from it (Claude Code's OpenTelemetry ``claude_code.api_request``
   events): kept here by request id; one whose transcript line carried ``costUSD`` too is
   left out, whichever of the two is read first;
-- per session (the ``claude_code.cost.usage`` metric): counted only for a session that no
-  per-request figure names, as it is the sum of those.
+- per session (the ``claude_code.cost.usage`` metric, ``.claude.json``'s
+  ``lastModelUsage``): counted only for a session that no per-request figure names, as it
+  is the sum of those; of two places with a session's figure, the larger counts.
 """
 
 from __future__ import annotations
@@ -99,6 +100,16 @@ class AgentCosts:
             per_request = self._per_request()
             named = {session for _, session, _ in per_request} | self.reported_sessions
             totals = {key: pusd for key, pusd in self.totals.items() if key[1] not in named}
+        # Two places may each hold a session's whole figure (the metric while it runs, the
+        # config at its end): the larger, as a request's largest copy wins.
+        by_place: dict[tuple[str, str], int] = {}
+        for (where, session, _), pusd in totals.items():
+            by_place[(session, where)] = by_place.get((session, where), 0) + pusd
+        chosen: dict[str, tuple[int, str]] = {}
+        for (session, where), pusd in sorted(by_place.items()):
+            if session not in chosen or pusd > chosen[session][0]:
+                chosen[session] = (pusd, where)
+        totals = {key: pusd for key, pusd in totals.items() if chosen[key[1]][1] == key[0]}
         rows = [(key, n, pusd) for key, (n, pusd) in per_request.items()]
         rows += [(key, None, pusd) for key, pusd in totals.items()]
         return [

@@ -9,6 +9,10 @@ Quirks kept here:
 - sidechain (subagent) turns get their own tier;
 - ``usage.speed: "fast"`` is fast mode, priced at its own rate; ``usage.server_tool_use``
   counts the server's web searches, billed per search;
+- Claude Code writes no cost on transcript lines since 1.0 (``costUSD`` before); on exit it
+  writes the session's cost per model to ``.claude.json`` beside the config folder
+  (``projects.<cwd>.lastModelUsage`` of ``lastSessionId``): the agent's figure of that
+  session, beside ours (``history.agent_cost``), never usage;
 - ``tool_use`` blocks pair with the ``tool_result`` that answers them (``is_error``)
   to give tool calls with durations; ``TodoWrite`` inputs give tickets once their result
   says the tool took them (a rejected call set no todos). Todo text is never kept: a
@@ -38,6 +42,7 @@ from ..history import TokenHistory
 from ..normalize import anthropic_price_terms, anthropic_usage
 from .base import LineSource, Memory, Record, project_name
 
+CONFIG_COST = "~/.claude.json lastModelUsage"
 MAIN_TIER = "main agent"
 SIDECHAIN_TIER = "subagent"
 _TODO_STATUS = {"pending": "todo", "in_progress": "in_progress", "completed": "completed"}
@@ -77,6 +82,26 @@ class ClaudeSource(LineSource):
         self._tools_of_request = Memory(_MAX_OPEN_TOOL_USES)  # request key -> tools its copies called
         # While reading a byte range: (tool_use id, ts, ok) of tool_results whose tool_use lies before it.
         self._answers: list[tuple[str, float, bool]] = []
+
+    def poll(self, max_bytes_per_file: int | None = None) -> int:
+        queued = super().poll(max_bytes_per_file)
+        self._read_configs()
+        return queued
+
+    def read_all(self, workers: int | None = None) -> int:
+        queued = super().read_all(workers)
+        self._read_configs()
+        return queued
+
+    def _read_configs(self) -> None:
+        """The sessions' costs Claude Code wrote to the ``.claude.json`` of each root (read
+        again only when it changed)."""
+        for path in dict.fromkeys(config_files(self.roots)):
+            if path.is_file():
+                found = self.read_whole(path, orjson.loads)
+                if found is not None:
+                    for session, model, cost in _config_costs(found.content):
+                        self.history.reading.agent.session_cost(CONFIG_COST, session, model, cost, add=False)
 
     def parse(self, line: bytes, file: str) -> Iterable[Record]:
         # Most lines are user text, summaries or snapshots: skip them before parsing JSON.
@@ -222,6 +247,37 @@ class ClaudeSource(LineSource):
             for use_id, value in uses:
                 opened.remember(use_id, value)
         return out
+
+
+def config_files(roots: Iterable[Path]) -> list[Path]:
+    """Where Claude Code keeps the config of a ``projects`` root: ``$CLAUDE_CONFIG_DIR/
+    .claude.json``, or ``~/.claude.json`` beside ``~/.claude``."""
+    out = []
+    for root in roots:
+        base = root.parent
+        out.append(base.parent / ".claude.json" if base.name == ".claude" else base / ".claude.json")
+    return out
+
+
+def _config_costs(config: object) -> list[tuple[str, str, float]]:
+    """(session, model, USD) of each project's last session in a ``.claude.json``; an entry
+    that is not of that shape is skipped (the file is Claude Code's config, not a log)."""
+    projects = config.get("projects") if isinstance(config, dict) else None
+    out = []
+    for entry in projects.values() if isinstance(projects, dict) else ():
+        session = entry.get("lastSessionId") if isinstance(entry, dict) else None
+        usage = entry.get("lastModelUsage") if isinstance(entry, dict) else None
+        if not isinstance(session, str) or not session or not isinstance(usage, dict):
+            continue
+        for model, figures in usage.items():
+            cost = figures.get("costUSD") if isinstance(figures, dict) else None
+            try:
+                cost = check_cost_usd("costUSD", cost)
+            except ValueError:
+                continue
+            if cost is not None and isinstance(model, str) and model:
+                out.append((session, model, cost))
+    return out
 
 
 def _tool_use_block(block: dict) -> dict:
