@@ -49,6 +49,7 @@ from .counters import (
 from .detail import SessionDetail, active_seconds
 from .sessions import SessionRow
 from .tools import MAX_TOOLS, OTHER_TOOLS
+from .usage_fold import OTHER_MODELS as OTHER_MODELS  # where the history names it
 from .usage_fold import Folding, session_name
 
 DAY_S = 86_400
