@@ -507,3 +507,24 @@ def test_a_real_subagent_transcript_counts_as_the_subagent_tier_and_costs_what_w
     explained = report["provenance"]["sources"]["claude"]
     assert (explained["files_read"], explained["usage_lines_read"], explained["requests"]) == (2, 3, 3)
     assert (explained["duplicate_copies"], explained["bad_lines"]) == (0, 0)
+
+
+def test_a_compactions_tokens_the_top_level_usage_leaves_out_are_counted_and_priced(tmp_path):
+    # Anthropic's usage.iterations: a compaction entry's tokens are not in the top-level
+    # fields (the SDK's BetaUsage says so), yet they are billed at the model's rates.
+    compaction = {
+        "type": "compaction",
+        "input_tokens": 2_000,
+        "cache_read_input_tokens": 1_000,
+        "cache_creation_input_tokens": 500,
+        "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 500},
+        "output_tokens": 300,
+    }
+    message = {"type": "message", **{k: COUNTS[k] for k in ("input_tokens", "cache_read_input_tokens")}}
+    usage = {**COUNTS, "iterations": [compaction, message]}
+    write_lines(tmp_path, [assistant("2026-12-01T10:00:00.000Z", "msg_c", "req_c", usage, model=OPUS_4_8)])
+    row = read(tmp_path)["by_model"][OPUS_4_8]
+    kinds = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens", "output_tokens")
+    assert tuple(row[k] for k in kinds) == (3_000, 11_000, 3_500, 1_500, 400)
+    # $0.035 as before, + 2,000 x $5 + 1,000 x $0.5 + 500 x $10 + 300 x $25 a million
+    assert row["cost_usd"] == 0.058

@@ -770,3 +770,17 @@ def test_google_genais_contrib_spans_take_cache_reads_out_of_input_and_bill_thou
         explained["bad_lines"],
     ) == (1, 2, 2, 0, 0)
     assert snap["notices"] == []
+
+
+def test_the_anthropic_sdks_compaction_tokens_are_counted_beside_the_usage_that_leaves_them_out(tmp_path):
+    # The SDK sums a compaction's input, cache read and cache creation into one count: it
+    # is priced as fresh input (the split is not on the span).
+    extra = {"anthropic.usage.compaction.input_tokens": 4_000, "anthropic.usage.compaction.output_tokens": 250}
+    line = export(
+        (
+            ANTHROPIC,
+            [chat(TRACE_REVIEW, "00f067aa0ba902b7", None, 0, 900, input_tokens=1_000, output_tokens=100, extra=extra)],
+        )
+    )
+    row = read(write_export(tmp_path, [line]))["by_model"]["claude-sonnet-4-5-20250929"]
+    assert (row["input_tokens"], row["output_tokens"]) == (5_000, 350)

@@ -38,21 +38,32 @@ def _part_of(whole: int, whole_name: str, part: int, part_name: str) -> int:
     return whole - part
 
 
-def anthropic_usage(usage: Mapping[str, Any]) -> Counts:
-    """Anthropic Messages API / Claude Code ``message.usage``: input excludes cache."""
-    cache_write = _count(usage, "cache_creation_input_tokens", "usage")
+def anthropic_usage(usage: Mapping[str, Any], where: str = "usage") -> Counts:
+    """Anthropic Messages API / Claude Code ``message.usage``: input excludes cache. The
+    compaction entries of ``usage.iterations`` are billed on top: their tokens are not in
+    the top-level fields."""
+    cache_write = _count(usage, "cache_creation_input_tokens", where)
     split = usage.get("cache_creation") or {}
-    write_5m = _count(split, "ephemeral_5m_input_tokens", "usage.cache_creation")
-    write_1h = _count(split, "ephemeral_1h_input_tokens", "usage.cache_creation")
+    write_5m = _count(split, "ephemeral_5m_input_tokens", f"{where}.cache_creation")
+    write_1h = _count(split, "ephemeral_1h_input_tokens", f"{where}.cache_creation")
     if write_5m + write_1h == 0:
         write_5m = cache_write  # older responses carry only the total: 5-minute writes
-    return {
-        "input_tokens": _count(usage, "input_tokens", "usage"),
-        "cache_read_tokens": _count(usage, "cache_read_input_tokens", "usage"),
+    counts = {
+        "input_tokens": _count(usage, "input_tokens", where),
+        "cache_read_tokens": _count(usage, "cache_read_input_tokens", where),
         "cache_write_tokens": write_5m,
         "cache_write_1h_tokens": write_1h,
-        "output_tokens": _count(usage, "output_tokens", "usage"),
+        "output_tokens": _count(usage, "output_tokens", where),
     }
+    iterations = usage.get("iterations")
+    if iterations and where == "usage":  # most responses have none, or an empty list
+        if not isinstance(iterations, list):
+            raise ValueError(f"usage.iterations must be a list, got {type(iterations).__name__}")
+        for entry in iterations:
+            if isinstance(entry, Mapping) and entry.get("type") == "compaction":
+                for key, n in anthropic_usage(entry, "usage.iterations[compaction]").items():
+                    counts[key] = check_tokens(f"usage {key} with its compactions", counts[key] + n)
+    return counts
 
 
 # Fast mode's price context (genai-prices' ``speed`` variant); other speeds are standard.
@@ -165,6 +176,9 @@ OTEL_REASONING = ("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasonin
 OTEL_USAGE_KEYS = (OTEL_INPUT, OTEL_OUTPUT, *OTEL_CACHE_READ, *OTEL_CACHE_WRITE, *OTEL_REASONING)
 # The Anthropic SDK's split of the cache writes (1-hour writes bill at twice the 5-minute rate).
 OTEL_CACHE_WRITE_1H = "anthropic.usage.cache_creation.ephemeral_1h_input_tokens"
+# The Anthropic SDK's compaction tokens, which gen_ai.usage.* leaves out; its input is the
+# sum of the compactions' input, cache reads and cache writes, so it is priced as input.
+OTEL_COMPACTION = ("anthropic.usage.compaction.input_tokens", "anthropic.usage.compaction.output_tokens")
 
 
 def _first_count(attributes: Mapping[str, Any], spellings: tuple[str, ...]) -> int:
@@ -181,12 +195,13 @@ def otel_usage(attributes: Mapping[str, Any]) -> Counts:
     write_1h = _count(attributes, OTEL_CACHE_WRITE_1H, "attributes")
     output = _count(attributes, OTEL_OUTPUT, "attributes")
     reasoning = _first_count(attributes, OTEL_REASONING)
+    compaction_in, compaction_out = (_count(attributes, key, "attributes") for key in OTEL_COMPACTION)
     return {
-        "input_tokens": _part_of(total_in, OTEL_INPUT, read + write, "cache read + creation"),
+        "input_tokens": _part_of(total_in, OTEL_INPUT, read + write, "cache read + creation") + compaction_in,
         "cache_read_tokens": read,
         "cache_write_tokens": _part_of(write, "cache write input tokens", write_1h, OTEL_CACHE_WRITE_1H),
         "cache_write_1h_tokens": write_1h,
-        "output_tokens": output,
+        "output_tokens": output + compaction_out,
         "reasoning_tokens": min(reasoning, output),
     }
 

@@ -13,7 +13,8 @@ Quirks kept here:
   ``normalize.otel_usage`` subtracts both, under every spelling instrumentations write
   (``cache_write.input_tokens`` from the Anthropic SDK, ``cache_creation.input_tokens``
   and ``reasoning_tokens`` from OpenLLMetry, the underscore forms), and takes the SDK's
-  ``anthropic.usage.cache_creation.ephemeral_1h_input_tokens`` as the 1-hour writes;
+  ``anthropic.usage.cache_creation.ephemeral_1h_input_tokens`` as the 1-hour writes, and
+  its ``anthropic.usage.compaction.*`` tokens (left out of ``gen_ai.usage.*``) on top;
 - model: ``gen_ai.response.model``, else ``gen_ai.request.model``, else "unrecorded"
   (counted, shown unpriced, never a silent $0);
 - provider: ``gen_ai.provider.name``, else the older ``gen_ai.system``; OTel's own ids

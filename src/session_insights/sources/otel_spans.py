@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from ..events import check_ts, iso_ts, shown
-from ..normalize import OTEL_CACHE_WRITE_1H, OTEL_USAGE_KEYS
+from ..normalize import OTEL_CACHE_WRITE_1H, OTEL_COMPACTION, OTEL_USAGE_KEYS
 from .base import BAD_LINE
 
 EXECUTE_TOOL = "execute_tool"
@@ -42,7 +42,7 @@ _DEPRECATED_USAGE = {
     "gen_ai.usage.completion_tokens": "gen_ai.usage.output_tokens",
 }
 _ANY_USAGE = USAGE_KEYS | set(_DEPRECATED_USAGE)
-_COUNTS = USAGE_KEYS | {OTEL_CACHE_WRITE_1H}
+_COUNTS = USAGE_KEYS | {OTEL_CACHE_WRITE_1H, *OTEL_COMPACTION}
 TOTAL_COST_KEYS = ("gen_ai.usage.cost", "gen_ai.usage.total_cost")
 LANGFUSE_COST = "langfuse.observation.cost_details"
 PART_COST_KEYS = ("gen_ai.usage.input_cost", "gen_ai.usage.output_cost")
