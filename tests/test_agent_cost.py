@@ -6,6 +6,7 @@ interactively (``drive_tty.py``) with telemetry on, against ``mock_messages_api.
 ``otlp_receiver.py`` on 127.0.0.1 (its README says how, and the truth).
 """
 
+import shutil
 from pathlib import Path
 
 import orjson
@@ -64,14 +65,27 @@ def test_claude_codes_otel_events_put_its_cost_per_request_beside_ours():
     assert snap["totals"]["requests"] == 3  # the OTel export adds no request of its own
 
 
-def test_claude_codes_cost_metric_is_the_sessions_figure_when_no_event_names_it():
+def test_claude_codes_cost_metric_is_the_sessions_figure_when_no_event_names_it(tmp_path):
+    projects = tmp_path / "projects"  # the transcripts without the config beside them
+    shutil.copytree(PROJECTS, projects)
     h = TokenHistory()
-    snap = read(h, ClaudeSource(PROJECTS, h), OtelSource(OTLP / "metrics.jsonl", h))
+    snap = read(h, ClaudeSource(projects, h), OtelSource(OTLP / "metrics.jsonl", h))
     cost = views.explained(snap)["agent_cost"]
     assert {m: (c["agent_usd"], c["agent_requests"], c["from"]) for m, c in cost.items()} == {
         HAIKU: (0.012, None, [COST_METRIC]),
         OPUS: (0.05755, None, [COST_METRIC]),
     }
+
+
+def test_of_two_places_holding_a_sessions_figure_the_larger_counts_never_their_sum(tmp_path):
+    more = tmp_path / "metrics.jsonl"  # a later export of the metric: $0.001 more on opus
+    more.write_bytes((OTLP / "metrics.jsonl").read_bytes() + cost_metric_line(1, [(OPUS, 0.001)], SESSION))
+    for metrics, expected in ((OTLP / "metrics.jsonl", 0.06955), (more, 0.07055)):
+        h = TokenHistory()
+        snap = read(h, ClaudeSource(PROJECTS, h), OtelSource(metrics, h))
+        reports = snap["provenance"]["agent_reports"]
+        assert len({r["from"] for r in reports}) == 1  # the config's or the metric's
+        assert sum(r["agent_usd"] for r in reports) == pytest.approx(expected, abs=1e-12)
 
 
 def transcript_with_cost_usd(tmp_path: Path, request_id: str, cost_usd: float) -> Path:
@@ -104,10 +118,10 @@ def test_a_request_whose_transcript_carries_cost_usd_takes_its_cost_from_there_o
     assert opus["agent_requests"] is None  # the transcript's share names no count
 
 
-def cost_metric_line(temporality: int, points: list[tuple[str, float]]) -> bytes:
+def cost_metric_line(temporality: int, points: list[tuple[str, float]], session: str = "s1") -> bytes:
     def attrs(model: str) -> list[dict]:
         return [
-            {"key": "session.id", "value": {"stringValue": "s1"}},
+            {"key": "session.id", "value": {"stringValue": session}},
             {"key": "model", "value": {"stringValue": model}},
         ]
 
@@ -154,7 +168,7 @@ def test_explain_shows_the_agents_figure_beside_ours_and_the_price_datas_date():
     text = render(read(h, ClaudeSource(PROJECTS, h), OtelSource(OTLP, h)), "text", explain=True)
     table = text.split("Cost the agent wrote, beside ours\n")[1]
     [opus_row] = [line for line in table.splitlines() if line.startswith(OPUS)]
-    assert opus_row.split()[1:] == ["OTel", "claude_code.api_request", "3", "$0.05755", "2", "$0.057375", "-$0.000175"]
+    assert opus_row.split()[1:] == ["OTel", "api_request", "3", "$0.05755", "2", "$0.057375", "-$0.000175"]
     assert "Prices: genai-prices " in text and "newest price change 20" in text
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from . import formatting as fmt
+from . import times
 from .history import agent_cost
 from .scope import UNNAMED
 
@@ -60,14 +61,40 @@ TOOL_COLUMNS = ("Tool", "Calls", "Mean", "Total", "Failures", "Failure rate")
 TOOL_COST_COLUMNS = ("Tool", "Calls", "Turns", "Tokens", "Cost")
 
 
+def count(n: int, noun: str) -> str:
+    """'1 ticket', '5 tickets', '1,204 requests'."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def budget_shortfall(projection: dict) -> str | None:
+    """What finishing the tickets left costs beyond the budget left, said plainly; None
+    when it fits, or when either figure is unknown."""
+    left, finish = projection.get("budget_left_usd"), projection.get("cost_to_finish_usd")
+    if left is None or finish is None or finish <= left:
+        return None
+    return (
+        f"Over budget: finishing the {count(projection['tickets_left'], 'ticket')} left costs about "
+        f"{fmt.usd(finish)}, {fmt.usd(finish - left)} more than the {fmt.usd(left)} left"
+    )
+
+
+def tool_time(ms: float | None) -> str:
+    """A tool's time in the unit that reads best: '840 ms', '37.7 s', '12m 30s'."""
+    if ms is None:
+        return "—"
+    if ms < 1_000:
+        return f"{ms:,.0f} ms"
+    return f"{ms / 1000:.1f} s" if ms < 60_000 else fmt.duration(ms / 1000)
+
+
 def tool_cells(name: str, tool: dict) -> list[str]:
     """A tool's row (``TOOL_COLUMNS``) as report's Tools table and the panel's Tool Usage
     show it, from a snapshot's ``tools[name]``."""
     return [
         name,
         f"{tool['calls']:,}",
-        fmt.milliseconds(tool["mean_ms"]),
-        fmt.milliseconds(tool["total_ms"]),
+        tool_time(tool["mean_ms"]),
+        tool_time(tool["total_ms"]),
         f"{tool['failures']:,}",
         fmt.percent(tool["failure_rate_pct"]),
     ]
@@ -108,7 +135,7 @@ _SESSION_CELLS: dict[str, Callable[[dict], str]] = {
     "project": lambda f: f["project"] or "—",
     "source": lambda f: f["source"] or "—",
     "state": lambda f: f["state"] or "—",
-    "start_ts": lambda f: fmt.clock_utc(f["start_ts"]),  # UTC, as the efficiency intervals
+    "start_ts": lambda f: times.moment(f["start_ts"]),
     "duration_s": lambda f: fmt.duration(f["duration_s"]),
     "requests": lambda f: f"{f['requests']:,}",
     "total_tokens": lambda f: fmt.tokens(f["total_tokens"]),
@@ -179,7 +206,7 @@ def snapshot_session_cells(name: str, session: dict) -> list[str]:
 def session_title(fig: dict) -> str:
     """'abc123… (project web, started 2025-11-18 10:05)'."""
     details = [f"project {fig['project']}"] if fig["project"] else []
-    details.append(f"started {fmt.clock_utc(fig['start_ts'])} UTC")
+    details.append(f"started {times.moment(fig['start_ts'])}")
     return f"{short_session(fig['session'], 24)} ({', '.join(details)})"
 
 
@@ -299,7 +326,7 @@ def provenance_tables(prov: dict, keep_empty: bool = False) -> list[tuple[str, l
 
 AGENT_COST_COLUMNS = (
     "Model",
-    "Where the agent wrote it",
+    "From",
     "Agent requests",
     "Agent",
     "Our requests",

@@ -21,7 +21,7 @@ from collections import OrderedDict
 from .. import decode
 from ..pricing import PUSD_PER_USD, usd
 
-ON_REQUEST = "on each request"  # REPORTED: costUSD, cost_usd, gen_ai.usage.cost
+ON_REQUEST = "on the requests"  # REPORTED: costUSD, cost_usd, gen_ai.usage.cost
 MAX_REQUESTS = 50_000  # request costs kept one by one (a later costUSD may take one back)
 MAX_ROWS = 20_000  # (from, session, model) rows; past it a session's rows go under OTHER
 MAX_REPORTED_IDS = 200_000  # request ids whose own line carried a cost

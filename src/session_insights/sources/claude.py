@@ -42,7 +42,7 @@ from ..history import TokenHistory
 from ..normalize import anthropic_price_terms, anthropic_usage
 from .base import LineSource, Memory, Record, project_name
 
-CONFIG_COST = "~/.claude.json lastModelUsage"
+CONFIG_COST = ".claude.json"  # its lastModelUsage
 MAIN_TIER = "main agent"
 SIDECHAIN_TIER = "subagent"
 _TODO_STATUS = {"pending": "todo", "in_progress": "in_progress", "completed": "completed"}

@@ -23,8 +23,8 @@ from typing import Any
 from ..events import check_cost_usd
 from ..history.agent_cost import AgentCosts
 
-API_REQUEST = "OTel claude_code.api_request"
-COST_METRIC = "OTel claude_code.cost.usage"
+API_REQUEST = "OTel api_request"  # claude_code.api_request events
+COST_METRIC = "OTel cost.usage"  # the claude_code.cost.usage metric
 _DELTA, _CUMULATIVE = 1, 2
 _WANTED = {"event.name", "model", "session.id", "request_id", "cost_usd", "cost_usd_micros"}
 
