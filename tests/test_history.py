@@ -1132,3 +1132,41 @@ def test_record_usage_takes_the_tool_use_prompt_and_the_tools_called():
         h.record_usage("gemini-2.5-flash", 10, 1, tool_prompt_tokens=11)
     with pytest.raises(ValueError, match="tools"):
         h.record_usage("gemini-2.5-flash", 10, 1, tools="shell")
+
+
+# --- copies far apart --------------------------------------------------------------
+
+
+def test_a_copy_arriving_after_more_requests_than_are_kept_whole_is_still_counted_once(monkeypatch):
+    # A resumed session repeats requests written long before; a history keeps the last
+    # MAX_DEDUP_KEYS requests whole and the older ones by digest, so such a copy is left
+    # out however far back its request was (it was counted again once it was let go).
+    from session_insights.history import core
+
+    monkeypatch.setattr(core, "MAX_DEDUP_KEYS", 50)
+    h = TokenHistory()
+    for i in range(400):
+        h.record_usage("gpt-4o", 100, 10, ts=1_763_900_000.0 + i, session="s", request_key=f"req-{i}")
+    h.drain()
+    for i in range(0, 400, 7):  # copies of requests let go long ago, and of recent ones
+        h.record_usage("gpt-4o", 100, 10, ts=1_763_900_000.0 + i, session="s", request_key=f"req-{i}")
+    h.drain()
+    totals = h.snapshot()["totals"]
+    assert totals["requests"] == 400
+    assert totals["input_tokens"] == 400 * 100
+    assert h.snapshot()["provenance"]["sources"]["host"]["duplicate_copies"] == len(range(0, 400, 7))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(-(2**63), 2**63 - 1), max_size=3_000), st.lists(st.integers(-(2**63), 2**63 - 1), max_size=50)
+)
+def test_the_digest_set_holds_what_a_set_holds(added, probes):
+    from session_insights.history.digests import DigestSet
+
+    digests = DigestSet()
+    for d in added:
+        digests.add(d)
+    assert len(digests) == len(set(added) - {0, 1}) + bool({0, 1} & set(added))
+    for d in [*added, *probes]:
+        assert (d in digests) == (d in set(added) or (d in (0, 1) and bool({0, 1} & set(added))))

@@ -31,6 +31,7 @@ from ..saved_reads import SavedReads, key_digest
 from . import codec
 from .counters import TOOL_PROMPT
 from .detail import active_seconds
+from .digests import DigestSet
 from .inbox import Inbox
 from .persist import Persisted, path_digest
 from .readers import Readers
@@ -41,7 +42,7 @@ from .tickets import TicketsPart
 from .tools import ToolsPart
 from .usage import UsagePart, session_name
 
-MAX_DEDUP_KEYS = 200_000
+MAX_DEDUP_KEYS = 65_536  # requests kept whole; older ones by digest only (digests.py)
 SAVED_DEDUP_KEYS = 256  # copies kept in full in state.toml; older keys are in saved_reads
 REWRITE_MARK = "~"  # request_key prefix: the latest copy replaces the earlier ones
 MAX_BAD_LINE_FILES = 100
@@ -142,6 +143,7 @@ class TokenHistory(Readers, Persisted, Inbox):
         self.reading = ReadingPart()
         self.memo = SnapshotMemo()  # the last snapshots' sums (rollup.py), brought up to date by each
         self._seen: OrderedDict[str, UsageEvent] = OrderedDict()
+        self._let_go = DigestSet()  # digests of the requests _seen no longer holds whole
         self._latest_other_ts: float | None = None  # latest tool call, ticket update or rating
         self.bad_lines: dict[str, int] = {}
         self.bad_reasons: dict[str, int] = {}  # why lines were skipped: reason -> lines
@@ -239,16 +241,23 @@ class TokenHistory(Readers, Persisted, Inbox):
             seen[key] = ev
             seen.move_to_end(key)
         else:
+            digest = None
+            if self._let_go.count:
+                digest = key_digest(key)
+                if digest in self._let_go:
+                    self.reading.copy(ev)  # counted once, long ago in this run
+                    return
             keys = self._reads
             if keys is not None:
-                digest = key_digest(key)
+                if digest is None:
+                    digest = key_digest(key)
                 if keys.counted(digest):
                     self.reading.copy(ev, before_restart=True)
                     return  # counted before a restart
                 keys.add(digest)
             seen[key] = ev
             if len(seen) > MAX_DEDUP_KEYS:
-                seen.popitem(last=False)
+                self._let_go.add(key_digest(seen.popitem(last=False)[0]))
         self._add_usage(ev, 1)
 
     def file_not_read(self, source: str, file: str, why: str, notice: str) -> None:

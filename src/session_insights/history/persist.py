@@ -74,6 +74,7 @@ class Persisted:
         self._reset()
         self.offsets, self.ui, self._saved_offsets = {}, {}, {}
         self._seen.clear()
+        self._let_go.clear()
         self._state_id = secrets.token_hex(8)
         if keep_file and not read_only:
             self._not_ours = True
