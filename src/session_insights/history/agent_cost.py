@@ -43,11 +43,14 @@ class AgentCosts:
         self.totals: dict[tuple[str, str, str], int] = {}  # (from, session, model) -> pusd: a session's figure
         self.reported_ids: OrderedDict[str, None] = OrderedDict()  # requests whose own line carried a cost
         self.reported_sessions: set[str] = set()
+        self.version = 0  # bumped by every change: explain() is asked at every snapshot
+        self._explained: tuple[int, list[dict]] | None = None
 
     def request(self, where: str, request_id: str | None, session: str | None, model: str, cost_usd: float) -> None:
         """A request's cost the agent wrote apart from the request (a copy of it replaces it)."""
         row = (where, session or "", model, _pusd(cost_usd))
         with self._lock:
+            self.version += 1
             if request_id is None:
                 self._fold(row)
             elif request_id not in self.reported_ids:
@@ -61,11 +64,13 @@ class AgentCosts:
         running total (the latest wins)."""
         key = self._row_key((where, session, model))
         with self._lock:
+            self.version += 1
             self.totals[key] = (self.totals.get(key, 0) if add else 0) + _pusd(cost_usd)
 
     def reported(self, request_id: str | None, session: str | None) -> None:
         """A request whose own line carried the agent's cost (counted in REPORTED)."""
         with self._lock:
+            self.version += 1
             if session and len(self.reported_sessions) < MAX_ROWS:
                 self.reported_sessions.add(session)
             if request_id is None:
@@ -96,7 +101,11 @@ class AgentCosts:
     def explain(self) -> list[dict]:
         """Per (where, session, model) the agent's figure: ``requests`` counted, or None for a
         session's total; a total of a session a per-request figure names is left out."""
+        explained = self._explained
+        if explained is not None and explained[0] == self.version:
+            return [dict(row) for row in explained[1]]
         with self._lock:
+            version = self.version
             per_request = self._per_request()
             named = {session for _, session, _ in per_request} | self.reported_sessions
             totals = {key: pusd for key, pusd in self.totals.items() if key[1] not in named}
@@ -112,10 +121,12 @@ class AgentCosts:
         totals = {key: pusd for key, pusd in totals.items() if chosen[key[1]][1] == key[0]}
         rows = [(key, n, pusd) for key, (n, pusd) in per_request.items()]
         rows += [(key, None, pusd) for key, pusd in totals.items()]
-        return [
+        out = [
             {"from": where, "session": session or None, "model": model, "requests": n, "agent_usd": usd(pusd)}
             for (where, session, model), n, pusd in sorted(rows, key=lambda r: r[0])
         ]
+        self._explained = (version, out)
+        return [dict(row) for row in out]
 
     def merge(self, other: AgentCosts) -> None:
         """Add another reading's figures (files read apart) into these."""
@@ -125,6 +136,7 @@ class AgentCosts:
         for request_id in ids:
             self.reported(request_id, None)
         with self._lock:
+            self.version += 1
             self.reported_sessions |= sessions
             for key, (n, pusd) in folded.items():
                 counts = self.folded.setdefault(self._row_key(key), [0, 0])
@@ -171,6 +183,7 @@ class AgentCosts:
         }
 
     def decode(self, data: dict) -> None:
+        self.version += 1
         for i, row in enumerate(data.get("agent_cost_requests", [])):
             where = f"agent_cost_requests[{i}]"
             w, s, m, n, p = decode.array(row, where, 5)
