@@ -1170,3 +1170,39 @@ def test_the_digest_set_holds_what_a_set_holds(added, probes):
     assert len(digests) == len(set(added) - {0, 1}) + bool({0, 1} & set(added))
     for d in [*added, *probes]:
         assert (d in digests) == (d in set(added) or (d in (0, 1) and bool({0, 1} & set(added))))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 40), st.sampled_from(["todo", "in_progress", "completed", "blocked"]), st.integers(0, 500)
+        ),
+        max_size=200,
+    )
+)
+def test_a_full_ticket_table_retires_the_longest_finished_ticket_first(updates):
+    # Past MAX_TICKETS, each new ticket retires one: finished before unfinished, then the
+    # oldest update (then the id). What stays and what was retired match a table that
+    # scans every ticket for it.
+    from session_insights.history import tickets as tickets_module
+
+    part = tickets_module.TicketsPart()
+    kept: dict[str, tuple[str, float]] = {}
+    retired = dict.fromkeys(["todo", "in_progress", "completed", "blocked"], 0)
+    limit, tickets_module.MAX_TICKETS = tickets_module.MAX_TICKETS, 8
+    try:
+        for n, status, ts in updates:
+            tid = f"T-{n:02d}"
+            part.apply(TicketUpdate(T_TICKETS + ts, tid, status, None, None, None))
+            if tid not in kept and len(kept) >= 8:
+                oldest = min(kept, key=lambda t: (kept[t][0] != "completed", kept[t][1], t))
+                retired[kept.pop(oldest)[0]] += 1
+            kept[tid] = (part.tickets[tid].status, part.tickets[tid].ts)  # as the ticket's own rule left it
+    finally:
+        tickets_module.MAX_TICKETS = limit
+    assert set(part.tickets) == set(kept)
+    assert part.retired == retired
+
+
+T_TICKETS = 1_763_900_000.0

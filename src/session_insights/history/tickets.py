@@ -8,6 +8,7 @@ by its log) was *left open* there: it is never "in progress" now.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
 from .. import decode
@@ -50,6 +51,9 @@ class TicketsPart:
         # panel takes them many times a second, a ticket changes now and then).
         self.version = 0
         self._kept: dict[tuple, tuple[int, dict]] = {}
+        # (retire order, id) of every ticket as it was when pushed: the next to retire is
+        # the first whose entry still matches its ticket (older entries are skipped).
+        self._order: list[tuple[tuple[bool, float], str]] = []
 
     def apply(self, up: TicketUpdate) -> None:
         """Take an update: the ticket's status, track and session follow the latest."""
@@ -70,8 +74,20 @@ class TicketsPart:
                 up.session,
                 up.ts,
             )
+            self._push(up.ticket_id)
             return
         ticket.apply(up)
+        self._push(up.ticket_id)
+
+    @staticmethod
+    def _retire_order(ticket: Ticket) -> tuple[bool, float]:
+        return (ticket.status != "completed", ticket.ts)
+
+    def _push(self, tid: str) -> None:
+        heapq.heappush(self._order, (self._retire_order(self.tickets[tid]), tid))
+        if len(self._order) > 4 * len(self.tickets) + 64:
+            self._order = [(self._retire_order(t), i) for i, t in self.tickets.items()]
+            heapq.heapify(self._order)
 
     def merge(self, other: TicketsPart) -> None:
         """Add another part's tickets (read apart): each keeps its latest update."""
@@ -84,9 +100,11 @@ class TicketsPart:
                 if len(self.tickets) >= MAX_TICKETS:
                     self.retire()
                 self.tickets[tid] = Ticket(*(getattr(theirs, f) for f in Ticket.__slots__))
+                self._push(tid)
                 continue
             # the other's latest status is an update like any: the later (then higher) wins
             mine.apply(TicketUpdate(theirs.ts, tid, theirs.status, None, theirs.reason, None))
+            self._push(tid)
             mine.first_ts = min(mine.first_ts, theirs.first_ts)
             if theirs.track_update is not None and (
                 mine.track_update is None or theirs.track_update > mine.track_update
@@ -100,11 +118,17 @@ class TicketsPart:
             self.retired[status] += n
 
     def retire(self) -> None:
-        """The longest-finished ticket leaves the table but still counts."""
+        """The longest-finished ticket leaves the table but still counts (the first of
+        the retire order: finished before unfinished, then oldest update, then id)."""
         self.version += 1
-        tid, oldest = min(self.tickets.items(), key=lambda kv: (kv[1].status != "completed", kv[1].ts))
-        del self.tickets[tid]
-        self.retired[oldest.status] += 1
+        order = self._order
+        while order:
+            key, tid = heapq.heappop(order)
+            ticket = self.tickets.get(tid)
+            if ticket is not None and self._retire_order(ticket) == key:
+                del self.tickets[tid]
+                self.retired[ticket.status] += 1
+                return
 
     def fold(self, names: set[str], into: str) -> None:
         self.version += 1
@@ -216,5 +240,6 @@ class TicketsPart:
             )
             ticket = self.tickets[decode.text(t.get("id"), f"{where}.id")]
             ticket.session_ts = decode.moment(t.get("session_ts", ticket.first_ts), f"{where}.session_ts")
+            self._push(decode.text(t.get("id"), f"{where}.id"))
         for status, n in decode.table(data.get("tickets_retired", {}), "tickets_retired").items():
             self.retired[decode.status(status, "tickets_retired")] = decode.whole(n, f"tickets_retired.{status}")
