@@ -7,10 +7,12 @@ interactively (``drive_tty.py``) with telemetry on, against ``mock_messages_api.
 """
 
 import shutil
+import tomllib
 from pathlib import Path
 
 import orjson
 import pytest
+import tomli_w
 
 from session_insights import TokenHistory, views
 from session_insights.history import agent_cost
@@ -258,3 +260,42 @@ def test_a_config_file_that_is_not_json_is_a_bad_line_and_no_figure(tmp_path):
     source.one_shot = True  # as report reads: a file that does not parse is bad now
     snap = read(h, source)
     assert (snap["errors"]["bad_lines"], snap["provenance"]["agent_reports"]) == (1, [])
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        {"agent_cost_requests": 5},
+        {"agent_cost_requests": [["OTel api_request", "s", "m", 1]]},
+        {"agent_cost_sessions": [["OTel cost.usage", "s", "m", "-3"]]},
+        {"agent_cost_reported_sessions": [7]},
+    ],
+)
+def test_a_damaged_agent_figure_in_state_toml_moves_it_aside_and_starts_clean(tmp_path, damage):
+    state = tmp_path / "state.toml"
+    h = TokenHistory(state_path=state)
+    read(h, OtelSource(OTLP, h))
+    h.save()
+    h.close()
+    data = tomllib.loads(state.read_text())
+    state.write_text(tomli_w.dumps({**data, **damage}))
+    again = TokenHistory(state_path=state)
+    assert again.snapshot()["provenance"]["agent_reports"] == []
+    assert any("moved it to" in n for n in again.notices)
+
+
+@pytest.mark.parametrize("per_request", [False, True], ids=["session totals", "request costs"])
+def test_the_agents_figures_kept_stay_bounded_however_many_sessions_report(tmp_path, per_request):
+    state = tmp_path / "state.toml"
+    h = TokenHistory(state_path=state)
+    for i in range(agent_cost.MAX_ROWS + 100):
+        if per_request:
+            h.reading.agent.request(API_REQUEST, f"req-{i}", f"session-{i}", OPUS, 0.01)
+        else:
+            h.reading.agent.session_cost(COST_METRIC, f"session-{i}", OPUS, 0.01, add=True)
+    reports = h.snapshot()["provenance"]["agent_reports"]
+    assert len(reports) == agent_cost.MAX_ROWS + 1  # the last 100 under "(other sessions)"
+    assert sum(r["agent_usd"] for r in reports) == pytest.approx(0.01 * (agent_cost.MAX_ROWS + 100))
+    h.save()
+    h.close()
+    assert len(TokenHistory(state_path=state).snapshot()["provenance"]["agent_reports"]) == agent_cost.MAX_ROWS + 1

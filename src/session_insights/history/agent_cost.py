@@ -23,7 +23,7 @@ from ..pricing import PUSD_PER_USD, usd
 
 ON_REQUEST = "on the requests"  # REPORTED: costUSD, cost_usd, gen_ai.usage.cost
 MAX_REQUESTS = 50_000  # request costs kept one by one (a later costUSD may take one back)
-MAX_ROWS = 20_000  # (from, session, model) rows; past it a session's rows go under OTHER
+MAX_ROWS = 500  # (from, session, model) rows kept (and saved); past it, under OTHER
 MAX_REPORTED_IDS = 200_000  # request ids whose own line carried a cost
 OTHER = "(other sessions)"
 
@@ -93,7 +93,10 @@ class AgentCosts:
     def _per_request(self) -> dict[tuple[str, str, str], list[int]]:
         rows = {key: list(counts) for key, counts in self.folded.items()}
         for where, session, model, pusd in self.requests.values():
-            counts = rows.setdefault((where, session, model), [0, 0])
+            key = (where, session, model)
+            if key not in rows and len(rows) + len(self.totals) >= MAX_ROWS:
+                key = (where, OTHER, model)
+            counts = rows.setdefault(key, [0, 0])
             counts[0] += 1
             counts[1] += pusd
         return rows
@@ -184,12 +187,12 @@ class AgentCosts:
 
     def decode(self, data: dict) -> None:
         self.version += 1
-        for i, row in enumerate(data.get("agent_cost_requests", [])):
+        for i, row in enumerate(decode.array(data.get("agent_cost_requests", []), "agent_cost_requests")):
             where = f"agent_cost_requests[{i}]"
             w, s, m, n, p = decode.array(row, where, 5)
             key = (decode.text(w, where), decode.text(s, where), decode.text(m, where))
             self.folded[key] = [decode.whole(n, where), decode.whole(p, where)]
-        for i, row in enumerate(data.get("agent_cost_sessions", [])):
+        for i, row in enumerate(decode.array(data.get("agent_cost_sessions", []), "agent_cost_sessions")):
             where = f"agent_cost_sessions[{i}]"
             w, s, m, p = decode.array(row, where, 4)
             key = (decode.text(w, where), decode.text(s, where), decode.text(m, where))
