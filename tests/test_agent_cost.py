@@ -299,3 +299,13 @@ def test_the_agents_figures_kept_stay_bounded_however_many_sessions_report(tmp_p
     h.save()
     h.close()
     assert len(TokenHistory(state_path=state).snapshot()["provenance"]["agent_reports"]) == agent_cost.MAX_ROWS + 1
+
+
+def test_a_time_scope_compares_only_the_cost_its_requests_carried():
+    # today's part of a session is not the session the agent's report is of
+    h = TokenHistory()
+    h.record_usage(OPUS, 100, 10, ts=1_796_174_900.0, session=SESSION, reported_cost_usd=0.01)
+    read(h, ClaudeSource(PROJECTS, h), OtelSource(OTLP, h))
+    snap = h.snapshot(scope=Scope("today"), now_ts=1_796_175_000.0)
+    opus = views.explained(snap)["agent_cost"][OPUS]
+    assert (opus["agent_usd"], opus["from"]) == (0.01, [agent_cost.ON_REQUEST])

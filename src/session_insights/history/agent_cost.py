@@ -26,6 +26,7 @@ MAX_REQUESTS = 50_000  # request costs kept one by one (a later costUSD may take
 MAX_ROWS = 500  # (from, session, model) rows kept (and saved); past it, under OTHER
 MAX_REPORTED_IDS = 200_000  # request ids whose own line carried a cost
 OTHER = "(other sessions)"
+SESSION_SCOPES = ("active", "session")  # scopes made of whole sessions (and "all")
 
 
 def _pusd(cost_usd: float) -> int:
@@ -236,6 +237,9 @@ def agent_cost(reports: list[dict], by_model: dict, sessions=None) -> dict:
 
 def of_snapshot(snap: dict) -> dict:
     """``agent_cost`` of a snapshot's scope, from its ``by_model`` and its provenance's
-    ``agent_reports`` (every session for ``all``, else the scope's sessions)."""
-    sessions = None if snap["scope"]["kind"] == "all" else set(snap["sessions"])
+    ``agent_reports``: every session's for ``all``, the scope's sessions' for a session. A
+    time scope (block, today, week) holds parts of sessions, and a report is of whole
+    requests or sessions with no time: there only what the requests carried is compared."""
+    kind = snap["scope"]["kind"]
+    sessions = None if kind == "all" else set(snap["sessions"]) if kind in SESSION_SCOPES else set()
     return agent_cost(snap["provenance"].get("agent_reports", []), snap["by_model"], sessions)
