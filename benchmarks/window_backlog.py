@@ -1,0 +1,103 @@
+"""The window over a Claude Code corpus, in a process of its own, under an X display.
+
+  backlog  a fresh state: frames until every source's backlog is applied (the window's own
+           backlog_s, as --frame-stats reports it), the frame and Python ms of the frames
+           drawn while catching up, then 60 more; writes them as JSON to OUT.
+  restart  the state the backlog run left: prints "first-frame" on stdout as soon as the
+           first frame is drawn (the caller times it from the process's start), then draws
+           a few frames and closes as a user would.
+
+The app is driven as tests/window_driver.py drives it (App.start, App.frame, App.finish);
+the window keeps its frame times and backlog_s in attributes of its own, read here.
+
+    python benchmarks/window_backlog.py backlog|restart PROJECTS STATE OUT [--timeout-s 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import orjson
+
+SKIPPED_FRAMES = 5  # the first frames build fonts and atlases (as --frame-stats skips them)
+
+
+def quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+def stats(frame_ms: list[float], python_ms: list[float]) -> dict:
+    return {
+        "frames": len(frame_ms),
+        "frame_ms": {"median": statistics.median(frame_ms or [0.0]), "p95": quantile(frame_ms, 0.95)},
+        "python_ms": {"median": statistics.median(python_ms or [0.0]), "p99": quantile(python_ms, 0.99)},
+    }
+
+
+def open_app(projects: Path, state: Path):
+    from session_insights.app import App
+    from session_insights.cli_args import window_parser
+
+    # --frames turns vsync off (as in every headless run), so frames are timed, not paced.
+    argv = [f"claude:{projects}", "--state", str(state), "--size", "1280x800", "--frames", str(10**9)]
+    app = App(window_parser().parse_args(argv))
+    app.start()
+    return app
+
+
+def backlog(projects: Path, state: Path, out: Path, timeout_s: float) -> None:
+    state.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    app = open_app(projects, state)
+    try:
+        while getattr(app, "_backlog_s", None) is None and time.perf_counter() - started < timeout_s:
+            app.frame()
+        caught_up = len(app._frame_times)
+        for _ in range(60):
+            app.frame()
+        frame_ms, python_ms = list(app._frame_times), list(app._python_ms)
+        result = {
+            "backlog_s": app._backlog_s,
+            "timeout_s": timeout_s,
+            "applied_events": getattr(app.history, "applied", None),
+            "catching_up": stats(frame_ms[SKIPPED_FRAMES:caught_up], python_ms[SKIPPED_FRAMES:caught_up]),
+            "after": stats(frame_ms[caught_up:], python_ms[caught_up:]),
+        }
+    finally:
+        app.finish()
+    out.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
+
+
+def restart(projects: Path, state: Path) -> None:
+    app = open_app(projects, state)
+    try:
+        app.frame()
+        print("first-frame", flush=True)
+        for _ in range(10):
+            app.frame()
+    finally:
+        app.finish()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("mode", choices=("backlog", "restart"))
+    ap.add_argument("projects", type=Path)
+    ap.add_argument("state", type=Path)
+    ap.add_argument("out", type=Path)
+    ap.add_argument("--timeout-s", type=float, default=300.0)
+    args = ap.parse_args()
+    if args.mode == "backlog":
+        backlog(args.projects, args.state, args.out, args.timeout_s)
+    else:
+        restart(args.projects, args.state)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
