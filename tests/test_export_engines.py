@@ -432,3 +432,26 @@ def test_the_temporality_preference_variable_is_honoured(tmp_path, exports, rece
     _until(lambda: receiver.points("session_insights_tokens"), "a push")
     assert export.stop() == 0, export.said()
     assert {t for t, _, _ in receiver.points("session_insights_tokens")} == {DELTA}
+
+
+@pytest.mark.parametrize("no_history", [False, True])
+def test_the_sessions_reach_the_durable_history_unless_no_history(tmp_path, exports, no_history):
+    from session_insights.store import SessionStore
+
+    truth = report(SOURCES, tmp_path)
+    expected = {kind: float(truth["totals"][key]) for kind, key in TYPES.items()}
+    for _ in range(2):  # a restart, with or without the history, counts nothing again
+        export = Export(tmp_path, ["--prometheus", "127.0.0.1:0", *(["--no-history"] if no_history else []), *SOURCES])
+        exports.append(export)
+        url = export.metrics_url()
+        _until(
+            lambda url=url: sum_by(scrape(url), "session_insights_tokens_total", "type") == expected,
+            "the report's totals on /metrics",
+        )
+        assert export.stop() == 0, export.said()
+    store = SessionStore(tmp_path / "state.history.sqlite")
+    try:
+        kept = {row["session"] for row in store.sessions()}
+    finally:
+        store.close()
+    assert kept == (set() if no_history else set(truth["sessions"]))

@@ -81,7 +81,12 @@ def export_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--state", type=Path, metavar="PATH", help=f"the state file ({_state_help('the history beside it')})"
     )
-    p.add_argument("--no-history", action="store_true", help="do not write the durable session history")
+    p.add_argument(
+        "--no-history",
+        action="store_true",
+        help="add no sessions to the durable session history (what was read is kept all the same, so a restart "
+        "still counts nothing again)",
+    )
     return p
 
 
