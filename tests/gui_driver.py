@@ -14,7 +14,7 @@ from pathlib import Path
 
 import dearpygui.dearpygui as dpg
 
-from session_insights import TokenHistory, across
+from session_insights import TokenHistory, across, efficiency_words
 from session_insights.demo import DemoSession
 from session_insights.drawn import timeline_view
 from session_insights.events import SessionMark, TicketUpdate, usage_event
@@ -339,10 +339,10 @@ def scenario_across(artifacts: Path) -> dict:
     chart = panel.headers["efficiency_over_time"].chart
     out["over_time"] = over
     out["labels_shown"] = chart.labels
-    out["labels_expected"] = [across.bucket_label(b, over["measure"]) for b in over["buckets"]]
+    out["labels_expected"] = [efficiency_words.bucket_label(b, over["measure"]) for b in over["buckets"]]
     out["bar_values"] = chart.bar_values()
     out["verdict_shown"] = chart.verdict.value
-    out["verdict_expected"] = across.verdict_text(over)
+    out["verdict_expected"] = efficiency_words.verdict_text(over)
 
     # Real clicks on the columns' titles: Tokens (numbers: highest first), Tokens again
     # (lowest first), Project (text: A to Z), then Start to come back.

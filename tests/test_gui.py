@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from session_insights import formatting as fmt
+from session_insights import times
 
 DRIVER = Path(__file__).with_name("gui_driver.py")
 pytestmark = pytest.mark.gui
@@ -229,12 +230,12 @@ def test_sessions_table_lists_past_and_live_sessions_latest_first_with_units(acr
     assert [row[0] for row in rows] == [LIVE, *(past(k) for k in (5, 4, 3, 2, 1, 0))]
     starts = {f["session"][:1]: f["start_ts"] for f in across_run["figures"]}
     # session 2: 3 requests, 36,000 tokens, $0.18, 2 tickets ($0.09 each), rated 6
-    assert rows[4] == [past(2), "web", fmt.clock_utc(starts["2"]), "30m 00s", "3", "36,000", "$0.18", "$0.09", "6.0/10"]
+    assert rows[4] == [past(2), "web", times.moment(starts["2"]), "30m 00s", "3", "36,000", "$0.18", "$0.09", "6.0/10"]
     # session 3: its unpriced request counts in tokens and requests, and the cost names it
     assert rows[3] == [
         past(3),
         "api",
-        fmt.clock_utc(starts["3"]),
+        times.moment(starts["3"]),
         "40m 00s",
         "5",
         "54,000",
@@ -320,14 +321,16 @@ def test_efficiency_over_time_bars_carry_hand_computed_scores_and_labels(across_
     assert [b["start"] for b in over["buckets"]] == ["2025-11-16", "2025-11-19", "2025-11-22", "2025-11-25"]
     assert across_run["bar_values"] == [4000.0, 6000.0, 7600.0, 8000.0]
     assert across_run["labels_shown"] == [
-        "4,000 (18Kt, 4.5s)",
-        "6,000 (36Kt, 6.0s)",
-        "7,600 (57Kt, 7.5s)",
-        "8,000 (72Kt, 9.0s)",
+        "4,000 tokens/point (18K tokens avg, 4.5/10 satisfaction)",
+        "6,000 tokens/point (36K tokens avg, 6.0/10 satisfaction)",
+        "7,600 tokens/point (57K tokens avg, 7.5/10 satisfaction)",
+        "8,000 tokens/point (72K tokens avg, 9.0/10 satisfaction)",
     ]
     assert across_run["labels_shown"] == across_run["labels_expected"]
-    # (4,000 - 8,000) / 4,000 = -100%
-    assert across_run["verdict_shown"].startswith("DECLINED: -100.0% from the first to the last 3-day interval")
+    # (4,000 - 8,000) / 4,000 = -100%: twice the tokens per point
+    assert across_run["verdict_shown"].startswith(
+        "DECLINED: 100% more tokens per satisfaction point, first to last 3-day interval"
+    )
     assert across_run["verdict_shown"] == across_run["verdict_expected"]
 
 

@@ -17,12 +17,14 @@ import sqlite3
 import subprocess
 import sys
 from contextlib import closing
+from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
 import orjson
 import pytest
 
+from session_insights import times
 from session_insights.cli import EXIT_USAGE, main
 from session_insights.events import SessionMark, TicketUpdate
 from session_insights.history import TokenHistory
@@ -336,6 +338,11 @@ def test_a_history_alone_needs_by_to_report_from(capsys, tmp_path: Path):
 # --- --by session ------------------------------------------------------------------------
 
 
+def as_written(iso: str) -> list[str]:
+    """A moment as the tables write it (local time, zone named), split into words."""
+    return times.moment(datetime.fromisoformat(iso).timestamp()).split()
+
+
 def test_sessions_table_shows_each_session_as_the_panel_does(capsys, tmp_path: Path):
     state = saved_state(tmp_path / "state.toml", PRICED)
 
@@ -349,7 +356,6 @@ def test_sessions_table_shows_each_session_as_the_panel_does(capsys, tmp_path: P
         "Source",
         "State",
         "Start",
-        "(UTC)",
         "Duration",
         "Requests",
         "Tokens",
@@ -362,9 +368,48 @@ def test_sessions_table_shows_each_session_as_the_panel_does(capsys, tmp_path: P
     ]
     rows = [line.split() for line in lines[4:7]]
     assert rows == [
-        ["a", "shop", "host", "ended", "2025-09-01", "09:00", "1h", "00m", "1", "12,000", "$0.06", "$0.06", "6.0/10"],
-        ["b", "blog", "host", "ended", "2025-09-01", "11:00", "1h", "00m", "1", "21,000", "$0.06", "—", "9.0/10"],
-        ["c", "shop", "host", "ended", "2025-09-03", "09:00", "1h", "00m", "1", "6,000", "$0.03", "$0.01", "8.0/10"],
+        [
+            "a",
+            "shop",
+            "host",
+            "ended",
+            *as_written("2025-09-01T09:00:00Z"),
+            "1h",
+            "00m",
+            "1",
+            "12,000",
+            "$0.06",
+            "$0.06",
+            "6.0/10",
+        ],
+        [
+            "b",
+            "blog",
+            "host",
+            "ended",
+            *as_written("2025-09-01T11:00:00Z"),
+            "1h",
+            "00m",
+            "1",
+            "21,000",
+            "$0.06",
+            "—",
+            "9.0/10",
+        ],
+        [
+            "c",
+            "shop",
+            "host",
+            "ended",
+            *as_written("2025-09-03T09:00:00Z"),
+            "1h",
+            "00m",
+            "1",
+            "6,000",
+            "$0.03",
+            "$0.01",
+            "8.0/10",
+        ],
     ]
 
 
@@ -390,7 +435,7 @@ def test_by_session_json_csv_and_md_agree(capsys, tmp_path: Path):
         assert (
             js["mean_satisfaction"] == float(cs["mean_satisfaction"]) == number(mdr["Satisfaction"].removesuffix("/10"))
         )
-        assert js["start"] == cs["start_utc"].replace(" ", "T") + "Z"
+        assert js["start"] == cs["start_utc"]  # ISO 8601 in UTC, in csv as in json
         assert js["duration_s"] == float(cs["duration_s"]) == 3_600
     a, b, c = report["rows"]
     assert a["cost_usd"] == pytest.approx(0.06) and a["cost_per_completed_ticket_usd"] == pytest.approx(0.06)
@@ -533,11 +578,11 @@ def test_a_seven_day_span_is_daily_with_hand_computed_scores_and_verdict(capsys,
     # (2,000 - 750) / 2,000 = 62.5 %; overall 9,000 tokens / 7 points -> 0.778 points per 1K tokens.
     assert (over["verdict"], over["change_pct"]) == ("IMPROVED", 62.5)
     assert over["points_per_1k_tokens"] == pytest.approx(7 / 9)
-    assert cells(text, "2025-09-01") == ["2025-09-01", "1", "2,000 (12Kt, 6.0s)"]
+    assert cells(text, "2025-09-01") == ["2025-09-01", "1", "2,000 tokens/point (12K tokens avg, 6.0/10 satisfaction)"]
     assert cells(text, "2025-09-02") == ["2025-09-02", "0", "no data"]
-    assert cells(text, "2025-09-07") == ["2025-09-07", "1", "750 (6Kt, 8.0s)"]
+    assert cells(text, "2025-09-07") == ["2025-09-07", "1", "750 tokens/point (6K tokens avg, 8.0/10 satisfaction)"]
     assert text.splitlines()[-1] == (
-        "IMPROVED: +62.5% from the first to the last daily interval (lower is better); "
+        "IMPROVED: 62% fewer tokens per satisfaction point, first to last daily interval (lower is better); "
         "overall 0.778 satisfaction points per 1K tokens"
     )
 
@@ -576,7 +621,7 @@ def test_an_eight_day_span_is_three_day_and_a_session_ending_at_midnight_opens_t
     ]
     assert (table[-1]["verdict"], table[-1]["change_pct"]) == ("DECLINED", "-50")
     assert table[-1]["label"] == (
-        "DECLINED: -50.0% from the first to the last 3-day interval (lower is better); "
+        "DECLINED: 50% more tokens per satisfaction point, first to last 3-day interval (lower is better); "
         "overall 1.000 satisfaction points per 1K tokens"
     )
 
@@ -633,9 +678,12 @@ def test_without_ratings_efficiency_is_tokens_per_completed_ticket(capsys, tmp_p
         (2_000.0, None, None),
     ]
     assert (over["verdict"], round(over["change_pct"], 3), over["overall_score"]) == ("IMPROVED", 66.667, 3_600.0)
-    assert [r["Score"] for r in md_rows(md)] == ["6,000 (12Kt, 2 tickets)", "2,000 (6Kt, 3 tickets)"]
+    assert [r["Score"] for r in md_rows(md)] == [
+        "6,000 tokens/ticket (12K tokens, 2 tickets)",
+        "2,000 tokens/ticket (6K tokens, 3 tickets)",
+    ]
     assert (
-        "IMPROVED: +66.7% from the first to the last daily interval (lower is better); "
+        "IMPROVED: 67% fewer tokens per completed ticket, first to last daily interval (lower is better); "
         "overall 3,600 tokens per completed ticket"
     ) in md
 
@@ -656,7 +704,7 @@ def test_by_interval_json_csv_and_md_agree(capsys, tmp_path: Path):
         assert bucket["sessions"] == int(row["sessions"]) == int(mdr["Sessions"])
         assert row["score"] == ("" if bucket["score"] is None else f"{bucket['score']:g}")
         assert row["label"] == mdr["Score"]
-    assert md[0]["Score"] == "2,200 (16.5Kt, 7.5s)"
+    assert md[0]["Score"] == "2,200 tokens/point (16.5K tokens avg, 7.5/10 satisfaction)"
     assert (over["verdict"], round(over["change_pct"], 2)) == ("IMPROVED", 65.91)
     assert (table[-1]["verdict"], table[-1]["change_pct"]) == ("IMPROVED", f"{over['change_pct']:.6f}".rstrip("0"))
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -180,3 +181,51 @@ def test_a_double_click_fits_the_chart_again_and_it_follows_new_data(wheel):
     added_first, added_last = wheel["new_ts"]
     assert abs(fitted[0] - first_x) <= F32_S and fitted[1] >= added_first - F32_S
     assert following[1] >= added_last - F32_S > fitted[1]
+
+
+# --- the words and times the panel writes ----------------------------------------------
+
+
+@pytest.mark.parametrize(("flags", "zone"), [((), "EST"), (("--utc",), "UTC")])
+def test_the_panel_writes_times_by_the_one_rule_and_figures_with_separators_and_units(
+    big_display, artifacts, tmp_path, flags, zone
+):
+    env = big_display | {"TZ": "America/New_York"}
+    words = drive("words", env, artifacts, tmp_path / "state.toml", *flags)
+    assert re.fullmatch(rf"Pointer at \d\d:\d\d:\d\d {zone}: \d{{1,3}}(,\d{{3}})* tokens", words["pointer"])
+    assert re.search(rf"started \d{{4}}-\d\d-\d\d \d\d:\d\d {zone}", words["scope_bar"]), words["scope_bar"]
+    assert re.search(rf"\(at \d{{4}}-\d\d-\d\d \d\d:\d\d {zone}\)", words["budget"])
+    for row in words["tools"]:
+        for cell in row[2:4]:  # mean and total time
+            assert re.fullmatch(r"\d{1,3} ms|\d+\.\d s|\d+m \d\ds|\d+h \d\dm", cell), row
+    assert (artifacts / f"window_pointer_{'utc' if flags else 'local'}.png").stat().st_size > 10_000
+
+
+# --- room, and the budget ---------------------------------------------------------------
+
+
+def test_at_125_percent_every_tier_cell_the_burn_peak_and_its_axis_title_have_room(big_display, artifacts, tmp_path):
+    clip = drive("clip", big_display, artifacts, tmp_path / "state.toml")
+    assert clip["rate_limits"][1] >= 1.1 * clip["rate_max"], "the peak stands clear of the top edge"
+    assert clip["title_px"] < clip["plot_px"], "the axis title fits beside the plot"
+    assert any("," in cell["text"] for cell in clip["tier_cells"]), "a tier with several models"
+    for cell in clip["tier_cells"]:
+        assert cell["right"] <= cell["next_left"], cell
+        assert cell["cost_right"] <= cell["room_right"], cell
+    assert (artifacts / "window_scale_125.png").stat().st_size > 10_000
+
+
+def test_when_finishing_costs_more_than_the_budget_left_the_panel_says_so_in_red(big_display, artifacts, tmp_path):
+    over = drive("budget", big_display, artifacts, tmp_path / "state.toml", "20")
+    p = over["projection"]
+    assert p["cost_to_finish_usd"] > p["budget_left_usd"] > 0
+    short = p["cost_to_finish_usd"] - p["budget_left_usd"]
+    assert over["card_sub"] == f"${short:,.2f} short to finish"
+    assert over["over_shown"] and over["over"].startswith("Over budget: finishing the ")
+    assert f"${short:,.2f} more than the ${p['budget_left_usd']:,.2f} left" in over["over"]
+    assert [round(c * 255) for c in over["card_colour"][:3]] == [235, 100, 90]  # theme.COLOURS["bad"]
+
+
+def test_within_budget_the_panel_says_when_it_runs_out(big_display, artifacts, tmp_path):
+    within = drive("budget", big_display, artifacts, tmp_path / "state.toml", "500")
+    assert within["card_sub"].startswith("runs out in") and not within["over_shown"]

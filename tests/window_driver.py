@@ -15,6 +15,8 @@ from pathlib import Path
 
 import dearpygui.dearpygui as dpg
 
+SCROLLBAR_PX = 16  # the panel's vertical scrollbar and the window's edge
+
 
 def frames(n: int, pause_s: float = 0.0) -> None:
     for _ in range(n):
@@ -196,7 +198,97 @@ def scenario_wheel(artifacts: Path, state: Path) -> dict:
     return out
 
 
+def scenario_words(artifacts: Path, state: Path, *flags: str) -> dict:
+    """The demo's figures as the panel writes them: the time and value under the pointer
+    on the timeline, the scope bar's start, the tools' times, the tickets left."""
+    app = open_app(state, "--size", "1280x800", *flags)
+    app.demo.play_all()
+    app_frames(app, 12)
+    panel = app.panel
+    timeline = panel.headers["timeline"]
+    (vx, vy) = dpg.get_viewport_pos()
+    (x0, y0), (x1, y1) = dpg.get_item_rect_min(timeline.plot), dpg.get_item_rect_max(timeline.plot)
+    xdotool("mousemove", "--sync", str(int(vx + (x0 + x1) / 2)), str(int(vy + (y0 + y1) / 2)))
+    app_frames(app, 4)
+    xdotool("mousemove_relative", "--sync", "5", "0")
+    app_frames(app, 8)
+    tag = "utc" if flags else "local"
+    dpg.output_frame_buffer(file=str(artifacts / f"window_pointer_{tag}.png"))
+    app_frames(app, 3)
+    out = {
+        "pointer": timeline.view.tip.value,
+        "scope_bar": panel.scope_bar.text.value,
+        "tools": panel.headers["tools"].table.texts(),
+        "finish": panel.headers["burn"].finish.value,
+        "budget": panel.headers["burn"].budget.value,
+    }
+    app.finish()
+    return out
+
+
+def scenario_budget(artifacts: Path, state: Path, budget: str) -> dict:
+    """The whole demo under a budget: what the Budget card and Burn Rate say."""
+    app = open_app(state, "--size", "1280x800", "--budget", budget)
+    app.demo.play_all()
+    app_frames(app, 12)
+    cards, burn = app.panel.cards, app.panel.headers["burn"]
+    dpg.output_frame_buffer(file=str(artifacts / f"window_budget_{budget}.png"))
+    app_frames(app, 3)
+    out = {
+        "card": cards.values["budget"].value,
+        "card_sub": cards.subs["budget"].value,
+        "card_colour": dpg.get_item_configuration(cards.subs["budget"].item)["color"],
+        "over": burn.over.value,
+        "over_shown": dpg.is_item_shown(burn.over.item),
+        "projection": app.panel.snapshot["projection"],
+    }
+    app.finish()
+    return out
+
+
+def scenario_clip(artifacts: Path, state: Path) -> dict:
+    """The demo at 125% UI scale: the tier table's model lists, the burn chart's peak and
+    its axis title, each within its own room."""
+    app = open_app(state, "--size", "1280x800")
+    app._set_scale(None, None, 1.25)
+    app.demo.play_all()
+    panel = app.panel
+    for key, header in panel.headers.items():
+        header.set_open(key in ("burn", "tiers"))
+    app_frames(app, 12)
+    burn, tiers = panel.headers["burn"], panel.headers["tiers"]
+    rates = [v for v in dpg.get_value(burn.rate_series)[1] if v == v]
+    title_px = dpg.get_text_size("tokens/min")[0] * 1.25
+    cells = []
+    for _, row_cells, texts in tiers.table._rows:
+        models, requests, cost = row_cells[1], row_cells[2], row_cells[6]
+        cells.append(
+            {
+                "text": texts[1],
+                "cost": texts[6],
+                "right": dpg.get_item_rect_max(models)[0],
+                "next_left": dpg.get_item_rect_min(requests)[0],
+                "cost_right": dpg.get_item_rect_max(cost)[0],
+                "room_right": dpg.get_viewport_client_width() - SCROLLBAR_PX,
+            }
+        )
+    dpg.output_frame_buffer(file=str(artifacts / "window_scale_125.png"))
+    app_frames(app, 3)
+    out = {
+        "rate_max": max(rates),
+        "rate_limits": dpg.get_axis_limits(burn.y_axis),
+        "plot_px": dpg.get_item_rect_size(burn.plot)[1],
+        "title_px": title_px,
+        "tier_cells": cells,
+    }
+    app.finish()
+    return out
+
+
 SCENARIOS = {
+    "clip": scenario_clip,
+    "budget": scenario_budget,
+    "words": scenario_words,
     "wheel": scenario_wheel,
     "standalone": scenario_standalone,
     "reopen": scenario_reopen,

@@ -19,7 +19,7 @@ from pathlib import Path
 import orjson
 
 from . import state as state_file
-from . import window_geometry
+from . import times, window_geometry
 from .display import display_problem, no_display_message
 from .formatting import printable
 from .history import TokenHistory
@@ -51,6 +51,7 @@ class App:
 
         self.dpg = dpg
         self.args = args
+        times.use_utc(getattr(args, "utc", False))  # before the charts: their axes take it when built
         sys.setswitchinterval(GIL_SWITCH_S)
         state_path = args.state if args.state is not None else state_file.default_path()
         self.layout_path = state_path.with_name(state_path.stem + ".layout.ini")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import orjson
 
-from . import across, display, report
+from . import across, display, report, times
 from . import formatting as fmt
 from . import state as state_file
 from .cli_args import EXIT_USAGE, SOURCE_HELP, report_parser, window_parser
@@ -87,7 +87,8 @@ def _check_across(args: argparse.Namespace, argv: list[str]) -> str | None:
     ]
     if filters and not (args.by or args.chart):
         return (
-            f"{'/'.join(filters)} only narrow the sessions of --by or --chart; add --by session|day|week|month|interval"
+            f"{' and '.join(filters)} {'narrows' if len(filters) == 1 else 'narrow'} the sessions of --by or --chart "
+            "only; add --by session|day|week|month|interval"
         )
     if args.since is not None and args.until is not None and args.until <= args.since:
         return f"--until ({fmt.iso_utc(args.until)}) must come after --since ({fmt.iso_utc(args.since)})"
@@ -124,6 +125,7 @@ def _folder_problem(path: Path, named: str, hint: str = "") -> str | None:
 
 def run_report(argv: list[str]) -> int:
     args = report_parser().parse_args(argv)
+    times.use_utc(args.utc)
     problem = _check_across(args, argv) or _check_paths(args)
     if problem is not None:
         return _fail(problem)

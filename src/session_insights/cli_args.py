@@ -116,7 +116,16 @@ def report_parser() -> argparse.ArgumentParser:
         "may be shortened to a unique prefix",
     )
     _add_across_options(p)
+    _add_utc_option(p)
     return p
+
+
+def _add_utc_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--utc",
+        action="store_true",
+        help="write every time in UTC (default: local time, its zone named; json and csv are always UTC)",
+    )
 
 
 def _add_across_options(p: argparse.ArgumentParser) -> None:
@@ -193,6 +202,7 @@ def window_parser() -> argparse.ArgumentParser:
         help="the window's size in pixels, such as 1600x1000 (default: the size it had when last "
         "closed, else 1280x800); the panel fills the window and follows when it is resized",
     )
+    _add_utc_option(p)
     p.add_argument("--demo", action="store_true", help="play the built-in demo session live")
     p.add_argument("--demo-speed", type=float, default=30.0, help=argparse.SUPPRESS)
     p.add_argument("--frames", type=int, help="render this many frames, then exit")

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import math
 import re
-import time
 from datetime import UTC, datetime
+
+from . import times
 
 # What a terminal or a table must never get raw from a log: C0 and C1 control characters
 # (ESC starts colour and cursor sequences, CR and LF break a row), DEL, Unicode's line
@@ -105,10 +106,8 @@ def runs_out(seconds_left: float | None) -> str:
 
 
 def clock(ts: float | None) -> str:
-    """Local date and time of an epoch timestamp."""
-    if ts is None:
-        return "—"
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+    """Date and time of an epoch timestamp, by the one rule of ``times``."""
+    return times.moment(ts)
 
 
 def clock_utc(ts: float | None) -> str:

@@ -147,7 +147,7 @@ _SESSION_CELLS: dict[str, Callable[[dict], str]] = {
 SESSION_COLUMNS = (
     ("Session", "session"),
     ("Project", "project"),
-    ("Start (UTC)", "start_ts"),
+    ("Start", "start_ts"),
     ("Duration", "duration_s"),
     ("Requests", "requests"),
     ("Tokens", "total_tokens"),
@@ -161,7 +161,7 @@ REPORT_SESSION_COLUMNS = (
     ("Project", "project"),
     ("Source", "source"),
     ("State", "state"),
-    ("Start (UTC)", "start_ts"),
+    ("Start", "start_ts"),
     ("Duration", "duration_s"),
     ("Requests", "requests"),
     ("Tokens", "total_tokens"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Sequence
 
-from .. import across, views
+from .. import across, efficiency_words, views
 from .. import formatting as fmt
 from .draw import CsvWriter, md_problems, md_table, plain, problems, render_json, text_table
 
@@ -120,7 +120,7 @@ def _interval_table(view: dict) -> Table:
         [
             b["start"] if b["start"] == b["end"] else f"{b['start']} to {b['end']}",
             f"{b['sessions']:,}",
-            across.bucket_label(b, over["measure"]),
+            efficiency_words.bucket_label(b, over["measure"]),
         ]
         for b in over["buckets"]
     ]
@@ -147,7 +147,7 @@ def _body(view: dict, table: Table, draw: Callable[[list[str], list[list[str]], 
         return [_empty_text(view)]
     _, header, rows, names = table
     if view["by"] == "interval":
-        return [draw(header, rows, names), "", across.verdict_text(view["efficiency_over_time"])]
+        return [draw(header, rows, names), "", efficiency_words.verdict_text(view["efficiency_over_time"])]
     return [draw(header, rows, names)]
 
 
@@ -207,7 +207,7 @@ INTERVAL_CSV_COLUMNS = ("line", "interval", "start", "end", *_BUCKET_FIGURES, "v
 def _session_csv(w: CsvWriter, view: dict) -> None:
     w.writerow(SESSION_CSV_COLUMNS)
     for s in view["rows"]:
-        start = "" if s["start"] is None else s["start"].replace("T", " ").removesuffix("Z")
+        start = s["start"] or ""  # ISO 8601, UTC
         w.writerow(
             [
                 s["session"],
@@ -249,14 +249,22 @@ def _interval_csv(w: CsvWriter, view: dict) -> None:
                 *(plain(b[k]) for k in INTERVAL_CSV_COLUMNS[8:11]),
                 "",
                 "",
-                across.bucket_label(b, over["measure"]),
+                efficiency_words.bucket_label(b, over["measure"]),
             ]
         )
     if over["buckets"]:
         first, last = over["buckets"][0], over["buckets"][-1]
         overall = [plain(over["overall_score"]), over["verdict"] or "", plain(over["change_pct"])]
         w.writerow(
-            ["verdict", over["interval"], first["start"], last["end"], *[""] * 6, *overall, across.verdict_text(over)]
+            [
+                "verdict",
+                over["interval"],
+                first["start"],
+                last["end"],
+                *[""] * 6,
+                *overall,
+                efficiency_words.verdict_text(over),
+            ]
         )
 
 

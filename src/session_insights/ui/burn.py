@@ -8,11 +8,16 @@ from collections.abc import Callable
 import dearpygui.dearpygui as dpg
 
 from .. import formatting as fmt
+from .. import views
 from .header import Header
 from .plots import LiveAxes, add_plot
 from .theme import COLOURS, series_theme
 from .timeline import finite_max, frame_axes
 from .widgets import BoundText
+
+# Tall enough that a peak stands clear under the top edge, and that the "tokens/min" axis
+# title fits beside the plot at a 125% UI scale instead of running into the text above.
+PLOT_PX = 170
 
 
 class BurnHeader(Header):
@@ -43,12 +48,13 @@ class BurnHeader(Header):
             dpg.add_button(label="Clear", callback=lambda: self._set_budget(None))
         self.budget = BoundText(self.body, "", color=COLOURS["dim"])
         self.finish = BoundText(self.body, "", show=False)
+        self.over = BoundText(self.body, "", color=COLOURS["bad"], show=False)
         self.limits = BoundText(self.body, "", color=COLOURS["dim"], show=False)
-        self.plot = add_plot(self.body, height=120, width=-1, no_menus=True, show=False)
+        self.plot = add_plot(self.body, height=PLOT_PX, width=-1, no_menus=True, show=False)
         self.x_axis = dpg.add_plot_axis(dpg.mvXAxis, parent=self.plot, scale=dpg.mvPlotScale_Time)
         self.y_axis = dpg.add_plot_axis(dpg.mvYAxis, parent=self.plot, label="tokens/min")
         frame_axes(self.plot, self.x_axis, self.y_axis)
-        self.view = LiveAxes(self.plot, self.x_axis, self.y_axis)
+        self.view = LiveAxes(self.plot, self.x_axis, self.y_axis, "tokens/min")
         self.rate_series = dpg.add_line_series([], [], parent=self.y_axis, label="tokens/min")
         dpg.bind_item_theme(self.rate_series, series_theme(COLOURS["rate"], 1.5))
         self._version = -1
@@ -89,15 +95,16 @@ class BurnHeader(Header):
             )
         if p["tickets_left"] and p["cost_to_finish_usd"] is not None:
             self.finish.set_or_hide(
-                f"{p['tickets_left']:,} tickets left: about "
+                f"{views.count(p['tickets_left'], 'ticket')} left: about "
                 f"{fmt.usd(p['cost_to_finish_usd'])} and {fmt.duration(p['eta_s'])} to finish"
             )
         elif p["tickets_left"]:
             self.finish.set_or_hide(
-                f"{p['tickets_left']:,} tickets left: cost to finish known after the first completes"
+                f"{views.count(p['tickets_left'], 'ticket')} left: cost to finish known after the first completes"
             )
         else:
             self.finish.set_or_hide("")
+        self.over.set_or_hide(views.budget_shortfall(p) or "")
         self.limits.set_or_hide("\n".join(fmt.rate_limit_lines(snap["rate_limits"])))
         has_data = bool(timeline["rate_x"])
         dpg.configure_item(self.plot, show=has_data)

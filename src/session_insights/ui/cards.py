@@ -6,6 +6,7 @@ from __future__ import annotations
 import dearpygui.dearpygui as dpg
 
 from .. import formatting as fmt
+from .. import views
 from .theme import COLOURS, Fonts
 from .widgets import BoundText
 
@@ -40,6 +41,7 @@ class SummaryCards:
             if fonts is not None:
                 dpg.bind_item_font(self.values[key].item, fonts.card)
             self.subs[key] = BoundText(cell, "", color=COLOURS["dim"])
+        self._short = False  # the budget card shows that finishing would overrun it
 
     def show_scope(self, name: str) -> None:
         """Name the scope the cards' figures are for (written only when it changes)."""
@@ -78,8 +80,23 @@ class SummaryCards:
         )
         p = snap["projection"]
         if p["budget_usd"] is None:
+            self._show_short(False)
             self.values["budget"].set("—")
             self.subs["budget"].set("past session" if past else "no budget set")
         else:
             self.values["budget"].set(fmt.usd(p["budget_left_usd"]))
-            self.subs["budget"].set(fmt.runs_out(p["time_to_exhaustion_s"]))
+            short = views.budget_shortfall(p)
+            self._show_short(short is not None)
+            self.subs["budget"].set(
+                f"{fmt.usd(p['cost_to_finish_usd'] - p['budget_left_usd'])} short to finish"
+                if short
+                else fmt.runs_out(p["time_to_exhaustion_s"])
+            )
+
+    def _show_short(self, short: bool) -> None:
+        """The budget card in the warning colour while finishing would overrun it."""
+        if short != self._short:
+            self._short = short
+            colour = COLOURS["bad"] if short else COLOURS["dim"]
+            self.subs["budget"].configure(color=colour)
+            self.values["budget"].configure(color=COLOURS["bad"] if short else COLOURS["total"])

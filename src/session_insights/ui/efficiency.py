@@ -3,6 +3,7 @@ whether it is getting better."""
 
 from __future__ import annotations
 
+from .. import efficiency_words
 from .. import formatting as fmt
 from .header import Header
 from .theme import COLOURS
@@ -39,9 +40,7 @@ class EfficiencyHeader(Header):
             )
         over = e["over_time"]
         if over["verdict"]:
-            self.verdict.set(
-                f"{over['verdict']}: {over['change_pct']:+.1f}% from the first to the last {over['interval']} interval"
-            )
+            self.verdict.set(efficiency_words.verdict_text(over))
             self.verdict.configure(color=VERDICT_COLOURS[over["verdict"]])
         else:
             self.verdict.set("Trend: needs two intervals with data.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dearpygui.dearpygui as dpg
 
-from .. import across
+from .. import efficiency_words
 from .. import formatting as fmt
 from ..across_view import AcrossView
 from .efficiency import VERDICT_COLOURS
@@ -55,7 +55,7 @@ def caption(over: dict) -> str:
 
 class EfficiencyChart:
     """A horizontal bar per interval, first interval at the top, labelled with
-    ``across.bucket_label``; the verdict line under it. Owns its items."""
+    ``efficiency_words.bucket_label``; the verdict line under it. Owns its items."""
 
     def __init__(self, parent: int | str, *, width: int = -1):
         self.caption = BoundText(parent, "", color=COLOURS["dim"], wrap=0, show=False)
@@ -85,7 +85,7 @@ class EfficiencyChart:
         self._shown = over
         buckets = over["buckets"]
         # With no bar, the empty text says it all; the verdict line would repeat it.
-        self.verdict.set_or_hide(across.verdict_text(over) if buckets else "")
+        self.verdict.set_or_hide(efficiency_words.verdict_text(over) if buckets else "")
         self.verdict.configure(color=VERDICT_COLOURS.get(over["verdict"], COLOURS["dim"]))
         for item in self._annotations:
             dpg.delete_item(item)
@@ -94,7 +94,7 @@ class EfficiencyChart:
         dpg.configure_item(self.plot, show=has_data)
         dpg.configure_item(self.empty, show=not has_data)
         self.caption.set_or_hide(caption(over) if has_data else "")
-        self.labels = [across.bucket_label(b, over["measure"]) for b in buckets]
+        self.labels = [efficiency_words.bucket_label(b, over["measure"]) for b in buckets]
         if not has_data:
             return
         n = len(buckets)

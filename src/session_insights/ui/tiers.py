@@ -12,7 +12,16 @@ class TiersHeader(Header):
     title = "Token Usage by Tier"
 
     def build(self) -> None:
-        self.table = RowTable(self.body, views.TIER_COLUMNS, empty_text="No model requests yet.")
+        # The models a tier used can be several long names: their column is the widest and
+        # wraps, so a name is never cut ("claude-haiku-4-5-202"); so does the cost, which may
+        # carry its unpriced mark ("$0.19 (+11 unpriced)").
+        self.table = RowTable(
+            self.body,
+            views.TIER_COLUMNS,
+            empty_text="No model requests yet.",
+            weights=(1.2, 3.5, 0.9, 1.0, 1.0, 1.2, 2.0),
+            wrapped=(1, 6),
+        )
 
     def update(self, snap: dict, timeline: dict) -> None:
         self.table.set_rows([views.usage_cells(tier, fig, views.TIER_COLUMNS) for tier, fig in snap["by_tier"].items()])

@@ -20,11 +20,11 @@ def finite_max(values: list[float]) -> float:
 
 
 def frame_axes(plot: int, x_axis: int, y_axis: int) -> None:
-    """Fit ``y_axis`` from zero to a tenth above the top, so a line at its maximum (a
-    steady rate, the last total) is not hidden under the plot's edge; show at least
+    """Fit ``y_axis`` from zero to 15% above the top, so a line at its maximum (a peak
+    rate, the last total) stands clear of the plot's edge; show at least
     ``MIN_SPAN_S`` of time, so a session of one request is a step, not a second-long ramp."""
     with dpg.theme() as theme, dpg.theme_component(dpg.mvPlot):
-        dpg.add_theme_style(dpg.mvPlotStyleVar_FitPadding, 0.0, 0.2, category=dpg.mvThemeCat_Plots)
+        dpg.add_theme_style(dpg.mvPlotStyleVar_FitPadding, 0.0, 0.3, category=dpg.mvThemeCat_Plots)
     dpg.bind_item_theme(plot, theme)
     dpg.set_axis_limits_constraints(y_axis, 0.0, 1e300)  # the padding below zero is cut off
     dpg.set_axis_zoom_constraints(x_axis, MIN_SPAN_S, 1e300)
@@ -48,7 +48,7 @@ class TimelineHeader(Header):
         self.x_axis = dpg.add_plot_axis(dpg.mvXAxis, parent=self.plot, scale=dpg.mvPlotScale_Time)
         self.y_axis = dpg.add_plot_axis(dpg.mvYAxis, parent=self.plot, label="tokens")
         frame_axes(self.plot, self.x_axis, self.y_axis)
-        self.view = LiveAxes(self.plot, self.x_axis, self.y_axis)
+        self.view = LiveAxes(self.plot, self.x_axis, self.y_axis, "tokens")
         self.series: dict[str, int] = {}
         for key, label in SERIES:
             self.series[key] = dpg.add_line_series([], [], label=label, parent=self.y_axis)

@@ -45,9 +45,19 @@ class RowTable:
     their text changes; rows are added or removed as the list grows or shrinks."""
 
     def __init__(
-        self, parent: int | str, columns: Sequence[str], *, first_stretch: bool = True, empty_text: str = "Nothing yet."
+        self,
+        parent: int | str,
+        columns: Sequence[str],
+        *,
+        first_stretch: bool = True,
+        empty_text: str = "Nothing yet.",
+        weights: Sequence[float] | None = None,
+        wrapped: Sequence[int] = (),
     ):
+        """``weights``: each column's share of the width (default: the first 3, the others
+        1); cells of the columns in ``wrapped`` wrap at the column's edge, never cut."""
         self.columns = list(columns)
+        self._wrap = [0 if i in wrapped else -1 for i in range(len(self.columns))]
         self.empty = dpg.add_text(empty_text, parent=parent, color=(150, 150, 150))
         self.table = dpg.add_table(
             parent=parent,
@@ -65,7 +75,7 @@ class RowTable:
                 label=name,
                 parent=self.table,
                 width_stretch=True,
-                init_width_or_weight=3.0 if i == 0 and first_stretch else 1.0,
+                init_width_or_weight=weights[i] if weights else 3.0 if i == 0 and first_stretch else 1.0,
             )
         self._rows: list[tuple[int, list[int], list[str]]] = []  # (row, cells, texts)
 
@@ -78,7 +88,7 @@ class RowTable:
         for i, values in enumerate(rows):
             if i == len(self._rows):
                 row = dpg.add_table_row(parent=self.table)
-                cells = [dpg.add_text(v, parent=row) for v in values]
+                cells = [dpg.add_text(v, parent=row, wrap=w) for v, w in zip(values, self._wrap, strict=False)]
                 self._rows.append((row, cells, list(values)))
                 continue
             _, cells, texts = self._rows[i]
