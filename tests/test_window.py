@@ -9,9 +9,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -229,3 +231,37 @@ def test_when_finishing_costs_more_than_the_budget_left_the_panel_says_so_in_red
 def test_within_budget_the_panel_says_when_it_runs_out(big_display, artifacts, tmp_path):
     within = drive("budget", big_display, artifacts, tmp_path / "state.toml", "500")
     assert within["card_sub"].startswith("runs out in") and not within["over_shown"]
+
+
+# --- stopped from outside ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_to_stop_saves_the_state_the_layout_and_the_windows_place(big_display, tmp_path, signum):
+    state = tmp_path / "state.toml"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "session_insights.cli", "--demo", "--demo-speed", "2000", "--size", "900x640"]
+        + ["--state", str(state)],
+        env=big_display,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        found = subprocess.run(
+            ["xdotool", "search", "--sync", "--name", "^Session Insights$"],
+            env=big_display,
+            capture_output=True,
+            timeout=60,
+        )
+        assert found.returncode == 0, "the window opened"
+        time.sleep(2.0)  # a few hundred frames of the demo
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err[-2000:]
+    saved = tomllib.loads((tmp_path / "state.demo.toml").read_text())
+    assert saved["usage"], "the demo's requests were saved"
+    kept = window_geometry.remembered(tmp_path / "state.layout.ini")
+    assert kept is not None and (kept.width, kept.height) == (900, 640)

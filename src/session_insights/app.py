@@ -10,6 +10,7 @@ process without one.
 from __future__ import annotations
 
 import gc
+import signal
 import statistics
 import sys
 import time
@@ -244,6 +245,7 @@ class App:
         """Render until the window is closed (or ``--frames`` were drawn), then save."""
         self.start()
         frames = self.args.frames
+        _stop_on_signals(self.dpg)
         try:
             while self.dpg.is_dearpygui_running():
                 self.frame()
@@ -339,6 +341,18 @@ def headline(snap: dict | None) -> dict | None:
         "cost_usd": snap["totals"]["cost_usd"],
         "tokens_per_min": snap["burn_rate"]["window"]["tokens_per_min"],
     }
+
+
+def _stop_on_signals(dpg) -> None:
+    """SIGTERM and SIGINT end the render loop as closing the window does, so the state,
+    the layout and the window's place are saved (by default they ended the process
+    with up to 30 s of state unsaved). Handlers run on the main thread, the render one."""
+
+    def stop(_signum: int, _frame: object) -> None:
+        dpg.stop_dearpygui()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stop)
 
 
 def _make_private(path: Path) -> None:
