@@ -234,6 +234,7 @@ def test_requests_without_a_key_are_ready_at_once_and_flush_hands_out_the_rest()
         (["--prometheus", ":0", "--label", "user="], "needs a printable value"),
         (["--otlp", "--temporality", "sideways"], "invalid choice"),
         (["--prometheus", "127.0.0.1:0", "nosuch:thing"], "unknown source"),
+        (["--otlp", "localhost:4318", "claude"], "give an http:// or https:// URL"),
     ],
 )
 def test_a_bad_export_input_is_one_line_and_exit_2(argv, says, tmp_path: Path, capsys):

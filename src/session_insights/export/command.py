@@ -20,7 +20,7 @@ from .. import state as state_file
 from ..cli_args import EXIT_USAGE, SOURCE_HELP, _OneLineParser, _state_help
 from ..formatting import printable
 from ..history import TokenHistory
-from ..sources import AGENTS, SourceError, default_roots, discover, open_source
+from ..sources import AGENTS, KINDS, SourceError, default_roots, discover, open_source
 from ..store import SessionStore, history_path_for
 from ..workers import Saver, SourcePoller
 from .address import address
@@ -101,9 +101,13 @@ def _say(message: str) -> None:
 
 def run_export(argv: list[str]) -> int:
     args = export_parser().parse_args(argv)
-    if args.otlp and "://" not in args.otlp:  # `--otlp SOURCE ...`: a bare --otlp, then a source
+    if args.otlp and args.otlp.partition(":")[0].strip().lower() in KINDS:  # a bare --otlp, then a SOURCE
         args.sources.insert(0, args.otlp)
         args.otlp = ""
+    if args.otlp and not args.otlp.lower().startswith(("http://", "https://")):
+        return _fail(
+            f"--otlp {args.otlp!r}: give an http:// or https:// URL, or no URL to use $OTEL_EXPORTER_OTLP_ENDPOINT"
+        )
     if args.prometheus is None and args.otlp is None:
         return _fail("give --prometheus HOST:PORT, --otlp [URL], or both (see --help)")
     stop = threading.Event()  # from here on a signal ends the export cleanly, even while it starts
