@@ -259,3 +259,12 @@ def test_finished_demo_fills_totals_efficiency_and_projection(finished):
     ):
         assert projection[key] is not None and projection[key] > 0, key
     assert snap["burn_rate"]["window"]["tokens_per_min"] > 0
+
+
+def test_the_demo_plays_its_whole_session_within_half_a_minute_by_default():
+    from session_insights.cli_args import DEMO_DURATION_S, DEMO_SPEED, window_parser
+    from session_insights.demo.calls import DURATION_S
+
+    assert DEMO_DURATION_S == DURATION_S
+    assert window_parser().parse_args(["--demo"]).demo_speed == DEMO_SPEED
+    assert DURATION_S / DEMO_SPEED <= 30.0

@@ -21,6 +21,7 @@ import orjson
 
 from . import state as state_file
 from . import times, window_geometry
+from .cli_args import DEMO_SPEED
 from .display import display_problem, no_display_message
 from .formatting import printable
 from .history import TokenHistory
@@ -115,7 +116,7 @@ class App:
         from .demo import DemoSession
 
         self.history.reset_aggregates()
-        self.demo = DemoSession(self.history, speed=getattr(args, "demo_speed", None) or 30.0)
+        self.demo = DemoSession(self.history, speed=getattr(args, "demo_speed", None) or DEMO_SPEED)
         if self.history.budget_usd is None:
             self.history.budget_usd = self.demo.budget_usd
         return self.demo.sim_now

@@ -15,6 +15,8 @@ from .export.address import address
 from .scope import SCOPE_HELP, Scope
 
 EXIT_USAGE = 2
+DEMO_SPEED = 200.0  # the demo's 90 simulated minutes in 27 s: every header filled within half a minute
+DEMO_DURATION_S = 5_400  # demo.calls.DURATION_S, without importing the demo to print --help
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 SOURCE_HELP = "claude[:DIR] | codex[:DIR] | gemini[:DIR] | comms:FILE | audit:FILE | otel:FILE"
 
@@ -40,6 +42,18 @@ def _budget(text: str) -> float:
         raise argparse.ArgumentTypeError(f"budget must be a number of US dollars, got {text!r}") from None
     if not value >= 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"budget must be a finite amount >= 0, got {text!r}")
+    return value
+
+
+def _demo_speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (0 < value < 1e6):
+        raise argparse.ArgumentTypeError(
+            f"demo speed must be a number of simulated seconds per second > 0, got {text!r}"
+        )
     return value
 
 
@@ -204,7 +218,14 @@ def window_parser() -> argparse.ArgumentParser:
     )
     _add_utc_option(p)
     p.add_argument("--demo", action="store_true", help="play the built-in demo session live")
-    p.add_argument("--demo-speed", type=float, default=30.0, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--demo-speed",
+        type=_demo_speed,
+        default=DEMO_SPEED,
+        metavar="X",
+        help=f"with the demo: simulated seconds per second (default {DEMO_SPEED:g}: its 90-minute "
+        f"session plays in {DEMO_DURATION_S / DEMO_SPEED:.0f} s; 1 plays it in real time)",
+    )
     p.add_argument("--frames", type=int, help="render this many frames, then exit")
     p.add_argument("--screenshot", type=Path, help="save the window as PNG near the end (with --frames)")
     p.add_argument("--frame-stats", type=Path, help="write frame-time statistics as JSON (with --frames)")
