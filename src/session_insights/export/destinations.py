@@ -45,7 +45,8 @@ def prometheus(history: TokenHistory, host: str, port: int, labels: dict[str, st
     from prometheus_client import CollectorRegistry, start_http_server
 
     registry = CollectorRegistry()  # ours alone: no process or Python metrics beside the figures
-    meters = Meters(PrometheusMetricReader(registry=registry), labels)
+    # No otel_scope_* labels: a new version of ours would otherwise start new series.
+    meters = Meters(PrometheusMetricReader(registry=registry, scope_info_enabled=False), labels)
     try:
         server, _ = start_http_server(port, addr=host, registry=registry)
     except OSError:
