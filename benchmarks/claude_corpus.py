@@ -15,7 +15,12 @@ against them. What real transcripts hold and this writes too:
 - the 2.1 envelope as the CLI writes it (promptId, entrypoint, attachments, turn_duration,
   last-prompt; the usage block's server_tool_use, inference_geo, iterations, speed),
   checked against tests/fixtures/claude/, written by the real CLI.
-Density: a usage line per ~1.4 KB, ~200 sessions and ~300k requests in 717 MB.
+Density at 700 MB: ~190 sessions, ~700k lines, ~340k usage lines for ~220k requests (past
+200k, so de-duplication has to hold more keys than that). A usage line comes every ~2.1 KB,
+not ~1.4 KB: with the real 2.1 envelope an assistant line is ~1.1 KB and a tool result
+line ~1 KB on their own, so ~705k lines and ~300k requests in 717 MB leave no room for
+one usage line per 1.4 KB; the corpus keeps the line count and sessions, and most of the
+requests.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from pathlib import Path
 import orjson
 from claude_text import TOOLS, TextPool, lognormal_int, pick, token_id, tool_input, tool_output
 
-CORPUS_FORMAT = 2  # bump when the writer changes, so an old corpus is not reused
+CORPUS_FORMAT = 3  # bump when the writer changes, so an old corpus is not reused
 EXPECTED_FILE = "corpus-expected.json"
 MB = 1_000_000
 
@@ -463,7 +468,7 @@ class CorpusWriter:
         """A response's content blocks (1-4): thinking, text, tool calls."""
         rng, pool = self.rng, self.pool
         blocks: list[dict] = []
-        if tr.model != HAIKU and rng.random() < 0.95:
+        if tr.model != HAIKU and rng.random() < 0.2:
             blocks.append(
                 {
                     "type": "thinking",
@@ -472,7 +477,7 @@ class CorpusWriter:
                 }
             )
         final = rng.random() < 0.14
-        if final or rng.random() < 0.85:
+        if final or rng.random() < 0.1:
             size = lognormal_int(rng, 400 if final else 60, 1.0, 10, 9_000)
             blocks.append({"type": "text", "text": pool.cut(rng, pool.prose, size)})
         if not final:  # one tool call, sometimes a few in parallel; at most 4 blocks in all

@@ -20,7 +20,7 @@ TOOLS = (
     ("Glob", 0.05),
     ("Write", 0.03),
     ("TodoWrite", 0.08),
-    ("Task", 0.012),
+    ("Task", 0.006),
     ("WebFetch", 0.04),
 )
 WORDS = [
@@ -179,11 +179,11 @@ def tool_input(rng: random.Random, pool: TextPool, name: str, cwd: str, todos: l
     if name == "Edit":
         return {
             "file_path": path,
-            "old_string": pool.cut(rng, pool.code, lognormal_int(rng, 40, 0.9, 10, 2_000)),
-            "new_string": pool.cut(rng, pool.code, lognormal_int(rng, 50, 0.9, 10, 3_000)),
+            "old_string": pool.cut(rng, pool.code, lognormal_int(rng, 30, 0.9, 5, 2_000)),
+            "new_string": pool.cut(rng, pool.code, lognormal_int(rng, 40, 0.9, 5, 3_000)),
         }
     if name == "Write":
-        return {"file_path": path, "content": pool.cut(rng, pool.code, lognormal_int(rng, 1_200, 0.9, 100, 20_000))}
+        return {"file_path": path, "content": pool.cut(rng, pool.code, lognormal_int(rng, 400, 1.0, 40, 20_000))}
     if name in ("Grep", "Glob"):
         return {"pattern": rng.choice(IDENTS), "path": cwd}
     if name == "WebFetch":
@@ -201,12 +201,12 @@ def tool_output(rng: random.Random, pool: TextPool, name: str, given: dict) -> t
     """(message.content text, toolUseResult, seconds the tool took) for every tool but
     Task, whose result is its subagent's report."""
     if name == "Read":
-        text = pool.cut(rng, pool.code, lognormal_int(rng, 80, 1.4, 20, 40_000))
+        text = pool.cut(rng, pool.code, lognormal_int(rng, 50, 1.3, 10, 40_000))
         n_lines = text.count("\n") + 1
         file = {"filePath": given["file_path"], "content": text, "numLines": n_lines, "startLine": 1}
         return text, {"type": "text", "file": {**file, "totalLines": n_lines}}, rng.uniform(0.02, 0.3)
     if name == "Bash":
-        text = pool.cut(rng, pool.shell, lognormal_int(rng, 30, 1.5, 0, 30_000))
+        text = pool.cut(rng, pool.shell, lognormal_int(rng, 20, 1.4, 0, 30_000))
         return text, {"stdout": text, "stderr": "", "interrupted": False, "isImage": False}, rng.uniform(0.2, 60)
     if name == "Edit":
         text = f"The file {given['file_path']} has been updated. Here's the result of running `cat -n` on a snippet"
@@ -214,7 +214,7 @@ def tool_output(rng: random.Random, pool: TextPool, name: str, given: dict) -> t
             "filePath": given["file_path"],
             "oldString": given["old_string"],
             "newString": given["new_string"],
-            "originalFile": pool.cut(rng, pool.code, lognormal_int(rng, 60, 1.4, 20, 30_000)),
+            "originalFile": pool.cut(rng, pool.code, lognormal_int(rng, 40, 1.3, 10, 30_000)),
             "structuredPatch": [
                 {"oldStart": 10, "oldLines": 3, "newStart": 10, "newLines": 5, "lines": given["new_string"].split("\n")}
             ],
@@ -233,12 +233,12 @@ def tool_output(rng: random.Random, pool: TextPool, name: str, given: dict) -> t
         }
         return text, detail, rng.uniform(0.05, 0.5)
     if name in ("Grep", "Glob"):
-        text = pool.cut(rng, pool.shell, lognormal_int(rng, 40, 1.1, 10, 6_000))
+        text = pool.cut(rng, pool.shell, lognormal_int(rng, 30, 1.1, 10, 6_000))
         names = text.split("\n")[:50]
         detail = {"filenames": names, "durationMs": rng.randrange(5, 900), "numFiles": len(names), "truncated": False}
         return text, detail, rng.uniform(0.05, 1.5)
     if name == "WebFetch":
-        text = pool.cut(rng, pool.prose, lognormal_int(rng, 200, 1.0, 60, 12_000))
+        text = pool.cut(rng, pool.prose, lognormal_int(rng, 150, 1.0, 40, 12_000))
         detail = {
             "bytes": len(text) * 3,
             "code": 200,

@@ -139,6 +139,7 @@ class Pairs:
 def measure_size(corpus: Corpus, ccusage: list[str] | None, args: argparse.Namespace) -> Pairs | None:
     print(f"\n== {corpus.bytes / MB:,.0f} MB: {describe(corpus.meta)}")
     page_cache(corpus.files, drop=False)  # every run reads from the page cache unless --drop-caches
+    print("  (files in the page cache before the runs" + (", dropped before each run)" if args.drop_caches else ")"))
     pairs = Pairs(corpus, ccusage, args)
     if not pairs.run(args.runs, "run"):
         return None
