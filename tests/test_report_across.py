@@ -504,6 +504,23 @@ def test_usage_by_day_json_csv_and_md_agree_and_split_by_model(capsys, tmp_path:
     assert cells(text, "2025-09-01") == ["2025-09-01", "all models", "2", "33,000", "$0.12"]
 
 
+def test_usage_by_period_ends_with_a_grand_total_of_every_period(capsys, tmp_path: Path):
+    state = saved_state(tmp_path / "state.toml", PRICED)
+    args = ("--state", str(state), "--history", str(tmp_path / "h.sqlite"), "--by", "day")
+    text = ok(capsys, *args)
+    md = md_rows(ok(capsys, *args, "--format", "md"))
+    # 2 + 0 + 1 requests, 33,000 + 6,000 tokens, $0.12 + $0.03.
+    assert cells(text, "Total") == ["Total", "3", "39,000", "$0.15"]
+    assert [(r["Day"], number(r["Tokens"]), number(r["Cost"])) for r in md][-1] == ("Total", 39_000, 0.15)
+
+
+def test_a_grand_total_of_unpriced_periods_is_unknown_never_zero(capsys, tmp_path: Path):
+    log = write_audit(tmp_path / "audit.jsonl", AUDIT)
+    text = ok(capsys, f"audit:{log}", "--history", str(tmp_path / "h.sqlite"), "--by", "day")
+    total = next(line for line in text.splitlines() if line.startswith("Total"))
+    assert total.split()[-1] == "unpriced" and "$" not in total
+
+
 def test_weeks_start_on_monday_and_months_on_the_first(capsys, tmp_path: Path):
     works = [
         hour_long("sun-aug-31", "p", -1, 1_000, 0),

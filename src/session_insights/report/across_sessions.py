@@ -105,7 +105,19 @@ def _period_table(view: dict) -> Table:
             ["", model, f"{m['requests']:,}", fmt.tokens(m["tokens"]), views.cost_cell(m["cost_usd"], 0)]
             for model, m in p["models"].items()
         ]
+    if view["periods"]:
+        rows.append(_grand_total(view["periods"]))
     return (f"Usage by {by} (UTC)", [_PERIOD_NAMES[by], "Model", "Requests", "Tokens", "Cost"], rows, 2)
+
+
+def _grand_total(periods: list[dict]) -> list[str]:
+    """The line under every period: the requests, tokens and cost of them all (a period
+    whose cost is unknown adds its requests to the unpriced mark, never $0)."""
+    unpriced = sum(p["unpriced_requests"] for p in periods)
+    requests, tokens = sum(p["requests"] for p in periods), sum(p["tokens"] for p in periods)
+    priced = sum(p["cost_usd"] for p in periods if p["cost_usd"] is not None)
+    cost = views.cost_cell(None if requests and unpriced == requests else priced, unpriced)
+    return ["Total", "", f"{requests:,}", fmt.tokens(tokens), cost]
 
 
 def _interval_table(view: dict) -> Table:
