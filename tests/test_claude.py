@@ -313,7 +313,9 @@ def test_reading_across_processes_gives_the_same_report_as_one_process(tmp_path,
     monkeypatch.setattr(base, "PARALLEL_MIN_BYTES", 0)
     parallel = TokenHistory()
     source = open_source(f"claude:{tmp_path / 'a'}", parallel)
-    assert source.read_all(workers=3) == parallel.pending
+    # Whole files come back as parts, merged at once; those whose request another process
+    # counted too (the copy above) are read again here, their records queued.
+    assert source.read_all(workers=3) >= parallel.pending
     parallel.drain()
     a, b = serial.snapshot(now_ts=0), parallel.snapshot(now_ts=0)
     assert b == a
@@ -528,3 +530,71 @@ def test_a_compactions_tokens_the_top_level_usage_leaves_out_are_counted_and_pri
     assert tuple(row[k] for k in kinds) == (3_000, 11_000, 3_500, 1_500, 400)
     # $0.035 as before, + 2,000 x $5 + 1,000 x $0.5 + 500 x $10 + 300 x $25 a million
     assert row["cost_usd"] == 0.058
+
+
+def test_files_read_apart_come_back_as_parts_with_the_totals_of_one_process(tmp_path, monkeypatch):
+    # Each process counts its files into parts of its own and hands those over, not its
+    # records: nothing is left to apply here, and every figure is a sequential read's,
+    # prices overridden as here.
+    from session_insights.sources import base
+
+    for n in range(6):
+        project = tmp_path / "a" / f"-home-me-p{n}"
+        project.mkdir(parents=True)
+        lines = [
+            assistant(
+                f"2025-11-2{n}T10:00:0{k}.000Z",
+                f"msg_{n}_{k}",
+                f"req_{n}_{k}",
+                {"input_tokens": 10 + k, "output_tokens": 5},
+            )
+            for k in range(4)
+        ]
+        (project / f"s{n}.jsonl").write_bytes(b"".join(orjson.dumps(x) + b"\n" for x in lines))
+    overrides = {"claude-sonnet-4-5-20250929": {"input_mtok": 1.0, "output_mtok": 2.0}}
+    serial = TokenHistory(price_overrides=overrides)
+    open_source(f"claude:{tmp_path / 'a'}", serial).poll()
+    serial.drain()
+    monkeypatch.setattr(base, "PARALLEL_MIN_BYTES", 0)
+    parallel = TokenHistory(price_overrides=overrides)
+    assert open_source(f"claude:{tmp_path / 'a'}", parallel).read_all(workers=3) > 0
+    assert parallel.pending == 0
+    assert parallel.snapshot(now_ts=0) == serial.snapshot(now_ts=0)
+    assert parallel.offsets == serial.offsets
+
+
+def test_a_request_counted_before_a_restart_is_not_counted_again_by_a_parallel_read(tmp_path, monkeypatch):
+    from session_insights.sources import base
+
+    project = tmp_path / "a" / "-home-me-p0"
+    project.mkdir(parents=True)
+    first = [
+        assistant(f"2025-11-20T10:00:0{k}.000Z", f"msg_{k}", f"req_{k}", {"input_tokens": 100, "output_tokens": 5})
+        for k in range(3)
+    ]
+    (project / "s0.jsonl").write_bytes(b"".join(orjson.dumps(x) + b"\n" for x in first))
+    state = tmp_path / "state" / "state.toml"
+    h = TokenHistory(state_path=state)
+    open_source(f"claude:{tmp_path / 'a'}", h).poll()
+    h.drain()
+    h.save()
+    h.close()
+    # A resumed session elsewhere repeats those requests and adds two of its own.
+    other = tmp_path / "a" / "-home-me-p1"
+    other.mkdir()
+    more = [
+        *first,
+        *(
+            assistant(f"2025-11-21T10:00:0{k}.000Z", f"msg_n{k}", f"req_n{k}", {"input_tokens": 7, "output_tokens": 1})
+            for k in range(2)
+        ),
+    ]
+    (other / "s1.jsonl").write_bytes(b"".join(orjson.dumps(x) + b"\n" for x in more))
+    (other / "s2.jsonl").write_bytes(orjson.dumps(more[-1]) + b"\n")
+    monkeypatch.setattr(base, "PARALLEL_MIN_BYTES", 0)
+    again = TokenHistory(state_path=state, read_only=True)
+    open_source(f"claude:{tmp_path / 'a'}", again).read_all(workers=2)
+    again.drain()
+    totals = again.snapshot()["totals"]
+    assert totals["requests"] == 5
+    assert totals["input_tokens"] == 3 * 100 + 2 * 7

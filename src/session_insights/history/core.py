@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from array import array
 from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
@@ -32,6 +33,7 @@ from . import codec
 from .counters import TOOL_PROMPT
 from .detail import active_seconds
 from .digests import DigestSet
+from .handover import Handover
 from .inbox import Inbox
 from .persist import Persisted, path_digest
 from .readers import Readers
@@ -90,7 +92,7 @@ def copy_rank(ev: UsageEvent) -> tuple:
     )
 
 
-class TokenHistory(Readers, Persisted, Inbox):
+class TokenHistory(Readers, Persisted, Handover, Inbox):
     """Everything known about the session(s) being watched, fed from any thread.
 
     ``TokenHistory()`` lives in memory; ``TokenHistory(state_path=p)`` loads ``p`` if it
@@ -144,6 +146,7 @@ class TokenHistory(Readers, Persisted, Inbox):
         self.memo = SnapshotMemo()  # the last snapshots' sums (rollup.py), brought up to date by each
         self._seen: OrderedDict[str, UsageEvent] = OrderedDict()
         self._let_go = DigestSet()  # digests of the requests _seen no longer holds whole
+        self._counted_digests: array | None = None  # every key counted, for a worker (handover.py)
         self._latest_other_ts: float | None = None  # latest tool call, ticket update or rating
         self.bad_lines: dict[str, int] = {}
         self.bad_reasons: dict[str, int] = {}  # why lines were skipped: reason -> lines
@@ -255,6 +258,8 @@ class TokenHistory(Readers, Persisted, Inbox):
                     self.reading.copy(ev, before_restart=True)
                     return  # counted before a restart
                 keys.add(digest)
+            if self._counted_digests is not None:
+                self._counted_digests.append(key_digest(key) if digest is None else digest)
             seen[key] = ev
             if len(seen) > MAX_DEDUP_KEYS:
                 self._let_go.add(key_digest(seen.popitem(last=False)[0]))

@@ -94,6 +94,19 @@ class UsagePart(Folding):
         self._last_or_min = -math.inf
         self.forget_contexts()
 
+    def __getstate__(self) -> dict:
+        """Its sums, for a part handed to another process (handover.py): not its price
+        book, nor the history's row maker, nor the look-ups cached for the hot path."""
+        state = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+        state.pop("prices", None)
+        state["_first_or_max"], state["_last_or_min"] = self._first_or_max, self._last_or_min
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.prices, self._session_row, self._by_quarter = None, None, None
+        self.forget_contexts()
+
     def forget_contexts(self) -> None:
         """Drop cached look-ups (after folding, letting detail go or loading, which they
         point at)."""

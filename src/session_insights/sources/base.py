@@ -362,7 +362,7 @@ class LineSource:
 
     def read_all(self, workers: int | None = None) -> int:
         """Read every file to its end once, in ``workers`` processes (default: the CPUs
-        this process may use); returns the records queued. See parallel.read_all."""
+        this process may use); returns the records taken. See parallel.read_all."""
         from .parallel import read_all
 
         return read_all(self, workers)

@@ -9,7 +9,11 @@ every file's offset ends where a sequential read leaves it. Quirks:
   copied on both sides of a cut is settled by its request key, as any copy is), hands
   their ``carry`` to the adapter's ``settle``, and keeps the offset of the last range;
 - the context an adapter carries stays in the process that read the file, so a source
-  that goes on tailing afterwards should use ``poll()``.
+  that goes on tailing afterwards should use ``poll()``;
+- a process hands its whole files back as the parts it counted them into, not as
+  records (``history/handover.py``); the files of one folder go to one process, since a
+  resumed session repeats its requests beside them. Should a request still have been
+  counted by two, the later process's files are read again here, the usual way.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from __future__ import annotations
 import importlib
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor
 from itertools import pairwise
 from pathlib import Path
 from typing import NamedTuple
@@ -46,7 +50,8 @@ class Piece(NamedTuple):
 
 def read_all(source: base.LineSource, workers: int | None) -> int:
     """Read every file of ``source`` to its end, as finished files (``one_shot``: a last
-    line without its newline counts); returns the records queued."""
+    line without its newline counts); returns the records taken (merged as parts, or
+    queued)."""
     one_shot, source.one_shot = source.one_shot, True
     try:
         return _read_all(source, workers)
@@ -82,7 +87,9 @@ def _read_all(source: base.LineSource, workers: int | None) -> int:
     if len(jobs) < 2:
         return source.poll()
     module = type(source).__module__
-    return _absorb(source, _run(jobs, module, source.label))
+    source.history.prices.load()  # each process prices what it reads: load the prices once, here
+    overrides = source.history.prices.overrides or None
+    return _absorb(source, _run(jobs, module, source.label, overrides), module, overrides)
 
 
 def _pieces(source: base.LineSource, left: dict[str, int], workers: int) -> list[Piece]:
@@ -155,28 +162,41 @@ def _range_positions(file: str, position: dict, offsets: list[int]) -> list[dict
 
 
 def _balance(pieces: list[Piece], workers: int) -> list[list[Piece]]:
-    """Pieces over at most ``workers`` jobs, largest first onto the lightest job."""
+    """Pieces over at most ``workers`` jobs, largest first onto the lightest job; a
+    folder's whole files go together (``_folder``)."""
+    groups: dict[str, list[Piece]] = {}
+    for piece in pieces:
+        groups.setdefault(f"range {piece.file} {piece.index}" if piece.split else _folder(piece.file), []).append(piece)
     jobs: list[list[Piece]] = [[] for _ in range(workers)]
     loads = [0] * workers
-    for piece in sorted(pieces, key=lambda p: p.size, reverse=True):
+    for group in sorted(groups.values(), key=lambda g: sum(p.size for p in g), reverse=True):
         i = loads.index(min(loads))
-        jobs[i].append(piece)
-        loads[i] += piece.size
+        jobs[i].extend(group)
+        loads[i] += sum(p.size for p in group)
     return [job for job in jobs if job]
 
 
-def _run(jobs: list[list[Piece]], module: str, label: str):
-    """Yield (piece or None for a job's whole files, findings) as processes finish them;
-    the first job is read in this process meanwhile."""
+def _folder(file: str) -> str:
+    """Where a file's requests may repeat: its folder (a resumed session copies the one
+    it resumes, beside it); a session's subagents, under ``<session>/subagents/``, with
+    the session's folder."""
+    folder = Path(file).parent
+    return str(folder.parent.parent if folder.name == "subagents" else folder)
+
+
+def _run(jobs: list[list[Piece]], module: str, label: str, overrides):
+    """Yield (piece or None for a job's whole files, findings) job by job, in order; the
+    first job is read in this process while the others are read in theirs."""
     with ProcessPoolExecutor(len(jobs) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
-        futures = [pool.submit(_read_job, module, label, job) for job in jobs[1:]]
-        yield from _read_job(module, label, jobs[0])
-        for future in as_completed(futures):
+        futures = [pool.submit(_read_job, module, label, job, overrides) for job in jobs[1:]]
+        yield from _read_job(module, label, jobs[0], overrides)
+        for future in futures:
             yield from future.result()
 
 
-def _absorb(source: base.LineSource, results) -> int:
-    """Queue what the jobs found into the source's history: whole files as they come,
+def _absorb(source: base.LineSource, results, module: str, overrides) -> int:
+    """Take what the jobs found into the source's history: whole files' parts as they
+    come (or, if a request of theirs is counted already, their files read again here),
     a split file's ranges in file order, then what its ranges settle together."""
     history = source.history
     queued = 0
@@ -184,7 +204,10 @@ def _absorb(source: base.LineSource, results) -> int:
     carried: dict[str, list[object]] = {}
     for piece, findings in results:
         if piece is None:
-            queued += history.absorb(findings)
+            if history.take_over(findings):
+                queued += findings["applied"]
+            else:
+                queued += history.absorb(_read(module, source.label, findings["pieces"], overrides))
             continue
         ready = waiting.setdefault(piece.file, {})
         ready[piece.index] = (piece, findings)
@@ -200,20 +223,24 @@ def _absorb(source: base.LineSource, results) -> int:
     return queued
 
 
-def _read_job(module: str, label: str, pieces: list[Piece]) -> list[tuple[Piece | None, dict]]:
-    """What one process reads: its whole files with one source, each range with its own."""
+def _read_job(module: str, label: str, pieces: list[Piece], overrides) -> list[tuple[Piece | None, dict]]:
+    """What one process reads: its whole files with one source, handed over as parts;
+    each range with its own source, as records."""
     out: list[tuple[Piece | None, dict]] = []
     whole = [p for p in pieces if not p.split]
     if whole:
-        out.append((None, _read(module, label, whole)))
-    out.extend((p, _read(module, label, [p])) for p in pieces if p.split)
+        out.append((None, _read(module, label, whole, overrides, hand_over=True)))
+    out.extend((p, _read(module, label, [p], overrides)) for p in pieces if p.split)
     return out
 
 
-def _read(module: str, label: str, pieces: list[Piece]) -> dict:
+def _read(module: str, label: str, pieces: list[Piece], overrides, hand_over: bool = False) -> dict:
     """Read ``pieces`` with a fresh source of the adapter in ``module``, and return what it
-    found (``TokenHistory.findings()``; a range's also its ``carry``)."""
-    reader = TokenHistory()
+    found: ``TokenHistory.findings()`` (a range's also its ``carry``), or with
+    ``hand_over`` the parts it counted (``TokenHistory.hand_over()``)."""
+    reader = TokenHistory(price_overrides=overrides)
+    if hand_over:
+        reader.keep_digests()
     reader.offsets.update({p.file: p.position for p in pieces if p.position})
     source = importlib.import_module(module).SOURCE([Path(p.file) for p in pieces], reader)
     source.label = label
@@ -221,6 +248,10 @@ def _read(module: str, label: str, pieces: list[Piece]) -> dict:
     source.reading_range = ranged is not None
     source.one_shot = ranged is None or ranged.last  # only the last range ends at the end
     source.poll(ranged.max_bytes if ranged else None)
+    if hand_over:
+        found = reader.hand_over()
+        found["applied"], found["pieces"] = reader.applied, pieces
+        return found
     findings = reader.findings()
     findings["records"], left_out = _latest_copies(findings["records"])
     copies = findings["reading"]["copies"]

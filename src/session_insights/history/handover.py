@@ -1,0 +1,63 @@
+"""A history read apart, handed over as its parts rather than its records.
+
+``report`` reads a source's files in several processes. Each used to send back every
+record it read, and this process unpickled and applied them one by one: for 300k
+requests more time than the reading itself. Now a worker applies its records to its
+own parts, and this process merges the parts (every aggregate is a sum). What the parts
+cannot say is which requests were counted, so a worker also hands over the 64-bit
+digest of every request key it counted: a request both histories counted would be
+counted twice, so a worker whose digests meet this history's is not merged, and its
+files are read again here the usual way (``parallel.py``, which keeps the copies of
+a request in one worker, makes that rare).
+"""
+
+from __future__ import annotations
+
+from array import array
+
+from ..saved_reads import key_digest
+
+
+class Handover:
+    """The handing-over side of TokenHistory (a mixin: its parts and lock are the history's)."""
+
+    def keep_digests(self) -> None:
+        """Note the digest of every request key counted from now on (a worker's history)."""
+        self._counted_digests = array("q")
+
+    def hand_over(self) -> dict:
+        """``findings()`` after applying everything queued (no records), with the parts
+        and the digest of every request key counted since ``keep_digests``."""
+        self.drain()
+        found = self.findings()
+        with self._lock:
+            found["parts"] = (self.sessions, self.usage, self.tickets, self.tools, self._latest_other_ts)
+            found["digests"] = self._counted_digests
+        return found
+
+    def take_over(self, found: dict) -> bool:
+        """Merge what a history read apart handed over (``hand_over``), unless one of its
+        requests is counted here already: then nothing is taken and False returned."""
+        digests = found["digests"]
+        with self._lock:
+            held = {key_digest(key) for key in self._seen}
+            let_go, reads = self._let_go, self._reads
+            may_hold = reads is not None and reads.may_hold
+            for digest in digests:
+                if digest in held or digest in let_go or (may_hold and reads.counted(digest)):
+                    return False
+            sessions, usage, tickets, tools, latest_other_ts = found["parts"]
+            self.sessions.merge(sessions)
+            self.usage.merge(usage)
+            self.tickets.merge(tickets)
+            self.tools.merge(tools)
+            if latest_other_ts is not None and (
+                self._latest_other_ts is None or latest_other_ts > self._latest_other_ts
+            ):
+                self._latest_other_ts = latest_other_ts
+            for digest in digests:  # counted, and not held whole: a later copy is left out
+                let_go.add(digest)
+                if reads is not None:
+                    reads.add(digest)
+        self.absorb(found)  # positions, bad lines, notices, what was read (no records)
+        return True
