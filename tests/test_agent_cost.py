@@ -309,3 +309,9 @@ def test_a_time_scope_compares_only_the_cost_its_requests_carried():
     snap = h.snapshot(scope=Scope("today"), now_ts=1_796_175_000.0)
     opus = views.explained(snap)["agent_cost"][OPUS]
     assert (opus["agent_usd"], opus["from"]) == (0.01, [agent_cost.ON_REQUEST])
+
+
+def test_the_web_searches_billed_are_named_by_model_only_where_there_are_some():
+    by_model = {OPUS: {"web_searches": 3}, HAIKU: {"web_searches": 0}, "gpt-5": {}}
+    assert views.web_searches_line(by_model) == f"Web searches, billed per search and in the costs: {OPUS} 3."
+    assert views.web_searches_line({HAIKU: {"web_searches": 0}}) == ""

@@ -351,6 +351,13 @@ def price_data_line(prices: dict | None) -> str:
     )
 
 
+def web_searches_line(by_model: dict) -> str:
+    """The web searches billed per search (in the costs), by model; empty when none."""
+    counts = [(m, f.get("web_searches") or 0) for m, f in by_model.items()]
+    named = ", ".join(f"{m} {n:,}" for m, n in sorted(counts) if n)
+    return f"Web searches, billed per search and in the costs: {named}." if named else ""
+
+
 def explained(snap: dict) -> dict:
     """A snapshot's ``provenance`` with ``agent_cost`` of its scope from every place the
     agent wrote it (``agent_cost.of_snapshot``)."""

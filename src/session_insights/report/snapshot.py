@@ -70,7 +70,8 @@ def render_text(snap: dict, explain: bool = False) -> str:
         prov = fmt.printable_all(views.explained(snap))
         for title, header, rows in views.provenance_tables(prov):
             parts += ["", title, text_table(header, rows)]
-        parts += ["", views.price_data_line(prov.get("prices"))]
+        searches = views.web_searches_line(fmt.printable_all(snap["by_model"]))
+        parts += ["", *([searches] if searches else []), views.price_data_line(prov.get("prices"))]
     errors = problems(snap["errors"], snap["notices"])
     if errors:
         parts += ["", *errors]
@@ -84,7 +85,8 @@ def render_md(snap: dict, explain: bool = False) -> str:
     for title, header, rows in [*tables(snap), *extra]:
         parts += ["", f"## {title}", "", md_table(header, rows)]
     if explain:
-        parts += ["", views.price_data_line(prov.get("prices"))]
+        searches = views.web_searches_line(fmt.printable_all(snap["by_model"]))
+        parts += ["", *([searches, ""] if searches else []), views.price_data_line(prov.get("prices"))]
     parts += md_problems(problems(snap["errors"], snap["notices"]))
     return "\n".join(parts) + "\n"
 

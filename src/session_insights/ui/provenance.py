@@ -1,6 +1,7 @@
 """How this was counted: per source the sessions and requests counted and the copies
 de-duplication left out, the requests no price list knows, the cost an agent wrote
-beside ours, and which price data the costs come from. Collapsed until opened."""
+beside ours, the web searches billed per search, and which price data the costs come
+from. Collapsed until opened."""
 
 from __future__ import annotations
 
@@ -29,10 +30,12 @@ class ProvenanceHeader(Header):
             dpg.add_text(title, parent=group, color=COLOURS["dim"])
             self.tables.append(RowTable(group, columns, empty_text="No requests read yet."))
             self.groups.append(group)
+        self.searches = BoundText(self.body, "", color=COLOURS["dim"], wrap=0, show=False)
         self.prices = BoundText(self.body, views.price_data_line(None), color=COLOURS["dim"], wrap=0)
 
     def update(self, snap: dict, timeline: dict) -> None:
         prov = views.explained(snap)
+        self.searches.set_or_hide(views.web_searches_line(snap["by_model"]))
         self.prices.set(views.price_data_line(prov.get("prices")))
         for i, (_, _, rows) in enumerate(views.provenance_tables(prov, keep_empty=True)):
             self.tables[i].set_rows(rows)
