@@ -456,3 +456,24 @@ def test_the_sessions_reach_the_durable_history_unless_no_history(tmp_path, expo
     finally:
         store.close()
     assert kept == (set() if no_history else set(truth["sessions"]))
+
+
+def test_without_state_the_export_keeps_it_in_the_per_user_data_folder(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    err_path = tmp_path / "export.err"
+    with err_path.open("w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "session_insights.cli", "export", "--prometheus", "127.0.0.1:0", *SOURCES],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env=_env(tmp_path),
+            cwd=work,
+        )
+        try:
+            _until(lambda: "reading " in err_path.read_text() or proc.poll() is not None, "export starting")
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=60) == 0, err_path.read_text()
+    assert (tmp_path / "data" / "session-insights" / "state.toml").exists()
+    assert list(work.iterdir()) == []  # nothing in the folder it ran from
