@@ -221,12 +221,24 @@ def test_a_span_cost_that_is_not_a_number_makes_its_line_bad(tmp_path):
     assert (snap["totals"]["requests"], snap["errors"]["bad_lines"]) == (0, 1)
 
 
-def test_the_agents_figure_read_in_worker_processes_is_the_same(tmp_path):
+def test_the_agents_figure_read_in_worker_processes_is_the_same(tmp_path, monkeypatch):
+    from session_insights.sources import base, parallel
+
+    monkeypatch.setattr(base, "PARALLEL_MIN_BYTES", 0)  # small files, read apart all the same
+    monkeypatch.setattr(parallel, "MIN_RANGE_BYTES", 1024)
+    runs = []
+    run = parallel._run
+    monkeypatch.setattr(parallel, "_run", lambda *a, **k: runs.append(1) or run(*a, **k))
+    folders = [tmp_path / "logs", tmp_path / "metrics"]  # a folder's files go to one process
+    for folder in folders:
+        folder.mkdir()
+        shutil.copy(OTLP / f"{folder.name}.jsonl", folder)
     h = TokenHistory()
-    for source in (ClaudeSource(PROJECTS, h), OtelSource(OTLP, h)):
+    for source in (ClaudeSource(PROJECTS, h), OtelSource(folders, h)):
         source.read_all(workers=2)
     h.drain()
     cost = views.explained(h.snapshot())["agent_cost"]
+    assert len(runs) == 2, "both sources were read in worker processes"
     assert {m: (c["agent_usd"], c["agent_requests"]) for m, c in cost.items()} == {
         HAIKU: (0.012, 1),
         OPUS: (0.05755, 3),
