@@ -30,6 +30,7 @@ from bisect import bisect_right
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -349,6 +350,15 @@ def _context_pricing(info: Any, provider_info: Any, context: dict[str, str], var
 _price_data: tuple[date, dict] | None = None  # (the UTC day it was computed for, the figure)
 
 
+@cache
+def _release() -> str | None:
+    """The installed genai-prices' version (a metadata look-up: once)."""
+    try:
+        return version("genai-prices")
+    except PackageNotFoundError:
+        return None
+
+
 def price_data(load: bool = False) -> dict:
     """Which prices the costs use: genai-prices' release, and as its data's date the newest
     price start date in it that is not in the future, with the changes it already holds
@@ -359,10 +369,7 @@ def price_data(load: bool = False) -> dict:
     today = datetime.now(UTC).date()
     if _price_data is not None and _price_data[0] == today:
         return _price_data[1]
-    try:
-        release = version("genai-prices")
-    except PackageNotFoundError:
-        release = None
+    release = _release()
     figure = {
         "source": "genai-prices",
         "version": release,
