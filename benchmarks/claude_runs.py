@@ -2,7 +2,10 @@
 
 A run's memory is the peak RSS of its largest process, exact: wait4's ru_maxrss is the
 largest of the child's and of every descendant it reaped (a report's workers, ccusage's
-native binary under its node launcher). Nothing is sampled while the tools run.
+native binary under its node launcher). Nothing is sampled while the tools run. The child
+is started by GNU time, which reads that rusage for us: a child forked from this process
+would count this process's own RSS (the kernel keeps the pre-exec image's high-water mark
+in ru_maxrss), a floor far above a small run's real figure.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 
 from claude_corpus import MB, Expected
 
+GNU_TIME = "/usr/bin/time"  # Debian's package `time`
 COST_REL_TOLERANCE = 1e-3  # both price per request from list prices; this covers rounding only
 
 
@@ -30,14 +34,16 @@ class ChildRun:
 
     def __init__(self, argv: list[str], env: dict | None = None):
         self.load = load_text()
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile() as use:
             started = time.perf_counter()
-            proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env)
-            _, status, usage = os.wait4(proc.pid, 0)
+            proc = subprocess.Popen(
+                [GNU_TIME, "-f", "%M %U %S", "-o", use.name, *argv], stdout=out, stderr=err, env=env
+            )
+            self.exit_code = proc.wait()
             self.wall_s = time.perf_counter() - started
-            proc.returncode = self.exit_code = os.waitstatus_to_exitcode(status)
-            self.max_rss_mb = usage.ru_maxrss / 1024  # KiB on Linux
-            self.cpu_s = usage.ru_utime + usage.ru_stime
+            max_rss_kib, user_s, system_s = Path(use.name).read_text().split("\n")[-2].split()
+            self.max_rss_mb = int(max_rss_kib) / 1024
+            self.cpu_s = float(user_s) + float(system_s)
             out.seek(0)
             err.seek(0)
             self.stdout, self.stderr = out.read(), err.read()

@@ -40,12 +40,13 @@ from pathlib import Path
 
 import orjson
 from claude_corpus import MB, corpus_files, describe, ensure_corpus
-from claude_runs import ChildRun, compare, compare_ccusage, find_ccusage, load_text, page_cache
+from claude_runs import GNU_TIME, ChildRun, compare, compare_ccusage, find_ccusage, load_text, page_cache
 
 HERE = Path(__file__).resolve().parent
 BUDGET_RATIO, BUDGET_RSS_MB = 0.75, 150.0
 BUDGET_BACKLOG_X, BUDGET_FRAME_P95_MS, BUDGET_PYTHON_P99_MS, BUDGET_RESTART_S = 1.2, 25.0, 4.0, 0.3
 BUDGET_DOCKED_MS, BUDGET_INGEST = 8.0, 400_000
+WINDOW_TRIES = 3  # a crash is printed, then tried again: one crash must not hide the other rows
 STARTUP_MB = 0.03  # one session of ~30 KB
 
 
@@ -184,10 +185,18 @@ def window_rows(corpus: Corpus, args: argparse.Namespace) -> dict:
     timeout_s = max(60.0, corpus.bytes / MB * 0.3)
     cmd = [sys.executable, str(HERE / "window_backlog.py"), "backlog", str(corpus.projects), str(state), str(out)]
     print(f"\n== window over {corpus.bytes / MB:,.0f} MB (load {load_text()}) ...", flush=True)
-    proc = subprocess.run([*cmd, "--timeout-s", str(timeout_s)], capture_output=True, text=True, check=False)
-    if proc.returncode != 0 or not out.exists():
-        return {"error": f"window_backlog.py exit {proc.returncode}: {proc.stderr.strip()[-800:]}"}
+    failures = []
+    for _ in range(WINDOW_TRIES):
+        shutil.rmtree(state.parent, ignore_errors=True)
+        proc = subprocess.run([*cmd, "--timeout-s", str(timeout_s)], capture_output=True, text=True, check=False)
+        if proc.returncode == 0 and out.exists():
+            break
+        failures.append(f"exit {proc.returncode}: {(proc.stderr.strip().splitlines() or ['no output'])[-1]}")
+        print(f"    the window FAILED ({failures[-1]}); trying again", flush=True)
+    else:
+        return {"error": f"window_backlog.py failed {WINDOW_TRIES} times; last {failures[-1]}"}
     result = orjson.loads(out.read_bytes())
+    result["failures"] = failures
     caught, backlog_s = result["catching_up"], result["backlog_s"]
     print(
         f"    backlog applied after {'(not within the timeout)' if backlog_s is None else f'{backlog_s:.1f} s'}, "
@@ -280,6 +289,8 @@ def print_window(window: dict | None, report_s: float) -> None:
     if "error" in window:
         print(f"  window rows             not measured: {window['error']}")
         return
+    for failure in window["failures"]:
+        print(f"  window                  CRASHED once before the figures below ({failure})")
     backlog = window.get("backlog_s")
     if backlog is None:
         print(f"  window backlog          not fully applied within {window['timeout_s']:.0f} s")
@@ -333,6 +344,8 @@ def main() -> int:
         if shutil.which("xvfb-run") is None:
             sys.exit("import_claude.py: the window rows need Xvfb (apt-get install xvfb) or --skip-window")
         os.execvp("xvfb-run", ["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", sys.executable, *sys.argv])
+    if not os.access(GNU_TIME, os.X_OK):
+        sys.exit(f"import_claude.py: the memory figures need GNU time at {GNU_TIME} (apt-get install time)")
     cache = args.cache.expanduser().resolve()
     ccusage = None if args.skip_ccusage else find_ccusage(args.ccusage)
     print(f"machine  {os.cpu_count()} CPUs, load average {load_text()} at the start (other work slows every figure)")
