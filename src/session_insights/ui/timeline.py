@@ -43,8 +43,9 @@ class TimelineHeader(Header):
             parent=self.body,
             color=COLOURS["dim"],
         )
-        self.plot = add_plot(self.body, height=220, width=-1, no_menus=True, show=False)
-        dpg.add_plot_legend(parent=self.plot, location=dpg.mvPlot_Location_NorthWest)
+        self.plot = add_plot(self.body, height=250, width=-1, no_menus=True, show=False)
+        # Above the plot, in one row: a legend inside sat on the session's first minutes.
+        dpg.add_plot_legend(parent=self.plot, location=dpg.mvPlot_Location_North, horizontal=True, outside=True)
         self.x_axis = dpg.add_plot_axis(dpg.mvXAxis, parent=self.plot, scale=dpg.mvPlotScale_Time)
         self.y_axis = dpg.add_plot_axis(dpg.mvYAxis, parent=self.plot, label="tokens")
         frame_axes(self.plot, self.x_axis, self.y_axis)
