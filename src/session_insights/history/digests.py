@@ -1,67 +1,73 @@
-"""A set of 64-bit request-key digests in 16 bytes each, for the keys a history let go.
+"""A set of 64-bit request-key digests in about 8 bytes each, for the keys a history let go.
 
 The history keeps the last ``MAX_DEDUP_KEYS`` requests whole, so a larger copy replaces
-a smaller one; a request older than that is only remembered as counted, by its digest,
-so a copy of it arriving later (a resumed session repeating its history hundreds of
-thousands of requests on) is left out at any corpus size. A Python set of ints costs
-~70 bytes a key; this open-addressing table in an ``array`` costs 16 at most (half
-full), which keeps a year of requests in a few megabytes.
+a smaller one; a request older than that (or counted in another process and handed
+over) is only remembered as counted, by its digest, so a copy of it arriving later (a
+resumed session repeating its history hundreds of thousands of requests on) is left
+out at any corpus size. A Python set of ints costs ~70 bytes a key; here the digests
+sit in one sorted ``array`` (8 bytes a key, looked up by bisection in C) and only the
+latest few in a small set, merged into the array once it has ``SMALL`` of them.
 """
 
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left
+from collections.abc import Iterable
+from itertools import chain
 
-_EMPTY = 0  # digest 0 is stored as 1: one in 2**64 keys shares a slot's meaning
+SMALL = 65_536
 
 
 class DigestSet:
-    __slots__ = ("_mask", "_slots", "count")
+    __slots__ = ("_small", "_sorted")
 
     def __init__(self) -> None:
-        self._slots = array("q", bytes(8 * 1024))
-        self._mask = 1023
-        self.count = 0
+        self._sorted = array("q")
+        self._small: set[int] = set()
 
     def __len__(self) -> int:
-        return self.count
+        return len(self._sorted) + len(self._small)
+
+    @property
+    def count(self) -> int:
+        return len(self)
 
     def __contains__(self, digest: int) -> bool:
-        digest = digest or 1
-        slots, mask = self._slots, self._mask
-        i = digest & mask
-        while True:
-            held = slots[i]
-            if held == digest:
-                return True
-            if held == _EMPTY:
-                return False
-            i = (i + 1) & mask
+        if digest in self._small:
+            return True
+        held = self._sorted
+        i = bisect_left(held, digest)
+        return i < len(held) and held[i] == digest
 
     def add(self, digest: int) -> None:
-        digest = digest or 1
-        if 2 * (self.count + 1) > len(self._slots):
-            self._grow()
-        slots, mask = self._slots, self._mask
-        i = digest & mask
-        while True:
-            held = slots[i]
-            if held == digest:
-                return
-            if held == _EMPTY:
-                slots[i] = digest
-                self.count += 1
-                return
-            i = (i + 1) & mask
+        if digest not in self:
+            self._small.add(digest)
+            if len(self._small) >= SMALL:
+                self._merge(())
 
-    def _grow(self) -> None:
-        old = self._slots
-        self._slots = array("q", bytes(16 * len(old)))
-        self._mask = 2 * len(old) - 1
-        self.count = 0
-        for digest in old:
-            if digest != _EMPTY:
-                self.add(digest)
+    def add_all(self, digests: Iterable[int]) -> None:
+        """Add many at once, none of them held yet (``any_of``); sorted, they are merged
+        in one pass (a sort of two runs, in C)."""
+        self._merge(digests)
+
+    def any_of(self, digests: Iterable[int]) -> bool:
+        """Whether one of ``digests`` is held."""
+        small, held, n = self._small, self._sorted, len(self._sorted)
+        if not small and not n:
+            return False
+        for digest in digests:
+            if digest in small:
+                return True
+            i = bisect_left(held, digest)
+            if i < n and held[i] == digest:
+                return True
+        return False
+
+    def _merge(self, digests: Iterable[int]) -> None:
+        self._sorted = array("q", sorted(chain(self._sorted, sorted(self._small), digests)))
+        self._small = set()
 
     def clear(self) -> None:
-        self.__init__()
+        self._sorted = array("q")
+        self._small = set()

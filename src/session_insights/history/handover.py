@@ -32,7 +32,7 @@ class Handover:
         found = self.findings()
         with self._lock:
             found["parts"] = (self.sessions, self.usage, self.tickets, self.tools, self._latest_other_ts)
-            found["digests"] = self._counted_digests
+            found["digests"] = array("q", sorted(self._counted_digests))  # sorted here, merged there
         return found
 
     def take_over(self, found: dict) -> bool:
@@ -40,24 +40,24 @@ class Handover:
         requests is counted here already: then nothing is taken and False returned."""
         digests = found["digests"]
         with self._lock:
-            held = {key_digest(key) for key in self._seen}
             let_go, reads = self._let_go, self._reads
-            may_hold = reads is not None and reads.may_hold
-            for digest in digests:
-                if digest in held or digest in let_go or (may_hold and reads.counted(digest)):
-                    return False
+            held = {key_digest(key) for key in self._seen}
+            if not held.isdisjoint(digests) or let_go.any_of(digests):
+                return False
+            if reads is not None and reads.may_hold and any(map(reads.counted, digests)):
+                return False
             sessions, usage, tickets, tools, latest_other_ts = found["parts"]
             self.sessions.merge(sessions)
-            self.usage.merge(usage)
+            self.usage.merge(usage, take=True)
             self.tickets.merge(tickets)
             self.tools.merge(tools)
             if latest_other_ts is not None and (
                 self._latest_other_ts is None or latest_other_ts > self._latest_other_ts
             ):
                 self._latest_other_ts = latest_other_ts
-            for digest in digests:  # counted, and not held whole: a later copy is left out
-                let_go.add(digest)
-                if reads is not None:
+            let_go.add_all(digests)  # counted, and not held whole: a later copy is left out
+            if reads is not None:
+                for digest in digests:
                     reads.add(digest)
         self.absorb(found)  # positions, bad lines, notices, what was read (no records)
         return True

@@ -63,12 +63,19 @@ class Folding:
         self.model_provider[OTHER_MODELS] = None
         self.pricing_cache[(OTHER_MODELS, None)] = None
 
-    def merge(self, other: UsagePart) -> None:
-        """Add another usage part's sums into this one (parts built apart)."""
+    def merge(self, other: UsagePart, take: bool = False) -> None:
+        """Add another usage part's sums into this one (parts built apart). With
+        ``take`` (a part handed over, used no more) what this one lacks is moved, not
+        copied: a combo's days and quarter hours, a session's detail."""
         self.forget_contexts()
         for key, counters in other.combos.items():
-            add_into(self.combos.setdefault(key, blank()), counters)
             self.by_session.setdefault(session_name(key[2]), set()).add(key)
+            if take and key not in self.combos:
+                self.combos[key] = counters
+                self.combo_days[key] = other.combo_days.get(key, {})
+                self.quarters[key] = other.quarters.get(key, {})
+                continue
+            add_into(self.combos.setdefault(key, blank()), counters)
             for grain, theirs in ((self.combo_days, other.combo_days), (self.quarters, other.quarters)):
                 mine = grain.setdefault(key, {})
                 for index, values in theirs.get(key, {}).items():
@@ -82,6 +89,10 @@ class Folding:
         for ts, v in other.timeline.items():
             add_into(self.timeline.bucket(ts), v)
         for name, detail in other.details.items():
+            if take and name not in self.details:
+                self._new_detail(name)  # room for it among the detailed sessions
+                self.details[name] = detail
+                continue
             mine = self.details.get(name) or self._new_detail(name)
             for ts, v in detail.timeline.items():
                 add_into(mine.timeline.bucket(ts), v)
