@@ -22,8 +22,11 @@ class Handover:
     """The handing-over side of TokenHistory (a mixin: its parts and lock are the history's)."""
 
     def keep_digests(self) -> None:
-        """Note the digest of every request key counted from now on (a worker's history)."""
+        """Note the digest of every request key counted from now on, and count each file's
+        records as it is read, not all at the end (a worker's history: what it holds is
+        its parts, never a job's records)."""
         self._counted_digests = array("q")
+        self._apply_reads = True
 
     def hand_over(self) -> dict:
         """``findings()`` after applying everything queued (no records), with the parts

@@ -54,6 +54,7 @@ class Inbox:
         self.offsets: dict[str, dict] = {}  # per-source read positions of applied reads
         self.applied = 0  # records applied since start; the status bar's events/s
         self.version = 0  # bumped whenever an aggregate changes
+        self._apply_reads = False  # apply what add_read queues at once (handover.keep_digests)
 
     def clear_inbox(self) -> None:
         self._usage_inbox.clear()
@@ -239,6 +240,8 @@ class Inbox:
             self._queued_positions[file] = position
             self._reads_inbox.append((file, records, position))
             self.reading.read(file, records, first_read)
+        if self._apply_reads:  # a worker's history: a file's records counted as it is read
+            self.drain()
 
     def offset_for(self, key: str) -> dict | None:
         return self._queued_positions.get(key) or self.offsets.get(key)
