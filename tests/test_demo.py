@@ -268,3 +268,17 @@ def test_the_demo_plays_its_whole_session_within_half_a_minute_by_default():
     assert DEMO_DURATION_S == DURATION_S
     assert window_parser().parse_args(["--demo"]).demo_speed == DEMO_SPEED
     assert DURATION_S / DEMO_SPEED <= 30.0
+
+
+def test_the_demos_earlier_sessions_are_ended_rated_and_the_same_every_run():
+    from session_insights import TokenHistory
+    from session_insights.demo.earlier import DAYS_BEFORE, play_earlier
+
+    first, second = TokenHistory(), TokenHistory()
+    assert play_earlier(first, 1_796_141_700.0) == play_earlier(second, 1_796_141_700.0) > 0
+    first.drain()
+    second.drain()
+    snap = first.snapshot(now_ts=1_796_141_700.0)
+    assert snap["totals"] == second.snapshot(now_ts=1_796_141_700.0)["totals"]
+    earlier = {name: s for name, s in snap["sessions"].items() if name.startswith("demo-earlier-")}
+    assert len(earlier) == len(DAYS_BEFORE)

@@ -265,3 +265,13 @@ def test_a_signal_to_stop_saves_the_state_the_layout_and_the_windows_place(big_d
     assert saved["usage"], "the demo's requests were saved"
     kept = window_geometry.remembered(tmp_path / "state.layout.ini")
     assert kept is not None and (kept.width, kept.height) == (900, 640)
+
+
+def test_the_demo_fills_the_headers_across_sessions_with_a_trend(big_display, artifacts, tmp_path):
+    across = drive("demo_across", big_display, artifacts, tmp_path / "state.toml")
+    sessions = across["sessions"]
+    assert [row[0] for row in sessions][:1] == ["demo"] and len(sessions) == 7
+    assert all(row[7] != "—" for row in sessions[1:]), "each earlier session completed tickets of its own"
+    assert across["verdict"].startswith("IMPROVED: ") and "fewer tokens per satisfaction point" in across["verdict"]
+    for key in ("sessions", "efficiency_over_time", "usage", "categories", "tool_cost"):
+        assert (artifacts / f"demo_{key}.png").stat().st_size > 10_000

@@ -58,3 +58,8 @@ def test_a_bars_label_names_its_units_and_a_satisfaction_is_out_of_ten():
     assert efficiency_words.bucket_label(one, "tokens_per_completed_ticket") == (
         "790,700 tokens/ticket (790.7K tokens, 1 ticket)"
     )
+
+
+def test_an_overall_rate_of_points_is_per_1m_tokens_where_per_1k_would_read_zero():
+    assert efficiency_words.points_rate(0.778) == "0.778 satisfaction points per 1K tokens"
+    assert efficiency_words.points_rate(0.00043) == "0.43 satisfaction points per 1M tokens"

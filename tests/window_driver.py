@@ -285,7 +285,30 @@ def scenario_clip(artifacts: Path, state: Path) -> dict:
     return out
 
 
+def scenario_demo_across(artifacts: Path, state: Path) -> dict:
+    """The demo's headers across sessions, each open alone, once the demo has played."""
+    app = open_app(state, "--size", "1280x800")
+    app.demo.play_all()
+    app_frames(app, 6)
+    panel = app.panel
+    app.saver.write_sessions()  # what the saver writes every 2 s, now
+    panel.across.load_now()
+    out: dict = {}
+    for key in ("sessions", "efficiency_over_time", "usage", "categories", "tool_cost"):
+        for other, header in panel.headers.items():
+            header.set_open(other == key)
+        app_frames(app, 8)
+        dpg.output_frame_buffer(file=str(artifacts / f"demo_{key}.png"))
+        app_frames(app, 3)
+    out["sessions"] = panel.sessions.texts() if hasattr(panel.sessions, "texts") else None
+    out["verdict"] = panel.headers["efficiency_over_time"].chart.verdict.value
+    out["tool_cost"] = panel.headers["tool_cost"].table.texts()
+    app.finish()
+    return out
+
+
 SCENARIOS = {
+    "demo_across": scenario_demo_across,
     "clip": scenario_clip,
     "budget": scenario_budget,
     "words": scenario_words,

@@ -114,9 +114,11 @@ class App:
     def _start_demo(self, args: Namespace):
         """Play the built-in demo into a fresh history; returns its simulated clock."""
         from .demo import DemoSession
+        from .demo.earlier import play_earlier
 
         self.history.reset_aggregates()
         self.demo = DemoSession(self.history, speed=getattr(args, "demo_speed", None) or DEMO_SPEED)
+        play_earlier(self.history, self.demo.start_ts)  # the headers across sessions: full at once
         if self.history.budget_usd is None:
             self.history.budget_usd = self.demo.budget_usd
         return self.demo.sim_now

@@ -49,7 +49,15 @@ def verdict_text(over: dict) -> str:
         text = f"{over['verdict']}: {change:,.0f}% {way} {unit}, first to last {over['interval']} interval"
     text += " (lower is better)"
     if over["points_per_1k_tokens"] is not None:
-        text += f"; overall {over['points_per_1k_tokens']:.3f} satisfaction points per 1K tokens"
+        text += f"; overall {points_rate(over['points_per_1k_tokens'])}"
     elif over["overall_score"] is not None:
         text += f"; overall {fmt.tokens(over['overall_score'])} tokens per completed ticket"
     return text
+
+
+def points_rate(points_per_1k_tokens: float) -> str:
+    """'0.778 satisfaction points per 1K tokens'; per 1M tokens where per 1K would read
+    0.000 (sessions of millions of tokens): '0.43 satisfaction points per 1M tokens'."""
+    if points_per_1k_tokens >= 0.1:
+        return f"{points_per_1k_tokens:.3f} satisfaction points per 1K tokens"
+    return f"{points_per_1k_tokens * 1000:,.2f} satisfaction points per 1M tokens"

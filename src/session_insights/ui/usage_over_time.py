@@ -63,7 +63,8 @@ class UsageOverTimeHeader(AcrossHeader):
         self.plot = add_plot(
             self.body, height=230, width=-1, no_menus=True, no_mouse_pos=True, no_box_select=True, show=False
         )
-        dpg.add_plot_legend(parent=self.plot, location=dpg.mvPlot_Location_NorthWest)
+        # Above the plot, in one row: a legend inside sat on the first periods' bars.
+        dpg.add_plot_legend(parent=self.plot, location=dpg.mvPlot_Location_North, horizontal=True, outside=True)
         self.x_axis = dpg.add_plot_axis(dpg.mvXAxis, parent=self.plot, no_gridlines=True)
         self.y_axis = dpg.add_plot_axis(dpg.mvYAxis, parent=self.plot)
         self.latest = BoundText(self.body, "", show=False)
