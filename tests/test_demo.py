@@ -12,7 +12,8 @@ from session_insights.history import TokenHistory
 
 START = 1_759_312_800.0  # 2025-10-01 10:00 UTC
 PAYLOAD_KEYS = {"id", "model", "usage", "responseId", "modelVersion", "usageMetadata"}
-ENTRY_KEYS = {"kind", "direction", "provider", "model", "tier", "session", "payload"}
+# "tools": the names of the tools a response called (names only, never their input).
+ENTRY_KEYS = {"kind", "direction", "provider", "model", "tier", "session", "payload", "tools"}
 
 
 def played(seed: int = 7, start_ts: float = START) -> tuple[DemoSession, TokenHistory]:
@@ -282,3 +283,24 @@ def test_the_demos_earlier_sessions_are_ended_rated_and_the_same_every_run():
     assert snap["totals"] == second.snapshot(now_ts=1_796_141_700.0)["totals"]
     earlier = {name: s for name, s in snap["sessions"].items() if name.startswith("demo-earlier-")}
     assert len(earlier) == len(DAYS_BEFORE)
+
+
+def test_the_demos_responses_name_the_tools_they_called_so_cost_by_tool_has_turns():
+    demo, history = played()
+    tools = history.snapshot(now_ts=START + demo.duration_s)["tools"]
+    assert tools and all(t["turns"] and t["turn_cost_usd"] for t in tools.values())
+    for step in comms_steps(demo):
+        assert all(isinstance(name, str) for name in step.args.get("tools", []))
+
+
+def test_a_comms_entry_naming_the_tools_its_response_called_counts_them_as_its_turn():
+    from session_insights import TokenHistory
+    from session_insights.hooks import Hooks
+
+    history = TokenHistory()
+    usage = {"input_tokens": 1_000, "output_tokens": 200}
+    entry = {"direction": "in", "model": "claude-sonnet-4-5", "session": "s", "tools": ["Read", "Edit"]}
+    Hooks(history).on_comms_entry({**entry, "ts": 1_796_141_700.0, "payload": {"usage": usage}})
+    history.drain()
+    tools = history.snapshot(now_ts=1_796_141_800.0)["tools"]
+    assert {name: t["turns"] for name, t in tools.items()} == {"Read": 1, "Edit": 1}

@@ -74,6 +74,7 @@ def usage_from_comms_entry(entry: Mapping[str, Any]) -> UsageEvent | None:
         provider=provider_id,
         source="comms",
         request_key=key if isinstance(key, str) else None,
+        tools=entry.get("tools"),  # the tools the response called, where the host names them
         **counts,
         **terms,
     )

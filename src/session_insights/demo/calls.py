@@ -49,6 +49,7 @@ class Calls:
         self.rng = random.Random(seed)
         self.steps: list[DemoStep] = []
         self.worker_cache_written = False
+        self.last_tools: list[str] = []  # the tools the last response emitted called
 
     # --- emitting -------------------------------------------------------------------
 
@@ -66,13 +67,19 @@ class Calls:
             head["provider"] = provider
         self.emit(t, "on_comms_entry", **head, payload={"model": model})
         done = t + latency_s
-        self.emit(done, "on_comms_entry", **{**head, "kind": "response", "direction": "in"}, payload=payload)
+        # The tools this response asks for are added as they are called (``tool``): a
+        # ticket's turns are emitted one after another, so the last response is theirs.
+        self.last_tools: list[str] = []
+        response = {**head, "kind": "response", "direction": "in", "tools": self.last_tools}
+        self.emit(done, "on_comms_entry", **response, payload=payload)
         return done
 
     def tool(self, t: float, name: str, duration_ms: float, ok: bool = True) -> float:
         # Hosts log a tool call when it returns, so its time is the end of the call.
         done = t + duration_ms / 1000
         self.emit(done, "on_tool_call", name=name, duration_ms=round(duration_ms, 1), ok=ok, session=SESSION)
+        if name not in self.last_tools:
+            self.last_tools.append(name)
         return done
 
     def ticket(self, t: float, ticket_id: str, status: str, track: str, reason: str | None = None) -> None:
