@@ -15,6 +15,7 @@ import pytest
 import tomli_w
 
 from session_insights import TokenHistory, views
+from session_insights.cli import main
 from session_insights.history import agent_cost
 from session_insights.report import render
 from session_insights.scope import Scope
@@ -327,3 +328,10 @@ def test_the_web_searches_billed_are_named_by_model_only_where_there_are_some():
     by_model = {OPUS: {"web_searches": 3}, HAIKU: {"web_searches": 0}, "gpt-5": {}}
     assert views.web_searches_line(by_model) == f"Web searches, billed per search and in the costs: {OPUS} 3."
     assert views.web_searches_line({HAIKU: {"web_searches": 0}}) == ""
+
+
+def test_json_provenance_holds_the_agents_figure_beside_ours(tmp_path, capsys):
+    state = str(tmp_path / "state.toml")
+    assert main(["report", f"claude:{PROJECTS}", f"otel:{OTLP}", "--format", "json", "--state", state]) == 0
+    opus = orjson.loads(capsys.readouterr().out)["provenance"]["agent_cost"][OPUS]
+    assert (opus["agent_usd"], opus["ours_usd"], opus["agent_requests"], opus["requests"]) == (0.05755, 0.057375, 3, 2)

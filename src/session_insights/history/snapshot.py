@@ -15,6 +15,7 @@ from operator import add
 from .. import metrics
 from ..pricing import PriceBook, usd
 from ..scope import Resolved
+from .agent_cost import of_snapshot
 from .counters import (
     COST,
     CR,
@@ -24,7 +25,6 @@ from .counters import (
     N_COUNTERS,
     OUT,
     REASON,
-    REPORTED,
     REQ,
     UNPRICED,
     figures,
@@ -191,12 +191,7 @@ def provenance(parts: Parts, rows: list[dict], by_model_c: dict) -> dict:
         for m, c in sorted(by_model_c.items())
         if c[UNPRICED]
     }
-    agent_cost = {
-        m: {"agent_usd": usd(c[REPORTED]), "ours_usd": usd(c[COST]), "difference_usd": usd(c[COST] - c[REPORTED])}
-        for m, c in sorted(by_model_c.items())
-        if c[REPORTED]
-    }
-    return {**reading, "sources": dict(sorted(sources.items())), "unpriced": unpriced, "agent_cost": agent_cost}
+    return {**reading, "sources": dict(sorted(sources.items())), "unpriced": unpriced}
 
 
 def scope_figures(parts: Parts, scope: Resolved, names, active_s: float | None) -> dict:
@@ -257,7 +252,7 @@ def snapshot(parts: Parts, scope: Resolved, now_ts: float | None) -> dict:
         fig["models"] = sorted(tier_models.get(tier or NO_TIER, ()))
         by_tier[tier or NO_TIER] = fig
     first = min((r["first_ts"] for r in rows if r["first_ts"] is not None), default=None)
-    return {
+    snap = {
         "now_ts": now,
         "scope": scope_figures(parts, scope, names, burn["session"]["active_s"]),
         "session": {"first_ts": first, "last_ts": last},
@@ -274,6 +269,8 @@ def snapshot(parts: Parts, scope: Resolved, now_ts: float | None) -> dict:
         "provenance": provenance(parts, rows, by_model_c),
         **parts.extras,
     }
+    snap["provenance"]["agent_cost"] = of_snapshot(snap)
+    return snap
 
 
 def row_snapshot(row: dict) -> dict:
