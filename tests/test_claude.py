@@ -1,12 +1,15 @@
 """Claude Code transcripts: streamed copies, synthetic lines, sidechains, tool pairs, todos."""
 
+import tomllib
 from pathlib import Path
 
 import orjson
 import pytest
+import tomli_w
 
 from session_insights import TokenHistory
 from session_insights.cli import main
+from session_insights.report import render
 from session_insights.sources import SourceError, open_source
 
 SESSION = "5b1c4e0f-0000-4000-8000-000000000001"
@@ -598,3 +601,25 @@ def test_a_request_counted_before_a_restart_is_not_counted_again_by_a_parallel_r
     totals = again.snapshot()["totals"]
     assert totals["requests"] == 5
     assert totals["input_tokens"] == 3 * 100 + 2 * 7
+
+
+def test_web_searches_are_counted_by_model_and_named_in_the_explanation():
+    snap = read(REAL / "projects")  # requests 1 and 3: 2 and 1 searches, streamed copies counted once
+    assert (snap["by_model"][OPUS_4_8]["web_searches"], snap["totals"]["web_searches"]) == (3, 3)
+    assert f"Web searches, billed per search and in the costs: {OPUS_4_8} 3." in render(snap, "text", explain=True)
+
+
+def test_a_state_saved_before_web_searches_were_counted_loads_with_none(tmp_path):
+    state = tmp_path / "state.toml"
+    h = TokenHistory(state_path=state)
+    h.record_usage(OPUS_4_8, 100, 10, ts=1_796_000_000.0, session="s")
+    h.drain()
+    h.save()
+    h.close()
+    data = tomllib.loads(state.read_text())
+    for row in data["usage"]:
+        row["counts"] = row["counts"][:-1]  # eleven counters, as saved before
+    state.write_text(tomli_w.dumps(data))
+    again = TokenHistory(state_path=state)
+    assert (again.snapshot()["totals"]["requests"], again.snapshot()["totals"]["web_searches"]) == (1, 0)
+    assert not again.notices

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .. import decode, metrics
 from ..scope import Resolved
 from ..series import BucketSeries
-from .counters import CD_COST, N_COUNTERS, T_FIELDS, TOOL_PROMPT, add_into, encoded, summed
+from .counters import CD_COST, N_COUNTERS, T_FIELDS, TOOL_PROMPT, WEB_SEARCHES, add_into, encoded, summed
 from .detail import SessionDetail
 from .sessions import NO_SESSION
 from .usage import DAY_S, QUARTER_S, UsagePart, decode_quarters, session_name
@@ -199,8 +199,8 @@ def _decode_usage(usage: UsagePart, rows: list[dict]) -> None:
     for i, row in enumerate(rows):
         where = f"usage[{i}]"
         counts = decode.array(row.get("counts"), f"{where}.counts")
-        if len(counts) == TOOL_PROMPT:  # saved before tool-use prompts were counted apart
-            counts = [*counts, 0]
+        if len(counts) in (TOOL_PROMPT, WEB_SEARCHES):  # saved before those were counted
+            counts = [*counts, *[0] * (N_COUNTERS - len(counts))]
         model = decode.text(row.get("model"), f"{where}.model", empty_is_none=True)
         if model is None:
             raise decode.CorruptState(f"{where}.model", "must not be empty")

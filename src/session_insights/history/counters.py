@@ -13,9 +13,10 @@ from operator import add
 from ..pricing import usd
 
 # Counters kept per (model, tier, session): one list, so an event costs one dict look-up.
-# TOOL_PROMPT (part of IN) came last, so state saved before it loads with a 0 appended.
-REQ, IN, CR, CW5, CW1H, OUT, REASON, COST, UNPRICED, REPORTED, TOOL_PROMPT = range(11)
-N_COUNTERS = 11
+# TOOL_PROMPT (part of IN) and then WEB_SEARCHES (billed per search) came last, so state
+# saved before them loads with zeros appended.
+REQ, IN, CR, CW5, CW1H, OUT, REASON, COST, UNPRICED, REPORTED, TOOL_PROMPT, WEB_SEARCHES = range(12)
+N_COUNTERS = 12
 # Timeline bucket fields.
 T_IN, T_OUT, T_CR, T_CW, T_COST, T_REQ = range(6)
 T_FIELDS = 6
@@ -55,6 +56,7 @@ def figures(c: list[int], total_cost_pusd: int = 0) -> dict:
         "cache_write_1h_tokens": c[CW1H],
         "reasoning_tokens": c[REASON],
         "tool_prompt_tokens": c[TOOL_PROMPT],
+        "web_searches": c[WEB_SEARCHES],  # billed per search, in cost_usd
         "total_tokens": total_tokens(c),
         # Unknown (None) when nothing of it could be priced, never $0; a partly priced
         # row carries the priced part and says how many requests are not in it.

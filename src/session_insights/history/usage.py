@@ -44,6 +44,7 @@ from .counters import (
     T_REQ,
     TOOL_PROMPT,
     UNPRICED,
+    WEB_SEARCHES,
     blank,
 )
 from .detail import SessionDetail, active_seconds
@@ -190,11 +191,14 @@ class UsagePart(Folding):
             cost = pricing.cost_pusd(ts, inp, cr, cw5, cw1h, out)
         else:
             cost = 0
-        if st and pricing is not None:  # server tools billed per use (web searches)
-            cost += pricing.server_tools_pusd(ts, st)
+        searches = 0
+        if st:  # server tools billed per use (web searches)
+            searches = sum(n for unit, n in st if unit == "web_searches")
+            if pricing is not None:
+                cost += pricing.server_tools_pusd(ts, st)
         reported_pusd = round(reported * PUSD_PER_USD) if reported else 0
         if sign < 0:
-            inp, cr, cw5, cw1h, out, reasoning, cost, reported_pusd, tool_prompt = -inp, -cr, -cw5, -cw1h, -out, -reasoning, -cost, -reported_pusd, -tool_prompt  # fmt: skip
+            inp, cr, cw5, cw1h, out, reasoning, cost, reported_pusd, tool_prompt, searches = -inp, -cr, -cw5, -cw1h, -out, -reasoning, -cost, -reported_pusd, -tool_prompt, -searches  # fmt: skip
         tokens = inp + cr + cw5 + cw1h + out
         # The label set's day and quarter hour stay for 15 minutes; the buckets of a
         # second are shared by every label set of the session: look each up once.
@@ -221,8 +225,8 @@ class UsagePart(Folding):
         if pricing is None:
             c[UNPRICED] += sign
             q[UNPRICED] += sign
-        if reasoning or reported_pusd or tool_prompt:
-            self._add_rare(c, q, reasoning, reported_pusd, tool_prompt)
+        if reasoning or reported_pusd or tool_prompt or searches:
+            self._add_rare(c, q, reasoning, reported_pusd, tool_prompt, searches)
         b[T_IN] += inp
         b[T_OUT] += out
         b[T_CR] += cr
@@ -253,12 +257,15 @@ class UsagePart(Folding):
             row.last_ts = ts
 
     @staticmethod
-    def _add_rare(c: list[int], q: list[int], reasoning: int, reported_pusd: int, tool_prompt: int) -> None:
+    def _add_rare(
+        c: list[int], q: list[int], reasoning: int, reported_pusd: int, tool_prompt: int, searches: int
+    ) -> None:
         """The counters most requests leave at zero."""
         for counters in (c, q):
             counters[REASON] += reasoning
             counters[REPORTED] += reported_pusd
             counters[TOOL_PROMPT] += tool_prompt
+            counters[WEB_SEARCHES] += searches
 
     def _locate_quarter(self, ctx: list, ts: float) -> tuple[list[int], list[int]]:
         """Point a context at the day and quarter-hour counters holding ``ts``."""
