@@ -215,6 +215,9 @@ def test_at_125_percent_every_tier_cell_the_burn_peak_and_its_axis_title_have_ro
         assert cell["right"] <= cell["next_left"], cell
         assert cell["cost_right"] <= cell["room_right"], cell
     assert (artifacts / "window_scale_125.png").stat().st_size > 10_000
+    # The font is rasterised again at 125%, not drawn at 100% and stretched.
+    before_px, after_px = clip["label_px"]
+    assert after_px == pytest.approx(before_px * 1.25, abs=1.0) and clip["global_font_scale"] == 1.0
 
 
 def test_when_finishing_costs_more_than_the_budget_left_the_panel_says_so_in_red(big_display, artifacts, tmp_path):

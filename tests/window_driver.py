@@ -250,6 +250,9 @@ def scenario_clip(artifacts: Path, state: Path) -> dict:
     """The demo at 125% UI scale: the tier table's model lists, the burn chart's peak and
     its axis title, each within its own room."""
     app = open_app(state, "--size", "1280x800")
+    label = app.panel.cards.subs["tokens"].item
+    app_frames(app, 2)
+    label_px = dpg.get_item_rect_size(label)[1]
     app._set_scale(None, None, 1.25)
     app.demo.play_all()
     panel = app.panel
@@ -258,7 +261,7 @@ def scenario_clip(artifacts: Path, state: Path) -> dict:
     app_frames(app, 12)
     burn, tiers = panel.headers["burn"], panel.headers["tiers"]
     rates = [v for v in dpg.get_value(burn.rate_series)[1] if v == v]
-    title_px = dpg.get_text_size("tokens/min")[0] * 1.25
+    title_px = dpg.get_text_size("tokens/min")[0]  # in the font the scale rasterised
     cells = []
     for _, row_cells, texts in tiers.table._rows:
         models, requests, cost = row_cells[1], row_cells[2], row_cells[6]
@@ -280,6 +283,8 @@ def scenario_clip(artifacts: Path, state: Path) -> dict:
         "plot_px": dpg.get_item_rect_size(burn.plot)[1],
         "title_px": title_px,
         "tier_cells": cells,
+        "label_px": [label_px, dpg.get_item_rect_size(label)[1]],
+        "global_font_scale": dpg.get_global_font_scale(),
     }
     app.finish()
     return out

@@ -85,9 +85,9 @@ class App:
             vsync=args.frames is None,
             **place,
         )
-        self.fonts = Fonts()
         scale = self.history.ui.get("scale", 1.0)
-        dpg.set_global_font_scale(scale if scale in UI_SCALES else 1.0)
+        self.fonts = Fonts(scale=scale if scale in UI_SCALES else 1.0)
+        self._scale_wanted: float | None = None  # a UI scale picked in the menu, for the next frame
         self.panel = InsightsPanel(
             self.history,
             clock=clock,
@@ -209,7 +209,15 @@ class App:
         self.dpg.configure_item(self.budget_dialog, show=False)
 
     def _set_scale(self, _sender: object, _data: object, scale: float) -> None:
-        self.dpg.set_global_font_scale(scale)
+        self._scale_wanted = scale  # a callback's thread: the next frame rebuilds the fonts
+
+    def _apply_scale(self, scale: float) -> None:
+        """The fonts rasterised again at ``scale`` (not the old ones stretched)."""
+        from .ui.theme import Fonts
+
+        old, self.fonts = self.fonts, Fonts(scale=scale)
+        self.panel.cards.use_fonts(self.fonts)
+        self.dpg.delete_item(old.registry)
         self.history.ui["scale"] = scale
 
     def _toggle_header(self, _sender: object, _data: object, key: str) -> None:
@@ -276,6 +284,9 @@ class App:
         dpg = self.dpg
         if self.demo is not None:
             self.demo.advance()
+        if self._scale_wanted is not None:
+            self._apply_scale(self._scale_wanted)
+            self._scale_wanted = None
         self.panel.tick()
         if self._backlog_s is None and self.poller.first_pass.is_set() and not self.history.pending:
             self._backlog_s = time.perf_counter() - self._started

@@ -33,6 +33,7 @@ class SummaryCards:
             dpg.add_table_column(parent=self.table)
         row = dpg.add_table_row(parent=self.table)
         self.values: dict[str, BoundText] = {}
+        self.fonts = fonts
         self.subs: dict[str, BoundText] = {}
         for key, label in CARDS:
             cell = dpg.add_group(parent=row)
@@ -42,6 +43,12 @@ class SummaryCards:
                 dpg.bind_item_font(self.values[key].item, fonts.card)
             self.subs[key] = BoundText(cell, "", color=COLOURS["dim"])
         self._short = False  # the budget card shows that finishing would overrun it
+
+    def use_fonts(self, fonts: Fonts) -> None:
+        """Draw the headline figures in ``fonts.card`` (after the UI scale changed)."""
+        self.fonts = fonts
+        for value in self.values.values():
+            dpg.bind_item_font(value.item, fonts.card)
 
     def show_scope(self, name: str) -> None:
         """Name the scope the cards' figures are for (written only when it changes)."""
