@@ -198,6 +198,13 @@ def window_rows(corpus: Corpus, args: argparse.Namespace) -> dict:
     result = orjson.loads(out.read_bytes())
     result["failures"] = failures
     caught, backlog_s = result["catching_up"], result["backlog_s"]
+    if result.get("pending_retried"):
+        print(
+            f"    history.pending raised {result['pending_error']} {result['pending_retried']} times: the window "
+            "would have closed at the first; the benchmark took the count again, under the inbox's lock"
+        )
+    if result.get("crashes"):
+        print(f"    {result['crashes']} frames raised {result['crash']} (skipped: the window would have closed)")
     print(
         f"    backlog applied after {'(not within the timeout)' if backlog_s is None else f'{backlog_s:.1f} s'}, "
         f"{caught['frames']} frames: p95 {caught['frame_ms']['p95']:.1f} ms, Python p99 "
@@ -266,7 +273,8 @@ def print_table(sized: list[Pairs], start: dict, window: dict | None, panel: dic
     print(f"   budget <= {BUDGET_RSS_MB:.0f} MB, flat: {verdict(flat)}")
     if start.get("ours") is not None:
         theirs_s = f"{start['theirs']:.2f} s" if start.get("theirs") else "not run"
-        print(f"  start-up, 1 session     {start['ours']:.2f} s   ccusage {theirs_s}   (no budget)")
+        x = f" ({start['ours'] / start['theirs']:.1f}x)" if start.get("theirs") else ""
+        print(f"  start-up, 1 session     {start['ours']:.2f} s   ccusage {theirs_s}{x}   (no budget)")
     print_window(window, ours)
     if panel is None:
         print("  docked panel, hook ingest: not run (--skip-panel or a smoke run)")
@@ -291,6 +299,16 @@ def print_window(window: dict | None, report_s: float) -> None:
         return
     for failure in window["failures"]:
         print(f"  window                  CRASHED once before the figures below ({failure})")
+    if window.get("pending_retried"):
+        print(
+            f"  window                  CRASHES as it is: history.pending raised {window['pending_error']} "
+            f"{window['pending_retried']} times (retried by the benchmark to measure the rows below)"
+        )
+    if window.get("crashes"):
+        print(
+            f"  window                  {window['crashes']} frames raised {window['crash']}: the window would "
+            "have closed at the first; the benchmark skipped them to measure the rest"
+        )
     backlog = window.get("backlog_s")
     if backlog is None:
         print(f"  window backlog          not fully applied within {window['timeout_s']:.0f} s")
@@ -308,7 +326,7 @@ def print_window(window: dict | None, report_s: float) -> None:
     if "restart_s" in window:
         first = statistics.median(window["restart_s"])
         print(
-            f"  warm restart, 1st frame {first:.2f} s   budget <= {BUDGET_RESTART_S} s: {verdict(first <= BUDGET_RESTART_S)}"
+            f"  warm restart, 1st frame {first:.2f} s from the process's start   budget <= {BUDGET_RESTART_S} s: {verdict(first <= BUDGET_RESTART_S)}"
         )
     else:
         print(f"  warm restart            not measured: {window.get('restart_error')}")

@@ -8,7 +8,10 @@
            a few frames and closes as a user would.
 
 The app is driven as tests/window_driver.py drives it (App.start, App.frame, App.finish);
-the window keeps its frame times and backlog_s in attributes of its own, read here.
+the window keeps its frame times and backlog_s in attributes of its own, read here. Where
+the window would die of a race (history.pending read while the readers append), the
+count is taken again under the inbox's lock and the retries are reported; any other RuntimeError in a frame is
+counted and that frame skipped.
 
     python benchmarks/window_backlog.py backlog|restart PROJECTS STATE OUT [--timeout-s 300]
 """
@@ -50,16 +53,50 @@ def open_app(projects: Path, state: Path):
     return app
 
 
+def count_retried_pending(app, retried: list[str]) -> None:
+    """The window reads history.pending on the render thread while the readers append to
+    what it sums, and then dies of "deque mutated during iteration". To measure the rest,
+    the count is taken again when that happens, under the inbox's lock (the lock its
+    writers hold while they append); every retry is counted and printed."""
+    cls = type(app.history)
+    prop = next((k.__dict__["pending"] for k in cls.__mro__ if "pending" in k.__dict__), None)
+    if not isinstance(prop, property):
+        return
+
+    def pending(self) -> int:
+        try:
+            return prop.fget(self)
+        except RuntimeError as exc:
+            retried.append(f"RuntimeError: {exc}")
+        with self._lock:
+            return prop.fget(self)
+
+    cls.pending = property(pending)
+
+
+def frame(app, crashes: list[str]) -> None:
+    """One frame. A RuntimeError in it (a race between the render thread and the readers)
+    would end the window; here it is counted and the next frame drawn, so the rest can be
+    measured. The frame it broke is not timed on its own: its time falls to the next one."""
+    try:
+        app.frame()
+    except RuntimeError as exc:
+        crashes.append(f"RuntimeError: {exc}")
+
+
 def backlog(projects: Path, state: Path, out: Path, timeout_s: float) -> None:
     state.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     app = open_app(projects, state)
+    crashes: list[str] = []
+    retried: list[str] = []
+    count_retried_pending(app, retried)
     try:
         while getattr(app, "_backlog_s", None) is None and time.perf_counter() - started < timeout_s:
-            app.frame()
+            frame(app, crashes)
         caught_up = len(app._frame_times)
         for _ in range(60):
-            app.frame()
+            frame(app, crashes)
         frame_ms, python_ms = list(app._frame_times), list(app._python_ms)
         result = {
             "backlog_s": app._backlog_s,
@@ -67,6 +104,10 @@ def backlog(projects: Path, state: Path, out: Path, timeout_s: float) -> None:
             "applied_events": getattr(app.history, "applied", None),
             "catching_up": stats(frame_ms[SKIPPED_FRAMES:caught_up], python_ms[SKIPPED_FRAMES:caught_up]),
             "after": stats(frame_ms[caught_up:], python_ms[caught_up:]),
+            "pending_retried": len(retried),
+            "pending_error": retried[0] if retried else None,
+            "crashes": len(crashes),
+            "crash": crashes[0] if crashes else None,
         }
     finally:
         app.finish()
@@ -75,6 +116,7 @@ def backlog(projects: Path, state: Path, out: Path, timeout_s: float) -> None:
 
 def restart(projects: Path, state: Path) -> None:
     app = open_app(projects, state)
+    count_retried_pending(app, [])
     try:
         app.frame()
         print("first-frame", flush=True)
