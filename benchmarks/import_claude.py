@@ -182,7 +182,7 @@ def window_rows(corpus: Corpus, args: argparse.Namespace) -> dict:
     shutil.rmtree(state.parent, ignore_errors=True)
     out = corpus.folder / "window-backlog.json"
     out.unlink(missing_ok=True)
-    timeout_s = max(60.0, corpus.bytes / MB * 0.3)
+    timeout_s = max(60.0, corpus.bytes / MB * 0.8)
     cmd = [sys.executable, str(HERE / "window_backlog.py"), "backlog", str(corpus.projects), str(state), str(out)]
     print(f"\n== window over {corpus.bytes / MB:,.0f} MB (load {load_text()}) ...", flush=True)
     failures = []
@@ -311,7 +311,11 @@ def print_window(window: dict | None, report_s: float) -> None:
         )
     backlog = window.get("backlog_s")
     if backlog is None:
-        print(f"  window backlog          not fully applied within {window['timeout_s']:.0f} s")
+        x = window["timeout_s"] / report_s
+        print(
+            f"  window backlog          not fully applied within {window['timeout_s']:.0f} s (> {x:.1f}x report)"
+            f"   budget <= {BUDGET_BACKLOG_X}x: MISSES"
+        )
     else:
         x = backlog / report_s
         print(f"  window backlog applied  {backlog:.1f} s ({x:.1f}x report)   budget <= {BUDGET_BACKLOG_X}x: ", end="")
