@@ -623,3 +623,26 @@ def test_a_state_saved_before_web_searches_were_counted_loads_with_none(tmp_path
     again = TokenHistory(state_path=state)
     assert (again.snapshot()["totals"]["requests"], again.snapshot()["totals"]["web_searches"]) == (1, 0)
     assert not again.notices
+
+
+def test_a_tool_call_copied_into_a_resumed_session_counts_once(tmp_path):
+    # A resumed session's file starts with a copy of the conversation it resumes: the
+    # tool_use and its tool_result come again, with the same id.
+    project = tmp_path / "projects" / "-home-me-project"
+    project.mkdir(parents=True)
+    use = assistant(
+        "2025-11-20T10:00:00.000Z",
+        "msg_t",
+        "req_t",
+        {"input_tokens": 10, "output_tokens": 5},
+        content=[{"type": "tool_use", "id": "toolu_copied", "name": "Bash", "input": {"command": "ls"}}],
+    )
+    lines = [use, user_tool_result("2025-11-20T10:00:02.000Z", "toolu_copied")]
+    for name in ("first.jsonl", "resumed.jsonl"):
+        (project / name).write_bytes(b"".join(orjson.dumps(x) + b"\n" for x in lines))
+    h = TokenHistory()
+    open_source(f"claude:{tmp_path / 'projects'}", h).poll()
+    h.drain()
+    snap = h.snapshot()
+    assert snap["tools"]["Bash"]["calls"] == 1
+    assert snap["totals"]["requests"] == 1

@@ -762,3 +762,21 @@ def test_a_genuine_resume_read_after_the_first_run_adds_only_its_own_request(tmp
     _, snap = snap_of(path, history=history)
     assert tokens_of(snap["totals"]) == (3, 1_900, 9_000, 5_600, 220)
     assert snap["totals"]["cost_usd"] == pytest.approx(0.0109)
+
+
+def test_a_rollout_read_again_under_another_path_counts_its_tool_calls_once(tmp_path):
+    # Its requests were known by their totals; its tool calls now by their call_id, in
+    # this run and after a restart from the saved state.
+    home = codex_home(tmp_path)
+    src = next((home / "sessions").rglob(f"*{MAIN}.jsonl"))
+    history, first = read(f"codex:{home}")
+    shutil.copy(src, home / "archived_sessions" / ("copy-" + src.name))  # archived while being watched
+    _, again = read(f"codex:{home}", history=history)
+    assert again["tools"] == first["tools"]
+    state = tmp_path / "state.toml"
+    saved = TokenHistory(state_path=state)
+    read(f"codex:{home / 'sessions'}", history=saved)
+    saved.save()
+    saved.close()
+    restarted, _ = read(f"codex:{home / 'archived_sessions'}", history=TokenHistory(state_path=state))
+    assert restarted.snapshot()["tools"]["shell"]["calls"] == first["tools"]["shell"]["calls"]

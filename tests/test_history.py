@@ -197,6 +197,7 @@ tool_calls = st.builds(
     duration_ms=st.floats(min_value=0, max_value=120_000, allow_nan=False),
     ok=st.booleans(),
     session=st.sampled_from(SESSIONS),
+    call_key=st.none(),  # a call's copies are the sources' (test_claude, test_codex)
 )
 
 

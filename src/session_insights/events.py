@@ -67,13 +67,16 @@ class UsageEvent(NamedTuple):
 
 
 class ToolCall(NamedTuple):
-    """One tool invocation and how it ended."""
+    """One tool invocation and how it ended. ``call_key``: the call's own id where its
+    log gives one (Claude's tool_use id, Codex's call_id), so the call copied into
+    another file (a resumed session, a rollout archived beside itself) counts once."""
 
     ts: float
     name: str
     duration_ms: float
     ok: bool = True
     session: str | None = None
+    call_key: str | None = None
 
 
 class TicketUpdate(NamedTuple):

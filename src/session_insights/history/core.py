@@ -324,6 +324,8 @@ class TokenHistory(Readers, Persisted, Handover, Inbox):
             return
         self.usage.forget_contexts()  # a new row may fold others that cached look-ups point at
         if kind is ToolCall:
+            if record.call_key is not None and self._copied_call(record.call_key):
+                return
             self.tools.apply(record)
             if record.session is not None:
                 row = self._session_row_for(record.session)
@@ -337,6 +339,20 @@ class TokenHistory(Readers, Persisted, Handover, Inbox):
             row.stretch(record.ts)
             row.rating_milli += round(record.score * 1000)
             row.ratings += 1
+
+    def _copied_call(self, call_key: str) -> bool:
+        """Whether a tool call with this id was counted already (in this run, by a
+        worker handed over, or before a restart); else it is noted as counted."""
+        digest = key_digest("tool call " + call_key)
+        keys = self._reads
+        if digest in self._let_go or (keys is not None and keys.counted(digest)):
+            return True
+        self._let_go.add(digest)
+        if keys is not None:
+            keys.add(digest)
+        if self._counted_digests is not None:
+            self._counted_digests.append(digest)
+        return False
 
     def reset_aggregates(self) -> None:
         """Forget every figure (and read position) but keep budget, prices and UI prefs."""

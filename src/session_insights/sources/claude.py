@@ -217,7 +217,7 @@ class ClaudeSource(LineSource):
             name, started, session, tickets = opened
             duration_ms = check_duration_ms(max(0.0, (ts - started) * 1000.0), "tool_result time")
             ok = not block.get("is_error")
-            answered.append((use_id, [ToolCall(ts, name, duration_ms, ok, session), *(tickets if ok else ())]))
+            answered.append((use_id, [ToolCall(ts, name, duration_ms, ok, session, use_id), *(tickets if ok else ())]))
         for use_id, _ in answered:  # forgotten only once the whole line is read
             self._open_tool_uses.pop(use_id, None)
         self._answers.extend(early[: _MAX_OPEN_TOOL_USES - len(self._answers)])
@@ -241,7 +241,7 @@ class ClaudeSource(LineSource):
                         duration_ms = check_duration_ms(max(0.0, (ts - started) * 1000.0), "tool_result time")
                     except ValueError:
                         continue  # out of range: the line read in one pass is a bad line
-                    out.append(ToolCall(ts, name, duration_ms, ok, session))
+                    out.append(ToolCall(ts, name, duration_ms, ok, session, use_id))
                     if ok:
                         out.extend(tickets)
             for use_id, value in uses:

@@ -297,7 +297,7 @@ class CodexSource(LineSource):
             if duration_ms is None:
                 duration_ms = check_duration_ms(max(0.0, (ts - started) * 1000.0), "tool output time")
             del rollout.calls[call_id]
-            return [ToolCall(ts, name, duration_ms, ok, rollout.session)]
+            return [ToolCall(ts, name, duration_ms, ok, rollout.session, call_id)]
         return []
 
 
