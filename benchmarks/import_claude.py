@@ -263,7 +263,10 @@ def print_table(sized: list[Pairs], start: dict, window: dict | None, panel: dic
     ratios = []
     for p in sized:
         a, b = p.medians()
-        ratios.append(f"{p.corpus.bytes / MB:,.0f} MB {a / b:.2f}" if b else f"{p.corpus.bytes / MB:,.0f} MB n/a")
+        pairs = f" (pairs' median {statistics.median(p.pair_ratios()):.2f})" if b else ""
+        ratios.append(
+            f"{p.corpus.bytes / MB:,.0f} MB {a / b:.2f}{pairs}" if b else f"{p.corpus.bytes / MB:,.0f} MB n/a"
+        )
     print(f"  ratio to ccusage        {' / '.join(ratios)}   budget <= {BUDGET_RATIO}")
     rss = [p.max_rss_mb(p.ours) for p in sized]
     cc_rss = f"ccusage {big.max_rss_mb(big.theirs):.0f} MB" if big.theirs else "ccusage not run"
