@@ -179,7 +179,7 @@ def test_payloads_carry_usage_blocks_model_names_and_ids_only():
             assert numbers_only(usage)
     other_args = {
         "on_tool_call": {"name", "duration_ms", "ok", "session"},
-        "on_ticket": {"ticket_id", "status", "track", "reason"},
+        "on_ticket": {"ticket_id", "status", "track", "reason", "session"},
         "on_rating": {"score", "session"},
     }
     for step in demo.steps:
@@ -304,3 +304,15 @@ def test_a_comms_entry_naming_the_tools_its_response_called_counts_them_as_its_t
     history.drain()
     tools = history.snapshot(now_ts=1_796_141_800.0)["tools"]
     assert {name: t["turns"] for name, t in tools.items()} == {"Read": 1, "Edit": 1}
+
+
+def test_the_demo_sessions_cost_per_ticket_is_the_one_efficiency_shows(finished):
+    from session_insights.across import session_figures
+
+    demo, _ = finished
+    _, history = played()
+    history.budget_usd = demo.budget_usd
+    snap = history.snapshot(now_ts=demo.start_ts + demo.duration_s)
+    (row,) = [session_figures(r) for r in history.session_rows() if r["session"] == "demo"]
+    assert row["tickets_completed"] == snap["tickets"]["by_status"]["completed"] > 0
+    assert row["cost_per_completed_ticket_usd"] == pytest.approx(snap["projection"]["cost_per_ticket_usd"])

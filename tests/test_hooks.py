@@ -71,3 +71,28 @@ def test_a_hosts_fast_mode_request_and_web_searches_are_priced_as_claude_codes_a
     )
     standard.drain()
     assert standard.snapshot()["totals"]["cost_usd"] < h.snapshot()["totals"]["cost_usd"] / 2
+
+
+def test_a_ticket_from_the_hooks_counts_for_the_session_it_names():
+    from session_insights.across import session_figures
+
+    h = TokenHistory()
+    hooks = Hooks(h)
+    usage = {"input_tokens": 1_000, "output_tokens": 100}
+    entry = {"ts": 1_763_900_000.0, "model": "claude-sonnet-4-5", "session": "s-1", "payload": {"usage": usage}}
+    hooks.on_comms_entry(entry)
+    assert hooks.on_ticket("T-1", "todo", ts=1_763_900_010.0, session="s-1") is True
+    hooks.on_ticket("T-1", "completed", ts=1_763_900_020.0, session="s-1")
+    h.drain()
+    (row,) = [r for r in h.session_rows() if r["session"] == "s-1"]
+    assert row["tickets_completed"] == 1
+    assert session_figures(row)["cost_per_completed_ticket_usd"] == pytest.approx(0.0045)
+
+
+@pytest.mark.parametrize("bad", [7, b"s-1", "\ud800"], ids=["int", "bytes", "lone-surrogate"])
+def test_a_ticket_with_an_unreadable_session_is_refused_in_one_line(bad):
+    h = TokenHistory()
+    with pytest.raises(ValueError, match="session") as refused:
+        Hooks(h).on_ticket("T-1", "todo", ts=1_763_900_000.0, session=bad)
+    assert "\n" not in str(refused.value)
+    assert h.pending == 0

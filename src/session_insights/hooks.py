@@ -101,9 +101,15 @@ class Hooks:
         return True
 
     def on_ticket(
-        self, ticket_id: str, status: str, ts: float | None = None, track: str | None = None, reason: str | None = None
+        self,
+        ticket_id: str,
+        status: str,
+        ts: float | None = None,
+        track: str | None = None,
+        reason: str | None = None,
+        session: str | None = None,
     ) -> bool:
-        self.history.update_ticket(ticket_id, status, ts, track=track, reason=reason)
+        self.history.update_ticket(ticket_id, status, ts, track=track, reason=reason, session=session)
         return True
 
     def on_rating(self, score: float, ts: float | None = None, session: str | None = None) -> bool:
@@ -143,10 +149,15 @@ def on_tool_call(
 
 
 def on_ticket(
-    ticket_id: str, status: str, ts: float | None = None, track: str | None = None, reason: str | None = None
+    ticket_id: str,
+    status: str,
+    ts: float | None = None,
+    track: str | None = None,
+    reason: str | None = None,
+    session: str | None = None,
 ) -> bool:
     hooks = _attached
-    return hooks.on_ticket(ticket_id, status, ts, track, reason) if hooks else False
+    return hooks.on_ticket(ticket_id, status, ts, track, reason, session) if hooks else False
 
 
 def on_rating(score: float, ts: float | None = None, session: str | None = None) -> bool:

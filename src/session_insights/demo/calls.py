@@ -83,7 +83,7 @@ class Calls:
         return done
 
     def ticket(self, t: float, ticket_id: str, status: str, track: str, reason: str | None = None) -> None:
-        self.emit(t, "on_ticket", ticket_id=ticket_id, status=status, track=track, reason=reason)
+        self.emit(t, "on_ticket", ticket_id=ticket_id, status=status, track=track, reason=reason, session=SESSION)
 
     def gap(self, low: float = 0.4, high: float = 3.0) -> float:
         return self.rng.uniform(low, high)

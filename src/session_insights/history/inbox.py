@@ -34,6 +34,7 @@ from ..events import (
     check_ts,
     usage_event,
 )
+from .copies import latest_copies
 
 _new_usage = tuple.__new__  # builds a UsageEvent from already-checked fields
 
@@ -203,8 +204,10 @@ class Inbox:
         *,
         track: str | None = None,
         reason: str | None = None,
+        session: str | None = None,
     ) -> None:
-        """Queue a ticket entering ``status``: todo, in_progress, blocked or completed."""
+        """Queue a ticket entering ``status``: todo, in_progress, blocked or completed;
+        ``session`` is the one that worked it, so its cost per ticket can be told."""
         if isinstance(ticket_id, int) and not isinstance(ticket_id, bool):
             ticket_id = str(ticket_id)
         self._other_inbox.append(
@@ -214,6 +217,7 @@ class Inbox:
                 check_status(status),
                 check_label("track", track),
                 check_reason(reason),
+                check_label("session", session),
             )
         )
 
@@ -238,8 +242,12 @@ class Inbox:
         with self._lock:  # so a source opening the file again sees this position (offset_for)
             first_read = file not in self.reading.file_kinds and self.offset_for(file) is None
             self._queued_positions[file] = position
-            self._reads_inbox.append((file, records, position))
             self.reading.read(file, records, first_read)
+            if self._apply_reads:  # a request's copies collapsed to the one kept: one add, not three
+                records, left_out = latest_copies(records)
+                for source, (n, _) in left_out.items():
+                    self.reading.copies_seen(source, n)
+            self._reads_inbox.append((file, records, position))
         if self._apply_reads:  # a worker's history: a file's records counted as it is read
             self.drain()
 
