@@ -1,7 +1,8 @@
 """TokenHistory and the parts it is made of (DESIGN §1): the inbox, usage counters,
 sessions, tickets and tools, and the pure ``snapshot`` of a scope."""
 
-from .core import MAX_DEDUP_KEYS, REWRITE_MARK, TokenHistory, copy_rank, supersedes
+from .copies import REWRITE_MARK, copy_rank, supersedes
+from .core import MAX_DEDUP_KEYS, TokenHistory
 from .counters import N_COUNTERS, T_REQ, TOOL_PROMPT
 from .sessions import EARLIER_SESSIONS, MAX_SESSIONS, NO_SESSION
 from .snapshot import NO_TIER

@@ -30,6 +30,7 @@ from ..events import Rating, SessionMark, TicketUpdate, ToolCall, UsageEvent, ch
 from ..pricing import PriceBook
 from ..saved_reads import SavedReads, key_digest
 from . import codec
+from .copies import supersedes
 from .counters import TOOL_PROMPT
 from .detail import active_seconds
 from .digests import DigestSet
@@ -46,7 +47,6 @@ from .usage import UsagePart, session_name
 
 MAX_DEDUP_KEYS = 65_536  # requests kept whole; older ones by digest only (digests.py)
 SAVED_DEDUP_KEYS = 256  # copies kept in full in state.toml; older keys are in saved_reads
-REWRITE_MARK = "~"  # request_key prefix: the latest copy replaces the earlier ones
 MAX_BAD_LINE_FILES = 100
 MAX_BAD_REASONS = 40
 MAX_NOTICES = 50
@@ -58,38 +58,6 @@ def _count_capped(counts: dict[str, int], key: str, n: int, cap: int, overflow_k
     if key not in counts and len(counts) >= cap:
         key = overflow_key
     counts[key] = counts.get(key, 0) + n
-
-
-def supersedes(new: UsageEvent, old: UsageEvent) -> bool:
-    """Whether a later copy of a request replaces the one kept: for a rewritten record
-    (key marked ``REWRITE_MARK``) any different copy does; otherwise a larger one."""
-    if new == old:
-        return False
-    return new.request_key[0] == REWRITE_MARK or copy_rank(new) > copy_rank(old)
-
-
-def copy_rank(ev: UsageEvent) -> tuple:
-    """Order of copies of one request: the largest token total wins, ties broken by the
-    other fields so the winner does not depend on arrival order."""
-    return (
-        ev.total_tokens,
-        ev.output,
-        ev.input,
-        ev.cache_read,
-        ev.cache_write_5m,
-        ev.cache_write_1h,
-        ev.reasoning,
-        ev.tool_prompt,
-        ev.ts,
-        ev.model,
-        ev.reported_cost_usd or 0.0,
-        ev.tools or (),
-        # last, the labels: equal copies in two sessions (a resumed session copies earlier
-        # messages) go to the same one whatever the order they are read in
-        ev.session or "",
-        ev.tier or "",
-        ev.provider or "",
-    )
 
 
 class TokenHistory(Readers, Persisted, Handover, Inbox):

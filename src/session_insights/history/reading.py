@@ -76,6 +76,11 @@ class ReadingPart:
         """A copy of a request the history counts once (or counted before a restart)."""
         self._of(self.copies, ev.source)[BEFORE_RESTART if before_restart else COPIES] += 1
 
+    def copies_seen(self, source: str, n: int) -> None:
+        """``n`` copies of requests left out before they were applied (their lines are
+        counted as read already)."""
+        self._of(self.copies, source)[COPIES] += n
+
     def source_copies(self, source: str, n: int) -> None:
         """``n`` copies a source left out itself: each was a usage line read."""
         self._of(self.copies, source)[COPIES] += n

@@ -26,8 +26,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import NamedTuple
 
-from ..events import UsageEvent
-from ..history import TokenHistory, supersedes
+from ..history import TokenHistory
+from ..history.copies import latest_copies
 from . import base
 from .tail import FileTail, Position, open_regular, tail_at
 
@@ -253,7 +253,7 @@ def _read(module: str, label: str, pieces: list[Piece], overrides, hand_over: bo
         found["applied"], found["pieces"] = reader.applied, pieces
         return found
     findings = reader.findings()
-    findings["records"], left_out = _latest_copies(findings["records"])
+    findings["records"], left_out = latest_copies(findings["records"])
     copies = findings["reading"]["copies"]
     for kind, (n, _) in left_out.items():  # lines the worker read: copies now, not lines
         copies.setdefault(kind, [0, 0])[0] += n
@@ -262,25 +262,3 @@ def _read(module: str, label: str, pieces: list[Piece], overrides, hand_over: bo
         if not ranged.last:  # the file's offset is where its last range ends
             findings["offsets"] = {}
     return findings
-
-
-def _latest_copies(records: list[base.Record]) -> tuple[list[base.Record], dict[str, list[int]]]:
-    """``records`` less the copies of a request the history would drop anyway (the smaller
-    copies of a streamed request, the earlier copies of a rewritten one), in order, so
-    fewer cross between processes; and how many copies that left out, by source (the
-    history's reading part, so provenance reads the same however a file was read).
-    Keys are settled again where the copies meet."""
-    keep: dict[str, int] = {}
-    left_out: dict[str, list[int]] = {}
-    for i, record in enumerate(records):
-        key = record.request_key if type(record) is UsageEvent else None
-        if key is None:
-            continue
-        j = keep.get(key)
-        if j is not None:
-            left_out.setdefault(record.source or "host", [0, 0])[0] += 1
-        if j is None or supersedes(record, records[j]):
-            keep[key] = i
-    winners = set(keep.values())
-    kept = [r for i, r in enumerate(records) if type(r) is not UsageEvent or r.request_key is None or i in winners]
-    return kept, left_out
