@@ -1212,3 +1212,37 @@ def test_a_full_ticket_table_retires_the_longest_finished_ticket_first(updates):
 
 
 T_TICKETS = 1_763_900_000.0
+
+
+def test_pending_can_be_read_while_another_thread_queues_what_it_read():
+    # The window reads `pending` every frame while its reader threads queue files; the
+    # count was summed over the queue as it grew ("deque mutated during iteration").
+    h = TokenHistory()
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def reader():
+        i = 0
+        while not stop.is_set():
+            ev = usage_event(model="gpt-4o", input_tokens=1, output_tokens=1, ts=1_763_900_000.0 + i)
+            h.add_read(f"file-{i % 50}", [ev] * 3, {"offset": i})
+            i += 1
+            if not i % 200:
+                h.drain(max_records=300)
+
+    def frame():
+        try:
+            for _ in range(200_000):
+                assert h.pending >= 0
+        except BaseException as exc:  # the race, caught where the window would die of it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader), threading.Thread(target=frame)]
+    for t in threads:
+        t.start()
+    threads[1].join()
+    stop.set()
+    threads[0].join()
+    assert not errors, errors[0]
+    h.drain()
+    assert h.pending == 0

@@ -50,6 +50,9 @@ class Inbox:
         # What sources read: (file, its records, the position they were read up to), in order.
         self._reads_inbox: deque[tuple[str, list, dict]] = deque()
         self._read_cursor = 0  # records of the first read already applied
+        # Records (and one per file) the reads queued and not yet applied: ``pending``
+        # reads this number, never the deque, which another thread may be appending to.
+        self._reads_left = 0
         self._queued_positions: dict[str, dict] = {}  # file -> its latest position not yet applied
         self._clean_labels: set[str] = set()  # names known to pass check_name / check_label as they are
         self.offsets: dict[str, dict] = {}  # per-source read positions of applied reads
@@ -62,6 +65,7 @@ class Inbox:
         self._other_inbox.clear()
         self._reads_inbox.clear()
         self._read_cursor = 0
+        self._reads_left = 0
         self._queued_positions.clear()
 
     # --- producers: any thread ----------------------------------------------------
@@ -248,6 +252,7 @@ class Inbox:
                 for source, (n, _) in left_out.items():
                     self.reading.copies_seen(source, n)
             self._reads_inbox.append((file, records, position))
+            self._reads_left += len(records) + 1
         if self._apply_reads:  # a worker's history: a file's records counted as it is read
             self.drain()
 
@@ -256,8 +261,7 @@ class Inbox:
 
     @property
     def pending(self) -> int:
-        read = sum(len(records) + 1 for _, records, _ in self._reads_inbox) - self._read_cursor
-        return len(self._usage_inbox) + len(self._other_inbox) + read
+        return len(self._usage_inbox) + len(self._other_inbox) + self._reads_left
 
     # --- consumer: one thread at a time -----------------------------------------
 
@@ -279,7 +283,9 @@ class Inbox:
                 apply(record)
                 applied += 1
             if applied < limit and self._reads_inbox:
-                applied += self._drain_reads(limit - applied, deadline)
+                n = self._drain_reads(limit - applied, deadline)
+                self._reads_left -= n
+                applied += n
             if applied < limit:
                 applied += self._drain_usage(limit - applied, deadline)
             if applied:
