@@ -189,9 +189,17 @@ def test_text_report_uses_thousands_separators_dollars_and_names_unpriced_models
     assert "Skipped 1 unreadable line(s)" in out
 
 
+def test_text_report_counts_one_request_in_the_singular(capsys, tmp_path: Path):
+    with SessionLogger(tmp_path / "one", "s1") as log:
+        log.model_call("claude-sonnet-4-5", input_tokens=1_000, output_tokens=100, ended_ts=T0)
+    code, out, _ = _report(capsys, f"comms:{tmp_path / 'one'}")
+    assert code == 0
+    assert "Tokens: 1,100 in 1 request (input 1,000" in out
+
+
 def _tokens_line(text: str) -> dict:
     m = re.search(
-        r"Tokens: ([\d,]+) in ([\d,]+) requests \(input ([\d,]+), output ([\d,]+), "
+        r"Tokens: ([\d,]+) in ([\d,]+) requests? \(input ([\d,]+), output ([\d,]+), "
         r"cache read ([\d,]+), cache write ([\d,]+)\)",
         text,
     )

@@ -149,3 +149,23 @@ def test_every_row_has_a_cell_per_column(tmp_path):
     tables.append((views.REPORT_SESSION_COLUMNS, [views.report_session_cells(f) for f in figures]))
     for columns, rows in tables:
         assert rows and all(len(row) == len(columns) for row in rows), columns
+
+
+def test_the_last_minutes_burn_reads_idle_when_nothing_was_spent_in_them():
+    assert views.window_burn({"tokens_per_min": None, "usd_per_hour": None}) == "idle"
+    assert views.window_burn({"tokens_per_min": 12_345.6, "usd_per_hour": 1.5}) == "12,346 tokens/min, $1.50/hour"
+
+
+def test_the_summary_of_an_idle_session_says_idle_as_the_burn_card_does():
+    # The summary the panel copies is as at now: 20 minutes after the last request
+    # nothing was spent in the last 5 minutes.
+    from session_insights import metrics
+    from session_insights.history import TokenHistory
+
+    h = TokenHistory()
+    h.record_usage(model="claude-sonnet-4-5", ts=1_763_900_000.0, session="s", input_tokens=1_000, output_tokens=100)
+    h.drain()
+    text = metrics.summary_text(h.snapshot(now_ts=1_763_900_000.0 + 20 * 60))
+    line = next(line for line in text.splitlines() if line.startswith("Burn rate:"))
+    assert line.startswith("Burn rate: idle (last 5 min); 1,100 tokens/min"), line
+    assert "Tokens: 1,100 in 1 request (" in text

@@ -299,7 +299,7 @@ def summary_text(snap: dict) -> str:
 
 def _tokens_line(t: dict) -> str:
     return (
-        f"Tokens: {fmt.tokens(t['total_tokens'])} in {t['requests']:,} requests "
+        f"Tokens: {fmt.tokens(t['total_tokens'])} in {views.count(t['requests'], 'request')} "
         f"(input {fmt.tokens(t['input_tokens'])}, output {fmt.tokens(t['output_tokens'])}, "
         f"cache read {fmt.tokens(t['cache_read_tokens'])}, cache write {fmt.tokens(t['cache_write_tokens'])})"
     )
@@ -315,8 +315,7 @@ def _cost_line(t: dict, unpriced_models: list[str]) -> str:
 def _burn_line(burn: dict) -> str:
     w, s = burn["window"], burn["session"]
     return (
-        f"Burn rate: {fmt.rate(w['tokens_per_min'], 'tokens/min')}, {fmt.usd(w['usd_per_hour'], '—')}/hour "
-        f"(last {burn['window_s'] // 60:.0f} min); "
+        f"Burn rate: {views.window_burn(w)} (last {burn['window_s'] // 60:.0f} min); "
         f"{fmt.rate(s['tokens_per_min'], 'tokens/min')}, {fmt.usd(s['usd_per_hour'], '—')}/hour "
         f"(over {fmt.duration(s['active_s'])} active)"
     )

@@ -66,6 +66,14 @@ def count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
+def window_burn(window: dict) -> str:
+    """The burn of the last minutes (a snapshot's ``burn_rate.window``): 'idle' when
+    nothing was spent in them, as the panel's card says, else tokens/min and $/hour."""
+    if window["tokens_per_min"] is None:
+        return "idle"
+    return f"{fmt.rate(window['tokens_per_min'], 'tokens/min')}, {fmt.usd(window['usd_per_hour'], '—')}/hour"
+
+
 def budget_shortfall(projection: dict) -> str | None:
     """What finishing the tickets left costs beyond the budget left, said plainly; None
     when it fits, or when either figure is unknown."""

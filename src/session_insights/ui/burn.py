@@ -73,8 +73,8 @@ class BurnHeader(Header):
         w, s = rate["window"], rate["session"]
         minutes = rate["window_s"] // 60
         self.window.set(
-            f"Last {minutes} min: {fmt.rate(w['tokens_per_min'], 'tokens/min')}   "
-            f"{fmt.usd(w['usd_per_hour'], '—')}/hour   (active {fmt.duration(w['active_s'])})"
+            f"Last {minutes} min: {views.window_burn(w)}"
+            + (f"   (active {fmt.duration(w['active_s'])})" if w["tokens_per_min"] is not None else "")
         )
         self.session.set(
             f"Whole scope:   {fmt.rate(s['tokens_per_min'], 'tokens/min')}   {fmt.usd(s['usd_per_hour'], '—')}/hour"
