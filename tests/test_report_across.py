@@ -980,3 +980,51 @@ def test_chart_under_a_display_writes_the_panels_efficiency_chart_as_png(x_displ
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 2_000
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert width >= 200 and height >= 100
+
+
+# --- the time rule of --since / --until ------------------------------------------------------
+
+
+@pytest.fixture
+def in_zone(monkeypatch):
+    """Run with the local zone set to ``zone`` (and put back after)."""
+    import time
+
+    def set_zone(zone: str) -> None:
+        monkeypatch.setenv("TZ", zone)
+        time.tzset()
+
+    yield set_zone
+    times.use_utc(False)
+    monkeypatch.delenv("TZ", raising=False)
+    time.tzset()
+
+
+@pytest.mark.parametrize(
+    ("zone", "filters", "sessions"),
+    [
+        # 05:00 in Los Angeles (PDT) is 12:00 UTC: s1 ended at 10:30 UTC.
+        ("America/Los_Angeles", ("--since", "2025-09-01T05:00"), ["s2", "s3", "s4"]),
+        ("America/Los_Angeles", ("--since", "2025-09-01T05:00", "--utc"), ["s1", "s2", "s3", "s4"]),
+        # Tokyo's 09-05 ends at 15:00 UTC, before s4 started (16:00 UTC).
+        ("Asia/Tokyo", ("--until", "2025-09-05"), ["s1", "s2", "s3"]),
+        ("Asia/Tokyo", ("--until", "2025-09-05", "--utc"), ["s1", "s2", "s3", "s4"]),
+        # An offset says which zone it is in, whatever the rule.
+        ("Asia/Tokyo", ("--since", "2025-09-01T10:30:01Z"), ["s2", "s3", "s4"]),
+    ],
+)
+def test_since_and_until_are_local_unless_utc_as_every_time_is(capsys, in_zone, audit_history, zone, filters, sessions):
+    in_zone(zone)
+    report = as_json(capsys, "--history", audit_history, "--by", "session", *filters)
+    assert [r["session"] for r in report["rows"]] == sessions
+
+
+def test_the_range_a_report_covers_is_written_by_the_time_rule(capsys, in_zone, audit_history):
+    in_zone("Asia/Tokyo")
+    args = ("--history", audit_history, "--by", "session", "--since", "2025-09-02", "--until", "2025-09-04")
+    local = ok(capsys, *args).splitlines()[0]
+    in_utc = ok(capsys, *args, "--utc").splitlines()[0]
+    assert local == "Sessions, from 2025-09-02 00:00 JST to 2025-09-05 00:00 JST"
+    assert in_utc == "Sessions, from 2025-09-02 00:00 UTC to 2025-09-05 00:00 UTC"
+    # json keeps ISO 8601 in UTC: Tokyo's midnight is 15:00 UTC the day before.
+    assert as_json(capsys, *args)["since"] == "2025-09-01T15:00:00Z"

@@ -126,6 +126,7 @@ def _folder_problem(path: Path, named: str, hint: str = "") -> str | None:
 def run_report(argv: list[str]) -> int:
     args = report_parser().parse_args(argv)
     times.use_utc(args.utc)
+    args.since, args.until = (None if w is None else w.ts() for w in (args.since, args.until))
     problem = _check_across(args, argv) or _check_paths(args)
     if problem is not None:
         return _fail(problem)

@@ -4,12 +4,10 @@ their arguments, and what makes a bad one a single line on stderr (exit 2)."""
 from __future__ import annotations
 
 import argparse
-import re
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NoReturn
 
-from . import report, window_geometry
+from . import report, times, window_geometry
 from . import state as state_file
 from .export.address import address
 from .scope import SCOPE_HELP, Scope
@@ -17,7 +15,6 @@ from .scope import SCOPE_HELP, Scope
 EXIT_USAGE = 2
 DEMO_SPEED = 200.0  # the demo's 90 simulated minutes in 27 s: every header filled within half a minute
 DEMO_DURATION_S = 5_400  # demo.calls.DURATION_S, without importing the demo to print --help
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 SOURCE_HELP = "claude[:DIR] | codex[:DIR] | gemini[:DIR] | comms:FILE | audit:FILE | otel:FILE"
 
 
@@ -72,26 +69,19 @@ class _OneLineParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: {message} (see --help)\n")
 
 
-def _moment(text: str, end_of_day: bool) -> float:
-    """``YYYY-MM-DD`` (a UTC day: its start, or with ``end_of_day`` the start of the next,
-    so --until a date takes in that whole day) or an ISO 8601 datetime (naive = UTC)."""
+def _moment(text: str, end_of_day: bool) -> times.When:
+    """A date or an ISO 8601 datetime, read by the time rule once every flag is (``When``)."""
     try:
-        if _DATE.fullmatch(text):
-            day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
-            return (day + timedelta(days=1) if end_of_day else day).timestamp()
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is neither a date (YYYY-MM-DD) nor an ISO 8601 datetime (2025-09-03T14:00, +02:00 or Z)"
-        ) from None
-    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).timestamp()
+        return times.when(text, end_of_day)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _since(text: str) -> float:
+def _since(text: str) -> times.When:
     return _moment(text, end_of_day=False)
 
 
-def _until(text: str) -> float:
+def _until(text: str) -> times.When:
     return _moment(text, end_of_day=True)
 
 
@@ -167,15 +157,16 @@ def _add_across_options(p: argparse.ArgumentParser) -> None:
         "--since",
         type=_since,
         metavar="WHEN",
-        help="with --by or --chart: sessions active from then on; YYYY-MM-DD (UTC) or an ISO 8601 "
-        "datetime, naive meaning UTC",
+        help="with --by or --chart: sessions active from then on; YYYY-MM-DD (a local day, UTC with --utc) "
+        "or an ISO 8601 datetime (without an offset, local time; UTC with --utc)",
     )
     p.add_argument(
         "--until",
         type=_until,
         metavar="WHEN",
-        help="with --by or --chart: sessions that started before then; YYYY-MM-DD (UTC) takes in "
-        "that whole day, an ISO 8601 datetime (naive meaning UTC) is the first moment left out",
+        help="with --by or --chart: sessions that started before then; YYYY-MM-DD (a local day, UTC "
+        "with --utc) takes in that whole day, an ISO 8601 datetime (without an offset, local time; UTC "
+        "with --utc) is the first moment left out",
     )
     p.add_argument("--project", metavar="NAME", help="with --by or --chart: only this project's sessions")
     p.add_argument(

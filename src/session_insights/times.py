@@ -8,8 +8,10 @@ UTC whatever the choice (``formatting.iso_utc``).
 
 from __future__ import annotations
 
+import re
 import time
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 _in_utc = False
 
@@ -60,3 +62,41 @@ def day(ts: float | None, missing: str = "—") -> str:
 def plot_options() -> dict:
     """Dear PyGui's plot options that draw a time axis by the same rule."""
     return {"use_local_time": not _in_utc, "use_ISO8601": True, "use_24hour_clock": True}
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class When(NamedTuple):
+    """A moment as a user wrote it (``--since`` / ``--until``): a date is a whole day and a
+    datetime without an offset a wall-clock time, both local unless ``--utc``. Kept as
+    written until ``ts`` so the rule is the one in force once every flag is read."""
+
+    text: str
+    end_of_day: bool = False
+
+    def ts(self) -> float:
+        """Epoch seconds: a date's start (or, with ``end_of_day``, the next day's start,
+        so an end date takes in that whole day)."""
+        if _DATE.fullmatch(self.text):
+            day = datetime.strptime(self.text, "%Y-%m-%d")
+            moment = day + timedelta(days=1) if self.end_of_day else day
+        else:
+            moment = datetime.fromisoformat(self.text)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC) if _in_utc else moment.astimezone()
+        return moment.timestamp()
+
+
+def when(text: str, end_of_day: bool = False) -> When:
+    """``text`` as a When; ValueError in one line if it is neither a date nor a datetime."""
+    try:
+        if _DATE.fullmatch(text):
+            datetime.strptime(text, "%Y-%m-%d")
+        else:
+            datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is neither a date (YYYY-MM-DD) nor an ISO 8601 datetime (2025-09-03T14:00, +02:00 or Z)"
+        ) from None
+    return When(text, end_of_day)

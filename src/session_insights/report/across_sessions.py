@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
-from .. import across, efficiency_words, views
+from .. import across, efficiency_words, times, views
 from .. import formatting as fmt
 from .draw import CsvWriter, md_problems, md_table, plain, problems, render_json, text_table
 
@@ -57,19 +58,19 @@ def efficiency_json(over: dict) -> dict:
 
 
 def _scope(view: dict) -> str:
-    """'from 2025-09-01 00:00 to 2025-10-01 00:00 UTC, project shop': what the filters keep
-    (the range is half-open: its end is the first moment left out)."""
-
-    def at(iso: str) -> str:
-        return iso.replace("T", " ")[:16]
-
+    """'from 2025-09-01 00:00 CEST to 2025-10-01 00:00 CEST, project shop': what the
+    filters keep, by the time rule (the range is half-open: its end is the first moment
+    left out)."""
+    since, until = (
+        None if iso is None else datetime.fromisoformat(iso).timestamp() for iso in (view["since"], view["until"])
+    )
     parts = []
-    if view["since"] and view["until"]:
-        parts.append(f"from {at(view['since'])} to {at(view['until'])} UTC")
-    elif view["since"]:
-        parts.append(f"from {at(view['since'])} UTC")
-    elif view["until"]:
-        parts.append(f"before {at(view['until'])} UTC")
+    if since is not None and until is not None:
+        parts.append(f"from {times.moment(since)} to {times.moment(until)}")
+    elif since is not None:
+        parts.append(f"from {times.moment(since)}")
+    elif until is not None:
+        parts.append(f"before {times.moment(until)}")
     if view["project"] is not None:
         parts.append(f"project {view['project']}")
     return ", ".join(parts)
