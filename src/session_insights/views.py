@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 
 from . import formatting as fmt
 from . import times
-from .history import agent_cost
 from .scope import UNNAMED
 
 
@@ -369,6 +368,10 @@ def web_searches_line(by_model: dict) -> str:
 def explained(snap: dict) -> dict:
     """A snapshot's ``provenance`` with ``agent_cost`` of its scope from every place the
     agent wrote it (``agent_cost.of_snapshot``)."""
+    # Imported here: the history imports the store, which imports ``across`` and so this
+    # module; at the top this would be an import cycle.
+    from .history import agent_cost
+
     return {**snap["provenance"], "agent_cost": agent_cost.of_snapshot(snap)}
 
 
