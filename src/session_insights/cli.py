@@ -6,25 +6,20 @@ one line on stderr and a non-zero exit, never a traceback.
 
 from __future__ import annotations
 
-import argparse
 import os
-import shlex
 import stat
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import orjson
+if TYPE_CHECKING:
+    import argparse
 
-from . import across, display, report, times
-from . import formatting as fmt
-from . import state as state_file
-from .cli_args import EXIT_USAGE, SOURCE_HELP, report_parser, window_parser
-from .history import TokenHistory
-from .scope import UnknownSession
-from .sources import AGENTS, SourceError, default_roots, discover, open_source
-from .store import SessionStore, history_path_for
+    from .history import TokenHistory
+
+# The commands' modules load inside the functions that use them: ``statusline`` runs on
+# every refresh of Claude Code's status bar and must not wait for the history, the price
+# tables or the report to load.
 
 EXIT_CHART = 1  # the report was printed, the chart could not be drawn
 CHART_TIMEOUT_S = 120.0
@@ -34,6 +29,9 @@ CHART_MODULE = "session_insights.ui.chart"
 
 
 def _fail(message: str, prog: str = "session-insights report") -> int:
+    from . import formatting as fmt
+    from .cli_args import EXIT_USAGE
+
     print(f"{prog}: {fmt.printable(message)}", file=sys.stderr)  # a path may hold escape sequences
     return EXIT_USAGE
 
@@ -80,6 +78,11 @@ def _check_paths(args: argparse.Namespace) -> str | None:
 
 def _check_across(args: argparse.Namespace, argv: list[str]) -> str | None:
     """What is wrong with the across-session options together, if anything."""
+    import shlex
+
+    from . import display
+    from . import formatting as fmt
+
     filters = [
         name
         for name, value in (("--since", args.since), ("--until", args.until), ("--project", args.project))
@@ -106,6 +109,9 @@ def _check_across(args: argparse.Namespace, argv: list[str]) -> str | None:
 
 def _nowhere(state_path: Path) -> str:
     """What report says when it has nothing to read: where it looked, in one line."""
+    from .cli_args import SOURCE_HELP
+    from .sources import AGENTS, default_roots
+
     looked = "; ".join(f"{kind}: {', '.join(str(root) for root in default_roots(kind))}" for kind in AGENTS)
     return (
         f"nothing to report: no logs in the agents' default folders ({looked}) and no state file "
@@ -116,6 +122,8 @@ def _nowhere(state_path: Path) -> str:
 def _folder_problem(path: Path, named: str, hint: str = "") -> str | None:
     """Why the folder that will hold ``path`` cannot be made, if it cannot (made 0700 if
     it can: it is about to be written)."""
+    from . import state as state_file
+
     try:
         state_file.make_folder(path.parent)
     except OSError as exc:
@@ -124,6 +132,13 @@ def _folder_problem(path: Path, named: str, hint: str = "") -> str | None:
 
 
 def run_report(argv: list[str]) -> int:
+    from . import state as state_file
+    from . import times
+    from .cli_args import report_parser
+    from .history import TokenHistory
+    from .sources import SourceError, discover, open_source
+    from .store import history_path_for
+
     args = report_parser().parse_args(argv)
     times.use_utc(args.utc)
     args.since, args.until = (None if w is None else w.ts() for w in (args.since, args.until))
@@ -171,6 +186,11 @@ def _print_report(
     args: argparse.Namespace, history: TokenHistory, history_path: Path | None, *, render_snapshot: bool
 ) -> int:
     """Add what was read to the durable history, print the report, draw the chart."""
+    from . import across, report
+    from . import formatting as fmt
+    from .scope import UnknownSession
+    from .store import SessionStore
+
     live_rows = history.session_rows()
     store = None
     if history_path is not None and (live_rows or history_path.exists()):
@@ -205,6 +225,13 @@ def _write_chart(over: dict, png_path: Path) -> int:
     """Draw the efficiency-over-time chart with the panel's own drawing, in a process of
     its own: Dear PyGui aborts its whole process on some failures, and the report has
     been printed by then."""
+    import subprocess
+    import tempfile
+
+    import orjson
+
+    from . import formatting as fmt
+
     with tempfile.TemporaryDirectory(prefix="session-insights-chart-") as folder:
         data_path = Path(folder) / "efficiency_over_time.json"
         data_path.write_bytes(orjson.dumps(over))
@@ -232,6 +259,9 @@ def _write_chart(over: dict, png_path: Path) -> int:
 
 
 def run_window(argv: list[str]) -> int:
+    from . import state as state_file
+    from .cli_args import window_parser
+
     args = window_parser().parse_args(argv)
     # The window saves its state (and keeps the history and layout beside it): a path it
     # could not use is one line now, not a traceback from the saver later.
@@ -249,9 +279,21 @@ def run_window(argv: list[str]) -> int:
     return app.run(args)
 
 
+def __getattr__(name: str) -> object:
+    if name == "EXIT_USAGE":  # kept importable from here, loaded when asked for
+        from .cli_args import EXIT_USAGE
+
+        return EXIT_USAGE
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        if argv and argv[0] == "statusline":
+            from . import statusline
+
+            return statusline.run()
         if argv and argv[0] == "report":
             return run_report(argv[1:])
         if argv and argv[0] == "export":
