@@ -646,3 +646,55 @@ def test_a_tool_call_copied_into_a_resumed_session_counts_once(tmp_path):
     snap = h.snapshot()
     assert snap["tools"]["Bash"]["calls"] == 1
     assert snap["totals"]["requests"] == 1
+
+
+def test_the_windows_backlog_is_read_in_processes_and_a_live_file_is_tailed_with_its_context(tmp_path, monkeypatch):
+    # At start the window reads the files no one writes any more in worker processes and
+    # merges their parts; the file being written is left to poll(), so a tool call open
+    # at its end pairs with the result written next. Totals are a sequential read's.
+    import os
+
+    from session_insights.sources import base
+    from session_insights.workers import SourcePoller
+
+    monkeypatch.setattr(base, "PARALLEL_MIN_BYTES", 0)
+    old = 1_700_000_000
+    for n in range(4):
+        project = tmp_path / "projects" / f"-home-me-p{n}"
+        project.mkdir(parents=True)
+        lines = [
+            assistant(
+                f"2025-11-2{n}T10:00:0{k}.000Z",
+                f"msg_{n}_{k}",
+                f"req_{n}_{k}",
+                {"input_tokens": 10, "output_tokens": 5},
+            )
+            for k in range(3)
+        ]
+        path = project / f"s{n}.jsonl"
+        path.write_bytes(b"".join(orjson.dumps(x) + b"\n" for x in lines))
+        os.utime(path, (old, old))
+    live = tmp_path / "projects" / "-home-me-p0" / "live.jsonl"
+    use = assistant(
+        "2025-11-29T10:00:00.000Z",
+        "msg_live",
+        "req_live",
+        {"input_tokens": 7, "output_tokens": 1},
+        content=[{"type": "tool_use", "id": "toolu_live", "name": "Bash", "input": {"command": "ls"}}],
+    )
+    live.write_bytes(orjson.dumps(use) + b"\n")
+    h = TokenHistory()
+    poller = SourcePoller([open_source(f"claude:{tmp_path / 'projects'}", h)], backlog_idle_s=600)
+    poller.read_backlog()
+    assert h.pending == 0 and h.snapshot()["totals"]["requests"] == 12  # merged as parts
+    assert str(live) not in h.offsets
+    poller.poll_once()
+    with live.open("ab") as f:
+        f.write(orjson.dumps(user_tool_result("2025-11-29T10:00:03.000Z", "toolu_live")) + b"\n")
+    poller.poll_once()
+    h.drain()
+    serial = TokenHistory()
+    open_source(f"claude:{tmp_path / 'projects'}", serial).poll()
+    serial.drain()
+    assert h.snapshot(now_ts=0)["totals"] == serial.snapshot(now_ts=0)["totals"]
+    assert h.snapshot()["tools"]["Bash"]["calls"] == 1

@@ -32,6 +32,8 @@ from .workers import Saver, SourcePoller
 EXIT_NO_DISPLAY = 3
 UI_SCALES = (0.8, 1.0, 1.25, 1.5, 2.0)
 STATUS_EVERY = 15  # frames between updates of the status bar
+# A log file no one has written for this long is backlog: read in processes at start.
+BACKLOG_IDLE_S = 600.0
 # How long a thread may hold the GIL while another waits for it (Python's default is 5 ms).
 # Reading sources and the session history is Python work on background threads, and the
 # render thread gives up the GIL in Dear PyGui's calls: with the default, one tick could
@@ -99,10 +101,13 @@ class App:
         # has no close box of its own (closing the window quits), so it cannot be lost.
         self._build_menu()
         dpg.set_primary_window(self.panel.window, True)
-        self.poller = SourcePoller(self.sources)
+        # Logs no one writes any more are read at report's speed in processes; with
+        # --prometheus every request is taken one by one instead (its histogram sees each).
+        exporting = getattr(args, "prometheus", None) is not None
+        self.poller = SourcePoller(self.sources, backlog_idle_s=None if exporting else BACKLOG_IDLE_S)
         self.saver = Saver(self.history, self.store)
         self.exporter = None  # the figures on HOST:PORT/metrics, with --prometheus
-        if getattr(args, "prometheus", None) is not None:
+        if exporting:
             from .export.window import serve  # OpenTelemetry: only when asked for
 
             self.exporter = serve(self.history, args.prometheus, self.poller)

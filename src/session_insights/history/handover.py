@@ -42,12 +42,15 @@ class Handover:
         """Merge what a history read apart handed over (``hand_over``), unless one of its
         requests is counted here already: then nothing is taken and False returned."""
         digests = found["digests"]
+        reads = self._reads
+        # The saved keys first, outside the history's lock: one look-up each in SQLite,
+        # and the panel takes that lock every frame.
+        if reads is not None and reads.may_hold and any(map(reads.counted, digests)):
+            return False
         with self._lock:
-            let_go, reads = self._let_go, self._reads
+            let_go = self._let_go
             held = {key_digest(key) for key in self._seen}
             if not held.isdisjoint(digests) or let_go.any_of(digests):
-                return False
-            if reads is not None and reads.may_hold and any(map(reads.counted, digests)):
                 return False
             sessions, usage, tickets, tools, latest_other_ts = found["parts"]
             self.sessions.merge(sessions)

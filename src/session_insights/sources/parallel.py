@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib
 import multiprocessing
 import os
+import time
 from concurrent.futures import ProcessPoolExecutor
 from itertools import pairwise
 from pathlib import Path
@@ -59,16 +60,40 @@ def read_all(source: base.LineSource, workers: int | None) -> int:
         source.one_shot = one_shot
 
 
-def _read_all(source: base.LineSource, workers: int | None) -> int:
+def read_backlog(source: base.LineSource, idle_s: float, workers: int | None = None) -> int:
+    """Read the files of ``source`` no one has written for ``idle_s`` to their end, all in
+    worker processes (this thread only merges what they hand over, so a window's frames
+    do not wait for the parsing); returns the records taken, 0 when too few bytes are
+    unread for processes to pay. The files being written are left to ``poll()``, which
+    keeps their context (an open tool call, a rollout's model) as it tails them; a file
+    read here that grows later is read on from where it ended, as after a restart."""
+    now = time.time()
+
+    def idle(path: Path) -> bool:
+        try:
+            return now - path.stat().st_mtime >= idle_s
+        except OSError:
+            return False
+
+    one_shot, source.one_shot = source.one_shot, True
+    try:
+        return _read_all(source, workers, keep=idle, in_process=False)
+    finally:
+        source.one_shot = one_shot
+
+
+def _read_all(source: base.LineSource, workers: int | None, keep=None, in_process: bool = True) -> int:
+    """Read the files of ``source`` (those ``keep`` keeps) in processes; without enough
+    to read for them, poll() (or, for a backlog, nothing)."""
     if workers is None:
         workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     try:
         files = source.files()
     except OSError:
-        return source.poll()  # poll() reports the listing problem as a notice
+        return source.poll() if in_process else 0  # poll() reports the listing problem as a notice
     history = source.history
     left: dict[str, int] = {}
-    for path in files:
+    for path in files if keep is None else filter(keep, files):
         key = str(path)
         try:
             left[key] = max(
@@ -77,19 +102,19 @@ def _read_all(source: base.LineSource, workers: int | None) -> int:
             )
         except OSError:
             left[key] = 0
+    jobs = []
     if (
-        workers < 2
-        or sum(left.values()) < base.PARALLEL_MIN_BYTES
-        or "fork" not in multiprocessing.get_all_start_methods()
+        workers >= 2
+        and sum(left.values()) >= base.PARALLEL_MIN_BYTES
+        and "fork" in multiprocessing.get_all_start_methods()
     ):
-        return source.poll()
-    jobs = _balance(_pieces(source, left, workers), workers)
+        jobs = _balance(_pieces(source, left, workers), workers)
     if len(jobs) < 2:
-        return source.poll()
+        return source.poll() if in_process else 0
     module = type(source).__module__
     source.history.prices.load()  # each process prices what it reads: load the prices once, here
     overrides = source.history.prices.overrides or None
-    return _absorb(source, _run(jobs, module, source.label, overrides), module, overrides)
+    return _absorb(source, _run(jobs, module, source.label, overrides, in_process), module, overrides)
 
 
 def _pieces(source: base.LineSource, left: dict[str, int], workers: int) -> list[Piece]:
@@ -184,12 +209,14 @@ def _folder(file: str) -> str:
     return str(folder.parent.parent if folder.name == "subagents" else folder)
 
 
-def _run(jobs: list[list[Piece]], module: str, label: str, overrides):
+def _run(jobs: list[list[Piece]], module: str, label: str, overrides, in_process: bool = True):
     """Yield (piece or None for a job's whole files, findings) job by job, in order; the
-    first job is read in this process while the others are read in theirs."""
-    with ProcessPoolExecutor(len(jobs) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
-        futures = [pool.submit(_read_job, module, label, job, overrides) for job in jobs[1:]]
-        yield from _read_job(module, label, jobs[0], overrides)
+    first job is read in this process (``in_process``) while the others are read in theirs."""
+    here = jobs[:1] if in_process else []
+    with ProcessPoolExecutor(len(jobs) - len(here), mp_context=multiprocessing.get_context("fork")) as pool:
+        futures = [pool.submit(_read_job, module, label, job, overrides) for job in jobs[len(here) :]]
+        for job in here:
+            yield from _read_job(module, label, job, overrides)
         for future in futures:
             yield from future.result()
 
