@@ -590,3 +590,31 @@ def test_a_state_many_times_its_budget_fits_in_a_few_encodings(tmp_path: Path, m
     assert h.save() <= state.MAX_STATE_BYTES
     assert len(calls) <= 7, len(calls)
     assert h.snapshot()["totals"]["requests"] == 400 * 30
+
+
+def test_a_warm_start_restores_its_figures_without_loading_the_price_data(tmp_path: Path):
+    # genai-prices' import and data cost ~0.5 s: a window restarting from its state draws
+    # its first frame from what the state holds, and names each model's price source
+    # once the prices are in (its poller thread loads them).
+    path = tmp_path / "state.toml"
+    h = TokenHistory(state_path=path)
+    h.record_usage("claude-sonnet-4-5", 1_000, 100, ts=T_BIG, session="s")
+    h.drain()
+    h.save()
+    h.close()
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from session_insights.history import TokenHistory
+        from session_insights.pricing import PriceBook
+        h = TokenHistory(state_path={str(path)!r}, read_only=True)
+        snap = h.snapshot()
+        assert "genai_prices" not in sys.modules, "loaded at start"
+        assert snap["totals"]["requests"] == 1 and snap["totals"]["cost_usd"] > 0
+        PriceBook.load()
+        print(h.snapshot()["by_model"]["claude-sonnet-4-5"]["price_source"])
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() not in ("", "None")

@@ -10,6 +10,7 @@ import threading
 import time
 
 from .history import TokenHistory
+from .pricing import PriceBook
 from .sources import LineSource
 from .sources.parallel import read_backlog
 from .store import SessionStore
@@ -47,6 +48,7 @@ class SourcePoller:
         self.start()
 
     def _run(self) -> None:
+        PriceBook.load()  # here, not before the window's first frame
         if self.backlog_idle_s is not None:
             self.read_backlog()
         while not self._stop.is_set():

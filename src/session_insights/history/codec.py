@@ -220,8 +220,8 @@ def _decode_usage(usage: UsagePart, rows: list[dict]) -> None:
         provider = decode.text(row.get("provider", ""), f"{where}.provider", True)
         if provider or model not in usage.model_provider:
             usage.model_provider[model] = provider
-    for model, provider in usage.model_provider.items():
-        usage.pricing_cache[(model, provider)] = usage.prices.pricing(model, provider)
+    # Prices are resolved when first needed (a request, or a snapshot once genai-prices'
+    # data is in): loading it here cost a warm start 0.5 s before its first frame.
 
 
 def session_parts(usage: UsagePart) -> tuple[dict, dict, dict]:

@@ -141,7 +141,10 @@ def model_figures(parts: Parts, by_model_c: dict, total_cost_pusd: int) -> dict:
         provider = parts.usage.model_provider.get(model)
         fig["provider"] = provider
         fig["priced"] = c[UNPRICED] == 0
-        fig["price_source"] = getattr(parts.usage.pricing_cache.get((model, provider)), "source", None)
+        pricing = parts.usage.pricing_cache.get((model, provider))
+        if pricing is None and (model, provider) not in parts.usage.pricing_cache and parts.usage.prices.loaded():
+            pricing = parts.usage.pricing(model, provider)  # restored from the state, not priced since
+        fig["price_source"] = getattr(pricing, "source", None)
         by_model[model] = fig
     return by_model
 
