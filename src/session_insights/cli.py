@@ -186,7 +186,9 @@ def _print_report(
     args: argparse.Namespace, history: TokenHistory, history_path: Path | None, *, render_snapshot: bool
 ) -> int:
     """Add what was read to the durable history, print the report, draw the chart."""
-    from . import across, report
+    import time
+
+    from . import across, limits, quota_log, report
     from . import formatting as fmt
     from .scope import UnknownSession
     from .store import SessionStore
@@ -209,6 +211,9 @@ def _print_report(
             view = report.across_view(rows, args.by, args.since, args.until, args.project, snap["errors"])
             sys.stdout.write(report.render_across(view, args.format))
         elif render_snapshot:
+            windows = limits.all_windows(quota_log.read(), history.rate_limits, time.time())
+            if windows:  # none known: no figure (not an empty one)
+                snap["limits"] = limits.as_json(windows)
             sys.stdout.write(report.render(snap, args.format, explain=args.explain))
         sys.stdout.flush()
     finally:

@@ -9,6 +9,7 @@ from .. import formatting as fmt
 from .. import views
 from ..metrics import summary_text
 from .draw import CsvWriter, md_problems, md_table, plain, problems, render_json, text_table
+from .limits import section as limits_section
 
 FORMATS = ("text", "json", "md", "csv")
 CSV_COLUMNS = (
@@ -66,6 +67,8 @@ def render_text(snap: dict, explain: bool = False) -> str:
     if snap["totals"]["requests"] or snap["tools"]:
         for title, header, rows in tables(snap):
             parts += ["", title, text_table(header, rows)]
+    for title, header, rows in filter(None, [limits_section(snap)]):
+        parts += ["", title, text_table(header, rows)]
     if explain:
         prov = fmt.printable_all(views.explained(snap))
         for title, header, rows in views.provenance_tables(prov):
@@ -82,7 +85,7 @@ def render_md(snap: dict, explain: bool = False) -> str:
     parts = ["# Session report", "", *(f"- {line}" for line in _summary_lines(snap))]
     prov = fmt.printable_all(views.explained(snap)) if explain else {}
     extra = views.provenance_tables(prov) if explain else []
-    for title, header, rows in [*tables(snap), *extra]:
+    for title, header, rows in [*tables(snap), *filter(None, [limits_section(snap)]), *extra]:
         parts += ["", f"## {title}", "", md_table(header, rows)]
     if explain:
         searches = views.web_searches_line(fmt.printable_all(snap["by_model"]))
