@@ -41,6 +41,7 @@ from .readers import Readers
 from .reading import ReadingPart
 from .rollup import SnapshotMemo
 from .sessions import EARLIER_SESSIONS, MAX_SESSIONS, SessionRow, SessionsPart
+from .thresholds import Thresholds
 from .tickets import TicketsPart
 from .tools import ToolsPart
 from .usage import UsagePart, session_name
@@ -60,7 +61,7 @@ def _count_capped(counts: dict[str, int], key: str, n: int, cap: int, overflow_k
     counts[key] = counts.get(key, 0) + n
 
 
-class TokenHistory(Readers, Persisted, Handover, Inbox):
+class TokenHistory(Readers, Persisted, Handover, Inbox, Thresholds):
     """Everything known about the session(s) being watched, fed from any thread.
 
     ``TokenHistory()`` lives in memory; ``TokenHistory(state_path=p)`` loads ``p`` if it
