@@ -535,25 +535,29 @@ def test_a_compactions_tokens_the_top_level_usage_leaves_out_are_counted_and_pri
     assert row["cost_usd"] == 0.058
 
 
+def write_projects(root: Path, projects: int, requests: int) -> list[Path]:
+    """A transcript of ``requests`` requests in each of ``projects`` project folders."""
+    paths = []
+    for n in range(projects):
+        project = root / f"-home-me-p{n}"
+        project.mkdir(parents=True)
+        usage = lambda k: {"input_tokens": 10 + k, "output_tokens": 5}  # noqa: E731
+        lines = [
+            assistant(f"2025-11-2{n}T10:00:0{k}.000Z", f"msg_{n}_{k}", f"req_{n}_{k}", usage(k))
+            for k in range(requests)
+        ]
+        paths.append(project / f"s{n}.jsonl")
+        paths[-1].write_bytes(b"".join(orjson.dumps(x) + b"\n" for x in lines))
+    return paths
+
+
 def test_files_read_apart_come_back_as_parts_with_the_totals_of_one_process(tmp_path, monkeypatch):
     # Each process counts its files into parts of its own and hands those over, not its
     # records: nothing is left to apply here, and every figure is a sequential read's,
     # prices overridden as here.
     from session_insights.sources import base
 
-    for n in range(6):
-        project = tmp_path / "a" / f"-home-me-p{n}"
-        project.mkdir(parents=True)
-        lines = [
-            assistant(
-                f"2025-11-2{n}T10:00:0{k}.000Z",
-                f"msg_{n}_{k}",
-                f"req_{n}_{k}",
-                {"input_tokens": 10 + k, "output_tokens": 5},
-            )
-            for k in range(4)
-        ]
-        (project / f"s{n}.jsonl").write_bytes(b"".join(orjson.dumps(x) + b"\n" for x in lines))
+    write_projects(tmp_path / "a", 6, 4)
     overrides = {"claude-sonnet-4-5-20250929": {"input_mtok": 1.0, "output_mtok": 2.0}}
     serial = TokenHistory(price_overrides=overrides)
     open_source(f"claude:{tmp_path / 'a'}", serial).poll()
@@ -658,22 +662,8 @@ def test_the_windows_backlog_is_read_in_processes_and_a_live_file_is_tailed_with
     from session_insights.workers import SourcePoller
 
     monkeypatch.setattr(base, "PARALLEL_MIN_BYTES", 0)
-    old = 1_700_000_000
-    for n in range(4):
-        project = tmp_path / "projects" / f"-home-me-p{n}"
-        project.mkdir(parents=True)
-        lines = [
-            assistant(
-                f"2025-11-2{n}T10:00:0{k}.000Z",
-                f"msg_{n}_{k}",
-                f"req_{n}_{k}",
-                {"input_tokens": 10, "output_tokens": 5},
-            )
-            for k in range(3)
-        ]
-        path = project / f"s{n}.jsonl"
-        path.write_bytes(b"".join(orjson.dumps(x) + b"\n" for x in lines))
-        os.utime(path, (old, old))
+    for path in write_projects(tmp_path / "projects", 4, 3):
+        os.utime(path, (1_700_000_000, 1_700_000_000))  # no one has written them for years
     live = tmp_path / "projects" / "-home-me-p0" / "live.jsonl"
     use = assistant(
         "2025-11-29T10:00:00.000Z",
