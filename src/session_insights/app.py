@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gc
 import signal
-import statistics
 import sys
 import time
 from argparse import Namespace
@@ -24,6 +23,7 @@ from . import times, window_geometry
 from .cli_args import DEMO_SPEED
 from .display import display_problem, no_display_message
 from .formatting import printable
+from .frame_stats import frame_stats, headline
 from .history import TokenHistory
 from .sources import SourceError, discover, open_source
 from .store import SessionStore, history_path_for
@@ -71,22 +71,7 @@ class App:
         self.sources = [open_source(spec, self.history) for spec in args.sources]
         clock = self._start_demo(args) if playing_demo else time.time
 
-        dpg.create_context()
-        dpg.configure_app(
-            docking=True,
-            docking_space=False,
-            init_file=str(self.layout_path),
-            load_init_file=self.layout_path.exists(),
-        )
-        self.geometry = window_geometry.chosen(getattr(args, "size", None), self.layout_path)
-        place = {"x_pos": self.geometry.x, "y_pos": self.geometry.y} if self.geometry.x is not None else {}
-        dpg.create_viewport(
-            title="Session Insights",
-            width=self.geometry.width,
-            height=self.geometry.height,
-            vsync=args.frames is None,
-            **place,
-        )
+        self._create_viewport(args)
         scale = self.history.ui.get("scale", 1.0)
         self.fonts = Fonts(scale=scale if scale in UI_SCALES else 1.0)
         self._scale_wanted: float | None = None  # a UI scale picked in the menu, for the next frame
@@ -115,6 +100,27 @@ class App:
         self._python_ms: list[float] = []
         self._events_window: list[tuple[float, int]] = []
         self._backlog_s: float | None = None  # from start until every source's backlog was applied
+
+    def _create_viewport(self, args: Namespace) -> None:
+        """The context, docking with the saved layout, and the viewport at its size and
+        place (``--size``, else where it was left)."""
+        dpg = self.dpg
+        dpg.create_context()
+        dpg.configure_app(
+            docking=True,
+            docking_space=False,
+            init_file=str(self.layout_path),
+            load_init_file=self.layout_path.exists(),
+        )
+        self.geometry = window_geometry.chosen(getattr(args, "size", None), self.layout_path)
+        place = {"x_pos": self.geometry.x, "y_pos": self.geometry.y} if self.geometry.x is not None else {}
+        dpg.create_viewport(
+            title="Session Insights",
+            width=self.geometry.width,
+            height=self.geometry.height,
+            vsync=args.frames is None,
+            **place,
+        )
 
     def _start_demo(self, args: Namespace):
         """Play the built-in demo into a fresh history; returns its simulated clock."""
@@ -346,22 +352,6 @@ class App:
         path.write_bytes(orjson.dumps(stats, option=orjson.OPT_INDENT_2))
 
 
-def headline(snap: dict | None) -> dict | None:
-    """What the summary cards show (DESIGN §5), for checking a headless run against
-    ``report --scope``."""
-    if snap is None:
-        return None
-    scope = snap.get("scope") or {}
-    return {
-        "scope": scope.get("kind"),
-        "session": scope.get("session"),
-        "project": scope.get("project"),
-        "total_tokens": snap["totals"]["total_tokens"],
-        "cost_usd": snap["totals"]["cost_usd"],
-        "tokens_per_min": snap["burn_rate"]["window"]["tokens_per_min"],
-    }
-
-
 def _stop_on_signals(dpg) -> None:
     """SIGTERM and SIGINT end the render loop as closing the window does, so the state,
     the layout and the window's place are saved (by default they ended the process
@@ -381,27 +371,6 @@ def _make_private(path: Path) -> None:
         state_file.private_file(path)
     except OSError:
         pass  # a folder, or not ours: Dear PyGui's own write then fails or keeps its mode
-
-
-def quantile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
-
-
-def frame_stats(frame_ms: list[float], python_ms: list[float]) -> dict:
-    return {
-        "frames": len(frame_ms),
-        "frame_ms": {
-            "median": statistics.median(frame_ms) if frame_ms else 0.0,
-            "p95": quantile(frame_ms, 0.95),
-            "p99": quantile(frame_ms, 0.99),
-        },
-        "python_ms": {
-            "median": statistics.median(python_ms) if python_ms else 0.0,
-            "p95": quantile(python_ms, 0.95),
-            "p99": quantile(python_ms, 0.99),
-        },
-    }
 
 
 def run(args: Namespace) -> int:
