@@ -130,15 +130,16 @@ def append(obs: dict, path: Path | None = None) -> bool:
     return True
 
 
-def read(path: Path | None = None) -> list[dict]:
-    """The observations kept, oldest first; a missing or unreadable log is none, a line
-    that does not parse is skipped."""
+def read(path: Path | None = None, max_bytes: int = MAX_READ_BYTES) -> list[dict]:
+    """The observations kept, oldest first, from the last ``max_bytes`` of the log (the
+    panel reads a short tail: it needs only the latest); a missing or unreadable log is
+    none, a line that does not parse (or is cut by the tail) is skipped."""
     path = default_path() if path is None else path
     try:
         with open(path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
-            f.seek(max(0, size - MAX_READ_BYTES))
-            data = f.read(MAX_READ_BYTES)
+            f.seek(max(0, size - max_bytes))
+            data = f.read(max_bytes)
     except OSError:
         return []
     out = []

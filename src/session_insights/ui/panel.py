@@ -33,6 +33,7 @@ from .categories import TokenCategoriesHeader
 from .efficiency import EfficiencyHeader
 from .efficiency_over_time import EfficiencyOverTimeHeader
 from .header import Header
+from .limits import LimitsHeader
 from .models import ModelsHeader
 from .notices import notice_lines
 from .plots import ChartInput
@@ -56,6 +57,7 @@ PANEL_TITLE = "Session Insights"
 HEADERS: tuple[type[Header], ...] = (
     TimelineHeader,
     BurnHeader,
+    LimitsHeader,
     ModelsHeader,
     TiersHeader,
     EfficiencyHeader,
