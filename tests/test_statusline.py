@@ -70,6 +70,11 @@ def test_a_window_on_course_to_pass_its_limit_is_marked():
     assert run(data) == (0, "Sonnet 5 · 5h 60% (resets in 2h 30m) · pace 5h 120% !\n")
 
 
+def test_a_window_past_its_reset_says_so_instead_of_an_old_figure():
+    data = status(rate_limits={"five_hour": {"used_percentage": 90, "resets_at": NOW_TS - 60}})
+    assert run(data) == (0, "Sonnet 5 · 5h reset\n")
+
+
 @pytest.mark.parametrize(
     "data",
     [b"", b"not json", b"[1, 2]", b'"text"', b"null", b"\xff\xfe", b"[" * 100_000, b"{" + b" " * 2_000_000],

@@ -5,7 +5,8 @@ A line holds the windows' used % and resets, the session id, the model id, the s
 cost and the time: never a prompt, a path or any other text. Claude Code may run several
 statuslines at once (one per terminal): an append holds a lock on a file of its own
 (``limits.jsonl.lock``; not the log itself, which a trim replaces), so no line is torn
-and no trim loses one. Reading never locks: a reader skips a line it cannot parse.
+and no trim loses one (on POSIX; Windows appends unlocked). Reading never locks: a
+reader skips a line it cannot parse.
 
 - An observation equal to the last one (same session, windows and cost) within
   ``REPEAT_S`` is not written again: Claude Code refreshes the bar every few hundred ms.

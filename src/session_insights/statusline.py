@@ -75,7 +75,9 @@ def line(obs: dict, now_ts: float) -> str:
             "claude", name, window["used_percent"], window["resets_at_ts"], CLAUDE_WINDOW_S[name], now_ts, now_ts
         )
         text = f"{w['label']} {w['used_percent']:.0f}%"
-        if name == "five_hour" and w["resets_in_s"] is not None:
+        if w["reset_passed"]:  # a figure from before the reset: the window has begun anew
+            text = f"{w['label']} reset"
+        elif name == "five_hour" and w["resets_in_s"] is not None:
             text += f" (resets in {duration_short(w['resets_in_s'])})"
         parts.append(text)
         if w["pace_percent_at_reset"] is not None:
