@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import dearpygui.dearpygui as dpg
@@ -24,6 +25,7 @@ from session_insights.store import SessionStore
 from session_insights.ui import InsightsPanel
 from session_insights.ui.panel import TIMELINE_POINTS
 from session_insights.ui.theme import Fonts
+from session_insights.views import SESSION_COLUMNS
 
 W, H = 1280, 800
 START_TS = 1_763_900_000.0
@@ -47,6 +49,55 @@ def shot(path: Path) -> None:
     frames(2)
     dpg.output_frame_buffer(file=str(path))
     frames(3)
+
+
+def png_pixels(path: Path) -> tuple[int, list[bytes]]:
+    """(width, rows of RGBA bytes) of an 8-bit RGBA PNG such as output_frame_buffer
+    writes (stb_image_write: one IDAT stream, a filter byte per row)."""
+    data = path.read_bytes()
+    pos, chunks = 8, {}
+    while pos < len(data):
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        kind = data[pos + 4 : pos + 8]
+        chunks[kind] = chunks.get(kind, b"") + data[pos + 8 : pos + 8 + length]
+        pos += 12 + length
+    width, height = int.from_bytes(chunks[b"IHDR"][:4], "big"), int.from_bytes(chunks[b"IHDR"][4:8], "big")
+    raw, stride, rows = zlib.decompress(chunks[b"IDAT"]), width * 4, []
+    prev = bytes(stride)
+    for y in range(height):
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
+        for x in range(stride):
+            a = line[x - 4] if x >= 4 else 0
+            b, c = prev[x], prev[x - 4] if x >= 4 else 0
+            if kind == 1:
+                line[x] = (line[x] + a) & 255
+            elif kind == 2:
+                line[x] = (line[x] + b) & 255
+            elif kind == 3:
+                line[x] = (line[x] + (a + b) // 2) & 255
+            elif kind == 4:
+                pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
+                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(bytes(line))
+        prev = rows[-1]
+    return width, rows
+
+
+def ink_extents(items: list[int], png: Path) -> list[list[float]]:
+    """Per item, [leftmost, rightmost] x of the text drawn inside its rect, and the rect's
+    right edge: read from a screenshot (bright pixels only), so what is measured is where
+    the figure was drawn, not where an item says it is. (A frame buffer callback would
+    save the decoding, but Dear PyGui 2.3 calls it without the GIL and aborts now and then.)"""
+    shot(png)
+    _, rows = png_pixels(png)
+    out = []
+    for item in items:
+        (x0, y0), (x1, y1) = dpg.get_item_rect_min(item), dpg.get_item_rect_max(item)
+        lit = [
+            x for y in range(int(y0), int(y1)) for x in range(int(x0), int(x1)) if min(rows[y][x * 4 : x * 4 + 3]) > 150
+        ]
+        out.append([min(lit, default=-1), max(lit, default=-1), x1])
+    return out
 
 
 def open_panel(history: TokenHistory, clock, store: SessionStore | None = None) -> InsightsPanel:
@@ -128,6 +179,7 @@ def scenario_demo(artifacts: Path) -> dict:
         "summary_shown": panel.headers["summary"].text.value,
         "view": view,
         "series": {key: series_data(item) for key, item in timeline.series.items()},
+        "total_area": series_data(timeline.total_area),
         "rate_series": series_data(burn.rate_series),
         "tables": {
             "models": panel.headers["models"].table.texts(),
@@ -148,6 +200,12 @@ def scenario_demo(artifacts: Path) -> dict:
         panel.refresh()
         frames(2)
         shot(artifacts / f"header_{key}.png")
+        if key == "models":
+            # The Requests column of every row (217, 4, 38...): figures line up on the right.
+            rows = panel.headers["models"].table._rows
+            out["models_requests_ink"] = ink_extents(
+                [cells[1] for _, cells, _ in rows], artifacts / "header_models_measured.png"
+            )
         if key == "provenance":
             # a closed header is not drawn: its tables are filled once it is opened
             out["tables"]["provenance"] = [t.texts() for t in panel.headers[key].tables]
@@ -369,10 +427,12 @@ def scenario_across(artifacts: Path) -> dict:
     click_title(2)
     out["sort_back"] = list(sessions.sort)
 
-    # A real click on past session 2's row shows its figures in the cards and Cost by Model.
+    # A real click on past session 2's row shows its figures in the cards and Cost by Model:
+    # on its Tokens figure, a right-aligned cell the click passes through to the row.
     only_open(panel, {"sessions"})
     pick = next(pos for pos, key in enumerate(sessions.row_keys) if key[1].startswith("2a1b2c3d"))
-    click_item(sessions._rows[pick][1])
+    tokens_column = [name for _, name in SESSION_COLUMNS].index("total_tokens")
+    click_item(sessions._rows[pick][2][tokens_column - 1])
     settle(panel)
     only_open(panel, {"sessions", "models", "timeline", "tools", "progress", "efficiency"})
     out["viewing"] = list(panel.viewing) if panel.viewing else None

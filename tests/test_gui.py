@@ -84,6 +84,25 @@ def test_timeline_series_hold_the_history_and_x_values_round_trip_exactly(demo_r
     assert demo_run["rate_series"] == [view["rate_x"], view["tokens_per_min"]]
 
 
+def test_the_area_under_the_total_follows_the_total_line(demo_run):
+    xs, ys = demo_run["series"]["total"]
+    kept = [(x, y) for x, y in zip(xs, ys) if y == y]  # the line's break points (NaN) left out
+    assert demo_run["total_area"][:2] == [[x for x, _ in kept], [y for _, y in kept]]
+    assert demo_run["total_area"][1][-1] == demo_run["snapshot"]["totals"]["total_tokens"]
+
+
+def test_the_area_under_a_line_runs_flat_across_an_idle_gap():
+    from session_insights.ui.timeline import area_points
+
+    nan = float("nan")
+    # Spent 10 by t=60, idle, resumed flat at t=4000, then 25 by t=4060.
+    assert area_points([0, 60, 61, 4000, 4060], [0, 10, nan, 10, 25]) == [
+        [0, 60, 4000, 4060],
+        [0, 10, 10, 25],
+        [0.0, 0.0, 0.0, 0.0],
+    ]
+
+
 def test_tables_show_the_snapshot_figures_with_separators_and_units(demo_run):
     snap = demo_run["snapshot"]
     models = {row[0]: row for row in demo_run["tables"]["models"]}
@@ -617,3 +636,14 @@ def test_a_scope_no_history_holds_says_so_in_one_line_and_shows_the_active_sessi
     unknown = scope_run["unknown"]
     assert unknown["scope"] == "active" and titled(unknown, "active session 4f0e0d0c")
     assert "! Scope: no session 'no-such-session' in what was read; showing the active session." in unknown["notices"]
+
+
+def test_figures_in_a_table_line_up_on_the_right_of_their_column(demo_run):
+    # Measured in the frame buffer: where each row's Requests figure was drawn.
+    ink = demo_run["models_requests_ink"]
+    assert len(ink) >= 4 and all(left >= 0 for left, _, _ in ink), ink
+    rights = [right for _, right, _ in ink]
+    assert max(rights) - min(rights) <= 2, ink  # one right edge, whatever the width
+    assert all(cell_right - right <= 8 for _, right, cell_right in ink), ink  # at the column's edge
+    lefts = [left for left, _, _ in ink]
+    assert max(lefts) - min(lefts) >= 10, ink  # "217" starts left of "4"

@@ -13,7 +13,12 @@ class ModelsHeader(Header):
     title = "Cost by Model"
 
     def build(self) -> None:
-        self.table = RowTable(self.body, views.MODEL_COLUMNS, empty_text="No model requests yet.")
+        self.table = RowTable(
+            self.body,
+            views.MODEL_COLUMNS,
+            empty_text="No model requests yet.",
+            figures=range(1, len(views.MODEL_COLUMNS)),
+        )
         self.unpriced = BoundText(self.body, "", color=COLOURS["warn"])
 
     def update(self, snap: dict, timeline: dict) -> None:

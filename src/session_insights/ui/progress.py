@@ -20,7 +20,9 @@ class ProgressHeader(Header):
         self.counts = BoundText(self.body, "")
         self.eta = BoundText(self.body, "")
         self.blocked = BoundText(self.body, "", color=COLOURS["warn"])
-        self.tracks = RowTable(self.body, ("Track", "Completed", "In progress", "Blocked", "Todo"), empty_text="")
+        self.tracks = RowTable(
+            self.body, ("Track", "Completed", "In progress", "Blocked", "Todo"), empty_text="", figures=range(1, 5)
+        )
         self._fraction = -1.0
 
     def update(self, snap: dict, timeline: dict) -> None:

@@ -15,7 +15,7 @@ from ..views import SESSION_COLUMNS as COLUMNS
 from ..views import session_title
 from .header import Header
 from .theme import COLOURS
-from .widgets import BoundText
+from .widgets import BoundText, figure_cell, figure_cell_theme
 
 ROW_PX = 23  # a table row at the base font, for the table's height
 # A column's share of the width, by field: ids, times and a cost naming its unpriced
@@ -104,6 +104,9 @@ class SessionsHeader(AcrossHeader):
             dpg.add_theme_style(dpg.mvStyleVar_SelectableTextAlign, 0.0, 1.0)
         dpg.bind_item_theme(self.table, row_theme)
         self._columns: dict[int, str] = {}
+        # The figures (all but the names) line up on the right.
+        self._figures = {j for j, (_, name) in enumerate(COLUMNS) if name not in ("session", "project")}
+        self._figure_theme = figure_cell_theme()
         for label, name in COLUMNS:
             numeric = name not in ("session", "project")  # the largest first on a first click
             column = dpg.add_table_column(
@@ -190,7 +193,10 @@ class SessionsHeader(AcrossHeader):
                 selectable = dpg.add_selectable(
                     label=texts[0], parent=row, span_columns=True, callback=self._row_clicked, user_data=pos
                 )
-                cells = [dpg.add_text(t, parent=row) for t in texts[1:]]
+                cells = [
+                    figure_cell(row, t, self._figure_theme) if j in self._figures else dpg.add_text(t, parent=row)
+                    for j, t in enumerate(texts[1:], start=1)
+                ]
                 self._rows.append((row, selectable, cells, list(texts)))
                 continue
             _, selectable, cells, shown_texts = self._rows[pos]
@@ -198,7 +204,10 @@ class SessionsHeader(AcrossHeader):
                 dpg.configure_item(selectable, label=texts[0])
             for j in range(1, len(texts)):
                 if shown_texts[j] != texts[j]:
-                    dpg.set_value(cells[j - 1], texts[j])
+                    if j in self._figures:
+                        dpg.configure_item(cells[j - 1], label=texts[j])
+                    else:
+                        dpg.set_value(cells[j - 1], texts[j])
             shown_texts[:] = texts
         self.row_keys = keys
         self.set_viewing(self.viewing)

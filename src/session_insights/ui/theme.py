@@ -66,6 +66,13 @@ def series_theme(colour: tuple[int, int, int], weight: float = 2.0) -> int:
     return theme
 
 
+def shade_series_theme(colour: tuple[int, int, int], alpha: int = 36) -> int:
+    """A faint fill of ``colour``: the area under a cumulative line, under the lines."""
+    with dpg.theme() as theme, dpg.theme_component(dpg.mvShadeSeries):
+        dpg.add_theme_color(dpg.mvPlotCol_Fill, (*colour, alpha), category=dpg.mvThemeCat_Plots)
+    return theme
+
+
 def bar_series_theme(colour: tuple[int, int, int]) -> int:
     """A theme filling bar series with ``colour`` (components build theirs once)."""
     with dpg.theme() as theme, dpg.theme_component(dpg.mvBarSeries):

@@ -21,6 +21,7 @@ class TiersHeader(Header):
             empty_text="No model requests yet.",
             weights=(1.2, 3.5, 0.9, 1.0, 1.0, 1.2, 2.0),
             wrapped=(1, 6),
+            figures=range(2, 6),
         )
 
     def update(self, snap: dict, timeline: dict) -> None:

@@ -8,7 +8,7 @@ import dearpygui.dearpygui as dpg
 from .. import formatting as fmt
 from .header import Header
 from .plots import LiveAxes, add_plot
-from .theme import COLOURS, series_theme
+from .theme import COLOURS, series_theme, shade_series_theme
 from .widgets import BoundText
 
 MIN_SPAN_S = 120.0  # the least time a chart shows
@@ -28,6 +28,16 @@ def frame_axes(plot: int, x_axis: int, y_axis: int) -> None:
     dpg.bind_item_theme(plot, theme)
     dpg.set_axis_limits_constraints(y_axis, 0.0, 1e300)  # the padding below zero is cut off
     dpg.set_axis_zoom_constraints(x_axis, MIN_SPAN_S, 1e300)
+
+
+def area_points(xs: list[float], ys: list[float]) -> list[list[float]]:
+    """The points (x, top, floor) of the area under a cumulative line, its break points (NaN) left out:
+    the line resumes flat after an idle gap, so the area runs flat across it, as the
+    total did (nothing was spent)."""
+    kept = [(x, y) for x, y in zip(xs, ys, strict=True) if y == y]
+    # Dear PyGui reads a shade series' lower edge for every point: given none, it reads
+    # past the list's end and crashes; so the floor (0) is given point by point.
+    return [[x for x, _ in kept], [y for _, y in kept], [0.0] * len(kept)]
 
 
 SERIES = (("total", "Total"), ("input", "Input"), ("output", "Output"), ("cache_read", "Cache read"))
@@ -50,6 +60,9 @@ class TimelineHeader(Header):
         self.y_axis = dpg.add_plot_axis(dpg.mvYAxis, parent=self.plot, label="tokens")
         frame_axes(self.plot, self.x_axis, self.y_axis)
         self.view = LiveAxes(self.plot, self.x_axis, self.y_axis, "tokens")
+        # The area under the total, faint, drawn first so every line stays on top of it.
+        self.total_area = dpg.add_shade_series([], [], label="##area under the total", parent=self.y_axis)
+        dpg.bind_item_theme(self.total_area, shade_series_theme(COLOURS["total"]))
         self.series: dict[str, int] = {}
         for key, label in SERIES:
             self.series[key] = dpg.add_line_series([], [], label=label, parent=self.y_axis)
@@ -75,6 +88,7 @@ class TimelineHeader(Header):
             for key, _ in SERIES:
                 # Python lists of float64: epoch seconds stay exact (no float32 staircase).
                 dpg.set_value(self.series[key], [timeline["x"], timeline[key]])
+            dpg.set_value(self.total_area, area_points(timeline["x"], timeline["total"]))
             self.view.fit()
             top = finite_max(timeline[self._top_series])
             dpg.set_axis_ticks(self.y_axis, fmt.axis_ticks(top))

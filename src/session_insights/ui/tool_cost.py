@@ -23,7 +23,12 @@ class ToolCostHeader(Header):
 
     def build(self) -> None:
         self.note = BoundText(self.body, "", color=COLOURS["dim"], wrap=0, show=False)
-        self.table = RowTable(self.body, views.TOOL_COST_COLUMNS, empty_text="No tool calls yet.")
+        self.table = RowTable(
+            self.body,
+            views.TOOL_COST_COLUMNS,
+            empty_text="No tool calls yet.",
+            figures=range(1, len(views.TOOL_COST_COLUMNS)),
+        )
 
     def update(self, snap: dict, timeline: dict) -> None:
         tools = snap["tools"]
