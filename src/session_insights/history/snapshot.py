@@ -213,6 +213,26 @@ def scope_figures(parts: Parts, scope: Resolved, names, active_s: float | None) 
     }
 
 
+def scoped_rows(parts: Parts, memo, by_session_c: dict, names) -> tuple[list[dict], dict, dict | None]:
+    """The scope's session rows, their figures by name, and (kept by the memo) their
+    efficiency over time; with no memo, built afresh (the over-time figure then too)."""
+    if memo is None:
+        rows = session_rows(parts, by_session_c, names)
+        return rows, {row["session"]: session_figures(row) for row in rows}, None
+    kept = memo.session_rows(parts, by_session_c, names)
+    by_session = {k.row["session"]: dict(k.figures) for k in kept}
+    return [k.row for k in kept], by_session, memo.efficiency_over_time(kept)
+
+
+def tier_figures(by_tier_c: dict, tier_models: dict, total_cost_pusd: int) -> dict:
+    by_tier = {}
+    for tier, c in sorted(by_tier_c.items(), key=lambda kv: (-kv[1][COST], str(kv[0]))):
+        fig = figures(c, total_cost_pusd)
+        fig["models"] = sorted(tier_models.get(tier or NO_TIER, ()))
+        by_tier[tier or NO_TIER] = fig
+    return by_tier
+
+
 def snapshot(parts: Parts, scope: Resolved, now_ts: float | None) -> dict:
     """Every figure of ``scope`` at ``now_ts`` (default: the scope's latest record), in
     the shape of ``report --format json``."""
@@ -222,15 +242,7 @@ def snapshot(parts: Parts, scope: Resolved, now_ts: float | None) -> dict:
     names = set(by_session_c) if scope.sessions is None else set(scope.sessions)
     if scope.sessions is None and not scope.bounded_in_time:
         names |= set(parts.sessions.rows)
-    if memo is not None:
-        kept = memo.session_rows(parts, by_session_c, names)
-        rows = [k.row for k in kept]
-        by_session = {k.row["session"]: dict(k.figures) for k in kept}
-        over_time = memo.efficiency_over_time(kept)
-    else:
-        rows = session_rows(parts, by_session_c, names)
-        by_session = {row["session"]: session_figures(row) for row in rows}
-        over_time = None
+    rows, by_session, over_time = scoped_rows(parts, memo, by_session_c, names)
     last = max((r["last_ts"] for r in rows if r["last_ts"] is not None), default=None)
     now = now_ts if now_ts is not None else (last if last is not None else 0.0)
     totals_c = summed(by_model_c.values())
@@ -249,11 +261,6 @@ def snapshot(parts: Parts, scope: Resolved, now_ts: float | None) -> dict:
         tickets_completed=by_status["completed"],
         ticket_span_s=span,
     )
-    by_tier = {}
-    for tier, c in sorted(by_tier_c.items(), key=lambda kv: (-kv[1][COST], str(kv[0]))):
-        fig = figures(c, totals_c[COST])
-        fig["models"] = sorted(tier_models.get(tier or NO_TIER, ()))
-        by_tier[tier or NO_TIER] = fig
     first = min((r["first_ts"] for r in rows if r["first_ts"] is not None), default=None)
     snap = {
         "now_ts": now,
@@ -261,7 +268,7 @@ def snapshot(parts: Parts, scope: Resolved, now_ts: float | None) -> dict:
         "session": {"first_ts": first, "last_ts": last},
         "totals": totals,
         "by_model": model_figures(parts, by_model_c, totals_c[COST]),
-        "by_tier": by_tier,
+        "by_tier": tier_figures(by_tier_c, tier_models, totals_c[COST]),
         "unpriced_models": sorted(m for m, c in by_model_c.items() if c[UNPRICED]),
         "burn_rate": burn,
         "projection": proj.as_dict(),
