@@ -19,7 +19,6 @@ counted and that frame skipped.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -29,16 +28,15 @@ import orjson
 SKIPPED_FRAMES = 5  # the first frames build fonts and atlases (as --frame-stats skips them)
 
 
-def quantile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
-
-
 def stats(frame_ms: list[float], python_ms: list[float]) -> dict:
+    """frame_stats' figures (as --frame-stats writes them), the ones this run prints."""
+    from session_insights.frame_stats import frame_stats
+
+    full = frame_stats(frame_ms, python_ms)
     return {
-        "frames": len(frame_ms),
-        "frame_ms": {"median": statistics.median(frame_ms or [0.0]), "p95": quantile(frame_ms, 0.95)},
-        "python_ms": {"median": statistics.median(python_ms or [0.0]), "p99": quantile(python_ms, 0.99)},
+        "frames": full["frames"],
+        "frame_ms": {"median": full["frame_ms"]["median"], "p95": full["frame_ms"]["p95"]},
+        "python_ms": {"median": full["python_ms"]["median"], "p99": full["python_ms"]["p99"]},
     }
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from . import formatting as fmt
 from . import metrics
 from .pricing import usd
 
@@ -227,36 +226,6 @@ def total_categories(rows: Iterable[dict]) -> dict[str, int]:
         for name, tokens in token_categories(row).items():
             total[name] += tokens
     return total
-
-
-def bucket_label(bucket: dict, measure: str | None) -> str:
-    """An efficiency bar's label: its score, then "(<avg tokens>t, <avg satisfaction>s)"
-    where sessions are rated, or "(<tokens>t, <tickets> tickets)" where they are not."""
-    if bucket["score"] is None:
-        return "no data"
-    if measure == "tokens_per_satisfaction_point":
-        return (
-            f"{fmt.tokens(bucket['score'])} ({fmt.tokens_short(bucket['avg_tokens'])}t, "
-            f"{bucket['avg_satisfaction']:.1f}s)"
-        )
-    return f"{fmt.tokens(bucket['score'])} ({fmt.tokens_short(bucket['tokens'])}t, {bucket['completed']:,} tickets)"
-
-
-def verdict_text(over: dict) -> str:
-    """The verdict line under an efficiency chart."""
-    if over["verdict"] is None:
-        if over["interval"] is None:
-            return "No ended sessions yet."
-        return "Trend: needs two intervals with a score."
-    text = (
-        f"{over['verdict']}: {over['change_pct']:+.1f}% from the first to the last {over['interval']} interval "
-        "(lower is better)"
-    )
-    if over["points_per_1k_tokens"] is not None:
-        text += f"; overall {over['points_per_1k_tokens']:.3f} satisfaction points per 1K tokens"
-    elif over["overall_score"] is not None:
-        text += f"; overall {fmt.tokens(over['overall_score'])} tokens per completed ticket"
-    return text
 
 
 def session_snapshot(row: dict) -> dict:
