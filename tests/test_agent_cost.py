@@ -14,7 +14,7 @@ import orjson
 import pytest
 import tomli_w
 
-from session_insights import TokenHistory, views
+from session_insights import TokenHistory, provenance_views
 from session_insights.cli import main
 from session_insights.history import agent_cost
 from session_insights.report import render
@@ -42,7 +42,7 @@ def test_claude_codes_otel_events_put_its_cost_per_request_beside_ours():
     snap = read(h, ClaudeSource(PROJECTS, h), OtelSource(OTLP, h))
     # The CLI billed the session title it asked for (opus, 10 in, 5 out: $0.000175), a
     # request its transcript does not hold; the others agree to the picodollar.
-    assert views.explained(snap)["agent_cost"] == {
+    assert provenance_views.explained(snap)["agent_cost"] == {
         HAIKU: {
             "agent_usd": 0.012,
             "ours_usd": 0.012,
@@ -73,7 +73,7 @@ def test_claude_codes_cost_metric_is_the_sessions_figure_when_no_event_names_it(
     shutil.copytree(PROJECTS, projects)
     h = TokenHistory()
     snap = read(h, ClaudeSource(projects, h), OtelSource(OTLP / "metrics.jsonl", h))
-    cost = views.explained(snap)["agent_cost"]
+    cost = provenance_views.explained(snap)["agent_cost"]
     assert {m: (c["agent_usd"], c["agent_requests"], c["from"]) for m, c in cost.items()} == {
         HAIKU: (0.012, None, [COST_METRIC]),
         OPUS: (0.05755, None, [COST_METRIC]),
@@ -114,7 +114,7 @@ def test_a_request_whose_transcript_carries_cost_usd_takes_its_cost_from_there_o
     h = TokenHistory()
     sources = [ClaudeSource(projects, h), OtelSource(OTLP, h)]
     snap = read(h, *(reversed(sources) if otel_first else sources))
-    opus = views.explained(snap)["agent_cost"][OPUS]
+    opus = provenance_views.explained(snap)["agent_cost"][OPUS]
     # $0.05 from the transcript, $0.000175 + $0.011375 from the other two events
     assert opus["agent_usd"] == pytest.approx(0.06155, abs=1e-12)
     assert opus["from"] == [API_REQUEST, agent_cost.ON_REQUEST]
@@ -161,9 +161,9 @@ def test_the_agents_figure_is_kept_across_a_restart_and_follows_the_scope(tmp_pa
     again.record_usage(OPUS, 100, 10, ts=1_796_174_900.0, session="another-session")
     again.drain()
     snap = again.snapshot(scope=Scope("session", SESSION))
-    assert views.explained(snap)["agent_cost"][OPUS]["agent_usd"] == 0.05755
+    assert provenance_views.explained(snap)["agent_cost"][OPUS]["agent_usd"] == 0.05755
     other = again.snapshot(scope=Scope("session", "another-session"))
-    assert views.explained(other)["agent_cost"] == {}
+    assert provenance_views.explained(other)["agent_cost"] == {}
 
 
 def test_explain_shows_the_agents_figure_beside_ours_and_the_price_datas_date():
@@ -207,7 +207,7 @@ def test_a_spans_cost_attribute_is_the_cost_its_request_reports(tmp_path, cost):
     path.write_bytes(span_line({**usage, "gen_ai.usage.output_tokens": 0, **cost}))
     h = TokenHistory()
     snap = read(h, OtelSource(path, h))
-    [(model, figure)] = views.explained(snap)["agent_cost"].items()
+    [(model, figure)] = provenance_views.explained(snap)["agent_cost"].items()
     assert (model, figure["ours_usd"], figure["from"]) == ("claude-sonnet-4-5", 0.3, [agent_cost.ON_REQUEST])
     assert figure["agent_usd"] == pytest.approx(0.35, abs=1e-12)
 
@@ -238,7 +238,7 @@ def test_the_agents_figure_read_in_worker_processes_is_the_same(tmp_path, monkey
     for source in (ClaudeSource(PROJECTS, h), OtelSource(folders, h)):
         source.read_all(workers=2)
     h.drain()
-    cost = views.explained(h.snapshot())["agent_cost"]
+    cost = provenance_views.explained(h.snapshot())["agent_cost"]
     assert len(runs) == 2, "both sources were read in worker processes"
     assert {m: (c["agent_usd"], c["agent_requests"]) for m, c in cost.items()} == {
         HAIKU: (0.012, 1),
@@ -249,7 +249,7 @@ def test_the_agents_figure_read_in_worker_processes_is_the_same(tmp_path, monkey
 def test_the_sessions_cost_claude_code_wrote_to_its_config_is_the_agents_figure_without_telemetry():
     h = TokenHistory()
     snap = read(h, ClaudeSource(PROJECTS, h))
-    cost = views.explained(snap)["agent_cost"]
+    cost = provenance_views.explained(snap)["agent_cost"]
     assert {m: (c["agent_usd"], c["agent_requests"], c["ours_usd"], c["from"]) for m, c in cost.items()} == {
         HAIKU: (0.012, None, 0.012, [CONFIG_COST]),
         OPUS: (0.05755, None, 0.057375, [CONFIG_COST]),
@@ -260,7 +260,7 @@ def test_the_sessions_cost_claude_code_wrote_to_its_config_is_the_agents_figure_
 def test_the_configs_session_cost_counts_only_where_no_per_request_figure_names_the_session():
     h = TokenHistory()
     snap = read(h, ClaudeSource(PROJECTS, h), OtelSource(OTLP / "logs.jsonl", h))
-    assert {c["agent_usd"] for c in views.explained(snap)["agent_cost"].values()} == {0.012, 0.05755}
+    assert {c["agent_usd"] for c in provenance_views.explained(snap)["agent_cost"].values()} == {0.012, 0.05755}
     assert {r["from"] for r in snap["provenance"]["agent_reports"]} == {API_REQUEST}
 
 
@@ -320,14 +320,16 @@ def test_a_time_scope_compares_only_the_cost_its_requests_carried():
     h.record_usage(OPUS, 100, 10, ts=1_796_174_900.0, session=SESSION, reported_cost_usd=0.01)
     read(h, ClaudeSource(PROJECTS, h), OtelSource(OTLP, h))
     snap = h.snapshot(scope=Scope("today"), now_ts=1_796_175_000.0)
-    opus = views.explained(snap)["agent_cost"][OPUS]
+    opus = provenance_views.explained(snap)["agent_cost"][OPUS]
     assert (opus["agent_usd"], opus["from"]) == (0.01, [agent_cost.ON_REQUEST])
 
 
 def test_the_web_searches_billed_are_named_by_model_only_where_there_are_some():
     by_model = {OPUS: {"web_searches": 3}, HAIKU: {"web_searches": 0}, "gpt-5": {}}
-    assert views.web_searches_line(by_model) == f"Web searches, billed per search and in the costs: {OPUS} 3."
-    assert views.web_searches_line({HAIKU: {"web_searches": 0}}) == ""
+    assert (
+        provenance_views.web_searches_line(by_model) == f"Web searches, billed per search and in the costs: {OPUS} 3."
+    )
+    assert provenance_views.web_searches_line({HAIKU: {"web_searches": 0}}) == ""
 
 
 def test_json_provenance_holds_the_agents_figure_beside_ours(tmp_path, capsys):

@@ -22,8 +22,8 @@ from genai_prices import Usage, calc_price
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from session_insights import pricing as pricing_module
-from session_insights import views
+from session_insights import price_data as price_data_module
+from session_insights import provenance_views
 from session_insights.pricing import PUSD_PER_USD, PriceBook, usd
 
 
@@ -528,14 +528,14 @@ def dated_price_data(monkeypatch):
     ]
     provider = types.Provider(id="acme", name="Acme", api_pattern="acme", models=models)
     data_snapshot.set_custom_snapshot(data_snapshot.DataSnapshot(providers=[provider], from_auto_update=False))
-    monkeypatch.setattr(pricing_module, "_price_data", None)
+    monkeypatch.setattr(price_data_module, "_price_data", None)
     yield
     data_snapshot.set_custom_snapshot(None)
-    pricing_module._price_data = None
+    price_data_module._price_data = None
 
 
 def test_the_price_datas_date_is_its_newest_price_change_not_in_the_future(dated_price_data):
-    assert pricing_module.price_data(load=True) == {
+    assert price_data_module.price_data(load=True) == {
         "source": "genai-prices",
         "version": version("genai-prices"),
         "newest_change": "2025-07-15",
@@ -545,7 +545,7 @@ def test_the_price_datas_date_is_its_newest_price_change_not_in_the_future(dated
 
 
 def test_the_price_datas_date_is_named_in_one_line_with_how_to_get_newer_prices(dated_price_data):
-    line = views.price_data_line(pricing_module.price_data(load=True))
+    line = provenance_views.price_data_line(price_data_module.price_data(load=True))
     assert line.startswith(
         f"Prices: genai-prices {version('genai-prices')}, newest price change 2025-07-15; "
         "3 changes scheduled from 2099-01-01."
@@ -555,7 +555,7 @@ def test_the_price_datas_date_is_named_in_one_line_with_how_to_get_newer_prices(
 
 def test_the_panels_header_does_not_load_genai_prices_data_to_name_it():
     code = (
-        "import sys; import session_insights.ui.provenance; from session_insights import pricing; "
+        "import sys; import session_insights.ui.provenance; from session_insights import price_data as pricing; "
         "print(pricing.price_data()['newest_change'], 'genai_prices.data' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

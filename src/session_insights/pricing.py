@@ -28,10 +28,8 @@ import sys
 import threading
 from bisect import bisect_right
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from functools import cache
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 PUSD_PER_USD = 10**12
@@ -351,55 +349,3 @@ def _context_pricing(info: Any, provider_info: Any, context: dict[str, str], var
         return rates
 
     return ModelPricing(info.id, provider_info.id, "genai-prices", resolver=resolve)
-
-
-_price_data: tuple[date, dict] | None = None  # (the UTC day it was computed for, the figure)
-
-
-@cache
-def _release() -> str | None:
-    """The installed genai-prices' version (a metadata look-up: once)."""
-    try:
-        return version("genai-prices")
-    except PackageNotFoundError:
-        return None
-
-
-def price_data(load: bool = False) -> dict:
-    """Which prices the costs use: genai-prices' release, and as its data's date the newest
-    price start date in it that is not in the future, with the changes it already holds
-    for later days. Computed once a day, in about a millisecond once genai-prices' data is
-    imported (pricing any request imports it); before that, the dates are None unless
-    ``load`` (importing the data takes a quarter of a second)."""
-    global _price_data
-    today = datetime.now(UTC).date()
-    if _price_data is not None and _price_data[0] == today:
-        return _price_data[1]
-    release = _release()
-    figure = {
-        "source": "genai-prices",
-        "version": release,
-        "newest_change": None,
-        "scheduled": 0,
-        "scheduled_from": None,
-    }
-    if not load and "genai_prices.data" not in sys.modules:
-        return figure
-    from genai_prices import data_snapshot, types
-
-    starts = []
-    for provider in data_snapshot.get_snapshot().providers:
-        for model in provider.models:
-            periods = [] if isinstance(model.prices, types.ModelPrice) else model.prices
-            for dated in (*periods, *(model.price_variants or ())):
-                if isinstance(dated.constraint, types.StartDateConstraint):
-                    starts.append(dated.constraint.start_date)
-    past = [d for d in starts if d <= today]
-    future = sorted(d for d in starts if d > today)
-    figure.update(
-        newest_change=max(past).isoformat() if past else None,
-        scheduled=len(future),
-        scheduled_from=future[0].isoformat() if future else None,
-    )
-    _price_data = (today, figure)
-    return figure

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .. import decode
 from ..events import UsageEvent
-from ..pricing import price_data
+from ..price_data import price_data
 from .agent_cost import AgentCosts
 
 MAX_FILES_NAMED = 100_000  # files whose source is remembered (in memory only)

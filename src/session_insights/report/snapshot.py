@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 from .. import formatting as fmt
-from .. import views
+from .. import provenance_views, views
 from ..metrics import summary_text
 from .draw import CsvWriter, md_problems, md_table, plain, problems, render_json, text_table
 from .limits import section as limits_section
@@ -70,11 +70,11 @@ def render_text(snap: dict, explain: bool = False) -> str:
     for title, header, rows in filter(None, [limits_section(snap)]):
         parts += ["", title, text_table(header, rows)]
     if explain:
-        prov = fmt.printable_all(views.explained(snap))
-        for title, header, rows in views.provenance_tables(prov):
+        prov = fmt.printable_all(provenance_views.explained(snap))
+        for title, header, rows in provenance_views.provenance_tables(prov):
             parts += ["", title, text_table(header, rows)]
-        searches = views.web_searches_line(fmt.printable_all(snap["by_model"]))
-        parts += ["", *([searches] if searches else []), views.price_data_line(prov.get("prices"))]
+        searches = provenance_views.web_searches_line(fmt.printable_all(snap["by_model"]))
+        parts += ["", *([searches] if searches else []), provenance_views.price_data_line(prov.get("prices"))]
     errors = problems(snap["errors"], snap["notices"])
     if errors:
         parts += ["", *errors]
@@ -83,13 +83,13 @@ def render_text(snap: dict, explain: bool = False) -> str:
 
 def render_md(snap: dict, explain: bool = False) -> str:
     parts = ["# Session report", "", *(f"- {line}" for line in _summary_lines(snap))]
-    prov = fmt.printable_all(views.explained(snap)) if explain else {}
-    extra = views.provenance_tables(prov) if explain else []
+    prov = fmt.printable_all(provenance_views.explained(snap)) if explain else {}
+    extra = provenance_views.provenance_tables(prov) if explain else []
     for title, header, rows in [*tables(snap), *filter(None, [limits_section(snap)]), *extra]:
         parts += ["", f"## {title}", "", md_table(header, rows)]
     if explain:
-        searches = views.web_searches_line(fmt.printable_all(snap["by_model"]))
-        parts += ["", *([searches, ""] if searches else []), views.price_data_line(prov.get("prices"))]
+        searches = provenance_views.web_searches_line(fmt.printable_all(snap["by_model"]))
+        parts += ["", *([searches, ""] if searches else []), provenance_views.price_data_line(prov.get("prices"))]
     parts += md_problems(problems(snap["errors"], snap["notices"]))
     return "\n".join(parts) + "\n"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dearpygui.dearpygui as dpg
 
-from .. import views
+from .. import provenance_views
 from .header import Header
 from .theme import COLOURS
 from .widgets import BoundText, RowTable
@@ -21,23 +21,23 @@ class ProvenanceHeader(Header):
     default_open = False
 
     def build(self) -> None:
-        # The tables of views.provenance_tables, in its order; all but the first show only
+        # The tables of provenance_views.provenance_tables, in its order; all but the first show only
         # when they hold a row.
         self.groups: list[int] = []
         self.tables: list[RowTable] = []
-        for i, (title, columns, _) in enumerate(views.provenance_tables(_EMPTY, keep_empty=True)):
+        for i, (title, columns, _) in enumerate(provenance_views.provenance_tables(_EMPTY, keep_empty=True)):
             group = dpg.add_group(parent=self.body, show=i == 0)
             dpg.add_text(title, parent=group, color=COLOURS["dim"])
             self.tables.append(RowTable(group, columns, empty_text="No requests read yet."))
             self.groups.append(group)
         self.searches = BoundText(self.body, "", color=COLOURS["dim"], wrap=0, show=False)
-        self.prices = BoundText(self.body, views.price_data_line(None), color=COLOURS["dim"], wrap=0)
+        self.prices = BoundText(self.body, provenance_views.price_data_line(None), color=COLOURS["dim"], wrap=0)
 
     def update(self, snap: dict, timeline: dict) -> None:
-        prov = views.explained(snap)
-        self.searches.set_or_hide(views.web_searches_line(snap["by_model"]))
-        self.prices.set(views.price_data_line(prov.get("prices")))
-        for i, (_, _, rows) in enumerate(views.provenance_tables(prov, keep_empty=True)):
+        prov = provenance_views.explained(snap)
+        self.searches.set_or_hide(provenance_views.web_searches_line(snap["by_model"]))
+        self.prices.set(provenance_views.price_data_line(prov.get("prices")))
+        for i, (_, _, rows) in enumerate(provenance_views.provenance_tables(prov, keep_empty=True)):
             self.tables[i].set_rows(rows)
             if i:
                 dpg.configure_item(self.groups[i], show=bool(rows))
