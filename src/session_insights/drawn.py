@@ -55,6 +55,15 @@ def timeline_view(
     widest break the lines.
     """
     view: dict[str, list[float]] = {key: [] for key in _TIMELINE_KEYS}
+    breaks = _line_breaks(buckets, width_s, idle_gap_s, max_points // 8)
+    stride = max(1, -(-len(buckets) // max(1, max_points - 1 - 4 * len(breaks))))
+    _walk(view, buckets, width_s, breaks, stride)
+    return view
+
+
+def _walk(view: dict[str, list[float]], buckets, width_s: float, breaks, stride: int) -> None:
+    """Fill ``view`` with every ``stride``-th bucket's point (and each break's, and the
+    last): the cumulative sums at its end, and the peak trailing rate since the last point."""
     xs, rate_xs, rate = view["x"], view["rate_x"], view["tokens_per_min"]
     cumulative = (view["input"], view["output"], view["cache_read"], view["total"])
     sums = [0, 0, 0, 0]  # input, output, cache read, total
@@ -64,8 +73,6 @@ def timeline_view(
         for series, value in zip(cumulative, values, strict=True):
             series.append(float(value))
 
-    breaks = _line_breaks(buckets, width_s, idle_gap_s, max_points // 8)
-    stride = max(1, -(-len(buckets) // max(1, max_points - 1 - 4 * len(breaks))))
     if buckets:  # every series starts from zero where the first bucket starts
         cumulative_point(buckets[0][0], sums)
         rate_xs.append(buckets[0][0])
@@ -93,7 +100,6 @@ def timeline_view(
             peak = 0.0
         if i in breaks:  # idle until the next bucket
             _break(view, end, buckets[i + 1][0], span, sums)
-    return view
 
 
 def _break(view: dict[str, list[float]], end: float, resume: float, span: float, sums: Sequence[int]) -> None:

@@ -95,8 +95,7 @@ class Inbox:
 
         Raises ValueError, naming the field, for a bad value; nothing is queued then.
         """
-        # Fast path for the common call (plain ints, a clean model name, float or no ts):
-        # the same checks as usage_event, without its keyword plumbing.
+        # The common call (plain ints, clean labels, float or no ts): usage_event's checks, inline.
         if (
             type(input_tokens) is int
             and type(output_tokens) is int
@@ -126,23 +125,9 @@ class Inbox:
             fields = (ts, model, None, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, tier, session, None, None, None, None, 0, None, None)  # fmt: skip
             self._usage_inbox.append(_new_usage(UsageEvent, fields))
             return
-        ev = usage_event(
-            model=model,
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            cache_read_tokens=cache_read_tokens,
-            cache_write_tokens=cache_write_tokens,
-            cache_write_1h_tokens=cache_write_1h_tokens,
-            reasoning_tokens=reasoning_tokens,
-            tool_prompt_tokens=tool_prompt_tokens,
-            ts=ts,
-            tier=tier,
-            session=session,
-            provider=provider,
-            request_key=request_key,
-            reported_cost_usd=reported_cost_usd,
-            tools=tools,
-        )
+        # Any other call: every parameter, checked and named, as usage_event takes them.
+        checked = {name: value for name, value in locals().items() if name != "self"}
+        ev = usage_event(**checked)
         self._usage_inbox.append(ev)
         self._learn_labels((model, ev.model), (tier, ev.tier), (session, ev.session))
 

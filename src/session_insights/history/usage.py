@@ -175,28 +175,15 @@ class UsagePart(Folding):
         ts, model, provider, inp, cr, cw5, cw1h, out, reasoning, tier, session, _, _, reported, tools, tool_prompt, pc, st = ev  # fmt: skip
         # Consecutive requests nearly always share their labels: reuse the last look-ups.
         labels = (model, provider, tier, session, pc)
-        if labels == self._last_labels:
-            ctx = self._last_context
-        else:
-            ctx = self._contexts.get(labels)
-            if ctx is None:
-                if len(self._contexts) > 4096:
-                    self._contexts.clear()
-                ctx = self._contexts[labels] = self._context(model, provider, tier, session, ev[11], pc)
-            self._last_context, self._last_labels = ctx, labels
+        ctx = self._last_context if labels == self._last_labels else self._switch_context(labels, ev)
         pricing, rates, c, _, _, row, detail, q_lo, q_hi, cd, q = ctx
         if rates is not None:
             cost = inp * rates[0] + out * rates[1] + cr * rates[2] + cw5 * rates[3] + cw1h * rates[4] + rates[5]
-        elif pricing is not None:
-            cost = pricing.cost_pusd(ts, inp, cr, cw5, cw1h, out)
         else:
-            cost = 0
-        searches = 0
-        if st:  # server tools billed per use (web searches)
-            searches = sum(n for unit, n in st if unit == "web_searches")
-            if pricing is not None:
-                cost += pricing.server_tools_pusd(ts, st)
-        reported_pusd = round(reported * PUSD_PER_USD) if reported else 0
+            cost = pricing.cost_pusd(ts, inp, cr, cw5, cw1h, out) if pricing is not None else 0
+        searches = reported_pusd = 0
+        if st or reported:  # web searches billed per use; the cost the agent wrote itself
+            cost, searches, reported_pusd = self._per_use(pricing, ts, st, reported, cost)
         if sign < 0:
             inp, cr, cw5, cw1h, out, reasoning, cost, reported_pusd, tool_prompt, searches = -inp, -cr, -cw5, -cw1h, -out, -reasoning, -cost, -reported_pusd, -tool_prompt, -searches  # fmt: skip
         tokens = inp + cr + cw5 + cw1h + out
@@ -255,6 +242,28 @@ class UsagePart(Folding):
             row.first_ts = ts
         if ts > row.last_ts:
             row.last_ts = ts
+
+    def _switch_context(self, labels: tuple, ev: UsageEvent) -> list:
+        """The look-ups of a label set other than the last one's, made on first use."""
+        ctx = self._contexts.get(labels)
+        if ctx is None:
+            if len(self._contexts) > 4096:
+                self._contexts.clear()
+            model, provider, tier, session, pc = labels
+            ctx = self._contexts[labels] = self._context(model, provider, tier, session, ev[11], pc)
+        self._last_context, self._last_labels = ctx, labels
+        return ctx
+
+    @staticmethod
+    def _per_use(pricing, ts: float, server_tools, reported: float | None, cost: int) -> tuple[int, int, int]:
+        """The cost with the server tools billed per use, the web searches among them,
+        and the agent's own figure in picodollars."""
+        searches = 0
+        if server_tools:
+            searches = sum(n for unit, n in server_tools if unit == "web_searches")
+            if pricing is not None:
+                cost += pricing.server_tools_pusd(ts, server_tools)
+        return cost, searches, round(reported * PUSD_PER_USD) if reported else 0
 
     @staticmethod
     def _add_rare(

@@ -117,6 +117,40 @@ class ClaudeSource(LineSource):
             return self._tool_results(obj)
         return ()
 
+    def _usage_event(
+        self, obj: dict, message: dict, model, usage: dict, ts: float, tier: str, session, blocks
+    ) -> UsageEvent:
+        """The request an assistant line's usage counts (its copies share the key)."""
+        c = anthropic_usage(usage)  # checked counts
+        terms = anthropic_price_terms(usage)  # fast mode, web searches
+        if model not in self._models:  # checked once per name, not once per line
+            if check_name("model", model) != model:
+                raise ValueError(f"model has surrounding spaces, got {model!r}")
+            self._models.add(model)
+        cost = obj.get("costUSD")
+        msg_id, request_id = message.get("id"), obj.get("requestId")
+        key = f"{msg_id}:{request_id}" if msg_id or request_id else None
+        return UsageEvent(
+            ts,
+            model,
+            "anthropic",
+            c["input_tokens"],
+            c["cache_read_tokens"],
+            c["cache_write_tokens"],
+            c["cache_write_1h_tokens"],
+            c["output_tokens"],
+            0,
+            tier,
+            session or None,
+            "claude",
+            key,
+            None if cost is None else check_cost_usd("costUSD", cost),
+            self._turn_tools(key, blocks),
+            0,
+            terms["price_context"],
+            terms["server_tools"],
+        )
+
     def _assistant(self, obj: dict) -> list[Record]:
         message = obj.get("message")
         if not isinstance(message, dict):
@@ -139,35 +173,7 @@ class ClaudeSource(LineSource):
             raise ValueError(f"message.usage must be an object, got {type(usage).__name__}")
         event = None
         if usage is not None and model != "<synthetic>":
-            c = anthropic_usage(usage)  # checked counts
-            terms = anthropic_price_terms(usage)  # fast mode, web searches
-            if model not in self._models:  # checked once per name, not once per line
-                if check_name("model", model) != model:
-                    raise ValueError(f"model has surrounding spaces, got {model!r}")
-                self._models.add(model)
-            cost = obj.get("costUSD")
-            msg_id, request_id = message.get("id"), obj.get("requestId")
-            key = f"{msg_id}:{request_id}" if msg_id or request_id else None
-            event = UsageEvent(
-                ts,
-                model,
-                "anthropic",
-                c["input_tokens"],
-                c["cache_read_tokens"],
-                c["cache_write_tokens"],
-                c["cache_write_1h_tokens"],
-                c["output_tokens"],
-                0,
-                tier,
-                session or None,
-                "claude",
-                key,
-                None if cost is None else check_cost_usd("costUSD", cost),
-                self._turn_tools(key, blocks),
-                0,
-                terms["price_context"],
-                terms["server_tools"],
-            )
+            event = self._usage_event(obj, message, model, usage, ts, tier, session, blocks)
         out: list[Record] = []
         if session and session not in self._projects_named:
             project = project_name(obj.get("cwd"))

@@ -29,24 +29,13 @@ from ..history import TokenHistory
 from ..scope import Scope, UnknownSession, find_session
 from .burn import BurnHeader
 from .cards import SummaryCards
-from .categories import TokenCategoriesHeader
-from .efficiency import EfficiencyHeader
-from .efficiency_over_time import EfficiencyOverTimeHeader
 from .header import Header
-from .limits import LimitsHeader
-from .models import ModelsHeader
+from .headers import HEADERS
 from .notices import notice_lines
 from .plots import ChartInput
-from .progress import ProgressHeader
-from .provenance import ProvenanceHeader
 from .scope_bar import ScopeBar, past_scope, scope_name
 from .sessions import AcrossHeader, SessionsHeader
-from .summary import SummaryHeader
 from .theme import COLOURS, LEVELS, Fonts
-from .tiers import TiersHeader
-from .timeline import TimelineHeader
-from .tool_cost import ToolCostHeader
-from .tools import ToolsHeader
 from .usage_over_time import UsageOverTimeHeader
 from .widgets import BoundText
 
@@ -54,23 +43,6 @@ from .widgets import BoundText
 # it, so the panel lands where the user docked it, whatever else the host adds.
 PANEL_WINDOW_TAG = 0x5E551
 PANEL_TITLE = "Session Insights"
-HEADERS: tuple[type[Header], ...] = (
-    TimelineHeader,
-    BurnHeader,
-    LimitsHeader,
-    ModelsHeader,
-    TiersHeader,
-    EfficiencyHeader,
-    ToolsHeader,
-    ToolCostHeader,
-    ProgressHeader,
-    SummaryHeader,
-    SessionsHeader,
-    EfficiencyOverTimeHeader,
-    UsageOverTimeHeader,
-    TokenCategoriesHeader,
-    ProvenanceHeader,
-)
 DRAIN_BUDGET_S = 0.001
 TIMELINE_POINTS = 512
 SCOPE_CHOICES = 20  # recent sessions the top bar offers
