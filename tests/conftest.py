@@ -3,9 +3,11 @@ every test, so none reads the user's agent logs or writes into their data folder
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -31,6 +33,20 @@ def home_env(home: Path) -> dict[str, str]:
 def isolated_env(base: dict[str, str], home: Path) -> dict[str, str]:
     """``base`` with ``home`` as the user's home and none of USER_PATHS: for a subprocess."""
     return {k: v for k, v in base.items() if k not in USER_PATHS} | home_env(home)
+
+
+def run_driver(driver: Path, scenario: str, out: Path, env: dict, *args: str) -> dict:
+    """Run a GUI driver script's ``scenario`` in a process of its own (a window per
+    process), and return the JSON it wrote to ``out``; its stderr tail if it failed."""
+    proc = subprocess.run(
+        [sys.executable, str(driver), scenario, str(out), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, f"driver {scenario} exited {proc.returncode}:\n{proc.stderr[-3000:]}"
+    return json.loads(out.read_text())
 
 
 @pytest.fixture(scope="session")

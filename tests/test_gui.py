@@ -11,6 +11,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from conftest import run_driver
 
 from session_insights import formatting as fmt
 from session_insights import times
@@ -20,16 +21,7 @@ pytestmark = pytest.mark.gui
 
 
 def drive(scenario: str, env: dict, artifacts: Path, tmp_path: Path) -> dict:
-    out = tmp_path / f"{scenario}.json"
-    proc = subprocess.run(
-        [sys.executable, str(DRIVER), scenario, str(out), str(artifacts)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, f"driver {scenario} exited {proc.returncode}:\n{proc.stderr[-3000:]}"
-    return json.loads(out.read_text())
+    return run_driver(DRIVER, scenario, tmp_path / f"{scenario}.json", env, str(artifacts))
 
 
 @pytest.fixture(scope="module")

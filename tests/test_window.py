@@ -5,7 +5,6 @@ process of its own (tests/window_driver.py)."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -17,7 +16,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import isolated_env
+from conftest import isolated_env, run_driver
 
 from session_insights import window_geometry
 
@@ -56,16 +55,7 @@ def big_display(tmp_path_factory):
 
 
 def drive(scenario: str, env: dict, artifacts: Path, state: Path, *extra: str) -> dict:
-    out = state.with_name(f"{scenario}.json")
-    proc = subprocess.run(
-        [sys.executable, str(DRIVER), scenario, str(out), str(artifacts), str(state), *extra],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, f"driver {scenario} exited {proc.returncode}:\n{proc.stderr[-3000:]}"
-    return json.loads(out.read_text())
+    return run_driver(DRIVER, scenario, state.with_name(f"{scenario}.json"), env, str(artifacts), str(state), *extra)
 
 
 @pytest.fixture(scope="module")

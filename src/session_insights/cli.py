@@ -36,6 +36,16 @@ def _fail(message: str, prog: str = "session-insights report") -> int:
     return EXIT_USAGE
 
 
+def state_path_problem(state_path: Path) -> str | None:
+    """Why a state file a run will save could not be used (one line), or None: it must
+    be readable if it exists and sit in a folder that can be made and written."""
+    return (
+        _unreadable(state_path, "state file")
+        or _in_a_folder(state_path, "state file", make_folders=True)
+        or _folder_problem(state_path, "state file")
+    )
+
+
 def _unreadable(path: Path, named: str) -> str | None:
     """Why the file a user named cannot be used as one of ours (a folder, a file we may not
     read), if it cannot; a missing file is the caller's to judge."""
@@ -271,11 +281,7 @@ def run_window(argv: list[str]) -> int:
     # The window saves its state (and keeps the history and layout beside it): a path it
     # could not use is one line now, not a traceback from the saver later.
     state_path = args.state if args.state is not None else state_file.default_path()
-    problem = (
-        _unreadable(state_path, "state file")
-        or _in_a_folder(state_path, "state file", make_folders=True)
-        or _folder_problem(state_path, "state file")
-    )
+    problem = state_path_problem(state_path)
     if problem is not None:
         return _fail(problem, prog="session-insights")
     args.state = state_path

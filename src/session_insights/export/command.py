@@ -125,14 +125,10 @@ def _start(args: argparse.Namespace, stop: threading.Event) -> int:
         from . import destinations
     except ImportError as exc:
         return _fail(f"export needs the OpenTelemetry SDK and exporters ({exc.name} is missing): {INSTALL_HINT}")
-    from ..cli import _folder_problem, _in_a_folder, _unreadable
+    from ..cli import state_path_problem
 
     state_path = args.state if args.state is not None else state_file.default_path()
-    problem = (
-        _unreadable(state_path, "state file")
-        or _in_a_folder(state_path, "state file", make_folders=True)
-        or _folder_problem(state_path, "state file")
-    )
+    problem = state_path_problem(state_path)
     if problem is not None:
         return _fail(problem)
     specs = args.sources or discover()
