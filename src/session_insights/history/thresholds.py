@@ -68,6 +68,28 @@ def crossings(windows: list[dict], spent_usd: float, budget_usd: float | None, n
     return out
 
 
+class Standing:
+    """The crossings that stand, so that each fires once: ``update`` takes every crossing
+    past now (``crossings``) and returns those not standing before, by key. A crossing whose
+    figure fell back below stands no more; a stale window's neither fires nor is
+    forgotten: it stands until its window is seen again."""
+
+    __slots__ = ("keys",)
+
+    def __init__(self) -> None:
+        self.keys: frozenset[tuple] = frozenset()
+
+    def update(self, now: dict[tuple, Crossing], windows: list[dict]) -> dict[tuple, Crossing]:
+        fresh = {key: c for key, c in now.items() if key not in self.keys}
+        stale = {key for key in self.keys if key[0] != "budget" and key not in now and _is_stale(key, windows)}
+        self.keys = frozenset(now) | stale
+        return fresh
+
+
+def _is_stale(key: tuple, windows: list[dict]) -> bool:
+    return any((w["source"], w["name"], w["resets_at_ts"]) == key[1:4] and w["stale"] for w in windows)
+
+
 class ThresholdGuard:
     """Watches one history; see the module docstring. ``check`` may be called directly
     (a test, a host with a loop of its own); ``start`` runs it in a daemon thread."""
@@ -79,7 +101,7 @@ class ThresholdGuard:
         self.limits_path = quota_log.default_path() if limits_path is None else Path(limits_path)
         self.interval_s, self.scope = interval_s, scope
         self.callbacks: list[Callable[[Crossing], object]] = []
-        self._crossed: set[tuple] = set()
+        self._standing = Standing()
         self._seen: tuple | None = None  # (history version, log mtime) at the last check
         self._checked_ts = 0.0
         self._observations: tuple[object, list[dict]] = (None, [])
@@ -112,10 +134,7 @@ class ThresholdGuard:
         spent = snap["projection"]["spent_usd"]
         windows = limits.all_windows(observations, rate_limits, now_ts)
         now = crossings(windows, spent, self.history.budget_usd, now_ts, self.window_levels, self.budget_levels)
-        fresh = [c for key, c in now.items() if key not in self._crossed]
-        # A stale window neither fires nor forgets: its crossing stands until it is seen again.
-        stale = {key for key in self._crossed if key[0] != "budget" and key not in now and self._is_stale(key, windows)}
-        self._crossed = set(now) | stale
+        fresh = list(self._standing.update(now, windows).values())
         for crossing in fresh:
             for callback in list(self.callbacks):
                 try:
@@ -123,10 +142,6 @@ class ThresholdGuard:
                 except Exception as exc:  # the host's code: its failure must not stop the guard
                     self.history.notice(f"threshold callback failed: {type(exc).__name__}")
         return fresh
-
-    @staticmethod
-    def _is_stale(key: tuple, windows: list[dict]) -> bool:
-        return any((w["source"], w["name"], w["resets_at_ts"]) == key[1:4] and w["stale"] for w in windows)
 
     def _due(self) -> bool:
         mark = self._read_observations()[0]
