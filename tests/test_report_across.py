@@ -499,9 +499,11 @@ def test_usage_by_day_json_csv_and_md_agree_and_split_by_model(capsys, tmp_path:
     ]
     by_model = [(r["period_start"], r["model"], int(r["tokens"])) for r in table if r["line"] == "model"]
     assert by_model == [("2025-09-01", SONNET, 12_000), ("2025-09-01", GPT4O, 21_000), ("2025-09-03", SONNET, 6_000)]
-    md_totals = [(r["Day"], number(r["Tokens"]), number(r["Cost"])) for r in md if r["Model"] == "all models"]
+    md_totals = [(r["Day"], number(r["Total tokens"]), number(r["Cost"])) for r in md if r["Model"] == "all models"]
     assert md_totals == [("2025-09-01", 33_000, 0.12), ("2025-09-02", 0, 0.0), ("2025-09-03", 6_000, 0.03)]
-    assert cells(text, "2025-09-01") == ["2025-09-01", "all models", "2", "33,000", "$0.12"]
+    # requests, input, output, cache read, cache write, total, cost
+    figures = ["2", "30,000", "3,000", "0", "0", "33,000", "$0.12"]
+    assert cells(text, "2025-09-01") == ["2025-09-01", "all models", *figures]
 
 
 def test_usage_by_period_ends_with_a_grand_total_of_every_period(capsys, tmp_path: Path):
@@ -510,8 +512,8 @@ def test_usage_by_period_ends_with_a_grand_total_of_every_period(capsys, tmp_pat
     text = ok(capsys, *args)
     md = md_rows(ok(capsys, *args, "--format", "md"))
     # 2 + 0 + 1 requests, 33,000 + 6,000 tokens, $0.12 + $0.03.
-    assert cells(text, "Total") == ["Total", "3", "39,000", "$0.15"]
-    assert [(r["Day"], number(r["Tokens"]), number(r["Cost"])) for r in md][-1] == ("Total", 39_000, 0.15)
+    assert cells(text, "Total") == ["Total", "3", "35,000", "4,000", "0", "0", "39,000", "$0.15"]
+    assert [(r["Day"], number(r["Total tokens"]), number(r["Cost"])) for r in md][-1] == ("Total", 39_000, 0.15)
 
 
 def test_a_grand_total_of_unpriced_periods_is_unknown_never_zero(capsys, tmp_path: Path):

@@ -251,7 +251,7 @@ def test_a_schema_1_history_is_migrated_and_its_model_mix_gains_token_kinds_on_t
     assert store.write([row]) == 0  # and then it is as full as it gets
     store.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
 
 
 def test_a_sessions_tool_use_prompt_is_kept_and_a_copy_that_counts_it_apart_replaces_one_that_did_not(tmp_path):

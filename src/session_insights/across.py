@@ -3,19 +3,19 @@
 A session row is what ``TokenHistory.session_rows()`` gives for the live history and
 ``SessionStore.sessions()`` gives from the durable one: ``source``, ``session``, the
 figures named in ``store.SESSION_FIELDS`` (costs in picodollars), ``models`` and
-``days``. Nothing here reads a clock, a file or a window.
+``days`` / ``quarters``. Nothing here reads a clock, a file or a window; periods are
+local days by the process's zone unless UTC.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
 
-from . import metrics
+from . import metrics, spend
 from .pricing import usd
 
 DAY_S = metrics.DAY_S
-PERIODS = ("day", "week", "month")
+PERIODS = spend.PERIODS
 _STATE_RANK = {None: 0, "open": 1, "ended": 2}
 
 
@@ -117,78 +117,50 @@ def efficiency_over_time(rows: Iterable[dict]) -> dict:
     return metrics.efficiency_over_time(metrics.session_unit(row) for row in rows)
 
 
-def period_start(day: int, by: str) -> int:
-    """The first UTC day of the day / week (Monday) / month holding ``day``."""
-    if by == "day":
-        return day
-    date = datetime.fromtimestamp(day * DAY_S, UTC).date()
-    if by == "week":
-        return day - date.weekday()
-    if by == "month":
-        return day - (date.day - 1)
-    raise ValueError(f"period must be one of {', '.join(PERIODS)}, got {by!r}")
+def _utc(utc: bool | None) -> bool:
+    """Whether periods are UTC: as asked, else by the time rule (``times.use_utc``)."""
+    if utc is not None:
+        return utc
+    from . import times
 
-
-def _next_period(start: int, by: str) -> int:
-    if by == "day":
-        return start + 1
-    if by == "week":
-        return start + 7
-    date = datetime.fromtimestamp(start * DAY_S, UTC).date()
-    first_of_next = (date.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return start + (first_of_next - date).days
+    return times.in_utc()
 
 
 def usage_over_time(
-    rows: Iterable[dict], by: str = "day", since_ts: float | None = None, until_ts: float | None = None
+    rows: Iterable[dict],
+    by: str = "day",
+    since_ts: float | None = None,
+    until_ts: float | None = None,
+    utc: bool | None = None,
 ) -> list[dict]:
-    """Tokens, requests and cost per day / week / month (UTC), split by model, from the
-    sessions' per-day spend; only days within [since_ts, until_ts) count. Periods with
-    nothing spent between the first and the last are kept, so a chart's gaps are real.
-    A model none of whose requests has a price costs "unknown" (None), never $0;
-    ``unpriced_requests`` says how many requests a period's cost leaves out, and a period
-    made only of those costs None."""
-    if by not in PERIODS:
-        raise ValueError(f"period must be one of {', '.join(PERIODS)}, got {by!r}")
+    """Requests, tokens by kind and cost per day / week / month, from local midnight
+    (UTC with ``utc``; default: the time rule), split by model; only spend within
+    [since_ts, until_ts) counts (``spend.usage_periods``). Periods with nothing spent
+    between the first and the last are kept, so a chart's gaps are real. A model none of
+    whose requests in a period has a price costs "unknown" (None), never $0;
+    ``unpriced_requests`` says how many requests a period's cost leaves out."""
+    return usage_by_period(rows, by, since_ts, until_ts, utc)["periods"]
+
+
+def usage_by_period(
+    rows: Iterable[dict],
+    by: str,
+    since_ts: float | None = None,
+    until_ts: float | None = None,
+    utc: bool | None = None,
+) -> dict:
+    """``{"periods": usage_over_time(...), "total": the grand total of them all}``."""
     rows = list(rows)
-    unpriced = unpriced_models(rows)
-    lo = None if since_ts is None else int(since_ts // DAY_S)
-    hi = None if until_ts is None else int(-(-until_ts // DAY_S))
-    periods: dict[int, dict[str, list[int]]] = {}
-    for row in rows:
-        for day, model, requests, tokens, cost in row["days"]:
-            if (lo is not None and day < lo) or (hi is not None and day >= hi):
-                continue
-            figures = periods.setdefault(period_start(day, by), {}).setdefault(model, [0, 0, 0])
-            figures[0] += requests
-            figures[1] += tokens
-            figures[2] += cost
-    if not periods:
-        return []
-    out = []
-    start, last = min(periods), max(periods)
-    while start <= last:
-        end = _next_period(start, by)
-        models = periods.get(start, {})
-        requests = sum(f[0] for f in models.values())
-        left_out = sum(f[0] for model, f in models.items() if model in unpriced)
-        out.append(
-            {
-                "start": metrics.iso_day(start),
-                "start_ts": start * DAY_S,
-                "end_ts": end * DAY_S,
-                "requests": requests,
-                "tokens": sum(f[1] for f in models.values()),
-                "cost_usd": None if requests and left_out == requests else usd(sum(f[2] for f in models.values())),
-                "unpriced_requests": left_out,
-                "models": {
-                    model: {"requests": f[0], "tokens": f[1], "cost_usd": None if model in unpriced else usd(f[2])}
-                    for model, f in sorted(models.items())
-                },
-            }
-        )
-        start = end
-    return out
+    found = spend.pieces(rows, unpriced_models(rows))
+    periods, total = spend.usage_periods(found, by, since_ts, until_ts, _utc(utc))
+    return {"periods": periods, "total": total}
+
+
+def usage_by_block(rows: Iterable[dict], since_ts: float | None = None, until_ts: float | None = None) -> dict:
+    """The 5-hour blocks of these sessions' spend within [since_ts, until_ts), their
+    grand total and what lies in no block (``spend.usage_blocks``)."""
+    rows = list(rows)
+    return spend.usage_blocks(spend.pieces(rows, unpriced_models(rows)), since_ts, until_ts)
 
 
 def unpriced_models(rows: Iterable[dict]) -> set[str]:

@@ -1,10 +1,11 @@
-"""The durable history: one row per session, and what each spent per UTC day and model,
-in SQLite beside state.toml, so the answer to "better or worse?" outlives the agents'
-own transcripts.
+"""The durable history: one row per session, and what each spent per UTC day and per UTC
+quarter hour by model, in SQLite beside state.toml, so the answer to "better or worse?"
+outlives the agents' own transcripts.
 
-What it keeps: a session's figures (``SESSION_FIELDS``), its model mix and its per-day
-spend by model: rollups, never requests and never text, so a year of daily use is a
-few megabytes. What a reader can rely on:
+What it keeps: a session's figures (``SESSION_FIELDS``), its model mix, its per-day
+spend by model, and its per-quarter-hour spend by model with tokens by kind: rollups,
+never requests and never text, so a year of daily use is a few megabytes (a quarter
+hour is a row only where a model was used in it). What a reader can rely on:
 - a row is replaced only by a fuller copy of itself (``across.row_rank``: an ended session over an
   open one, then more tokens, requests, tickets, ratings...), so writing the same
   figures again changes nothing (a re-import is idempotent), a later import of logs
@@ -19,6 +20,9 @@ few megabytes. What a reader can rely on:
 - every figure is stored exactly as Python's int: one past SQLite's 64 bits (a
   session over $9.2M in picodollars) as the BLOB of its decimal digits, so ordinary
   rows stay plain integers (an SQL sum would not take such a BLOB: readers sum in Python);
+- a (day, model)'s quarter rows, where there are any, add up to its day row (requests,
+  tokens, cost); a day kept without them (before schema 4, or after the live history
+  let them go) is read from its day row alone (``store_values.whole_days``);
 - the database and its -wal / -shm files are the user's alone (mode 0600).
 
 The tables and their migrations are store_schema.py's.
@@ -37,11 +41,15 @@ from . import state as state_file
 from .across import row_rank
 from .store_schema import MIGRATIONS, SCHEMA_VERSION, NewerSchema, migrate
 from .store_values import (
+    DAY_S,
     MODEL_FIELDS,
+    Q_REQ,
+    QUARTER_FIELDS,
     SESSION_FIELDS,
     UNPLAIN_SESSIONS,
     decoded,
     is_corrupt,
+    quarters_to_keep,
     to_sql,
 )
 
@@ -50,8 +58,11 @@ BUSY_TIMEOUT_MS = 200  # a writer in another process holds the lock at most this
 
 # The figures a row written now holds. A stored row of an earlier version is replaced by
 # the same copy of the session written again, which then fills in what it lacked: the
-# version is the last thing a row's rank compares, so it never lets a lesser copy win.
-ROW_VERSION = 2
+# version comes after the figures in a row's rank, so it never lets a lesser copy win;
+# then the requests its quarter rows hold, so logs read again fill in a session's quarter
+# hours that an earlier copy (a restarted live history) lacked.
+ROW_VERSION = 3
+_QUARTER_COLUMNS = ", ".join(("quarter_ts", "model", *QUARTER_FIELDS))
 
 
 def history_path_for(state_path: Path) -> Path:
@@ -63,12 +74,20 @@ def history_path_for(state_path: Path) -> Path:
 def _clean(row: dict) -> dict:
     """A row as stored: clock skew between sources can put an end mark before the first
     activity; the session then ends where it started, never before."""
+    quarters = row.get("quarters", [])  # [(quarter_ts, model, *QUARTER_FIELDS)]
     row = {k: row[k] for k in ("source", "session", *SESSION_FIELDS, "models", "days")}
+    row["quarters"] = quarters
     row["source"] = row["source"] or ""
     first = row["first_ts"]
     if row["end_ts"] is not None and first is not None and row["end_ts"] < first:
         row["end_ts"] = first
     return row
+
+
+def _rank(row: dict, version: int) -> tuple:
+    """Which of two copies of a stored session is the fuller: its figures, the version of
+    the row, then how many of its requests its quarter rows hold."""
+    return (row_rank(row), version, sum(q[Q_REQ] for q in row.get("quarters", ())))
 
 
 class SessionStore:
@@ -166,7 +185,7 @@ class SessionStore:
             for row in rows:
                 row = _clean(row)
                 key = (row["source"], row["session"])
-                rank = (row_rank(row), ROW_VERSION)
+                rank = _rank(row, ROW_VERSION)
                 if self._written.get(key, ()) >= rank:
                     continue  # already written (or read) as full
                 fresh.append((key, rank, row))
@@ -215,8 +234,13 @@ class SessionStore:
             return None
         if key in self._altered:
             return ()
+        quarters = self._db.execute(
+            "SELECT requests FROM session_quarters WHERE source = ? AND session = ?", key
+        ).fetchall()
         try:
-            return (row_rank(decoded(stored[:-1], {}, [])), int(stored[-1]))
+            row = decoded(stored[:-1], {}, [])
+            row["quarters"] = [(0, "", int(requests)) for (requests,) in quarters]
+            return _rank(row, int(stored[-1]))
         except (ValueError, TypeError):
             return ()
 
@@ -242,6 +266,24 @@ class SessionStore:
         db.executemany(
             "INSERT INTO session_days VALUES (?, ?, ?, ?, ?, ?, ?)",
             [to_sql((*key, day, model, requests, tokens, cost)) for day, model, requests, tokens, cost in row["days"]],
+        )
+        if first_day is not None:
+            self._replace_quarters(key, row, first_day * DAY_S)
+
+    def _replace_quarters(self, key: tuple[str, str], row: dict, from_ts: int) -> None:
+        """The copy's quarter rows from ``from_ts`` on, and the stored ones it does not
+        replace (``quarters_to_keep``); those before stay, as their days do."""
+        db = self._db
+        stored = db.execute(
+            f"SELECT {_QUARTER_COLUMNS} FROM session_quarters WHERE source = ? AND session = ? AND quarter_ts >= ?",
+            (*key, from_ts),
+        ).fetchall()
+        kept = quarters_to_keep(stored, row["quarters"], row["days"])
+        db.execute("DELETE FROM session_quarters WHERE source = ? AND session = ? AND quarter_ts >= ?", (*key, from_ts))
+        db.executemany(
+            f"INSERT INTO session_quarters (source, session, {_QUARTER_COLUMNS}) "
+            f"VALUES ({', '.join('?' * (len(QUARTER_FIELDS) + 4))})",
+            [to_sql((*key, *q)) for q in (*row["quarters"], *kept)],
         )
 
     def _failed(self, exc: sqlite3.DatabaseError, doing: str) -> None:
@@ -282,9 +324,9 @@ class SessionStore:
                 return []
         return self._rows(*found)
 
-    def _read(self, where: str, args: list) -> tuple[list, dict, dict, set]:
-        """The sessions matching ``where``, and the model mix, days and keys of the rows
-        holding figures not plain integers of every stored session."""
+    def _read(self, where: str, args: list) -> tuple[list, dict, dict, dict, set]:
+        """The sessions matching ``where``, and the model mix, days, quarter hours and keys
+        of the rows holding figures not plain integers of every stored session."""
         db = self._db
         rows = db.execute(
             f"SELECT source, session, {', '.join(SESSION_FIELDS)}, row_version FROM sessions "
@@ -301,10 +343,15 @@ class SessionStore:
             "SELECT * FROM session_days ORDER BY day, model"
         ):
             days.setdefault((source, session), []).append((day, model, requests, tokens, cost))
+        quarters: dict[tuple, list] = {}
+        for source, session, *quarter in db.execute(
+            f"SELECT source, session, {_QUARTER_COLUMNS} FROM session_quarters ORDER BY quarter_ts, model"
+        ):
+            quarters.setdefault((source, session), []).append(tuple(quarter))
         unplain = set(db.execute(UNPLAIN_SESSIONS).fetchall())
-        return rows, models, days, unplain
+        return rows, models, days, quarters, unplain
 
-    def _rows(self, rows: list, models: dict, days: dict, unplain: set) -> list[dict]:
+    def _rows(self, rows: list, models: dict, days: dict, quarters: dict, unplain: set) -> list[dict]:
         """Session rows from what ``_read`` found; a row holding figures not ours is left
         out (with a notice) and replaced by the next write of its session."""
         out, left_out = [], 0
@@ -315,7 +362,7 @@ class SessionStore:
                     row = {
                         "source": source or None,
                         "session": session,
-                        **decoded(figures, models.get(key, {}), days.get(key, [])),
+                        **decoded(figures, models.get(key, {}), days.get(key, []), quarters.get(key, [])),
                     }
                 else:
                     row = {
@@ -324,8 +371,9 @@ class SessionStore:
                         **dict(zip(SESSION_FIELDS, figures)),
                         "models": models.get(key, {}),
                         "days": days.get(key, []),
+                        "quarters": quarters.get(key, []),
                     }
-                rank = (row_rank(row), int(version))
+                rank = _rank(row, int(version))
             except (ValueError, TypeError):
                 left_out += 1
                 self._altered.add(key)

@@ -79,6 +79,28 @@ MIGRATIONS = [
     """
     DROP VIEW IF EXISTS day_models;
     """,
+    # 3 -> 4: what each session spent per UTC quarter hour and model, tokens by kind, so
+    # report can group by local day (every zone in use is a whole number of quarter hours
+    # from UTC: India +5:30, Nepal +5:45) and by 5-hour block (whole hours). Days kept
+    # before this hold no quarter hours: readers take their session_days row instead.
+    """
+    CREATE TABLE session_quarters (
+        source TEXT NOT NULL,
+        session TEXT NOT NULL,
+        quarter_ts INTEGER NOT NULL,
+        model TEXT NOT NULL,
+        requests INTEGER NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        cache_read_tokens INTEGER NOT NULL,
+        cache_write_tokens INTEGER NOT NULL,
+        reasoning_tokens INTEGER NOT NULL,
+        total_tokens INTEGER NOT NULL,
+        cost_pusd INTEGER NOT NULL,
+        unpriced_requests INTEGER NOT NULL,
+        PRIMARY KEY (source, session, quarter_ts, model)
+    ) WITHOUT ROWID;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

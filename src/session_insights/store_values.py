@@ -49,6 +49,24 @@ MODEL_FIELDS = (
     "reasoning_tokens",
 )
 
+# Figures of one model in one UTC quarter hour of a session (schema 4), after its
+# quarter_ts (epoch seconds, a multiple of QUARTER_S) and model: a stored quarter row is
+# (quarter_ts, model, *QUARTER_FIELDS).
+QUARTER_FIELDS = (
+    "requests",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "total_tokens",
+    "cost_pusd",
+    "unpriced_requests",
+)
+QUARTER_S = 900
+DAY_S = 86_400
+Q_REQ, Q_TOTAL, Q_COST = (2 + QUARTER_FIELDS.index(f) for f in ("requests", "total_tokens", "cost_pusd"))
+
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
@@ -73,6 +91,7 @@ _SESSION_KINDS = tuple(
 )
 _MODEL_KINDS = (_TEXT, *(_COUNT + ("null",) if f in MODEL_FIELDS[4:] else _COUNT for f in MODEL_FIELDS))
 _DAY_KINDS = (("integer",), _TEXT, _COUNT, _COUNT, _COUNT)
+_QUARTER_KINDS = (("integer",), _TEXT, *(_COUNT for _ in QUARTER_FIELDS))
 _TYPEOF = {int: "integer", float: "real", str: "text", bytes: "blob", type(None): "null"}
 
 
@@ -85,13 +104,14 @@ def _not_plain(columns: Iterable[str], kinds: Iterable[tuple]) -> str:
     )
 
 
-# The sessions a row of which is not plain, in any of the three tables.
+# The sessions a row of which is not plain, in any of the four tables.
 UNPLAIN_SESSIONS = " UNION ".join(
     f"SELECT source, session FROM {table} WHERE {_not_plain(columns, kinds)}"
     for table, columns, kinds in (
         ("sessions", SESSION_FIELDS, _SESSION_KINDS),
         ("session_models", ("model", *MODEL_FIELDS), _MODEL_KINDS),
         ("session_days", ("day", "model", "requests", "tokens", "cost_pusd"), _DAY_KINDS),
+        ("session_quarters", ("quarter_ts", "model", *QUARTER_FIELDS), _QUARTER_KINDS),
     )
 )
 
@@ -108,7 +128,7 @@ def _checked(values: Iterable, kinds: tuple) -> list:
     return values
 
 
-def decoded(figures: list, models: dict, days: list) -> dict:
+def decoded(figures: list, models: dict, days: list, quarters: list = ()) -> dict:
     """A stored session row that is not plain, checked value by value."""
     row = dict(zip(SESSION_FIELDS, _checked(figures, _SESSION_KINDS)))
     row["models"] = {}
@@ -116,7 +136,42 @@ def decoded(figures: list, models: dict, days: list) -> dict:
         model, *values = _checked((model, *m.values()), _MODEL_KINDS)
         row["models"][model] = dict(zip(MODEL_FIELDS, values))
     row["days"] = [tuple(_checked(day, _DAY_KINDS)) for day in days]
+    row["quarters"] = [tuple(_checked(quarter, _QUARTER_KINDS)) for quarter in quarters]
     return row
+
+
+def whole_days(quarters: Iterable[tuple], days: Iterable[tuple]) -> list[tuple]:
+    """The quarter rows whose (UTC day, model) add up to that day's row of ``days`` in
+    requests, tokens and cost: a reader takes them instead of the day. A day whose quarter
+    hours were let go (the live history keeps the last 8 days of them, a state restarted
+    from fewer) is left to its day row, so nothing is counted twice or lost."""
+    quarters = list(quarters)
+    sums: dict[tuple[int, str], list[int]] = {}
+    for q in quarters:
+        s = sums.setdefault((q[0] // DAY_S, q[1]), [0, 0, 0])
+        s[0] += q[Q_REQ]
+        s[1] += q[Q_TOTAL]
+        s[2] += q[Q_COST]
+    by_day = {(d[0], d[1]): list(d[2:5]) for d in days}
+    whole = {key for key, s in sums.items() if by_day.get(key) == s}
+    return [q for q in quarters if (q[0] // DAY_S, q[1]) in whole]
+
+
+def quarters_to_keep(stored: Iterable[tuple], copy_quarters: Iterable[tuple], copy_days: Iterable[tuple]) -> list:
+    """Of the stored quarter rows of a session (from the first day of a copy written over
+    it on), those to keep: of a (day, model) the copy holds no quarter hours of, and adding
+    up to the copy's row of that day (a live history restarted without them still
+    replaces the row, and the hours stay); stored values a program changed are dropped."""
+    covered = {(q[0] // DAY_S, q[1]) for q in copy_quarters}
+    plain = []
+    for q in stored:
+        try:
+            q = tuple(_checked(q, _QUARTER_KINDS))
+        except ValueError:
+            continue
+        if (q[0] // DAY_S, q[1]) not in covered:
+            plain.append(q)
+    return whole_days(plain, copy_days)
 
 
 def is_corrupt(exc: BaseException) -> bool:

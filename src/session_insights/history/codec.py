@@ -15,7 +15,26 @@ from typing import TYPE_CHECKING, Any
 from .. import decode, metrics
 from ..scope import Resolved
 from ..series import BucketSeries
-from .counters import CD_COST, N_COUNTERS, T_FIELDS, TOOL_PROMPT, WEB_SEARCHES, add_into, encoded, summed
+from ..store_values import whole_days
+from .counters import (
+    CD_COST,
+    COST,
+    CR,
+    CW1H,
+    CW5,
+    IN,
+    N_COUNTERS,
+    OUT,
+    REASON,
+    REQ,
+    T_FIELDS,
+    TOOL_PROMPT,
+    UNPRICED,
+    WEB_SEARCHES,
+    add_into,
+    encoded,
+    summed,
+)
 from .detail import SessionDetail
 from .sessions import NO_SESSION
 from .usage import DAY_S, QUARTER_S, UsagePart, decode_quarters, session_name
@@ -71,6 +90,8 @@ def encode_state(h: TokenHistory) -> dict:
             data["budget_usd"] = h.budget_usd
         if h.prices.overrides:
             data["pricing"] = {"overrides": h.prices.overrides}
+        if h.plan_limits:
+            data["limits"] = dict(h.plan_limits)
         return data
 
 
@@ -146,6 +167,10 @@ def load_state(h: TokenHistory, data: dict, *, keep_budget: bool, keep_overrides
         h.prices.set_overrides(decode.table(data["pricing"], "pricing").get("overrides"))
     if not keep_budget and "budget_usd" in data:
         h._budget_usd = h._check_budget(data["budget_usd"])
+    if "limits" in data:  # the user's plan limits: theirs to write, kept as they are
+        from ..state import plan_limits
+
+        h.plan_limits = plan_limits(data["limits"])
     h.window_s = decode.whole(data.get("window_s", h.window_s), "window_s", 1, 7 * DAY_S)
     span = decode.table(data.get("span", {}), "span")
     moments = {k: decode.optional(decode.moment, span.get(k), f"span.{k}") for k in span}
@@ -224,9 +249,10 @@ def _decode_usage(usage: UsagePart, rows: list[dict]) -> None:
     # data is in): loading it here cost a warm start 0.5 s before its first frame.
 
 
-def session_parts(usage: UsagePart) -> tuple[dict, dict, dict]:
-    """Counters, model mix and per-day spend by session name, summed into new containers
-    (``days``: ``[(utc_day, model, requests, tokens, cost_pusd)]``)."""
+def session_parts(usage: UsagePart) -> tuple[dict, dict, dict, dict]:
+    """Counters, model mix, per-day and per-quarter-hour spend by session name, summed
+    into new containers (``days``: ``[(utc_day, model, requests, tokens, cost_pusd)]``;
+    ``quarters``: ``session_quarters``). What the durable history stores of each."""
     models: dict[str, dict[str, list[int]]] = {}
     days: dict[str, dict[tuple[int, str], list[int]]] = {}
     for (model, tier, session), c in usage.combos.items():
@@ -239,12 +265,34 @@ def session_parts(usage: UsagePart) -> tuple[dict, dict, dict]:
     counters = {name: summed(mix.values()) for name, mix in models.items()}
     model_rows = {name: {m: _model_row(c) for m, c in mix.items()} for name, mix in models.items()}
     day_rows = {name: sorted((day, model, *f) for (day, model), f in d.items()) for name, d in days.items()}
-    return counters, model_rows, day_rows
+    return counters, model_rows, day_rows, session_quarters(usage, day_rows)
+
+
+def session_quarters(usage: UsagePart, day_rows: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
+    """Per session name: ``[(quarter_ts, model, *store_values.QUARTER_FIELDS)]``, its
+    spend per UTC quarter hour and model, tiers summed; only the (day, model)s whose
+    quarter hours add up to the day's row (``whole_days``): a day some of whose quarter
+    hours were let go (older than the time scopes keep) is left to its day row."""
+    sums: dict[str, dict[tuple[int, str], list[int]]] = {}
+    for (model, _, session), quarters in usage.quarters.items():
+        if quarters:
+            mine = sums.setdefault(session_name(session), {})
+            for q, c in quarters.items():
+                add_into(mine.setdefault((q, model), [0] * N_COUNTERS), c)
+    out = {}
+    for name, by_quarter in sums.items():
+        rows = [(q * QUARTER_S, model, *_quarter_figures(c)) for (q, model), c in sorted(by_quarter.items()) if any(c)]
+        out[name] = whole_days(rows, day_rows.get(name, ()))
+    return out
+
+
+def _quarter_figures(c: list[int]) -> tuple[int, ...]:
+    """A quarter hour's counters as ``store_values.QUARTER_FIELDS``."""
+    cw = c[CW5] + c[CW1H]
+    return (c[REQ], c[IN], c[OUT], c[CR], cw, c[REASON], c[IN] + c[CR] + cw + c[OUT], c[COST], c[UNPRICED])
 
 
 def _model_row(m: list[int]) -> dict:
-    from .counters import COST, CR, CW1H, CW5, IN, OUT, REASON, REQ, UNPRICED
-
     return {
         "requests": m[REQ],
         "total_tokens": m[IN] + m[CR] + m[CW5] + m[CW1H] + m[OUT],

@@ -101,13 +101,14 @@ class Readers:
 
     def session_rows(self) -> list[dict]:
         """Every session's figures with exact integer costs (``cost_pusd``): what the
-        durable history stores (``store.SESSION_FIELDS`` and ``models`` / ``days``). The
-        row of folded sessions is left out: it is no session of its own."""
+        durable history stores (``store.SESSION_FIELDS`` and ``models`` / ``days`` /
+        ``quarters``). The row of folded sessions is left out: it is no session of its own."""
         with self._lock:  # only the sums are taken under the lock: the saver must not stall a drain
-            counters, models, days = codec.session_parts(self.usage)
+            counters, models, days, quarters = codec.session_parts(self.usage)
             rows = session_rows(self.parts(), counters, models=models, days=days)
         for row in rows:
             del row["counters"]
+            row["quarters"] = quarters.get(row["session"], [])
         return [row for row in rows if row["session"] != EARLIER_SESSIONS]
 
     def timeline(self, scope: Scope | Resolved | None = None) -> tuple[float, list[tuple[float, list[int]]]]:

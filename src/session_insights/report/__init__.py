@@ -1,6 +1,6 @@
 """``report``'s formats (text, md, csv, json): one scope's snapshot (``render``, in
 ``snapshot``), or, with ``--by``, the sessions of the durable history (``across_view``,
-``render_across``, in ``across_sessions``).
+``render_across``, in ``across_sessions``; usage per period or block in ``periods``).
 
 The text form is for a terminal: aligned columns, thousands separators, units on every
 figure. md is the same tables for pasting into an issue or a PR; csv is for a
@@ -12,6 +12,7 @@ logs, so text, md and csv show their control characters as escapes
 """
 
 from .across_sessions import (
+    BLOCK_CSV_COLUMNS,
     BY,
     INTERVAL_CSV_COLUMNS,
     PERIOD_CSV_COLUMNS,
@@ -29,6 +30,7 @@ from .draw import render_json
 from .snapshot import FORMATS, render, render_csv, render_md, render_text, tables
 
 __all__ = [
+    "BLOCK_CSV_COLUMNS",
     "BY",
     "FORMATS",
     "INTERVAL_CSV_COLUMNS",

@@ -1,7 +1,7 @@
 """``report --by``: the sessions of the durable history, one row per session, usage per
-day / week / month, or efficiency per interval (``across_view``, its json form, which
-the text, md and csv forms render). The keys are documented in the README ("Across
-sessions") and stay as they are."""
+local day / week / month or 5-hour block (``periods``), or efficiency per interval
+(``across_view``, its json form, which the text, md and csv forms render). The keys are
+documented in the README ("Across sessions") and stay as they are."""
 
 from __future__ import annotations
 
@@ -11,14 +11,16 @@ from datetime import datetime
 
 from .. import across, efficiency_words, times, views
 from .. import formatting as fmt
+from . import periods
 from .draw import CsvWriter, md_problems, md_table, plain, problems, render_json, text_table
+from .periods import BLOCK_CSV_COLUMNS as BLOCK_CSV_COLUMNS
+from .periods import PERIOD_CSV_COLUMNS as PERIOD_CSV_COLUMNS
 
-BY = ("session", *across.PERIODS, "interval")
+BY = ("session", *across.PERIODS, "block", "interval")
 _NO_ERRORS = {"bad_lines": 0, "files": {}}
 # The figures of an efficiency interval, in json and csv; json also gives its span in ts.
 _BUCKET_FIGURES = ("sessions", "tokens", "ratings", "completed", "avg_tokens", "avg_satisfaction", "score")
 _BUCKET_KEYS = ("start", "end", "start_ts", "end_ts", *_BUCKET_FIGURES)
-_PERIOD_NAMES = {"day": "Day", "week": "Week from", "month": "Month"}
 Table = tuple[str, list[str], list[list[str]], int]  # title, header, rows, name columns
 
 
@@ -36,7 +38,9 @@ def across_view(
     if by == "session":
         view["rows"] = [session_json(row) for row in rows]
     elif by in across.PERIODS:
-        view["periods"] = across.usage_over_time(rows, by, since_ts, until_ts)
+        view.update(periods.period_view(rows, by, since_ts, until_ts))
+    elif by == "block":
+        view.update(periods.block_view(rows, since_ts, until_ts))
     elif by == "interval":
         view["efficiency_over_time"] = efficiency_json(across.efficiency_over_time(rows))
     else:
@@ -84,41 +88,15 @@ def across_tables(view: dict) -> Table:
     if view["by"] == "session":
         return _session_table(view)
     if view["by"] in across.PERIODS:
-        return _period_table(view)
+        return periods.period_table(view)
+    if view["by"] == "block":
+        return periods.block_table(view)
     return _interval_table(view)
 
 
 def _session_table(view: dict) -> Table:
     header = [label for label, _ in views.REPORT_SESSION_COLUMNS]
     return ("Sessions", header, [views.report_session_cells(s) for s in view["rows"]], 5)
-
-
-def _period_table(view: dict) -> Table:
-    """A total line per period, then a line per model under it."""
-    by = view["by"]
-    rows = []
-    for p in view["periods"]:
-        start = p["start"][:7] if by == "month" else p["start"]
-        cost = views.cost_cell(p["cost_usd"], p["unpriced_requests"])
-        rows.append([start, "all models", f"{p['requests']:,}", fmt.tokens(p["tokens"]), cost])
-        rows += [
-            # A model is priced whole or not at all: its cost leaves no request out.
-            ["", model, f"{m['requests']:,}", fmt.tokens(m["tokens"]), views.cost_cell(m["cost_usd"], 0)]
-            for model, m in p["models"].items()
-        ]
-    if view["periods"]:
-        rows.append(_grand_total(view["periods"]))
-    return (f"Usage by {by} (UTC)", [_PERIOD_NAMES[by], "Model", "Requests", "Tokens", "Cost"], rows, 2)
-
-
-def _grand_total(periods: list[dict]) -> list[str]:
-    """The line under every period: the requests, tokens and cost of them all (a period
-    whose cost is unknown adds its requests to the unpriced mark, never $0)."""
-    unpriced = sum(p["unpriced_requests"] for p in periods)
-    requests, tokens = sum(p["requests"] for p in periods), sum(p["tokens"] for p in periods)
-    priced = sum(p["cost_usd"] for p in periods if p["cost_usd"] is not None)
-    cost = views.cost_cell(None if requests and unpriced == requests else priced, unpriced)
-    return ["Total", "", f"{requests:,}", fmt.tokens(tokens), cost]
 
 
 def _interval_table(view: dict) -> Table:
@@ -144,12 +122,14 @@ def _empty_text(view: dict) -> str:
     where = " in this range" if view["since"] or view["until"] or view["project"] is not None else " recorded"
     if view["by"] == "session":
         return f"No sessions{where}."
-    if view["by"] in across.PERIODS:
+    if view["by"] in (*across.PERIODS, "block"):
         return f"No usage{where}."
     return f"No ended sessions{where}."
 
 
 def _is_empty(view: dict) -> bool:
+    if view["by"] == "block":
+        return not view["blocks"] and view["not_in_blocks"] is None
     return not (view.get("rows") or view.get("periods") or view.get("efficiency_over_time", {}).get("buckets"))
 
 
@@ -161,6 +141,9 @@ def _body(view: dict, table: Table, draw: Callable[[list[str], list[list[str]], 
     _, header, rows, names = table
     if view["by"] == "interval":
         return [draw(header, rows, names), "", efficiency_words.verdict_text(view["efficiency_over_time"])]
+    if view["by"] in (*across.PERIODS, "block"):
+        notes = periods.notes(view)
+        return [draw(header, rows, names), *(["", *notes] if notes else [])]
     return [draw(header, rows, names)]
 
 
@@ -213,7 +196,6 @@ SESSION_CSV_COLUMNS = (
     "mean_satisfaction",
     "models",
 )
-PERIOD_CSV_COLUMNS = ("period_start", "line", "model", "requests", "tokens", "cost_usd", "unpriced_requests")
 INTERVAL_CSV_COLUMNS = ("line", "interval", "start", "end", *_BUCKET_FIGURES, "verdict", "change_pct", "label")
 
 
@@ -238,15 +220,6 @@ def _session_csv(w: CsvWriter, view: dict) -> None:
                 ";".join(s["models"]),
             ]
         )
-
-
-def _period_csv(w: CsvWriter, view: dict) -> None:
-    """One total line per period, then one line per model: filter on ``line`` to sum."""
-    w.writerow(PERIOD_CSV_COLUMNS)
-    for p in view["periods"]:
-        w.writerow([p["start"], "total", "", p["requests"], p["tokens"], plain(p["cost_usd"]), p["unpriced_requests"]])
-        for model, m in p["models"].items():
-            w.writerow([p["start"], "model", model, m["requests"], m["tokens"], plain(m["cost_usd"]), ""])
 
 
 def _interval_csv(w: CsvWriter, view: dict) -> None:
@@ -287,7 +260,9 @@ def render_across_csv(view: dict) -> str:
     if view["by"] == "session":
         _session_csv(w, view)
     elif view["by"] in across.PERIODS:
-        _period_csv(w, view)
+        periods.period_csv(w, view)
+    elif view["by"] == "block":
+        periods.block_csv(w, view)
     else:
         _interval_csv(w, view)
     return buf.getvalue()
