@@ -38,6 +38,10 @@ class QuotaTail:
         self._offset = 0  # bytes read, to the end of the last whole line
         self._checked_s = -CHECK_S
 
+    def look_soon(self) -> None:
+        """Make the next ``poll`` look at the file, however recent the last look."""
+        self._checked_s = -float("inf")
+
     def poll(self, *, now_s: float | None = None) -> bool:
         """Read what was appended, if it is time to look; True if anything changed."""
         now_s = time.monotonic() if now_s is None else now_s
