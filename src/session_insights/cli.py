@@ -101,7 +101,7 @@ def _check_across(args: argparse.Namespace, argv: list[str]) -> str | None:
     if filters and not (args.by or args.chart):
         return (
             f"{' and '.join(filters)} {'narrows' if len(filters) == 1 else 'narrow'} the sessions of --by or --chart "
-            "only; add --by session|day|week|month|interval"
+            "only; add --by session|day|week|month|block|interval"
         )
     if args.since is not None and args.until is not None and args.until <= args.since:
         return f"--until ({fmt.iso_utc(args.until)}) must come after --since ({fmt.iso_utc(args.since)})"
@@ -211,7 +211,9 @@ def _print_report(
     rows: list[dict] = []
     try:
         try:
-            snap = history.snapshot(scope=args.scope)
+            # Rates at the clock, as the panel takes them: a session idle for more than the
+            # burn window reads "idle", not the rate of its last minutes.
+            snap = history.snapshot(now_ts=time.time(), scope=args.scope)
         except UnknownSession as exc:
             return _fail(f"--scope: {exc}")
         if args.by is not None or args.chart is not None:

@@ -150,8 +150,9 @@ def _add_across_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--by",
         choices=report.BY,
-        help="report across sessions: one row per session, usage per day / week / month (UTC), "
-        "or efficiency per interval with its verdict",
+        help="report across sessions: one row per session, usage per day / week / month (from local "
+        "midnight; UTC with --utc) or per 5-hour block, tokens by kind and a grand total, or efficiency "
+        "per interval with its verdict",
     )
     p.add_argument(
         "--since",
