@@ -140,6 +140,49 @@ def load(path: str | os.PathLike, *, move_corrupt: bool = True) -> Loaded:
     return Loaded(migrate(data))
 
 
+# ``[limits]``: the user's own plan limits (``limits_estimate.PlanLimits``), by key: whole
+# tokens or USD, each above 0. Only the user writes them; a save keeps them as they are.
+PLAN_LIMIT_KEYS = {
+    "five_hour_tokens": "tokens",
+    "five_hour_cost_usd": "usd",
+    "weekly_tokens": "tokens",
+    "weekly_cost_usd": "usd",
+}
+MAX_PLAN_TOKENS = 10**15
+MAX_PLAN_USD = 1e9
+
+
+def plan_limits(value: object) -> dict[str, int | float]:
+    """The ``[limits]`` table of a state, checked: ``decode.CorruptState`` (one line,
+    naming the key) for an unknown key or a value that is not a limit."""
+    from . import decode
+
+    table = decode.table(value, "limits")
+    out: dict[str, int | float] = {}
+    for key, limit in table.items():
+        unit = PLAN_LIMIT_KEYS.get(key)
+        where = f"limits.{key}"
+        if unit is None:
+            raise decode.CorruptState(where, f"is not a limit (one of {', '.join(PLAN_LIMIT_KEYS)})")
+        if unit == "tokens":
+            out[key] = decode.whole(limit, where, 1, MAX_PLAN_TOKENS)
+        else:
+            out[key] = decode.number(limit, where, 0.01, MAX_PLAN_USD)
+    return out
+
+
+def read_plan_limits(path: str | os.PathLike) -> tuple[dict[str, int | float], str | None]:
+    """The ``[limits]`` of the state file at ``path``, read only (a missing file or table
+    is none), and a notice when the file or its table cannot be used."""
+    loaded = load(path, move_corrupt=False)
+    if loaded.data is None or "limits" not in loaded.data:
+        return {}, loaded.notice
+    try:
+        return plan_limits(loaded.data["limits"]), None
+    except ValueError as exc:
+        return {}, f"{path}: {exc}; no plan limit used"
+
+
 def _read_bounded(path: Path) -> bytes | None:
     """The bytes of a regular file, or None if it holds more than MAX_READ_BYTES (read
     no further than that). Raises OSError, also for a folder or a device."""

@@ -87,6 +87,7 @@ class TokenHistory(Readers, Persisted, Handover, Inbox, Thresholds):
         self.ui: dict[str, Any] = {}  # panel preferences (open headers, scale), kept by the UI
         self.source_labels: set[str] = set()
         self.rate_limits: dict[str, dict] = {}  # by source label: the provider's latest usage limits
+        self.plan_limits: dict[str, int | float] = {}  # the user's own ([limits] in state.toml)
         self._saved_offsets: dict[str, dict] = {}  # read positions of earlier runs, by path digest
         self._reads: SavedReads | None = None  # the keys and positions earlier saves wrote
         self._state_id = secrets.token_hex(8)  # names this state's saves in what they read
