@@ -106,11 +106,11 @@ def notes(view: dict) -> list[str]:
     unsplit = view["total"]["unsplit_tokens"]
     if unsplit:
         out.append(
-            f"{fmt.tokens(unsplit)} tokens are of days the history keeps by UTC day alone (recorded before "
-            "it kept quarter hours): in Total tokens, not by kind ('—'), each on its UTC date."
+            f"{fmt.tokens(unsplit)} tokens are of days kept by UTC day only (recorded before the history "
+            "kept quarter hours): in Total tokens and on their UTC date, their kinds unknown ('—')."
         )
     if view.get("not_in_blocks") is not None:
-        out.append("Kept by day: their time of day is not known, so no block holds them; they are in the Total.")
+        out.append("Kept by day: their time of day is not known, so they are in no block, only in the Total.")
     return out
 
 
