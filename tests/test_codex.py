@@ -418,8 +418,8 @@ def test_report_over_codex_home_and_discovery(tmp_path, monkeypatch, capsys):
     assert snap["totals"]["requests"] == 5
     assert main(["report", "codex"]) == 0
     text = capsys.readouterr().out
-    assert "Rate limits (codex): 5-hour 9.0% used" in text
-    assert "7-day 73.0% used" in text
+    limits_table = text[text.index("\nLimits\n") :].split("\n\n")[0]
+    assert "codex 5h    9%" in limits_table and "codex 7d   73%" in limits_table
 
 
 def test_no_codex_logs_is_a_clear_error(tmp_path, monkeypatch, capsys):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import orjson
 import pytest
@@ -151,14 +152,19 @@ def status_now(used5h: float, now_ts: float) -> None:
     statusline.run(io.BytesIO(json.dumps(data).encode()), io.BytesIO(), now_ts=now_ts)
 
 
-def test_report_json_holds_both_agents_windows(tmp_path, capsys, monkeypatch):
+def test_report_json_rate_limits_hold_each_window_in_one_shape(tmp_path, capsys, monkeypatch):
     codex_rollout(tmp_path, 45.0, 30.0)
     status_now(62.0, T0 + H)
     monkeypatch.setattr("time.time", lambda: T0 + H + 60)
     assert main(["report", f"codex:{tmp_path}", "--format", "json", "--no-history"]) == 0
-    got = orjson.loads(capsys.readouterr().out)["limits"]
-    assert set(got) == {"claude", "codex"}
+    out = orjson.loads(capsys.readouterr().out)
+    assert "limits" not in out  # one place for the figures
+    got = out["rate_limits"]
+    # Codex's windows were seen an hour ago (stale): the week is estimated from the logs too.
+    assert set(got) == {"claude", "codex", "estimate"} and set(got["estimate"]) == {"seven_day"}
     assert set(got["codex"]) == {"primary", "secondary"} and set(got["claude"]) == {"five_hour"}
+    fields = {"used_percent", "resets_at_ts", "observed_ts", "window_s", "pace_percent_at_reset"}
+    assert all(set(w) == fields for source in ("claude", "codex") for w in got[source].values())
     five = got["claude"]["five_hour"]
     assert (five["used_percent"], five["resets_at_ts"], five["observed_ts"], five["window_s"]) == (
         62.0,
@@ -166,9 +172,10 @@ def test_report_json_holds_both_agents_windows(tmp_path, capsys, monkeypatch):
         T0 + H,
         5 * H,
     )
-    assert five["pace_percent_at_reset"] == pytest.approx(62.0 / 4 * 5)
-    assert not five["full_before_reset"] and not five["stale"]  # 77.5 % at the reset
-    assert got["codex"]["primary"]["used_percent"] == 45.0
+    assert five["pace_percent_at_reset"] == pytest.approx(62.0 / 4 * 5)  # 77.5 % at the reset
+    primary = got["codex"]["primary"]
+    assert (primary["used_percent"], primary["window_s"], primary["resets_at_ts"]) == (45.0, 5 * H, RESET_TS)
+    assert got["codex"]["secondary"]["window_s"] == 7 * 86400.0
 
 
 def test_report_text_and_md_list_every_window(tmp_path, capsys, monkeypatch):
@@ -188,6 +195,7 @@ def test_report_text_and_md_list_every_window(tmp_path, capsys, monkeypatch):
 
 
 def test_report_without_any_window_has_no_limits_section_nor_json_figure(tmp_path, capsys):
+    """Logs from long ago: no block is running, so no estimate stands in either."""
     codex_rollout(tmp_path, 45.0, 30.0)
     (next(tmp_path.rglob("*.jsonl"))).write_bytes(
         next(tmp_path.rglob("*.jsonl")).read_bytes().replace(b'"rate_limits"', b'"x"')
@@ -195,7 +203,7 @@ def test_report_without_any_window_has_no_limits_section_nor_json_figure(tmp_pat
     assert main(["report", f"codex:{tmp_path}", "--no-history"]) == 0
     assert "Limits" not in capsys.readouterr().out
     assert main(["report", f"codex:{tmp_path}", "--no-history", "--format", "json"]) == 0
-    assert "limits" not in orjson.loads(capsys.readouterr().out)
+    assert orjson.loads(capsys.readouterr().out)["rate_limits"] == {}  # none known: no figure
 
 
 def test_a_line_of_the_log_that_is_not_an_observation_is_skipped():
@@ -204,3 +212,44 @@ def test_a_line_of_the_log_that_is_not_an_observation_is_skipped():
         f.write(b'{"ts": "soon"}\n[1]\n\xff\n{"ts": 1.8e9, "windows": {"five_hour": {"used_percent": -3}}}\n')
     kept = quota_log.read()
     assert [o["windows"] for o in kept] == [{"five_hour": {"used_percent": 10.0, "resets_at_ts": RESET_TS}}, {}]
+
+
+# --- Codex CLI 0.171's own rollout, rate-limit headers from the mock (fixtures/codex/README.md)
+
+CODEX_RATE_LIMITS = Path(__file__).parent / "fixtures" / "codex" / "rate-limits"
+ROLLOUT_NOW_TS = 1796192600.0  # 35 s after the rollout's last line
+
+
+def read_codex(folder: Path) -> TokenHistory:
+    history = TokenHistory()
+    open_source(f"codex:{folder}", history).read_all()
+    history.drain()
+    return history
+
+
+def test_codex_clis_rollout_gives_its_windows_and_a_models_own_weekly_window():
+    history = read_codex(CODEX_RATE_LIMITS)
+    primary, secondary, model = limits.source_windows(history.rate_limits, ROLLOUT_NOW_TS)
+    assert (primary["name"], primary["label"], primary["used_percent"]) == ("primary", "5h", 44.0)
+    assert (primary["resets_at_ts"], primary["window_s"]) == (1796202000.0, 5 * H)
+    assert (secondary["name"], secondary["label"], secondary["used_percent"]) == ("secondary", "7d", 17.5)
+    assert (model["name"], model["model"], model["label"]) == (
+        "codex_bengalfox_primary",
+        "gpt-5.2-codex-sonic",
+        "7d gpt-5.2-codex-sonic",
+    )
+    assert (model["used_percent"], model["resets_at_ts"]) == (30.0, 1796400000.0)
+    got = limits.as_json([primary, secondary, model])["codex"]
+    assert got["codex_bengalfox_primary"]["model"] == "gpt-5.2-codex-sonic"
+    assert "model" not in got["primary"]
+
+
+def test_a_models_own_family_never_stands_for_codexs_windows(tmp_path):
+    """The rollout's first token_count holds only the model's family (7 days, 30 %): it is
+    that model's window, not Codex's 5-hour one."""
+    (rollout,) = CODEX_RATE_LIMITS.glob("rollout-*.jsonl")
+    lines = rollout.read_bytes().splitlines(keepends=True)
+    first = next(i for i, line in enumerate(lines) if b'"codex_bengalfox"' in line)
+    (tmp_path / rollout.name).write_bytes(b"".join(lines[: first + 1]))
+    [model] = limits.source_windows(read_codex(tmp_path).rate_limits, ROLLOUT_NOW_TS)
+    assert (model["name"], model["used_percent"], model["window_s"]) == ("codex_bengalfox_primary", 30.0, 7 * 86400.0)

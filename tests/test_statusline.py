@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from session_insights import quota_log, state, statusline
+from session_insights import limits, quota_log, state, statusline
 
 FIXTURES = Path(__file__).parent / "fixtures" / "claude" / "statusline"
 NOW_TS = 1893456000 - 2 * 3600  # two hours before the captured 5-hour reset: 3 h elapsed
@@ -73,6 +73,36 @@ def test_a_window_on_course_to_pass_its_limit_is_marked():
 def test_a_window_past_its_reset_says_so_instead_of_an_old_figure():
     data = status(rate_limits={"five_hour": {"used_percentage": 90, "resets_at": NOW_TS - 60}})
     assert run(data) == (0, "Sonnet 5 · 5h reset\n")
+
+
+def test_per_model_weekly_windows_are_shown_and_recorded_beside_the_others():
+    """Claude Code 2.1.197 and 2.1.332 put only ``five_hour`` and ``seven_day`` in the
+    statusLine input (read in their binaries); their /usage data names the per-model weekly
+    windows ``seven_day_opus`` and ``seven_day_sonnet``. Should the bar pass them, it will
+    be in the shape of the others: the captured input with them added so."""
+    data = json.loads((FIXTURES / "subscriber_after_first_response.json").read_bytes())
+    data["rate_limits"]["seven_day_opus"] = {"used_percentage": 55, "resets_at": 1893900000}
+    data["rate_limits"]["seven_day_sonnet"] = {"used_percentage": 4.5, "resets_at": 1893900000}
+    code, out = run(json.dumps(data).encode())
+    assert code == 0
+    assert out.startswith("Sonnet 5 · $0.0040 · 5h 42% (resets in 2h) · 7d 17% · 7d Opus 55% · 7d Sonnet 4% · pace ")
+    [obs] = quota_log.read()
+    assert obs["windows"]["seven_day_opus"] == {"used_percent": 55.0, "resets_at_ts": 1893900000.0}
+    windows = limits.claude_windows([obs], NOW_TS)
+    assert [(w["name"], w["label"], w["model"]) for w in windows] == [
+        ("five_hour", "5h", None),
+        ("seven_day", "7d", None),
+        ("seven_day_opus", "7d Opus", "Opus"),
+        ("seven_day_sonnet", "7d Sonnet", "Sonnet"),
+    ]
+    assert limits.as_json(windows)["claude"]["seven_day_opus"]["model"] == "Opus"
+
+
+def test_a_window_the_log_does_not_know_is_dropped_when_read_back():
+    quota_log.append(
+        {"ts": NOW_TS, "windows": {"five_hour": {"used_percent": 5.0}, "cinder_cove": {"used_percent": 9}}}
+    )
+    assert list(quota_log.read()[0]["windows"]) == ["five_hour"]
 
 
 @pytest.mark.parametrize(
@@ -178,7 +208,9 @@ JSON = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
     max_leaves=20,
 )
-FIELD = st.sampled_from(["used_percentage", "resets_at", "five_hour", "seven_day", "total_cost_usd"])
+FIELD = st.sampled_from(
+    ["used_percentage", "resets_at", "five_hour", "seven_day", "seven_day_opus", "seven_day_sonnet", "total_cost_usd"]
+)
 STATUS = st.fixed_dictionaries(
     {},
     optional={

@@ -182,6 +182,10 @@ def run_report(argv: list[str]) -> int:
             return _fail(problem)
     # Read-only: report never saves the state, nor moves an unreadable one aside.
     history = TokenHistory(state_path=state_path, budget_usd=args.budget, read_only=True)
+    if state_path is None:  # the user's plan limits are in their state file all the same
+        history.plan_limits, notice = state_file.read_plan_limits(state_file.default_path())
+        if notice:
+            history.notice(notice)
     try:
         sources = [open_source(spec, history) for spec in specs]
     except SourceError as exc:
@@ -198,7 +202,7 @@ def _print_report(
     """Add what was read to the durable history, print the report, draw the chart."""
     import time
 
-    from . import across, limits, quota_log, report
+    from . import across, limits, limits_estimate, quota_log, report
     from . import formatting as fmt
     from .scope import UnknownSession
     from .store import SessionStore
@@ -223,9 +227,10 @@ def _print_report(
             view = report.across_view(rows, args.by, args.since, args.until, args.project, snap["errors"])
             sys.stdout.write(report.render_across(view, args.format))
         elif render_snapshot:
-            windows = limits.all_windows(quota_log.read(), history.rate_limits, time.time())
-            if windows:  # none known: no figure (not an empty one)
-                snap["limits"] = limits.as_json(windows)
+            now_ts = time.time()  # the quota's clock, not the logs' latest record
+            windows = limits.all_windows(quota_log.read(), history.rate_limits, now_ts)
+            windows += limits_estimate.of_history(history, windows, now_ts)
+            snap["rate_limits"] = limits.as_json(windows)  # report's shape, for every format
             sys.stdout.write(report.render(snap, args.format, explain=args.explain))
         sys.stdout.flush()
     finally:

@@ -1,9 +1,10 @@
 """Quota windows as figures: used %, reset, elapsed share, pace, time to 100 %, stale.
 
-A window is one usage limit as its provider reports it: Claude's 5-hour and 7-day (from
-Claude Code's statusline, kept by ``quota_log``) and Codex's primary and secondary (from
-its rollouts, ``TokenHistory.rate_limits``). Everything here is a pure function of those
-reports and ``now_ts``; the statusline, ``report`` and the guard call the same ones.
+A window is one usage limit as its provider reports it: Claude's 5-hour, 7-day and
+per-model weekly ones (from Claude Code's statusline, kept by ``quota_log``) and Codex's
+primary and secondary, and those of each model with a limit of its own (from its
+rollouts, ``TokenHistory.rate_limits``). Everything here is a pure function of those
+reports and ``now_ts``; the statusline, ``report``, the panel and the guard call the same.
 
 - Pace is the used share projected to the reset at the window's average burn so far
   (used % / elapsed share at the observation): no guessed limit, only the server's own.
@@ -16,7 +17,29 @@ from __future__ import annotations
 
 import math
 
-CLAUDE_WINDOW_S = {"five_hour": 5 * 3600.0, "seven_day": 7 * 86400.0}
+CLAUDE_WINDOW_S = {
+    "five_hour": 5 * 3600.0,
+    "seven_day": 7 * 86400.0,
+    "seven_day_opus": 7 * 86400.0,
+    "seven_day_sonnet": 7 * 86400.0,
+}
+CLAUDE_MODELS = {"seven_day_opus": "Opus", "seven_day_sonnet": "Sonnet"}  # the weekly windows of one model
+CODEX_LIMIT = "codex"  # the limit id of Codex's windows for every model; others are one model's
+# What report's json ``rate_limits.<source>.<window>`` holds of each window.
+JSON_FIELDS = ("used_percent", "resets_at_ts", "observed_ts", "window_s", "pace_percent_at_reset")
+# What an estimate from the logs (``limits_estimate``) adds to them: what it was estimated
+# from, and the limit the user set, if any.
+ESTIMATE_FIELDS = (
+    "estimate",
+    "limit_source",
+    "start_ts",
+    "tokens",
+    "cost_usd",
+    "requests",
+    "unpriced_requests",
+    "limit_tokens",
+    "limit_cost_usd",
+)
 STALE_S = 15 * 60.0
 MIN_ELAPSED_S = 60.0
 # Epoch seconds a reset can fall in (2001..2100): outside, a figure is a unit mix-up.
@@ -31,14 +54,18 @@ def finite(value: object, low: float = -math.inf, high: float = math.inf) -> flo
     return value if math.isfinite(value) and low <= value <= high else None
 
 
-def window_label(name: str, window_s: float | None) -> str:
-    """'5h', '7d', '90m': how long the window is, as the status bar and report name it."""
+def window_label(name: str, window_s: float | None, model: str | None = None) -> str:
+    """'5h', '7d', '90m', '7d Opus': how long the window is (and whose), as the status bar
+    and report name it."""
     if window_s is None:
-        return name
-    minutes = round(window_s / 60)
-    if minutes % 1440 == 0:
-        return f"{minutes // 1440}d"
-    return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
+        label = name
+    else:
+        minutes = round(window_s / 60)
+        if minutes % 1440 == 0:
+            label = f"{minutes // 1440}d"
+        else:
+            label = f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
+    return f"{label} {model}" if model else label
 
 
 def duration_short(seconds: float) -> str:
@@ -57,20 +84,22 @@ def duration_short(seconds: float) -> str:
 def figures(
     source: str,
     name: str,
-    used_percent: float,
+    used_percent: float | None,
     resets_at_ts: float | None,
     window_s: float | None,
     observed_ts: float,
     now_ts: float,
+    model: str | None = None,
 ) -> dict:
-    """Every figure of one window, as of ``now_ts``, from its last observation."""
+    """Every figure of one window, as of ``now_ts``, from its last observation (a used
+    share of None, an estimate's without a limit, has no pace nor time to 100 %)."""
     start_ts = None if resets_at_ts is None or window_s is None else resets_at_ts - window_s
     reset_passed = resets_at_ts is not None and now_ts >= resets_at_ts
     elapsed_share = pace = full_in_s = None
     if start_ts is not None and window_s:
         elapsed_share = min(1.0, max(0.0, (now_ts - start_ts) / window_s))
         burned_s = observed_ts - start_ts
-        if burned_s >= MIN_ELAPSED_S and not reset_passed:
+        if used_percent is not None and burned_s >= MIN_ELAPSED_S and not reset_passed:
             rate_pct_per_s = used_percent / burned_s
             pace = used_percent + rate_pct_per_s * (resets_at_ts - observed_ts)
             if used_percent >= 100:
@@ -81,7 +110,8 @@ def figures(
     return {
         "source": source,
         "name": name,
-        "label": window_label(name, window_s),
+        "model": model,
+        "label": window_label(name, window_s, model),
         "used_percent": used_percent,
         "resets_at_ts": resets_at_ts,
         "resets_in_s": resets_in_s,
@@ -105,36 +135,66 @@ def claude_windows(observations: list[dict], now_ts: float) -> list[dict]:
         for name, window in (obs.get("windows") or {}).items():
             if name in CLAUDE_WINDOW_S and (name not in latest or obs["ts"] >= latest[name][0]):
                 latest[name] = (obs["ts"], window)
+    order = list(CLAUDE_WINDOW_S)
     return [
-        figures("claude", name, w["used_percent"], w.get("resets_at_ts"), CLAUDE_WINDOW_S[name], ts, now_ts)
-        for name, (ts, w) in sorted(latest.items(), key=lambda item: CLAUDE_WINDOW_S[item[0]])
+        figures(
+            "claude",
+            name,
+            w["used_percent"],
+            w.get("resets_at_ts"),
+            CLAUDE_WINDOW_S[name],
+            ts,
+            now_ts,
+            CLAUDE_MODELS.get(name),
+        )
+        for name, (ts, w) in sorted(latest.items(), key=lambda item: order.index(item[0]))
     ]
+
+
+def _reading_windows(kind: str, reading: dict, ts: float, now_ts: float, model_id: str | None = None) -> list[dict]:
+    """The primary and secondary windows of one reading (``{used_pct, window_minutes,
+    resets_at}`` each); a model's are named ``<limit id>_primary`` and carry its name."""
+    out = []
+    for part in ("primary", "secondary"):
+        window = reading.get(part)
+        used = finite(window.get("used_pct"), 0.0) if isinstance(window, dict) else None
+        if used is None:
+            continue
+        minutes = finite(window.get("window_minutes"), 1.0)
+        resets = finite(window.get("resets_at"), MIN_TS, MAX_TS)
+        name, model = part, None
+        if model_id is not None:
+            name = f"{model_id}_{part}"
+            model = reading.get("name") if isinstance(reading.get("name"), str) else model_id
+        window_s = None if minutes is None else minutes * 60
+        out.append(figures(kind, name, used, resets, window_s, ts, now_ts, model))
+    return out
 
 
 def source_windows(rate_limits: dict[str, dict], now_ts: float) -> list[dict]:
     """The windows a log source reported (``TokenHistory.rate_limits``, by source label:
-    ``{"ts", "primary": {used_pct, window_minutes, resets_at}, "secondary": ...}``), the
-    latest report per kind of source (the label before its ':')."""
+    ``{"ts", "primary": {used_pct, window_minutes, resets_at}, "secondary": ..., "models":
+    {limit id: {"ts", "name", "primary", ...}}}``), the latest report per kind of source
+    (the label before its ':') and per model."""
     latest: dict[str, dict] = {}
+    models: dict[str, dict[str, dict]] = {}
     for label, limits in rate_limits.items():
         kind = label.partition(":")[0]
         ts = finite(limits.get("ts"))
         if ts is not None and (kind not in latest or ts >= latest[kind]["ts"]):
             latest[kind] = {**limits, "ts": ts}
+        by_model = limits.get("models")
+        for model_id, reading in by_model.items() if isinstance(by_model, dict) else ():
+            seen = models.setdefault(kind, {})
+            model_ts = finite(reading.get("ts")) if isinstance(reading, dict) else None
+            if model_ts is not None and (model_id not in seen or model_ts >= seen[model_id]["ts"]):
+                seen[model_id] = {**reading, "ts": model_ts}
     out = []
-    for kind, limits in sorted(latest.items()):
-        for name in ("primary", "secondary"):
-            window = limits.get(name)
-            if not isinstance(window, dict):
-                continue
-            used = finite(window.get("used_pct"), 0.0)
-            if used is None:
-                continue
-            minutes = finite(window.get("window_minutes"), 1.0)
-            resets = finite(window.get("resets_at"), MIN_TS, MAX_TS)
-            out.append(
-                figures(kind, name, used, resets, None if minutes is None else minutes * 60, limits["ts"], now_ts)
-            )
+    for kind in sorted({*latest, *models}):
+        if kind in latest:
+            out += _reading_windows(kind, latest[kind], latest[kind]["ts"], now_ts)
+        for model_id, reading in sorted(models.get(kind, {}).items()):
+            out += _reading_windows(kind, reading, reading["ts"], now_ts, model_id)
     return out
 
 
@@ -144,10 +204,29 @@ def all_windows(observations: list[dict], rate_limits: dict[str, dict], now_ts: 
 
 
 def as_json(windows: list[dict]) -> dict[str, dict[str, dict]]:
-    """``{source: {window name: figures}}``, as report's json ``limits``."""
+    """``{source: {window name: {JSON_FIELDS}}}``, as report's json ``rate_limits``: what
+    was observed and the pace it gives (one model's window also names the ``model``; an
+    estimate adds ``ESTIMATE_FIELDS``). Every other figure follows from these and the
+    clock (``from_json``)."""
     out: dict[str, dict[str, dict]] = {}
     for w in windows:
-        out.setdefault(w["source"], {})[w["name"]] = {k: v for k, v in w.items() if k not in ("source", "name")}
+        kept = {k: w[k] for k in JSON_FIELDS}
+        if w.get("model"):
+            kept["model"] = w["model"]
+        kept.update((k, w[k]) for k in ESTIMATE_FIELDS if k in w)
+        out.setdefault(w["source"], {})[w["name"]] = kept
+    return out
+
+
+def from_json(by_source: dict[str, dict[str, dict]], now_ts: float) -> list[dict]:
+    """The windows of report's json ``rate_limits`` with every figure as of ``now_ts``
+    (``figures``), each with the fields json gave beside them."""
+    out = []
+    for source, windows in by_source.items():
+        for name, w in windows.items():
+            figs = figures(source, name, w["used_percent"], w["resets_at_ts"], w["window_s"], w["observed_ts"],
+                           now_ts, w.get("model"))  # fmt: skip
+            out.append({**figs, **{k: w[k] for k in ESTIMATE_FIELDS if k in w}})
     return out
 
 

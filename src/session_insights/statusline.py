@@ -3,8 +3,9 @@
 Claude Code runs the command on every update of its bar with a JSON object on stdin
 (``session_id``, ``model`` {id, display_name}, ``cost.total_cost_usd``, and for
 subscribers after the first response ``rate_limits.five_hour`` / ``.seven_day`` with
-``used_percentage`` and ``resets_at`` epoch seconds). It prints one line and records the
-windows in ``quota_log``, where ``report`` and the panel read them.
+``used_percentage`` and ``resets_at`` epoch seconds; the per-model weekly windows
+``seven_day_opus`` / ``.seven_day_sonnet`` are read too, should it pass them). It prints
+one line and records the windows in ``quota_log``, where ``report`` and the panel read them.
 
 - It must never break the bar: any input (not JSON, partial, odd values) prints a short
   line and exits 0; a log that cannot be written costs the record, not the line.
@@ -19,7 +20,7 @@ import sys
 import time
 
 from . import quota_log
-from .limits import CLAUDE_WINDOW_S, MAX_TS, MIN_TS, duration_short, figures, finite
+from .limits import CLAUDE_MODELS, CLAUDE_WINDOW_S, MAX_TS, MIN_TS, duration_short, figures, finite
 
 MAX_INPUT_BYTES = 1024 * 1024
 MAX_NAME_CHARS = 40
@@ -72,7 +73,14 @@ def line(obs: dict, now_ts: float) -> str:
     paces = []
     for name, window in obs["windows"].items():
         w = figures(
-            "claude", name, window["used_percent"], window["resets_at_ts"], CLAUDE_WINDOW_S[name], now_ts, now_ts
+            "claude",
+            name,
+            window["used_percent"],
+            window["resets_at_ts"],
+            CLAUDE_WINDOW_S[name],
+            now_ts,
+            now_ts,
+            CLAUDE_MODELS.get(name),
         )
         text = f"{w['label']} {w['used_percent']:.0f}%"
         if w["reset_passed"]:  # a figure from before the reset: the window has begun anew

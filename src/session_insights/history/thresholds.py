@@ -3,7 +3,9 @@ once per crossing of a threshold, with the figures, so it can pause, ask the use
 to a cheaper tier.
 
 Thresholds: each quota window at 80 % and 95 % used, each window projected to pass 100 %
-before its reset (``limits``' pace), and the budget at 80 % and 100 % spent. A crossing
+before its reset (``limits``' pace), and the budget at 80 % and 100 % spent. The windows
+estimated from the logs (``limits_estimate``) count too, against the limit the user set
+in state.toml (none set: they never fire); the 5-hour block's instance is its end time. A crossing
 fires once; it fires again only after its figure fell back below (a budget raised) or
 in the next instance of its window (a window is keyed by its reset time).
 
@@ -21,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import limits, quota_log
+from .. import limits, limits_estimate, quota_log
 
 WINDOW_LEVELS = (80.0, 95.0)
 BUDGET_LEVELS = (80.0, 100.0)
@@ -47,7 +49,7 @@ def crossings(windows: list[dict], spent_usd: float, budget_usd: float | None, n
     """Every threshold the figures are past now, by a key that names the crossing."""
     out: dict[tuple, Crossing] = {}
     for w in windows:
-        if w["stale"]:
+        if w["stale"] or w["used_percent"] is None:  # None: an estimate with no limit set
             continue
         instance = (w["source"], w["name"], w["resets_at_ts"])
         for level in window_levels:
@@ -133,6 +135,7 @@ class ThresholdGuard:
         self._seen, self._checked_ts = (version, mark), now_ts
         spent = snap["projection"]["spent_usd"]
         windows = limits.all_windows(observations, rate_limits, now_ts)
+        windows += limits_estimate.of_history(self.history, windows, now_ts)
         now = crossings(windows, spent, self.history.budget_usd, now_ts, self.window_levels, self.budget_levels)
         fresh = list(self._standing.update(now, windows).values())
         for crossing in fresh:

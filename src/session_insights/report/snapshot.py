@@ -9,7 +9,7 @@ from .. import formatting as fmt
 from .. import provenance_views, views
 from ..metrics import summary_text
 from .draw import CsvWriter, md_problems, md_table, plain, problems, render_json, text_table
-from .limits import section as limits_section
+from .limits import sections as limits_sections
 
 FORMATS = ("text", "json", "md", "csv")
 CSV_COLUMNS = (
@@ -56,10 +56,10 @@ def tables(snap: dict) -> list[tuple[str, list[str], list[list[str]]]]:
 
 
 def _summary_lines(snap: dict) -> list[str]:
-    """The summary and rate-limit lines, names in them printable (before the lines are
-    composed, so a line break in a name cannot start a line of its own)."""
-    shown = fmt.printable_all(snap)
-    return [*summary_text(shown).splitlines(), *fmt.rate_limit_lines(shown["rate_limits"])]
+    """The summary lines, names in them printable (before the lines are composed, so a
+    line break in a name cannot start a line of its own). The quota windows are the
+    Limits tables'."""
+    return summary_text(fmt.printable_all(snap)).splitlines()
 
 
 def render_text(snap: dict, explain: bool = False) -> str:
@@ -67,7 +67,7 @@ def render_text(snap: dict, explain: bool = False) -> str:
     if snap["totals"]["requests"] or snap["tools"]:
         for title, header, rows in tables(snap):
             parts += ["", title, text_table(header, rows)]
-    for title, header, rows in filter(None, [limits_section(snap)]):
+    for title, header, rows in limits_sections(snap):
         parts += ["", title, text_table(header, rows)]
     if explain:
         prov = fmt.printable_all(provenance_views.explained(snap))
@@ -85,7 +85,7 @@ def render_md(snap: dict, explain: bool = False) -> str:
     parts = ["# Session report", "", *(f"- {line}" for line in _summary_lines(snap))]
     prov = fmt.printable_all(provenance_views.explained(snap)) if explain else {}
     extra = provenance_views.provenance_tables(prov) if explain else []
-    for title, header, rows in [*tables(snap), *filter(None, [limits_section(snap)]), *extra]:
+    for title, header, rows in [*tables(snap), *limits_sections(snap), *extra]:
         parts += ["", f"## {title}", "", md_table(header, rows)]
     if explain:
         searches = provenance_views.web_searches_line(fmt.printable_all(snap["by_model"]))

@@ -11,7 +11,9 @@ Every line is ``{timestamp, type, payload}``. Quirks kept here:
   (repeats are skipped); a total that went backwards counts its ``last_token_usage``.
   OpenAI's input includes ``cached_input_tokens`` and (Codex >= ~0.145)
   ``cache_write_input_tokens``; output includes ``reasoning_output_tokens`` (DESIGN §2).
-  The latest ``rate_limits`` are kept for display;
+  The latest ``rate_limits`` are kept for display, per ``limit_id``: besides the
+  ``codex`` windows, a model with a limit of its own has its own family, and each
+  ``token_count`` holds only the family its response was sent last;
 - ``token_usage_record`` (newer Codex; some clients write only these) gives one response's
   ``usage`` and its thread's totals, before the ``token_count`` that repeats them;
 - a forked rollout starts by replaying its parent's history, token counts included:
@@ -42,6 +44,7 @@ from ..events import (
     usage_event,
 )
 from ..history import TokenHistory
+from ..limits import CODEX_LIMIT
 from .base import BAD_LINE, LineSource, Record, project_name
 from .claude import parse_ts
 from .codex_rollout import REPLAY_WINDOW_S, Rollout, Totals, totals
@@ -50,6 +53,7 @@ from .tail import ZSTD_SUFFIX
 
 _CONTEXT_KINDS = (b'"session_meta"', b'"turn_context"', b'"token_count"', b'"token_usage_record"')
 _KINDS = ("session_meta", "turn_context", "event_msg", "response_item", "token_usage_record")  # the line types read
+MAX_LIMIT_ID = 200  # characters of a limit's id or name kept; a longer one is no id
 UNKNOWN_MODEL = "unknown model"  # a request no line of its rollout names the model of: unpriced
 
 
@@ -263,9 +267,25 @@ class CodexSource(LineSource):
                 "window_minutes": minutes if isinstance(minutes, int) else None,
                 "resets_at": None if resets is None else float(resets),
             }
-        if windows and (self.rate_limits is None or ts >= self.rate_limits["ts"]):
-            self.rate_limits = {"ts": ts, **windows}
-            self.history.set_rate_limits(self.label, self.rate_limits)
+        if not windows:
+            return
+        kept = self.rate_limits or {}
+        limit_id = limits.get("limit_id")
+        if isinstance(limit_id, str) and limit_id not in ("", CODEX_LIMIT) and len(limit_id) <= MAX_LIMIT_ID:
+            # One model's own limit: Codex writes only the latest family it was sent.
+            models = dict(kept.get("models") or {})
+            if limit_id in models and ts < models[limit_id]["ts"]:
+                return
+            name = limits.get("limit_name")
+            ok_name = isinstance(name, str) and 0 < len(name) <= MAX_LIMIT_ID and name.isprintable()
+            models[limit_id] = {"ts": ts, "name": name if ok_name else None, **windows}
+            kept = {**kept, "models": models}
+        elif "ts" not in kept or ts >= kept["ts"]:
+            kept = {**{k: v for k, v in kept.items() if k == "models"}, "ts": ts, **windows}
+        else:
+            return
+        self.rate_limits = kept
+        self.history.set_rate_limits(self.label, kept)
 
     def _response_item(self, rollout: Rollout, payload: dict, ts: float) -> list[Record]:
         kind = payload.get("type")
