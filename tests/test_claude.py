@@ -688,3 +688,60 @@ def test_the_windows_backlog_is_read_in_processes_and_a_live_file_is_tailed_with
     serial.drain()
     assert h.snapshot(now_ts=0)["totals"] == serial.snapshot(now_ts=0)["totals"]
     assert h.snapshot()["tools"]["Bash"]["calls"] == 1
+
+
+def _read_job_noting_pid(*args):
+    """parallel._read_job, each findings naming the process that read it (module level:
+    the pool pickles it by name)."""
+    import os
+
+    from session_insights.sources.parallel import _read
+
+    module, label, pieces, overrides = args
+    found = _read(module, label, pieces, overrides, hand_over=True)
+    return [(None, {**found, "pid": os.getpid()})]
+
+
+def test_every_job_of_a_parallel_read_is_read_in_a_process_of_its_own(tmp_path, monkeypatch):
+    # This process only merges what the workers hand over: reading a job here too would
+    # leave that job's look-ups (65,536 requests kept whole) beside the merged parts.
+    import os
+
+    from session_insights.sources import base, parallel
+
+    read_in: list[int] = []
+
+    def absorb(source, results, module, overrides):
+        results = list(results)
+        read_in.extend(found.pop("pid") for _, found in results)
+        return real_absorb(source, iter(results), module, overrides)
+
+    real_absorb = parallel._absorb
+    monkeypatch.setattr(parallel, "_read_job", _read_job_noting_pid)
+    monkeypatch.setattr(parallel, "_absorb", absorb)
+    monkeypatch.setattr(base, "PARALLEL_MIN_BYTES", 0)
+    write_projects(tmp_path / "a", 4, 3)
+    h = TokenHistory()
+    assert open_source(f"claude:{tmp_path / 'a'}", h).read_all(workers=2) > 0
+    assert len(read_in) == 2 and os.getpid() not in read_in
+    assert h.snapshot(now_ts=0)["totals"]["requests"] == 12
+
+
+def test_requests_of_one_session_share_one_copy_of_its_labels(tmp_path):
+    from session_insights.events import UsageEvent
+
+    # The history keeps 65,536 requests whole for their copies: each must not hold its
+    # own copy of the session id, the model and the tool names.
+    tool = [{"type": "tool_use", "id": "t", "name": "Bash", "input": {}}]
+    usage = {"input_tokens": 10, "output_tokens": 5}
+    lines = [
+        assistant(f"2025-11-20T10:00:0{k}.000Z", f"msg_{k}", f"req_{k}", usage, content=[{**tool[0], "id": f"t{k}"}])
+        for k in range(3)
+    ]
+    write_lines(tmp_path / "p", lines)
+    h = TokenHistory()
+    open_source(f"claude:{tmp_path / 'p'}", h).poll()
+    events = [ev for _, records, _ in h._reads_inbox for ev in records if type(ev) is UsageEvent]
+    assert len(events) == 3
+    for attr in ("session", "model", "tools"):
+        assert len({id(getattr(ev, attr)) for ev in events}) == 1, attr

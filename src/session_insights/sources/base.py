@@ -106,6 +106,25 @@ class Memory(OrderedDict):
             self.popitem(last=False)
 
 
+class Interned(dict):
+    """One copy of each label a source hands on (a model, a session id, a request's tool
+    names): the history keeps 65,536 requests whole for their copies, and each holding
+    its own copy of the same strings made a third of a reader's memory. Bounded: past
+    ``limit`` labels it starts again."""
+
+    def __init__(self, limit: int = 4096):
+        super().__init__()
+        self.limit = limit
+
+    def __call__(self, value):
+        found = self.get(value)
+        if found is None:
+            if len(self) >= self.limit:
+                self.clear()
+            found = self[value] = value
+        return found
+
+
 class SourceError(Exception):
     """A source that cannot be read at all (missing path, bad spec): one line for the user."""
 

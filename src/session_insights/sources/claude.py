@@ -40,7 +40,7 @@ from ..events import (
 )
 from ..history import TokenHistory
 from ..normalize import anthropic_price_terms, anthropic_usage
-from .base import LineSource, Memory, Record, project_name
+from .base import Interned, LineSource, Memory, Record, project_name
 
 CONFIG_COST = ".claude.json"  # its lastModelUsage
 MAIN_TIER = "main agent"
@@ -76,6 +76,7 @@ class ClaudeSource(LineSource):
     def __init__(self, path: str | os.PathLike | None, history: TokenHistory):
         super().__init__(path, history)
         self._models: set[str] = set()  # model names already checked
+        self._label = Interned()  # one copy of each model, session and tool-names tuple
         # tool_use id -> (name, ts, session): answered by a later tool_result line.
         self._open_tool_uses = Memory(_MAX_OPEN_TOOL_USES)
         self._projects_named = Memory(_MAX_OPEN_TOOL_USES)  # sessions whose project was passed on
@@ -127,6 +128,7 @@ class ClaudeSource(LineSource):
             if check_name("model", model) != model:
                 raise ValueError(f"model has surrounding spaces, got {model!r}")
             self._models.add(model)
+        model = self._label(model)
         cost = obj.get("costUSD")
         msg_id, request_id = message.get("id"), obj.get("requestId")
         key = f"{msg_id}:{request_id}" if msg_id or request_id else None
@@ -158,7 +160,7 @@ class ClaudeSource(LineSource):
         # Check everything before remembering anything, so a bad line changes nothing.
         ts = parse_ts(obj.get("timestamp"))
         session = obj.get("sessionId")
-        session = session if isinstance(session, str) else None
+        session = self._label(session) if isinstance(session, str) else None
         tier = SIDECHAIN_TIER if obj.get("isSidechain") else MAIN_TIER
         content = message.get("content")
         blocks = (
@@ -196,7 +198,7 @@ class ClaudeSource(LineSource):
         seen = self._tools_of_request.get(key, ())
         if not names:  # most copies: text or thinking blocks
             return seen or None
-        merged = tuple(dict.fromkeys((*seen, *names)))
+        merged = self._label(tuple(dict.fromkeys((*seen, *names))))
         if merged != seen:
             self._tools_of_request.remember(key, merged)
         return merged or None

@@ -114,7 +114,7 @@ def _read_all(source: base.LineSource, workers: int | None, keep=None, in_proces
     module = type(source).__module__
     source.history.prices.load()  # each process prices what it reads: load the prices once, here
     overrides = source.history.prices.overrides or None
-    return _absorb(source, _run(jobs, module, source.label, overrides, in_process), module, overrides)
+    return _absorb(source, _run(jobs, module, source.label, overrides), module, overrides)
 
 
 def _pieces(source: base.LineSource, left: dict[str, int], workers: int) -> list[Piece]:
@@ -209,14 +209,13 @@ def _folder(file: str) -> str:
     return str(folder.parent.parent if folder.name == "subagents" else folder)
 
 
-def _run(jobs: list[list[Piece]], module: str, label: str, overrides, in_process: bool = True):
-    """Yield (piece or None for a job's whole files, findings) job by job, in order; the
-    first job is read in this process (``in_process``) while the others are read in theirs."""
-    here = jobs[:1] if in_process else []
-    with ProcessPoolExecutor(len(jobs) - len(here), mp_context=multiprocessing.get_context("fork")) as pool:
-        futures = [pool.submit(_read_job, module, label, job, overrides) for job in jobs[len(here) :]]
-        for job in here:
-            yield from _read_job(module, label, job, overrides)
+def _run(jobs: list[list[Piece]], module: str, label: str, overrides):
+    """Yield (piece or None for a job's whole files, findings) job by job, in order, each
+    job read in a process of its own. This one only merges: had it read a job too, it
+    would hold that job's look-ups (the requests kept whole, 60 MB at 65,536) beside
+    the merged parts, and be the largest process by that much."""
+    with ProcessPoolExecutor(len(jobs), mp_context=multiprocessing.get_context("fork")) as pool:
+        futures = [pool.submit(_read_job, module, label, job, overrides) for job in jobs]
         for future in futures:
             yield from future.result()
 
