@@ -104,13 +104,18 @@ def test_latest_gives_the_newest_observation_of_each_window(tmp_path):
 def test_a_windows_points_are_its_current_span_relative_to_its_start_and_bounded():
     start_ts = RESET_TS - 5 * H
     seen = [obs(start_ts - 600, five=99.0)]  # the window before: not this one's
+    other = obs(start_ts + 65, five=98.0)  # made in the span, of another window (its reset 5 h later)
+    other["windows"]["five_hour"]["resets_at_ts"] = RESET_TS + 5 * H
+    seen.append(other)
     seen += [obs(start_ts + k * 10, five=k / 100) for k in range(1, 1000)]
     w = limits.claude_windows(seen, NOW_TS)[0]
     xs, ys = window_points(seen, w, max_points=50)
     # Slices of 5 h / 50 = 360 s: 9,990 s of points fill 28 of them, the last of each kept.
-    assert len(xs) == 28 and xs == sorted(xs) and 99.0 not in ys
+    assert len(xs) == 28 and xs == sorted(xs) and 99.0 not in ys and 98.0 not in ys
     assert (xs[0], ys[0]) == (350.0, 0.35)
     assert (xs[-1], ys[-1]) == (9990.0, 9.99)  # the newest point is always kept
+    every = window_points(seen, w, max_points=100_000)[1]
+    assert len(every) == 999 and 98.0 not in every and 99.0 not in every
 
 
 def test_another_sources_window_plots_its_last_report():

@@ -25,6 +25,7 @@ from .display import display_problem, no_display_message
 from .formatting import printable
 from .frame_stats import frame_stats, headline
 from .history import TokenHistory
+from .notify import desktop_notifier
 from .sources import SourceError, discover, open_source
 from .store import SessionStore, history_path_for
 from .workers import Saver, SourcePoller
@@ -75,12 +76,16 @@ class App:
         scale = self.history.ui.get("scale", 1.0)
         self.fonts = Fonts(scale=scale if scale in UI_SCALES else 1.0)
         self._scale_wanted: float | None = None  # a UI scale picked in the menu, for the next frame
+        # The alerts reach the desktop with the [notify] extra, unless state.toml says
+        # `notify = false` under [ui]; never the demo's, whose spending is made up.
+        self.notifier = None if playing_demo else desktop_notifier(self.history.ui, on_error=self.history.notice)
         self.panel = InsightsPanel(
             self.history,
             clock=clock,
             fonts=self.fonts,
             store=self.store,
             scope=getattr(args, "scope", None),
+            notifier=self.notifier,
         )
         # Standalone, the panel is the window: it fills the viewport, follows its resizes and
         # has no close box of its own (closing the window quits), so it cannot be lost.
@@ -323,6 +328,8 @@ class App:
             self.poller.stop()
             self.saver.stop()
             self.panel.close()
+            if self.notifier is not None:
+                self.notifier.close()
             self.history.drain()
             if self.exporter is not None:
                 self.exporter.close()

@@ -22,6 +22,7 @@ CHECK_S = 2.0
 MAX_READ_BYTES = quota_log.MAX_BYTES
 MAX_KEPT = 4096
 KEEP_S = max(CLAUDE_WINDOW_S.values())
+RESET_SLACK_S = 600.0  # an observation of the same window gives the same reset, give or take
 MAX_POINTS = 240  # a window's plot: about one point per pixel column of a half-width plot
 
 
@@ -120,11 +121,19 @@ class QuotaTail:
         return sorted({id(obs): obs for obs in newest.values()}.values(), key=lambda obs: obs["ts"])
 
 
+def _same_window(seen: dict | None, w: dict) -> bool:
+    """Whether an observation's figure is of window ``w`` (it has the same reset)."""
+    if seen is None:
+        return False
+    return seen["resets_at_ts"] is None or abs(seen["resets_at_ts"] - w["resets_at_ts"]) <= RESET_SLACK_S
+
+
 def window_points(observations: list[dict], w: dict, max_points: int = MAX_POINTS) -> tuple[list[float], list[float]]:
     """(seconds since the window started, used %) of window ``w`` (``limits.figures``) in its
-    current span, oldest first: Claude's from every observation of it, another source's
-    from its last report only. At most ``max_points``: the last of each equal slice of
-    the window (used % only grows within one, so the last is its highest)."""
+    current span, oldest first: Claude's from every observation of it (made in its span,
+    with its reset), another source's from its last report only. At most ``max_points``:
+    the last of each equal slice of the window (used % only grows within one, so the last
+    is its highest)."""
     if w["resets_at_ts"] is None or not w["window_s"]:
         return [], []
     start_ts = w["resets_at_ts"] - w["window_s"]
@@ -132,7 +141,7 @@ def window_points(observations: list[dict], w: dict, max_points: int = MAX_POINT
         seen = [
             (obs["ts"] - start_ts, obs["windows"][w["name"]]["used_percent"])
             for obs in observations
-            if w["name"] in obs["windows"] and start_ts <= obs["ts"] <= w["resets_at_ts"]
+            if start_ts <= obs["ts"] <= w["resets_at_ts"] and _same_window(obs["windows"].get(w["name"]), w)
         ]
     else:
         seen = [(w["observed_ts"] - start_ts, w["used_percent"])] if w["observed_ts"] >= start_ts else []

@@ -12,6 +12,8 @@ and redraw only when a new one arrives. Dear PyGui is called from the render thr
   one timeline of the new scope.
 - A session the live history does not hold is shown from its durable-history row, with
   a "not kept" note in the headers that row cannot fill.
+- Alerts come from each live snapshot and the Limits header's windows, open or not: the
+  banner under the top bar shows them, a ``notifier`` is told each new one once.
 """
 
 from __future__ import annotations
@@ -24,13 +26,16 @@ import dearpygui.dearpygui as dpg
 from .. import across
 from .. import formatting as fmt
 from ..across_view import NOT_KEPT, AcrossLoader, SessionKey, past_session_notes, session_title
+from ..alerts import Alerts, alert_text, alert_title
 from ..drawn import timeline_view
 from ..history import TokenHistory
 from ..scope import Scope, UnknownSession, find_session
+from .banner import AlertBanner
 from .burn import BurnHeader
 from .cards import SummaryCards
 from .header import Header
 from .headers import HEADERS
+from .limits import LimitsHeader
 from .notices import notice_lines
 from .plots import ChartInput
 from .scope_bar import ScopeBar, past_scope, scope_name
@@ -59,7 +64,8 @@ class InsightsPanel:
     (the demo passes its simulated clock). ``store``: the durable history
     (``store.SessionStore``) whose sessions join the live ones in the headers across
     sessions; None shows the live sessions only. ``scope``: the scope shown first
-    (default: the active session, followed as newer ones start).
+    (default: the active session, followed as newer ones start). ``notifier``
+    (``notify.Notifier``): told of each alert once; None: the banner alone.
     """
 
     def __init__(
@@ -74,8 +80,11 @@ class InsightsPanel:
         height: int = 760,
         store=None,
         scope: Scope | None = None,
+        notifier=None,
     ):
         self.history = history
+        self.notifier = notifier
+        self.alerts = Alerts()
         self.store = store
         self.clock = clock
         self.refresh_s = 1.0 / refresh_hz
@@ -106,6 +115,7 @@ class InsightsPanel:
             fonts = Fonts(bind=False)
             dpg.bind_item_font(self.root, fonts.base)
         self.scope_bar = ScopeBar(self.root, on_pick=self.set_scope)
+        self.banner = AlertBanner(self.root)
         self.notices = BoundText(self.root, "", color=LEVELS["warning"], wrap=0, show=False)
         with dpg.group(horizontal=True, parent=self.root, show=False) as self.past_line:
             self.past_text = BoundText(self.past_line, "", color=COLOURS["warn"])
@@ -129,6 +139,7 @@ class InsightsPanel:
             self.headers[cls.key] = header
         self.charts = ChartInput([self.headers["timeline"].view, self.headers["burn"].view])
         self.sessions: SessionsHeader = self.headers["sessions"]
+        self.limits: LimitsHeader = self.headers["limits"]
         self.usage: UsageOverTimeHeader = self.headers["usage"]
         self._across_headers = [h for h in self.headers.values() if isinstance(h, AcrossHeader)]
         self._session_headers = [h for h in self.headers.values() if not isinstance(h, AcrossHeader)]
@@ -153,6 +164,8 @@ class InsightsPanel:
         started = time.perf_counter()
         self.charts.apply()
         self.history.drain(budget_s=DRAIN_BUDGET_S)
+        for key in self.banner.take_dismissed():
+            self.alerts.dismiss(key)
         now = time.monotonic()
         refreshed = False
         if self._requested is not None:
@@ -180,6 +193,7 @@ class InsightsPanel:
             self.refresh()
             self._last_refresh = now
             refreshed = True
+        self.banner.show(self.alerts)
         self.python_ms = (time.perf_counter() - started) * 1000
         return refreshed
 
@@ -221,10 +235,23 @@ class InsightsPanel:
             self._timeline["version"] = self._timeline_builds
         self._show_scope(snap["scope"])
         self.cards.update(snap)
+        self._update_alerts(snap)
         for header in self._session_headers:
             if header.is_open():
                 header.update(snap, self._timeline)
         self._update_notices(snap)
+
+    def _update_alerts(self, snap: dict) -> None:
+        """The alerts of this snapshot (the budget's is its scope's) and of the windows
+        known; the notifier is told each new crossing, once."""
+        now_ts = time.time()  # the quota windows run on the wall clock, whatever the panel's
+        p, scope = snap["projection"], snap["scope"]
+        windows = self.limits.windows(snap, now_ts)
+        scope_key = (scope["kind"], scope.get("session"))
+        fresh = self.alerts.update(windows, p["spent_usd"], p["budget_usd"], scope_key, now_ts)
+        if self.notifier is not None:
+            for crossing in fresh:
+                self.notifier.send(alert_title(crossing), alert_text(crossing))
 
     def _refresh_past(self) -> None:
         view = self.across.view
