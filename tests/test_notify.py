@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import tomllib
 import types
 
-from session_insights import notify
+from session_insights import TokenHistory, notify
 from session_insights.notify import DesktopBackend, Notifier, desktop_notifier
 
 WAIT_S = 10.0
@@ -116,3 +117,14 @@ def test_no_notifier_without_the_extra_or_when_turned_off(monkeypatch):
     notifier = desktop_notifier({"notify": True})
     assert isinstance(notifier, Notifier) and isinstance(notifier.backend, DesktopBackend)
     notifier.close()
+
+
+def test_notify_false_under_ui_in_state_toml_turns_them_off_and_stays(tmp_path, monkeypatch):
+    monkeypatch.setattr(notify, "desktop_available", lambda: True)
+    state = tmp_path / "state.toml"
+    state.write_text("schema = 1\n\n[ui]\nnotify = false\n")
+    history = TokenHistory(state_path=state)
+    assert desktop_notifier(history.ui) is None
+    history.save()
+    assert tomllib.loads(state.read_text())["ui"]["notify"] is False  # a save keeps the switch
+    history.close()
