@@ -5,7 +5,9 @@ The windows are the account's, whatever the scope shown: the title never names a
 Under the lines, a plot per window of its used % since it started (``quota_plot``). The
 log is kept by ``quota_tail``: read in the render loop at most once every 2 s, only what
 was appended since. The panel asks ``windows`` every refresh, open or not: its alerts
-are made of them.
+are made of them. With the panel's ``history`` set, the windows estimated from its logs
+(``limits_estimate``: the 5-hour block, the last 7 days, against the user's own limit)
+follow, at most once every ``ESTIMATE_S`` (they take two snapshots).
 """
 
 from __future__ import annotations
@@ -13,15 +15,16 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .. import limits, quota_log
+from .. import limits, limits_estimate, quota_log
 from ..quota_tail import QuotaTail
 from .header import Header
 from .quota_plot import QuotaPlots
 from .theme import COLOURS
 from .widgets import BoundText
 
+ESTIMATE_S = 2.0
 EMPTY = (
-    "No quota figures yet. Claude's 5-hour and 7-day windows show once `session-insights "
+    "No quota figures from the servers yet. Claude's 5-hour and 7-day windows show once `session-insights "
     "statusline` is Claude Code's statusLine command (see the README); Codex's once a "
     "rollout reports them."
 )
@@ -31,17 +34,20 @@ class LimitsHeader(Header):
     key = "limits"
     title = "Limits"
     default_open = False  # opened from View > Headers; figures show once a source gives them
+    history = None  # the TokenHistory whose logs the estimates are of (the panel's); None: none
 
     def __init__(self, parent: int | str, *, open_: bool = True, log_path: Path | None = None):
         self.log_path = quota_log.default_path() if log_path is None else log_path
         self.tail = QuotaTail(self.log_path)
         self._latest: tuple[int, list[dict]] = (-1, [])  # (tail version, its latest per window)
+        self._estimated: tuple[float, list[dict]] = (-ESTIMATE_S, [])  # (when, the estimates)
         super().__init__(parent, open_=open_)
 
     def build(self) -> None:
         self.empty = BoundText(self.body, EMPTY, wrap=0, color=COLOURS["dim"])
         self.lines = BoundText(self.body, "", wrap=0, show=False)
         self.warning = BoundText(self.body, "", wrap=0, color=COLOURS["warn"], show=False)
+        self.estimate_lines = BoundText(self.body, "", wrap=0, color=COLOURS["dim"], show=False)
         self.plots = QuotaPlots(self.body)
 
     def show_scope(self, name: str | None) -> None:
@@ -56,6 +62,14 @@ class LimitsHeader(Header):
         now_ts = time.time() if now_ts is None else now_ts
         return limits.all_windows(self._latest[1], snap.get("rate_limits") or {}, now_ts)
 
+    def estimates(self, windows: list[dict], now_ts: float | None = None) -> list[dict]:
+        """The windows estimated from ``history``'s logs beside ``windows`` (the servers')."""
+        now_s = time.monotonic()
+        if self.history is not None and now_s - self._estimated[0] >= ESTIMATE_S:
+            now_ts = time.time() if now_ts is None else now_ts
+            self._estimated = (now_s, limits_estimate.of_history(self.history, windows, now_ts))
+        return self._estimated[1]
+
     def update(self, snap: dict, timeline: dict) -> None:
         windows = self.windows(snap)
         text = "\n".join(f"{w['source']} {limits.window_phrase(w)}" for w in windows)
@@ -63,4 +77,5 @@ class LimitsHeader(Header):
         self.empty.set_or_hide("" if text else EMPTY)
         soon = [f"{w['source']} {w['label']}" for w in windows if w["full_before_reset"] and not w["stale"]]
         self.warning.set_or_hide(f"On course to reach 100% before the reset: {', '.join(soon)}" if soon else "")
+        self.estimate_lines.set_or_hide("\n".join(limits_estimate.phrase(w) for w in self.estimates(windows)))
         self.plots.show(windows, self.tail.observations)

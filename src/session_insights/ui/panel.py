@@ -139,6 +139,7 @@ class InsightsPanel:
             self.headers[cls.key] = header
         self.charts = ChartInput([self.headers["timeline"].view, self.headers["burn"].view])
         self.sessions: SessionsHeader = self.headers["sessions"]
+        self.headers["limits"].history = self.history  # the Limits' estimates are of its logs
         self.limits: LimitsHeader = self.headers["limits"]
         self.usage: UsageOverTimeHeader = self.headers["usage"]
         self._across_headers = [h for h in self.headers.values() if isinstance(h, AcrossHeader)]
