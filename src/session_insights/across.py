@@ -151,8 +151,7 @@ def usage_by_period(
 ) -> dict:
     """``{"periods": usage_over_time(...), "total": the grand total of them all}``."""
     rows = list(rows)
-    found = spend.pieces(rows, unpriced_models(rows))
-    periods, total = spend.usage_periods(found, by, since_ts, until_ts, _utc(utc))
+    periods, total = spend.usage_periods(rows, unpriced_models(rows), by, since_ts, until_ts, _utc(utc))
     return {"periods": periods, "total": total}
 
 
@@ -160,7 +159,7 @@ def usage_by_block(rows: Iterable[dict], since_ts: float | None = None, until_ts
     """The 5-hour blocks of these sessions' spend within [since_ts, until_ts), their
     grand total and what lies in no block (``spend.usage_blocks``)."""
     rows = list(rows)
-    return spend.usage_blocks(spend.pieces(rows, unpriced_models(rows)), since_ts, until_ts)
+    return spend.usage_blocks(rows, unpriced_models(rows), since_ts, until_ts)
 
 
 def unpriced_models(rows: Iterable[dict]) -> set[str]:

@@ -1,11 +1,12 @@
 """When the sessions spent: their spend grouped into days, weeks and months (local, or
 UTC), and into 5-hour blocks. Pure functions of session rows (``across``).
 
-A piece is one model's spend in one UTC quarter hour of a session (a row's ``quarters``),
-or in one whole UTC day (its ``days``) where the history keeps the day without its
-quarter hours: recorded before schema 4, or let go by the live history after 8 days.
-- a day's quarter hours are taken only where they add up to its day row
-  (``store_values.whole_days``), else the day row alone: nothing is counted twice;
+Spend is summed by model per UTC quarter hour (a row's ``quarters``), or per whole UTC
+day (its ``days``) where the history keeps the day without its quarter hours: recorded
+before schema 4, or let go by the live history after 8 days.
+- a (day, model) with quarter rows is read from them (the writers keep only those that
+  add up to its day row: ``store_values.whole_days``), else from its day row alone:
+  nothing is counted twice;
 - every zone in use is a whole number of quarter hours from UTC (India +5:30, Nepal
   +5:45), so a quarter hour lies in one local day; a day kept whole counts on its UTC
   date, its tokens of no known kind (``unsplit_tokens``);
@@ -17,18 +18,17 @@ quarter hours: recorded before schema 4, or let go by the live history after 8 d
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from operator import add
 
 from .pricing import usd
-from .store_values import DAY_S, QUARTER_FIELDS, QUARTER_S, whole_days
+from .store_values import DAY_S, QUARTER_FIELDS, QUARTER_S
 
 PERIODS = ("day", "week", "month")
 HOUR_S = 3_600
 BLOCK_S = 5 * HOUR_S
-# A piece's figures: a quarter row's, then the tokens whose kind is not known.
+# The figures summed: a quarter row's, then the tokens whose kind is not known.
 SPEND_FIELDS = (*QUARTER_FIELDS, "unsplit_tokens")
 _REQ, _TOTAL, _COST, _UNPRICED = (
     SPEND_FIELDS.index(f) for f in ("requests", "total_tokens", "cost_pusd", "unpriced_requests")
@@ -36,37 +36,36 @@ _REQ, _TOTAL, _COST, _UNPRICED = (
 _EPOCH = date(1970, 1, 1).toordinal()
 
 
-@dataclass(slots=True, frozen=True)
-class Piece:
-    """One model's spend in one UTC quarter hour, or one UTC day kept whole."""
-
-    start_ts: int
-    span_s: int  # QUARTER_S, or DAY_S for a day kept whole
-    model: str
-    figures: tuple[int, ...]  # SPEND_FIELDS
-
-    def within(self, since_ts: float | None, until_ts: float | None) -> bool:
-        """Whether the piece overlaps [since_ts, until_ts)."""
-        return (since_ts is None or self.start_ts + self.span_s > since_ts) and (
-            until_ts is None or self.start_ts < until_ts
-        )
-
-
-def pieces(rows: Iterable[dict], unpriced_models: set[str]) -> list[Piece]:
-    """The spend of these session rows, piece by piece. A day kept whole holds no count
-    of unpriced requests: those of a model none of whose requests has a price
-    (``unpriced_models``) are all unpriced, as before schema 4."""
-    out = []
+def _spend_of(rows: Iterable[dict], unpriced_models: set[str]) -> Iterator[tuple[int, int, str, Sequence[int]]]:
+    """(start ts, span in seconds, model, figures) of the rows' spend: each quarter row,
+    then each day kept whole. A (day, model) with quarter rows is read from them (its
+    writers keep only those adding up to its day row: ``whole_days``), else from its day
+    row, which holds no count of unpriced requests: those of a model none of whose
+    requests has a price (``unpriced_models``) are all unpriced, as before."""
     for row in rows:
-        quarters = whole_days(row.get("quarters", ()), row["days"])
-        whole = {(q[0] // DAY_S, q[1]) for q in quarters}
-        out += [Piece(q[0], QUARTER_S, q[1], (*q[2:], 0)) for q in quarters]
+        covered = set()
+        for q in row.get("quarters", ()):
+            covered.add((q[0] // DAY_S, q[1]))
+            yield q[0], QUARTER_S, q[1], q[2:]
         for day, model, requests, tokens, cost in row["days"]:
-            if (day, model) not in whole:
+            if (day, model) not in covered:
                 unpriced = requests if model in unpriced_models else 0
-                figures = (requests, 0, 0, 0, 0, 0, tokens, cost, unpriced, tokens)
-                out.append(Piece(day * DAY_S, DAY_S, model, figures))
+                yield day * DAY_S, DAY_S, model, (requests, 0, 0, 0, 0, 0, tokens, cost, unpriced, tokens)
+
+
+def _summed(groups: dict) -> dict:
+    """Each key's figure lists summed column by column (SPEND_FIELDS; a quarter row's
+    figures lack the last, which is 0 for it)."""
+    out = {}
+    for key, lists in groups.items():
+        sums = [sum(column) for column in zip(*lists)] if len(lists) > 1 else list(lists[0])
+        out[key] = sums + [0] * (len(SPEND_FIELDS) - len(sums))
     return out
+
+
+def _within(start_ts: int, span_s: int, since_ts: float | None, until_ts: float | None) -> bool:
+    """Whether [start_ts, start_ts + span_s) overlaps [since_ts, until_ts)."""
+    return (since_ts is None or start_ts + span_s > since_ts) and (until_ts is None or start_ts < until_ts)
 
 
 class _Sums:
@@ -78,13 +77,13 @@ class _Sums:
         self.total = [0] * len(SPEND_FIELDS)
         self.models: dict[str, list[int]] = {}
 
-    def add(self, piece: Piece) -> None:
-        self.total[:] = map(add, self.total, piece.figures)
-        mine = self.models.get(piece.model)
+    def add(self, model: str, figures: list[int]) -> None:
+        self.total[:] = map(add, self.total, figures)
+        mine = self.models.get(model)
         if mine is None:
-            self.models[piece.model] = list(piece.figures)
+            self.models[model] = list(figures)
         else:
-            mine[:] = map(add, mine, piece.figures)
+            mine[:] = map(add, mine, figures)
 
     def as_json(self) -> dict:
         """The figures, then each model's (json keys, costs in USD)."""
@@ -104,22 +103,28 @@ def figures_json(f: list[int]) -> dict:
 # --- days, weeks, months ------------------------------------------------------------------
 
 
-class _Dates:
-    """The date (proleptic ordinal) a piece counts on: its quarter hour's local date (UTC
-    with ``utc``), a day kept whole its UTC date. Memoised: sessions share quarter hours."""
-
-    def __init__(self, utc: bool) -> None:
-        self._clock = time.gmtime if utc else time.localtime
-        self._seen: dict[int, int] = {}
-
-    def of(self, piece: Piece) -> int:
-        if piece.span_s == DAY_S:
-            return _EPOCH + piece.start_ts // DAY_S
-        ordinal = self._seen.get(piece.start_ts)
-        if ordinal is None:
-            t = self._clock(piece.start_ts)
-            ordinal = self._seen[piece.start_ts] = date(t.tm_year, t.tm_mon, t.tm_mday).toordinal()
-        return ordinal
+def _by_date(rows: Iterable[dict], unpriced_models: set[str], since_ts, until_ts, utc: bool) -> dict:
+    """The spend within [since_ts, until_ts) by (date ordinal, model): a quarter hour on
+    its local date (UTC with ``utc``), a day kept whole on its UTC date."""
+    clock = time.gmtime if utc else time.localtime
+    dates: dict[int, int] = {}  # quarter ts -> its date; sessions share quarter hours
+    groups: dict[tuple[int, str], list] = {}
+    for ts, span, model, figures in _spend_of(rows, unpriced_models):
+        if not _within(ts, span, since_ts, until_ts):
+            continue
+        if span == DAY_S:
+            ordinal = _EPOCH + ts // DAY_S
+        else:
+            ordinal = dates.get(ts)
+            if ordinal is None:
+                t = clock(ts)
+                ordinal = dates[ts] = date(t.tm_year, t.tm_mon, t.tm_mday).toordinal()
+        group = groups.get((ordinal, model))
+        if group is None:
+            groups[ordinal, model] = [figures]
+        else:
+            group.append(figures)
+    return _summed(groups)
 
 
 def period_start(ordinal: int, by: str) -> int:
@@ -151,21 +156,21 @@ def midnight_ts(ordinal: int, utc: bool) -> float:
 
 
 def usage_periods(
-    found: list[Piece], by: str, since_ts: float | None, until_ts: float | None, utc: bool
+    rows: Iterable[dict], unpriced_models: set[str], by: str, since_ts, until_ts, utc: bool
 ) -> tuple[list[dict], dict]:
     """(one dict per period from the first to the last with spend, empty ones kept so a
-    chart's gaps are real; the grand total) of the pieces within [since_ts, until_ts)."""
+    chart's gaps are real; the grand total) of the rows' spend within [since_ts, until_ts)."""
     if by not in PERIODS:
         raise ValueError(f"period must be one of {', '.join(PERIODS)}, got {by!r}")
-    dates, periods, total = _Dates(utc), {}, _Sums()
-    for piece in found:
-        if piece.within(since_ts, until_ts):
-            start = period_start(dates.of(piece), by)
-            sums = periods.get(start)
-            if sums is None:
-                sums = periods[start] = _Sums()
-            sums.add(piece)
-            total.add(piece)
+    periods: dict[int, _Sums] = {}
+    total = _Sums()
+    for (ordinal, model), figures in _by_date(rows, unpriced_models, since_ts, until_ts, utc).items():
+        start = period_start(ordinal, by)
+        sums = periods.get(start)
+        if sums is None:
+            sums = periods[start] = _Sums()
+        sums.add(model, figures)
+        total.add(model, figures)
     out = []
     start = min(periods, default=0)
     while periods and start <= max(periods):
@@ -179,26 +184,28 @@ def usage_periods(
 # --- 5-hour blocks ----------------------------------------------------------------------
 
 
-def usage_blocks(found: list[Piece], since_ts: float | None, until_ts: float | None) -> dict:
-    """The 5-hour blocks holding spend within [since_ts, until_ts), chained over every
-    piece given (a block begun before ``since_ts`` keeps its start), each with what was
+def usage_blocks(rows: Iterable[dict], unpriced_models: set[str], since_ts, until_ts) -> dict:
+    """The 5-hour blocks holding the rows' spend within [since_ts, until_ts), chained over
+    all of it (a block begun before ``since_ts`` keeps its start), each with what was
     spent in it within the range; the grand total; and what lies in no block (days kept
     whole), None if nothing does."""
+    quarters: dict[tuple[int, str], list] = {}
+    total, outside = _Sums(), _Sums()
+    for ts, span, model, figures in _spend_of(rows, unpriced_models):
+        if span == QUARTER_S:
+            quarters.setdefault((ts, model), []).append(figures)
+        elif _within(ts, span, since_ts, until_ts):
+            outside.add(model, figures)
+            total.add(model, figures)
     blocks: list[tuple[int, _Sums]] = []
     end = None
-    total, outside = _Sums(), _Sums()
-    for piece in sorted(found, key=lambda p: p.start_ts):
-        if piece.span_s == DAY_S:
-            if piece.within(since_ts, until_ts):
-                outside.add(piece)
-                total.add(piece)
-            continue
-        if end is None or piece.start_ts >= end:
-            start = piece.start_ts - piece.start_ts % HOUR_S
+    for (ts, model), figures in sorted(_summed(quarters).items()):
+        if end is None or ts >= end:
+            start = ts - ts % HOUR_S
             end = start + BLOCK_S
             blocks.append((start, _Sums()))
-        if piece.within(since_ts, until_ts):
-            blocks[-1][1].add(piece)
-            total.add(piece)
+        if _within(ts, QUARTER_S, since_ts, until_ts):
+            blocks[-1][1].add(model, figures)
+            total.add(model, figures)
     shown = [{"start_ts": start, "end_ts": start + BLOCK_S, **sums.as_json()} for start, sums in blocks if sums.models]
     return {"blocks": shown, "total": total.as_json(), "not_in_blocks": outside.as_json() if outside.models else None}

@@ -87,7 +87,7 @@ def _clean(row: dict) -> dict:
 def _rank(row: dict, version: int) -> tuple:
     """Which of two copies of a stored session is the fuller: its figures, the version of
     the row, then how many of its requests its quarter rows hold."""
-    return (row_rank(row), version, sum(q[Q_REQ] for q in row.get("quarters", ())))
+    return (row_rank(row), version, sum([q[Q_REQ] for q in row.get("quarters", ())]))
 
 
 class SessionStore:
@@ -344,10 +344,10 @@ class SessionStore:
         ):
             days.setdefault((source, session), []).append((day, model, requests, tokens, cost))
         quarters: dict[tuple, list] = {}
-        for source, session, *quarter in db.execute(
-            f"SELECT source, session, {_QUARTER_COLUMNS} FROM session_quarters ORDER BY quarter_ts, model"
-        ):
-            quarters.setdefault((source, session), []).append(tuple(quarter))
+        for quarter in db.execute(
+            f"SELECT source, session, {_QUARTER_COLUMNS} FROM session_quarters ORDER BY source, session, quarter_ts, model"
+        ).fetchall():  # in the table's own order: nothing to sort
+            quarters.setdefault(quarter[:2], []).append(quarter[2:])
         unplain = set(db.execute(UNPLAIN_SESSIONS).fetchall())
         return rows, models, days, quarters, unplain
 
