@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 from session_insights import TokenHistory, limits, quota_log, statusline
+from session_insights import formatting as fmt
 from session_insights.cli import main
 from session_insights.sources import open_source
 
@@ -227,6 +228,15 @@ def read_codex(folder: Path) -> TokenHistory:
     return history
 
 
+def up_to_the_models_line(folder: Path) -> Path:
+    """The fixture's rollout cut after its first token_count: the model's family only."""
+    (rollout,) = CODEX_RATE_LIMITS.glob("rollout-*.jsonl")
+    lines = rollout.read_bytes().splitlines(keepends=True)
+    first = next(i for i, line in enumerate(lines) if b'"codex_bengalfox"' in line)
+    (folder / rollout.name).write_bytes(b"".join(lines[: first + 1]))
+    return folder
+
+
 def test_codex_clis_rollout_gives_its_windows_and_a_models_own_weekly_window():
     history = read_codex(CODEX_RATE_LIMITS)
     primary, secondary, model = limits.source_windows(history.rate_limits, ROLLOUT_NOW_TS)
@@ -247,9 +257,11 @@ def test_codex_clis_rollout_gives_its_windows_and_a_models_own_weekly_window():
 def test_a_models_own_family_never_stands_for_codexs_windows(tmp_path):
     """The rollout's first token_count holds only the model's family (7 days, 30 %): it is
     that model's window, not Codex's 5-hour one."""
-    (rollout,) = CODEX_RATE_LIMITS.glob("rollout-*.jsonl")
-    lines = rollout.read_bytes().splitlines(keepends=True)
-    first = next(i for i, line in enumerate(lines) if b'"codex_bengalfox"' in line)
-    (tmp_path / rollout.name).write_bytes(b"".join(lines[: first + 1]))
-    [model] = limits.source_windows(read_codex(tmp_path).rate_limits, ROLLOUT_NOW_TS)
+    [model] = limits.source_windows(read_codex(up_to_the_models_line(tmp_path)).rate_limits, ROLLOUT_NOW_TS)
     assert (model["name"], model["used_percent"], model["window_s"]) == ("codex_bengalfox_primary", 30.0, 7 * 86400.0)
+
+
+def test_the_burn_headers_line_leaves_out_a_source_with_only_a_models_own_windows(tmp_path):
+    assert fmt.rate_limit_lines(read_codex(up_to_the_models_line(tmp_path)).rate_limits) == []
+    [line] = fmt.rate_limit_lines(read_codex(CODEX_RATE_LIMITS).rate_limits)
+    assert line.startswith("Rate limits (codex): 5-hour 44.0% used, resets ")

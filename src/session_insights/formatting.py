@@ -139,8 +139,13 @@ def window_name(minutes: int | None) -> str:
 
 
 def rate_limit_lines(by_source: dict[str, dict]) -> list[str]:
-    """One line per source that reports rate limits (a snapshot's ``rate_limits``)."""
-    return [rate_limits(source, limits) for source, limits in by_source.items()]
+    """One line per source that reports rate limits (a snapshot's ``rate_limits``); one
+    with only a model's own windows (Codex's ``models``) has none here."""
+    return [
+        rate_limits(source, limits)
+        for source, limits in by_source.items()
+        if limits.get("primary") or limits.get("secondary")
+    ]
 
 
 def rate_limits(source: str, limits: dict) -> str:
