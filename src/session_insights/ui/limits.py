@@ -78,4 +78,4 @@ class LimitsHeader(Header):
         soon = [f"{w['source']} {w['label']}" for w in windows if w["full_before_reset"] and not w["stale"]]
         self.warning.set_or_hide(f"On course to reach 100% before the reset: {', '.join(soon)}" if soon else "")
         self.estimate_lines.set_or_hide("\n".join(limits_estimate.phrase(w) for w in self.estimates(windows)))
-        self.plots.show(windows, self.tail.observations)
+        self.plots.show(windows, self.tail)

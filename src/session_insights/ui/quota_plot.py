@@ -4,14 +4,15 @@ now. Two plots a row; a window with no reset time known has no span to draw.
 
 Drawn as the panel's other charts (``theme``): a faint grid, one accent colour for the
 figures, the marker lines dim. Points are ``quota_tail.window_points``: at most about
-one a pixel column, written only when they or the windows shown change.
+one a pixel column, taken again only when the log or the window changed (a steady plot
+costs a comparison a refresh), and written only when they changed.
 """
 
 from __future__ import annotations
 
 import dearpygui.dearpygui as dpg
 
-from ..quota_tail import window_points
+from ..quota_tail import QuotaTail, window_points
 from .plots import add_plot
 from .theme import COLOURS, series_theme
 from .widgets import BoundText
@@ -86,10 +87,11 @@ class WindowPlot:
         dpg.bind_item_theme(self.dots, themes["dots"])
         self._span: float | None = None
         self._points: tuple | None = None
+        self._seen: tuple | None = None  # (log version, the window's figures) the points are of
         self._now_x: float | None = None
         self._top = Y_TOP
 
-    def show(self, w: dict, observations: list[dict]) -> None:
+    def show(self, w: dict, tail: QuotaTail) -> None:
         self.title.set(f"{w['source']} {w['label']}: used % since the window started")
         window_s = w["window_s"]
         if window_s != self._span:
@@ -97,7 +99,17 @@ class WindowPlot:
             dpg.set_axis_limits(self.x_axis, 0.0, window_s * (1 + X_ROOM))
             dpg.set_value(self.reset, [[window_s]])
             dpg.set_axis_ticks(self.x_axis, x_ticks(window_s))
-        points = window_points(observations, w)
+        seen = (tail.version, w["source"], w["name"], w["resets_at_ts"], w["observed_ts"], w["used_percent"])
+        if seen != self._seen:
+            self._seen = seen
+            self._set_points(window_points(tail.observations, w))
+        # The line at now moves a pixel column at a time (a window's 1/1,000th), not every refresh.
+        now_x = round((w["elapsed_share"] or 0.0) * 1000) * window_s / 1000
+        if now_x != self._now_x:
+            self._now_x = now_x
+            dpg.set_value(self.now, [[now_x]])
+
+    def _set_points(self, points: tuple[list[float], list[float]]) -> None:
         if points != self._points:
             self._points = points
             dpg.set_value(self.line, list(points))
@@ -106,10 +118,6 @@ class WindowPlot:
             if top != self._top:
                 self._top = top
                 dpg.set_axis_limits(self.y_axis, 0.0, top)
-        now_x = window_s * (w["elapsed_share"] or 0.0)
-        if now_x != self._now_x:
-            self._now_x = now_x
-            dpg.set_value(self.now, [[now_x]])
 
     def points(self) -> tuple[list[float], list[float]]:
         """What the line shows (for tests)."""
@@ -148,13 +156,14 @@ class QuotaPlots:
             self.plots.append(WindowPlot(self._cells[len(self.plots)], self._themes))
         return self.plots[i]
 
-    def show(self, windows: list[dict], observations: list[dict]) -> None:
-        """Plot each window of ``windows`` (``limits`` figures) that has a span."""
+    def show(self, windows: list[dict], tail: QuotaTail) -> None:
+        """Plot each window of ``windows`` (``limits`` figures) that has a span, Claude's
+        from ``tail``'s observations."""
         spanned = [
             w for w in windows if w["window_s"] and w["resets_at_ts"] is not None and w["used_percent"] is not None
         ]
         for i, w in enumerate(spanned):
-            self._slot(i).show(w, observations)
+            self._slot(i).show(w, tail)
         if len(spanned) != self._count:
             self._count = len(spanned)
             for i, plot in enumerate(self.plots):
