@@ -218,6 +218,14 @@ class SavedReads:
             del self._pending[: MAX_PENDING // 8]
         self._pending.append(digest)
 
+    def add_all(self, digests: array) -> None:
+        """Keys counted in this run, many at once (a worker's, handed over)."""
+        if self.read_only:
+            return
+        self._pending.extend(digests)
+        if len(self._pending) > MAX_PENDING:
+            del self._pending[: len(self._pending) - MAX_PENDING + MAX_PENDING // 8]
+
     def take_pending(self) -> array:
         """The keys counted since the last save, handed over (call under the history's lock)."""
         taken, self._pending = self._pending, array("q")

@@ -198,6 +198,7 @@ def load_state(h: TokenHistory, data: dict, *, keep_budget: bool, keep_overrides
     for i, row in enumerate(decode.array(data.get("recent_requests", []), "recent_requests")):
         ev = decode.request_copy(decode.array(row, f"recent_requests[{i}]"), f"recent_requests[{i}]")
         h._seen[ev.request_key] = ev
+        h._keys_counted += 1
     h.tickets.decode(data, moments.get("ticket_first_ts"))
     h._latest_other_ts = moments.get("latest_other_ts")
     errors = decode.table(data.get("errors", {}), "errors")

@@ -116,6 +116,7 @@ class TokenHistory(Readers, Persisted, Handover, Inbox, Thresholds):
         self.memo = SnapshotMemo()  # the last snapshots' sums (rollup.py), brought up to date by each
         self._seen: OrderedDict[str, UsageEvent] = OrderedDict()
         self._let_go = DigestSet()  # digests of the requests _seen no longer holds whole
+        self._keys_counted = 0  # request keys _seen took in: a handover checks what came since
         self._counted_digests: array | None = None  # every key counted, for a worker (handover.py)
         self._latest_other_ts: float | None = None  # latest tool call, ticket update or rating
         self.bad_lines: dict[str, int] = {}
@@ -231,6 +232,7 @@ class TokenHistory(Readers, Persisted, Handover, Inbox, Thresholds):
             if self._counted_digests is not None:
                 self._counted_digests.append(key_digest(key) if digest is None else digest)
             seen[key] = ev
+            self._keys_counted += 1
             if len(seen) > MAX_DEDUP_KEYS:
                 self._let_go.add(key_digest(seen.popitem(last=False)[0]))
         self._add_usage(ev, 1)

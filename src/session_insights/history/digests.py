@@ -64,6 +64,27 @@ class DigestSet:
                 return True
         return False
 
+    def sorted_part(self) -> array:
+        """The sorted array as it is now: never changed in place, only replaced."""
+        return self._sorted
+
+    def small_meets(self, digests: set[int]) -> bool:
+        """Whether one of ``digests`` is among the latest few (not yet in the array)."""
+        return not self._small.isdisjoint(digests)
+
+    @staticmethod
+    def merged(base: array, digests: Iterable[int]) -> array:
+        """``base`` with ``digests`` merged in (none held there), for ``swap_sorted``."""
+        return array("q", sorted(chain(base, digests)))
+
+    def swap_sorted(self, base: array, merged: array) -> bool:
+        """Put ``merged`` (``merged(base, ...)``) in place of the array, if it is still
+        ``base``; False if the array was replaced since (the caller adds the usual way)."""
+        if self._sorted is not base:
+            return False
+        self._sorted = merged
+        return True
+
     def _merge(self, digests: Iterable[int]) -> None:
         self._sorted = array("q", sorted(chain(self._sorted, sorted(self._small), digests)))
         self._small = set()

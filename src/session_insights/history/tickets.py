@@ -89,8 +89,9 @@ class TicketsPart:
             self._order = [(self._retire_order(t), i) for i, t in self.tickets.items()]
             heapq.heapify(self._order)
 
-    def merge(self, other: TicketsPart) -> None:
-        """Add another part's tickets (read apart): each keeps its latest update."""
+    def merge(self, other: TicketsPart, take: bool = False) -> None:
+        """Add another part's tickets (read apart): each keeps its latest update. With
+        ``take`` (a part handed over, used no more) its new tickets are moved, not copied."""
         self.version += 1
         if other.first_ts is not None and (self.first_ts is None or other.first_ts < self.first_ts):
             self.first_ts = other.first_ts
@@ -99,7 +100,7 @@ class TicketsPart:
             if mine is None:
                 if len(self.tickets) >= MAX_TICKETS:
                     self.retire()
-                self.tickets[tid] = Ticket(*(getattr(theirs, f) for f in Ticket.__slots__))
+                self.tickets[tid] = theirs if take else Ticket(*(getattr(theirs, f) for f in Ticket.__slots__))
                 self._push(tid)
                 continue
             # the other's latest status is an update like any: the later (then higher) wins
