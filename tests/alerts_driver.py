@@ -121,6 +121,13 @@ def scenario_banner(artifacts: Path, state: Path) -> dict:
     panel.set_budget(50.0)
     step(panel)
     out["after_budget_raised"] = banner_state(panel)
+    history.plan_limits = {"five_hour_tokens": 3_000_000}  # as [limits] in state.toml would
+    panel.limits._estimated = (-1e9, [])  # estimated again now, not in 2 s
+    step(panel)
+    out["estimate"] = banner_state(panel)
+    history.plan_limits = {}
+    panel.limits._estimated = (-1e9, [])
+    step(panel)
     dpg.output_frame_buffer(file=str(artifacts / "alerts_banner_cleared.png"))
     frames(3)
     notifier.close()

@@ -131,3 +131,11 @@ def test_the_banner_keeps_at_most_its_bound_of_lines_newest_first():
     alerts.update(four, 10.5, 10.0, "active", NOW_TS + 60)
     assert len(alerts.lines) == MAX_LINES
     assert [line.key for line in alerts.lines[:2]] == [("active", "budget", 100.0), ("active", "budget", 80.0)]
+
+
+def test_an_estimate_against_the_users_limit_names_itself_so():
+    w = limits.figures("estimate", "five_hour", 85.0, RESET_TS, 5 * H, NOW_TS, NOW_TS) | {"estimate": True}
+    alerts = Alerts()
+    [fired] = alerts.update([w], 0.0, None, "active", NOW_TS)
+    assert alert_title(fired) == "estimate 5h block 80% used"
+    assert alerts.lines[0].text.startswith("estimate 5h block: 85% of your limit used, past 80%, resets ")

@@ -45,9 +45,11 @@ def alert_level(c: Crossing) -> str:
     return "warning"
 
 
-def window_name(c: Crossing) -> str:
-    """'claude 5h': a window as the Limits header names it."""
-    return f"{c.source} {c.figures.get('label') or c.window}"
+def window_name(c: Crossing, noun: str = "window") -> str:
+    """'claude 5h window', 'estimate 5h block': a window as the Limits header names it."""
+    if c.figures.get("estimate"):  # ``limits_estimate``: the logs against the user's own limit
+        return "estimate 5h block" if c.window == "five_hour" else "estimate last 7d"
+    return f"{c.source} {c.figures.get('label') or c.window} {noun}"
 
 
 def alert_title(c: Crossing) -> str:
@@ -55,8 +57,8 @@ def alert_title(c: Crossing) -> str:
     if c.kind == "budget":
         return "Budget spent" if c.level_percent >= 100 else f"Budget {c.level_percent:.0f}% spent"
     if c.kind == "pace":
-        return f"{window_name(c)} quota: on course to run out before its reset"
-    return f"{window_name(c)} quota {c.level_percent:.0f}% used"
+        return f"{window_name(c, 'quota')}: on course to run out before its reset"
+    return f"{window_name(c, 'quota')} {c.level_percent:.0f}% used"
 
 
 def alert_text(c: Crossing) -> str:
@@ -68,14 +70,15 @@ def alert_text(c: Crossing) -> str:
             f"({fmt.usd(spent)} of {fmt.usd(budget)})"
         )
     w = c.figures
+    used = "of your limit used" if w.get("estimate") else "used"
     reset = f", resets {fmt.clock(w['resets_at_ts'])}" if w.get("resets_at_ts") is not None else ""
     if c.kind == "pace":
         full = f", 100% in {duration_short(w['full_in_s'])}" if w.get("full_in_s") is not None else ""
         return (
-            f"{window_name(c)} window on course to pass 100% before its reset: {w['used_percent']:,.0f}% used, "
+            f"{window_name(c)} on course to pass 100% before its reset: {w['used_percent']:,.0f}% {used}, "
             f"pace {c.value_percent:,.0f}% at reset{full}{reset}"
         )
-    return f"{window_name(c)} window: {c.value_percent:,.0f}% used, past {c.level_percent:.0f}%{reset}"
+    return f"{window_name(c)}: {c.value_percent:,.0f}% {used}, past {c.level_percent:.0f}%{reset}"
 
 
 class Alerts:
@@ -128,6 +131,11 @@ class Alerts:
         self._scope_key = scope_key
         self._set_lines()
         return list(fresh.values())
+
+    def of_snapshot(self, snap: dict, windows: list[dict], now_ts: float) -> list[Crossing]:
+        """``update`` with a snapshot's budget figures, for its scope."""
+        p, scope = snap["projection"], snap["scope"]
+        return self.update(windows, p["spent_usd"], p["budget_usd"], (scope["kind"], scope.get("session")), now_ts)
 
     def _set_lines(self) -> None:
         shown = sorted(

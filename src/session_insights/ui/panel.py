@@ -243,15 +243,14 @@ class InsightsPanel:
         self._update_notices(snap)
 
     def _update_alerts(self, snap: dict) -> None:
-        """The alerts of this snapshot (the budget's is its scope's) and of the windows
-        known; the notifier is told each new crossing, once."""
+        """The alerts of this snapshot and of the windows known; the notifier is told each
+        new crossing, once."""
         now_ts = time.time()  # the quota windows run on the wall clock, whatever the panel's
-        p, scope = snap["projection"], snap["scope"]
         windows = self.limits.windows(snap, now_ts)
-        scope_key = (scope["kind"], scope.get("session"))
-        fresh = self.alerts.update(windows, p["spent_usd"], p["budget_usd"], scope_key, now_ts)
-        if self.notifier is not None:
-            for crossing in fresh:
+        if self.history.plan_limits:  # the logs' estimates cross only against a limit the user set
+            windows = windows + self.limits.estimates(windows, now_ts)
+        for crossing in self.alerts.of_snapshot(snap, windows, now_ts):
+            if self.notifier is not None:
                 self.notifier.send(alert_title(crossing), alert_text(crossing))
 
     def _refresh_past(self) -> None:
