@@ -5,9 +5,9 @@ to a cheaper tier.
 Thresholds: each quota window at 80 % and 95 % used, each window projected to pass 100 %
 before its reset (``limits``' pace), and the budget at 80 % and 100 % spent. The windows
 estimated from the logs (``limits_estimate``) count too, against the limit the user set
-in state.toml (none set: they never fire); the 5-hour block's instance is its end time. A crossing
-fires once; it fires again only after its figure fell back below (a budget raised) or
-in the next instance of its window (a window is keyed by its reset time).
+in state.toml (none set: they never fire). A crossing fires once; it fires again only
+after its figure fell back below (a budget raised) or in the next instance of its window
+(a window is keyed by its reset time: a 5-hour block's by its end).
 
 - The checks run in a thread of the guard's own, at most once a ``interval_s``, and only
   when the history changed, the statusline's log changed or a minute passed: never in
