@@ -102,6 +102,7 @@ def scenario_banner(artifacts: Path, state: Path) -> dict:
     out["at_96_and_budget"] = banner_state(panel)
     out["levels"] = [line.level for line in panel.alerts.lines]
     out["plotted"] = panel.limits.plots.shown
+    out["told_alerts"] = [json.loads(name) for name in history.ui["told_alerts"]]
     dpg.output_frame_buffer(file=str(artifacts / "alerts_banner.png"))
     frames(3)
     out["told_while_hanging"] = list(desktop.titles)
@@ -121,6 +122,7 @@ def scenario_banner(artifacts: Path, state: Path) -> dict:
     panel.set_budget(50.0)
     step(panel)
     out["after_budget_raised"] = banner_state(panel)
+    out["told_alerts_after"] = history.ui["told_alerts"]
     history.plan_limits = {"five_hour_tokens": 3_000_000}  # as [limits] in state.toml would
     panel.limits._estimated = (-1e9, [])  # estimated again now, not in 2 s
     step(panel)

@@ -3,7 +3,7 @@ how long, and which are new (told to the desktop once)."""
 
 from __future__ import annotations
 
-from session_insights import limits
+from session_insights import TokenHistory, limits
 from session_insights.alerts import MAX_LINES, Alerts, alert_text, alert_title
 from session_insights.history.thresholds import crossings
 
@@ -139,3 +139,46 @@ def test_an_estimate_against_the_users_limit_names_itself_so():
     [fired] = alerts.update([w], 0.0, None, "active", NOW_TS)
     assert alert_title(fired) == "estimate 5h block 80% used"
     assert alerts.lines[0].text.startswith("estimate 5h block: 85% of your limit used, past 80%, resets ")
+
+
+def test_a_crossing_told_before_a_restart_is_shown_but_not_told_again():
+    before = Alerts()
+    assert levels(before.update([window(85.0)], 8.5, 10.0, "active", NOW_TS)) == [("window", 80.0), ("budget", 80.0)]
+    again = Alerts(told=before.told.names)  # as state.toml gives them back
+    assert again.update([window(86.0, NOW_TS + 60)], 8.6, 10.0, "active", NOW_TS + 60) == []
+    assert len(again.lines) == 2  # the banner still shows what stands
+    # Fallen back and crossed again: a crossing of its own, told.
+    again.update([window(40.0, NOW_TS + 120)], 8.6, 20.0, "active", NOW_TS + 120)
+    fired = again.update([window(81.0, NOW_TS + 180)], 16.5, 20.0, "active", NOW_TS + 180)
+    assert levels(fired) == [("window", 80.0), ("budget", 80.0)]
+
+
+def test_a_told_crossing_is_kept_while_its_window_is_not_yet_read_again():
+    before = Alerts()
+    before.update([window(85.0, source="codex")], 0.0, None, "active", NOW_TS)
+    again = Alerts(told=before.told.names)
+    again.update([], 0.0, None, "active", NOW_TS + 1)  # the rollouts not read yet
+    assert again.told.names == before.told.names
+    assert again.update([window(85.0, NOW_TS + 2, source="codex")], 0.0, None, "active", NOW_TS + 2) == []
+    # Past its reset, the crossing is over whether or not the window is seen again.
+    again.update([], 0.0, None, "active", RESET_TS + 1)
+    assert again.told.names == []
+
+
+def test_the_names_told_are_bounded():
+    alerts = Alerts(told=[f'["window", "codex", "w{i}", null, 80.0]' for i in range(100)])
+    assert len(alerts.told.names) == 64 and alerts.told.names[-1].endswith('"w99", null, 80.0]')
+
+
+def test_the_names_told_survive_a_save_of_the_state(tmp_path):
+    alerts = Alerts()
+    alerts.update([window(96.0)], 8.5, 10.0, ("active", "5e551a0b"), NOW_TS)
+    history = TokenHistory(state_path=tmp_path / "state.toml")
+    history.ui["told_alerts"] = alerts.told.names
+    history.save()
+    history.close()
+    reopened = TokenHistory(state_path=tmp_path / "state.toml")
+    again = Alerts(told=reopened.ui["told_alerts"])
+    assert again.update([window(96.0, NOW_TS + 60)], 8.5, 10.0, ("active", "5e551a0b"), NOW_TS + 60) == []
+    assert len(again.lines) == 3
+    reopened.close()

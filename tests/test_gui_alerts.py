@@ -64,6 +64,10 @@ def test_the_desktop_is_told_once_per_crossing_from_its_own_thread(banner_run):
         "Budget 80% spent",
     ]
     assert banner_run["desktop_threads"] == ["session-insights-notify"]
+    # What was told is kept in the state (ui.told_alerts), so a restart does not tell it again...
+    kinds = [name[1] if isinstance(name[0], list) else name[0] for name in banner_run["told_alerts"]]
+    assert sorted(kinds) == ["budget", "pace", "window", "window"]  # a budget's names its scope first
+    assert banner_run["told_alerts_after"] == []  # ...and forgotten once each is over
 
 
 def test_a_click_on_dismiss_takes_that_line_away(banner_run):

@@ -4,7 +4,8 @@ at 80 % and 95 % used and on course to pass 100 % before its reset, the budget a
 
 A line stands while its crossing does (``thresholds.Standing``: the figure fell back
 below, or the window reset, and it goes) or until the user dismisses it; ``update``
-returns each crossing once, when it is new: what the desktop is told of.
+returns each crossing once, when it is new: what the desktop is told of. ``Told`` keeps
+those across restarts, so a crossing that still stands then is not told again.
 
 - The budget is the scope's shown (the figure Burn Rate gives). Each scope keeps its own
   standing crossings, so going to another scope and back fires nothing again.
@@ -13,8 +14,9 @@ returns each crossing once, when it is new: what the desktop is told of.
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 
 from . import formatting as fmt
@@ -23,6 +25,7 @@ from .limits import duration_short
 
 MAX_LINES = 6
 MAX_SCOPES = 32  # scopes whose budget crossings are kept (the least recently shown go)
+MAX_TOLD = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,14 +84,52 @@ def alert_text(c: Crossing) -> str:
     return f"{window_name(c)}: {c.value_percent:,.0f}% {used}, past {c.level_percent:.0f}%{reset}"
 
 
+class Told:
+    """The crossings the desktop was told of, by name (their key as JSON: state.toml keeps
+    them as ``told_alerts`` under ``[ui]``). A name goes once its crossing is known to be
+    over: its window seen below the level or in a later instance, or past its reset; the
+    scope shown below its budget level. Lists are replaced, never changed in place (the
+    state is saved from another thread); at most ``MAX_TOLD`` names."""
+
+    def __init__(self, names: Iterable[str] = ()):
+        self.names: list[str] = [name for name in names if isinstance(name, str)][-MAX_TOLD:]
+
+    def new(self, fresh: dict[tuple, Crossing]) -> list[Crossing]:
+        """The crossings of ``fresh`` not told before, now told."""
+        named = {json.dumps(key): c for key, c in fresh.items()}
+        out = {name: c for name, c in named.items() if name not in self.names}
+        if out:
+            self.names = [*self.names, *out][-MAX_TOLD:]
+        return list(out.values())
+
+    def forget_over(self, standing: set[tuple], windows: list[dict], scope_key: Hashable, now_ts: float) -> None:
+        standing_names = {json.dumps(key) for key in standing}
+        seen = {(w["source"], w["name"]) for w in windows if not w["stale"]}
+        shown_scope = json.dumps(scope_key)
+
+        def over(name: str) -> bool:
+            if name in standing_names:
+                return False
+            key = json.loads(name)
+            if key[0] in ("window", "pace"):
+                return (key[1], key[2]) in seen or (key[3] is not None and now_ts >= key[3])
+            return json.dumps(key[0]) == shown_scope
+
+        kept = [name for name in self.names if not over(name)]
+        if len(kept) != len(self.names):
+            self.names = kept
+
+
 class Alerts:
     """The crossings standing and the banner's lines; see the module docstring. No I/O and
     no lock: the panel calls ``update`` with each snapshot's figures on the render thread
     (a few windows and two budget levels: microseconds)."""
 
-    def __init__(self, *, window_levels=WINDOW_LEVELS, budget_levels=BUDGET_LEVELS, max_lines: int = MAX_LINES):
+    def __init__(self, *, window_levels=WINDOW_LEVELS, budget_levels=BUDGET_LEVELS, max_lines: int = MAX_LINES,
+                 told: Iterable[str] = ()):  # fmt: skip
         self.window_levels, self.budget_levels = tuple(window_levels), tuple(budget_levels)
         self.max_lines = max_lines
+        self.told = Told(told)
         self._windows = Standing()
         self._budgets: OrderedDict[Hashable, Standing] = OrderedDict()
         self._since: dict[tuple, tuple[float, Crossing]] = {}  # standing: first crossed, latest figures
@@ -108,7 +149,8 @@ class Alerts:
         self, windows: list[dict], spent_usd: float, budget_usd: float | None, scope_key: Hashable, now_ts: float
     ) -> list[Crossing]:
         """Take the figures now (``limits.all_windows``; the scope's spent and budget);
-        returns the crossings new since the last update, oldest level first."""
+        returns the crossings new since the last update and not told before, oldest
+        level first."""
         now_w = crossings(windows, 0.0, None, now_ts, self.window_levels, ())
         now_b = crossings([], spent_usd, budget_usd, now_ts, (), self.budget_levels)
         budget = self._budget_standing(scope_key)
@@ -130,7 +172,9 @@ class Alerts:
         self._dismissed &= set(self._since)
         self._scope_key = scope_key
         self._set_lines()
-        return list(fresh.values())
+        to_tell = self.told.new(fresh)
+        self.told.forget_over(standing, windows, scope_key, now_ts)
+        return to_tell
 
     def of_snapshot(self, snap: dict, windows: list[dict], now_ts: float) -> list[Crossing]:
         """``update`` with a snapshot's budget figures, for its scope."""

@@ -84,7 +84,7 @@ class InsightsPanel:
     ):
         self.history = history
         self.notifier = notifier
-        self.alerts = Alerts()
+        self.alerts = Alerts(told=history.ui.get("told_alerts", ()) if notifier is not None else ())
         self.store = store
         self.clock = clock
         self.refresh_s = 1.0 / refresh_hz
@@ -243,15 +243,16 @@ class InsightsPanel:
         self._update_notices(snap)
 
     def _update_alerts(self, snap: dict) -> None:
-        """The alerts of this snapshot and of the windows known; the notifier is told each
-        new crossing, once."""
+        """The alerts of this snapshot and the windows known; each new one told, once."""
         now_ts = time.time()  # the quota windows run on the wall clock, whatever the panel's
         windows = self.limits.windows(snap, now_ts)
         if self.history.plan_limits:  # the logs' estimates cross only against a limit the user set
             windows = windows + self.limits.estimates(windows, now_ts)
-        for crossing in self.alerts.of_snapshot(snap, windows, now_ts):
-            if self.notifier is not None:
+        to_tell = self.alerts.of_snapshot(snap, windows, now_ts)
+        if self.notifier is not None:
+            for crossing in to_tell:
                 self.notifier.send(alert_title(crossing), alert_text(crossing))
+            self.history.ui["told_alerts"] = self.alerts.told.names  # kept across restarts
 
     def _refresh_past(self) -> None:
         view = self.across.view
