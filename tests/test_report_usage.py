@@ -35,8 +35,11 @@ GPT4O = "gpt-4o"  # $2.50 in, $10 out
 
 @pytest.fixture(autouse=True)
 def _own_state(tmp_path: Path, monkeypatch):
+    """A state of its own; and the time rule put back after a report run with --utc."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SESSION_INSIGHTS_STATE", str(tmp_path / "state.toml"))
+    yield
+    times.use_utc(False)
 
 
 @pytest.fixture

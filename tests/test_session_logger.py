@@ -280,10 +280,11 @@ def test_replaying_the_logged_folder_gives_the_same_report_as_the_live_history(t
         log.model_call("gpt-4o", input_tokens=50, output_tokens=5, provider="openai", ended_ts=T0 + 90)
         log.tool_call("Read", 1.0, ts=T0 + 91)
     live.drain()
-    live_report = json.loads(report.render_json(live.snapshot()))
 
     assert main(["report", f"comms:{tmp_path}", "--format", "json"]) == 0
     replayed = json.loads(capsys.readouterr().out)
+    # report takes its rates at the clock, as the panel does: the live history at the same.
+    live_report = json.loads(report.render_json(live.snapshot(now_ts=replayed["now_ts"])))
 
     assert replayed.pop("sources") == [f"comms:{tmp_path}"]
     assert live_report.pop("sources") == []

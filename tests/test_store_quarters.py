@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from session_insights import across
+from session_insights import across, times
 from session_insights.cli import main
 from session_insights.history import TokenHistory
 from session_insights.store import MIGRATIONS, SCHEMA_VERSION, SESSION_FIELDS, SessionStore
@@ -25,8 +25,11 @@ SONNET = "claude-sonnet-4-5"
 
 @pytest.fixture(autouse=True)
 def _own_state(tmp_path: Path, monkeypatch):
+    """A state of its own; and the time rule put back after a report run with --utc."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SESSION_INSIGHTS_STATE", str(tmp_path / "state.toml"))
+    yield
+    times.use_utc(False)
 
 
 def history_of(requests: list[tuple[float, int, int]], state: Path | None = None) -> TokenHistory:
