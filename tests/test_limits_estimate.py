@@ -88,6 +88,12 @@ def test_logs_with_nothing_recent_and_no_limit_give_no_estimate():
     assert limits_estimate.phrase(five).startswith("estimate 5h block (none running): 0 tokens")
 
 
+def test_a_block_taken_before_its_end_is_over_once_the_end_passed():
+    plan = PlanLimits(five_hour_tokens=1_000)
+    [five, _] = limits_estimate.windows(block(900), WEEK, plan, [], BLOCK_START_TS + 5 * H + 1)
+    assert (five["tokens"], five["used_percent"], five["resets_at_ts"]) == (0, 0.0, None)
+
+
 def test_the_block_and_week_come_from_the_history_and_its_plan_limits():
     history = TokenHistory()
     history.plan_limits = {"five_hour_tokens": 1_000_000}

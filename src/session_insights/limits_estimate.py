@@ -64,6 +64,9 @@ class Usage:
                    totals["unpriced_requests"])  # fmt: skip
 
 
+NO_BLOCK = Usage(None, None, 0, 0.0, 0, 0)
+
+
 def _used_percent(usage: Usage, limit_tokens: int | None, limit_cost_usd: float | None) -> float | None:
     shares = []
     if limit_tokens:
@@ -77,6 +80,8 @@ def window(name: str, usage: Usage, limit_tokens: int | None, limit_cost_usd: fl
     """One estimated window in ``limits.figures``' shape (``source`` "estimate"), with
     what it was estimated from (``limits.ESTIMATE_FIELDS``)."""
     window_s = BLOCK_S if name == "five_hour" else WEEK_S
+    if name == "five_hour" and usage.end_ts is not None and now_ts >= usage.end_ts:
+        usage = NO_BLOCK  # taken before its end: that block is over
     resets_at_ts = usage.end_ts if name == "five_hour" else None
     used = _used_percent(usage, limit_tokens, limit_cost_usd)
     w = figures(SOURCE, name, used, resets_at_ts, window_s, now_ts, now_ts)
@@ -112,17 +117,22 @@ def windows(block: Usage, week: Usage, plan: PlanLimits, server: list[dict], now
     return out
 
 
-def of_history(history, server: list[dict], now_ts: float) -> list[dict]:
-    """``windows`` for a ``TokenHistory`` (its ``block`` and ``week`` scopes, its
-    ``plan_limits``): the one reader here of anything but its arguments."""
+def usage_of(history, kind: str, now_ts: float) -> Usage:
+    """The ``block`` or ``week`` scope of a ``TokenHistory`` at ``now_ts`` (a snapshot:
+    a week of many sessions takes milliseconds, so the panel takes it seldom)."""
     from .scope import Scope
 
+    return Usage.of_snapshot(history.snapshot(now_ts=now_ts, scope=Scope(kind)))
+
+
+def of_history(history, server: list[dict], now_ts: float) -> list[dict]:
+    """``windows`` for a ``TokenHistory`` (its ``block`` and ``week`` scopes, its
+    ``plan_limits``): with ``usage_of``, the only readers here of anything but their
+    arguments."""
     plan = PlanLimits.of(history.plan_limits)
     if not plan.any() and history.usage.last_ts is None:
         return []
-    block = Usage.of_snapshot(history.snapshot(now_ts=now_ts, scope=Scope("block")))
-    week = Usage.of_snapshot(history.snapshot(now_ts=now_ts, scope=Scope("week")))
-    return windows(block, week, plan, server, now_ts)
+    return windows(usage_of(history, "block", now_ts), usage_of(history, "week", now_ts), plan, server, now_ts)
 
 
 def limit_text(w: dict) -> str:

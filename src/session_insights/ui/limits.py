@@ -7,7 +7,9 @@ log is kept by ``quota_tail``: read in the render loop at most once every 2 s, o
 was appended since. The panel asks ``windows`` every refresh, open or not: its alerts
 are made of them. With the panel's ``history`` set, the windows estimated from its logs
 (``limits_estimate``: the 5-hour block, the last 7 days, against the user's own limit)
-follow, at most once every ``ESTIMATE_S`` (they take two snapshots).
+follow: the block's taken again at most once every ``ESTIMATE_S`` when the history
+changed or the block ended, the week's (a snapshot of milliseconds with hundreds of
+sessions) once every ``WEEK_ESTIMATE_S``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from .theme import COLOURS
 from .widgets import BoundText
 
 ESTIMATE_S = 2.0
+WEEK_ESTIMATE_S = 60.0
 EMPTY = (
     "No quota figures from the servers yet. Claude's 5-hour and 7-day windows show once `session-insights "
     "statusline` is Claude Code's statusLine command (see the README); Codex's once a "
@@ -40,7 +43,8 @@ class LimitsHeader(Header):
         self.log_path = quota_log.default_path() if log_path is None else log_path
         self.tail = QuotaTail(self.log_path)
         self._latest: tuple[int, list[dict]] = (-1, [])  # (tail version, its latest per window)
-        self._estimated: tuple[float, list[dict]] = (-ESTIMATE_S, [])  # (when, the estimates)
+        self._block: tuple[int, float, limits_estimate.Usage] = (-1, -ESTIMATE_S, limits_estimate.NO_BLOCK)
+        self._week: tuple[float, limits_estimate.Usage] = (-WEEK_ESTIMATE_S, limits_estimate.NO_BLOCK)
         super().__init__(parent, open_=open_)
 
     def build(self) -> None:
@@ -64,11 +68,18 @@ class LimitsHeader(Header):
 
     def estimates(self, windows: list[dict], now_ts: float | None = None) -> list[dict]:
         """The windows estimated from ``history``'s logs beside ``windows`` (the servers')."""
-        now_s = time.monotonic()
-        if self.history is not None and now_s - self._estimated[0] >= ESTIMATE_S:
-            now_ts = time.time() if now_ts is None else now_ts
-            self._estimated = (now_s, limits_estimate.of_history(self.history, windows, now_ts))
-        return self._estimated[1]
+        history = self.history
+        if history is None or (history.usage.last_ts is None and not history.plan_limits):
+            return []
+        now_s, now_ts = time.monotonic(), time.time() if now_ts is None else now_ts
+        version, taken_s, block = self._block
+        ended = block.end_ts is not None and now_ts >= block.end_ts
+        if (history.version != version or ended) and now_s - taken_s >= ESTIMATE_S:
+            self._block = (history.version, now_s, limits_estimate.usage_of(history, "block", now_ts))
+        if now_s - self._week[0] >= WEEK_ESTIMATE_S:
+            self._week = (now_s, limits_estimate.usage_of(history, "week", now_ts))
+        plan = limits_estimate.PlanLimits.of(history.plan_limits)
+        return limits_estimate.windows(self._block[2], self._week[1], plan, windows, now_ts)
 
     def update(self, snap: dict, timeline: dict) -> None:
         windows = self.windows(snap)
