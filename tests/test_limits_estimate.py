@@ -248,6 +248,23 @@ def test_the_guard_fires_on_the_blocks_estimate_against_the_users_limit_once_per
     assert kinds == [("pace", 100.0), ("window", 95.0)]
 
 
+def test_the_guard_sums_only_the_scopes_the_user_set_a_limit_for(monkeypatch):
+    history = TokenHistory()
+    history.record_usage(MODEL, input_tokens=900_000, output_tokens=0, ts=BLOCK_START_TS + 600)
+    history.drain()
+    taken = []
+    real = limits_estimate.usage_of
+    monkeypatch.setattr(
+        limits_estimate, "usage_of", lambda h, kind, now_ts: taken.append(kind) or real(h, kind, now_ts)
+    )
+    guard = ThresholdGuard(history, limits_path=Path("/nonexistent/limits.jsonl"))
+    guard.check(BLOCK_START_TS + H)
+    assert taken == []
+    history.plan_limits = {"weekly_tokens": 1_000_000}
+    [at80] = guard.check(BLOCK_START_TS + H)
+    assert taken == ["week"] and (at80.window, at80.level_percent) == ("seven_day", 80.0)
+
+
 def test_without_a_limit_the_estimates_never_fire():
     history = TokenHistory()
     history.record_usage(MODEL, input_tokens=10_000_000, output_tokens=0, ts=BLOCK_START_TS + 600)

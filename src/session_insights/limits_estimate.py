@@ -125,14 +125,20 @@ def usage_of(history, kind: str, now_ts: float) -> Usage:
     return Usage.of_snapshot(history.snapshot(now_ts=now_ts, scope=Scope(kind)))
 
 
-def of_history(history, server: list[dict], now_ts: float) -> list[dict]:
+def of_history(history, server: list[dict], now_ts: float, *, limited_only: bool = False) -> list[dict]:
     """``windows`` for a ``TokenHistory`` (its ``block`` and ``week`` scopes, its
     ``plan_limits``): with ``usage_of``, the only readers here of anything but their
-    arguments."""
+    arguments. ``limited_only``: only the windows the user set a limit for (the guard's:
+    no other can cross a threshold), so no scope is summed for nothing."""
     plan = PlanLimits.of(history.plan_limits)
-    if not plan.any() and history.usage.last_ts is None:
+    if not plan.any() and (limited_only or history.usage.last_ts is None):
         return []
-    return windows(usage_of(history, "block", now_ts), usage_of(history, "week", now_ts), plan, server, now_ts)
+    wanted = {
+        "block": not limited_only or plan.five_hour_tokens is not None or plan.five_hour_cost_usd is not None,
+        "week": not limited_only or plan.weekly_tokens is not None or plan.weekly_cost_usd is not None,
+    }
+    block, week = (usage_of(history, kind, now_ts) if wanted[kind] else NO_BLOCK for kind in ("block", "week"))
+    return windows(block, week, plan, server, now_ts)
 
 
 def limit_text(w: dict) -> str:

@@ -135,7 +135,7 @@ class ThresholdGuard:
         self._seen, self._checked_ts = (version, mark), now_ts
         spent = snap["projection"]["spent_usd"]
         windows = limits.all_windows(observations, rate_limits, now_ts)
-        windows += limits_estimate.of_history(self.history, windows, now_ts)
+        windows += limits_estimate.of_history(self.history, windows, now_ts, limited_only=True)
         now = crossings(windows, spent, self.history.budget_usd, now_ts, self.window_levels, self.budget_levels)
         fresh = list(self._standing.update(now, windows).values())
         for crossing in fresh:
