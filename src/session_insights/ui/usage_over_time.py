@@ -5,7 +5,7 @@ from __future__ import annotations
 import dearpygui.dearpygui as dpg
 
 from .. import formatting as fmt
-from .. import views
+from .. import times, views
 from ..across_view import AcrossView
 from .plots import add_plot
 from .sessions import AcrossHeader
@@ -115,7 +115,8 @@ class UsageOverTimeHeader(AcrossHeader):
         last = periods[-1]
         when = {"day": last["start"], "week": f"from {last['start']}", "month": last["start"][:7]}[by]
         self.latest.set_or_hide(
-            f"Latest {by}, {when} (UTC): {fmt.tokens(last['tokens'])} tokens, "
+            # Periods run from local midnight (UTC with --utc): the zone of that midnight.
+            f"Latest {by}, {when} ({times.zone(last['start_ts'])}): {fmt.tokens(last['tokens'])} tokens, "
             f"{views.cost_cell(last['cost_usd'], last['unpriced_requests'])}, {last['requests']:,} requests"
         )
         models = sorted({model for p in periods for model in p["models"]})
