@@ -5,29 +5,74 @@ a smaller one; a request older than that (or counted in another process and hand
 over) is only remembered as counted, by its digest, so a copy of it arriving later (a
 resumed session repeating its history hundreds of thousands of requests on) is left
 out at any corpus size. A Python set of ints costs ~70 bytes a key; here the digests
-sit in one sorted ``array`` (8 bytes a key, looked up by bisection in C) and only the
-latest few in a small set, merged into the array once it has ``SMALL`` of them.
+sit in a few sorted ``array`` runs (8 bytes a key, looked up by bisection in C) and only
+the latest few in a small set, which becomes a run of its own once it has ``SMALL``.
+
+A worker's digests come sorted and become a run as they are. Past ``MAX_RUNS`` the two
+smallest runs are merged, so a look-up bisects at most that many; sorting and merging
+go a block at a time, since a list of every digest (what ``sorted`` builds) took 60 MB
+for a moment at 2 GB of logs.
 """
 
 from __future__ import annotations
 
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from itertools import chain
 
 SMALL = 65_536
+MAX_RUNS = 8
+BLOCK = 65_536  # digests sorted at a time: a list of ints costs 40 bytes a digest, not 8
+
+
+def merged(a: array, b: array) -> array:
+    """Two sorted arrays as one, through lists of at most about ``2 * BLOCK`` ints: each
+    step takes a block of one run and what of the other sorts before its end."""
+    out = array("q")
+    i = j = 0
+    while i < len(a) and j < len(b):
+        ai, bj = min(i + BLOCK, len(a)), min(j + BLOCK, len(b))
+        if a[ai - 1] <= b[bj - 1]:
+            bj = bisect_right(b, a[ai - 1], j, bj)
+        else:
+            ai = bisect_right(a, b[bj - 1], i, ai)
+        out.extend(sorted(chain(a[i:ai], b[j:bj])))
+        i, j = ai, bj
+    out.extend(a[i:])
+    out.extend(b[j:])
+    return out
+
+
+def sorted_digests(digests: array) -> array:
+    """``digests`` sorted, a block at a time, the blocks then merged pairwise."""
+    runs = [array("q", sorted(digests[i : i + BLOCK])) for i in range(0, len(digests), BLOCK)]
+    while len(runs) > 1:
+        runs = [merged(*runs[k : k + 2]) if k + 1 < len(runs) else runs[k] for k in range(0, len(runs), 2)]
+    return runs[0] if runs else array("q")
+
+
+def meets(a: array, b: array) -> bool:
+    """Whether two sorted arrays share a digest: the shorter bisected into the longer."""
+    if len(a) > len(b):
+        a, b = b, a
+    n = len(b)
+    for digest in a:
+        i = bisect_left(b, digest)
+        if i < n and b[i] == digest:
+            return True
+    return False
 
 
 class DigestSet:
-    __slots__ = ("_small", "_sorted")
+    __slots__ = ("_runs", "_small")
 
     def __init__(self) -> None:
-        self._sorted = array("q")
+        self._runs: tuple[array, ...] = ()  # replaced, never changed in place
         self._small: set[int] = set()
 
     def __len__(self) -> int:
-        return len(self._sorted) + len(self._small)
+        return sum(map(len, self._runs)) + len(self._small)
 
     @property
     def count(self) -> int:
@@ -36,59 +81,46 @@ class DigestSet:
     def __contains__(self, digest: int) -> bool:
         if digest in self._small:
             return True
-        held = self._sorted
-        i = bisect_left(held, digest)
-        return i < len(held) and held[i] == digest
+        for run in self._runs:
+            i = bisect_left(run, digest)
+            if i < len(run) and run[i] == digest:
+                return True
+        return False
 
     def add(self, digest: int) -> None:
         if digest not in self:
             self._small.add(digest)
             if len(self._small) >= SMALL:
-                self._merge(())
+                self.flush()
 
-    def add_all(self, digests: Iterable[int]) -> None:
-        """Add many at once, none of them held yet (``any_of``); sorted, they are merged
-        in one pass (a sort of two runs, in C)."""
-        self._merge(digests)
+    def flush(self) -> None:
+        """The small set as a run of its own."""
+        small, self._small = self._small, set()
+        self.add_run(array("q", sorted(small)))
 
-    def any_of(self, digests: Iterable[int]) -> bool:
-        """Whether one of ``digests`` is held."""
-        small, held, n = self._small, self._sorted, len(self._sorted)
-        if not small and not n:
-            return False
-        for digest in digests:
-            if digest in small:
-                return True
-            i = bisect_left(held, digest)
-            if i < n and held[i] == digest:
-                return True
-        return False
+    def add_run(self, digests: array) -> None:
+        """Add a sorted array of digests none of which is held (``any_of``), as it is."""
+        if digests:
+            self._runs = (*self._runs, digests)
+        while len(self._runs) > MAX_RUNS:
+            a, b = sorted(self._runs, key=len)[:2]
+            rest = tuple(r for r in self._runs if r is not a and r is not b)
+            self._runs = (*rest, merged(a, b))
 
-    def sorted_part(self) -> array:
-        """The sorted array as it is now: never changed in place, only replaced."""
-        return self._sorted
+    def runs(self) -> tuple[array, ...]:
+        """The sorted runs as they are now (a later add replaces the tuple)."""
+        return self._runs
 
-    def small_meets(self, digests: set[int]) -> bool:
-        """Whether one of ``digests`` is among the latest few (not yet in the array)."""
+    def any_of(self, digests: array, runs: Iterable[array] | None = None) -> bool:
+        """Whether one of the sorted ``digests`` is held (among ``runs`` only, if given)."""
+        if runs is None and not self._small.isdisjoint(digests):
+            return True
+        return any(meets(run, digests) for run in (self._runs if runs is None else runs))
+
+    def small_meets(self, digests: Iterable[int]) -> bool:
+        """Whether one of ``digests`` is among the latest few (not yet in a run)."""
         return not self._small.isdisjoint(digests)
 
-    @staticmethod
-    def merged(base: array, digests: Iterable[int]) -> array:
-        """``base`` with ``digests`` merged in (none held there), for ``swap_sorted``."""
-        return array("q", sorted(chain(base, digests)))
-
-    def swap_sorted(self, base: array, merged: array) -> bool:
-        """Put ``merged`` (``merged(base, ...)``) in place of the array, if it is still
-        ``base``; False if the array was replaced since (the caller adds the usual way)."""
-        if self._sorted is not base:
-            return False
-        self._sorted = merged
-        return True
-
-    def _merge(self, digests: Iterable[int]) -> None:
-        self._sorted = array("q", sorted(chain(self._sorted, sorted(self._small), digests)))
-        self._small = set()
-
     def clear(self) -> None:
-        self._sorted = array("q")
+        self._runs = ()
         self._small = set()

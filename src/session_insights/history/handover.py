@@ -16,6 +16,7 @@ from __future__ import annotations
 from array import array
 
 from ..saved_reads import key_digest
+from .digests import meets, sorted_digests
 
 
 class Handover:
@@ -35,17 +36,17 @@ class Handover:
         found = self.findings()
         with self._lock:
             found["parts"] = (self.sessions, self.usage, self.tickets, self.tools, self._latest_other_ts)
-            found["digests"] = array("q", sorted(self._counted_digests))  # sorted here, merged there
+            found["digests"] = sorted_digests(self._counted_digests)  # sorted here, a run there
         return found
 
     def take_over(self, found: dict) -> bool:
         """Merge what a history read apart handed over (``hand_over``), unless one of its
         requests is counted here already: then nothing is taken and False returned.
 
-        The panel takes the history's lock every frame, so the costly part is done
-        outside it: the look-ups of the digests against what was held a moment ago, and
-        the sort that merges them into the ones let go (at 700 MB of logs, 60 to 160 ms
-        a handover). Under the lock only what changed since is looked at again."""
+        The panel takes the history's lock every frame, so the look-ups of the digests
+        against what was held a moment ago are done outside it (at 700 MB of logs they
+        took 60 to 160 ms a handover); under the lock only what changed since is looked
+        at again, and the digests join the ones let go as a run of their own."""
         digests = found["digests"]
         reads = self._reads
         # The saved keys first, outside the lock: one look-up each in SQLite.
@@ -54,18 +55,17 @@ class Handover:
         with self._lock:
             seen, keys, counted = self._seen, list(self._seen), self._keys_counted
             let_go = self._let_go
-            base = let_go.sorted_part()
-        incoming = set(digests)
-        if not incoming.isdisjoint(map(key_digest, keys)) or not incoming.isdisjoint(base):
+            runs = let_go.runs()
+        if self._counted_apart(digests, keys, runs):
             return False
-        merged = let_go.merged(base, digests)
         with self._lock:
             changed = self._seen is not seen or self._keys_counted != counted  # requests counted meanwhile
-            if changed and not incoming.isdisjoint(map(key_digest, self._seen)):
+            if changed and self._counted_apart(digests, list(self._seen), ()):
                 return False
-            if let_go is not self._let_go or let_go.small_meets(incoming):
+            if let_go is not self._let_go or let_go.small_meets(digests):
                 return False
-            if let_go.sorted_part() is not base and let_go.any_of(digests):
+            added = [run for run in let_go.runs() if all(run is not old for old in runs)]
+            if added and let_go.any_of(digests, added):
                 return False
             sessions, usage, tickets, tools, latest_other_ts = found["parts"]
             self.sessions.merge(sessions)
@@ -76,10 +76,15 @@ class Handover:
                 self._latest_other_ts is None or latest_other_ts > self._latest_other_ts
             ):
                 self._latest_other_ts = latest_other_ts
-            # counted, and not held whole: a later copy is left out
-            if not let_go.swap_sorted(base, merged):
-                let_go.add_all(digests)
+            let_go.add_run(digests)  # counted, and not held whole: a later copy is left out
             if reads is not None:
                 reads.add_all(digests)
         self.absorb(found)  # positions, bad lines, notices, what was read (no records)
         return True
+
+    @staticmethod
+    def _counted_apart(digests, keys: list[str], runs) -> bool:
+        """Whether one of a handover's sorted ``digests`` is the digest of one of ``keys``
+        (requests held whole) or in one of ``runs`` (digests let go); no lock held."""
+        held = set(map(key_digest, keys))
+        return not held.isdisjoint(digests) or any(meets(run, digests) for run in runs)
