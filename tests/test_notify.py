@@ -87,11 +87,11 @@ def test_desktop_notifiers_logged_failure_becomes_the_failure(monkeypatch):
     sent: list[dict] = []
 
     class FakeSync:
-        def __init__(self, app_name: str):
-            self.app_name = app_name
+        def __init__(self, app_name: str, app_icon="the library's default"):
+            self.app_name, self.app_icon = app_name, app_icon
 
         def send(self, **kwargs):
-            sent.append({"app": self.app_name, **kwargs})
+            sent.append({"app": self.app_name, "icon": self.app_icon, **kwargs})
             if kwargs["title"] == "fails":
                 try:
                     raise ConnectionError("bus gone")
@@ -105,7 +105,7 @@ def test_desktop_notifiers_logged_failure_becomes_the_failure(monkeypatch):
     assert backend.failure is None
     backend("fails", "body")
     assert backend.failure == "ConnectionError: bus gone"
-    assert sent[0] == {"app": "Session Insights", "title": "works", "message": "body"}
+    assert sent[0] == {"app": "Session Insights", "icon": None, "title": "works", "message": "body"}
     logging.getLogger("desktop_notifier").removeHandler(backend._failures)
 
 

@@ -115,7 +115,8 @@ class DesktopBackend:
             log = logging.getLogger("desktop_notifier")
             log.addHandler(self._failures)
             log.propagate = False
-            self._notifier = DesktopNotifierSync(app_name=self.app_name)
+            # No icon: the library's own is the Python logo, which says nothing of us.
+            self._notifier = DesktopNotifierSync(app_name=self.app_name, app_icon=None)
         self._failures.last = None
         self._notifier.send(title=title, message=body)
         self.failure = self._failures.last
