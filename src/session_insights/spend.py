@@ -17,6 +17,7 @@ before schema 4, or let go by the live history after 8 days.
 
 from __future__ import annotations
 
+import operator
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -127,6 +128,28 @@ def _by_date(rows: Iterable[dict], unpriced_models: set[str], since_ts, until_ts
     return _summed(groups)
 
 
+class _LastDates:
+    """``_by_date`` of the last rows asked for, kept while the same rows (the same row
+    objects: a session row is never changed once made) are asked for again in the same
+    zone: the panel asks for days, weeks and months of one reading in turn. One tuple,
+    replaced whole, so a thread never reads one call's rows with another's dates."""
+
+    def __init__(self) -> None:
+        self._last: tuple[list, tuple, dict] = ([], (), {})
+
+    def of(self, rows: Iterable[dict], unpriced_models: set[str], since_ts, until_ts, utc: bool) -> dict:
+        rows = list(rows)
+        key = (frozenset(unpriced_models), since_ts, until_ts, utc, time.tzname, time.timezone, time.altzone)
+        last_rows, last_key, dates = self._last
+        if key != last_key or len(rows) != len(last_rows) or not all(map(operator.is_, rows, last_rows)):
+            dates = _by_date(rows, unpriced_models, since_ts, until_ts, utc)
+            self._last = (rows, key, dates)
+        return dates
+
+
+_LAST_DATES = _LastDates()
+
+
 def period_start(ordinal: int, by: str) -> int:
     """The first date of the day / week (Monday) / month holding date ``ordinal``."""
     if by == "day":
@@ -164,7 +187,7 @@ def usage_periods(
         raise ValueError(f"period must be one of {', '.join(PERIODS)}, got {by!r}")
     periods: dict[int, _Sums] = {}
     total = _Sums()
-    for (ordinal, model), figures in _by_date(rows, unpriced_models, since_ts, until_ts, utc).items():
+    for (ordinal, model), figures in _LAST_DATES.of(rows, unpriced_models, since_ts, until_ts, utc).items():
         start = period_start(ordinal, by)
         sums = periods.get(start)
         if sums is None:
