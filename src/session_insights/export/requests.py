@@ -33,16 +33,23 @@ class RequestLog:
 
     def attach(self, history: TokenHistory) -> None:
         """See every request ``history``'s drain counts or takes back from now on. The
-        drain calls ``_add_usage`` for each (a bound method of the usage part, looked up
-        per drain): this wraps it, and the history's own code stays as it is."""
-        add = history.usage.add
+        drain calls ``_add_usage`` for each request it de-duplicates and
+        ``_add_usage_run`` for the runs of the queue (bound methods of the usage part,
+        looked up per drain): this wraps both, and the history's own code stays as it is."""
+        add, add_run = history.usage.add, history.usage.add_run
         observed = self._observed
 
         def add_and_observe(ev: UsageEvent, sign: int) -> None:
             add(ev, sign)
             observed.append((ev, sign))  # under the history's lock: only an append here
 
+        def add_run_and_observe(events, sign: int, keyed=None) -> None:
+            add_run(events, sign, keyed)
+            # the keyed ones went through add_and_observe (via keyed)
+            observed.extend((ev, sign) for ev in events if keyed is None or ev[12] is None)
+
         history._add_usage = add_and_observe
+        history._add_usage_run = add_run_and_observe
 
     def observe(self, ev: UsageEvent, sign: int) -> None:
         self._observed.append((ev, sign))

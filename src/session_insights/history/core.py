@@ -110,6 +110,7 @@ class TokenHistory(Readers, Persisted, Handover, Inbox, Thresholds):
         self.sessions = SessionsPart()
         self.usage = UsagePart(self.prices, self.sessions.rows, self._session_row_for)
         self._add_usage = self.usage.add  # what the drain calls for each request: no hop between
+        self._add_usage_run = self.usage.add_run  # ... and for the queue's runs of requests
         self.tickets = TicketsPart()
         self.tools = ToolsPart()
         self.reading = ReadingPart()

@@ -37,6 +37,7 @@ from ..events import (
 from .copies import latest_copies
 
 _new_usage = tuple.__new__  # builds a UsageEvent from already-checked fields
+RUN = 256  # requests drained at a time, between looks at the clock
 
 
 class Inbox:
@@ -279,20 +280,16 @@ class Inbox:
         return applied
 
     def _drain_usage(self, limit: float, deadline: float | None) -> int:
-        pop = self._usage_inbox.popleft
-        add, add_keyed = self._add_usage, self._apply_keyed_usage
+        """Apply queued requests in runs of up to ``RUN`` (the usage part counts a run's
+        requests of one second into its buckets at once)."""
+        inbox, add_run, keyed = self._usage_inbox, self._add_usage_run, self._apply_keyed_usage
+        pop = inbox.popleft
         n = 0
-        while n < limit:
-            try:
-                ev = pop()
-            except IndexError:
-                break
-            if ev[12] is None:  # no request_key: nothing to de-duplicate against
-                add(ev, 1)
-            else:
-                add_keyed(ev)
-            n += 1
-            if deadline is not None and not n & 255 and time.perf_counter() > deadline:
+        while n < limit and inbox:
+            take = int(min(limit - n, len(inbox), RUN))
+            add_run([pop() for _ in range(take)], 1, keyed)
+            n += take
+            if deadline is not None and time.perf_counter() > deadline:
                 break
         return n
 

@@ -15,6 +15,7 @@ set and per second.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from .. import decode
@@ -171,77 +172,120 @@ class UsagePart(Folding):
 
     def add(self, ev: UsageEvent, sign: int) -> None:
         """Count a request (``sign`` 1) or take a copy back (-1)."""
-        # One unpack and flat adds: this runs for every request (kept written out, as measured).
-        ts, model, provider, inp, cr, cw5, cw1h, out, reasoning, tier, session, _, _, reported, tools, tool_prompt, pc, st = ev  # fmt: skip
-        # Consecutive requests nearly always share their labels: reuse the last look-ups.
-        labels = (model, provider, tier, session, pc)
-        ctx = self._last_context if labels == self._last_labels else self._switch_context(labels, ev)
-        pricing, rates, c, _, _, row, detail, q_lo, q_hi, cd, q = ctx
-        if rates is not None:
-            cost = inp * rates[0] + out * rates[1] + cr * rates[2] + cw5 * rates[3] + cw1h * rates[4] + rates[5]
-        else:
-            cost = pricing.cost_pusd(ts, inp, cr, cw5, cw1h, out) if pricing is not None else 0
-        searches = reported_pusd = 0
-        if st or reported:  # web searches billed per use; the cost the agent wrote itself
-            cost, searches, reported_pusd = self._per_use(pricing, ts, st, reported, cost)
-        if sign < 0:
-            inp, cr, cw5, cw1h, out, reasoning, cost, reported_pusd, tool_prompt, searches = -inp, -cr, -cw5, -cw1h, -out, -reasoning, -cost, -reported_pusd, -tool_prompt, -searches  # fmt: skip
-        tokens = inp + cr + cw5 + cw1h + out
-        # The label set's day and quarter hour stay for 15 minutes; the buckets of a
-        # second are shared by every label set of the session: look each up once.
-        if not q_lo <= ts < q_hi:
-            cd, q = self._locate_quarter(ctx, ts)
-        sec = int(ts)
-        hot_sec, hot_detail, b, db, r = self._hot
-        if sec != hot_sec or detail is not hot_detail:
-            b, db, r = self._locate_second(ts, sec, detail)
-        c[REQ] += sign
-        c[IN] += inp
-        c[CR] += cr
-        c[CW5] += cw5
-        c[CW1H] += cw1h
-        c[OUT] += out
-        c[COST] += cost
-        q[REQ] += sign
-        q[IN] += inp
-        q[CR] += cr
-        q[CW5] += cw5
-        q[CW1H] += cw1h
-        q[OUT] += out
-        q[COST] += cost
-        if pricing is None:
-            c[UNPRICED] += sign
-            q[UNPRICED] += sign
-        if reasoning or reported_pusd or tool_prompt or searches:
-            self._add_rare(c, q, reasoning, reported_pusd, tool_prompt, searches)
-        b[T_IN] += inp
-        b[T_OUT] += out
-        b[T_CR] += cr
-        b[T_CW] += cw5 + cw1h
-        b[T_COST] += cost
-        b[T_REQ] += sign
-        db[T_IN] += inp
-        db[T_OUT] += out
-        db[T_CR] += cr
-        db[T_CW] += cw5 + cw1h
-        db[T_COST] += cost
-        db[T_REQ] += sign
+        self.add_run((ev,), sign)
+
+    def add_run(self, events: Iterable[UsageEvent], sign: int, keyed=None) -> None:
+        """Count requests in order (``sign`` 1) or take copies back (-1); with ``keyed``,
+        a request with a key goes there instead (the history's de-duplication, which
+        calls ``add`` for what it counts)."""
+        # The hot path (kept written out, as measured): one unpack and flat adds on
+        # look-ups cached per label set. The buckets of a second (the timeline's, the
+        # session's timeline's, its burn window's) take the sums of that second's
+        # requests once, from locals, when the second or the session changes.
+        contexts = self._contexts
+        labels_now, ctx = self._last_labels, self._last_context
+        b = db = r = detail_now = None
+        sec_now = -1
+        s_in = s_out = s_cr = s_cw = s_cost = s_req = s_tok = 0
+        try:
+            for ev in events:
+                if keyed is not None and ev[12] is not None:
+                    if s_req or s_tok:
+                        self._add_second(b, db, r, s_in, s_out, s_cr, s_cw, s_cost, s_req, s_tok)
+                        s_in = s_out = s_cr = s_cw = s_cost = s_req = s_tok = 0
+                    self._last_labels, self._last_context = labels_now, ctx
+                    keyed(ev)  # may count it through add(): what was cached here may be gone
+                    contexts, labels_now, ctx, sec_now = self._contexts, self._last_labels, self._last_context, -1
+                    continue
+                ts, model, provider, inp, cr, cw5, cw1h, out, reasoning, tier, session, _, _, reported, tools, tool_prompt, pc, st = ev  # fmt: skip
+                labels = (model, provider, tier, session, pc)
+                if labels != labels_now:
+                    found = contexts.get(labels)
+                    if found is None:  # a new label set may fold sessions: settle the second first
+                        if s_req or s_tok:
+                            self._add_second(b, db, r, s_in, s_out, s_cr, s_cw, s_cost, s_req, s_tok)
+                            s_in = s_out = s_cr = s_cw = s_cost = s_req = s_tok = 0
+                        found = self._switch_context(labels, ev)
+                        contexts, sec_now = self._contexts, -1
+                    labels_now, ctx = labels, found
+                pricing, rates, c, _, _, row, detail, q_lo, q_hi, cd, q = ctx
+                if rates is not None:
+                    cost = inp * rates[0] + out * rates[1] + cr * rates[2] + cw5 * rates[3] + cw1h * rates[4] + rates[5]
+                else:
+                    cost = pricing.cost_pusd(ts, inp, cr, cw5, cw1h, out) if pricing is not None else 0
+                searches = reported_pusd = 0
+                if st or reported:  # web searches billed per use; the cost the agent wrote itself
+                    cost, searches, reported_pusd = self._per_use(pricing, ts, st, reported, cost)
+                if sign < 0:
+                    inp, cr, cw5, cw1h, out, reasoning, cost, reported_pusd, tool_prompt, searches = -inp, -cr, -cw5, -cw1h, -out, -reasoning, -cost, -reported_pusd, -tool_prompt, -searches  # fmt: skip
+                tokens = inp + cr + cw5 + cw1h + out
+                # The label set's day and quarter hour stay for 15 minutes.
+                if not q_lo <= ts < q_hi:
+                    cd, q = self._locate_quarter(ctx, ts)
+                sec = int(ts)
+                if sec != sec_now or detail is not detail_now:
+                    if s_req or s_tok:
+                        self._add_second(b, db, r, s_in, s_out, s_cr, s_cw, s_cost, s_req, s_tok)
+                        s_in = s_out = s_cr = s_cw = s_cost = s_req = s_tok = 0
+                    b, db, r = self._locate_second(ts, sec, detail)
+                    sec_now, detail_now = sec, detail
+                c[REQ] += sign
+                c[IN] += inp
+                c[CR] += cr
+                c[CW5] += cw5
+                c[CW1H] += cw1h
+                c[OUT] += out
+                c[COST] += cost
+                q[REQ] += sign
+                q[IN] += inp
+                q[CR] += cr
+                q[CW5] += cw5
+                q[CW1H] += cw1h
+                q[OUT] += out
+                q[COST] += cost
+                if pricing is None:
+                    c[UNPRICED] += sign
+                    q[UNPRICED] += sign
+                if reasoning or reported_pusd or tool_prompt or searches:
+                    self._add_rare(c, q, reasoning, reported_pusd, tool_prompt, searches)
+                s_in += inp
+                s_out += out
+                s_cr += cr
+                s_cw += cw5 + cw1h
+                s_cost += cost
+                s_req += sign
+                s_tok += tokens
+                cd[CD_REQ] += sign
+                cd[CD_TOKENS] += tokens
+                cd[CD_COST] += cost
+                if tools:
+                    self._add_tool_turn(session_name(session), tools, tokens, cost, pricing is None, sign)
+                if ts > self._last_or_min:
+                    self.last_ts = self._last_or_min = ts
+                if ts < self._first_or_max:
+                    self.first_ts = self._first_or_max = ts
+                if ts < row.first_ts:
+                    row.first_ts = ts
+                if ts > row.last_ts:
+                    row.last_ts = ts
+        finally:
+            if s_req or s_tok:
+                self._add_second(b, db, r, s_in, s_out, s_cr, s_cw, s_cost, s_req, s_tok)
+            self._last_labels, self._last_context = labels_now, ctx
+
+    @staticmethod
+    def _add_second(b, db, r, inp: int, out: int, cr: int, cw: int, cost: int, req: int, tokens: int) -> None:
+        """A second's sums into its buckets: the timeline's, the session's, its burn window's."""
+        for bucket in (b, db):
+            bucket[T_IN] += inp
+            bucket[T_OUT] += out
+            bucket[T_CR] += cr
+            bucket[T_CW] += cw
+            bucket[T_COST] += cost
+            bucket[T_REQ] += req
         if r is not None:
             r[0] += tokens
             r[1] += cost
-        cd[CD_REQ] += sign
-        cd[CD_TOKENS] += tokens
-        cd[CD_COST] += cost
-        if tools:
-            self._add_tool_turn(session_name(session), tools, tokens, cost, pricing is None, sign)
-        if ts > self._last_or_min:
-            self.last_ts = self._last_or_min = ts
-        if ts < self._first_or_max:
-            self.first_ts = self._first_or_max = ts
-        if ts < row.first_ts:
-            row.first_ts = ts
-        if ts > row.last_ts:
-            row.last_ts = ts
 
     def _switch_context(self, labels: tuple, ev: UsageEvent) -> list:
         """The look-ups of a label set other than the last one's, made on first use."""
@@ -302,8 +346,10 @@ class UsagePart(Folding):
     def _locate_second(self, ts: float, sec: int, detail: SessionDetail) -> tuple:
         """The buckets holding second ``sec``: the timeline's, the session's timeline's
         and its burn-window second; kept for the requests of that second."""
-        b, db, r = self.timeline.bucket(ts), detail.timeline.bucket(ts), detail.recent.bucket(ts)
-        self._hot = [sec, detail, b, db, r]
+        hot_sec, hot_detail, b, db, r = self._hot
+        if sec != hot_sec or detail is not hot_detail:
+            b, db, r = self.timeline.bucket(ts), detail.timeline.bucket(ts), detail.recent.bucket(ts)
+            self._hot = [sec, detail, b, db, r]
         return b, db, r
 
     @staticmethod

@@ -1,0 +1,63 @@
+"""The queue's requests are counted in runs (usage.add_run): the buckets of a second take
+a run's sums at once. Whatever the runs, every figure is that of one request at a time."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from session_insights import TokenHistory
+from session_insights.history import inbox
+
+T0 = 1_764_000_000.0
+MODELS = ("claude-sonnet-4-5", "gpt-5", "acme-local-7b")  # the last is unpriced
+
+requests = st.lists(
+    st.tuples(
+        st.sampled_from(MODELS),
+        st.integers(0, 5_000),
+        st.integers(0, 2_000),
+        st.integers(0, 3),  # second offset step: several requests share a second
+        st.sampled_from([None, "Tier 1", "Tier 2"]),
+        st.integers(0, 80),  # sessions past the detailed ones: details let go mid-run
+        st.one_of(st.none(), st.integers(0, 30)),  # a request key: copies among them
+    ),
+    max_size=120,
+)
+
+
+def feed(h: TokenHistory, reqs) -> None:
+    ts = T0
+    for model, inp, out, step, tier, session, key in reqs:
+        ts += step * 0.4
+        h.record_usage(
+            model,
+            inp,
+            out,
+            ts=ts,
+            tier=tier,
+            session=f"s{session}",
+            request_key=None if key is None else f"k{key}",
+        )
+
+
+def figures(h: TokenHistory) -> tuple:
+    snap = h.snapshot(now_ts=T0 + 200)
+    return snap, h.timeline(), {name: list(d.timeline.items()) for name, d in h.usage.details.items()}
+
+
+@settings(max_examples=80, deadline=None)
+@given(requests, st.integers(1, 9))
+def test_counting_in_runs_gives_the_figures_of_one_request_at_a_time(reqs, run):
+    one_by_one = TokenHistory()
+    feed(one_by_one, reqs)
+    while one_by_one.drain(max_records=1):
+        pass
+    in_runs = TokenHistory()
+    feed(in_runs, reqs)
+    saved, inbox.RUN = inbox.RUN, run
+    try:
+        in_runs.drain()
+    finally:
+        inbox.RUN = saved
+    assert figures(in_runs) == figures(one_by_one)
