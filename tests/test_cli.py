@@ -173,7 +173,8 @@ def test_md_report_has_a_table_per_breakdown(capsys, comms_folder: Path):
     for title, first_column in (("By model", "Model"), ("By tier", "Tier"), ("Tools", "Tool"), ("Sessions", "Session")):
         i = lines.index(f"## {title}")
         assert lines[i + 2].startswith(f"| {first_column} |")
-        assert re.fullmatch(r"\|:---(\|---:)+\|", lines[i + 3]), lines[i + 3]
+        names = 3 if title == "Sessions" else 1  # a session's project and source read as names
+        assert re.fullmatch(rf"\|(:---\|){{{names}}}(---:\|)+", lines[i + 3]), lines[i + 3]
     model_rows = [line for line in lines if line.startswith(f"| {UNPRICED} |")]
     assert len(model_rows) == 1 and "unpriced" in model_rows[0]
 
@@ -393,3 +394,15 @@ def test_a_bad_flag_of_the_window_is_one_line_as_in_report(capsys, flags, needle
     assert captured.out == "" and captured.err.count("\n") == 1, captured.err
     assert captured.err.startswith("session-insights: ") and needle in captured.err
     assert "usage:" not in captured.err
+
+
+def test_the_sessions_table_lists_sessions_in_start_order_with_their_project(capsys):
+    # The genuine Claude Code fixtures: session ee9a3a00 started after f149cb5c.
+    folder = Path(__file__).parent / "fixtures" / "claude"
+    code, out, _ = _report(capsys, f"claude:{folder}", "--no-history", "--utc")
+    assert code == 0
+    table = out[out.index("\nSessions\n") + 1 :].split("\n\n")[0].splitlines()
+    assert table[1].split()[:3] == ["Session", "Project", "Source"]
+    rows = [line.split() for line in table[3:]]
+    assert [r[0][:8] for r in rows] == ["f149cb5c", "ee9a3a00"]
+    assert all(r[1:3] == ["work", "claude"] for r in rows)

@@ -355,3 +355,19 @@ def _same_totals(recorded: list[dict]) -> None:
             # Days older than the quarter hours kept are in no block, and in the total.
             outside = blocks["not_in_blocks"]["requests"] if blocks["not_in_blocks"] else 0
             assert sum(b["requests"] for b in blocks["blocks"]) + outside == everything["requests"]
+
+
+def test_a_scope_active_under_a_minute_says_so_rather_than_zero_seconds():
+    # Under a minute of activity a rate is taken over a minute (metrics.MIN_ACTIVE_S):
+    # "(over 0s active)" beside a rate read as a contradiction.
+    from session_insights import metrics
+
+    burn = {
+        "window_s": 300,
+        "window": {"tokens": 0, "cost_usd": 0.0, "active_s": 0.0, "tokens_per_min": None, "usd_per_hour": None},
+        "session": {"tokens": 900, "cost_usd": 0.01, "active_s": 0.0, "tokens_per_min": 900.0, "usd_per_hour": 0.6},
+    }
+    line = metrics._burn_line(burn)
+    assert "under a minute active" in line and "0s active" not in line
+    burn["session"]["active_s"] = 1_750.0
+    assert "(over 29m 10s active)" in metrics._burn_line(burn)

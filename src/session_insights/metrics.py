@@ -314,10 +314,12 @@ def _cost_line(t: dict, unpriced_models: list[str]) -> str:
 
 def _burn_line(burn: dict) -> str:
     w, s = burn["window"], burn["session"]
+    # Under a minute of activity the rate is over a minute (MIN_ACTIVE_S): say so.
+    active = s["active_s"]
+    over = f"over {fmt.duration(active)} active" if active >= MIN_ACTIVE_S else "under a minute active"
     return (
         f"Burn rate: {views.window_burn(w)} (last {burn['window_s'] // 60:.0f} min); "
-        f"{fmt.rate(s['tokens_per_min'], 'tokens/min')}, {fmt.usd(s['usd_per_hour'], '—')}/hour "
-        f"(over {fmt.duration(s['active_s'])} active)"
+        f"{fmt.rate(s['tokens_per_min'], 'tokens/min')}, {fmt.usd(s['usd_per_hour'], '—')}/hour ({over})"
     )
 
 

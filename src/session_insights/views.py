@@ -177,7 +177,7 @@ REPORT_SESSION_COLUMNS = (
     ("Satisfaction", "mean_satisfaction"),
 )
 # A snapshot's ``sessions[name]`` in report's Sessions table.
-SNAPSHOT_SESSION_COLUMNS = ("Session", "Start", "Duration", "Requests", "Total tokens", "Cost")
+SNAPSHOT_SESSION_COLUMNS = ("Session", "Project", "Source", "Start", "Duration", "Requests", "Total tokens", "Cost")
 
 
 def short_session(name: str, limit: int = 14) -> str:
@@ -196,12 +196,19 @@ def report_session_cells(fig: dict) -> list[str]:
     return [fig["session"], *(_SESSION_CELLS[field](fig) for _, field in REPORT_SESSION_COLUMNS[1:])]
 
 
+def in_start_order(sessions: dict[str, dict]) -> list[tuple[str, dict]]:
+    """A snapshot's sessions by their first request (as ``report --by session``)."""
+    return sorted(sessions.items(), key=lambda item: (item[1]["first_ts"] is None, item[1]["first_ts"] or 0.0, item[0]))
+
+
 def snapshot_session_cells(name: str, session: dict) -> list[str]:
     """A row of report's Sessions (``SNAPSHOT_SESSION_COLUMNS``) from a snapshot's
     ``sessions[name]`` (local time, as the rest of a one-scope report)."""
     first = session["first_ts"]
     return [
         name,
+        session.get("project") or "—",
+        session.get("source") or "—",
         fmt.clock(first),
         fmt.duration(session["last_ts"] - first) if first is not None else "—",
         f"{session['requests']:,}",

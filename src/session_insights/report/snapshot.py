@@ -26,6 +26,10 @@ CSV_COLUMNS = (
 )
 
 
+# Tables whose first columns are names (read left to right), not only the first.
+NAME_COLUMNS = {"Sessions": 3}
+
+
 def tables(snap: dict) -> list[tuple[str, list[str], list[list[str]]]]:
     """(title, header, rows) for every table of the report, shared by text and md."""
     out = [
@@ -49,7 +53,7 @@ def tables(snap: dict) -> list[tuple[str, list[str], list[list[str]]]]:
             (
                 "Sessions",
                 list(views.SNAPSHOT_SESSION_COLUMNS),
-                [views.snapshot_session_cells(name, s) for name, s in snap["sessions"].items()],
+                [views.snapshot_session_cells(name, s) for name, s in views.in_start_order(snap["sessions"])],
             )
         )
     return out
@@ -66,7 +70,7 @@ def render_text(snap: dict, explain: bool = False) -> str:
     parts = ["Summary", "-------", *_summary_lines(snap)]
     if snap["totals"]["requests"] or snap["tools"]:
         for title, header, rows in tables(snap):
-            parts += ["", title, text_table(header, rows)]
+            parts += ["", title, text_table(header, rows, NAME_COLUMNS.get(title, 1))]
     for title, header, rows in limits_sections(snap):
         parts += ["", title, text_table(header, rows)]
     if explain:
@@ -86,7 +90,7 @@ def render_md(snap: dict, explain: bool = False) -> str:
     prov = fmt.printable_all(provenance_views.explained(snap)) if explain else {}
     extra = provenance_views.provenance_tables(prov) if explain else []
     for title, header, rows in [*tables(snap), *limits_sections(snap), *extra]:
-        parts += ["", f"## {title}", "", md_table(header, rows)]
+        parts += ["", f"## {title}", "", md_table(header, rows, NAME_COLUMNS.get(title, 1))]
     if explain:
         searches = provenance_views.web_searches_line(fmt.printable_all(snap["by_model"]))
         parts += ["", *([searches, ""] if searches else []), provenance_views.price_data_line(prov.get("prices"))]
