@@ -268,3 +268,12 @@ def test_the_demo_fills_the_headers_across_sessions_with_a_trend(big_display, ar
     assert across["verdict"].startswith("IMPROVED: ") and "fewer tokens per satisfaction point" in across["verdict"]
     for key in ("sessions", "efficiency_over_time", "usage", "categories", "tool_cost"):
         assert (artifacts / f"demo_{key}.png").stat().st_size > 10_000
+
+
+def test_while_the_backlog_is_read_in_processes_frames_come_at_most_60_a_second(big_display, artifacts, tmp_path):
+    # The backlog's processes share the cores with the render loop: with vsync off (or a
+    # faster display) the window pauses to the rest of a sixtieth of a second, and only then.
+    found = drive("backlog_pace", big_display, artifacts, tmp_path / "state.toml")
+    assert found["reading"], "no frame paused while the backlog was read"
+    assert all(0 < pause <= found["frame_s"] for pause in found["reading"])
+    assert found["after"] == []

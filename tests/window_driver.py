@@ -312,7 +312,39 @@ def scenario_demo_across(artifacts: Path, state: Path) -> dict:
     return out
 
 
+def scenario_backlog_pace(artifacts: Path, state: Path) -> dict:
+    """The frames' pauses while the poller reads a backlog in processes, and after."""
+    import session_insights.app as app_module
+
+    app = open_app(state)
+    pauses: list[float] = []
+    real_time = app_module.time
+
+    class PausesNoted:  # the app module's ``time``, its sleeps noted rather than slept
+        perf_counter = staticmethod(real_time.perf_counter)
+        time = staticmethod(real_time.time)
+
+        @staticmethod
+        def sleep(seconds: float) -> None:
+            pauses.append(seconds)
+
+    app_module.time = PausesNoted
+    try:
+        app.poller.reading_backlog.set()
+        app_frames(app, 20, pause_s=0)
+        reading = list(pauses)
+        pauses.clear()
+        app.poller.reading_backlog.clear()
+        app_frames(app, 20, pause_s=0)
+        after = list(pauses)
+    finally:
+        app_module.time = real_time
+        app.finish()
+    return {"reading": reading, "after": after, "frame_s": app_module.BACKLOG_FRAME_S}
+
+
 SCENARIOS = {
+    "backlog_pace": scenario_backlog_pace,
     "demo_across": scenario_demo_across,
     "clip": scenario_clip,
     "budget": scenario_budget,

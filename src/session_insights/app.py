@@ -33,6 +33,7 @@ from .workers import Saver, SourcePoller
 EXIT_NO_DISPLAY = 3
 UI_SCALES = (0.8, 1.0, 1.25, 1.5, 2.0)
 STATUS_EVERY = 15  # frames between updates of the status bar
+BACKLOG_FRAME_S = 1 / 60  # the shortest frame while the backlog is read in processes
 # A log file no one has written for this long is backlog: read in processes at start.
 BACKLOG_IDLE_S = 600.0
 # How long a thread may hold the GIL while another waits for it (Python's default is 5 ms).
@@ -315,6 +316,12 @@ class App:
             self.args.screenshot.parent.mkdir(parents=True, exist_ok=True)
             dpg.output_frame_buffer(file=str(self.args.screenshot))
         dpg.render_dearpygui_frame()
+        if self.poller.reading_backlog.is_set():
+            # The backlog's processes share the cores with the render loop: frames faster
+            # than 60 a second (vsync off, or a faster display) only slow the reading.
+            left = BACKLOG_FRAME_S - (time.perf_counter() - self._last)
+            if left > 0:
+                time.sleep(left)
         now = time.perf_counter()
         self._frame_times.append((now - self._last) * 1000)
         self._python_ms.append(self.panel.python_ms)

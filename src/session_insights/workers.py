@@ -36,6 +36,7 @@ class SourcePoller:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="session-insights-sources", daemon=True)
         self.first_pass = threading.Event()  # every source was read to its end once
+        self.reading_backlog = threading.Event()  # set while the backlog is read in processes
         if not sources:
             self.first_pass.set()
 
@@ -66,13 +67,17 @@ class SourcePoller:
                 source.history.notice(f"{source.label}: reading failed ({type(exc).__name__}: {exc}); will try again")
 
     def read_backlog(self) -> None:
-        for source in list(self.sources):
-            if self._stop.is_set():
-                return
-            try:
-                read_backlog(source, self.backlog_idle_s)
-            except Exception as exc:  # poll() reads what this did not
-                source.history.notice(f"{source.label}: reading the backlog failed ({type(exc).__name__}: {exc})")
+        self.reading_backlog.set()
+        try:
+            for source in list(self.sources):
+                if self._stop.is_set():
+                    return
+                try:
+                    read_backlog(source, self.backlog_idle_s)
+                except Exception as exc:  # poll() reads what this did not
+                    source.history.notice(f"{source.label}: reading the backlog failed ({type(exc).__name__}: {exc})")
+        finally:
+            self.reading_backlog.clear()
 
     def stop(self) -> None:
         self._stop.set()
