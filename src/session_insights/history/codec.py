@@ -37,7 +37,7 @@ from .counters import (
 )
 from .detail import SessionDetail
 from .sessions import NO_SESSION
-from .usage import DAY_S, QUARTER_S, UsagePart, decode_quarters, session_name
+from .usage import DAY_S, QUARTER_S, UsagePart, session_name
 
 if TYPE_CHECKING:
     from .core import TokenHistory
@@ -335,3 +335,16 @@ def merged_timeline(usage: UsagePart, scope: Resolved) -> tuple[float, list[tupl
         acc = merged.get(start)
         merged[start] = list(v) if acc is None else list(map(add, acc, v))
     return width, sorted(merged.items())
+
+
+def decode_quarters(rows: object, where: str) -> dict[int, list[int]]:
+    quarters = {}
+    for j, row in enumerate(decode.array(rows, where)):
+        q, *v = decode.array(row, f"{where}[{j}]")
+        if not 1 <= len(v) <= N_COUNTERS:
+            raise decode.CorruptState(f"{where}[{j}]", f"must hold a quarter hour and 1 to {N_COUNTERS} counters")
+        v += [0] * (N_COUNTERS - len(v))  # trailing zeros are not written
+        quarters[decode.whole(q, f"{where}[{j}][0]", 0, 2**33 // QUARTER_S)] = decode.counters(
+            v, f"{where}[{j}]", N_COUNTERS, signed=True
+        )
+    return quarters

@@ -18,7 +18,6 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from .. import decode
 from ..events import UsageEvent
 from ..pricing import PUSD_PER_USD, PriceBook
 from ..series import BucketSeries
@@ -31,7 +30,6 @@ from .counters import (
     CW1H,
     CW5,
     IN,
-    N_COUNTERS,
     OUT,
     REASON,
     REPORTED,
@@ -418,16 +416,3 @@ class UsagePart(Folding):
 
     def active_quarters(self) -> set[int]:
         return set(self._quarter_index())
-
-
-def decode_quarters(rows: object, where: str) -> dict[int, list[int]]:
-    quarters = {}
-    for j, row in enumerate(decode.array(rows, where)):
-        q, *v = decode.array(row, f"{where}[{j}]")
-        if not 1 <= len(v) <= N_COUNTERS:
-            raise decode.CorruptState(f"{where}[{j}]", f"must hold a quarter hour and 1 to {N_COUNTERS} counters")
-        v += [0] * (N_COUNTERS - len(v))  # trailing zeros are not written
-        quarters[decode.whole(q, f"{where}[{j}][0]", 0, 2**33 // QUARTER_S)] = decode.counters(
-            v, f"{where}[{j}]", N_COUNTERS, signed=True
-        )
-    return quarters
