@@ -78,6 +78,10 @@ def banner_state(panel) -> dict:
     return {"texts": panel.banner.texts, "level": panel.banner.level, "shown": dpg.is_item_shown(panel.banner.strip)}
 
 
+def quota_card(panel) -> list[str]:
+    return [panel.cards.values["quota"].value, panel.cards.subs["quota"].value]
+
+
 def scenario_banner(artifacts: Path, state: Path) -> dict:
     log = quota_log.default_path()  # beside SESSION_INSIGHTS_STATE
     history = TokenHistory(budget_usd=10.0)
@@ -86,12 +90,13 @@ def scenario_banner(artifacts: Path, state: Path) -> dict:
     panel = open_panel(history, time.time)
     panel.notifier = notifier
     only_open(panel, {"limits"})
-    out: dict = {"log": str(log)}
+    out: dict = {"log": str(log), "quota_none": quota_card(panel)}
     reset_ts = time.time() + 20 * 60  # the 5-hour window 4 h 40 min in
     for hours_ago, used, weekly in ((3.5, 12.0, 22.0), (2.5, 26.0, 24.0), (1.5, 38.0, 26.0), (0.5, 50.0, 29.0)):
         observe(log, used, reset_ts, weekly, ago_s=hours_ago * H)
     step(panel)
     out["quiet"] = banner_state(panel)
+    out["quota_quiet"] = quota_card(panel)
     observe(log, 85.0, reset_ts)
     step(panel)
     out["at_85"] = banner_state(panel)
@@ -100,6 +105,7 @@ def scenario_banner(artifacts: Path, state: Path) -> dict:
     spend(history, 8.5)
     out["frames_while_desktop_hangs"] = step(panel, 30)
     out["at_96_and_budget"] = banner_state(panel)
+    out["quota_at_96"] = quota_card(panel)
     out["levels"] = [line.level for line in panel.alerts.lines]
     out["plotted"] = panel.limits.plots.shown
     out["told_alerts"] = [json.loads(name) for name in history.ui["told_alerts"]]
@@ -119,6 +125,7 @@ def scenario_banner(artifacts: Path, state: Path) -> dict:
     observe(log, 2.0, time.time() + 5 * H)  # the window reset: its crossings are over
     step(panel)
     out["after_reset"] = banner_state(panel)
+    out["quota_after_reset"] = quota_card(panel)
     panel.set_budget(50.0)
     step(panel)
     out["after_budget_raised"] = banner_state(panel)

@@ -98,3 +98,13 @@ def test_the_limits_header_is_closed_at_first_and_view_opens_it(x_display, artif
     # The demo's spending is made up: never told to the desktop.
     assert result == {"open_at_first": False, "notifier": False, "open_after_menu": True, "changed": ["limits"]}
     assert (artifacts / "alerts_view_menu_limits.png").exists()
+
+
+def test_the_quota_card_shows_the_window_nearest_its_limit(banner_run):
+    assert banner_run["quota_none"] == ["—", "no quota figures"]
+    # 50% of the 5-hour window (weekly 29%), last seen 30 minutes ago: kept, named stale.
+    assert banner_run["quota_quiet"] == ["50%", "claude 5h · seen 30m ago"]
+    value, sub = banner_run["quota_at_96"]  # seen now, on course past 100% before the reset
+    assert value == "96%" and sub.startswith("claude 5h · resets in ")
+    value, sub = banner_run["quota_after_reset"]  # the new window, seen now: 2% used, the weekly 30%
+    assert value == "30%" and sub.startswith("claude 7d · resets in")

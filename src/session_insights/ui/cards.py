@@ -1,12 +1,13 @@
 """The row of summary cards: total tokens, cost so far, burn rate, efficiency, budget
-left, under a caption naming the scope they are for."""
+left, under a caption naming the scope they are for; and the quota window nearest its
+limit (the account's, whatever the scope)."""
 
 from __future__ import annotations
 
 import dearpygui.dearpygui as dpg
 
 from .. import formatting as fmt
-from .. import views
+from .. import limits, views
 from .theme import COLOURS, Fonts
 from .widgets import BoundText
 
@@ -16,7 +17,18 @@ CARDS = (
     ("burn", "Burn rate"),
     ("efficiency", "Tokens / ticket"),
     ("budget", "Budget left"),
+    ("quota", "Quota"),
 )
+
+
+def pressing_window(windows: list[dict]) -> dict | None:
+    """The window the Quota card shows: of those with a used share (the servers', and the
+    logs' estimates against a limit the user set) and no reset since, a current one
+    before a stale one, then the one on course to pass 100% first, then the fullest."""
+    known = [w for w in windows if not w.get("reset_passed") and w.get("used_percent") is not None]
+    if not known:
+        return None
+    return max(known, key=lambda w: (not w["stale"], w.get("full_before_reset", False), w["used_percent"]))
 
 
 class SummaryCards:
@@ -43,6 +55,8 @@ class SummaryCards:
                 dpg.bind_item_font(self.values[key].item, fonts.card)
             self.subs[key] = BoundText(cell, "", color=COLOURS["dim"])
         self._short = False  # the budget card shows that finishing would overrun it
+        self._quota_colour = "total"
+        self.show_quota([])
 
     def use_fonts(self, fonts: Fonts) -> None:
         """Draw the headline figures in ``fonts.card`` (after the UI scale changed)."""
@@ -99,6 +113,30 @@ class SummaryCards:
                 if short
                 else fmt.runs_out(p["time_to_exhaustion_s"])
             )
+
+    def show_quota(self, windows: list[dict]) -> None:
+        """The window nearest its limit: used % (in the warning colour at 80% or on
+        course to pass 100% before the reset, dim when stale), which, and its reset."""
+        w = pressing_window(windows)
+        colour = "total"
+        if w is not None and w["stale"]:
+            colour = "dim"
+        elif w is not None and (w.get("full_before_reset", False) or w["used_percent"] >= 80):
+            colour = "warn"
+        if colour != self._quota_colour:
+            self._quota_colour = colour
+            self.values["quota"].configure(color=COLOURS[colour])
+        if w is None:
+            self.values["quota"].set("—")
+            self.subs["quota"].set("no quota figures")
+            return
+        self.values["quota"].set(f"{w['used_percent']:,.0f}%")
+        parts = ["your limit " + w["label"] if w.get("estimate") else f"{w['source']} {w['label']}"]
+        if w["stale"]:
+            parts.append(f"seen {limits.duration_short(w['age_s'])} ago")
+        elif w.get("resets_in_s") is not None:
+            parts.append(f"resets in {limits.duration_short(w['resets_in_s'])}")
+        self.subs["quota"].set(" · ".join(parts))  # short: six cards share the width
 
     def _show_short(self, short: bool) -> None:
         """The budget card in the warning colour while finishing would overrun it."""

@@ -248,6 +248,7 @@ class InsightsPanel:
         windows = self.limits.windows(snap, now_ts)
         if self.history.plan_limits:  # the logs' estimates cross only against a limit the user set
             windows = windows + self.limits.estimates(windows, now_ts)
+        self.cards.show_quota(windows)
         to_tell = self.alerts.of_snapshot(snap, windows, now_ts)
         if self.notifier is not None:
             for crossing in to_tell:
