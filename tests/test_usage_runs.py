@@ -61,3 +61,24 @@ def test_counting_in_runs_gives_the_figures_of_one_request_at_a_time(reqs, run):
     finally:
         inbox.RUN = saved
     assert figures(in_runs) == figures(one_by_one)
+
+
+def test_tool_calls_that_fold_sessions_leave_no_request_on_a_folded_row():
+    # Tool calls of new sessions fold the least recently active ones: requests of a
+    # folded session that come later must not be counted through the look-ups cached
+    # for its row before the fold (they would be lost from every session and total).
+    from session_insights.history import MAX_SESSIONS
+
+    h = TokenHistory()
+    for k in range(3):  # three sessions with requests, then quiet
+        h.record_usage("claude-sonnet-4-5", 100, 10, ts=T0 + k, session=f"u-{k}")
+    h.drain()
+    for i in range(MAX_SESSIONS + 100):  # sessions of tool calls only: the quiet ones fold
+        h.record_tool_call("Bash", 10.0, ts=T0 + 10 + i, session=f"t-{i:04d}")
+    for k in range(3):  # the folded sessions again
+        h.record_usage("claude-sonnet-4-5", 100, 10, ts=T0 + 1_000 + k, session=f"u-{k}")
+    h.drain()
+    snap = h.snapshot(now_ts=T0 + 2_000)
+    assert snap["totals"]["requests"] == 6
+    assert sum(s["requests"] for s in snap["sessions"].values()) == 6
+    assert sum(s["input_tokens"] for s in snap["sessions"].values()) == 600

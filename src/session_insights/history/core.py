@@ -295,7 +295,8 @@ class TokenHistory(Readers, Persisted, Handover, Inbox, Thresholds):
             if record.session is not None:
                 self._session_row_for(record.session).stretch(record.ts)
             return
-        self.usage.forget_contexts()  # a new row may fold others that cached look-ups point at
+        # A new row may fold others that cached look-ups point at: the folding forgets
+        # them (usage.fold_sessions), so only then, not at every tool call.
         if kind is ToolCall:
             if record.call_key is not None and self._copied_call(record.call_key):
                 return
