@@ -82,3 +82,21 @@ def test_tool_calls_that_fold_sessions_leave_no_request_on_a_folded_row():
     assert snap["totals"]["requests"] == 6
     assert sum(s["requests"] for s in snap["sessions"].values()) == 6
     assert sum(s["input_tokens"] for s in snap["sessions"].values()) == 600
+
+
+def test_a_queued_request_handed_on_is_a_usage_event():
+    # record_usage's fast path queues a plain tuple; what leaves the queue otherwise
+    # than through the drain (findings for another process) is a UsageEvent.
+    from session_insights.events import UsageEvent
+
+    h = TokenHistory()
+    h.record_usage("claude-sonnet-4-5", 100, 10, ts=T0, session="s")
+    h.record_usage("claude-sonnet-4-5", 100, 10, ts=T0 + 1, session="s", request_key="k")
+    records = h.findings()["records"]
+    assert [type(r) for r in records] == [UsageEvent, UsageEvent]
+    assert records[0].session == "s" and records[0].input == 100
+    other = TokenHistory()
+    other.absorb({**h.findings(), "records": records})
+    other.drain()
+    h.drain()
+    assert other.snapshot(now_ts=T0 + 5)["totals"] == h.snapshot(now_ts=T0 + 5)["totals"]

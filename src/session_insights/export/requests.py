@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from ..events import UsageEvent
 from ..history import TokenHistory
+from ..history.inbox import as_event
 
 # Claude Code writes a streamed message's copies within seconds of each other.
 SETTLE_S = 10.0
@@ -45,8 +46,8 @@ class RequestLog:
 
         def add_run_and_observe(events, sign: int, keyed=None) -> None:
             add_run(events, sign, keyed)
-            # the keyed ones went through add_and_observe (via keyed)
-            observed.extend((ev, sign) for ev in events if keyed is None or ev[12] is None)
+            # the keyed ones went through add_and_observe (via keyed); the queue's are tuples
+            observed.extend((as_event(ev), sign) for ev in events if keyed is None or ev[12] is None)
 
         history._add_usage = add_and_observe
         history._add_usage_run = add_run_and_observe

@@ -35,7 +35,7 @@ from .counters import TOOL_PROMPT
 from .detail import active_seconds
 from .digests import DigestSet
 from .handover import Handover
-from .inbox import Inbox
+from .inbox import Inbox, as_event
 from .persist import Persisted, path_digest
 from .readers import Readers
 from .reading import ReadingPart
@@ -154,7 +154,7 @@ class TokenHistory(Readers, Persisted, Handover, Inbox, Thresholds):
             ]
             offsets = {**self.offsets, **{file: position for file, _, position in self._reads_inbox}}
             return {
-                "records": [*self._usage_inbox, *self._other_inbox, *read],
+                "records": [*map(as_event, self._usage_inbox), *self._other_inbox, *read],
                 "bad_lines": dict(self.bad_lines),
                 "bad_reasons": dict(self.bad_reasons),
                 "offsets": offsets,

@@ -185,6 +185,7 @@ class UsagePart(Folding):
         b = db = r = detail_now = None
         sec_now = -1
         s_in = s_out = s_cr = s_cw = s_cost = s_req = s_tok = 0
+        hi, lo = -math.inf, math.inf  # the run's latest and earliest request
         try:
             for ev in events:
                 if keyed is not None and ev[12] is not None:
@@ -258,10 +259,10 @@ class UsagePart(Folding):
                 cd[CD_COST] += cost
                 if tools:
                     self._add_tool_turn(session_name(session), tools, tokens, cost, pricing is None, sign)
-                if ts > self._last_or_min:
-                    self.last_ts = self._last_or_min = ts
-                if ts < self._first_or_max:
-                    self.first_ts = self._first_or_max = ts
+                if ts > hi:
+                    hi = ts
+                if ts < lo:
+                    lo = ts
                 if ts < row.first_ts:
                     row.first_ts = ts
                 if ts > row.last_ts:
@@ -270,6 +271,9 @@ class UsagePart(Folding):
             if s_req or s_tok:
                 self._add_second(b, db, r, s_in, s_out, s_cr, s_cw, s_cost, s_req, s_tok)
             self._last_labels, self._last_context = labels_now, ctx
+            if hi >= lo:
+                self.stretch(hi)
+                self.stretch(lo)
 
     @staticmethod
     def _add_second(b, db, r, inp: int, out: int, cr: int, cw: int, cost: int, req: int, tokens: int) -> None:
