@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from session_insights import drawn, metrics, views
 from session_insights import formatting as fmt
-from session_insights.scope import Scope
+from session_insights.scope import UNNAMED, Scope
 from session_insights.ui import scope_bar
 
 # --- what the top bar and the headers' titles say ----------------------------------------
@@ -75,6 +75,8 @@ def test_active_and_a_pinned_session_are_named_by_their_session_in_the_summarys_
     assert scope_bar.scope_name(pinned) == "session 7ec3a7e0"
     assert scope_bar.scope_text(pinned).startswith("Session: web · codex · 7ec3a7e0, started ")
     assert scope_bar.scope_name(unresolved("active")) == "active session"
+    # A host's hooks that name no session: the name is not an id to cut ("(no sess").
+    assert scope_bar.scope_name(unresolved("active", session=UNNAMED)) == "active session (no session)"
 
 
 def test_a_span_of_time_is_named_in_the_headers_titles_by_its_kind():

@@ -36,7 +36,9 @@ SEP = " · "
 
 
 def short_id(session: str) -> str:
-    return fmt.printable(session[:SHORT_ID])
+    """A session id cut to ``SHORT_ID`` characters; the name of requests with no
+    session id is no id, and stays whole."""
+    return fmt.printable(session if session == UNNAMED else session[:SHORT_ID])
 
 
 def session_label(session: str, project: str | None, source: str | None, first_ts: float | None) -> str:
