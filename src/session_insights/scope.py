@@ -103,6 +103,16 @@ def find_session(name: str, sessions: Iterable[str]) -> str:
     raise UnknownSession(f"{name!r} starts {len(matches)} sessions: give more of the id")
 
 
+def block_started(ts: float, end: float | None) -> tuple[float, float] | None:
+    """The 5-hour block a request at ``ts`` starts, ``(start, end)``, or None when it lies
+    in the block ending at ``end`` (DESIGN §3b: a block starts at its first request
+    floored to the hour; the next at the first request from its end on)."""
+    if end is not None and ts < end:
+        return None
+    start = ts - ts % HOUR_S
+    return start, start + BLOCK_S
+
+
 def block_span(
     active_quarters: Iterable[int], quarter_s: int, now_ts: float, server_resets: Iterable[float] = ()
 ) -> tuple[float, float] | None:
@@ -119,9 +129,7 @@ def block_span(
         ts = q * quarter_s
         if ts > now_ts:
             break
-        if end is None or ts >= end:
-            start = ts - ts % HOUR_S
-            end = start + BLOCK_S
+        start, end = block_started(ts, end) or (start, end)
     if start is None or now_ts >= end:
         return None
     return float(start), float(end)

@@ -24,11 +24,10 @@ from datetime import UTC, date, datetime, timedelta
 from operator import add
 
 from .pricing import usd
+from .scope import BLOCK_S, block_started
 from .store_values import DAY_S, QUARTER_FIELDS, QUARTER_S
 
 PERIODS = ("day", "week", "month")
-HOUR_S = 3_600
-BLOCK_S = 5 * HOUR_S
 # The figures summed: a quarter row's, then the tokens whose kind is not known.
 SPEND_FIELDS = (*QUARTER_FIELDS, "unsplit_tokens")
 _REQ, _TOTAL, _COST, _UNPRICED = (
@@ -223,9 +222,9 @@ def usage_blocks(rows: Iterable[dict], unpriced_models: set[str], since_ts, unti
     blocks: list[tuple[int, _Sums]] = []
     end = None
     for (ts, model), figures in sorted(_summed(quarters).items()):
-        if end is None or ts >= end:
-            start = ts - ts % HOUR_S
-            end = start + BLOCK_S
+        started = block_started(ts, end)
+        if started is not None:
+            start, end = started
             blocks.append((start, _Sums()))
         if _within(ts, QUARTER_S, since_ts, until_ts):
             blocks[-1][1].add(model, figures)
