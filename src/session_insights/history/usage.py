@@ -21,6 +21,7 @@ from typing import Any
 from ..events import UsageEvent
 from ..pricing import PUSD_PER_USD, PriceBook
 from ..series import BucketSeries
+from ..store_values import QUARTER_S
 from .counters import (
     CD_COST,
     CD_REQ,
@@ -51,9 +52,9 @@ from .sessions import SessionRow
 from .tools import MAX_TOOLS, OTHER_TOOLS
 from .usage_fold import OTHER_MODELS as OTHER_MODELS  # where the history names it
 from .usage_fold import Folding, session_name
+from .usage_read import UsageReading
 
 DAY_S = 86_400
-QUARTER_S = 900
 QUARTER_DAYS = 8  # today, the last 7 days and the block all lie within them
 MAX_DAYS_PER_COMBO = 62
 TIMELINE_CAPACITY = 720
@@ -65,7 +66,7 @@ _MISSING = object()
 C_PRICING, C_RATES, C_COMBO, C_DAYS, C_QUARTERS, C_ROW, C_DETAIL, C_QLO, C_QHI, C_DAY, C_QUARTER = range(11)
 
 
-class UsagePart(Folding):
+class UsagePart(Folding, UsageReading):
     """Usage counters over every grain; ``session_row(name)`` gives (and may fold for)
     the row a new session's requests stretch."""
 
@@ -176,38 +177,49 @@ class UsagePart(Folding):
         """Count requests in order (``sign`` 1) or take copies back (-1); with ``keyed``,
         a request with a key goes there instead (the history's de-duplication, which
         calls ``add`` for what it counts)."""
-        # The hot path (kept written out, as measured): one unpack and flat adds on
-        # look-ups cached per label set. The buckets of a second (the timeline's, the
-        # session's timeline's, its burn window's) take the sums of that second's
-        # requests once, from locals, when the second or the session changes.
-        contexts = self._contexts
-        labels_now, ctx = self._last_labels, self._last_context
-        b = db = r = detail_now = None
+        if keyed is None:
+            self._count_run(events, sign)
+            return
+        run: list[UsageEvent] = []
+        for ev in events:
+            if ev[12] is None:
+                run.append(ev)
+            else:
+                self._count_run(run, sign)
+                run = []
+                keyed(ev)
+        self._count_run(run, sign)
+
+    def _count_run(self, events: Iterable[UsageEvent], sign: int) -> None:
+        """The hot path (kept written out, as measured): one unpack and flat adds on
+        look-ups cached per label set. The buckets of a second (the timeline's, the
+        session's timeline's, its burn window's) take the sums of that second's requests
+        of one session once, from locals, when the second or the session changes (and so
+        before a new session's look-ups, which may fold sessions or let a detail go)."""
+        contexts, labels_now, ctx = self._contexts, self._last_labels, self._last_context
+        b = db = r = session_now = None
         sec_now = -1
         s_in = s_out = s_cr = s_cw = s_cost = s_req = s_tok = 0
         hi, lo = -math.inf, math.inf  # the run's latest and earliest request
         try:
             for ev in events:
-                if keyed is not None and ev[12] is not None:
-                    if s_req or s_tok:
+                ts, model, provider, inp, cr, cw5, cw1h, out, reasoning, tier, session, _, _, reported, tools, tool_prompt, pc, st = ev  # fmt: skip
+                sec = int(ts)
+                if sec != sec_now or session != session_now:
+                    if s_req:
                         self._add_second(b, db, r, s_in, s_out, s_cr, s_cw, s_cost, s_req, s_tok)
                         s_in = s_out = s_cr = s_cw = s_cost = s_req = s_tok = 0
-                    self._last_labels, self._last_context = labels_now, ctx
-                    keyed(ev)  # may count it through add(): what was cached here may be gone
-                    contexts, labels_now, ctx, sec_now = self._contexts, self._last_labels, self._last_context, -1
-                    continue
-                ts, model, provider, inp, cr, cw5, cw1h, out, reasoning, tier, session, _, _, reported, tools, tool_prompt, pc, st = ev  # fmt: skip
+                    sec_now, session_now, b = sec, session, None
                 labels = (model, provider, tier, session, pc)
                 if labels != labels_now:
                     found = contexts.get(labels)
-                    if found is None:  # a new label set may fold sessions: settle the second first
-                        if s_req or s_tok:
-                            self._add_second(b, db, r, s_in, s_out, s_cr, s_cw, s_cost, s_req, s_tok)
-                            s_in = s_out = s_cr = s_cw = s_cost = s_req = s_tok = 0
+                    if found is None:
                         found = self._switch_context(labels, ev)
-                        contexts, sec_now = self._contexts, -1
+                        contexts = self._contexts
                     labels_now, ctx = labels, found
                 pricing, rates, c, _, _, row, detail, q_lo, q_hi, cd, q = ctx
+                if b is None:
+                    b, db, r = self._locate_second(ts, sec, detail)
                 if rates is not None:
                     cost = inp * rates[0] + out * rates[1] + cr * rates[2] + cw5 * rates[3] + cw1h * rates[4] + rates[5]
                 else:
@@ -218,33 +230,18 @@ class UsagePart(Folding):
                 if sign < 0:
                     inp, cr, cw5, cw1h, out, reasoning, cost, reported_pusd, tool_prompt, searches = -inp, -cr, -cw5, -cw1h, -out, -reasoning, -cost, -reported_pusd, -tool_prompt, -searches  # fmt: skip
                 tokens = inp + cr + cw5 + cw1h + out
-                # The label set's day and quarter hour stay for 15 minutes.
-                if not q_lo <= ts < q_hi:
+                if not q_lo <= ts < q_hi:  # the label set's day and quarter hour stay for 15 minutes
                     cd, q = self._locate_quarter(ctx, ts)
-                sec = int(ts)
-                if sec != sec_now or detail is not detail_now:
-                    if s_req or s_tok:
-                        self._add_second(b, db, r, s_in, s_out, s_cr, s_cw, s_cost, s_req, s_tok)
-                        s_in = s_out = s_cr = s_cw = s_cost = s_req = s_tok = 0
-                    b, db, r = self._locate_second(ts, sec, detail)
-                    sec_now, detail_now = sec, detail
-                c[REQ] += sign
-                c[IN] += inp
-                c[CR] += cr
-                c[CW5] += cw5
-                c[CW1H] += cw1h
-                c[OUT] += out
-                c[COST] += cost
-                q[REQ] += sign
-                q[IN] += inp
-                q[CR] += cr
-                q[CW5] += cw5
-                q[CW1H] += cw1h
-                q[OUT] += out
-                q[COST] += cost
-                if pricing is None:
-                    c[UNPRICED] += sign
-                    q[UNPRICED] += sign
+                for counters in (c, q):  # the label set's totals and its quarter hour's
+                    counters[REQ] += sign
+                    counters[IN] += inp
+                    counters[CR] += cr
+                    counters[CW5] += cw5
+                    counters[CW1H] += cw1h
+                    counters[OUT] += out
+                    counters[COST] += cost
+                    if pricing is None:
+                        counters[UNPRICED] += sign
                 if reasoning or reported_pusd or tool_prompt or searches:
                     self._add_rare(c, q, reasoning, reported_pusd, tool_prompt, searches)
                 s_in += inp
@@ -268,7 +265,7 @@ class UsagePart(Folding):
                 if ts > row.last_ts:
                     row.last_ts = ts
         finally:
-            if s_req or s_tok:
+            if s_req:
                 self._add_second(b, db, r, s_in, s_out, s_cr, s_cw, s_cost, s_req, s_tok)
             self._last_labels, self._last_context = labels_now, ctx
             if hi >= lo:
@@ -379,44 +376,3 @@ class UsagePart(Folding):
             self.last_ts = self._last_or_min = ts
         if ts < self._first_or_max:
             self.first_ts = self._first_or_max = ts
-
-    def combos_of(self, sessions) -> list[tuple[tuple, list[int]]]:
-        """(key, counters) of the given session names; every combo for None."""
-        if sessions is None:
-            return list(self.combos.items())
-        return [(key, self.combos[key]) for name in sessions for key in self.by_session.get(name, ())]
-
-    def combos_between(self, start_ts: float | None, end_ts: float | None, sessions) -> list[tuple[tuple, list[int]]]:
-        """(key, counters summed over the quarters from ``start_ts`` to ``end_ts``)."""
-        lo = -math.inf if start_ts is None else start_ts // QUARTER_S
-        hi = math.inf if end_ts is None else -(-end_ts // QUARTER_S)
-        by_quarter = self._quarter_index()
-        if hi - lo < len(by_quarter):
-            wanted = [q for q in range(int(lo), int(hi)) if q in by_quarter]
-        else:
-            wanted = [q for q in by_quarter if lo <= q < hi]
-        found: dict[tuple, list[list[int]]] = {}
-        quarters = self.quarters
-        for q in wanted:
-            for key in by_quarter[q]:
-                if sessions is None or session_name(key[2]) in sessions:
-                    rows = found.get(key)
-                    if rows is None:
-                        found[key] = [quarters[key][q]]
-                    else:
-                        rows.append(quarters[key][q])
-        # Summed column by column once a combo's quarters are all found (zip): one pass.
-        return [(key, list(rows[0]) if len(rows) == 1 else list(map(sum, zip(*rows)))) for key, rows in found.items()]
-
-    def _quarter_index(self) -> dict[int, list[tuple]]:
-        """Which combos hold each quarter hour, rebuilt only after a quarter came or went."""
-        if self._by_quarter is None:
-            index: dict[int, list[tuple]] = {}
-            for key, quarters in self.quarters.items():
-                for q in quarters:
-                    index.setdefault(q, []).append(key)
-            self._by_quarter = index
-        return self._by_quarter
-
-    def active_quarters(self) -> set[int]:
-        return set(self._quarter_index())
