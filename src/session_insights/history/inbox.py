@@ -134,10 +134,12 @@ class Inbox:
             self._usage_inbox.append((ts, model, None, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, tier, session, None, None, None, None, 0, None, None))  # fmt: skip
             return
         # Any other call: every parameter, checked and named, as usage_event takes them.
-        checked = {name: value for name, value in locals().items() if name != "self"}
-        ev = usage_event(**checked)
+        self._queue_checked({name: value for name, value in locals().items() if name != "self"})
+
+    def _queue_checked(self, given: dict[str, Any]) -> None:
+        ev = usage_event(**given)
         self._usage_inbox.append(ev)
-        self._learn_labels((model, ev.model), (tier, ev.tier), (session, ev.session))
+        self._learn_labels(*((given[name], getattr(ev, name)) for name in ("model", "tier", "session")))
 
     def _learn_labels(self, *pairs: tuple[object, object]) -> None:
         """Labels that passed the checks unchanged take the fast path next time."""
