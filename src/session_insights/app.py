@@ -16,14 +16,12 @@ import time
 from argparse import Namespace
 from pathlib import Path
 
-import orjson
-
 from . import state as state_file
 from . import times, window_geometry
 from .cli_args import DEMO_SPEED
 from .display import display_problem, no_display_message
 from .formatting import printable
-from .frame_stats import frame_stats, headline
+from .frame_stats import write_frame_stats
 from .history import TokenHistory
 from .notify import desktop_notifier
 from .sources import SourceError, discover, open_source
@@ -282,7 +280,9 @@ class App:
         finally:
             self.finish()
         if self.args.frame_stats:
-            self._write_frame_stats(self.args.frame_stats)
+            write_frame_stats(
+                self.args.frame_stats, self._frame_times, self._python_ms, self.panel.shown_snapshot, self._backlog_s
+            )
         return 0
 
     def start(self) -> None:
@@ -353,17 +353,6 @@ class App:
             self.saver.close()
         finally:
             dpg.destroy_context()
-
-    def _write_frame_stats(self, path: Path) -> None:
-        frames = self._frame_times[5:] or self._frame_times  # the first frames build fonts and atlases
-        python = self._python_ms[5:] or self._python_ms
-        stats = {
-            **frame_stats(frames, python),
-            "headline": headline(self.panel.shown_snapshot),
-            "backlog_s": self._backlog_s,
-        }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(orjson.dumps(stats, option=orjson.OPT_INDENT_2))
 
 
 def _stop_on_signals(dpg) -> None:

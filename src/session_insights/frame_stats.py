@@ -8,6 +8,9 @@ p99), the headline the cards show, and how long the backlog took to apply.
 from __future__ import annotations
 
 import statistics
+from pathlib import Path
+
+import orjson
 
 
 def headline(snap: dict | None) -> dict | None:
@@ -45,3 +48,17 @@ def frame_stats(frame_ms: list[float], python_ms: list[float]) -> dict:
             "p99": quantile(python_ms, 0.99),
         },
     }
+
+
+def write_frame_stats(
+    path: Path, frame_ms: list[float], python_ms: list[float], snap: dict | None, backlog_s: float | None
+) -> None:
+    """``--frame-stats``' JSON: the frames' figures (the first 5 left out: they build
+    fonts and atlases), what the cards showed (``headline``) and when the backlog was in."""
+    stats = {
+        **frame_stats(frame_ms[5:] or frame_ms, python_ms[5:] or python_ms),
+        "headline": headline(snap),
+        "backlog_s": backlog_s,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(orjson.dumps(stats, option=orjson.OPT_INDENT_2))

@@ -50,6 +50,7 @@ from .store_values import (
     decoded,
     is_corrupt,
     quarters_to_keep,
+    stored_row,
     to_sql,
 )
 
@@ -69,19 +70,6 @@ def history_path_for(state_path: Path) -> Path:
     """Where the durable history of a state file lives: beside it, named after it
     (``state.toml`` -> ``state.history.sqlite``), so the demo's state keeps its own."""
     return state_path.with_name(f"{state_path.stem}.{HISTORY_SUFFIX}")
-
-
-def _clean(row: dict) -> dict:
-    """A row as stored: clock skew between sources can put an end mark before the first
-    activity; the session then ends where it started, never before."""
-    quarters = row.get("quarters", [])  # [(quarter_ts, model, *QUARTER_FIELDS)]
-    row = {k: row[k] for k in ("source", "session", *SESSION_FIELDS, "models", "days")}
-    row["quarters"] = quarters
-    row["source"] = row["source"] or ""
-    first = row["first_ts"]
-    if row["end_ts"] is not None and first is not None and row["end_ts"] < first:
-        row["end_ts"] = first
-    return row
 
 
 def _rank(row: dict, version: int) -> tuple:
@@ -183,7 +171,7 @@ class SessionStore:
         with self._lock:
             fresh = []
             for row in rows:
-                row = _clean(row)
+                row = stored_row(row)
                 key = (row["source"], row["session"])
                 rank = _rank(row, ROW_VERSION)
                 if self._written.get(key, ()) >= rank:

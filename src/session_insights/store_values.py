@@ -178,3 +178,16 @@ def is_corrupt(exc: BaseException) -> bool:
     """SQLite read the file and found it is not a database, or a malformed one."""
     code = getattr(exc, "sqlite_errorcode", None)
     return code is not None and code & 0xFF in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT)
+
+
+def stored_row(row: dict) -> dict:
+    """A row as stored: clock skew between sources can put an end mark before the first
+    activity; the session then ends where it started, never before."""
+    quarters = row.get("quarters", [])  # [(quarter_ts, model, *QUARTER_FIELDS)]
+    row = {k: row[k] for k in ("source", "session", *SESSION_FIELDS, "models", "days")}
+    row["quarters"] = quarters
+    row["source"] = row["source"] or ""
+    first = row["first_ts"]
+    if row["end_ts"] is not None and first is not None and row["end_ts"] < first:
+        row["end_ts"] = first
+    return row

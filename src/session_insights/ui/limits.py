@@ -66,6 +66,13 @@ class LimitsHeader(Header):
         now_ts = time.time() if now_ts is None else now_ts
         return limits.all_windows(self._latest[1], snap.get("rate_limits") or {}, now_ts)
 
+    def crossing_windows(self, snap: dict, now_ts: float) -> list[dict]:
+        """What the alerts and the Quota card weigh: every window known, and the logs'
+        estimates where the user set a limit (only against one can they cross)."""
+        windows = self.windows(snap, now_ts)
+        has_limits = self.history is not None and self.history.plan_limits
+        return windows + self.estimates(windows, now_ts) if has_limits else windows
+
     def estimates(self, windows: list[dict], now_ts: float | None = None) -> list[dict]:
         """The windows estimated from ``history``'s logs beside ``windows`` (the servers')."""
         history = self.history

@@ -245,9 +245,7 @@ class InsightsPanel:
     def _update_alerts(self, snap: dict) -> None:
         """The alerts of this snapshot and the windows known; each new one told, once."""
         now_ts = time.time()  # the quota windows run on the wall clock, whatever the panel's
-        windows = self.limits.windows(snap, now_ts)
-        if self.history.plan_limits:  # the logs' estimates cross only against a limit the user set
-            windows = windows + self.limits.estimates(windows, now_ts)
+        windows = self.limits.crossing_windows(snap, now_ts)
         self.cards.show_quota(windows)
         to_tell = self.alerts.of_snapshot(snap, windows, now_ts)
         if self.notifier is not None:
