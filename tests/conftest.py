@@ -100,3 +100,19 @@ def home_in_tmp(tmp_path_factory, monkeypatch) -> Path:
     for name, value in home_env(home).items():
         monkeypatch.setenv(name, value)
     return home
+
+
+@pytest.fixture
+def in_zone(monkeypatch):
+    """Run with the local zone set to ``zone`` (and put back after)."""
+
+    def set_zone(zone: str) -> None:
+        monkeypatch.setenv("TZ", zone)
+        time.tzset()
+
+    yield set_zone
+    from session_insights import times
+
+    times.use_utc(False)
+    monkeypatch.delenv("TZ", raising=False)
+    time.tzset()

@@ -987,21 +987,6 @@ def test_chart_under_a_display_writes_the_panels_efficiency_chart_as_png(x_displ
 # --- the time rule of --since / --until ------------------------------------------------------
 
 
-@pytest.fixture
-def in_zone(monkeypatch):
-    """Run with the local zone set to ``zone`` (and put back after)."""
-    import time
-
-    def set_zone(zone: str) -> None:
-        monkeypatch.setenv("TZ", zone)
-        time.tzset()
-
-    yield set_zone
-    times.use_utc(False)
-    monkeypatch.delenv("TZ", raising=False)
-    time.tzset()
-
-
 @pytest.mark.parametrize(
     ("zone", "filters", "sessions"),
     [

@@ -42,20 +42,6 @@ def _own_state(tmp_path: Path, monkeypatch):
     times.use_utc(False)
 
 
-@pytest.fixture
-def in_zone(monkeypatch):
-    """Run with the local zone set to ``zone`` (and put back after)."""
-
-    def set_zone(zone: str) -> None:
-        monkeypatch.setenv("TZ", zone)
-        time.tzset()
-
-    yield set_zone
-    times.use_utc(False)
-    monkeypatch.delenv("TZ", raising=False)
-    time.tzset()
-
-
 def utc(day: int, hour: float) -> float:
     """``hour`` o'clock UTC on 2025-09-01 + ``day`` days."""
     return SEP_1 + day * DAY_S + hour * HOUR_S
