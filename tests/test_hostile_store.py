@@ -459,7 +459,8 @@ def test_temp_files_of_killed_saves_are_removed_at_the_next_start(tmp_path: Path
         os.utime(tmp_path / name, (ts, ts))
 
     assert state.load(path).notice is None
-    assert {p.name for p in tmp_path.iterdir()} == {"state.toml", *kept}
+    # ... and the load kept the state's parsed copy (state_cache.py)
+    assert {p.name for p in tmp_path.iterdir()} == {"state.toml", "state.parsed.json", *kept}
 
 
 def test_a_read_only_load_removes_no_temp_file(tmp_path: Path):

@@ -25,7 +25,7 @@ from session_insights.history import TokenHistory
 FIXED_TS = 1_760_000_000.0  # 2025-10-09, an ordinary day for every model's prices
 NOW_TS = FIXED_TS + 3_600.0
 CORRUPT_NAME = re.compile(r"^state\.toml\.corrupt-\d{8}-\d{6}(-\d+)?$")
-TEMP_NAME = re.compile(r"^\.state\.toml\..+\.tmp$")
+TEMP_NAME = re.compile(r"^\.state\.(toml|parsed\.json)\..+\.tmp$")  # the state's, or its parsed copy's
 
 
 @pytest.fixture
@@ -124,8 +124,9 @@ def test_killing_a_writer_mid_save_always_leaves_a_loadable_state_file(tmp_path:
             "state.history.sqlite",
             "state.history.sqlite-wal",
             "state.history.sqlite-shm",
-            ".state.toml.lock",
-        }  # held while a process writes the state
+            ".state.toml.lock",  # held while a process writes the state
+            "state.parsed.json",  # the state's parsed copy (state_cache.py)
+        }
         others = {p.name for p in tmp_path.iterdir()} - {"state.toml", "writer.py"} - companions
         strays = {name for name in others if not TEMP_NAME.match(name)}
         assert strays == set(), "only a killed writer's own temp files may be left over"

@@ -27,6 +27,8 @@ from pathlib import Path
 import orjson
 import tomli_w
 
+from . import state_cache
+
 APP_NAME = "session-insights"
 STATE_ENV = "SESSION_INSIGHTS_STATE"  # names the state file when no --state does
 STATE_NAME = "state.toml"
@@ -118,6 +120,7 @@ def load(path: str | os.PathLike, *, move_corrupt: bool = True) -> Loaded:
 
     if move_corrupt:
         remove_stale_temps(path)
+        remove_stale_temps(state_cache.cache_path(path))
     try:
         raw = _read_bounded(path)
     except FileNotFoundError:
@@ -126,17 +129,22 @@ def load(path: str | os.PathLike, *, move_corrupt: bool = True) -> Loaded:
         return Loaded(None, f"{path} could not be read ({exc.strerror or exc}); starting clean")
     if raw is None:
         return unusable(f"is larger than {MAX_READ_BYTES // (1024 * 1024)} MiB, far more than a state file holds")
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        return unusable(f"is not valid TOML ({exc})")
-    except Exception as exc:
-        return unusable(f"is not valid TOML ({type(exc).__name__}: {exc})")
+    data = state_cache.cached(path, raw)
+    parsed = data is None
+    if parsed:
+        try:
+            data = tomllib.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            return unusable(f"is not valid TOML ({exc})")
+        except Exception as exc:
+            return unusable(f"is not valid TOML ({type(exc).__name__}: {exc})")
     schema = data.get("schema")
     if not isinstance(schema, int) or isinstance(schema, bool):
         return unusable("has no schema number")
     if schema > SCHEMA:
         return unusable(f"was written by a newer session-insights (schema {schema} > {SCHEMA})")
+    if parsed and move_corrupt:  # a writer's load: the next start reads the copy
+        state_cache.keep(path, raw, data)
     return Loaded(migrate(data))
 
 
@@ -301,6 +309,13 @@ class Encoder:
             self.sizes[name] = sum(map(len, chunks[first:]))
         self._rows = kept
         return "".join(chunks).encode("utf-8")
+
+
+def write_state(path: Path, payload: bytes, data: dict) -> None:
+    """Replace the state file with ``payload``, the TOML of ``data`` (``Encoder.encode``'s
+    ``{"schema": SCHEMA, **data}``), and keep its parsed copy for the next start."""
+    write_atomic(path, payload)
+    state_cache.keep(path, payload, {"schema": SCHEMA, **data})
 
 
 def write_atomic(path: str | os.PathLike, payload: bytes) -> None:

@@ -153,7 +153,8 @@ class Persisted:
                 data = codec.encode_state(self)
                 pending = reads.take_pending()
                 positions = self._changed_positions()
-            payload = self._encoder.encode({**data, **extra})
+            data = {**data, **extra}
+            payload = self._encoder.encode(data)
             if len(payload) <= state_file.MAX_STATE_BYTES or (over and not shrunk):
                 break
             reads.give_back(pending)
@@ -165,7 +166,7 @@ class Persisted:
             reads.give_back(pending)
             raise OSError(f"what was read could not be kept in {reads.path} ({exc})") from exc
         self._positions_written.update(positions)
-        state_file.write_atomic(self.state_path, payload)
+        state_file.write_state(self.state_path, payload, data)
         reads.generation = generation
         return len(payload)
 
