@@ -328,6 +328,8 @@ def scenario_backlog_pace(artifacts: Path, state: Path) -> dict:
         def sleep(seconds: float) -> None:
             pauses.append(seconds)
 
+    app_frames(app, 1, pause_s=0)  # the readers start after the first frame: their own
+    app.poller.first_pass.wait(30)  # backlog pass sets and clears the flag set below
     app_module.time = PausesNoted
     try:
         app.poller.reading_backlog.set()
