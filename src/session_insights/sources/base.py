@@ -37,6 +37,8 @@ from .tail import CompressedTail, FileTail, Position, open_regular, open_tail
 
 Record = UsageEvent | ToolCall | TicketUpdate | Rating | SessionMark
 PARALLEL_MIN_BYTES = 64 * 1024 * 1024  # below this, starting processes costs more than it saves
+# A file read to its end is handed on in parts of this many bytes of lines (tail_files).
+READ_BYTES = 4 * 1024 * 1024
 MAX_WHOLE_BYTES = 256 * 1024 * 1024  # a file read whole that is larger is skipped, with a notice
 # A whole file that does not parse and changed this recently is probably being rewritten:
 # read it again at the next poll before calling it bad.
@@ -108,7 +110,7 @@ class Memory(OrderedDict):
 
 class Interned(dict):
     """One copy of each label a source hands on (a model, a session id, a request's tool
-    names): the history keeps 65,536 requests whole for their copies, and each holding
+    names): the history keeps 16,384 requests whole for their copies, and each holding
     its own copy of the same strings made a third of a reader's memory. Bounded: past
     ``limit`` labels it starts again."""
 
@@ -300,42 +302,58 @@ class LineSource:
             return None
 
     def tail_files(self, files: list[Path], max_bytes_per_file: int | None = None) -> int:
-        """Read the lines appended to ``files`` since the last poll; returns the records queued."""
+        """Read the lines appended to ``files`` since the last poll; returns the records queued.
+        A file read to its end is handed on READ_BYTES at a time, each part with the position
+        it ends at: a 100 MB transcript never holds all its records at once."""
         queued = 0
         for path in files:
             key = str(path)
             tail = self.tails.get(key)
-            bad: Counter[str] = Counter()
-            found: list[Record] = []
-            lines = 0
             try:
                 if tail is None:
                     tail = self.tails[key] = self._open_tail(path, key)
                 if key in self._to_resume:
                     self._resume_if_grown(path, key, tail.pos)
-                too_long = tail.too_long
-                try:
-                    for line in tail.read_lines(max_bytes_per_file, final=self.one_shot):
-                        if not line.strip():
-                            continue
-                        lines += 1
-                        try:
-                            found.extend(self.parse(line, key))
-                        except BAD_LINE as exc:
-                            bad[bad_reason(exc)] += 1
-                finally:
-                    if tail.too_long > too_long:
-                        bad[tail_module.too_long_reason()] += tail.too_long - too_long
+                end = None if max_bytes_per_file is not None else os.stat(path).st_size
             except OSError as exc:
                 self.cannot_read(key, exc)
-            for reason, count in bad.items():
-                self.history.note_bad_line(key, count, reason, source=self.kind)
-            if tail is not None:
-                self.history.add_read(key, found, tail.position())
-            if lines:
-                self.history.note_lines(self.kind, lines)
-            queued += len(found)
+                if tail is not None:
+                    self.history.add_read(key, [], tail.position())
+                continue
+            while True:
+                before = tail.pos.offset
+                queued += self._read_part(key, tail, max_bytes_per_file if end is None else READ_BYTES)
+                if end is None or not before < tail.pos.offset < end:
+                    break
         return queued
+
+    def _read_part(self, key: str, tail: FileTail | CompressedTail, max_bytes: int | None) -> int:
+        """Read the lines of one file past its offset, up to ``max_bytes`` of them, and hand
+        them on with the position they end at; returns the records queued."""
+        bad: Counter[str] = Counter()
+        found: list[Record] = []
+        lines = 0
+        too_long = tail.too_long
+        try:
+            for line in tail.read_lines(max_bytes, final=self.one_shot):
+                if not line.strip():
+                    continue
+                lines += 1
+                try:
+                    found.extend(self.parse(line, key))
+                except BAD_LINE as exc:
+                    bad[bad_reason(exc)] += 1
+        except OSError as exc:
+            self.cannot_read(key, exc)
+        finally:
+            if tail.too_long > too_long:
+                bad[tail_module.too_long_reason()] += tail.too_long - too_long
+        for reason, count in bad.items():
+            self.history.note_bad_line(key, count, reason, source=self.kind)
+        self.history.add_read(key, found, tail.position())
+        if lines:
+            self.history.note_lines(self.kind, lines)
+        return len(found)
 
     def read_whole(self, path: Path, load: Callable[[bytes], object]) -> WholeFile | None:
         """``path`` read whole and passed to ``load``, if its identity, size or time changed
