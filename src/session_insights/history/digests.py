@@ -24,6 +24,10 @@ from itertools import chain
 SMALL = 65_536
 MAX_RUNS = 8
 BLOCK = 65_536  # digests sorted at a time: a list of ints costs 40 bytes a digest, not 8
+# The bitmap that turns away most digests not held: 1 MiB, so that at 1.5 million digests
+# (2 GB of Claude logs) a digest not held still finds its bit clear five times in six.
+FILTER_BITS = 1 << 23
+FILTER_MASK = FILTER_BITS - 1
 
 
 def merged(a: array, b: array) -> array:
@@ -65,11 +69,16 @@ def meets(a: array, b: array) -> bool:
 
 
 class DigestSet:
-    __slots__ = ("_runs", "_small")
+    """Most look-ups are of digests not held (each new request, each new tool call): a
+    bitmap of one bit per digest's low bits (FILTER_BITS, 1 MiB) answers those without
+    bisecting the runs, but for the few whose bit another digest set."""
+
+    __slots__ = ("_bits", "_runs", "_small")
 
     def __init__(self) -> None:
         self._runs: tuple[array, ...] = ()  # replaced, never changed in place
         self._small: set[int] = set()
+        self._bits = bytearray(FILTER_BITS >> 3)
 
     def __len__(self) -> int:
         return sum(map(len, self._runs)) + len(self._small)
@@ -79,6 +88,9 @@ class DigestSet:
         return len(self)
 
     def __contains__(self, digest: int) -> bool:
+        bit = digest & FILTER_MASK
+        if not self._bits[bit >> 3] & (1 << (bit & 7)):
+            return False
         if digest in self._small:
             return True
         for run in self._runs:
@@ -89,17 +101,28 @@ class DigestSet:
 
     def add(self, digest: int) -> None:
         if digest not in self:
+            self._mark(digest)
             self._small.add(digest)
             if len(self._small) >= SMALL:
                 self.flush()
 
+    def _mark(self, digest: int) -> None:
+        bit = digest & FILTER_MASK
+        self._bits[bit >> 3] |= 1 << (bit & 7)
+
     def flush(self) -> None:
         """The small set as a run of its own."""
         small, self._small = self._small, set()
-        self.add_run(array("q", sorted(small)))
+        self._add_marked_run(array("q", sorted(small)))
 
     def add_run(self, digests: array) -> None:
         """Add a sorted array of digests none of which is held (``any_of``), as it is."""
+        mark = self._mark
+        for digest in digests:
+            mark(digest)
+        self._add_marked_run(digests)
+
+    def _add_marked_run(self, digests: array) -> None:
         if digests:
             self._runs = (*self._runs, digests)
         while len(self._runs) > MAX_RUNS:
@@ -124,3 +147,4 @@ class DigestSet:
     def clear(self) -> None:
         self._runs = ()
         self._small = set()
+        self._bits = bytearray(FILTER_BITS >> 3)
