@@ -12,7 +12,6 @@ import time
 from .history import TokenHistory
 from .pricing import PriceBook
 from .sources import LineSource
-from .sources.parallel import read_backlog
 from .store import SessionStore
 
 POLL_INTERVAL_S = 0.5
@@ -67,6 +66,8 @@ class SourcePoller:
                 source.history.notice(f"{source.label}: reading failed ({type(exc).__name__}: {exc}); will try again")
 
     def read_backlog(self) -> None:
+        from .sources.parallel import read_backlog  # multiprocessing: not before the first frame
+
         self.reading_backlog.set()
         try:
             for source in list(self.sources):
