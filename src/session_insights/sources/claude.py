@@ -1,7 +1,6 @@
 """``claude[:DIR]`` — Claude Code transcripts (``<projects>/<project>/<session>.jsonl``).
 
-A line's fields come from ``claude_lines`` (typed structs, orjson dicts for any line those
-cannot vouch for); the records are built here from the fields alone. Quirks kept here:
+Quirks kept here:
 - usage lives on ``type == "assistant"`` lines in ``message.usage`` (Anthropic's shape:
   input excludes cache; ``cache_creation.ephemeral_5m/1h`` splits cache writes);
 - a streamed response is written several times with the same ``message.id`` +
@@ -42,7 +41,6 @@ from ..events import (
 from ..history import TokenHistory
 from ..normalize import anthropic_price_terms, anthropic_usage
 from .base import Interned, LineSource, Memory, Record, project_name
-from .claude_lines import line_fields
 
 CONFIG_COST = ".claude.json"  # its lastModelUsage
 MAIN_TIER = "main agent"
@@ -74,9 +72,6 @@ class ClaudeSource(LineSource):
     # request whose streamed copies fall on both sides of a cut names the tools of the
     # copies on the side of the copy kept.
     lines_independent = True
-    # How a line's fields are read: msgspec where it can vouch for them, else orjson. The
-    # parity tests set an instance's to claude_lines.dict_fields, orjson only.
-    _fields = staticmethod(line_fields)
 
     def __init__(self, path: str | os.PathLike | None, history: TokenHistory):
         super().__init__(path, history)
@@ -113,16 +108,18 @@ class ClaudeSource(LineSource):
         # Most lines are user text, summaries or snapshots: skip them before parsing JSON.
         if b'"usage"' not in line and b'"tool_result"' not in line:
             return ()
-        fields = self._fields(line)
-        if not fields:
-            return ()
-        kind, values = fields
-        if values is None:
-            raise ValueError(f"{kind} line without a message")
-        return self._assistant(*values) if kind == "assistant" else self._tool_results(*values)
+        obj = orjson.loads(line)
+        if not isinstance(obj, dict):
+            raise ValueError("a transcript line must be a JSON object")
+        kind = obj.get("type")
+        if kind == "assistant":
+            return self._assistant(obj)
+        if kind == "user":
+            return self._tool_results(obj)
+        return ()
 
     def _usage_event(
-        self, cost, message_id, request_id, model, usage: dict, ts: float, tier: str, session, names
+        self, obj: dict, message: dict, model, usage: dict, ts: float, tier: str, session, blocks
     ) -> UsageEvent:
         """The request an assistant line's usage counts (its copies share the key)."""
         c = anthropic_usage(usage)  # checked counts
@@ -132,7 +129,9 @@ class ClaudeSource(LineSource):
                 raise ValueError(f"model has surrounding spaces, got {model!r}")
             self._models.add(model)
         model = self._label(model)
-        key = f"{message_id}:{request_id}" if message_id or request_id else None
+        cost = obj.get("costUSD")
+        msg_id, request_id = message.get("id"), obj.get("requestId")
+        key = f"{msg_id}:{request_id}" if msg_id or request_id else None
         return UsageEvent(
             ts,
             model,
@@ -148,47 +147,52 @@ class ClaudeSource(LineSource):
             "claude",
             key,
             None if cost is None else check_cost_usd("costUSD", cost),
-            self._turn_tools(key, names),
+            self._turn_tools(key, blocks),
             0,
             terms["price_context"],
             terms["server_tools"],
         )
 
-    def _assistant(
-        self, timestamp, session, sidechain, cwd, request_id, cost, message_id, model, usage, uses
-    ) -> list[Record]:
-        """An assistant line's records, from its fields (``claude_lines``); ``uses`` holds
-        (name, id, input) of each tool_use block."""
+    def _assistant(self, obj: dict) -> list[Record]:
+        message = obj.get("message")
+        if not isinstance(message, dict):
+            raise ValueError("assistant line without a message")
         # Check everything before remembering anything, so a bad line changes nothing.
-        ts = parse_ts(timestamp)
+        ts = parse_ts(obj.get("timestamp"))
+        session = obj.get("sessionId")
         session = self._label(session) if isinstance(session, str) else None
-        tier = SIDECHAIN_TIER if sidechain else MAIN_TIER
-        for name, use_id, _ in uses:
-            _check_tool_use(name, use_id)
+        tier = SIDECHAIN_TIER if obj.get("isSidechain") else MAIN_TIER
+        content = message.get("content")
+        blocks = (
+            [_tool_use_block(b) for b in content if isinstance(b, dict) and b.get("type") == "tool_use"]
+            if isinstance(content, list)
+            else []
+        )
         # A TodoWrite's tickets wait for its tool_result: one the tool rejected set nothing.
-        tickets = {use_id: _todos(tool_input, ts, session) for name, use_id, tool_input in uses if name == "TodoWrite"}
+        tickets = {block["id"]: _todos(block, ts, session) for block in blocks if block["name"] == "TodoWrite"}
+        model, usage = message.get("model"), message.get("usage")
         if usage is not None and not isinstance(usage, dict):
             raise ValueError(f"message.usage must be an object, got {type(usage).__name__}")
         event = None
         if usage is not None and model != "<synthetic>":
-            names = tuple(name for name, _, _ in uses)
-            event = self._usage_event(cost, message_id, request_id, model, usage, ts, tier, session, names)
+            event = self._usage_event(obj, message, model, usage, ts, tier, session, blocks)
         out: list[Record] = []
         if session and session not in self._projects_named:
-            project = project_name(cwd)
+            project = project_name(obj.get("cwd"))
             if project is not None:
                 self._projects_named.remember(session)
                 out.append(SessionMark(ts, session, None, project, "claude"))
         if event is not None:
             out.append(event)
-        for name, use_id, _ in uses:
-            self._open_tool_uses.remember(use_id, (name, ts, session, tickets.get(use_id, ())))
+        for block in blocks:
+            self._open_tool_uses.remember(block["id"], (block["name"], ts, session, tickets.get(block["id"], ())))
         return out
 
-    def _turn_tools(self, key: str | None, names: tuple[str, ...]) -> tuple[str, ...] | None:
+    def _turn_tools(self, key: str | None, blocks: list[dict]) -> tuple[str, ...] | None:
         """The tools a request called so far. Each streamed copy of a response holds one
         content block, so the names seen under its key are gathered and every later
         copy carries them all (the copy the history keeps among them)."""
+        names = tuple(b["name"] for b in blocks)
         if key is None:
             return names or None
         seen = self._tools_of_request.get(key, ())
@@ -199,20 +203,28 @@ class ClaudeSource(LineSource):
             self._tools_of_request.remember(key, merged)
         return merged or None
 
-    def _tool_results(self, timestamp, results: list) -> list[Record]:
-        """A user line's tool calls, from the (tool_use_id, is_error) of its tool_result blocks."""
-        ts = parse_ts(timestamp)
+    def _tool_results(self, obj: dict) -> list[Record]:
+        message = obj.get("message")
+        if not isinstance(message, dict):
+            raise ValueError("user line without a message")
+        content = message.get("content")
+        if not isinstance(content, list):
+            return []  # a user's own text
+        ts = parse_ts(obj.get("timestamp"))
         answered: list[tuple[str, Record]] = []
         early: list[tuple[str, float, bool]] = []  # answers to tool uses before this byte range
-        for use_id, is_error in results:
+        for block in content:
+            if not isinstance(block, dict) or block.get("type") != "tool_result":
+                continue
+            use_id = block.get("tool_use_id")
             opened = self._open_tool_uses.get(use_id)
             if opened is None:  # its tool_use was read before this run or range, or never written
                 if self.reading_range and isinstance(use_id, str):
-                    early.append((use_id, ts, not is_error))
+                    early.append((use_id, ts, not block.get("is_error")))
                 continue
             name, started, session, tickets = opened
             duration_ms = check_duration_ms(max(0.0, (ts - started) * 1000.0), "tool_result time")
-            ok = not is_error
+            ok = not block.get("is_error")
             answered.append((use_id, [ToolCall(ts, name, duration_ms, ok, session, use_id), *(tickets if ok else ())]))
         for use_id, _ in answered:  # forgotten only once the whole line is read
             self._open_tool_uses.pop(use_id, None)
@@ -276,15 +288,17 @@ def _config_costs(config: object) -> list[tuple[str, str, float]]:
     return out
 
 
-def _check_tool_use(name: object, use_id: object) -> None:
+def _tool_use_block(block: dict) -> dict:
     """A ``tool_use`` block, checked: a tool call needs its name and the id its result answers."""
-    check_name("tool_use name", name)
-    if not isinstance(use_id, str):
-        raise ValueError(f"tool_use id must be a string, got {use_id!r}")
+    check_name("tool_use name", block.get("name"))
+    if not isinstance(block.get("id"), str):
+        raise ValueError(f"tool_use id must be a string, got {block.get('id')!r}")
+    return block
 
 
-def _todos(tool_input: object, ts: float, session: str | None) -> list[Record]:
+def _todos(block: dict, ts: float, session: str | None) -> list[Record]:
     """The tickets a ``TodoWrite`` tool use sets; a todo we cannot read makes the line bad."""
+    tool_input = block.get("input")
     todos = tool_input.get("todos") if isinstance(tool_input, dict) else None
     if not isinstance(todos, list):
         raise ValueError("TodoWrite input.todos must be a list")
