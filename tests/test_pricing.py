@@ -576,3 +576,16 @@ def test_an_override_of_a_model_genai_prices_has_no_fast_price_for_prices_its_fa
     book = PriceBook({"my-local-model": {"input_mtok": 1, "output_mtok": 2}})
     fast = book.pricing("my-local-model", None, FAST)
     assert (fast.source, fast.flat_rates()) == ("override", (10**6, 2 * 10**6, 10**6, 10**6, 10**6, 0))
+
+
+def test_the_panels_first_frame_names_no_price_version_before_genai_prices_is_imported():
+    # The price book is imported on the readers' thread after the first frame; naming its
+    # version before that would import importlib.metadata (20 ms) on the frame.
+    code = (
+        "import sys; from session_insights import price_data as pricing; "
+        "first = pricing.price_data()['version']; "
+        "print(first, 'importlib.metadata' in sys.modules); "
+        "import genai_prices; print(pricing.price_data()['version'] == genai_prices.__version__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["None", "False", "True"]

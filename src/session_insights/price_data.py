@@ -12,10 +12,20 @@ from functools import cache
 _price_data: tuple[date, dict] | None = None  # (the UTC day it was computed for, the figure)
 
 
-@cache
 def _release() -> str | None:
-    """The installed genai-prices' version (a metadata look-up: once, and imported only
-    then: importlib.metadata takes 12 ms of the window's start)."""
+    """The installed genai-prices' version, once it is imported (by the price book, on
+    the readers' thread): its ``__version__``, else its metadata. Before that, None: the
+    window's first frame names no version rather than spend 20 ms importing
+    importlib.metadata to find one."""
+    module = sys.modules.get("genai_prices")
+    if module is None:
+        return None
+    found = getattr(module, "__version__", None)
+    return found if isinstance(found, str) and found else _metadata_release()
+
+
+@cache
+def _metadata_release() -> str | None:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
