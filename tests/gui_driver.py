@@ -671,6 +671,48 @@ def scenario_scope(artifacts: Path) -> dict:
     return out
 
 
+def scenario_busy(artifacts: Path) -> dict:
+    """Frames while another thread holds the history (a reader merging a backlog's
+    parts): each returns at once and shows what it showed; then the figures arrive."""
+    import threading
+
+    history = TokenHistory()
+    history.record_usage("claude-sonnet-4-5", 1_000, 100, ts=START_TS, session="s1")
+    panel = open_panel(history, clock=lambda: START_TS + 60)
+    settle(panel)
+    before = panel.cards.values["tokens"].value
+    held, release, released = threading.Event(), threading.Event(), threading.Event()
+
+    def merge():  # holds the history's lock until told, or 30 s at most
+        with history._lock:
+            history.record_usage("claude-sonnet-4-5", 5_000, 500, ts=START_TS + 1, session="s1")
+            held.set()
+            release.wait(30)
+            released.set()
+
+    holder = threading.Thread(target=merge)
+    holder.start()
+    held.wait(30)
+    busy = []
+    for _ in range(5):
+        busy.append(panel.tick())
+        frames(1)
+    returned_while_held = not released.is_set()
+    during = panel.cards.values["tokens"].value
+    release.set()
+    holder.join()
+    settle(panel)
+    out = {
+        "busy_ticks": busy,
+        "returned_while_held": returned_while_held,
+        "before": before,
+        "during": during,
+        "after": panel.cards.values["tokens"].value,
+    }
+    dpg.destroy_context()
+    return out
+
+
 SCENARIOS = {
     "demo": scenario_demo,
     "empty": scenario_empty,
@@ -679,6 +721,7 @@ SCENARIOS = {
     "across": scenario_across,
     "across_empty": scenario_across_empty,
     "scope": scenario_scope,
+    "busy": scenario_busy,
 }
 
 if __name__ == "__main__":

@@ -639,3 +639,11 @@ def test_figures_in_a_table_line_up_on_the_right_of_their_column(demo_run):
     assert all(cell_right - right <= 8 for _, right, cell_right in ink), ink  # at the column's edge
     lefts = [left for left, _, _ in ink]
     assert max(lefts) - min(lefts) >= 10, ink  # "217" starts left of "4"
+
+
+def test_a_frame_while_a_reader_holds_the_history_waits_for_nothing(x_display, artifacts, tmp_path):
+    found = drive("busy", x_display, artifacts, tmp_path)
+    assert found["returned_while_held"], "a frame waited for the history a reader held"
+    assert found["busy_ticks"] == [False] * 5  # nothing refreshed while it was held
+    assert found["during"] == found["before"]
+    assert found["after"] != found["before"]  # once free, the next frames show the merge

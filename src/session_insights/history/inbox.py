@@ -260,6 +260,16 @@ class Inbox:
 
     # --- consumer: one thread at a time -----------------------------------------
 
+    def hold_if_free(self) -> bool:
+        """Take the history's lock if no other thread holds it, and say whether it was
+        taken (then ``release_hold``). The panel's frame uses it never to wait for a
+        reader merging a backlog's parts; the lock is re-entrant, so the drain and the
+        snapshot the frame makes meanwhile take it again without waiting."""
+        return self._lock.acquire(blocking=False)
+
+    def release_hold(self) -> None:
+        self._lock.release()
+
     def drain(self, max_records: int | None = None, budget_s: float | None = None) -> int:
         """Apply queued records; returns how many. Stops early after ``max_records`` or
         once ``budget_s`` of wall time is spent, leaving the rest queued."""

@@ -161,7 +161,18 @@ class InsightsPanel:
     # --- per frame --------------------------------------------------------------
 
     def tick(self) -> bool:
-        """Drain and refresh; returns True if the items were updated this frame."""
+        """Drain and refresh; returns True if the items were updated this frame. While a
+        reader holds the history (merging a backlog's parts, ~35 ms at 700 MB of logs),
+        the frame waits for nothing and shows what it showed."""
+        if not self.history.hold_if_free():
+            self.python_ms = 0.0
+            return False
+        try:
+            return self._tick()
+        finally:
+            self.history.release_hold()
+
+    def _tick(self) -> bool:
         started = time.perf_counter()
         self.charts.apply()
         self.history.drain(budget_s=DRAIN_BUDGET_S)
