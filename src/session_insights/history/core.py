@@ -46,7 +46,7 @@ from .tickets import TicketsPart
 from .tools import ToolsPart
 from .usage import UsagePart, session_name
 
-MAX_DEDUP_KEYS = 16_384  # requests kept whole; older ones by digest only (digests.py)
+MAX_DEDUP_KEYS = 65_536  # requests kept whole; older ones by digest only (digests.py)
 SAVED_DEDUP_KEYS = 256  # copies kept in full in state.toml; older keys are in saved_reads
 MAX_BAD_LINE_FILES = 100
 MAX_BAD_REASONS = 40

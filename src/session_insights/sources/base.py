@@ -110,7 +110,7 @@ class Memory(OrderedDict):
 
 class Interned(dict):
     """One copy of each label a source hands on (a model, a session id, a request's tool
-    names): the history keeps 16,384 requests whole for their copies, and each holding
+    names): the history keeps 65,536 requests whole for their copies, and each holding
     its own copy of the same strings made a third of a reader's memory. Bounded: past
     ``limit`` labels it starts again."""
 
