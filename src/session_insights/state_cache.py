@@ -10,7 +10,9 @@ another shape is ignored. The TOML stays the only truth: nothing else reads the 
 The copy is written only of data JSON carries exactly as TOML does: tables with string
 keys, arrays (tuples become arrays in both), strings, booleans, 64-bit integers and
 finite floats. Anything else (a NaN, a date, a 70-bit integer) writes no copy, and the
-next start parses the TOML (tests/test_state_cache.py checks the two reads agree).
+next start parses the TOML (tests/test_state_cache.py checks the two reads agree). As
+with ``state.Encoder``'s files, the top-level tables may come in another order: the
+state is read by key.
 """
 
 from __future__ import annotations
