@@ -21,3 +21,11 @@ def notice_lines(snap: dict | None, history_notices) -> list[str]:
             + ", ".join(f"{p} ({n:,})" for p, n in list(files.items())[:3])
         )
     return lines
+
+
+def notice_text(snap: dict | None, history_notices, more) -> str:
+    """The strip's text: ``notice_lines`` and the ``more`` that are not empty (the durable
+    history's notices, a failed read of it, a scope that cannot be shown), each on a line
+    of its own, control characters escaped."""
+    lines = [*notice_lines(snap, history_notices), *(line for line in more if line)]
+    return "\n".join(f"! {fmt.printable(line)}" for line in lines)

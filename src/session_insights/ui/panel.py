@@ -24,7 +24,6 @@ from collections.abc import Callable
 import dearpygui.dearpygui as dpg
 
 from .. import across
-from .. import formatting as fmt
 from ..across_view import NOT_KEPT, AcrossLoader, SessionKey, past_session_notes, session_title
 from ..alerts import Alerts, alert_text, alert_title
 from ..drawn import timeline_view
@@ -36,7 +35,7 @@ from .cards import SummaryCards
 from .header import Header
 from .headers import HEADERS
 from .limits import LimitsHeader
-from .notices import notice_lines
+from .notices import notice_text
 from .plots import ChartInput
 from .scope_bar import ScopeBar, past_scope, scope_name
 from .sessions import AcrossHeader, SessionsHeader
@@ -145,16 +144,9 @@ class InsightsPanel:
         self._across_headers = [h for h in self.headers.values() if isinstance(h, AcrossHeader)]
         self._session_headers = [h for h in self.headers.values() if not isinstance(h, AcrossHeader)]
         # In each header with nothing kept for past sessions, the words shown instead.
+        dim = {"color": COLOURS["dim"], "wrap": 0, "indent": 6, "show": False}
         self._not_kept = {
-            key: dpg.add_text(
-                "",
-                parent=self.headers[key].item,
-                before=self.headers[key].body,
-                color=COLOURS["dim"],
-                wrap=0,
-                indent=6,
-                show=False,
-            )
+            key: dpg.add_text("", parent=self.headers[key].item, before=self.headers[key].body, **dim)
             for key in NOT_KEPT
         }
 
@@ -305,12 +297,10 @@ class InsightsPanel:
             self.sessions.set_viewing(marked)
 
     def _update_notices(self, snap: dict | None) -> None:
-        lines = notice_lines(snap, self.history.notices)
-        if self.store is not None:
-            lines.extend(self.store.notices)
-        lines.extend(line for line in (self.across.error, self._scope_problem) if line)
-        self.notices.set("\n".join(f"! {fmt.printable(line)}" for line in lines))
-        self.notices.configure(show=bool(lines))
+        stored = self.store.notices if self.store is not None else ()
+        text = notice_text(snap, self.history.notices, (*stored, self.across.error, self._scope_problem))
+        self.notices.set(text)
+        self.notices.configure(show=bool(text))
 
     # --- actions ----------------------------------------------------------------
 
@@ -375,23 +365,21 @@ class InsightsPanel:
     def show_session(self, key: SessionKey) -> None:
         """Show a session of the durable history from its row (the Sessions table's)."""
         self.viewing = key
-        self._past_view = None
-        dpg.configure_item(self.past_line, show=True)
-        for key_, note in self._not_kept.items():
-            dpg.configure_item(self.headers[key_].body, show=False)
-            dpg.configure_item(note, show=True)
-        self._last_refresh = -1.0  # at once, not at the next refresh slot
-        self._seen_version = -1
+        self._show_past(True)
 
     def show_live(self) -> None:
         """Show the scope from the live history, every header with it."""
         self.viewing = None
+        self._show_past(False)
+
+    def _show_past(self, past: bool) -> None:
+        """A past session's line and "not kept" notes, or the headers it cannot fill."""
         self._past_view = None
-        dpg.configure_item(self.past_line, show=False)
-        for key_, note in self._not_kept.items():
-            dpg.configure_item(self.headers[key_].body, show=True)
-            dpg.configure_item(note, show=False)
-        self._last_refresh = -1.0
+        dpg.configure_item(self.past_line, show=past)
+        for key, note in self._not_kept.items():
+            dpg.configure_item(self.headers[key].body, show=not past)
+            dpg.configure_item(note, show=past)
+        self._last_refresh = -1.0  # at once, not at the next refresh slot
         self._seen_version = -1
 
     def add_menu_item(self, parent: int | str = 0, label: str = PANEL_TITLE) -> int:
