@@ -46,12 +46,17 @@ def test_the_window_serves_the_reports_figures_on_prometheus(x_display, tmp_path
                 return match and match.group(1)
 
             url = _until(served, "the window serving /metrics")
+            requests = float(truth["totals"]["requests"])
+
+            def complete(s):  # the histogram follows the counters by one feed once caught up
+                return sum_by(s, "session_insights_tokens_total", "type") == expected and sum_by(
+                    s, "gen_ai_client_token_usage_count"
+                ) == {"": 2.0 * requests}
+
             samples = _until(
-                lambda: (s := scrape(url)) and sum_by(s, "session_insights_tokens_total", "type") == expected and s,
-                "the report's totals on the window's /metrics",
+                lambda: (s := scrape(url)) and complete(s) and s, "the report's totals on the window's /metrics"
             )
-            assert sum_by(samples, "session_insights_requests_total") == {"": float(truth["totals"]["requests"])}
-            assert sum_by(samples, "gen_ai_client_token_usage_count") == {"": 2.0 * truth["totals"]["requests"]}
+            assert sum_by(samples, "session_insights_requests_total") == {"": requests}
         finally:
             window.send_signal(signal.SIGTERM)
             window.wait(timeout=60)
