@@ -8,7 +8,7 @@ of keyword arguments that ``usage_event`` accepts as is.
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from session_insights.events import usage_event
@@ -675,3 +675,54 @@ def test_body_without_usage_raises(body, provider, block):
 def test_body_that_is_not_a_json_object_raises(body):
     with pytest.raises(ValueError, match="response must be a dict"):
         response_usage(body, "openai")
+
+
+class _Block(dict):
+    """A usage block that is not a plain dict: read by the checked path only."""
+
+
+_COUNTS = st.one_of(
+    st.none(),
+    st.integers(0, 2_000_000),
+    st.integers(-5, 5),
+    st.integers(10**9, 10**12),
+    st.booleans(),
+    st.floats(allow_nan=True),
+    st.text(max_size=3),
+)
+_SPLITS = st.one_of(
+    st.none(),
+    st.just({}),
+    st.fixed_dictionaries({}, optional={"ephemeral_5m_input_tokens": _COUNTS, "ephemeral_1h_input_tokens": _COUNTS}),
+    st.lists(st.integers(), max_size=2),
+    st.integers(0, 3),
+)
+_USAGE = st.fixed_dictionaries(
+    {},
+    optional={
+        "input_tokens": _COUNTS,
+        "cache_read_input_tokens": _COUNTS,
+        "cache_creation_input_tokens": _COUNTS,
+        "output_tokens": _COUNTS,
+        "cache_creation": _SPLITS,
+        "iterations": st.one_of(
+            st.none(),
+            st.just([]),
+            st.lists(st.fixed_dictionaries({"type": st.just("compaction"), "input_tokens": _COUNTS}), max_size=2),
+        ),
+        "service_tier": st.just("standard"),
+    },
+)
+
+
+def _read(read, usage):
+    try:
+        return read(usage)
+    except ValueError as exc:
+        return ("ValueError", str(exc))
+
+
+@settings(max_examples=500, deadline=None)
+@given(_USAGE)
+def test_the_plain_blocks_one_pass_reads_what_the_checked_path_reads(usage):
+    assert _read(anthropic_usage, usage) == _read(anthropic_usage, _Block(usage))

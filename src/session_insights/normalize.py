@@ -42,6 +42,10 @@ def anthropic_usage(usage: Mapping[str, Any], where: str = "usage") -> Counts:
     """Anthropic Messages API / Claude Code ``message.usage``: input excludes cache. The
     compaction entries of ``usage.iterations`` are billed on top: their tokens are not in
     the top-level fields."""
+    if type(usage) is dict and where == "usage":
+        counts = _plain_anthropic_counts(usage)
+        if counts is not None:
+            return counts
     cache_write = _count(usage, "cache_creation_input_tokens", where)
     split = usage.get("cache_creation") or {}
     write_5m = _count(split, "ephemeral_5m_input_tokens", f"{where}.cache_creation")
@@ -64,6 +68,33 @@ def anthropic_usage(usage: Mapping[str, Any], where: str = "usage") -> Counts:
                 for key, n in anthropic_usage(entry, "usage.iterations[compaction]").items():
                     counts[key] = check_tokens(f"usage {key} with its compactions", counts[key] + n)
     return counts
+
+
+def _plain_anthropic_counts(usage: dict) -> Counts | None:
+    """``anthropic_usage`` of the common block, in one pass: every count a whole number
+    in range or absent, the cache split a dict or absent, no compactions. None for any
+    other block, which the checked path reads (and names what is wrong with it)."""
+    get = usage.get
+    inp, cache_read = get("input_tokens"), get("cache_read_input_tokens")
+    cache_write, out = get("cache_creation_input_tokens"), get("output_tokens")
+    split, write_5m, write_1h = get("cache_creation"), None, None
+    if split:
+        if type(split) is not dict:
+            return None
+        write_5m, write_1h = split.get("ephemeral_5m_input_tokens"), split.get("ephemeral_1h_input_tokens")
+    if get("iterations"):
+        return None
+    for n in (inp, cache_read, cache_write, out, write_5m, write_1h):
+        if n is not None and (type(n) is not int or not 0 <= n <= MAX_TOKENS_PER_REQUEST):
+            return None
+    write_5m, write_1h = write_5m or 0, write_1h or 0
+    return {
+        "input_tokens": inp or 0,
+        "cache_read_tokens": cache_read or 0,
+        "cache_write_tokens": write_5m if write_5m + write_1h else cache_write or 0,
+        "cache_write_1h_tokens": write_1h,
+        "output_tokens": out or 0,
+    }
 
 
 # Fast mode's price context (genai-prices' ``speed`` variant); other speeds are standard.
