@@ -76,6 +76,7 @@ class ClaudeSource(LineSource):
     def __init__(self, path: str | os.PathLike | None, history: TokenHistory):
         super().__init__(path, history)
         self._models: set[str] = set()  # model names already checked
+        self._tool_names: set[str] = set()  # tool names already checked
         self._label = Interned()  # one copy of each model, session and tool-names tuple
         # tool_use id -> (name, ts, session): answered by a later tool_result line.
         self._open_tool_uses = Memory(_MAX_OPEN_TOOL_USES)
@@ -164,7 +165,7 @@ class ClaudeSource(LineSource):
         tier = SIDECHAIN_TIER if obj.get("isSidechain") else MAIN_TIER
         content = message.get("content")
         blocks = (
-            [_tool_use_block(b) for b in content if isinstance(b, dict) and b.get("type") == "tool_use"]
+            [self._tool_use_block(b) for b in content if isinstance(b, dict) and b.get("type") == "tool_use"]
             if isinstance(content, list)
             else []
         )
@@ -187,6 +188,17 @@ class ClaudeSource(LineSource):
         for block in blocks:
             self._open_tool_uses.remember(block["id"], (block["name"], ts, session, tickets.get(block["id"], ())))
         return out
+
+    def _tool_use_block(self, block: dict) -> dict:
+        """A ``tool_use`` block, checked: a tool call needs its name (checked once per
+        name, as models are) and the id its result answers."""
+        name = block.get("name")
+        if type(name) is not str or name not in self._tool_names:
+            check_name("tool_use name", name)
+            self._tool_names.add(name)
+        if not isinstance(block.get("id"), str):
+            raise ValueError(f"tool_use id must be a string, got {block.get('id')!r}")
+        return block
 
     def _turn_tools(self, key: str | None, blocks: list[dict]) -> tuple[str, ...] | None:
         """The tools a request called so far. Each streamed copy of a response holds one
@@ -286,14 +298,6 @@ def _config_costs(config: object) -> list[tuple[str, str, float]]:
             if cost is not None and isinstance(model, str) and model:
                 out.append((session, model, cost))
     return out
-
-
-def _tool_use_block(block: dict) -> dict:
-    """A ``tool_use`` block, checked: a tool call needs its name and the id its result answers."""
-    check_name("tool_use name", block.get("name"))
-    if not isinstance(block.get("id"), str):
-        raise ValueError(f"tool_use id must be a string, got {block.get('id')!r}")
-    return block
 
 
 def _todos(block: dict, ts: float, session: str | None) -> list[Record]:
