@@ -745,3 +745,21 @@ def test_requests_of_one_session_share_one_copy_of_its_labels(tmp_path):
     assert len(events) == 3
     for attr in ("session", "model", "tools"):
         assert len({id(getattr(ev, attr)) for ev in events}) == 1, attr
+
+
+def test_a_tool_use_without_a_usable_name_is_a_bad_line_however_often_names_repeat(tmp_path):
+    def turn(i: int, name) -> dict:
+        content = [{"type": "tool_use", "id": f"toolu_{i}", "name": name, "input": {}}]
+        return assistant(
+            f"2026-11-20T10:00:{i:02d}.000Z", f"msg_{i}", f"req_{i}", {"input_tokens": 10}, content=content
+        )
+
+    names = ["Read", "Read", "", ["Read"], "   ", 7, "Read"]
+    write_lines(tmp_path, [turn(i, name) for i, name in enumerate(names)])
+    h = TokenHistory()
+    open_source(f"claude:{tmp_path}", h).poll()
+    h.drain()
+    snap = h.snapshot()
+    assert snap["totals"]["requests"] == 3  # the three lines whose tool is named
+    assert snap["errors"]["bad_lines"] == 4
+    assert set(h.bad_reasons) == {"tool_use name must be a non-empty string"}
