@@ -40,6 +40,8 @@ def test_a_digest_set_holds_what_a_set_holds(steps, small):
                 assert (d in held) == (d in model)
                 assert (d + FILTER_BITS in held) == (d + FILTER_BITS in model)  # same bit, other digest
         assert len(held) == len(model)
+        # every run the bitmap does not cover is one of the runs: a merged one is not kept twice
+        assert all(any(u is r for r in held.runs()) for u in held._unmarked)
         held.clear()
         assert all(d not in held for d in model)
     finally:

@@ -71,12 +71,15 @@ def meets(a: array, b: array) -> bool:
 class DigestSet:
     """Most look-ups are of digests not held (each new request, each new tool call): a
     bitmap of one bit per digest's low bits (FILTER_BITS, 1 MiB) answers those without
-    bisecting the runs, but for the few whose bit another digest set."""
+    bisecting the runs, but for the few whose bit another digest set. A run handed over
+    whole (a worker's, ``add_run``) is not marked, which would cost a Python step per
+    digest on report's last stretch: it is bisected at every look-up instead."""
 
-    __slots__ = ("_bits", "_runs", "_small")
+    __slots__ = ("_bits", "_runs", "_small", "_unmarked")
 
     def __init__(self) -> None:
         self._runs: tuple[array, ...] = ()  # replaced, never changed in place
+        self._unmarked: tuple[array, ...] = ()  # those of the runs the bitmap does not cover
         self._small: set[int] = set()
         self._bits = bytearray(FILTER_BITS >> 3)
 
@@ -90,45 +93,37 @@ class DigestSet:
     def __contains__(self, digest: int) -> bool:
         bit = digest & FILTER_MASK
         if not self._bits[bit >> 3] & (1 << (bit & 7)):
-            return False
-        if digest in self._small:
-            return True
-        for run in self._runs:
-            i = bisect_left(run, digest)
-            if i < len(run) and run[i] == digest:
-                return True
-        return False
+            return _in_runs(self._unmarked, digest)
+        return digest in self._small or _in_runs(self._runs, digest)
 
     def add(self, digest: int) -> None:
         if digest not in self:
-            self._mark(digest)
+            bit = digest & FILTER_MASK
+            self._bits[bit >> 3] |= 1 << (bit & 7)
             self._small.add(digest)
             if len(self._small) >= SMALL:
                 self.flush()
 
-    def _mark(self, digest: int) -> None:
-        bit = digest & FILTER_MASK
-        self._bits[bit >> 3] |= 1 << (bit & 7)
-
     def flush(self) -> None:
-        """The small set as a run of its own."""
+        """The small set as a run of its own (its digests are marked already)."""
         small, self._small = self._small, set()
-        self._add_marked_run(array("q", sorted(small)))
+        self._add(array("q", sorted(small)), marked=True)
 
     def add_run(self, digests: array) -> None:
         """Add a sorted array of digests none of which is held (``any_of``), as it is."""
-        mark = self._mark
-        for digest in digests:
-            mark(digest)
-        self._add_marked_run(digests)
+        self._add(digests, marked=False)
 
-    def _add_marked_run(self, digests: array) -> None:
+    def _add(self, digests: array, marked: bool) -> None:
         if digests:
             self._runs = (*self._runs, digests)
+            if not marked:
+                self._unmarked = (*self._unmarked, digests)
         while len(self._runs) > MAX_RUNS:
             a, b = sorted(self._runs, key=len)[:2]
-            rest = tuple(r for r in self._runs if r is not a and r is not b)
-            self._runs = (*rest, merged(a, b))
+            ab = merged(a, b)
+            self._runs = (*(r for r in self._runs if r is not a and r is not b), ab)
+            if any(r is a or r is b for r in self._unmarked):  # a merge of an unmarked run is one
+                self._unmarked = (*(r for r in self._unmarked if r is not a and r is not b), ab)
 
     def runs(self) -> tuple[array, ...]:
         """The sorted runs as they are now (a later add replaces the tuple)."""
@@ -145,6 +140,14 @@ class DigestSet:
         return not self._small.isdisjoint(digests)
 
     def clear(self) -> None:
-        self._runs = ()
+        self._runs = self._unmarked = ()
         self._small = set()
         self._bits = bytearray(FILTER_BITS >> 3)
+
+
+def _in_runs(runs: tuple[array, ...], digest: int) -> bool:
+    for run in runs:
+        i = bisect_left(run, digest)
+        if i < len(run) and run[i] == digest:
+            return True
+    return False
