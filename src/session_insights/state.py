@@ -144,7 +144,7 @@ def load(path: str | os.PathLike, *, move_corrupt: bool = True) -> Loaded:
     if schema > SCHEMA:
         return unusable(f"was written by a newer session-insights (schema {schema} > {SCHEMA})")
     if parsed and move_corrupt:  # a writer's load: the next start reads the copy
-        state_cache.keep(path, raw, data)
+        keep_copy(path, raw, data)
     return Loaded(migrate(data))
 
 
@@ -315,19 +315,35 @@ def write_state(path: Path, payload: bytes, data: dict) -> None:
     """Replace the state file with ``payload``, the TOML of ``data`` (``Encoder.encode``'s
     ``{"schema": SCHEMA, **data}``), and keep its parsed copy for the next start."""
     write_atomic(path, payload)
-    state_cache.keep(path, payload, {"schema": SCHEMA, **data})
+    keep_copy(path, payload, {"schema": SCHEMA, **data})
 
 
-def write_atomic(path: str | os.PathLike, payload: bytes) -> None:
-    """Replace ``path`` with ``payload`` so that a crash leaves the old or the new file."""
+def keep_copy(path: Path, toml_bytes: bytes, data: dict) -> None:
+    """Write the parsed copy of the state at ``path`` (``state_cache``), or remove an old
+    one when JSON cannot carry ``data``. A convenience: not made durable, and a failure
+    costs the next start only its TOML parse."""
+    copy, copy_path = state_cache.copy_of(toml_bytes, data), state_cache.cache_path(path)
+    try:
+        if copy is None:
+            copy_path.unlink(missing_ok=True)
+        else:
+            write_atomic(copy_path, copy, durable=False)
+    except OSError:
+        pass
+
+
+def write_atomic(path: str | os.PathLike, payload: bytes, durable: bool = True) -> None:
+    """Replace ``path`` with ``payload`` so that a crash leaves the old or the new file;
+    ``durable``: on disk before it returns (fsynced, and the rename too)."""
     path = Path(path)
     make_folder(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f"{_TEMP_PREFIX}{path.name}.", suffix=_TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -335,6 +351,8 @@ def write_atomic(path: str | os.PathLike, payload: bytes) -> None:
         except OSError:
             pass
         raise
+    if not durable:
+        return
     try:  # make the rename itself durable
         dir_fd = os.open(path.parent, os.O_RDONLY)
     except OSError:

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import orjson
@@ -54,33 +52,15 @@ def cached(state_path: Path, toml_bytes: bytes) -> dict | None:
     return data if type(data) is dict else None
 
 
-def keep(state_path: Path, toml_bytes: bytes, data: dict) -> bool:
-    """Write the copy of ``data``, the parse of ``toml_bytes``; False (and any old copy
-    removed) when JSON cannot carry it exactly or it cannot be written. A copy is a
-    convenience: never fsynced, and a failure costs the next start its ~45 ms."""
-    path = cache_path(state_path)
+def copy_of(toml_bytes: bytes, data: dict) -> bytes | None:
+    """The copy of ``data``, the parse of ``toml_bytes``, as the bytes to write beside the
+    state; None when JSON cannot carry it exactly (then no copy must stand)."""
     if not exact_in_json(data):
-        try:
-            path.unlink(missing_ok=True)
-        except OSError:
-            pass
-        return False
+        return None
     try:
-        payload = orjson.dumps({"toml_blake2b": digest(toml_bytes), "data": data})
+        return orjson.dumps({"toml_blake2b": digest(toml_bytes), "data": data})
     except orjson.JSONEncodeError:  # a lone surrogate: the TOML could not be written either
-        return False
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(payload)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except OSError:
-        return False
-    return True
+        return None
 
 
 def exact_in_json(value: object) -> bool:
