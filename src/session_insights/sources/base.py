@@ -276,16 +276,20 @@ class LineSource:
                     tail = self.tails[key] = self._open_tail(path, key)
                 if key in self._to_resume:
                     self._resume_if_grown(path, key, tail.pos)
-                end = None if max_bytes_per_file is not None else os.stat(path).st_size
             except OSError as exc:
                 self.cannot_read(key, exc)
                 if tail is not None:
                     self.history.add_read(key, [], tail.position())
                 continue
+            if max_bytes_per_file is not None:
+                queued += self._read_part(key, tail, max_bytes_per_file)
+                continue
+            end = None  # the size the first part saw: a file growing meanwhile waits for the next poll
             while True:
                 before = tail.pos.offset
-                queued += self._read_part(key, tail, max_bytes_per_file if end is None else READ_BYTES)
-                if end is None or not before < tail.pos.offset < end:
+                queued += self._read_part(key, tail, READ_BYTES)
+                end = tail.size if end is None else end
+                if not before < tail.pos.offset < end:
                     break
         return queued
 

@@ -108,6 +108,7 @@ class _Tail:
 
     path: str
     pos: Position
+    size = 0  # the file's size when the last read began
 
     def position(self) -> dict:
         return self.pos.as_dict()
@@ -143,6 +144,7 @@ class FileTail(_Tail):
         # the offset of their first: the tail is taken from them when they hold it.
         self._tail_at: int | None = self.pos.offset if self.pos.knows_tail() else None
         self._window: tuple[int, bytes] | None = None
+        self._advised_to = 0  # the size up to which the read-ahead was asked for
 
     def _settle(self, fd: int, st: os.stat_result) -> None:
         """Start again from 0 if the file is not the one read so far; then know its head."""
@@ -158,7 +160,7 @@ class FileTail(_Tail):
             pos.offset = pos.head_len = pos.head = pos.tail_len = pos.tail = 0
             self.restarts += 1
             self._scanned_to, self._long_counted = 0, False
-            self._tail_at = 0
+            self._tail_at = self._advised_to = 0
         pos.inode, pos.device = st.st_ino, st.st_dev
         if len(head) > pos.head_len:  # grows with the file up to HEAD_BYTES
             pos.head_len, pos.head = len(head), head_digest(head)
@@ -186,10 +188,12 @@ class FileTail(_Tail):
         try:
             st = os.fstat(fd)
             self._settle(fd, st)
-            origin = self.pos.offset
-            if st.st_size - origin > CHUNK_BYTES and hasattr(os, "posix_fadvise"):
-                # Ask for the rest of the file now, so the disk reads ahead while we parse.
+            origin, self.size = self.pos.offset, st.st_size
+            if st.st_size - origin > CHUNK_BYTES and origin >= self._advised_to and hasattr(os, "posix_fadvise"):
+                # Ask for the rest of the file now, so the disk reads ahead while we parse
+                # (once: a file read in parts asks at its first part only).
                 os.posix_fadvise(fd, origin, 0, os.POSIX_FADV_WILLNEED)
+                self._advised_to = st.st_size
             if origin == 0 and os.pread(fd, len(BOM), 0) == BOM:
                 self.pos.offset = len(BOM)
             soft_end = st.st_size if max_bytes is None else min(st.st_size, origin + max_bytes)
@@ -342,6 +346,7 @@ class CompressedTail(_Tail):
         with open(fd, "rb", buffering=0) as f:
             st = os.fstat(fd)
             self._settle(fd, st)
+            self.size = st.st_size
             if self.pos.offset:
                 return
             try:
