@@ -23,12 +23,7 @@ def _count(block: Mapping[str, Any] | None, key: str, where: str) -> int:
         return 0
     if not isinstance(block, Mapping):
         raise ValueError(f"{where} must be an object, got {type(block).__name__}")
-    value = block.get(key)
-    if value is None:
-        return 0
-    if type(value) is int and 0 <= value <= MAX_TOKENS_PER_REQUEST:
-        return value  # the common case, without building the field's name
-    return check_tokens(f"{where}.{key}", value)
+    return _tokens(block.get(key), where, key)
 
 
 def _part_of(whole: int, whole_name: str, part: int, part_name: str) -> int:
@@ -41,25 +36,25 @@ def _part_of(whole: int, whole_name: str, part: int, part_name: str) -> int:
 def anthropic_usage(usage: Mapping[str, Any], where: str = "usage") -> Counts:
     """Anthropic Messages API / Claude Code ``message.usage``: input excludes cache. The
     compaction entries of ``usage.iterations`` are billed on top: their tokens are not in
-    the top-level fields."""
-    if type(usage) is dict and where == "usage":
-        counts = _plain_anthropic_counts(usage)
-        if counts is not None:
-            return counts
-    cache_write = _count(usage, "cache_creation_input_tokens", where)
-    split = usage.get("cache_creation") or {}
-    write_5m = _count(split, "ephemeral_5m_input_tokens", f"{where}.cache_creation")
-    write_1h = _count(split, "ephemeral_1h_input_tokens", f"{where}.cache_creation")
-    if write_5m + write_1h == 0:
-        write_5m = cache_write  # older responses carry only the total: 5-minute writes
+    the top-level fields. One look at each field (the parse's per-line cost)."""
+    if usage and not isinstance(usage, Mapping):
+        raise ValueError(f"{where} must be an object, got {type(usage).__name__}")
+    get = usage.get if usage else _NOTHING.get
+    cache_write = _tokens(get("cache_creation_input_tokens"), where, "cache_creation_input_tokens")
+    split = get("cache_creation") or _NOTHING
+    if not isinstance(split, Mapping):
+        raise ValueError(f"{where}.cache_creation must be an object, got {type(split).__name__}")
+    write_5m = _tokens(split.get("ephemeral_5m_input_tokens"), f"{where}.cache_creation", "ephemeral_5m_input_tokens")
+    write_1h = _tokens(split.get("ephemeral_1h_input_tokens"), f"{where}.cache_creation", "ephemeral_1h_input_tokens")
     counts = {
-        "input_tokens": _count(usage, "input_tokens", where),
-        "cache_read_tokens": _count(usage, "cache_read_input_tokens", where),
-        "cache_write_tokens": write_5m,
+        "input_tokens": _tokens(get("input_tokens"), where, "input_tokens"),
+        "cache_read_tokens": _tokens(get("cache_read_input_tokens"), where, "cache_read_input_tokens"),
+        # older responses carry only the total: 5-minute writes
+        "cache_write_tokens": write_5m if write_5m + write_1h else cache_write,
         "cache_write_1h_tokens": write_1h,
-        "output_tokens": _count(usage, "output_tokens", where),
+        "output_tokens": _tokens(get("output_tokens"), where, "output_tokens"),
     }
-    iterations = usage.get("iterations")
+    iterations = get("iterations")
     if iterations and where == "usage":  # most responses have none, or an empty list
         if not isinstance(iterations, list):
             raise ValueError(f"usage.iterations must be a list, got {type(iterations).__name__}")
@@ -70,31 +65,16 @@ def anthropic_usage(usage: Mapping[str, Any], where: str = "usage") -> Counts:
     return counts
 
 
-def _plain_anthropic_counts(usage: dict) -> Counts | None:
-    """``anthropic_usage`` of the common block, in one pass: every count a whole number
-    in range or absent, the cache split a dict or absent, no compactions. None for any
-    other block, which the checked path reads (and names what is wrong with it)."""
-    get = usage.get
-    inp, cache_read = get("input_tokens"), get("cache_read_input_tokens")
-    cache_write, out = get("cache_creation_input_tokens"), get("output_tokens")
-    split, write_5m, write_1h = get("cache_creation"), None, None
-    if split:
-        if type(split) is not dict:
-            return None
-        write_5m, write_1h = split.get("ephemeral_5m_input_tokens"), split.get("ephemeral_1h_input_tokens")
-    if get("iterations"):
-        return None
-    for n in (inp, cache_read, cache_write, out, write_5m, write_1h):
-        if n is not None and (type(n) is not int or not 0 <= n <= MAX_TOKENS_PER_REQUEST):
-            return None
-    write_5m, write_1h = write_5m or 0, write_1h or 0
-    return {
-        "input_tokens": inp or 0,
-        "cache_read_tokens": cache_read or 0,
-        "cache_write_tokens": write_5m if write_5m + write_1h else cache_write or 0,
-        "cache_write_1h_tokens": write_1h,
-        "output_tokens": out or 0,
-    }
+_NOTHING: Mapping[str, Any] = {}
+
+
+def _tokens(value: object, where: str, key: str) -> int:
+    """A count of a usage block: absent is 0; the field's name is built only for a bad one."""
+    if value is None:
+        return 0
+    if type(value) is int and 0 <= value <= MAX_TOKENS_PER_REQUEST:
+        return value
+    return check_tokens(f"{where}.{key}", value)
 
 
 # Fast mode's price context (genai-prices' ``speed`` variant); other speeds are standard.
