@@ -1,5 +1,6 @@
 """DigestSet (history/digests.py) holds exactly what a set of the same digests holds,
-whatever goes through its small set, its runs, their merges and its bitmap."""
+whatever goes through its small set, its runs, their merges and its bitmap; ``any_of``
+sees what the set sees."""
 
 from __future__ import annotations
 
@@ -40,6 +41,8 @@ def test_a_digest_set_holds_what_a_set_holds(steps, small):
                 assert (d in held) == (d in model)
                 assert (d + FILTER_BITS in held) == (d + FILTER_BITS in model)  # same bit, other digest
         assert len(held) == len(model)
+        probes = sorted({d for _, values in steps for d in values} | {d + FILTER_BITS for d in model})
+        assert held.any_of(array("q", probes)) == bool(model & set(probes))
         # every run the bitmap does not cover is one of the runs: a merged one is not kept twice
         assert all(any(u is r for r in held.runs()) for u in held._unmarked)
         held.clear()

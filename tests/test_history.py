@@ -1160,28 +1160,6 @@ def test_a_copy_arriving_after_more_requests_than_are_kept_whole_is_still_counte
 
 @settings(max_examples=60, deadline=None)
 @given(
-    st.lists(st.integers(-(2**63), 2**63 - 1), max_size=3_000), st.lists(st.integers(-(2**63), 2**63 - 1), max_size=50)
-)
-def test_the_digest_set_holds_what_a_set_holds(added, probes):
-    from array import array
-
-    from session_insights.history import digests as digests_module
-
-    digests = digests_module.DigestSet()
-    half = len(added) // 2
-    for d in added[:half]:  # one by one, past the small set's size (a run of its own)
-        digests.add(d)
-        if len(digests) % 7 == 0:
-            digests.flush()
-    digests.add_run(array("q", sorted(set(added[half:]) - set(added[:half]))))  # none held yet, as it asks
-    assert len(digests) == len(set(added))
-    for d in [*added, *probes]:
-        assert (d in digests) == (d in set(added))
-    assert digests.any_of(array("q", sorted(set(probes)))) == bool(set(probes) & set(added))
-
-
-@settings(max_examples=60, deadline=None)
-@given(
     st.lists(
         st.tuples(
             st.integers(0, 40), st.sampled_from(["todo", "in_progress", "completed", "blocked"]), st.integers(0, 500)
