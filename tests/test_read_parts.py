@@ -8,12 +8,11 @@ from pathlib import Path
 
 import orjson
 import pytest
+from test_claude import assistant, user_tool_result
 
 from session_insights import TokenHistory
 from session_insights.sources import base
 from session_insights.sources.claude import ClaudeSource
-
-SESSION = "5b1c4e0f-0000-4000-8000-00000000aaaa"
 
 
 def transcript(path: Path, turns: int, first: int = 0) -> None:
@@ -22,30 +21,11 @@ def transcript(path: Path, turns: int, first: int = 0) -> None:
     lines = []
     for i in range(first, first + turns):
         ts = f"2026-11-20T10:{i // 60:02d}:{i % 60:02d}.000Z"
+        tool = [{"type": "tool_use", "id": f"toolu_{i}", "name": "Read", "input": {}}]
         for output in (1, 20 + i):  # the streamed copies: the last is the largest
-            lines.append(
-                {
-                    "type": "assistant",
-                    "sessionId": SESSION,
-                    "timestamp": ts,
-                    "requestId": f"req_{i}",
-                    "cwd": "/home/me/project",
-                    "message": {
-                        "id": f"msg_{i}",
-                        "model": "claude-sonnet-4-5-20250929",
-                        "usage": {"input_tokens": 100 + i, "output_tokens": output, "cache_read_input_tokens": 5},
-                        "content": [{"type": "tool_use", "id": f"toolu_{i}", "name": "Read", "input": {}}],
-                    },
-                }
-            )
-        lines.append(
-            {
-                "type": "user",
-                "sessionId": SESSION,
-                "timestamp": ts.replace(".000Z", ".500Z"),
-                "message": {"content": [{"type": "tool_result", "tool_use_id": f"toolu_{i}", "content": "x" * 200}]},
-            }
-        )
+            usage = {"input_tokens": 100 + i, "output_tokens": output, "cache_read_input_tokens": 5}
+            lines.append(assistant(ts, f"msg_{i}", f"req_{i}", usage, content=tool))
+        lines.append(user_tool_result(ts.replace(".000Z", ".500Z"), f"toolu_{i}"))
     with open(path, "ab") as f:
         f.write(b"".join(orjson.dumps(line) + b"\n" for line in lines))
 
