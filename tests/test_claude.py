@@ -376,6 +376,24 @@ def test_a_fast_mode_request_is_priced_at_the_fast_rate(tmp_path):
     assert snap["totals"]["cost_usd"] == 0.105  # $0.035 standard + $0.07 fast
 
 
+def test_a_response_is_finished_once_its_line_names_why_it_stopped(tmp_path):
+    # A streamed response's copies before its last have stop_reason null: a larger copy
+    # may follow. The last names why the model stopped: none can.
+    streamed = assistant("2026-12-01T10:00:00.000Z", "msg_a", "req_a", COUNTS)
+    streamed["message"]["stop_reason"] = None
+    stopped = assistant("2026-12-01T10:00:05.000Z", "msg_b", "req_b", COUNTS)
+    stopped["message"]["stop_reason"] = "end_turn"
+    write_lines(tmp_path, [streamed, stopped, assistant("2026-12-01T10:00:09.000Z", "msg_c", "req_c", COUNTS)])
+    h = TokenHistory()
+    open_source(f"claude:{tmp_path}", h).poll()
+    h.drain()
+    assert {key: ev.finished for key, ev in h._held.items()} == {
+        "msg_a:req_a": False,
+        "msg_b:req_b": True,
+        "msg_c:req_c": False,  # no stop_reason at all: it may still grow
+    }
+
+
 def test_a_model_used_only_in_fast_mode_names_where_its_price_comes_from(tmp_path):
     write_lines(
         tmp_path,

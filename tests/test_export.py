@@ -325,7 +325,7 @@ def test_every_metric_is_exposed_under_the_documented_name():
     history.record_tool_call("Bash", 5.0, ok=False, ts=T0, session="a")
     history.set_rate_limits("codex", {"ts": T0, "primary": {"used_pct": 12.0, "window_minutes": 300, "resets_at": T0}})
     history.drain()
-    requests = list(history._seen.values())
+    requests = [ev for _, ev in history._held.items()]
     text = exposition(Tally(history).take(), requests)
     names = {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")}
     assert names >= {

@@ -1158,6 +1158,49 @@ def test_a_copy_arriving_after_more_requests_than_are_kept_whole_is_still_counte
     assert h.snapshot()["provenance"]["sources"]["host"]["duplicate_copies"] == len(range(0, 400, 7))
 
 
+def finished_request(key: str, ts: float, output: int, finished: bool = True) -> UsageEvent:
+    return UsageEvent(ts, "claude-sonnet-4-5", "anthropic", 10, 0, 0, 0, output, session="s", request_key=key, finished=finished)  # fmt: skip
+
+
+def test_a_finished_request_is_let_go_early_and_one_that_may_grow_is_held_far_longer(monkeypatch):
+    # A response whose log says it ended (Claude's stop_reason) has no larger copy to
+    # come, only equal ones, which a let-go digest turns away too: few of them are held
+    # whole. A copy that may still grow (a stream cut short) stays held, so its larger
+    # copy, repeated by a resumed session thousands of requests later, replaces it.
+    from session_insights.history import core
+
+    monkeypatch.setattr(core, "MAX_DEDUP_KEYS", 50)
+    monkeypatch.setattr(core, "MAX_FINISHED_KEYS", 8)
+    h = TokenHistory()
+    h.add(finished_request("cut", T_TICKETS, 3, finished=False))
+    for i in range(300):
+        h.add(finished_request(f"r{i}", T_TICKETS + 1 + i, 1, finished=i % 2 == 0))
+        h.add(finished_request(f"r{i}", T_TICKETS + 1 + i, 7))  # its last streamed copy
+    h.drain()
+    assert len(h._held) <= 8 + 1  # the finished ones, and the one cut short
+    for i in range(0, 300, 7):  # the copies a resumed session repeats: equal ones
+        h.add(finished_request(f"r{i}", T_TICKETS + 1 + i, 7))
+    h.add(finished_request("cut", T_TICKETS, 90))  # the cut-short response, whole
+    h.drain()
+    totals = h.snapshot()["totals"]
+    assert totals["requests"] == 301
+    assert totals["output_tokens"] == 300 * 7 + 90
+    assert h.knows("cut") and not h.knows("r0")
+
+
+def test_a_held_copys_finish_survives_a_restart(tmp_path):
+    path = tmp_path / "state.toml"
+    h = TokenHistory(state_path=path)
+    h.add(finished_request("open", T_TICKETS, 3, finished=False))
+    h.add(finished_request("done", T_TICKETS + 1, 5))
+    h.drain()
+    h.save()
+    h.close()
+    again = TokenHistory(state_path=path)
+    assert not again.notices
+    assert {key: ev.finished for key, ev in again._held.items()} == {"open": False, "done": True}
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(

@@ -50,6 +50,12 @@ def whole(value: object, where: str, lo: int = 0, hi: int = MAX_COUNTER) -> int:
     return value
 
 
+def flag(value: object, where: str) -> bool:
+    if type(value) is not bool:
+        raise CorruptState(where, "must be true or false")
+    return value
+
+
 def counters(value: object, where: str, length: int, signed: bool = False) -> list[int]:
     """An array of ``length`` counters (negative ones only where a take-back may leave them)."""
     lo = -MAX_COUNTER if signed else 0
@@ -150,10 +156,11 @@ def position(value: object, where: str) -> dict[str, int]:
 def request_copy(row: list, where: str) -> UsageEvent:
     """A remembered request copy as ``to_state`` writes it. Rows saved before tools were
     kept have 13 fields; before tool-use prompts, 14; before price contexts and server
-    tools, 15."""
-    if len(row) not in (13, 14, 15, 17):
-        raise CorruptState(where, f"must have 13 to 17 items, has {len(row)}")
+    tools, 15; before copies said whether their response ended, 17."""
+    if len(row) not in (13, 14, 15, 17, 18):
+        raise CorruptState(where, f"must have 13 to 18 items, has {len(row)}")
     row = list(row)
+    finished = flag(row.pop(), f"{where}.finished") if len(row) == 18 else False
     server_tools = price_context = None
     if len(row) == 17:
         server_tools = (
@@ -193,6 +200,7 @@ def request_copy(row: list, where: str) -> UsageEvent:
         tool_prompt,
         price_context,
         server_tools,
+        finished,
     )
 
 

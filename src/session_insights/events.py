@@ -60,6 +60,9 @@ class UsageEvent(NamedTuple):
     # Server-side tool uses billed per use, as (genai-prices unit, count) pairs:
     # (("web_searches", 3),) for three Anthropic web searches; None for none.
     server_tools: tuple[tuple[str, int], ...] | None = None
+    # Whether the log says the response ended (a Claude line's stop_reason): then no
+    # later copy of it can be larger. False where a source cannot tell.
+    finished: bool = False
 
     @property
     def total_tokens(self) -> int:

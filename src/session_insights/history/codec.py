@@ -79,7 +79,7 @@ def encode_state(h: TokenHistory) -> dict:
             ],
             # The last keyed requests, so a larger streaming copy arriving after a
             # restart still replaces its earlier copy instead of counting twice.
-            "recent_requests": [_request_row(ev) for ev in list(h._seen.values())[-h._saved_copies :]],
+            "recent_requests": [_request_row(ev) for ev in h._held.recent(h._saved_copies)],
             **h.tickets.encode(),
             "errors": {"files": dict(h.bad_lines), "reasons": dict(h.bad_reasons)},
             **h.reading.encode(),
@@ -158,6 +158,7 @@ def _request_row(ev) -> list:
         ev.tool_prompt,
         [list(pair) for pair in ev.price_context or ()],
         [list(pair) for pair in ev.server_tools or ()],
+        ev.finished,
     ]
 
 
@@ -197,7 +198,7 @@ def load_state(h: TokenHistory, data: dict, *, keep_budget: bool, keep_overrides
         add_into(h.usage.tool_turns.setdefault(key, [0, 0, 0, 0]), decode.counters(row.get("counts"), where, 4))
     for i, row in enumerate(decode.array(data.get("recent_requests", []), "recent_requests")):
         ev = decode.request_copy(decode.array(row, f"recent_requests[{i}]"), f"recent_requests[{i}]")
-        h._seen[ev.request_key] = ev
+        h._held.keep(ev.request_key, ev)
         h._keys_counted += 1
     h.tickets.decode(data, moments.get("ticket_first_ts"))
     h._latest_other_ts = moments.get("latest_other_ts")

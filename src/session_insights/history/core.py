@@ -19,7 +19,6 @@ from __future__ import annotations
 import secrets
 import threading
 from array import array
-from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from ..events import Rating, SessionMark, TicketUpdate, ToolCall, UsageEvent, ch
 from ..pricing import PriceBook
 from ..saved_reads import SavedReads, key_digest
 from . import codec
-from .copies import supersedes
+from .copies import HeldCopies, supersedes
 from .counters import TOOL_PROMPT
 from .detail import active_seconds
 from .digests import DigestSet
@@ -46,7 +45,8 @@ from .tickets import TicketsPart
 from .tools import ToolsPart
 from .usage import UsagePart, session_name
 
-MAX_DEDUP_KEYS = 65_536  # requests kept whole; older ones by digest only (digests.py)
+MAX_DEDUP_KEYS = 65_536  # requests held whole whose copy may still grow; older ones by digest only (digests.py)
+MAX_FINISHED_KEYS = 4_096  # ... and whose copy says the response ended (copies.HeldCopies)
 SAVED_DEDUP_KEYS = 256  # copies kept in full in state.toml; older keys are in saved_reads
 MAX_BAD_LINE_FILES = 100
 MAX_BAD_REASONS = 40
@@ -115,9 +115,9 @@ class TokenHistory(Readers, Persisted, Handover, Inbox, Thresholds):
         self.tools = ToolsPart()
         self.reading = ReadingPart()
         self.memo = SnapshotMemo()  # the last snapshots' sums (rollup.py), brought up to date by each
-        self._seen: OrderedDict[str, UsageEvent] = OrderedDict()
-        self._let_go = DigestSet()  # digests of the requests _seen no longer holds whole
-        self._keys_counted = 0  # request keys _seen took in: a handover checks what came since
+        self._held = HeldCopies(MAX_DEDUP_KEYS, MAX_FINISHED_KEYS)  # the copies kept, by request key
+        self._let_go = DigestSet()  # digests of the requests _held no longer holds whole
+        self._keys_counted = 0  # request keys _held took in: a handover checks what came since
         self._counted_digests: array | None = None  # every key counted, for a worker (handover.py)
         self._latest_other_ts: float | None = None  # latest tool call, ticket update or rating
         self.bad_lines: dict[str, int] = {}
@@ -202,19 +202,17 @@ class TokenHistory(Readers, Persisted, Handover, Inbox, Thresholds):
         """Whether a copy of this request is counted and still remembered, so a later copy
         replaces it (rather than counting as a request of its own)."""
         with self._lock:
-            return request_key in self._seen
+            return request_key in self._held
 
     def _apply_keyed_usage(self, ev: UsageEvent) -> None:
         key = ev.request_key
-        seen = self._seen
-        old = seen.get(key)
+        held = self._held
+        old = held.get(key)
         if old is not None:
             self.reading.copy(ev)  # another copy of a request counted once
             if not supersedes(ev, old):
                 return
             self._add_usage(old, -1)
-            seen[key] = ev
-            seen.move_to_end(key)
         else:
             digest = None
             if self._let_go.count:
@@ -232,10 +230,10 @@ class TokenHistory(Readers, Persisted, Handover, Inbox, Thresholds):
                 keys.add(digest)
             if self._counted_digests is not None:
                 self._counted_digests.append(key_digest(key) if digest is None else digest)
-            seen[key] = ev
             self._keys_counted += 1
-            if len(seen) > MAX_DEDUP_KEYS:
-                self._let_go.add(key_digest(seen.popitem(last=False)[0]))
+        gone = held.keep(key, ev, old)
+        if gone is not None:
+            self._let_go.add(key_digest(gone))
         self._add_usage(ev, 1)
 
     def file_not_read(self, source: str, file: str, why: str, notice: str) -> None:
@@ -282,9 +280,9 @@ class TokenHistory(Readers, Persisted, Handover, Inbox, Thresholds):
         self.tickets.fold(folded, EARLIER_SESSIONS)
         # Copies remembered for de-duplication now live in the folded row: a larger copy
         # must be subtracted from there, even if its session comes back later.
-        for key, ev in self._seen.items():
+        for key, ev in list(self._held.items()):
             if session_name(ev.session) in folded:
-                self._seen[key] = ev._replace(session=EARLIER_SESSIONS)
+                self._held.relabel(key, ev._replace(session=EARLIER_SESSIONS))
 
     def _apply_other(self, record: ToolCall | TicketUpdate | Rating | SessionMark) -> None:
         if self._latest_other_ts is None or record.ts > self._latest_other_ts:

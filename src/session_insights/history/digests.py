@@ -1,7 +1,7 @@
 """A set of 64-bit request-key digests in about 8 bytes each, for the keys a history let go.
 
-The history keeps the last ``MAX_DEDUP_KEYS`` requests whole, so a larger copy replaces
-a smaller one; a request older than that (or counted in another process and handed
+The history holds its recent requests whole (``copies.HeldCopies``), so a larger copy
+replaces a smaller one; a request let go from there (or counted in another process and handed
 over) is only remembered as counted, by its digest, so a copy of it arriving later (a
 resumed session repeating its history hundreds of thousands of requests on) is left
 out at any corpus size. A Python set of ints costs ~70 bytes a key; here the digests

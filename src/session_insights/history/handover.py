@@ -53,14 +53,14 @@ class Handover:
         if reads is not None and reads.may_hold and any(map(reads.counted, digests)):
             return False
         with self._lock:
-            seen, keys, counted = self._seen, list(self._seen), self._keys_counted
+            held, keys, counted = self._held, list(self._held), self._keys_counted
             let_go = self._let_go
             runs = let_go.runs()
         if self._counted_apart(digests, keys, runs):
             return False
         with self._lock:
-            changed = self._seen is not seen or self._keys_counted != counted  # requests counted meanwhile
-            if changed and self._counted_apart(digests, list(self._seen), ()):
+            changed = self._held is not held or self._keys_counted != counted  # requests counted meanwhile
+            if changed and self._counted_apart(digests, list(self._held), ()):
                 return False
             if let_go is not self._let_go or let_go.small_meets(digests):
                 return False

@@ -131,7 +131,7 @@ class Inbox:
             # A plain tuple in UsageEvent's field order (a fifth of this call's time to make
             # one): only the drain reads it, by position; whatever hands a queued request
             # on makes it a UsageEvent (``as_event``).
-            self._usage_inbox.append((ts, model, None, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, tier, session, None, None, None, None, 0, None, None))  # fmt: skip
+            self._usage_inbox.append((ts, model, None, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, tier, session, None, None, None, None, 0, None, None, False))  # fmt: skip
             return
         # Any other call: every parameter, checked and named, as usage_event takes them.
         self._queue_checked({name: value for name, value in locals().items() if name != "self"})

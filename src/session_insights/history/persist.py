@@ -73,7 +73,7 @@ class Persisted:
         leaves it where it is and never saves over it."""
         self._reset()
         self.offsets, self.ui, self._saved_offsets = {}, {}, {}
-        self._seen.clear()
+        self._held.clear()
         self._let_go.clear()
         self._state_id = secrets.token_hex(8)
         if keep_file and not read_only:

@@ -203,7 +203,7 @@ class UsagePart(Folding, UsageReading):
         hi, lo = -math.inf, math.inf  # the run's latest and earliest request
         try:
             for ev in events:
-                ts, model, provider, inp, cr, cw5, cw1h, out, reasoning, tier, session, _, _, reported, tools, tool_prompt, pc, st = ev  # fmt: skip
+                ts, model, provider, inp, cr, cw5, cw1h, out, reasoning, tier, session, _, _, reported, tools, tool_prompt, pc, st, _ = ev  # fmt: skip
                 sec = int(ts)
                 if sec != sec_now or session != session_now:
                     if s_req:

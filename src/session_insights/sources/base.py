@@ -72,8 +72,8 @@ class Memory(OrderedDict):
 
 class Interned(dict):
     """One copy of each label a source hands on (a model, a session id, a request's tool
-    names): the history keeps 65,536 requests whole for their copies, and each holding
-    its own copy of the same strings made a third of a reader's memory. Bounded: past
+    names): the history holds thousands of requests whole for their copies, and each
+    holding its own copy of the same strings made a third of a reader's memory. Bounded: past
     ``limit`` labels it starts again."""
 
     def __init__(self, limit: int = 4096):

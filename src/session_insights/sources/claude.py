@@ -152,6 +152,7 @@ class ClaudeSource(LineSource):
             0,
             terms["price_context"],
             terms["server_tools"],
+            message.get("stop_reason") is not None,  # the last copy of a streamed response
         )
 
     def _assistant(self, obj: dict) -> list[Record]:

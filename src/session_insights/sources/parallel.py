@@ -212,7 +212,7 @@ def _folder(file: str) -> str:
 def _run(jobs: list[list[Piece]], module: str, label: str, overrides):
     """Yield (piece or None for a job's whole files, findings) job by job, in order, each
     job read in a process of its own. This one only merges: had it read a job too, it
-    would hold that job's look-ups (the requests kept whole, 60 MB at 65,536) beside
+    would hold that job's look-ups (the requests held whole, the open tool calls) beside
     the merged parts, and be the largest process by that much."""
     with ProcessPoolExecutor(len(jobs), mp_context=multiprocessing.get_context("fork")) as pool:
         futures = [pool.submit(_read_job, module, label, job, overrides) for job in jobs]
