@@ -1045,8 +1045,8 @@ def test_session_rows_carry_marks_projects_tickets_and_ratings():
     assert (a["state"], a["project"], a["source"]) == ("open", "shop", "audit")
     assert (a["tickets_completed"], a["tool_calls"], a["tool_failures"], a["total_tokens"]) == (1, 1, 1, 110)
     assert rows["b"]["state"] is None
-    # Open: its tokens are in no average yet.
-    assert h.snapshot()["efficiency"]["tokens_per_completed_ticket"] == 55
+    # Open: neither its tokens nor its ticket are in an average yet; b completed none.
+    assert h.snapshot()["efficiency"]["tokens_per_completed_ticket"] is None
     h.add(SessionMark(BASE_TS + 9, "a", "end"))
     h.add(Rating(BASE_TS + 9, 8.0, "a"))
     h.add(SessionMark(BASE_TS + 1, "a", "start"))  # late: an ended session stays ended
@@ -1055,6 +1055,22 @@ def test_session_rows_carry_marks_projects_tickets_and_ratings():
     assert (a["state"], a["end_ts"], a["ratings"], a["rating_sum"]) == ("ended", BASE_TS + 9, 1, 8.0)
     assert h.snapshot()["efficiency"]["tokens_per_completed_ticket"] == 165
     assert a["days"] == [(int(BASE_TS // DAY_S), "gpt-4o", 1, 110, a["cost_pusd"])]
+
+
+def test_tokens_per_ticket_leave_an_open_sessions_tickets_out_with_its_tokens():
+    # An average of the ended sessions: the open one's tickets divided nobody's tokens.
+    from session_insights.events import SessionMark
+
+    h = TokenHistory()
+    h.add(SessionMark(BASE_TS, "open", "start"))
+    h.add(usage_event(model="gpt-4o", input_tokens=900, ts=BASE_TS + 1, session="open"))
+    h.add(TicketUpdate(BASE_TS + 2, "open/t1", "completed", None, None, "open"))
+    h.add(usage_event(model="gpt-4o", input_tokens=100, ts=BASE_TS + 3, session="done"))
+    for t in ("t1", "t2"):
+        h.add(TicketUpdate(BASE_TS + 4, f"done/{t}", "completed", None, None, "done"))
+    h.drain()
+    efficiency = h.snapshot()["efficiency"]
+    assert (efficiency["tokens_per_completed_ticket"], efficiency["open_sessions"]) == (50, 1)
 
 
 def gemini_request(key: str, inp: int, tool_prompt: int, ts: float = BASE_TS) -> UsageEvent:

@@ -150,10 +150,12 @@ def model_figures(parts: Parts, by_model_c: dict, total_cost_pusd: int) -> dict:
 
 
 def efficiency(rows: list[dict], totals: dict, closed_cost_pusd: int, completed: int, over_time=None) -> dict:
-    # An open session (started, not yet ended) shows live but is in no average yet.
+    # An open session (started, not yet ended) shows live but is in no average yet:
+    # neither its tokens nor its completed tickets.
     open_rows = [row for row in rows if row["state"] == "open"]
     closed_tokens = totals["total_tokens"] - sum(row["total_tokens"] for row in open_rows)
     closed_cost = usd(closed_cost_pusd - sum(row["cost_pusd"] for row in open_rows))
+    completed = max(0, completed - sum(row["tickets_completed"] for row in open_rows))
     ratings = sum(row["ratings"] for row in rows)
     rating_sum = sum(row["rating_sum"] for row in rows)
     if over_time is None:
