@@ -165,13 +165,17 @@ class ClaudeSource(LineSource):
         session = self._label(session) if isinstance(session, str) else None
         tier = SIDECHAIN_TIER if obj.get("isSidechain") else MAIN_TIER
         content = message.get("content")
-        blocks = (
-            [self._tool_use_block(b) for b in content if isinstance(b, dict) and b.get("type") == "tool_use"]
-            if isinstance(content, list)
-            else []
-        )
+        blocks = []  # its tool_use blocks: most lines hold one text or thinking block
+        if isinstance(content, list):
+            for b in content:
+                if isinstance(b, dict) and b.get("type") == "tool_use":
+                    blocks.append(self._tool_use_block(b))
         # A TodoWrite's tickets wait for its tool_result: one the tool rejected set nothing.
-        tickets = {block["id"]: _todos(block, ts, session) for block in blocks if block["name"] == "TodoWrite"}
+        tickets = (
+            {block["id"]: _todos(block, ts, session) for block in blocks if block["name"] == "TodoWrite"}
+            if blocks
+            else None
+        )
         model, usage = message.get("model"), message.get("usage")
         if usage is not None and not isinstance(usage, dict):
             raise ValueError(f"message.usage must be an object, got {type(usage).__name__}")
@@ -205,12 +209,12 @@ class ClaudeSource(LineSource):
         """The tools a request called so far. Each streamed copy of a response holds one
         content block, so the names seen under its key are gathered and every later
         copy carries them all (the copy the history keeps among them)."""
+        if not blocks:  # most copies: text or thinking blocks
+            return (self._tools_of_request.get(key) or None) if key is not None else None
         names = tuple(b["name"] for b in blocks)
         if key is None:
-            return names or None
+            return names
         seen = self._tools_of_request.get(key, ())
-        if not names:  # most copies: text or thinking blocks
-            return seen or None
         merged = self._label(tuple(dict.fromkeys((*seen, *names))))
         if merged != seen:
             self._tools_of_request.remember(key, merged)
