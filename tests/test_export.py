@@ -223,6 +223,22 @@ def test_requests_without_a_key_are_ready_at_once_and_flush_hands_out_the_rest()
     assert [ev.output for ev in log.take(flush=True)] == [6]
 
 
+def test_the_histogram_still_sees_requests_after_the_figures_are_reset():
+    # A reset (the demo's fresh start) builds new parts: what the drain calls for each
+    # request is bound again, and the request log stays on it.
+    log = RequestLog(settle_s=100.0, clock=Clock())
+    history = TokenHistory()
+    log.attach(history)
+    history.add(copy(None, 5))
+    history.drain()
+    history.reset_aggregates()
+    history.add(copy(None, 7))
+    history.add(copy("msg-3", 8))
+    history.drain()
+    assert [ev.output for ev in log.take(flush=True)] == [5, 7, 8]
+    assert history.snapshot()["totals"]["output_tokens"] == 15
+
+
 @pytest.mark.parametrize(
     ("argv", "says"),
     [

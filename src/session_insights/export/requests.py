@@ -33,11 +33,11 @@ class RequestLog:
         self._late: set[str] = set()  # keys recorded already, whose next copy is not recorded again
 
     def attach(self, history: TokenHistory) -> None:
-        """See every request ``history``'s drain counts or takes back from now on. The
-        drain calls ``_add_usage`` for each request it de-duplicates and
-        ``_add_usage_run`` for the runs of the queue (bound methods of the usage part,
-        looked up per drain): this wraps both, and the history's own code stays as it is."""
-        add, add_run = history.usage.add, history.usage.add_run
+        """See every request ``history``'s drain counts or takes back from now on."""
+        history.watch_usage(self._watch)
+
+    def _watch(self, add: Callable, add_run: Callable) -> tuple[Callable, Callable]:
+        """The usage part's ``add`` and ``add_run``, each noting what it counted."""
         observed = self._observed
 
         def add_and_observe(ev: UsageEvent, sign: int) -> None:
@@ -49,8 +49,7 @@ class RequestLog:
             # the keyed ones went through add_and_observe (via keyed); the queue's are tuples
             observed.extend((as_event(ev), sign) for ev in events if keyed is None or ev[12] is None)
 
-        history._add_usage = add_and_observe
-        history._add_usage_run = add_run_and_observe
+        return add_and_observe, add_run_and_observe
 
     def observe(self, ev: UsageEvent, sign: int) -> None:
         self._observed.append((ev, sign))

@@ -19,7 +19,7 @@ from __future__ import annotations
 import secrets
 import threading
 from array import array
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,9 @@ from .thresholds import Thresholds
 from .tickets import TicketsPart
 from .tools import ToolsPart
 from .usage import UsagePart, session_name
+
+# watch_usage's argument: (add, add_run) of the usage part -> the two the drain calls.
+UsageWatch = Callable[[Callable, Callable], tuple[Callable, Callable]]
 
 MAX_DEDUP_KEYS = 65_536  # requests held whole whose copy may still grow; older ones by digest only (digests.py)
 MAX_FINISHED_KEYS = 4_096  # ... and whose copy says the response ended (copies.HeldCopies)
@@ -80,6 +83,7 @@ class TokenHistory(Readers, Persisted, Handover, Inbox, Thresholds):
         self.state_path = Path(state_path) if state_path is not None else None
         Inbox.__init__(self)
         self.prices = PriceBook(price_overrides)
+        self._usage_watch: UsageWatch | None = None  # watch_usage's, bound again at each reset
         self._reset()
         self.window_s = window_s
         self._budget_usd = self._check_budget(budget_usd)
@@ -109,8 +113,7 @@ class TokenHistory(Readers, Persisted, Handover, Inbox, Thresholds):
     def _reset(self) -> None:
         self.sessions = SessionsPart()
         self.usage = UsagePart(self.prices, self.sessions.rows, self._session_row_for)
-        self._add_usage = self.usage.add  # what the drain calls for each request: no hop between
-        self._add_usage_run = self.usage.add_run  # ... and for the queue's runs of requests
+        self._bind_usage()
         self.tickets = TicketsPart()
         self.tools = ToolsPart()
         self.reading = ReadingPart()
@@ -123,6 +126,25 @@ class TokenHistory(Readers, Persisted, Handover, Inbox, Thresholds):
         self.bad_lines: dict[str, int] = {}
         self.bad_reasons: dict[str, int] = {}  # why lines were skipped: reason -> lines
         self.version = 0  # bumped whenever an aggregate changes
+
+    def _bind_usage(self) -> None:
+        """What the drain calls for each request it counts or takes back, and for the
+        queue's runs of requests: the usage part's own methods (no hop between), or what
+        ``watch_usage`` made of them."""
+        add, add_run = self.usage.add, self.usage.add_run
+        if self._usage_watch is not None:
+            add, add_run = self._usage_watch(add, add_run)
+        self._add_usage, self._add_usage_run = add, add_run
+
+    def watch_usage(self, watch: UsageWatch) -> None:
+        """See every request the drain counts (+1) or takes back (-1, for a larger copy):
+        ``watch`` gets the usage part's ``add(ev, sign)`` and ``add_run(events, sign,
+        keyed)`` and returns the two the drain calls instead, each calling its own. Bound
+        again whenever the figures are reset, so a watcher (the exporter's per-request
+        histogram) never falls off."""
+        with self._lock:
+            self._usage_watch = watch
+            self._bind_usage()
 
     def note_bad_line(self, file: str, count: int = 1, reason: str | None = None, source: str | None = None) -> None:
         """Count a source line that could not be read (shown in the panel and report),
