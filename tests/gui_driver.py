@@ -233,6 +233,31 @@ def scenario_empty(artifacts: Path) -> dict:
     return out
 
 
+def scenario_open_session(artifacts: Path) -> dict:
+    """A delimited session still open, with a ticket done: its tokens per ticket wait for
+    its end, and the panel says so; once it ends, the figure shows."""
+    history = TokenHistory()
+    history.add(SessionMark(START_TS, "s1", "start", "shop", "host"))
+    history.add(usage_event(model="gpt-4o", input_tokens=4_000, ts=START_TS + 5, session="s1"))
+    history.add(TicketUpdate(START_TS + 9, "s1/t1", "completed", None, None, "s1"))
+    panel = open_panel(history, clock=lambda: START_TS + 10)
+
+    def shown() -> dict:
+        settle(panel)
+        return {
+            "text": panel.headers["efficiency"].per_ticket.value,
+            "card": panel.cards.values["efficiency"].value,
+            "card_sub": panel.cards.subs["efficiency"].value,
+        }
+
+    out = {"open": shown()}
+    shot(artifacts / "efficiency_open_session.png")
+    history.add(SessionMark(START_TS + 20, "s1", "end"))
+    out["ended"] = shown()
+    dpg.destroy_context()
+    return out
+
+
 def scenario_click(artifacts: Path) -> dict:
     """A real mouse click (xdotool) on the Tool Usage header closes it, then opens it."""
     history = TokenHistory()
@@ -716,6 +741,7 @@ def scenario_busy(artifacts: Path) -> dict:
 SCENARIOS = {
     "demo": scenario_demo,
     "empty": scenario_empty,
+    "open_session": scenario_open_session,
     "click": scenario_click,
     "live": scenario_live,
     "across": scenario_across,

@@ -137,6 +137,17 @@ def test_empty_history_renders_useful_empty_states(x_display, artifacts, tmp_pat
     assert (artifacts / "panel_empty.png").exists()
 
 
+def test_an_open_sessions_tokens_per_ticket_say_they_wait_for_its_end(x_display, artifacts, tmp_path):
+    result = drive("open_session", x_display, artifacts, tmp_path)
+    assert result["open"] == {
+        "text": "Tokens per completed ticket: — (counted when the open session ends)",
+        "card": "—",
+        "card_sub": "counted at session end",
+    }
+    assert result["ended"]["text"].startswith("Tokens per completed ticket: 4,000 ")
+    assert result["ended"]["card"] == "4K"
+
+
 def test_lines_appended_to_a_log_show_in_the_panel_on_the_next_tick(x_display, artifacts, tmp_path):
     result = drive("live", x_display, artifacts, tmp_path)
     first, second = result["steps"]

@@ -1,5 +1,5 @@
-"""Efficiency over time as people read it: a bar's label and the verdict line, shared by
-the panel's charts and ``report --by interval`` (text, md, csv).
+"""Efficiency as people read it: a bar's label and the verdict line, shared by the
+panel's charts and ``report --by interval`` (text, md, csv), and why a figure is missing.
 
 Every figure carries its unit ("tokens", "points", "tickets"); the verdict says which way
 the measure moved and by how much, as a share of the first interval's score, so a decline
@@ -31,6 +31,15 @@ def bucket_label(bucket: dict, measure: str | None) -> str:
         f"{fmt.tokens(bucket['score'])} tokens/ticket ({fmt.tokens_short(bucket['tokens'])} tokens, "
         f"{n:,} ticket{'' if n == 1 else 's'})"
     )
+
+
+def no_per_ticket_why(snap: dict, short: bool = False) -> str:
+    """Why a snapshot has no tokens per completed ticket: none completed, or only in a
+    session still open (an average takes a session once it ends); ``short`` for a card."""
+    waits = snap["efficiency"]["open_sessions"] and snap["tickets"]["by_status"]["completed"]
+    if short:
+        return "counted at session end" if waits else "no ticket completed"
+    return "counted when the open session ends" if waits else "no ticket completed yet"
 
 
 def verdict_text(over: dict) -> str:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import dearpygui.dearpygui as dpg
 
+from .. import efficiency_words, limits, views
 from .. import formatting as fmt
-from .. import limits, views
 from .theme import COLOURS, Fonts
 from .widgets import BoundText
 
@@ -97,7 +97,7 @@ class SummaryCards:
         self.subs["efficiency"].set(
             f"{fmt.usd(e['cost_per_completed_ticket_usd'])} per ticket"
             if e["cost_per_completed_ticket_usd"] is not None
-            else "no ticket completed"
+            else efficiency_words.no_per_ticket_why(snap, short=True)
         )
         p = snap["projection"]
         if p["budget_usd"] is None:

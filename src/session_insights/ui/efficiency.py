@@ -24,7 +24,7 @@ class EfficiencyHeader(Header):
     def update(self, snap: dict, timeline: dict) -> None:
         e = snap["efficiency"]
         if e["tokens_per_completed_ticket"] is None:
-            self.per_ticket.set("Tokens per completed ticket: — (no ticket completed yet)")
+            self.per_ticket.set(f"Tokens per completed ticket: — ({efficiency_words.no_per_ticket_why(snap)})")
         else:
             self.per_ticket.set(
                 f"Tokens per completed ticket: {fmt.tokens(e['tokens_per_completed_ticket'])} "
