@@ -166,6 +166,35 @@ def test_rate_limit_windows_are_read_where_a_source_gives_them():
     ]
 
 
+def test_a_models_own_rate_limit_windows_are_read_with_its_name():
+    # Codex logs the windows of a model with a limit of its own beside the account's
+    # (rate_limits.limit_id): each is a gauge named as limits.py names it, with the model.
+    history = TokenHistory()
+    history.set_rate_limits(
+        "codex:/home/ana/.codex/sessions",
+        {
+            "ts": T0,
+            "primary": {"used_pct": 42.0, "window_minutes": 300, "resets_at": T0 + 3600},
+            "models": {
+                "codex_bengalfox": {
+                    "ts": T0,
+                    "name": "GPT-5.3-Codex-Spark",
+                    "primary": {"used_pct": 3.0, "window_minutes": 300, "resets_at": T0 + 600},
+                    "secondary": {"used_pct": 1.0, "window_minutes": 10080, "resets_at": None},
+                },
+                "unnamed": {"ts": T0, "primary": {"used_pct": 9.0, "window_minutes": 60, "resets_at": None}},
+            },
+        },
+    )
+    windows = Tally(history).take().rate_limits
+    assert [(w["window"], w.get("model"), w["used_pct"]) for w in windows] == [
+        ("primary", None, 42.0),
+        ("codex_bengalfox_primary", "GPT-5.3-Codex-Spark", 3.0),
+        ("codex_bengalfox_secondary", "GPT-5.3-Codex-Spark", 1.0),
+        ("unnamed_primary", "unnamed", 9.0),
+    ]
+
+
 def copy(key: str | None, output: int) -> UsageEvent:
     return UsageEvent(ts=T0, model="claude-opus-4-8", input=10, output=output, session="s", request_key=key)
 
@@ -339,7 +368,15 @@ def exposition(growth, requests) -> str:
 def test_every_metric_is_exposed_under_the_documented_name():
     history = read(SOURCES)
     history.record_tool_call("Bash", 5.0, ok=False, ts=T0, session="a")
-    history.set_rate_limits("codex", {"ts": T0, "primary": {"used_pct": 12.0, "window_minutes": 300, "resets_at": T0}})
+    spark = {"ts": T0, "name": "GPT-5.3-Codex-Spark", "primary": {"used_pct": 3.0, "window_minutes": 300}}
+    history.set_rate_limits(
+        "codex",
+        {
+            "ts": T0,
+            "primary": {"used_pct": 12.0, "window_minutes": 300, "resets_at": T0},
+            "models": {"codex_bengalfox": spark},
+        },
+    )
     history.drain()
     requests = [ev for _, ev in history._held.items()]
     text = exposition(Tally(history).take(), requests)
@@ -357,6 +394,10 @@ def test_every_metric_is_exposed_under_the_documented_name():
     assert 'tool="Bash"' in text and 'ok="false"' in text
     assert 'gen_ai_token_type="input"' in text and 'gen_ai_provider_name="anthropic"' in text
     assert "session=" not in text  # sessions are never labels
+    gauges = [line for line in text.splitlines() if line.startswith("session_insights_rate_limit_used_percent{")]
+    assert any('window="codex_bengalfox_primary"' in g and 'model="GPT-5.3-Codex-Spark"' in g for g in gauges)
+    # the account's window has no model (the exposition writes an absent label as "")
+    assert any('window="primary"' in g and 'model="G' not in g for g in gauges)
     # the dashboard asks only for what is served
     dashboard = (Path(__file__).parent.parent / "docs" / "grafana-dashboard.json").read_text()
     asked = set(re.findall(r"\b(?:session_insights|gen_ai_client)_[a-z_]+", dashboard))

@@ -99,6 +99,8 @@ class Meters:
             self.tool_calls.add(n, {**extra, "tool": tool, "ok": ok})
         for row in growth.rate_limits:
             labels = {**extra, "source": row["source"].partition(":")[0], "window": row["window"]}
+            if "model" in row:  # one model's own window
+                labels["model"] = row["model"]
             self.used_pct.set(row["used_pct"], labels)
             if row["resets_at"] is not None:
                 self.resets_at.set(row["resets_at"], labels)

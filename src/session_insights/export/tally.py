@@ -48,21 +48,36 @@ def _figures(c: list[int]) -> list[int]:
 
 def rate_limit_windows(rate_limits: dict[str, dict]) -> list[dict]:
     """One row per source and window: ``{source, window, used_pct, window_minutes,
-    resets_at}`` (the latest reading a source gave; a window without a figure left out)."""
+    resets_at}`` (the latest reading a source gave; a window without a figure left out).
+    A model's own windows (Codex's ``models``) are named ``<limit id>_primary`` and
+    ``_secondary``, as ``limits`` names them, and carry the ``model``."""
     rows = []
     for source, limits in sorted(rate_limits.items()):
-        for window, reading in sorted(limits.items()):
-            if not isinstance(reading, dict) or not isinstance(reading.get("used_pct"), (int, float)):
-                continue
-            rows.append(
-                {
-                    "source": source,
-                    "window": window,
-                    "used_pct": float(reading["used_pct"]),
-                    "window_minutes": reading.get("window_minutes"),
-                    "resets_at": reading.get("resets_at"),
-                }
-            )
+        rows += _window_rows(source, limits)
+        models = limits.get("models")
+        for limit_id, reading in sorted(models.items()) if isinstance(models, dict) else ():
+            if isinstance(reading, dict):
+                name = reading.get("name")
+                model = name if isinstance(name, str) and name else limit_id
+                rows += _window_rows(source, reading, f"{limit_id}_", model)
+    return rows
+
+
+def _window_rows(source: str, limits: dict, prefix: str = "", model: str | None = None) -> list[dict]:
+    rows = []
+    for window, reading in sorted(limits.items()):
+        if not isinstance(reading, dict) or not isinstance(reading.get("used_pct"), (int, float)):
+            continue
+        row = {
+            "source": source,
+            "window": prefix + window,
+            "used_pct": float(reading["used_pct"]),
+            "window_minutes": reading.get("window_minutes"),
+            "resets_at": reading.get("resets_at"),
+        }
+        if model is not None:
+            row["model"] = model
+        rows.append(row)
     return rows
 
 
