@@ -150,6 +150,8 @@ def test_tool_calls_count_by_tool_and_outcome():
 
 
 def test_rate_limit_windows_are_read_where_a_source_gives_them():
+    # Beside the account's windows, Codex logs those of a model with a limit of its own
+    # (rate_limits.limit_id): each is a row named as limits.py names it, with the model.
     history = TokenHistory()
     history.set_rate_limits(
         "codex:/home/ana/.codex/sessions",
@@ -157,24 +159,6 @@ def test_rate_limit_windows_are_read_where_a_source_gives_them():
             "ts": T0,
             "primary": {"used_pct": 42.0, "window_minutes": 300, "resets_at": T0 + 3600},
             "secondary": {"used_pct": 7.5, "window_minutes": 10080, "resets_at": None},
-        },
-    )
-    windows = Tally(history).take().rate_limits
-    assert [(w["window"], w["used_pct"], w["resets_at"]) for w in windows] == [
-        ("primary", 42.0, T0 + 3600),
-        ("secondary", 7.5, None),
-    ]
-
-
-def test_a_models_own_rate_limit_windows_are_read_with_its_name():
-    # Codex logs the windows of a model with a limit of its own beside the account's
-    # (rate_limits.limit_id): each is a gauge named as limits.py names it, with the model.
-    history = TokenHistory()
-    history.set_rate_limits(
-        "codex:/home/ana/.codex/sessions",
-        {
-            "ts": T0,
-            "primary": {"used_pct": 42.0, "window_minutes": 300, "resets_at": T0 + 3600},
             "models": {
                 "codex_bengalfox": {
                     "ts": T0,
@@ -187,11 +171,12 @@ def test_a_models_own_rate_limit_windows_are_read_with_its_name():
         },
     )
     windows = Tally(history).take().rate_limits
-    assert [(w["window"], w.get("model"), w["used_pct"]) for w in windows] == [
-        ("primary", None, 42.0),
-        ("codex_bengalfox_primary", "GPT-5.3-Codex-Spark", 3.0),
-        ("codex_bengalfox_secondary", "GPT-5.3-Codex-Spark", 1.0),
-        ("unnamed_primary", "unnamed", 9.0),
+    assert [(w["window"], w.get("model"), w["used_pct"], w["resets_at"]) for w in windows] == [
+        ("primary", None, 42.0, T0 + 3600),
+        ("secondary", None, 7.5, None),
+        ("codex_bengalfox_primary", "GPT-5.3-Codex-Spark", 3.0, T0 + 600),
+        ("codex_bengalfox_secondary", "GPT-5.3-Codex-Spark", 1.0, None),
+        ("unnamed_primary", "unnamed", 9.0, None),
     ]
 
 
