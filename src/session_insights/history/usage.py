@@ -191,11 +191,11 @@ class UsagePart(Folding, UsageReading):
         self._count_run(run, sign)
 
     def _count_run(self, events: Iterable[UsageEvent], sign: int) -> None:
-        """The hot path (kept written out, as measured): one unpack and flat adds on
-        look-ups cached per label set. The buckets of a second (the timeline's, the
-        session's timeline's, its burn window's) take the sums of that second's requests
-        of one session once, from locals, when the second or the session changes (and so
-        before a new session's look-ups, which may fold sessions or let a detail go)."""
+        """The hot path: one unpack per request, flat adds on look-ups cached per label
+        set. The buckets of a second (the timeline's, the session's timeline's, its burn
+        window's) take the sums of that second's requests of one session once, from
+        locals, when the second or the session changes (and so before a new session's
+        look-ups, which may fold sessions or let a detail go)."""
         contexts, labels_now, ctx = self._contexts, self._last_labels, self._last_context
         b = db = r = session_now = None
         sec_now = -1
@@ -212,11 +212,8 @@ class UsagePart(Folding, UsageReading):
                     sec_now, session_now, b = sec, session, None
                 labels = (model, provider, tier, session, pc)
                 if labels != labels_now:
-                    found = contexts.get(labels)
-                    if found is None:
-                        found = self._switch_context(labels, ev)
-                        contexts = self._contexts
-                    labels_now, ctx = labels, found
+                    labels_now, ctx = labels, contexts.get(labels) or self._switch_context(labels, ev)
+                    contexts = self._contexts  # a new label set's look-ups may have let the others go
                 pricing, rates, c, _, _, row, detail, q_lo, q_hi, cd, q = ctx
                 if b is None:
                     b, db, r = self._locate_second(ts, sec, detail)
@@ -232,16 +229,7 @@ class UsagePart(Folding, UsageReading):
                 tokens = inp + cr + cw5 + cw1h + out
                 if not q_lo <= ts < q_hi:  # the label set's day and quarter hour stay for 15 minutes
                     cd, q = self._locate_quarter(ctx, ts)
-                for counters in (c, q):  # the label set's totals and its quarter hour's
-                    counters[REQ] += sign
-                    counters[IN] += inp
-                    counters[CR] += cr
-                    counters[CW5] += cw5
-                    counters[CW1H] += cw1h
-                    counters[OUT] += out
-                    counters[COST] += cost
-                    if pricing is None:
-                        counters[UNPRICED] += sign
+                _add_request(c, q, cd, sign, inp, cr, cw5, cw1h, out, cost, tokens, pricing is None)
                 if reasoning or reported_pusd or tool_prompt or searches:
                     self._add_rare(c, q, reasoning, reported_pusd, tool_prompt, searches)
                 s_in += inp
@@ -251,15 +239,9 @@ class UsagePart(Folding, UsageReading):
                 s_cost += cost
                 s_req += sign
                 s_tok += tokens
-                cd[CD_REQ] += sign
-                cd[CD_TOKENS] += tokens
-                cd[CD_COST] += cost
                 if tools:
                     self._add_tool_turn(session_name(session), tools, tokens, cost, pricing is None, sign)
-                if ts > hi:
-                    hi = ts
-                if ts < lo:
-                    lo = ts
+                hi, lo = ts if ts > hi else hi, ts if ts < lo else lo
                 if ts < row.first_ts:
                     row.first_ts = ts
                 if ts > row.last_ts:
@@ -267,10 +249,15 @@ class UsagePart(Folding, UsageReading):
         finally:
             if s_req:
                 self._add_second(b, db, r, s_in, s_out, s_cr, s_cw, s_cost, s_req, s_tok)
-            self._last_labels, self._last_context = labels_now, ctx
-            if hi >= lo:
-                self.stretch(hi)
-                self.stretch(lo)
+            self._end_run(labels_now, ctx, hi, lo)
+
+    def _end_run(self, labels: tuple | None, ctx: list | None, hi: float, lo: float) -> None:
+        """What a run leaves for the next: its last label set's look-ups, and the span
+        stretched to its latest and earliest request (none when ``hi < lo``)."""
+        self._last_labels, self._last_context = labels, ctx
+        if hi >= lo:
+            self.stretch(hi)
+            self.stretch(lo)
 
     @staticmethod
     def _add_second(b, db, r, inp: int, out: int, cr: int, cw: int, cost: int, req: int, tokens: int) -> None:
@@ -376,3 +363,21 @@ class UsagePart(Folding, UsageReading):
             self.last_ts = self._last_or_min = ts
         if ts < self._first_or_max:
             self.first_ts = self._first_or_max = ts
+
+
+def _add_request(c, q, cd, sign: int, inp, cr, cw5, cw1h, out, cost, tokens, unpriced: bool) -> None:
+    """A request into its label set's counters: the totals, its quarter hour's (both
+    ``counters.py``'s layout) and its day's."""
+    for counters in (c, q):
+        counters[REQ] += sign
+        counters[IN] += inp
+        counters[CR] += cr
+        counters[CW5] += cw5
+        counters[CW1H] += cw1h
+        counters[OUT] += out
+        counters[COST] += cost
+        if unpriced:
+            counters[UNPRICED] += sign
+    cd[CD_REQ] += sign
+    cd[CD_TOKENS] += tokens
+    cd[CD_COST] += cost
