@@ -121,8 +121,8 @@ class HeldCopies:
         """Up to ``n`` of the copies held, the latest kept of each tier: first those that
         may still grow (a restart is when their larger copy is most likely to come)."""
         grow = list(self.open.values())[-n:] if n else []
-        done = list(self.finished.values())[len(self.finished) - (n - len(grow)) :] if n > len(grow) else []
-        return [*grow, *done]
+        room = n - len(grow)
+        return [*grow, *(list(self.finished.values())[-room:] if room else [])]
 
     def clear(self) -> None:
         self.open.clear()
